@@ -1,0 +1,257 @@
+/**
+ * An asset's listing: its unit, its risk weights and its lending-pool parameters.
+ *
+ * Weights are fixed point in {@link WEIGHT_SCALE} (1_000_000 = 1.0); rates and utilization are
+ * annual fractions in {@link RAY}; caps are in the asset's base units. A config is validated once,
+ * when it is listed; every rule below is checked in a fixed order and the first failure returned.
+ */
+import { parseDecimal } from '../math/decimal.js';
+import { AMOUNT_MAX, RAY, RAY_DECIMALS, WEIGHT_DECIMALS, WEIGHT_SCALE } from '../math/fixed.js';
+import { FulcrumError } from './errors.js';
+import {
+  expectInteger,
+  expectObject,
+  expectString,
+  optionalField,
+  rejectUnknownFields,
+} from './input.js';
+
+/** Largest number of decimals an asset may have: bounds the size of every value bigint. */
+export const ASSET_DECIMALS_MAX = 30;
+
+/** Symbols are short, upper-case-insensitive identifiers such as `ETH`, `USDC`, `wstETH`. */
+const SYMBOL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,15}$/;
+
+/** A liability weight above this is almost certainly a typo (it means 10x the debt). */
+export const LIABILITY_WEIGHT_MAX = 10n * WEIGHT_SCALE;
+
+/** Aave caps the total borrow rate at 1000% a year; so do we. */
+export const BORROW_RATE_ANNUAL_MAX = 10n * RAY;
+
+/**
+ * The kinked interest-rate curve, all in RAY per year:
+ * below the kink `base + slope1 * U / U*`, above it `base + slope1 + slope2 * (U - U*) / (1 - U*)`.
+ */
+export interface InterestRateCurve {
+  readonly baseRateRay: bigint;
+  readonly slope1Ray: bigint;
+  readonly slope2Ray: bigint;
+  readonly optimalUtilizationRay: bigint;
+}
+
+/** The three margin tiers, strictest first. */
+export const TIERS = ['initial', 'liquidationEnd', 'maintenance'] as const;
+export type Tier = (typeof TIERS)[number];
+
+/** One weight per tier, in {@link WEIGHT_SCALE}. */
+export type TierWeights = Readonly<Record<Tier, bigint>>;
+
+export interface AssetConfig {
+  readonly symbol: string;
+  readonly decimals: number;
+  /** Share of a deposit's value that counts as collateral, per tier (initial <= end <= maint). */
+  readonly assetWeight: TierWeights;
+  /** Multiple of a debt's value that counts as a liability, per tier (initial >= end >= maint >= 1). */
+  readonly liabilityWeight: TierWeights;
+  readonly interest: InterestRateCurve;
+  /** Share of borrowers' interest that goes to the treasury, in {@link WEIGHT_SCALE}. */
+  readonly reserveFactor: bigint;
+  /** Largest total supply, in base units; null for no cap. */
+  readonly supplyCap: bigint | null;
+  /** Largest total borrows, in base units; null for no cap. */
+  readonly borrowCap: bigint | null;
+  readonly borrowable: boolean;
+}
+
+/** Interest curve used when a listing gives none: Aave's example listing (U* 80%, 0.25% + 3% / 75%). */
+export const DEFAULT_INTEREST_RATE_CURVE: InterestRateCurve = {
+  baseRateRay: (RAY * 25n) / 10_000n,
+  slope1Ray: (RAY * 3n) / 100n,
+  slope2Ray: (RAY * 75n) / 100n,
+  optimalUtilizationRay: (RAY * 80n) / 100n,
+};
+
+/** Share of interest to the treasury when a listing gives none: 10%, as in Aave's example listing. */
+export const DEFAULT_RESERVE_FACTOR = (WEIGHT_SCALE * 10n) / 100n;
+
+/** Every field an asset listing may have. */
+export const ASSET_CONFIG_FIELDS = [
+  'symbol',
+  'decimals',
+  'initialWeight',
+  'liquidationEndWeight',
+  'maintenanceWeight',
+  'liabilityWeight',
+  'initialLiabilityWeight',
+  'liquidationEndLiabilityWeight',
+  'maintenanceLiabilityWeight',
+  'interest',
+  'reserveFactor',
+  'supplyCap',
+  'borrowCap',
+  'borrowable',
+] as const;
+
+/**
+ * Parses and validates an asset listing given as JSON (decimal strings for every number).
+ *
+ * `liabilityWeight` sets both tiers at once; `initialLiabilityWeight` and
+ * `maintenanceLiabilityWeight` set them separately. The liquidation-end weights default to the
+ * midpoint between initial and maintenance, rounded toward the stricter side.
+ *
+ * @example
+ * parseAssetConfig({ symbol: 'ETH', decimals: 18, initialWeight: '0.8',
+ *   maintenanceWeight: '0.825', liabilityWeight: '1' }, 'asset');
+ */
+export function parseAssetConfig(input: unknown, field: string): AssetConfig {
+  const raw = expectObject(input, field);
+  rejectUnknownFields(raw, ASSET_CONFIG_FIELDS, field);
+  const symbol = expectString(raw.symbol, `${field}.symbol`);
+  const decimals = expectInteger(raw.decimals, `${field}.decimals`, 0, ASSET_DECIMALS_MAX);
+  const weight = (name: string): bigint | undefined =>
+    raw[name] === undefined
+      ? undefined
+      : parseDecimal(raw[name], WEIGHT_DECIMALS, {
+          field: `${field}.${name}`,
+          max: LIABILITY_WEIGHT_MAX,
+        });
+  const initialWeight = required(weight('initialWeight'), `${field}.initialWeight`);
+  const maintenanceWeight = required(weight('maintenanceWeight'), `${field}.maintenanceWeight`);
+  const liabilityBoth = weight('liabilityWeight') ?? WEIGHT_SCALE;
+  const initialLiability = weight('initialLiabilityWeight') ?? liabilityBoth;
+  const maintenanceLiability = weight('maintenanceLiabilityWeight') ?? liabilityBoth;
+  // Midpoints, rounded toward the stricter side: down for assets, up for liabilities.
+  const endWeight = weight('liquidationEndWeight') ?? (initialWeight + maintenanceWeight) / 2n;
+  const endLiability =
+    weight('liquidationEndLiabilityWeight') ?? (initialLiability + maintenanceLiability + 1n) / 2n;
+  const interestField = `${field}.interest`;
+  const interest =
+    raw.interest === undefined
+      ? DEFAULT_INTEREST_RATE_CURVE
+      : parseInterestRateCurve(raw.interest, interestField);
+  const config: AssetConfig = {
+    symbol,
+    decimals,
+    assetWeight: {
+      initial: initialWeight,
+      liquidationEnd: endWeight,
+      maintenance: maintenanceWeight,
+    },
+    liabilityWeight: {
+      initial: initialLiability,
+      liquidationEnd: endLiability,
+      maintenance: maintenanceLiability,
+    },
+    interest,
+    reserveFactor:
+      optionalField(
+        raw,
+        'reserveFactor',
+        (v, f) => parseDecimal(v, WEIGHT_DECIMALS, { field: f, max: WEIGHT_SCALE }),
+        field,
+      ) ?? DEFAULT_RESERVE_FACTOR,
+    supplyCap: parseCap(raw.supplyCap, decimals, `${field}.supplyCap`),
+    borrowCap: parseCap(raw.borrowCap, decimals, `${field}.borrowCap`),
+    borrowable:
+      raw.borrowable === undefined ? true : expectBoolean(raw.borrowable, `${field}.borrowable`),
+  };
+  validateAssetConfig(config, field);
+  return config;
+}
+
+function parseInterestRateCurve(input: unknown, field: string): InterestRateCurve {
+  const raw = expectObject(input, field);
+  rejectUnknownFields(raw, ['baseRate', 'slope1', 'slope2', 'optimalUtilization'], field);
+  const rate = (name: string): bigint =>
+    parseDecimal(raw[name], RAY_DECIMALS, {
+      field: `${field}.${name}`,
+      max: BORROW_RATE_ANNUAL_MAX,
+    });
+  return {
+    baseRateRay: rate('baseRate'),
+    slope1Ray: rate('slope1'),
+    slope2Ray: rate('slope2'),
+    optimalUtilizationRay: rate('optimalUtilization'),
+  };
+}
+
+function parseCap(input: unknown, decimals: number, field: string): bigint | null {
+  if (input === undefined || input === null) return null;
+  return parseDecimal(input, decimals, { field, max: AMOUNT_MAX });
+}
+
+function expectBoolean(input: unknown, field: string): boolean {
+  if (typeof input !== 'boolean') {
+    throw new FulcrumError('invalid_field', `${field} must be true or false`, field);
+  }
+  return input;
+}
+
+function required<T>(value: T | undefined, field: string): T {
+  if (value === undefined) throw new FulcrumError('invalid_field', `${field} is required`, field);
+  return value;
+}
+
+/**
+ * Checks the rules every listing must keep. Throws `invalid_config` naming the first broken rule.
+ * The rules make the tier order hold for every portfolio: initial health <= liquidation-end
+ * health <= maintenance health.
+ */
+export function validateAssetConfig(config: AssetConfig, field: string): void {
+  const fail = (message: string, name: string): never => {
+    throw new FulcrumError('invalid_config', `${config.symbol}: ${message}`, `${field}.${name}`);
+  };
+  if (typeof config.symbol !== 'string' || !SYMBOL_PATTERN.test(config.symbol)) {
+    fail(
+      'symbol must be 1-16 letters, digits, ".", "_" or "-", starting with a letter or digit',
+      'symbol',
+    );
+  }
+  const d = config.decimals;
+  if (!Number.isSafeInteger(d) || d < 0 || d > ASSET_DECIMALS_MAX) {
+    fail(`decimals must be a whole number from 0 to ${ASSET_DECIMALS_MAX}`, 'decimals');
+  }
+  const a = config.assetWeight;
+  if (a.initial < 0n) fail('initialWeight must not be negative', 'initialWeight');
+  if (a.maintenance > WEIGHT_SCALE)
+    fail('maintenanceWeight must be at most 1', 'maintenanceWeight');
+  if (a.initial > a.liquidationEnd || a.liquidationEnd > a.maintenance) {
+    fail('asset weights must satisfy initial <= liquidationEnd <= maintenance', 'initialWeight');
+  }
+  const l = config.liabilityWeight;
+  if (l.maintenance < WEIGHT_SCALE) {
+    fail('maintenanceLiabilityWeight must be at least 1', 'maintenanceLiabilityWeight');
+  }
+  if (l.initial < l.liquidationEnd || l.liquidationEnd < l.maintenance) {
+    fail(
+      'liability weights must satisfy initial >= liquidationEnd >= maintenance',
+      'initialLiabilityWeight',
+    );
+  }
+  if (config.reserveFactor < 0n || config.reserveFactor > WEIGHT_SCALE) {
+    fail('reserveFactor must be between 0 and 1', 'reserveFactor');
+  }
+  for (const cap of ['supplyCap', 'borrowCap'] as const) {
+    const value = config[cap];
+    if (value !== null && (value < 0n || value > AMOUNT_MAX)) fail(`${cap} is out of range`, cap);
+  }
+  const curve = config.interest;
+  if (curve.baseRateRay < 0n || curve.slope1Ray < 0n) {
+    fail('interest rates must not be negative', 'interest');
+  }
+  if (
+    curve.optimalUtilizationRay < RAY / 100n ||
+    curve.optimalUtilizationRay > (RAY * 99n) / 100n
+  ) {
+    fail(
+      'interest.optimalUtilization must be between 0.01 and 0.99',
+      'interest.optimalUtilization',
+    );
+  }
+  if (curve.slope1Ray > curve.slope2Ray) {
+    fail('interest.slope1 must not exceed interest.slope2', 'interest.slope1');
+  }
+  if (curve.baseRateRay + curve.slope1Ray + curve.slope2Ray > BORROW_RATE_ANNUAL_MAX) {
+    fail('the largest borrow rate (base + slope1 + slope2) must be at most 10 (1000%)', 'interest');
+  }
+}

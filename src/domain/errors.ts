@@ -1,0 +1,79 @@
+/**
+ * Operating errors: the fixed list of named outcomes a command or an input can be refused with.
+ *
+ * Every refusal in Fulcrum is a {@link FulcrumError} with one of these codes. Codes are stable:
+ * clients match on them, journals store them, and tests assert them. The message is for people
+ * and may be reworded; the code may not. Programmer errors (a broken invariant) are not in this
+ * list: they are assertions and stop the process (see `assert`).
+ */
+export const ERROR_CODES = {
+  // Input shape and numbers.
+  invalid_json: 'the input is not valid JSON',
+  invalid_field: 'a field is missing or has the wrong type',
+  invalid_number: 'a number is malformed, negative where it must not be, or out of range',
+  too_many_decimals: 'a decimal has more fractional digits than its scale allows',
+  unknown_command: 'the command type is not one the engine knows',
+  // Configuration.
+  unknown_asset: 'the asset is not listed',
+  asset_already_listed: 'the asset is already listed',
+  invalid_config: 'a market parameter is inconsistent or out of range',
+  limit_exceeded: 'a hard limit (assets, positions, accounts) would be exceeded',
+  // Time.
+  time_went_backwards: 'the command is older than the engine state',
+  // Balances and pools.
+  zero_amount: 'the amount is zero',
+  insufficient_balance: 'the amount exceeds what the account holds in that asset',
+  asset_is_borrowed: 'the account owes this asset: repay before depositing it',
+  asset_is_supplied: 'the account supplies this asset: withdraw before borrowing it',
+  no_debt: 'the account owes nothing in this asset',
+  repay_exceeds_debt: 'the amount exceeds the debt',
+  insufficient_liquidity: 'the pool has too little cash for this amount',
+  supply_cap_exceeded: 'the deposit would take total supply over its cap',
+  borrow_cap_exceeded: 'the borrow would take total borrows over its cap',
+  borrowing_disabled: 'the asset cannot be borrowed',
+  no_price: 'the asset has no price yet',
+  same_account: 'a transfer must move between two different sub-accounts',
+  // Margin.
+  insufficient_collateral: 'the command would leave initial health below 1',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/**
+ * A refused input or command. `code` is stable; `field` names the offending input field when
+ * there is one (dotted path, e.g. `assets.ETH.price`).
+ *
+ * @example
+ * throw new FulcrumError('unknown_asset', 'asset "DOGE" is not listed', 'asset');
+ */
+export class FulcrumError extends Error {
+  override readonly name = 'FulcrumError';
+  readonly code: ErrorCode;
+  readonly field: string | undefined;
+
+  constructor(code: ErrorCode, message: string, field?: string) {
+    super(message);
+    this.code = code;
+    this.field = field;
+  }
+
+  /** The error as plain JSON, for results, journals and the command line. */
+  toJSON(): { code: ErrorCode; message: string; field?: string } {
+    return this.field === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, field: this.field };
+  }
+}
+
+/** A broken invariant: a bug in Fulcrum, never a user's mistake. Not caught by the engine. */
+export class AssertionError extends Error {
+  override readonly name = 'AssertionError';
+}
+
+/**
+ * Asserts a condition the code relies on. A failure means Fulcrum itself is wrong; the error
+ * propagates and stops the process rather than letting a corrupt state go on.
+ */
+export function assert(condition: boolean, message: string): asserts condition {
+  if (!condition) throw new AssertionError(`assertion failed: ${message}`);
+}

@@ -1,0 +1,125 @@
+/**
+ * JSON commands to typed commands. Amounts are decimal strings in whole units of their asset
+ * (`"10.5"` ETH), so decoding needs the state to know each asset's decimals; prices are decimal
+ * strings in quote units. Unknown fields are refused, so a typo never becomes a silent default.
+ */
+import { parseAssetConfig } from '../domain/asset.js';
+import { FulcrumError } from '../domain/errors.js';
+import {
+  expectInteger,
+  expectObject,
+  expectString,
+  type JsonObject,
+  rejectUnknownFields,
+} from '../domain/input.js';
+import { parsePrice } from '../domain/price.js';
+import { parseDecimal } from '../math/decimal.js';
+import { AMOUNT_MAX } from '../math/fixed.js';
+import type { Command } from './commands.js';
+import { COMMAND_TYPES } from './commands.js';
+import { type EngineState, LIMITS, type SubAccountRef } from './state.js';
+
+const ACCOUNT_FIELDS = ['type', 'time', 'account', 'subAccount', 'asset', 'amount'];
+
+/**
+ * Decodes one JSON command (already parsed from text) against the current state.
+ *
+ * @example
+ * decodeCommand({ type: 'deposit', time: 5, account: 'alice', asset: 'ETH', amount: '1.5' }, state);
+ */
+export function decodeCommand(input: unknown, state: EngineState): Command {
+  const raw = expectObject(input, 'command');
+  const type = expectString(raw.type, 'type');
+  if (!(COMMAND_TYPES as readonly string[]).includes(type)) {
+    throw new FulcrumError(
+      'unknown_command',
+      `unknown command type ${JSON.stringify(type)}; expected one of ${COMMAND_TYPES.join(', ')}`,
+      'type',
+    );
+  }
+  const time = expectInteger(raw.time, 'time', 0, LIMITS.timeMax);
+  switch (type) {
+    case 'list-asset':
+      rejectUnknownFields(raw, ['type', 'time', 'config', 'price'], '');
+      return {
+        type,
+        time,
+        config: parseAssetConfig(raw.config, 'config'),
+        price: parsePrice(raw.price, 'price'),
+      };
+    case 'set-price': {
+      rejectUnknownFields(raw, ['type', 'time', 'asset', 'price', 'stablePrice'], '');
+      const asset = assetSymbol(raw, state);
+      const oracle = parsePrice(raw.price, 'price');
+      return raw.stablePrice === undefined
+        ? { type, time, asset, price: oracle }
+        : {
+            type,
+            time,
+            asset,
+            price: oracle,
+            stablePrice: parsePrice(raw.stablePrice, 'stablePrice'),
+          };
+    }
+    case 'accrue':
+      rejectUnknownFields(raw, ['type', 'time', 'asset'], '');
+      return { type, time, asset: assetSymbol(raw, state) };
+    case 'deposit':
+    case 'borrow': {
+      rejectUnknownFields(raw, ACCOUNT_FIELDS, '');
+      const asset = assetSymbol(raw, state);
+      return { type, time, ...ref(raw, ''), asset, amount: amount(raw.amount, asset, state) };
+    }
+    case 'withdraw':
+    case 'repay': {
+      rejectUnknownFields(raw, ACCOUNT_FIELDS, '');
+      const asset = assetSymbol(raw, state);
+      return { type, time, ...ref(raw, ''), asset, amount: amountOrAll(raw.amount, asset, state) };
+    }
+    case 'transfer': {
+      rejectUnknownFields(raw, ['type', 'time', 'from', 'to', 'asset', 'amount'], '');
+      const asset = assetSymbol(raw, state);
+      const from = ref(expectObject(raw.from, 'from'), 'from');
+      const to = ref(expectObject(raw.to, 'to'), 'to');
+      return { type, time, from, to, asset, amount: amountOrAll(raw.amount, asset, state) };
+    }
+  }
+  throw new FulcrumError('unknown_command', `unknown command type ${type}`, 'type');
+}
+
+function assetSymbol(raw: JsonObject, state: EngineState): string {
+  const symbol = expectString(raw.asset, 'asset');
+  if (!state.assetIndex.has(symbol)) {
+    throw new FulcrumError(
+      'unknown_asset',
+      `asset ${JSON.stringify(symbol)} is not listed`,
+      'asset',
+    );
+  }
+  return symbol;
+}
+
+function ref(raw: JsonObject, field: string): SubAccountRef {
+  const prefix = field === '' ? '' : `${field}.`;
+  if (field !== '') rejectUnknownFields(raw, ['account', 'subAccount'], field);
+  const account = expectString(raw.account, `${prefix}account`);
+  const subAccount =
+    raw.subAccount === undefined
+      ? 0
+      : expectInteger(raw.subAccount, `${prefix}subAccount`, 0, LIMITS.subAccountsPerAccount - 1);
+  return { account, subAccount };
+}
+
+function amount(input: unknown, symbol: string, state: EngineState): bigint {
+  if (input === undefined) throw new FulcrumError('invalid_field', 'amount is required', 'amount');
+  const index = state.assetIndex.get(symbol) ?? 0;
+  const decimals = state.assets[index]?.config.decimals ?? 0;
+  const value = parseDecimal(input, decimals, { field: 'amount', max: AMOUNT_MAX });
+  if (value === 0n)
+    throw new FulcrumError('zero_amount', 'amount must be more than zero', 'amount');
+  return value;
+}
+
+function amountOrAll(input: unknown, symbol: string, state: EngineState): bigint | 'all' {
+  return input === 'all' ? 'all' : amount(input, symbol, state);
+}

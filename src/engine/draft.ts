@@ -1,0 +1,175 @@
+/**
+ * A draft: the changes one command makes, kept apart from the state until the command is
+ * accepted. Reads see the draft over the state; `commit` writes the draft into the state.
+ * A refused command simply drops its draft, so nothing it touched changes. Dry runs use the
+ * same drafts and never commit.
+ */
+import { FulcrumError } from '../domain/errors.js';
+import { evaluateHealth, type HealthSnapshot, type Position } from '../margin/health.js';
+import { RAY } from '../math/fixed.js';
+import { accrue, debtAmount, type PoolState, supplyAmount } from '../pools/pool.js';
+import type { EngineEvent } from './events.js';
+import {
+  type AccountState,
+  type AssetState,
+  EMPTY_SUB_ACCOUNT,
+  type EngineState,
+  LIMITS,
+  type SubAccountRef,
+  type SubAccountState,
+} from './state.js';
+
+interface SubAccountChange {
+  readonly ref: SubAccountRef;
+  readonly state: SubAccountState;
+}
+
+export class Draft {
+  readonly base: EngineState;
+  /** Time of the command, unix seconds. */
+  readonly time: number;
+  readonly events: EngineEvent[] = [];
+  private readonly assetChanges = new Map<number, AssetState>();
+  private subAccountChanges: Map<string, SubAccountChange> | undefined;
+
+  constructor(base: EngineState, time: number) {
+    this.base = base;
+    this.time = time;
+  }
+
+  emit(event: EngineEvent): void {
+    this.events.push(event);
+  }
+
+  /** Number of listed assets, the draft's listings included. */
+  get assetCount(): number {
+    let count = this.base.assets.length;
+    while (this.assetChanges.has(count)) count++;
+    return count;
+  }
+
+  asset(index: number): AssetState {
+    const changed = this.assetChanges.get(index);
+    if (changed !== undefined) return changed;
+    const listed = this.base.assets[index];
+    if (listed === undefined) throw new RangeError(`no asset at index ${index}`);
+    return listed;
+  }
+
+  /** The asset listed as `symbol`, or `unknown_asset` naming `field`. */
+  findAsset(symbol: string, field: string): AssetState {
+    const index = this.base.assetIndex.get(symbol);
+    if (index !== undefined) return this.asset(index);
+    for (const changed of this.assetChanges.values()) {
+      if (changed.config.symbol === symbol) return changed;
+    }
+    throw new FulcrumError('unknown_asset', `asset ${JSON.stringify(symbol)} is not listed`, field);
+  }
+
+  setAsset(asset: AssetState): void {
+    this.assetChanges.set(asset.index, asset);
+  }
+
+  /**
+   * Accrues the asset's pool to the command's time and keeps the result in the draft: the first
+   * step of every pool operation. Emits `interest-accrued` when interest was charged.
+   */
+  accruePool(index: number): AssetState {
+    const asset = this.asset(index);
+    if (asset.pool.accruedAt === this.time) return asset;
+    const accrual = accrue(asset.pool, asset.config, this.time);
+    const accrued = { ...asset, pool: accrual.pool };
+    this.setAsset(accrued);
+    if (accrual.interestRayUnits > 0n) {
+      this.emit({
+        type: 'interest-accrued',
+        asset: asset.config.symbol,
+        decimals: asset.config.decimals,
+        seconds: accrual.seconds,
+        interest: accrual.interestRayUnits / RAY,
+        treasuryMintedScaled: accrual.treasuryMintedScaled,
+        supplyIndexRay: accrual.pool.supplyIndexRay,
+        borrowIndexRay: accrual.pool.borrowIndexRay,
+      });
+    }
+    return accrued;
+  }
+
+  /** The pool as it stands at the command's time: accrued in a copy if it lags (no event). */
+  currentPool(index: number): PoolState {
+    const asset = this.asset(index);
+    if (asset.pool.accruedAt >= this.time) return asset.pool;
+    return accrue(asset.pool, asset.config, this.time).pool;
+  }
+
+  subAccount(ref: SubAccountRef): SubAccountState {
+    const changed = this.subAccountChanges?.get(subAccountKey(ref));
+    if (changed !== undefined) return changed.state;
+    return (
+      this.base.accounts.get(ref.account)?.subAccounts.get(ref.subAccount) ?? EMPTY_SUB_ACCOUNT
+    );
+  }
+
+  setSubAccount(ref: SubAccountRef, state: SubAccountState): void {
+    const { accounts } = this.base;
+    if (accounts.size >= LIMITS.accounts && !accounts.has(ref.account)) {
+      throw new FulcrumError(
+        'limit_exceeded',
+        `the engine holds at most ${LIMITS.accounts} accounts`,
+      );
+    }
+    this.subAccountChanges ??= new Map();
+    this.subAccountChanges.set(subAccountKey(ref), { ref, state });
+  }
+
+  /** Signed amount in base units of a scaled balance in `asset`, at the command's time. */
+  amountOf(asset: number, scaled: bigint): bigint {
+    const pool = this.currentPool(asset);
+    return scaled >= 0n ? supplyAmount(scaled, pool) : -debtAmount(-scaled, pool);
+  }
+
+  /** A sub-account's positions as signed amounts (base units) at the command's time. */
+  positions(ref: SubAccountRef): Position[] {
+    return this.subAccount(ref).positions.map(({ asset, scaled }) => ({
+      risk: this.asset(asset).risk,
+      amount: this.amountOf(asset, scaled),
+    }));
+  }
+
+  health(ref: SubAccountRef): HealthSnapshot {
+    return evaluateHealth(this.positions(ref));
+  }
+
+  /** Writes every change into the state. Called once, after the command is accepted. */
+  commit(): void {
+    const { base } = this;
+    for (const [index, asset] of this.assetChanges) {
+      if (index === base.assets.length) base.assetIndex.set(asset.config.symbol, index);
+      base.assets[index] = asset;
+    }
+    for (const { ref, state } of this.subAccountChanges?.values() ?? []) {
+      commitSubAccount(base, ref, state);
+    }
+    base.time = this.time;
+    base.sequence += 1;
+  }
+}
+
+function subAccountKey(ref: SubAccountRef): string {
+  return `${ref.subAccount}/${ref.account}`;
+}
+
+function commitSubAccount(base: EngineState, ref: SubAccountRef, state: SubAccountState): void {
+  let account: AccountState | undefined = base.accounts.get(ref.account);
+  if (account === undefined) {
+    if (state.positions.length === 0) return;
+    account = { id: ref.account, subAccounts: new Map() };
+    base.accounts.set(ref.account, account);
+  }
+  if (state.positions.length > 0) {
+    account.subAccounts.set(ref.subAccount, state);
+    return;
+  }
+  account.subAccounts.delete(ref.subAccount);
+  if (account.subAccounts.size === 0) base.accounts.delete(ref.account);
+}

@@ -1,0 +1,72 @@
+/**
+ * Events: what an accepted command did, in order, with every amount and its unit. They are what
+ * the journal stores and what subscribers stream.
+ *
+ * Units, by field name: `amount`, `interest` are base units of the event's `asset` (whose
+ * `decimals` the event carries); `*Scaled` are scaled balances (base units ÷ index); `price` and
+ * `stablePrice` are PRICE_SCALE (18 decimals) quote per whole unit; `*Ray` are RAY (27 decimals)
+ * fractions, annual for rates; `seconds` is a duration.
+ */
+import type { SubAccountRef } from './state.js';
+
+export interface AssetListedEvent {
+  readonly type: 'asset-listed';
+  readonly asset: string;
+  readonly decimals: number;
+  readonly price: bigint;
+}
+
+export interface PriceSetEvent {
+  readonly type: 'price-set';
+  readonly asset: string;
+  readonly price: bigint;
+  readonly stablePrice: bigint;
+}
+
+export interface InterestAccruedEvent {
+  readonly type: 'interest-accrued';
+  readonly asset: string;
+  readonly decimals: number;
+  readonly seconds: number;
+  /** Interest charged to borrowers, base units, rounded down (the exact figure has RAY precision). */
+  readonly interest: bigint;
+  readonly treasuryMintedScaled: bigint;
+  readonly supplyIndexRay: bigint;
+  readonly borrowIndexRay: bigint;
+}
+
+export interface BalanceEvent extends SubAccountRef {
+  readonly type: 'deposited' | 'withdrawn' | 'borrowed' | 'repaid';
+  readonly asset: string;
+  readonly decimals: number;
+  readonly amount: bigint;
+  /** Change of the sub-account's scaled balance in this asset (negative for debt growth). */
+  readonly scaledDelta: bigint;
+}
+
+export interface TransferredEvent {
+  readonly type: 'transferred';
+  readonly from: SubAccountRef;
+  readonly to: SubAccountRef;
+  readonly asset: string;
+  readonly decimals: number;
+  readonly amount: bigint;
+  /** Scaled supply moved from `from` to `to`. */
+  readonly scaled: bigint;
+}
+
+export interface RateUpdatedEvent {
+  readonly type: 'rate-updated';
+  readonly asset: string;
+  readonly utilizationRay: bigint;
+  readonly borrowRateRay: bigint;
+  readonly supplyRateRay: bigint;
+}
+
+export type EngineEvent =
+  | AssetListedEvent
+  | PriceSetEvent
+  | InterestAccruedEvent
+  | BalanceEvent
+  | TransferredEvent
+  | RateUpdatedEvent;

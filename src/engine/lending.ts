@@ -1,0 +1,279 @@
+/**
+ * Pool operations on a draft. Each follows the same fixed order: accrue the pool, validate,
+ * change balances, update the rate, emit. Risk-increasing operations (withdraw, borrow, transfer
+ * out) end with the initial-margin check on the sub-account, so a command that would leave it
+ * short is refused and its draft dropped.
+ */
+import { FulcrumError } from '../domain/errors.js';
+import { formatDecimal } from '../math/decimal.js';
+import { borrowRateAnnualRay, supplyRateAnnualRay } from '../pools/interestRateCurve.js';
+import {
+  debtAmount,
+  type PoolState,
+  poolUtilizationRay,
+  scaledCreditForDeposit,
+  scaledDebitForWithdraw,
+  scaledDebtForBorrow,
+  scaledDebtForRepay,
+  supplyAmount,
+  totalDebt,
+  totalSupply,
+  updateRate,
+} from '../pools/pool.js';
+import type {
+  AccrueCommand,
+  BorrowCommand,
+  DepositCommand,
+  RepayCommand,
+  TransferCommand,
+  WithdrawCommand,
+} from './commands.js';
+import type { Draft } from './draft.js';
+import type { BalanceEvent } from './events.js';
+import { scaledBalance, withScaledBalance } from './positions.js';
+import type { AssetState, SubAccountRef } from './state.js';
+
+export function deposit(draft: Draft, command: DepositCommand): void {
+  const asset = draft.accruePool(draft.findAsset(command.asset, 'asset').index);
+  const { pool, config } = asset;
+  const held = scaledBalance(draft.subAccount(command), asset.index);
+  if (held < 0n) {
+    throw new FulcrumError(
+      'asset_is_borrowed',
+      `${accountName(command)} owes ${config.symbol}: repay it instead`,
+      'asset',
+    );
+  }
+  const credit = scaledCreditForDeposit(command.amount, pool);
+  if (credit === 0n) throw tooSmall(asset, command.amount);
+  const next = {
+    ...pool,
+    cash: pool.cash + command.amount,
+    supplyScaled: pool.supplyScaled + credit,
+  };
+  if (config.supplyCap !== null && totalSupply(next) > config.supplyCap) {
+    throw new FulcrumError(
+      'supply_cap_exceeded',
+      `total ${config.symbol} supply would exceed its cap of ${formatDecimal(config.supplyCap, config.decimals)}`,
+      'amount',
+    );
+  }
+  draft.setSubAccount(
+    command,
+    withScaledBalance(draft.subAccount(command), asset.index, held + credit),
+  );
+  finishPool(draft, asset, next);
+  draft.emit(balanceEvent('deposited', command, asset, command.amount, credit));
+}
+
+export function withdraw(draft: Draft, command: WithdrawCommand): void {
+  const asset = draft.accruePool(draft.findAsset(command.asset, 'asset').index);
+  const { pool, config } = asset;
+  const sub = draft.subAccount(command);
+  const held = scaledBalance(sub, asset.index);
+  const available = held > 0n ? supplyAmount(held, pool) : 0n;
+  const amount = command.amount === 'all' ? available : command.amount;
+  if (amount === 0n || amount > available) {
+    throw new FulcrumError(
+      'insufficient_balance',
+      `${accountName(command)} holds ${formatDecimal(available, config.decimals)} ${config.symbol}`,
+      'amount',
+    );
+  }
+  requireCash(asset, amount);
+  // Taking the whole balance clears the position: the sub-base-unit remainder stays in the pool.
+  const debit = amount === available ? held : scaledDebitForWithdraw(amount, pool);
+  const next = { ...pool, cash: pool.cash - amount, supplyScaled: pool.supplyScaled - debit };
+  draft.setSubAccount(command, withScaledBalance(sub, asset.index, held - debit));
+  finishPool(draft, asset, next);
+  requireInitialMargin(draft, command);
+  draft.emit(balanceEvent('withdrawn', command, asset, amount, -debit));
+}
+
+export function borrow(draft: Draft, command: BorrowCommand): void {
+  const asset = draft.accruePool(draft.findAsset(command.asset, 'asset').index);
+  const { pool, config } = asset;
+  if (!config.borrowable) {
+    throw new FulcrumError('borrowing_disabled', `${config.symbol} cannot be borrowed`, 'asset');
+  }
+  const sub = draft.subAccount(command);
+  const held = scaledBalance(sub, asset.index);
+  if (held > 0n) {
+    throw new FulcrumError(
+      'asset_is_supplied',
+      `${accountName(command)} supplies ${config.symbol}: withdraw it instead`,
+      'asset',
+    );
+  }
+  requireCash(asset, command.amount);
+  const debt = scaledDebtForBorrow(command.amount, pool);
+  const next = {
+    ...pool,
+    cash: pool.cash - command.amount,
+    borrowScaled: pool.borrowScaled + debt,
+  };
+  if (config.borrowCap !== null && totalDebt(next) > config.borrowCap) {
+    throw new FulcrumError(
+      'borrow_cap_exceeded',
+      `total ${config.symbol} borrows would exceed their cap of ${formatDecimal(config.borrowCap, config.decimals)}`,
+      'amount',
+    );
+  }
+  draft.setSubAccount(command, withScaledBalance(sub, asset.index, held - debt));
+  finishPool(draft, asset, next);
+  requireInitialMargin(draft, command);
+  draft.emit(balanceEvent('borrowed', command, asset, command.amount, -debt));
+}
+
+export function repay(draft: Draft, command: RepayCommand): void {
+  const asset = draft.accruePool(draft.findAsset(command.asset, 'asset').index);
+  const { pool, config } = asset;
+  const sub = draft.subAccount(command);
+  const held = scaledBalance(sub, asset.index);
+  if (held >= 0n) {
+    throw new FulcrumError('no_debt', `${accountName(command)} owes no ${config.symbol}`, 'asset');
+  }
+  const owed = debtAmount(-held, pool);
+  const amount = command.amount === 'all' ? owed : command.amount;
+  if (amount > owed) {
+    throw new FulcrumError(
+      'repay_exceeds_debt',
+      `${accountName(command)} owes ${formatDecimal(owed, config.decimals)} ${config.symbol}`,
+      'amount',
+    );
+  }
+  // Repaying the whole debt clears the position; a partial repayment is credited rounded down.
+  const reduction = amount === owed ? -held : scaledDebtForRepay(amount, pool);
+  if (reduction === 0n) throw tooSmall(asset, amount);
+  const next = { ...pool, cash: pool.cash + amount, borrowScaled: pool.borrowScaled - reduction };
+  draft.setSubAccount(command, withScaledBalance(sub, asset.index, held + reduction));
+  finishPool(draft, asset, next);
+  draft.emit(balanceEvent('repaid', command, asset, amount, reduction));
+}
+
+/**
+ * Moves supply between two sub-accounts (of one account or two). The scaled balance moves as it
+ * is, so the pool does not change and no value is created or lost; the sender is checked
+ * against initial margin.
+ */
+export function transfer(draft: Draft, command: TransferCommand): void {
+  const { from, to } = command;
+  if (from.account === to.account && from.subAccount === to.subAccount) {
+    throw new FulcrumError('same_account', 'a transfer needs two different sub-accounts', 'to');
+  }
+  const asset = draft.accruePool(draft.findAsset(command.asset, 'asset').index);
+  const { pool, config } = asset;
+  const source = draft.subAccount(from);
+  const held = scaledBalance(source, asset.index);
+  const available = held > 0n ? supplyAmount(held, pool) : 0n;
+  const amount = command.amount === 'all' ? available : command.amount;
+  if (amount === 0n || amount > available) {
+    throw new FulcrumError(
+      'insufficient_balance',
+      `${accountName(from)} holds ${formatDecimal(available, config.decimals)} ${config.symbol}`,
+      'amount',
+    );
+  }
+  const scaled = amount === available ? held : scaledDebitForWithdraw(amount, pool);
+  const target = draft.subAccount(to);
+  const targetHeld = scaledBalance(target, asset.index);
+  if (targetHeld < 0n) {
+    throw new FulcrumError(
+      'asset_is_borrowed',
+      `${accountName(to)} owes ${config.symbol}: it cannot receive it`,
+      'to',
+    );
+  }
+  draft.setSubAccount(from, withScaledBalance(source, asset.index, held - scaled));
+  draft.setSubAccount(to, withScaledBalance(target, asset.index, targetHeld + scaled));
+  requireInitialMargin(draft, from);
+  draft.emit({
+    type: 'transferred',
+    from: refOf(from),
+    to: refOf(to),
+    asset: config.symbol,
+    decimals: config.decimals,
+    amount,
+    scaled,
+  });
+}
+
+export function accruePool(draft: Draft, command: AccrueCommand): void {
+  draft.accruePool(draft.findAsset(command.asset, 'asset').index);
+}
+
+/** Sets the pool's new balances and rate (the last step of every pool operation). */
+function finishPool(draft: Draft, asset: AssetState, next: PoolState): void {
+  const updated = updateRate(next, asset.config);
+  draft.setAsset({ ...asset, pool: updated });
+  if (updated.borrowRatePerSecondRay !== asset.pool.borrowRatePerSecondRay) {
+    const u = poolUtilizationRay(updated);
+    const borrowRateRay = borrowRateAnnualRay(asset.config.interest, u);
+    draft.emit({
+      type: 'rate-updated',
+      asset: asset.config.symbol,
+      utilizationRay: u,
+      borrowRateRay,
+      supplyRateRay: supplyRateAnnualRay(borrowRateRay, u, asset.config.reserveFactor),
+    });
+  }
+}
+
+function requireCash(asset: AssetState, amount: bigint): void {
+  if (amount > asset.pool.cash) {
+    const { symbol, decimals } = asset.config;
+    throw new FulcrumError(
+      'insufficient_liquidity',
+      `the ${symbol} pool has ${formatDecimal(asset.pool.cash, decimals)} ${symbol} available`,
+      'amount',
+    );
+  }
+}
+
+/** The check after every risk-increasing change: initial health must stay at or above 1. */
+function requireInitialMargin(draft: Draft, ref: SubAccountRef): void {
+  const health = draft.health(ref);
+  if (!health.meets('initial')) {
+    throw new FulcrumError(
+      'insufficient_collateral',
+      `${accountName(ref)} would fall below initial margin (health ${formatDecimal(health.healthFactor('initial') ?? 0n, 18)})`,
+      'amount',
+    );
+  }
+}
+
+function tooSmall(asset: AssetState, amount: bigint): FulcrumError {
+  const { symbol, decimals } = asset.config;
+  return new FulcrumError(
+    'zero_amount',
+    `${formatDecimal(amount, decimals)} ${symbol} is below one unit of the pool's scaled balance`,
+    'amount',
+  );
+}
+
+function balanceEvent(
+  type: 'deposited' | 'withdrawn' | 'borrowed' | 'repaid',
+  ref: SubAccountRef,
+  asset: AssetState,
+  amount: bigint,
+  scaledDelta: bigint,
+): BalanceEvent {
+  const { symbol, decimals } = asset.config;
+  return {
+    type,
+    account: ref.account,
+    subAccount: ref.subAccount,
+    asset: symbol,
+    decimals,
+    amount,
+    scaledDelta,
+  };
+}
+
+function refOf(ref: SubAccountRef): SubAccountRef {
+  return { account: ref.account, subAccount: ref.subAccount };
+}
+
+function accountName(ref: SubAccountRef): string {
+  return `${ref.account}/${ref.subAccount}`;
+}

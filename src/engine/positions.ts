@@ -1,0 +1,45 @@
+/**
+ * Reading and replacing one asset's scaled balance in a sub-account's sorted position list.
+ * Sub-account states are immutable: a change returns a new state.
+ */
+import { FulcrumError } from '../domain/errors.js';
+import { LIMITS, type ScaledPosition, type SubAccountState } from './state.js';
+
+/** The scaled balance held in `asset` (0n when none). */
+export function scaledBalance(sub: SubAccountState, asset: number): bigint {
+  for (const position of sub.positions) {
+    if (position.asset === asset) return position.scaled;
+    if (position.asset > asset) break;
+  }
+  return 0n;
+}
+
+/**
+ * The sub-account with its balance in `asset` set to `scaled`; a zero balance removes the
+ * position. Refuses a new position beyond {@link LIMITS.positionsPerSubAccount}.
+ */
+export function withScaledBalance(
+  sub: SubAccountState,
+  asset: number,
+  scaled: bigint,
+): SubAccountState {
+  const positions: ScaledPosition[] = [];
+  let placed = false;
+  for (const position of sub.positions) {
+    if (!placed && position.asset >= asset) {
+      if (scaled !== 0n) positions.push({ asset, scaled });
+      placed = true;
+      if (position.asset === asset) continue;
+    }
+    positions.push(position);
+  }
+  if (!placed && scaled !== 0n) positions.push({ asset, scaled });
+  if (positions.length > LIMITS.positionsPerSubAccount) {
+    throw new FulcrumError(
+      'limit_exceeded',
+      `a sub-account may hold at most ${LIMITS.positionsPerSubAccount} assets`,
+      'asset',
+    );
+  }
+  return { positions };
+}

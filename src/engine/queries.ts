@@ -1,0 +1,71 @@
+/**
+ * Read-only questions about the state: a sub-account's health report narrowed by what the pools
+ * can give, and each pool's figures. Interest is projected to the asked time without changing
+ * the state.
+ */
+
+import type { Position } from '../margin/health.js';
+import { type HealthReport, healthReport } from '../margin/report.js';
+import { formatDecimal } from '../math/decimal.js';
+import { minBig, PRICE_DECIMALS, RAY_DECIMALS } from '../math/fixed.js';
+import { borrowRateAnnualRay, supplyRateAnnualRay } from '../pools/interestRateCurve.js';
+import { poolUtilizationRay, supplyAmount, totalDebt, totalSupply } from '../pools/pool.js';
+import { Draft } from './draft.js';
+import { scaledBalance } from './positions.js';
+import type { EngineState, SubAccountRef } from './state.js';
+
+/**
+ * Health report of one sub-account at `time` (default: the state's time). Lists every asset, so
+ * that `maxBorrow` answers for assets not yet held; `maxBorrow` and `maxWithdraw` are narrowed
+ * by pool cash, the borrow cap and the asset's own rules.
+ */
+export function subAccountReport(
+  state: EngineState,
+  ref: SubAccountRef,
+  time: number = state.time,
+): HealthReport {
+  const draft = new Draft(state, Math.max(time, state.time));
+  const sub = draft.subAccount(ref);
+  const positions: Position[] = state.assets.map((asset) => {
+    const amount = draft.amountOf(asset.index, scaledBalance(sub, asset.index));
+    return { risk: asset.risk, amount };
+  });
+  const report = healthReport(positions);
+  const narrowed = report.positions.map((position, index) => {
+    const asset = state.assets[index];
+    if (asset === undefined) return position;
+    const pool = draft.currentPool(index);
+    const capRoom =
+      asset.config.borrowCap === null ? pool.cash : asset.config.borrowCap - totalDebt(pool);
+    const maxBorrow = asset.config.borrowable
+      ? minBig(position.maxBorrow, minBig(pool.cash, capRoom > 0n ? capRoom : 0n))
+      : 0n;
+    return { ...position, maxBorrow, maxWithdraw: minBig(position.maxWithdraw, pool.cash) };
+  });
+  return { ...report, positions: narrowed };
+}
+
+/** Figures of every pool at the state's time, as JSON decimal strings. */
+export function poolSummaries(state: EngineState) {
+  return state.assets.map(({ config, pool, risk }) => {
+    const u = poolUtilizationRay(pool);
+    const borrowRate = borrowRateAnnualRay(config.interest, u);
+    const d = config.decimals;
+    return {
+      asset: config.symbol,
+      price: formatDecimal(risk.oraclePrice, PRICE_DECIMALS),
+      cash: formatDecimal(pool.cash, d),
+      totalSupply: formatDecimal(totalSupply(pool), d),
+      totalDebt: formatDecimal(totalDebt(pool), d),
+      treasury: formatDecimal(supplyAmount(pool.treasuryScaled, pool), d),
+      utilization: formatDecimal(u, RAY_DECIMALS),
+      borrowRate: formatDecimal(borrowRate, RAY_DECIMALS),
+      supplyRate: formatDecimal(
+        supplyRateAnnualRay(borrowRate, u, config.reserveFactor),
+        RAY_DECIMALS,
+      ),
+      supplyIndex: formatDecimal(pool.supplyIndexRay, RAY_DECIMALS),
+      borrowIndex: formatDecimal(pool.borrowIndexRay, RAY_DECIMALS),
+    };
+  });
+}

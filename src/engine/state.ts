@@ -1,0 +1,74 @@
+/**
+ * The engine's whole state: listed assets with their prices and pools, and accounts with
+ * numbered sub-accounts. Only `applyCommand` changes it, and only when a command is accepted.
+ */
+import type { AssetConfig } from '../domain/asset.js';
+import type { AssetRisk } from '../margin/assetRisk.js';
+import type { PoolState } from '../pools/pool.js';
+
+/** Hard limits: every collection the engine keeps is bounded. */
+export const LIMITS = {
+  /** Listed assets. */
+  assets: 128,
+  /** Distinct assets one sub-account may hold or owe at once. */
+  positionsPerSubAccount: 16,
+  /** Sub-account numbers run from 0 to this minus one. */
+  subAccountsPerAccount: 256,
+  /** Accounts. */
+  accounts: 50_000_000,
+  /** Largest command time: unix seconds up to the year 10,000. */
+  timeMax: 253_402_300_799,
+} as const;
+
+/** Account identifiers: 1-64 letters, digits and `_ . : @ -`. */
+export const ACCOUNT_ID_PATTERN = /^[A-Za-z0-9_.:@-]{1,64}$/;
+
+export interface AssetState {
+  readonly index: number;
+  readonly config: AssetConfig;
+  /** Risk factors at the current prices (prices live here: `risk.oraclePrice`, `risk.stablePrice`). */
+  readonly risk: AssetRisk;
+  readonly pool: PoolState;
+}
+
+/** A balance in one asset: scaled supply when positive, scaled debt when negative; never zero. */
+export interface ScaledPosition {
+  readonly asset: number;
+  readonly scaled: bigint;
+}
+
+export interface SubAccountState {
+  /** Sorted by asset index; at most {@link LIMITS.positionsPerSubAccount}. */
+  readonly positions: readonly ScaledPosition[];
+}
+
+export interface AccountState {
+  readonly id: string;
+  /** Only sub-accounts that hold or owe something are kept; changed only by `Draft.commit`. */
+  readonly subAccounts: Map<number, SubAccountState>;
+}
+
+export interface EngineState {
+  /** Unix seconds of the last accepted command. */
+  time: number;
+  /** Number of commands accepted so far; the next accepted command gets `sequence + 1`. */
+  sequence: number;
+  /** Name of the unit prices and values are quoted in. */
+  readonly quote: string;
+  readonly assets: AssetState[];
+  readonly assetIndex: Map<string, number>;
+  readonly accounts: Map<string, AccountState>;
+}
+
+/** An empty engine quoting prices in `quote` (default `USD`). */
+export function createState(quote = 'USD'): EngineState {
+  return { time: 0, sequence: 0, quote, assets: [], assetIndex: new Map(), accounts: new Map() };
+}
+
+/** Reference to one sub-account. */
+export interface SubAccountRef {
+  readonly account: string;
+  readonly subAccount: number;
+}
+
+export const EMPTY_SUB_ACCOUNT: SubAccountState = { positions: [] };

@@ -1,0 +1,100 @@
+/**
+ * Checks of a typed command's own fields, before it touches any state: times, identifiers,
+ * amounts and prices in range. Library callers that build commands directly get the same
+ * refusals as JSON input does.
+ */
+import { validateAssetConfig } from '../domain/asset.js';
+import { FulcrumError } from '../domain/errors.js';
+import { validatePrice } from '../domain/price.js';
+import { AMOUNT_MAX } from '../math/fixed.js';
+import type { Command } from './commands.js';
+import { ACCOUNT_ID_PATTERN, LIMITS, type SubAccountRef } from './state.js';
+
+export function validateCommand(command: Command, stateTime: number): void {
+  validateTime(command.time, stateTime);
+  switch (command.type) {
+    case 'list-asset':
+      validateAssetConfig(command.config, 'config');
+      validatePrice(command.price, 'price');
+      return;
+    case 'set-price':
+      validatePrice(command.price, 'price');
+      if (command.stablePrice !== undefined) validatePrice(command.stablePrice, 'stablePrice');
+      return;
+    case 'accrue':
+      return;
+    case 'deposit':
+    case 'borrow':
+      validateRef(command, '');
+      validateAmount(command.amount, 'amount');
+      return;
+    case 'withdraw':
+    case 'repay':
+      validateRef(command, '');
+      if (command.amount !== 'all') validateAmount(command.amount, 'amount');
+      return;
+    case 'transfer':
+      validateRef(command.from, 'from');
+      validateRef(command.to, 'to');
+      if (command.amount !== 'all') validateAmount(command.amount, 'amount');
+      return;
+  }
+  const unknown: { type?: unknown } = command;
+  throw new FulcrumError(
+    'unknown_command',
+    `unknown command type ${JSON.stringify(unknown.type)}`,
+    'type',
+  );
+}
+
+function validateTime(time: number, stateTime: number): void {
+  if (!Number.isSafeInteger(time) || time < 0 || time > LIMITS.timeMax) {
+    throw new FulcrumError(
+      'invalid_number',
+      `time must be whole unix seconds, 0 to ${LIMITS.timeMax}`,
+      'time',
+    );
+  }
+  if (time < stateTime) {
+    throw new FulcrumError(
+      'time_went_backwards',
+      `time ${time} is before the engine's time ${stateTime}`,
+      'time',
+    );
+  }
+}
+
+export function validateRef(ref: SubAccountRef, field: string): void {
+  const prefix = field === '' ? '' : `${field}.`;
+  if (typeof ref.account !== 'string' || !ACCOUNT_ID_PATTERN.test(ref.account)) {
+    throw new FulcrumError(
+      'invalid_field',
+      `${prefix}account must be 1-64 letters, digits or _ . : @ -`,
+      `${prefix}account`,
+    );
+  }
+  const max = LIMITS.subAccountsPerAccount - 1;
+  if (!Number.isSafeInteger(ref.subAccount) || ref.subAccount < 0 || ref.subAccount > max) {
+    throw new FulcrumError(
+      'invalid_number',
+      `${prefix}subAccount must be a whole number from 0 to ${max}`,
+      `${prefix}subAccount`,
+    );
+  }
+}
+
+export function validateAmount(amount: bigint, field: string): void {
+  if (typeof amount !== 'bigint') {
+    throw new FulcrumError('invalid_number', `${field} must be a bigint in base units`, field);
+  }
+  if (amount === 0n)
+    throw new FulcrumError('zero_amount', `${field} must be more than zero`, field);
+  if (amount < 0n) throw new FulcrumError('invalid_number', `${field} must not be negative`, field);
+  if (amount > AMOUNT_MAX) {
+    throw new FulcrumError(
+      'invalid_number',
+      `${field} exceeds the largest amount (2^128 - 1 base units)`,
+      field,
+    );
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * Fulcrum: margin and liquidation engine. The one public entry point of the library.
+ *
+ * The core (everything exported here) is pure and deterministic: no clock, no randomness, no
+ * I/O, and no runtime dependency, so it runs the same in Node.js and in a browser.
+ */
+
+export {
+  type AssetConfig,
+  DEFAULT_INTEREST_RATE_CURVE,
+  type InterestRateCurve,
+  parseAssetConfig,
+  TIERS,
+  type Tier,
+  validateAssetConfig,
+} from './domain/asset.js';
+export { AssertionError, ERROR_CODES, type ErrorCode, FulcrumError } from './domain/errors.js';
+export { PRICE_MAX, parsePrice } from './domain/price.js';
+export { applyCommand, type CommandResult, dryRun } from './engine/apply.js';
+export type * from './engine/commands.js';
+export { decodeCommand } from './engine/decode.js';
+export { Draft } from './engine/draft.js';
+export { decodeJson, Engine } from './engine/engine.js';
+export type * from './engine/events.js';
+export { poolSummaries, subAccountReport } from './engine/queries.js';
+export { renderEvent, renderResult } from './engine/render.js';
+export {
+  type AccountState,
+  type AssetState,
+  createState,
+  type EngineState,
+  LIMITS,
+  type SubAccountRef,
+  type SubAccountState,
+} from './engine/state.js';
+export { canonicalState, stateHash } from './engine/stateHash.js';
+export { type AssetRisk, assetRisk } from './margin/assetRisk.js';
+export { evaluateHealth, HealthSnapshot, type Position, type TierHealth } from './margin/health.js';
+export { type Portfolio, parsePortfolio } from './margin/portfolio.js';
+export { type HealthReport, healthReport, renderHealthReport } from './margin/report.js';
+export {
+  collateralLiquidationPrice,
+  debtLiquidationPrice,
+  maxBorrowByMargin,
+  maxWithdrawByMargin,
+} from './margin/whatIf.js';
+export { formatDecimal, parseDecimal } from './math/decimal.js';
+export {
+  AMOUNT_MAX,
+  divCeil,
+  divFloor,
+  HEALTH_DECIMALS,
+  HEALTH_SCALE,
+  PRICE_DECIMALS,
+  PRICE_SCALE,
+  RAY,
+  RAY_DECIMALS,
+  SECONDS_PER_YEAR,
+  VALUE_DECIMALS,
+  VALUE_SCALE,
+  WEIGHT_DECIMALS,
+  WEIGHT_SCALE,
+} from './math/fixed.js';
+export { sha256Hex } from './math/sha256.js';
+export {
+  borrowRateAnnualRay,
+  supplyRateAnnualRay,
+  utilizationRay,
+} from './pools/interestRateCurve.js';
+export {
+  accrue,
+  debtAmount,
+  type PoolState,
+  poolSurplusRayUnits,
+  supplyAmount,
+  totalDebt,
+  totalSupply,
+} from './pools/pool.js';

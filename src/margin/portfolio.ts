@@ -1,0 +1,79 @@
+/**
+ * A portfolio given as JSON, evaluated on its own without an engine: the input of
+ * `fulcrum health`. Each asset carries its price and weights; balances are signed decimal
+ * strings in whole units (negative = borrowed).
+ *
+ * ```json
+ * {"assets": {"ETH": {"price": "2000", "decimals": 18, "initialWeight": "0.8",
+ *   "maintenanceWeight": "0.825", "liabilityWeight": "1"}, "USDC": {...}},
+ *  "balances": {"ETH": "10", "USDC": "-5000"}}
+ * ```
+ */
+import { ASSET_CONFIG_FIELDS, type AssetConfig, parseAssetConfig } from '../domain/asset.js';
+import { FulcrumError } from '../domain/errors.js';
+import { expectObject, rejectUnknownFields } from '../domain/input.js';
+import { parsePrice } from '../domain/price.js';
+import { parseDecimal } from '../math/decimal.js';
+import { AMOUNT_MAX } from '../math/fixed.js';
+import { assetRisk } from './assetRisk.js';
+import type { Position } from './health.js';
+
+/** Largest number of assets in one portfolio. */
+export const PORTFOLIO_ASSETS_MAX = 128;
+
+export interface Portfolio {
+  readonly configs: readonly AssetConfig[];
+  /** One position per asset, in the order the assets were given; zero where no balance. */
+  readonly positions: readonly Position[];
+}
+
+/**
+ * Parses a portfolio. Every asset named in `balances` must be described in `assets`.
+ *
+ * @example
+ * const { positions } = parsePortfolio(JSON.parse(text));
+ * healthReport(positions);
+ */
+export function parsePortfolio(input: unknown): Portfolio {
+  const raw = expectObject(input, 'portfolio');
+  rejectUnknownFields(raw, ['assets', 'balances', 'quote'], '');
+  const assets = expectObject(raw.assets, 'assets');
+  const balances = raw.balances === undefined ? {} : expectObject(raw.balances, 'balances');
+  const symbols = Object.keys(assets);
+  if (symbols.length > PORTFOLIO_ASSETS_MAX) {
+    throw new FulcrumError('limit_exceeded', `at most ${PORTFOLIO_ASSETS_MAX} assets`, 'assets');
+  }
+  for (const symbol of Object.keys(balances)) {
+    if (!(symbol in assets)) {
+      throw new FulcrumError(
+        'unknown_asset',
+        `balances.${symbol} names an asset missing from assets`,
+        `balances.${symbol}`,
+      );
+    }
+  }
+  const configs: AssetConfig[] = [];
+  const positions: Position[] = symbols.map((symbol) => {
+    const field = `assets.${symbol}`;
+    const entry = expectObject(assets[symbol], field);
+    rejectUnknownFields(entry, [...ASSET_CONFIG_FIELDS, 'price', 'stablePrice'], field);
+    const { price: priceText, stablePrice: stableText, ...rest } = entry;
+    const config = parseAssetConfig({ ...rest, symbol }, field);
+    const price = parsePrice(priceText, `${field}.price`);
+    const stable =
+      stableText === undefined ? price : parsePrice(stableText, `${field}.stablePrice`);
+    const balance = balances[symbol];
+    const amount =
+      balance === undefined
+        ? 0n
+        : parseDecimal(balance, config.decimals, {
+            field: `balances.${symbol}`,
+            signed: true,
+            min: -AMOUNT_MAX,
+            max: AMOUNT_MAX,
+          });
+    configs.push(config);
+    return { risk: assetRisk(config, price, stable), amount };
+  });
+  return { configs, positions };
+}

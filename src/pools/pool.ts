@@ -1,0 +1,163 @@
+/**
+ * A lending pool per asset: cash, scaled supply and borrows, and the cumulative indices that turn
+ * scaled balances into amounts.
+ *
+ * An account's supply is `floor(scaled * supplyIndex / RAY)` and its debt
+ * `ceil(scaled * borrowIndex / RAY)`. Interest accrues in O(1) per pool by raising the indices;
+ * no account is touched. Every conversion rounds in the venue's favour, which keeps the pool's
+ * solvency invariant exact (see {@link poolSurplusRayUnits}): cash plus what borrowers owe is
+ * never less than what suppliers and the treasury may claim.
+ */
+import type { AssetConfig } from '../domain/asset.js';
+import { assert } from '../domain/errors.js';
+import { divCeil, divFloor, RAY, WEIGHT_SCALE } from '../math/fixed.js';
+import { borrowRateAnnualRay, perSecondRay, utilizationRay } from './interestRateCurve.js';
+
+export interface PoolState {
+  /** Tokens held by the venue for this pool, in base units. */
+  readonly cash: bigint;
+  /** Sum of all scaled supply balances, the treasury's included. */
+  readonly supplyScaled: bigint;
+  /** Sum of all scaled debt balances. */
+  readonly borrowScaled: bigint;
+  /** The treasury's share of {@link supplyScaled}: the reserve factor, accumulated. */
+  readonly treasuryScaled: bigint;
+  /** Cumulative supply index, RAY; starts at 1. */
+  readonly supplyIndexRay: bigint;
+  /** Cumulative borrow index, RAY; starts at 1. */
+  readonly borrowIndexRay: bigint;
+  /** Borrow rate in force since the last change, per second, RAY. */
+  readonly borrowRatePerSecondRay: bigint;
+  /** Unix seconds of the last accrual. */
+  readonly accruedAt: number;
+}
+
+/** A pool with nothing in it, as listed at `time`. */
+export function emptyPool(config: AssetConfig, time: number): PoolState {
+  return {
+    cash: 0n,
+    supplyScaled: 0n,
+    borrowScaled: 0n,
+    treasuryScaled: 0n,
+    supplyIndexRay: RAY,
+    borrowIndexRay: RAY,
+    borrowRatePerSecondRay: perSecondRay(borrowRateAnnualRay(config.interest, 0n)),
+    accruedAt: time,
+  };
+}
+
+/** What one accrual did, for the event. Amounts in base units × RAY (exact). */
+export interface Accrual {
+  readonly pool: PoolState;
+  readonly seconds: number;
+  /** Interest borrowers now owe in addition, base units × RAY. */
+  readonly interestRayUnits: bigint;
+  /** Scaled supply minted to the treasury. */
+  readonly treasuryMintedScaled: bigint;
+}
+
+/**
+ * Accrues interest from `pool.accruedAt` to `now` at the rate in force. Pure: returns a new pool.
+ * The borrow index grows by `rate * seconds` (rounded up); exactly the interest that growth
+ * charges is shared out: `1 - reserveFactor` of it raises the supply index (rounded down) and the
+ * rest is minted to the treasury as scaled supply (rounded down).
+ */
+export function accrue(pool: PoolState, config: AssetConfig, now: number): Accrual {
+  assert(now >= pool.accruedAt, 'accrue: time went backwards');
+  const seconds = now - pool.accruedAt;
+  if (seconds === 0 || pool.borrowScaled === 0n || pool.borrowRatePerSecondRay === 0n) {
+    const moved = seconds === 0 ? pool : { ...pool, accruedAt: now };
+    return { pool: moved, seconds, interestRayUnits: 0n, treasuryMintedScaled: 0n };
+  }
+  const indexGrowth = divCeil(
+    pool.borrowIndexRay * pool.borrowRatePerSecondRay * BigInt(seconds),
+    RAY,
+  );
+  const interestRayUnits = pool.borrowScaled * indexGrowth;
+  const treasuryRayUnits = divFloor(interestRayUnits * config.reserveFactor, WEIGHT_SCALE);
+  const suppliersRayUnits = interestRayUnits - treasuryRayUnits;
+  // The supply index spreads the suppliers' share over all scaled supply (the treasury's stake
+  // earns like any other). With no supply at all the treasury takes the whole interest.
+  const supplyScaled = pool.supplyScaled;
+  const supplyIndexGrowth = supplyScaled === 0n ? 0n : divFloor(suppliersRayUnits, supplyScaled);
+  const supplyIndexRay = pool.supplyIndexRay + supplyIndexGrowth;
+  const treasuryShare = supplyScaled === 0n ? interestRayUnits : treasuryRayUnits;
+  const treasuryMintedScaled = divFloor(treasuryShare, supplyIndexRay);
+  return {
+    pool: {
+      ...pool,
+      supplyScaled: pool.supplyScaled + treasuryMintedScaled,
+      treasuryScaled: pool.treasuryScaled + treasuryMintedScaled,
+      supplyIndexRay,
+      borrowIndexRay: pool.borrowIndexRay + indexGrowth,
+      accruedAt: now,
+    },
+    seconds,
+    interestRayUnits,
+    treasuryMintedScaled,
+  };
+}
+
+/** Sets the borrow rate from the pool's utilization now: the last step of every pool operation. */
+export function updateRate(pool: PoolState, config: AssetConfig): PoolState {
+  const rate = perSecondRay(borrowRateAnnualRay(config.interest, poolUtilizationRay(pool)));
+  return rate === pool.borrowRatePerSecondRay ? pool : { ...pool, borrowRatePerSecondRay: rate };
+}
+
+/** Utilization of the pool in RAY. */
+export function poolUtilizationRay(pool: PoolState): bigint {
+  return utilizationRay(pool.cash, totalDebt(pool));
+}
+
+/** Supply amount of a scaled supply balance: rounded down. */
+export function supplyAmount(scaled: bigint, pool: PoolState): bigint {
+  return divFloor(scaled * pool.supplyIndexRay, RAY);
+}
+
+/** Debt amount of a scaled debt balance: rounded up. */
+export function debtAmount(scaled: bigint, pool: PoolState): bigint {
+  return divCeil(scaled * pool.borrowIndexRay, RAY);
+}
+
+/** Total supply of the pool (suppliers and treasury), rounded down. */
+export function totalSupply(pool: PoolState): bigint {
+  return supplyAmount(pool.supplyScaled, pool);
+}
+
+/** Total debt owed to the pool, rounded up. */
+export function totalDebt(pool: PoolState): bigint {
+  return debtAmount(pool.borrowScaled, pool);
+}
+
+/** Scaled supply credited for depositing `amount`: rounded down. */
+export function scaledCreditForDeposit(amount: bigint, pool: PoolState): bigint {
+  return divFloor(amount * RAY, pool.supplyIndexRay);
+}
+
+/** Scaled supply debited for withdrawing `amount`: rounded up. */
+export function scaledDebitForWithdraw(amount: bigint, pool: PoolState): bigint {
+  return divCeil(amount * RAY, pool.supplyIndexRay);
+}
+
+/** Scaled debt added for borrowing `amount`: rounded up. */
+export function scaledDebtForBorrow(amount: bigint, pool: PoolState): bigint {
+  return divCeil(amount * RAY, pool.borrowIndexRay);
+}
+
+/** Scaled debt removed by repaying `amount`: rounded down. */
+export function scaledDebtForRepay(amount: bigint, pool: PoolState): bigint {
+  return divFloor(amount * RAY, pool.borrowIndexRay);
+}
+
+/**
+ * The pool's surplus in base units × RAY: `cash·RAY + borrowScaled·borrowIndex −
+ * supplyScaled·supplyIndex`. Exact, with no rounding; never negative (value is never created),
+ * and it grows only by the rounding the venue keeps.
+ */
+export function poolSurplusRayUnits(pool: PoolState): bigint {
+  return (
+    pool.cash * RAY +
+    pool.borrowScaled * pool.borrowIndexRay -
+    pool.supplyScaled * pool.supplyIndexRay
+  );
+}
