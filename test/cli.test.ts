@@ -1,0 +1,171 @@
+/**
+ * The command line as a user meets it: the built `fulcrum` program run as a child process.
+ * `npm test` builds first, so `dist/` is current.
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '..');
+const main = join(root, 'dist', 'cli', 'main.js');
+
+function fulcrum(args: string[], input?: string) {
+  const result = spawnSync(process.execPath, [main, ...args], {
+    cwd: root,
+    input,
+    encoding: 'utf8',
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** A refusal is one line on standard error, never a stack trace. */
+function expectOneLineError(stderr: string, pattern: RegExp): void {
+  const lines = stderr.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(pattern);
+  expect(stderr).not.toMatch(/\n\s+at /);
+}
+
+describe('fulcrum health', () => {
+  it('prints the health of the README portfolio', () => {
+    const { status, stdout } = fulcrum(['health', 'examples/portfolio.json']);
+    expect(status).toBe(0);
+    const report = JSON.parse(stdout);
+    expect(report).toMatchObject({
+      healthFactor: '3.3', // 10 × 2000 × 0.825 / 5000
+      initialHealthFactor: '3.2', // 10 × 2000 × 0.8 / 5000
+      collateralValue: '20000',
+      liabilityValue: '5000',
+      initial: {
+        weightedCollateral: '16000',
+        weightedLiabilities: '5000',
+        freeCollateral: '11000',
+      },
+      maintenance: {
+        weightedCollateral: '16500',
+        weightedLiabilities: '5000',
+        freeCollateral: '11500',
+      },
+      liquidationPrices: { ETH: '606.060606060606060607' }, // 5000 / (10 × 0.825), rounded up
+    });
+  });
+
+  it('reads standard input with -', () => {
+    const portfolio = JSON.stringify({
+      assets: {
+        ETH: { price: '2000', decimals: 18, initialWeight: '0.8', maintenanceWeight: '0.825' },
+      },
+      balances: { ETH: '1' },
+    });
+    const { status, stdout } = fulcrum(['health', '-'], portfolio);
+    expect(status).toBe(0);
+    expect(JSON.parse(stdout).healthFactor).toBeNull();
+  });
+
+  it.each([
+    [
+      'malformed JSON',
+      '{"assets": ',
+      /^fulcrum: error invalid_json: standard input is not valid JSON/,
+    ],
+    [
+      'a missing price',
+      '{"assets": {"ETH": {"decimals": 18, "initialWeight": "0.8", "maintenanceWeight": "0.9"}}}',
+      /invalid_field at assets\.ETH\.price/,
+    ],
+    [
+      'a NaN price',
+      '{"assets": {"ETH": {"price": "NaN", "decimals": 18, "initialWeight": "0.8", "maintenanceWeight": "0.9"}}}',
+      /invalid_number at assets\.ETH\.price/,
+    ],
+    [
+      'an unknown asset in balances',
+      '{"assets": {}, "balances": {"DOGE": "1"}}',
+      /unknown_asset at balances\.DOGE/,
+    ],
+    [
+      'too many decimals',
+      '{"assets": {"USDC": {"price": "1", "decimals": 6, "initialWeight": "0.8", "maintenanceWeight": "0.9"}}, "balances": {"USDC": "1.0000001"}}',
+      /too_many_decimals at balances\.USDC/,
+    ],
+    [
+      'a balance given as a number',
+      '{"assets": {"USDC": {"price": "1", "decimals": 6, "initialWeight": "0.8", "maintenanceWeight": "0.9"}}, "balances": {"USDC": 5}}',
+      /invalid_number at balances\.USDC/,
+    ],
+  ])('refuses %s in one line with status 1', (_name, input, pattern) => {
+    const { status, stdout, stderr } = fulcrum(['health', '-'], input);
+    expect(status).toBe(1);
+    expect(stdout).toBe('');
+    expectOneLineError(stderr, pattern);
+  });
+
+  it('a missing file is one line and status 1', () => {
+    const { status, stderr } = fulcrum(['health', 'no/such/file.json']);
+    expect(status).toBe(1);
+    expectOneLineError(stderr, /cannot read no\/such\/file\.json \(ENOENT\)/);
+  });
+});
+
+describe('fulcrum run and demo', () => {
+  it('runs the story: prints every result, the refusals, the pools and the state hash', () => {
+    const { status, stdout } = fulcrum(['run', 'examples/lending-story.jsonl']);
+    expect(status).toBe(0);
+    expect(stdout).toMatch(/49 commands: 43 accepted, 6 refused/);
+    expect(stdout).toMatch(/borrow alice\/0 16000 USDC\s+REFUSED error insufficient_collateral/);
+    expect(stdout).toMatch(/deposit dave\/0 10\.1234567 USDC\s+REFUSED error too_many_decimals/);
+    expect(stdout).toMatch(/alice\/0 .* LIQUIDATABLE/);
+    expect(stdout).toMatch(/state hash [0-9a-f]{64}/);
+  });
+
+  it('gives the same state hash on every run, and demo runs the same story', () => {
+    const hash = (out: string) => /state hash ([0-9a-f]{64})/.exec(out)?.[1];
+    const first = hash(fulcrum(['run', 'examples/lending-story.jsonl']).stdout);
+    const second = hash(fulcrum(['run', 'examples/lending-story.jsonl']).stdout);
+    const demo = hash(fulcrum(['demo']).stdout);
+    expect(first).toBeDefined();
+    expect(second).toBe(first);
+    expect(demo).toBe(first);
+  });
+
+  it('--json prints one JSON object a line, then the summary', () => {
+    const { status, stdout } = fulcrum(['run', 'examples/lending-story.jsonl', '--json']);
+    expect(status).toBe(0);
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const results = lines.filter((l) => 'line' in l);
+    expect(results).toHaveLength(49);
+    expect(results.filter((r) => r.ok === false).map((r) => r.error.code)).toEqual([
+      'insufficient_collateral',
+      'unknown_asset',
+      'too_many_decimals',
+      'insufficient_collateral',
+      'insufficient_collateral',
+      'asset_is_borrowed',
+    ]);
+    const last = lines.at(-1);
+    expect(last.stateHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(last.summary.accepted).toBe(43);
+  });
+
+  it('--strict exits 1 when a command was refused; a malformed line is refused and the run goes on', () => {
+    const input =
+      '{"type":"list-asset","time":0,"config":{"symbol":"X","decimals":0,"initialWeight":"0","maintenanceWeight":"0"},"price":"1"}\n{oops\n{"type":"accrue","time":1,"asset":"X"}\n';
+    const loose = fulcrum(['run', '-'], input);
+    expect(loose.status).toBe(0);
+    expect(loose.stdout).toMatch(/REFUSED error invalid_json/);
+    expect(loose.stdout).toMatch(/3 commands: 2 accepted, 1 refused/);
+    expect(fulcrum(['run', '-', '--strict'], input).status).toBe(1);
+  });
+
+  it('usage errors exit 2', () => {
+    expect(fulcrum(['frobnicate']).status).toBe(2);
+    expect(fulcrum(['run']).status).toBe(2);
+    expect(fulcrum(['health', 'a', 'b']).status).toBe(2);
+    expect(fulcrum(['run', 'x.jsonl', '--bogus']).status).toBe(2);
+    expect(fulcrum([]).status).toBe(2);
+    expect(fulcrum(['help']).status).toBe(0);
+  });
+});
