@@ -17,7 +17,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
-import { Engine, FulcrumError, formatDecimal, parseDecimal, poolSurplusRayUnits, renderHealthReport } from '../src/index.js';
+import {
+  Engine,
+  FulcrumError,
+  formatDecimal,
+  parseDecimal,
+  poolSurplusRayUnits,
+  renderHealthReport,
+} from '../src/index.js';
 
 type Json = Record<string, unknown>;
 
@@ -74,7 +81,9 @@ function check(engine: Engine, line: Json, where: string): void {
       return;
     }
     case 'pool': {
-      const pool = engine.pools().find((p) => p.asset === line.asset) as Record<string, string> | undefined;
+      const pool = engine.pools().find((p) => p.asset === line.asset) as
+        | Record<string, string>
+        | undefined;
       compare(pool?.[String(line.field)] ?? null, line, where);
       return;
     }
@@ -84,7 +93,10 @@ function check(engine: Engine, line: Json, where: string): void {
     case 'liquidationPrice':
     case 'maxBorrow':
     case 'maxWithdraw': {
-      const rendered = renderHealthReport(engine.health(ref)) as unknown as Record<string, Record<string, string | null>>;
+      const rendered = renderHealthReport(engine.health(ref)) as unknown as Record<
+        string,
+        Record<string, string | null>
+      >;
       const table = line.check === 'liquidationPrice' ? 'liquidationPrices' : line.check;
       compare(rendered[table]?.[String(line.asset)] ?? null, line, where);
       return;
@@ -106,9 +118,12 @@ function compare(actual: string | null, line: Json, where: string): void {
   expect(actual, `${where}: no value`).not.toBeNull();
   const value = parseDecimal(actual, 30, { field: 'actual', signed: true });
   const bound = (name: string) => parseDecimal(line[name], 30, { field: name, signed: true });
-  if ('below' in line) expect(value < bound('below'), `${where}: ${actual} < ${line.below}`).toBe(true);
-  if ('atLeast' in line) expect(value >= bound('atLeast'), `${where}: ${actual} >= ${line.atLeast}`).toBe(true);
-  if ('atMost' in line) expect(value <= bound('atMost'), `${where}: ${actual} <= ${line.atMost}`).toBe(true);
+  if ('below' in line)
+    expect(value < bound('below'), `${where}: ${actual} < ${line.below}`).toBe(true);
+  if ('atLeast' in line)
+    expect(value >= bound('atLeast'), `${where}: ${actual} >= ${line.atLeast}`).toBe(true);
+  if ('atMost' in line)
+    expect(value <= bound('atMost'), `${where}: ${actual} <= ${line.atMost}`).toBe(true);
 }
 
 /** Every pool solvent; its scaled totals equal the sum of its accounts' balances and treasury. */

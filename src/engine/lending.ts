@@ -1,6 +1,7 @@
 /**
  * Pool operations on a draft. Each follows the same fixed order: accrue the pool, validate,
- * change balances, update the rate, emit. Risk-increasing operations (withdraw, borrow, transfer
+ * change balances, update the rate, emit. Every command that accrues a pool ends by setting its
+ * rate from the utilization it leaves, interest included. Risk-increasing operations (withdraw, borrow, transfer
  * out) end with the initial-margin check on the sub-account, so a command that would leave it
  * short is refused and its draft dropped.
  */
@@ -186,6 +187,7 @@ export function transfer(draft: Draft, command: TransferCommand): void {
   }
   draft.setSubAccount(from, withScaledBalance(source, asset.index, held - scaled));
   draft.setSubAccount(to, withScaledBalance(target, asset.index, targetHeld + scaled));
+  finishPool(draft, asset, pool);
   requireInitialMargin(draft, from);
   draft.emit({
     type: 'transferred',
@@ -198,8 +200,10 @@ export function transfer(draft: Draft, command: TransferCommand): void {
   });
 }
 
+/** Accrues a pool and resets its rate to the utilization that the interest brought. */
 export function accruePool(draft: Draft, command: AccrueCommand): void {
-  draft.accruePool(draft.findAsset(command.asset, 'asset').index);
+  const asset = draft.accruePool(draft.findAsset(command.asset, 'asset').index);
+  finishPool(draft, asset, asset.pool);
 }
 
 /** Sets the pool's new balances and rate (the last step of every pool operation). */

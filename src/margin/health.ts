@@ -39,31 +39,55 @@ export interface TierHealth {
   readonly healthFactor: bigint | null;
 }
 
+/**
+ * The health of one account at one set of prices. Each tier is summed on first use, in one pass
+ * over the positions with one multiplication per position, and kept: a borrow check pays only
+ * for the initial tier, a liquidation scan only for maintenance, a report for all of them.
+ * Positions and their risk factors are immutable, so a snapshot never goes stale.
+ */
 export class HealthSnapshot {
-  /** Exact Σ deposit × oracle price numerators (over VALUE_DENOMINATOR). */
-  readonly collateralValueNum: bigint;
-  /** Exact Σ debt × oracle price numerators. */
-  readonly liabilityValueNum: bigint;
-  /** Exact weighted collateral numerators per tier (over WEIGHTED_DENOMINATOR). */
-  readonly collateralNum: readonly [bigint, bigint, bigint];
-  /** Exact weighted liability numerators per tier. */
-  readonly liabilityNum: readonly [bigint, bigint, bigint];
+  readonly positions: readonly Position[];
+  /** Bit i set once tier i is summed. Plain fields, not arrays: no allocation on the hot path. */
+  private summed = 0;
+  private c0 = 0n;
+  private l0 = 0n;
+  private c1 = 0n;
+  private l1 = 0n;
+  private c2 = 0n;
+  private l2 = 0n;
+  private values: readonly [bigint, bigint] | undefined;
 
-  constructor(
-    collateralValueNum: bigint,
-    liabilityValueNum: bigint,
-    collateralNum: readonly [bigint, bigint, bigint],
-    liabilityNum: readonly [bigint, bigint, bigint],
-  ) {
-    this.collateralValueNum = collateralValueNum;
-    this.liabilityValueNum = liabilityValueNum;
-    this.collateralNum = collateralNum;
-    this.liabilityNum = liabilityNum;
+  constructor(positions: readonly Position[]) {
+    this.positions = positions;
+  }
+
+  /** Exact weighted collateral numerator of a tier (over the weighted denominator). */
+  collateralNum(tier: Tier): bigint {
+    const index = TIER_INDEX[tier];
+    this.sum(index);
+    return index === 0 ? this.c0 : index === 1 ? this.c1 : this.c2;
+  }
+
+  /** Exact weighted liability numerator of a tier (over the weighted denominator). */
+  liabilityNum(tier: Tier): bigint {
+    const index = TIER_INDEX[tier];
+    this.sum(index);
+    return index === 0 ? this.l0 : index === 1 ? this.l1 : this.l2;
+  }
+
+  /** Exact Σ deposit × oracle price numerator (over the value denominator). */
+  get collateralValueNum(): bigint {
+    return this.valueSums()[0];
+  }
+
+  /** Exact Σ debt × oracle price numerator (over the value denominator). */
+  get liabilityValueNum(): bigint {
+    return this.valueSums()[1];
   }
 
   /** True when the account owes anything. */
   get hasDebt(): boolean {
-    return this.liabilityValueNum > 0n;
+    return this.positions.some((p) => p.amount < 0n);
   }
 
   /** Value of all deposits at the oracle price, VALUE_SCALE, rounded down. */
@@ -78,33 +102,71 @@ export class HealthSnapshot {
 
   /** Exact test of health_t >= 1 (true without debt). */
   meets(tier: Tier): boolean {
-    const i = TIER_INDEX[tier];
-    return this.collateralNum[i] >= this.liabilityNum[i];
+    return this.collateralNum(tier) >= this.liabilityNum(tier);
   }
 
   /** Exact free collateral numerator of a tier (over the weighted denominator); may be negative. */
   freeNum(tier: Tier): bigint {
-    const i = TIER_INDEX[tier];
-    return this.collateralNum[i] - this.liabilityNum[i];
+    return this.collateralNum(tier) - this.liabilityNum(tier);
   }
 
   /** health_t in HEALTH_SCALE, rounded down; null without debt. */
   healthFactor(tier: Tier): bigint | null {
-    const i = TIER_INDEX[tier];
-    const liabilities = this.liabilityNum[i];
+    const collateral = this.collateralNum(tier);
+    const liabilities = this.liabilityNum(tier);
     if (liabilities === 0n) return null;
-    return divFloor(this.collateralNum[i] * HEALTH_SCALE, liabilities);
+    // Both sides are non-negative, so bigint division (toward zero) is the floor.
+    return (collateral * HEALTH_SCALE) / liabilities;
   }
 
   /** All figures of one tier. */
   tier(tier: Tier): TierHealth {
-    const i = TIER_INDEX[tier];
+    const collateral = this.collateralNum(tier);
+    const liabilities = this.liabilityNum(tier);
     return {
-      weightedCollateral: divFloor(this.collateralNum[i], WEIGHTED_DENOMINATOR),
-      weightedLiabilities: divCeil(this.liabilityNum[i], WEIGHTED_DENOMINATOR),
-      freeCollateral: divFloor(this.collateralNum[i] - this.liabilityNum[i], WEIGHTED_DENOMINATOR),
+      weightedCollateral: divFloor(collateral, WEIGHTED_DENOMINATOR),
+      weightedLiabilities: divCeil(liabilities, WEIGHTED_DENOMINATOR),
+      freeCollateral: divFloor(collateral - liabilities, WEIGHTED_DENOMINATOR),
       healthFactor: this.healthFactor(tier),
     };
+  }
+
+  /** Sums tier `index` once: one pass, one multiplication per position. */
+  private sum(index: 0 | 1 | 2): void {
+    const bit = 1 << index;
+    if ((this.summed & bit) !== 0) return;
+    let collateral = 0n;
+    let liabilities = 0n;
+    const { positions } = this;
+    // An indexed loop: this is the hot path of every margin check and liquidation scan.
+    for (let i = 0; i < positions.length; i++) {
+      const { risk, amount } = positions[i] as Position;
+      if (amount > 0n) collateral += amount * risk.collateralPerUnit[index];
+      else if (amount < 0n) liabilities -= amount * risk.liabilityPerUnit[index];
+    }
+    if (index === 0) {
+      this.c0 = collateral;
+      this.l0 = liabilities;
+    } else if (index === 1) {
+      this.c1 = collateral;
+      this.l1 = liabilities;
+    } else {
+      this.c2 = collateral;
+      this.l2 = liabilities;
+    }
+    this.summed |= bit;
+  }
+
+  private valueSums(): readonly [bigint, bigint] {
+    if (this.values !== undefined) return this.values;
+    let value = 0n;
+    let debtValue = 0n;
+    for (const { risk, amount } of this.positions) {
+      if (amount > 0n) value += amount * risk.valuePerUnit;
+      else if (amount < 0n) debtValue -= amount * risk.valuePerUnit;
+    }
+    this.values = [value, debtValue];
+    return this.values;
   }
 }
 
@@ -115,8 +177,8 @@ export const HEALTH_DENOMINATORS = {
 } as const;
 
 /**
- * Evaluates the health of a set of positions: one pass, one multiplication per position and
- * figure, no division.
+ * The health snapshot of a set of positions. Figures are summed when first asked for, each tier
+ * in one pass with one multiplication per position and no division.
  *
  * @example
  * const snapshot = evaluateHealth([{ risk: eth, amount: 10n * 10n ** 18n },
@@ -124,29 +186,5 @@ export const HEALTH_DENOMINATORS = {
  * snapshot.healthFactor('maintenance'); // 3.3 × HEALTH_SCALE for weight 0.825 at $2000
  */
 export function evaluateHealth(positions: readonly Position[]): HealthSnapshot {
-  let value = 0n;
-  let debtValue = 0n;
-  let c0 = 0n;
-  let c1 = 0n;
-  let c2 = 0n;
-  let l0 = 0n;
-  let l1 = 0n;
-  let l2 = 0n;
-  for (const { risk, amount } of positions) {
-    if (amount > 0n) {
-      const k = risk.collateralPerUnit;
-      value += amount * risk.valuePerUnit;
-      c0 += amount * k[0];
-      c1 += amount * k[1];
-      c2 += amount * k[2];
-    } else if (amount < 0n) {
-      const owed = -amount;
-      const k = risk.liabilityPerUnit;
-      debtValue += owed * risk.valuePerUnit;
-      l0 += owed * k[0];
-      l1 += owed * k[1];
-      l2 += owed * k[2];
-    }
-  }
-  return new HealthSnapshot(value, debtValue, [c0, c1, c2], [l0, l1, l2]);
+  return new HealthSnapshot(positions);
 }

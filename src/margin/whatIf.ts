@@ -55,8 +55,8 @@ export function collateralLiquidationPrice(
   if (held <= 0n || !snapshot.hasDebt) return null;
   const perUnit = risk.collateralPerUnit[MAINTENANCE];
   if (perUnit === 0n) return null;
-  const others = snapshot.collateralNum[MAINTENANCE] - held * perUnit;
-  const shortfall = snapshot.liabilityNum[MAINTENANCE] - others;
+  const others = snapshot.collateralNum('maintenance') - held * perUnit;
+  const shortfall = snapshot.liabilityNum('maintenance') - others;
   if (shortfall <= 0n) return null;
   // perUnit = price × normFactor × weight, so the weight-and-norm part is perUnit / price.
   const perUnitPerPrice = held * (perUnit / risk.oraclePrice);
@@ -76,8 +76,8 @@ export function debtLiquidationPrice(
 ): bigint | null {
   if (owed <= 0n) return null;
   const perUnit = risk.liabilityPerUnit[MAINTENANCE];
-  const others = snapshot.liabilityNum[MAINTENANCE] - owed * perUnit;
-  const room = snapshot.collateralNum[MAINTENANCE] - others;
+  const others = snapshot.liabilityNum('maintenance') - owed * perUnit;
+  const room = snapshot.collateralNum('maintenance') - others;
   if (room <= 0n) return 0n;
   // Liquidatable when owed × price × w > room, that is price > room / (owed × w).
   const perUnitPerPrice = owed * (perUnit / risk.oraclePrice);

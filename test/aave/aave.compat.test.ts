@@ -47,8 +47,8 @@ function fulcrumPositions(assets: readonly RandomAsset[]): Position[] {
 /** Fulcrum's exact maintenance ratio C/L as a BigNumber with 30 decimals (no debt: null). */
 function fulcrumExactHealth(positions: readonly Position[]): BigNumber | null {
   const snapshot = evaluateHealth(positions);
-  const [, , c] = snapshot.collateralNum;
-  const [, , l] = snapshot.liabilityNum;
+  const c = snapshot.collateralNum('maintenance');
+  const l = snapshot.liabilityNum('maintenance');
   if (l === 0n) return null;
   return new BigNumber(((c * 10n ** 30n) / l).toString()).shiftedBy(-30);
 }

@@ -1,0 +1,63 @@
+/**
+ * A small benchmark harness: runs a function in rounds until a time budget is spent, after a
+ * warm-up, and reports the median rate. Benchmarks print figures; they never assert on time.
+ */
+import { cpus } from 'node:os';
+
+export interface Measurement {
+  readonly name: string;
+  /** Operations per second, median of the rounds. */
+  readonly perSecond: number;
+  /** Nanoseconds per operation at the median rate. */
+  readonly nsPerOp: number;
+  readonly rounds: number;
+}
+
+/**
+ * Measures `run(n)`, which must perform `n` operations. Each round runs enough operations to
+ * take about `roundMs`; the median of `rounds` rounds is reported.
+ */
+export function measure(
+  name: string,
+  run: (n: number) => void,
+  options: { rounds?: number; roundMs?: number } = {},
+): Measurement {
+  const rounds = options.rounds ?? 7;
+  const roundMs = options.roundMs ?? 250;
+  let n = 1;
+  // Warm up and size the round: double until one round takes roundMs.
+  for (;;) {
+    const ms = time(() => run(n));
+    if (ms >= roundMs / 4) {
+      n = Math.max(1, Math.round((n * roundMs) / ms));
+      break;
+    }
+    n *= 2;
+  }
+  const rates: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const ms = time(() => run(n));
+    rates.push((n * 1000) / ms);
+  }
+  rates.sort((a, b) => a - b);
+  const perSecond = rates[Math.floor(rates.length / 2)] ?? 0;
+  return { name, perSecond, nsPerOp: 1e9 / perSecond, rounds };
+}
+
+function time(f: () => void): number {
+  const start = process.hrtime.bigint();
+  f();
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+/** The machine, for the report: figures from shared, noisy machines need their context. */
+export function machine(): string {
+  const cpu = cpus()[0]?.model ?? 'unknown cpu';
+  return `${cpu}, ${cpus().length} cores, Node.js ${process.version}`;
+}
+
+export function formatRate(perSecond: number): string {
+  if (perSecond >= 1e6) return `${(perSecond / 1e6).toFixed(2)} M/s`;
+  if (perSecond >= 1e3) return `${(perSecond / 1e3).toFixed(1)} k/s`;
+  return `${perSecond.toFixed(1)} /s`;
+}
