@@ -4,24 +4,37 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatRate, machine } from './harness.js';
+import { commandBenchmarks } from './commandBench.js';
+import { formatRate, type Measurement, machine } from './harness.js';
 import { healthBenchmarks } from './healthBench.js';
 
-function main(): void {
-  console.log(`Fulcrum benchmarks on ${machine()}\n`);
-  const health = healthBenchmarks();
-  const baseline = health.at(-1)?.perSecond ?? 1;
-  for (const m of health) {
+/** Prints a section; ratios are against its last line, the baseline. */
+function section(title: string, measurements: readonly Measurement[]): void {
+  const baseline = measurements.at(-1)?.perSecond ?? 1;
+  console.log(`${title}\n${'-'.repeat(title.length)}`);
+  for (const m of measurements) {
+    const ratio = m.perSecond / baseline;
+    const shown = ratio >= 10 ? ratio.toFixed(0) : ratio.toFixed(2);
     console.log(
-      `${m.name.padEnd(76)} ${formatRate(m.perSecond).padStart(11)}  ${(m.perSecond / baseline).toFixed(0).padStart(5)}x`,
+      `${m.name.padEnd(72)} ${formatRate(m.perSecond).padStart(11)}  ${shown.padStart(6)}x`,
     );
   }
+  console.log('');
+}
+
+function main(): void {
+  console.log(`Fulcrum benchmarks on ${machine()}; ratios against each section's last line\n`);
+  const health = healthBenchmarks();
+  section('Health of 5-position accounts (3 deposits, 2 debts)', health);
+  const commands = commandBenchmarks();
+  section('In-memory commands, one core', commands.measurements);
+  console.log(
+    `(${commands.accepted} of ${commands.total} mixed commands accepted; the rest refused)\n`,
+  );
   const folder = join(process.cwd(), 'bench', 'results');
   mkdirSync(folder, { recursive: true });
-  writeFileSync(
-    join(folder, 'latest.json'),
-    `${JSON.stringify({ machine: machine(), health }, null, 2)}\n`,
-  );
+  const results = { machine: machine(), health, commands: commands.measurements };
+  writeFileSync(join(folder, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
 }
 
 main();

@@ -31,7 +31,6 @@ export const ERROR_CODES = {
   supply_cap_exceeded: 'the deposit would take total supply over its cap',
   borrow_cap_exceeded: 'the borrow would take total borrows over its cap',
   borrowing_disabled: 'the asset cannot be borrowed',
-  no_price: 'the asset has no price yet',
   same_account: 'a transfer must move between two different sub-accounts',
   // Margin.
   insufficient_collateral: 'the command would leave initial health below 1',
@@ -52,7 +51,12 @@ export class FulcrumError extends Error {
   readonly field: string | undefined;
 
   constructor(code: ErrorCode, message: string, field?: string) {
+    // A refusal is an expected outcome, not a fault: skip the stack trace, which would cost more
+    // than the command itself on the engine's hot path.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
     this.code = code;
     this.field = field;
   }

@@ -29,8 +29,10 @@ export class Draft {
   /** Time of the command, unix seconds. */
   readonly time: number;
   readonly events: EngineEvent[] = [];
-  private readonly assetChanges = new Map<number, AssetState>();
-  private subAccountChanges: Map<string, SubAccountChange> | undefined;
+  // A command touches one or two assets and sub-accounts: short lists scanned in order beat maps
+  // (no key strings, no hashing) on the engine's hot path.
+  private readonly assetChanges: AssetState[] = [];
+  private readonly subAccountChanges: SubAccountChange[] = [];
 
   constructor(base: EngineState, time: number) {
     this.base = base;
@@ -43,14 +45,12 @@ export class Draft {
 
   /** Number of listed assets, the draft's listings included. */
   get assetCount(): number {
-    let count = this.base.assets.length;
-    while (this.assetChanges.has(count)) count++;
-    return count;
+    const listed = this.base.assets.length;
+    return listed + this.assetChanges.filter((a) => a.index >= listed).length;
   }
 
   asset(index: number): AssetState {
-    const changed = this.assetChanges.get(index);
-    if (changed !== undefined) return changed;
+    for (const changed of this.assetChanges) if (changed.index === index) return changed;
     const listed = this.base.assets[index];
     if (listed === undefined) throw new RangeError(`no asset at index ${index}`);
     return listed;
@@ -60,14 +60,14 @@ export class Draft {
   findAsset(symbol: string, field: string): AssetState {
     const index = this.base.assetIndex.get(symbol);
     if (index !== undefined) return this.asset(index);
-    for (const changed of this.assetChanges.values()) {
-      if (changed.config.symbol === symbol) return changed;
-    }
+    for (const changed of this.assetChanges) if (changed.config.symbol === symbol) return changed;
     throw new FulcrumError('unknown_asset', `asset ${JSON.stringify(symbol)} is not listed`, field);
   }
 
   setAsset(asset: AssetState): void {
-    this.assetChanges.set(asset.index, asset);
+    const at = this.assetChanges.findIndex((a) => a.index === asset.index);
+    if (at >= 0) this.assetChanges[at] = asset;
+    else this.assetChanges.push(asset);
   }
 
   /**
@@ -90,6 +90,8 @@ export class Draft {
         treasuryMintedScaled: accrual.treasuryMintedScaled,
         supplyIndexRay: accrual.pool.supplyIndexRay,
         borrowIndexRay: accrual.pool.borrowIndexRay,
+        utilizationRay: accrual.rates?.utilizationRay ?? 0n,
+        borrowRateRay: accrual.rates?.borrowRateAnnualRay ?? 0n,
       });
     }
     return accrued;
@@ -103,8 +105,9 @@ export class Draft {
   }
 
   subAccount(ref: SubAccountRef): SubAccountState {
-    const changed = this.subAccountChanges?.get(subAccountKey(ref));
-    if (changed !== undefined) return changed.state;
+    for (const changed of this.subAccountChanges) {
+      if (sameSubAccount(changed.ref, ref)) return changed.state;
+    }
     return (
       this.base.accounts.get(ref.account)?.subAccounts.get(ref.subAccount) ?? EMPTY_SUB_ACCOUNT
     );
@@ -118,8 +121,9 @@ export class Draft {
         `the engine holds at most ${LIMITS.accounts} accounts`,
       );
     }
-    this.subAccountChanges ??= new Map();
-    this.subAccountChanges.set(subAccountKey(ref), { ref, state });
+    const at = this.subAccountChanges.findIndex((c) => sameSubAccount(c.ref, ref));
+    if (at >= 0) this.subAccountChanges[at] = { ref, state };
+    else this.subAccountChanges.push({ ref, state });
   }
 
   /** Signed amount in base units of a scaled balance in `asset`, at the command's time. */
@@ -143,11 +147,11 @@ export class Draft {
   /** Writes every change into the state. Called once, after the command is accepted. */
   commit(): void {
     const { base } = this;
-    for (const [index, asset] of this.assetChanges) {
-      if (index === base.assets.length) base.assetIndex.set(asset.config.symbol, index);
-      base.assets[index] = asset;
+    for (const asset of this.assetChanges) {
+      if (asset.index === base.assets.length) base.assetIndex.set(asset.config.symbol, asset.index);
+      base.assets[asset.index] = asset;
     }
-    for (const { ref, state } of this.subAccountChanges?.values() ?? []) {
+    for (const { ref, state } of this.subAccountChanges) {
       commitSubAccount(base, ref, state);
     }
     base.time = this.time;
@@ -155,8 +159,8 @@ export class Draft {
   }
 }
 
-function subAccountKey(ref: SubAccountRef): string {
-  return `${ref.subAccount}/${ref.account}`;
+function sameSubAccount(a: SubAccountRef, b: SubAccountRef): boolean {
+  return a.subAccount === b.subAccount && a.account === b.account;
 }
 
 function commitSubAccount(base: EngineState, ref: SubAccountRef, state: SubAccountState): void {

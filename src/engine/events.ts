@@ -33,6 +33,9 @@ export interface InterestAccruedEvent {
   readonly treasuryMintedScaled: bigint;
   readonly supplyIndexRay: bigint;
   readonly borrowIndexRay: bigint;
+  /** Utilization and annual borrow rate in force over the interval. */
+  readonly utilizationRay: bigint;
+  readonly borrowRateRay: bigint;
 }
 
 export interface BalanceEvent extends SubAccountRef {
@@ -55,18 +58,9 @@ export interface TransferredEvent {
   readonly scaled: bigint;
 }
 
-export interface RateUpdatedEvent {
-  readonly type: 'rate-updated';
-  readonly asset: string;
-  readonly utilizationRay: bigint;
-  readonly borrowRateRay: bigint;
-  readonly supplyRateRay: bigint;
-}
-
 export type EngineEvent =
   | AssetListedEvent
   | PriceSetEvent
   | InterestAccruedEvent
   | BalanceEvent
-  | TransferredEvent
-  | RateUpdatedEvent;
+  | TransferredEvent;

@@ -1,17 +1,14 @@
 /**
  * Pool operations on a draft. Each follows the same fixed order: accrue the pool, validate,
- * change balances, update the rate, emit. Every command that accrues a pool ends by setting its
- * rate from the utilization it leaves, interest included. Risk-increasing operations (withdraw, borrow, transfer
+ * change balances, update the rate (which follows the balances), emit. Risk-increasing operations (withdraw, borrow, transfer
  * out) end with the initial-margin check on the sub-account, so a command that would leave it
  * short is refused and its draft dropped.
  */
 import { FulcrumError } from '../domain/errors.js';
 import { formatDecimal } from '../math/decimal.js';
-import { borrowRateAnnualRay, supplyRateAnnualRay } from '../pools/interestRateCurve.js';
 import {
   debtAmount,
   type PoolState,
-  poolUtilizationRay,
   scaledCreditForDeposit,
   scaledDebitForWithdraw,
   scaledDebtForBorrow,
@@ -19,7 +16,6 @@ import {
   supplyAmount,
   totalDebt,
   totalSupply,
-  updateRate,
 } from '../pools/pool.js';
 import type {
   AccrueCommand,
@@ -187,7 +183,6 @@ export function transfer(draft: Draft, command: TransferCommand): void {
   }
   draft.setSubAccount(from, withScaledBalance(source, asset.index, held - scaled));
   draft.setSubAccount(to, withScaledBalance(target, asset.index, targetHeld + scaled));
-  finishPool(draft, asset, pool);
   requireInitialMargin(draft, from);
   draft.emit({
     type: 'transferred',
@@ -200,27 +195,16 @@ export function transfer(draft: Draft, command: TransferCommand): void {
   });
 }
 
-/** Accrues a pool and resets its rate to the utilization that the interest brought. */
 export function accruePool(draft: Draft, command: AccrueCommand): void {
-  const asset = draft.accruePool(draft.findAsset(command.asset, 'asset').index);
-  finishPool(draft, asset, asset.pool);
+  draft.accruePool(draft.findAsset(command.asset, 'asset').index);
 }
 
-/** Sets the pool's new balances and rate (the last step of every pool operation). */
+/**
+ * Sets the pool's new balances: the "update rates" step too, since the borrow rate is a pure
+ * function of the balances (see pools/pool.ts) and follows them without being stored.
+ */
 function finishPool(draft: Draft, asset: AssetState, next: PoolState): void {
-  const updated = updateRate(next, asset.config);
-  draft.setAsset({ ...asset, pool: updated });
-  if (updated.borrowRatePerSecondRay !== asset.pool.borrowRatePerSecondRay) {
-    const u = poolUtilizationRay(updated);
-    const borrowRateRay = borrowRateAnnualRay(asset.config.interest, u);
-    draft.emit({
-      type: 'rate-updated',
-      asset: asset.config.symbol,
-      utilizationRay: u,
-      borrowRateRay,
-      supplyRateRay: supplyRateAnnualRay(borrowRateRay, u, asset.config.reserveFactor),
-    });
-  }
+  if (next !== asset.pool) draft.setAsset({ ...asset, pool: next });
 }
 
 function requireCash(asset: AssetState, amount: bigint): void {

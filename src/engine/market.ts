@@ -30,7 +30,7 @@ export function listAsset(draft: Draft, command: ListAssetCommand): void {
     index,
     config,
     risk: assetRisk(config, price, price),
-    pool: emptyPool(config, draft.time),
+    pool: emptyPool(draft.time),
   });
   draft.emit({ type: 'asset-listed', asset: config.symbol, decimals: config.decimals, price });
 }

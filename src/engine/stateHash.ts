@@ -47,7 +47,7 @@ function assetLine({ index, config, risk, pool }: AssetState): string {
     `asset ${index} ${configText(config)}`,
     `price ${risk.oraclePrice} ${risk.stablePrice}`,
     `pool ${pool.cash} ${pool.supplyScaled} ${pool.borrowScaled} ${pool.treasuryScaled}`,
-    `${pool.supplyIndexRay} ${pool.borrowIndexRay} ${pool.borrowRatePerSecondRay} ${pool.accruedAt}`,
+    `${pool.supplyIndexRay} ${pool.borrowIndexRay} ${pool.accruedAt}`,
   ].join(' ');
 }
 

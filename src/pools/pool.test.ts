@@ -16,7 +16,6 @@ import {
   supplyAmount,
   totalDebt,
   totalSupply,
-  updateRate,
 } from './pool.js';
 
 /** A pool whose borrow rate is a flat 10% a year at any utilization, reserve factor 20%. */
@@ -34,13 +33,7 @@ const flatTenPercent: AssetConfig = parseAssetConfig(
 
 /** 1000 supplied, 200 borrowed, 800 in cash, indices at 1. */
 function lentPool(): PoolState {
-  const pool = {
-    ...emptyPool(flatTenPercent, 0),
-    cash: 800n,
-    supplyScaled: 1000n,
-    borrowScaled: 200n,
-  };
-  return updateRate(pool, flatTenPercent);
+  return { ...emptyPool(0), cash: 800n, supplyScaled: 1000n, borrowScaled: 200n };
 }
 
 describe('accrue', () => {
@@ -59,7 +52,7 @@ describe('accrue', () => {
   });
 
   it('does nothing but move the clock without borrows', () => {
-    const idle = { ...emptyPool(flatTenPercent, 0), cash: 5n, supplyScaled: 5n };
+    const idle = { ...emptyPool(0), cash: 5n, supplyScaled: 5n };
     const { pool, interestRayUnits } = accrue(idle, flatTenPercent, 1000);
     expect(interestRayUnits).toBe(0n);
     expect(pool).toEqual({ ...idle, accruedAt: 1000 });
@@ -74,15 +67,12 @@ describe('accrue', () => {
         fc.integer({ min: 0, max: 10 * 31_536_000 }),
         (cash, supply, borrowFraction, seconds) => {
           const borrow = borrowFraction % (supply + 1n);
-          const pool = updateRate(
-            {
-              ...emptyPool(flatTenPercent, 0),
-              cash: cash + supply - borrow,
-              supplyScaled: supply,
-              borrowScaled: borrow,
-            },
-            flatTenPercent,
-          );
+          const pool = {
+            ...emptyPool(0),
+            cash: cash + supply - borrow,
+            supplyScaled: supply,
+            borrowScaled: borrow,
+          };
           const next = accrue(pool, flatTenPercent, seconds).pool;
           expect(next.borrowIndexRay >= pool.borrowIndexRay).toBe(true);
           expect(next.supplyIndexRay >= pool.supplyIndexRay).toBe(true);
@@ -96,7 +86,7 @@ describe('accrue', () => {
 describe('scaled conversions round in the venue favour', () => {
   const index = (RAY * 3n) / 2n; // 1.5
   const pool: PoolState = {
-    ...emptyPool(flatTenPercent, 0),
+    ...emptyPool(0),
     supplyIndexRay: index,
     borrowIndexRay: index,
   };

@@ -4,7 +4,10 @@
  *
  * An account's supply is `floor(scaled * supplyIndex / RAY)` and its debt
  * `ceil(scaled * borrowIndex / RAY)`. Interest accrues in O(1) per pool by raising the indices;
- * no account is touched. Every conversion rounds in the venue's favour, which keeps the pool's
+ * no account is touched. The borrow rate is not stored: it is a pure function of the pool's
+ * balances (its utilization), so changing the balances is what updates it, and it is computed
+ * when interest next accrues (as Compound v3 does). The rate in force over an interval is the
+ * one the pool's balances set at its start. Every conversion rounds in the venue's favour, which keeps the pool's
  * solvency invariant exact (see {@link poolSurplusRayUnits}): cash plus what borrowers owe is
  * never less than what suppliers and the treasury may claim.
  */
@@ -26,14 +29,12 @@ export interface PoolState {
   readonly supplyIndexRay: bigint;
   /** Cumulative borrow index, RAY; starts at 1. */
   readonly borrowIndexRay: bigint;
-  /** Borrow rate in force since the last change, per second, RAY. */
-  readonly borrowRatePerSecondRay: bigint;
   /** Unix seconds of the last accrual. */
   readonly accruedAt: number;
 }
 
 /** A pool with nothing in it, as listed at `time`. */
-export function emptyPool(config: AssetConfig, time: number): PoolState {
+export function emptyPool(time: number): PoolState {
   return {
     cash: 0n,
     supplyScaled: 0n,
@@ -41,7 +42,6 @@ export function emptyPool(config: AssetConfig, time: number): PoolState {
     treasuryScaled: 0n,
     supplyIndexRay: RAY,
     borrowIndexRay: RAY,
-    borrowRatePerSecondRay: perSecondRay(borrowRateAnnualRay(config.interest, 0n)),
     accruedAt: time,
   };
 }
@@ -54,10 +54,13 @@ export interface Accrual {
   readonly interestRayUnits: bigint;
   /** Scaled supply minted to the treasury. */
   readonly treasuryMintedScaled: bigint;
+  /** The rates in force over the interval (zero when nothing accrued). */
+  readonly rates: PoolRates | null;
 }
 
 /**
- * Accrues interest from `pool.accruedAt` to `now` at the rate in force. Pure: returns a new pool.
+ * Accrues interest from `pool.accruedAt` to `now` at the rate the pool's balances set. Pure:
+ * returns a new pool.
  * The borrow index grows by `rate * seconds` (rounded up); exactly the interest that growth
  * charges is shared out: `1 - reserveFactor` of it raises the supply index (rounded down) and the
  * rest is minted to the treasury as scaled supply (rounded down).
@@ -65,12 +68,13 @@ export interface Accrual {
 export function accrue(pool: PoolState, config: AssetConfig, now: number): Accrual {
   assert(now >= pool.accruedAt, 'accrue: time went backwards');
   const seconds = now - pool.accruedAt;
-  if (seconds === 0 || pool.borrowScaled === 0n || pool.borrowRatePerSecondRay === 0n) {
+  if (seconds === 0 || pool.borrowScaled === 0n) {
     const moved = seconds === 0 ? pool : { ...pool, accruedAt: now };
-    return { pool: moved, seconds, interestRayUnits: 0n, treasuryMintedScaled: 0n };
+    return { pool: moved, seconds, interestRayUnits: 0n, treasuryMintedScaled: 0n, rates: null };
   }
+  const rates = poolRates(pool, config);
   const indexGrowth = divCeil(
-    pool.borrowIndexRay * pool.borrowRatePerSecondRay * BigInt(seconds),
+    pool.borrowIndexRay * rates.borrowRatePerSecondRay * BigInt(seconds),
     RAY,
   );
   const interestRayUnits = pool.borrowScaled * indexGrowth;
@@ -95,13 +99,26 @@ export function accrue(pool: PoolState, config: AssetConfig, now: number): Accru
     seconds,
     interestRayUnits,
     treasuryMintedScaled,
+    rates,
   };
 }
 
-/** Sets the borrow rate from the pool's utilization now: the last step of every pool operation. */
-export function updateRate(pool: PoolState, config: AssetConfig): PoolState {
-  const rate = perSecondRay(borrowRateAnnualRay(config.interest, poolUtilizationRay(pool)));
-  return rate === pool.borrowRatePerSecondRay ? pool : { ...pool, borrowRatePerSecondRay: rate };
+/** A pool's utilization and the rates it sets, all RAY. */
+export interface PoolRates {
+  readonly utilizationRay: bigint;
+  readonly borrowRateAnnualRay: bigint;
+  readonly borrowRatePerSecondRay: bigint;
+}
+
+/** The rates the pool's utilization sets now. */
+export function poolRates(pool: PoolState, config: AssetConfig): PoolRates {
+  const u = poolUtilizationRay(pool);
+  const annual = borrowRateAnnualRay(config.interest, u);
+  return {
+    utilizationRay: u,
+    borrowRateAnnualRay: annual,
+    borrowRatePerSecondRay: perSecondRay(annual),
+  };
 }
 
 /** Utilization of the pool in RAY. */
