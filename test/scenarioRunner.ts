@@ -82,8 +82,7 @@ function check(engine: Engine, line: Json, where: string): void {
     }
     case 'pool': {
       const pool = engine.pools().find((p) => p.asset === line.asset) as
-        | Record<string, string>
-        | undefined;
+        Record<string, string> | undefined;
       compare(pool?.[String(line.field)] ?? null, line, where);
       return;
     }

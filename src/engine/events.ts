@@ -59,8 +59,4 @@ export interface TransferredEvent {
 }
 
 export type EngineEvent =
-  | AssetListedEvent
-  | PriceSetEvent
-  | InterestAccruedEvent
-  | BalanceEvent
-  | TransferredEvent;
+  AssetListedEvent | PriceSetEvent | InterestAccruedEvent | BalanceEvent | TransferredEvent;
