@@ -27,7 +27,7 @@ const LISTINGS = [
 ] as const;
 
 /** Lists the assets and gives every account collateral; lenders fill the pools. */
-function setup(): EngineState {
+export function setup(): EngineState {
   const state = createState();
   const apply = (input: unknown) => {
     const result = applyCommand(state, decodeCommand(input, state));
@@ -60,7 +60,7 @@ function setup(): EngineState {
 }
 
 /** The command mix: prices 30%, deposits 20%, borrows 20%, repays 15%, withdrawals 10%, transfers 5%. */
-function workload(seed: number): Command[] {
+export function workload(seed: number): Command[] {
   const random = new Random(seed);
   const commands: Command[] = [];
   const prices = LISTINGS.map((l) => BigInt(l.price) * 10n ** 18n);

@@ -1,15 +1,40 @@
 /**
  * `npm run bench`: Fulcrum's figures, each beside a baseline measured in the same run, with the
- * machine noted. Results also go to bench/results/latest.json.
+ * machine noted. Each section runs in a fresh Node.js process, so that one section's heap and
+ * compiled code do not colour the next. Results also go to bench/results/latest.json.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { commandBenchmarks } from './commandBench.js';
 import { formatRate, type Measurement, machine } from './harness.js';
 import { healthBenchmarks } from './healthBench.js';
 
+interface Section {
+  readonly title: string;
+  readonly run: () => { measurements: Measurement[]; note?: string };
+}
+
+const SECTIONS: Record<string, Section> = {
+  health: {
+    title: 'Health of 5-position accounts (3 deposits, 2 debts)',
+    run: () => ({ measurements: healthBenchmarks() }),
+  },
+  commands: {
+    title: 'In-memory commands, one core',
+    run: () => {
+      const { measurements, accepted, total } = commandBenchmarks();
+      return {
+        measurements,
+        note: `${accepted} of ${total} mixed commands accepted; the rest refused`,
+      };
+    },
+  },
+};
+
 /** Prints a section; ratios are against its last line, the baseline. */
-function section(title: string, measurements: readonly Measurement[]): void {
+function print(title: string, measurements: readonly Measurement[], note?: string): void {
   const baseline = measurements.at(-1)?.perSecond ?? 1;
   console.log(`${title}\n${'-'.repeat(title.length)}`);
   for (const m of measurements) {
@@ -19,21 +44,40 @@ function section(title: string, measurements: readonly Measurement[]): void {
       `${m.name.padEnd(72)} ${formatRate(m.perSecond).padStart(11)}  ${shown.padStart(6)}x`,
     );
   }
+  if (note !== undefined) console.log(`(${note})`);
   console.log('');
 }
 
 function main(): void {
-  console.log(`Fulcrum benchmarks on ${machine()}; ratios against each section's last line\n`);
-  const health = healthBenchmarks();
-  section('Health of 5-position accounts (3 deposits, 2 debts)', health);
-  const commands = commandBenchmarks();
-  section('In-memory commands, one core', commands.measurements);
-  console.log(
-    `(${commands.accepted} of ${commands.total} mixed commands accepted; the rest refused)\n`,
-  );
+  const only = process.argv[2];
+  if (only !== undefined) {
+    // A child: run one section and hand its figures to the parent as JSON.
+    const section = SECTIONS[only];
+    if (section === undefined) throw new Error(`no benchmark section ${only}`);
+    process.stdout.write(JSON.stringify(section.run()));
+    return;
+  }
+  const flags = process.execArgv.join(' ') || 'none';
+  console.log(`Fulcrum benchmarks on ${machine()}; node flags: ${flags}`);
+  console.log("Ratios are against each section's last line, measured in the same run.\n");
+  const results: Record<string, unknown> = { machine: machine(), flags };
+  const self = fileURLToPath(import.meta.url);
+  for (const [name, section] of Object.entries(SECTIONS)) {
+    const child = spawnSync(process.execPath, [...process.execArgv, self, name], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    if (child.status !== 0) throw new Error(`benchmark section ${name} failed`);
+    const { measurements, note } = JSON.parse(child.stdout) as {
+      measurements: Measurement[];
+      note?: string;
+    };
+    print(section.title, measurements, note);
+    results[name] = measurements;
+  }
   const folder = join(process.cwd(), 'bench', 'results');
   mkdirSync(folder, { recursive: true });
-  const results = { machine: machine(), health, commands: commands.measurements };
   writeFileSync(join(folder, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
 }
 

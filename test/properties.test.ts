@@ -164,7 +164,7 @@ describe('engine properties over random command sequences', () => {
           engine.applyJson({ ...command, time });
         }
         for (const [account, state] of engine.state.accounts) {
-          for (const subAccount of state.subAccounts.keys()) {
+          for (const { number: subAccount } of state.subAccounts) {
             const { tiers } = engine.health({ account, subAccount });
             const [i, e, m] = TIERS.map((t) => tiers[t].healthFactor);
             if (i == null || e == null || m == null) continue;
@@ -194,8 +194,7 @@ describe('engine properties over random command sequences', () => {
           fc.pre(deposited.ok);
           const index = engine.state.assetIndex.get(asset) ?? 0;
           const pool = engine.state.assets[index]?.pool;
-          const held =
-            engine.state.accounts.get('zed')?.subAccounts.get(0)?.positions[0]?.scaled ?? 0n;
+          const held = engine.state.accounts.get('zed')?.subAccounts[0]?.positions[0]?.scaled ?? 0n;
           expect(pool && supplyAmount(held, pool) <= amount).toBe(true);
           const result = engine.apply({ type: 'withdraw', time, ...who, asset, amount: 'all' });
           // All of it may be lent out; otherwise it must come back, no more than went in.

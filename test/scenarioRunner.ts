@@ -131,7 +131,7 @@ export function checkConserved(engine: Engine, where: string): void {
     let supply = asset.pool.treasuryScaled;
     let borrow = 0n;
     for (const account of engine.state.accounts.values()) {
-      for (const sub of account.subAccounts.values()) {
+      for (const sub of account.subAccounts) {
         for (const p of sub.positions) {
           if (p.asset !== asset.index) continue;
           if (p.scaled > 0n) supply += p.scaled;

@@ -564,7 +564,8 @@ const POOL_FIELDS: readonly [keyof ModelPool, string][] = [
 function engineBalances(state: EngineState): Map<string, string> {
   const out = new Map<string, string>();
   for (const [id, account] of state.accounts) {
-    for (const [number, sub] of account.subAccounts) {
+    for (const sub of account.subAccounts) {
+      const { number } = sub;
       const held = sub.positions.map((p) => `${p.asset}:${p.scaled}`).join(' ');
       out.set(`${id}/${number}`, held);
     }
@@ -638,7 +639,7 @@ function conservation(state: EngineState): string[] {
     let supplied = 0n;
     let owed = 0n;
     for (const account of state.accounts.values()) {
-      for (const sub of account.subAccounts.values()) {
+      for (const sub of account.subAccounts) {
         for (const position of sub.positions) {
           if (position.asset !== asset.index) continue;
           if (position.scaled > 0n) supplied += position.scaled;

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=64
 /**
  * The `fulcrum` command line: `health`, `run`, `demo`. Bad input ends in one line on standard
  * error naming the field, and a non-zero exit status; never a stack trace.

@@ -112,8 +112,7 @@ function accountRows(engine: Engine) {
   const ids = [...engine.state.accounts.keys()].sort();
   for (const id of ids) {
     const account = engine.state.accounts.get(id);
-    const numbers = [...(account?.subAccounts.keys() ?? [])].sort((a, b) => a - b);
-    for (const subAccount of numbers) {
+    for (const { number: subAccount } of account?.subAccounts ?? []) {
       const report = renderHealthReport(engine.health({ account: id, subAccount }));
       const status = report.liquidatable
         ? 'LIQUIDATABLE'

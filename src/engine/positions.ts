@@ -41,5 +41,5 @@ export function withScaledBalance(
       'asset',
     );
   }
-  return { positions };
+  return { number: sub.number, positions };
 }

@@ -38,14 +38,19 @@ export interface ScaledPosition {
 }
 
 export interface SubAccountState {
+  /** The sub-account's number (0 to 255); -1 for the empty stand-in. */
+  readonly number: number;
   /** Sorted by asset index; at most {@link LIMITS.positionsPerSubAccount}. */
   readonly positions: readonly ScaledPosition[];
 }
 
 export interface AccountState {
   readonly id: string;
-  /** Only sub-accounts that hold or owe something are kept; changed only by `Draft.commit`. */
-  readonly subAccounts: Map<number, SubAccountState>;
+  /**
+   * Sub-accounts that hold or owe something, sorted by number; changed only by `Draft.commit`.
+   * A short array, not a map: most accounts use one or two, and a scan beats a hash lookup.
+   */
+  readonly subAccounts: SubAccountState[];
 }
 
 export interface EngineState {
@@ -71,4 +76,14 @@ export interface SubAccountRef {
   readonly subAccount: number;
 }
 
-export const EMPTY_SUB_ACCOUNT: SubAccountState = { positions: [] };
+export const EMPTY_SUB_ACCOUNT: SubAccountState = { number: -1, positions: [] };
+
+/** The sub-account `number` of an account, if it holds or owes anything. */
+export function findSubAccount(
+  account: AccountState | undefined,
+  number: number,
+): SubAccountState | undefined {
+  if (account === undefined) return undefined;
+  for (const sub of account.subAccounts) if (sub.number === number) return sub;
+  return undefined;
+}

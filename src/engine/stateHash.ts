@@ -22,9 +22,7 @@ export function canonicalState(state: EngineState): string {
   for (const id of ids) {
     const account = state.accounts.get(id);
     if (account === undefined) continue;
-    const numbers = [...account.subAccounts.keys()].sort((a, b) => a - b);
-    for (const number of numbers) {
-      const positions = account.subAccounts.get(number)?.positions ?? [];
+    for (const { number, positions } of account.subAccounts) {
       const held = positions.map((p) => `${p.asset}:${p.scaled}`).join(' ');
       lines.push(`account ${id} ${number} ${held}`);
     }
