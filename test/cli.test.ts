@@ -152,12 +152,37 @@ describe('fulcrum run and demo', () => {
 
   it('--strict exits 1 when a command was refused; a malformed line is refused and the run goes on', () => {
     const input =
-      '{"type":"list-asset","time":0,"config":{"symbol":"X","decimals":0,"initialWeight":"0","maintenanceWeight":"0"},"price":"1"}\n{oops\n{"type":"accrue","time":1,"asset":"X"}\n';
+      '{"type":"list-asset","time":0,"config":{"symbol":"X","decimals":6,"initialWeight":"0","maintenanceWeight":"0"},"price":"1"}\n{oops\n{"type":"accrue","time":1,"asset":"X"}\n';
     const loose = fulcrum(['run', '-'], input);
     expect(loose.status).toBe(0);
     expect(loose.stdout).toMatch(/REFUSED error invalid_json/);
     expect(loose.stdout).toMatch(/3 commands: 2 accepted, 1 refused/);
     expect(fulcrum(['run', '-', '--strict'], input).status).toBe(1);
+  });
+
+  it('a time no engine accepts is refused in one line, not a stack trace', () => {
+    const { status, stdout, stderr } = fulcrum(
+      ['run', '-'],
+      '{"type":"accrue","time":1e13,"asset":"ETH"}\n',
+    );
+    expect(status).toBe(0);
+    expect(stderr).toBe('');
+    expect(stdout).toMatch(/\?\s+accrue ETH\s+REFUSED error invalid_number at time/);
+  });
+
+  it('a closed or full standard output ends without a stack trace', () => {
+    const piped = spawnSync('sh', ['-c', `"${process.execPath}" "${main}" demo | head -1`], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    expect(piped.stdout.trim().split('\n')).toHaveLength(1);
+    expect(piped.stderr).toBe('');
+    const full = spawnSync('sh', ['-c', `"${process.execPath}" "${main}" demo > /dev/full`], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    expect(full.status).toBe(1);
+    expectOneLineError(full.stderr, /^fulcrum: cannot write output \(ENOSPC\)$/);
   });
 
   it('usage errors exit 2', () => {

@@ -209,4 +209,30 @@ describe('engine properties over random command sequences', () => {
       { numRuns: 150 },
     );
   });
+
+  it('engine reports give a max borrow and max withdraw that pass, and one unit more fails', () => {
+    fc.assert(
+      fc.property(fc.array(stepArbitrary, { minLength: 5, maxLength: 40 }), (steps) => {
+        const engine = freshMarket();
+        let time = 0;
+        for (const [dt, command] of steps) {
+          time += dt;
+          engine.applyJson({ ...command, time });
+        }
+        for (const account of ACCOUNTS) {
+          const ref = { account, subAccount: 0 };
+          for (const p of engine.health(ref, time).positions) {
+            for (const type of ['borrow', 'withdraw'] as const) {
+              const max = type === 'borrow' ? p.maxBorrow : p.maxWithdraw;
+              const attempt = (amount: bigint) =>
+                engine.dryRun({ type, time, ...ref, asset: p.symbol, amount }).result.ok;
+              if (max > 0n) expect(attempt(max), `${type} ${max} ${p.symbol}`).toBe(true);
+              expect(attempt(max + 1n), `${type} ${max + 1n} ${p.symbol}`).toBe(false);
+            }
+          }
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
 });

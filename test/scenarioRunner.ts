@@ -10,13 +10,14 @@
  * - `{"check": "liquidationPrice", "account", "subAccount"?, "asset", "equals": "606.06" | null}`
  * - `{"check": "maxBorrow" | "maxWithdraw", "account", "subAccount"?, "asset", "equals": "..."}`
  * - `{"check": "conserved"}`: every pool solvent and its totals equal to its accounts' balances
- * - `{"raw": "text", "expect": "invalid_json"}`: a line of text that is not a JSON command
+ * - `{"raw": "text", "expect": ...}`: a line of text, read as the command line reads it
  *
  * Lines starting with `//` are comments: they carry the derivation of the expected figures.
  * Every refused command must also leave the state hash unchanged.
  */
 import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
+import { parseJsonText } from '../src/domain/json.js';
 import {
   Engine,
   FulcrumError,
@@ -48,11 +49,13 @@ export function runScenario(path: string): { commands: number; checks: number } 
     const hash = engine.hash();
     let outcome: string;
     if (typeof raw === 'string') {
+      // Raw text goes the way the command line takes it: strict JSON, then the engine.
       try {
-        JSON.parse(raw);
-        outcome = 'parsed';
-      } catch {
-        outcome = new FulcrumError('invalid_json', 'not JSON').code;
+        const result = engine.applyJson(parseJsonText(raw, where));
+        outcome = result.ok ? 'ok' : result.error.code;
+      } catch (error) {
+        if (!(error instanceof FulcrumError)) throw error;
+        outcome = error.code;
       }
     } else {
       const result = engine.applyJson(command);

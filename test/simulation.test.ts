@@ -160,7 +160,7 @@ function standardScenario(rng: Rng): Scenario {
     makeAsset(rng, 'USDC', 6, PRICE_ONE),
     makeAsset(rng, 'WBTC', 8, 60_000n * PRICE_ONE),
     makeAsset(rng, 'ETH', 18, 3_000n * PRICE_ONE),
-    makeAsset(rng, 'GOV', 0, PRICE_ONE / 2n),
+    makeAsset(rng, 'GOV', 9, PRICE_ONE / 2n),
   ];
   return {
     assets,
@@ -172,7 +172,7 @@ function standardScenario(rng: Rng): Scenario {
 
 /** Many assets, few accounts: sub-accounts run into the 16-position limit. */
 function manyAssetScenario(rng: Rng): Scenario {
-  const decimals = [6, 8, 18, 0, 2, 12];
+  const decimals = [6, 8, 18, 9, 7, 12];
   const assets = Array.from({ length: 18 }, (_, i) => {
     const price = BigInt(rng.int(1, 5_000_000)) * 10n ** 15n;
     return makeAsset(rng, `A${i}`, decimals[i % decimals.length] ?? 6, price);

@@ -3,7 +3,8 @@
  * one-line messages with an exit status. Nothing here is imported by the core.
  */
 import { readFileSync } from 'node:fs';
-import { FulcrumError } from '../domain/errors.js';
+import type { FulcrumError } from '../domain/errors.js';
+import { parseJsonText } from '../domain/json.js';
 
 /** Exit statuses: 0 done, 1 bad input or refused, 2 wrong usage. */
 export const EXIT = { ok: 0, badInput: 1, usage: 2 } as const;
@@ -30,14 +31,9 @@ export function readInput(path: string): string {
   }
 }
 
-/** Parses JSON text, refusing it with `invalid_json` and the position of the fault. */
+/** Parses JSON text, refusing malformed text and repeated keys with `invalid_json`. */
 export function parseJson(text: string, what: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    const detail = error instanceof Error ? error.message : 'malformed';
-    throw new FulcrumError('invalid_json', `${what} is not valid JSON: ${detail}`);
-  }
+  return parseJsonText(text, what);
 }
 
 /** One line for a refusal: `error invalid_number at assets.ETH.price: ...`. */

@@ -82,6 +82,14 @@ function checkFlags(flags: ReadonlySet<string>, allowed: readonly string[]): voi
   }
 }
 
+// A closed or full standard output (`fulcrum demo | head`, a full disk) ends the program quietly
+// or in one line, never with a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE')
+    process.stderr.write(`fulcrum: cannot write output (${error.code})\n`);
+  process.exit(error.code === 'EPIPE' ? EXIT.ok : EXIT.badInput);
+});
+
 try {
   process.exitCode = main(process.argv.slice(2));
 } catch (error) {

@@ -6,6 +6,7 @@
 import { FulcrumError } from '../domain/errors.js';
 import type { CommandResult } from '../engine/apply.js';
 import { Engine } from '../engine/engine.js';
+import { LIMITS } from '../engine/state.js';
 import { renderResult } from '../engine/render.js';
 import { renderHealthReport } from '../margin/report.js';
 import { describeError, parseJson, readInput } from './io.js';
@@ -116,7 +117,7 @@ function accountRows(engine: Engine) {
       const report = renderHealthReport(engine.health({ account: id, subAccount }));
       const status = report.liquidatable
         ? 'LIQUIDATABLE'
-        : report.initialHealthFactor !== null && Number(report.initialHealthFactor) < 1
+        : report.belowInitial
           ? 'below initial'
           : 'healthy';
       rows.push({
@@ -149,7 +150,8 @@ function describeCommand(input: unknown): string {
     const r = (typeof v === 'object' && v !== null ? v : {}) as Record<string, unknown>;
     return `${text(r.account)}/${text(r.subAccount ?? 0)}`;
   };
-  const time = typeof c.time === 'number' ? isoTime(c.time).slice(5, 16) : '?';
+  const iso = typeof c.time === 'number' ? isoTime(c.time) : '?';
+  const time = iso === '?' ? iso : iso.slice(5, 16);
   const type = text(c.type);
   switch (c.type) {
     case 'list-asset': {
@@ -174,7 +176,9 @@ function percent(fraction: string): string {
   return (Number(fraction) * 100).toFixed(2);
 }
 
+/** A command's time for display; `?` for anything that is not a time the engine accepts. */
 function isoTime(seconds: number): string {
+  if (!Number.isSafeInteger(seconds) || seconds < 0 || seconds > LIMITS.timeMax) return '?';
   return new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
 }
 

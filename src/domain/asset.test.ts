@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RAY, WEIGHT_SCALE } from '../math/fixed.js';
-import { DEFAULT_INTEREST_RATE_CURVE, parseAssetConfig } from './asset.js';
+import { DEFAULT_INTEREST_RATE_CURVE, parseAssetConfig, validateAssetConfig } from './asset.js';
 import { FulcrumError } from './errors.js';
 
 const eth = { symbol: 'ETH', decimals: 18, initialWeight: '0.8', maintenanceWeight: '0.825' };
@@ -133,5 +133,20 @@ describe('parseAssetConfig', () => {
       expect((error as FulcrumError).code).toBe(code);
       expect((error as FulcrumError).field).toBe(field);
     }
+  });
+
+  it('refuses a config built in code with a number where a bigint belongs', () => {
+    const config = parseAssetConfig(eth, 'asset');
+    const broken = { ...config, reserveFactor: 100_000 as unknown as bigint };
+    expect(() => validateAssetConfig(broken, 'config')).toThrow(/reserveFactor must be a bigint/);
+    const heavy = {
+      ...config,
+      liabilityWeight: {
+        initial: 50n * WEIGHT_SCALE,
+        liquidationEnd: WEIGHT_SCALE,
+        maintenance: WEIGHT_SCALE,
+      },
+    };
+    expect(() => validateAssetConfig(heavy, 'config')).toThrow(/at most 10/);
   });
 });

@@ -211,6 +211,27 @@ export function validateAssetConfig(config: AssetConfig, field: string): void {
   if (!Number.isSafeInteger(d) || d < 0 || d > ASSET_DECIMALS_MAX) {
     fail(`decimals must be a whole number from 0 to ${ASSET_DECIMALS_MAX}`, 'decimals');
   }
+  // A config built in code (not parsed from JSON) gets the same checks: every number a bigint.
+  const numbers: [string, unknown][] = [
+    ...TIERS.map((t): [string, unknown] => [`assetWeight.${t}`, config.assetWeight?.[t]]),
+    ...TIERS.map((t): [string, unknown] => [`liabilityWeight.${t}`, config.liabilityWeight?.[t]]),
+    ['reserveFactor', config.reserveFactor],
+    ['interest.baseRate', config.interest?.baseRateRay],
+    ['interest.slope1', config.interest?.slope1Ray],
+    ['interest.slope2', config.interest?.slope2Ray],
+    ['interest.optimalUtilization', config.interest?.optimalUtilizationRay],
+  ];
+  for (const [name, value] of numbers) {
+    if (typeof value !== 'bigint') fail(`${name} must be a bigint`, name);
+  }
+  if (config.supplyCap !== null && typeof config.supplyCap !== 'bigint') {
+    fail('supplyCap must be a bigint or null', 'supplyCap');
+  }
+  if (config.borrowCap !== null && typeof config.borrowCap !== 'bigint') {
+    fail('borrowCap must be a bigint or null', 'borrowCap');
+  }
+  if (typeof config.borrowable !== 'boolean')
+    fail('borrowable must be true or false', 'borrowable');
   const a = config.assetWeight;
   if (a.initial < 0n) fail('initialWeight must not be negative', 'initialWeight');
   if (a.maintenance > WEIGHT_SCALE)
@@ -221,6 +242,9 @@ export function validateAssetConfig(config: AssetConfig, field: string): void {
   const l = config.liabilityWeight;
   if (l.maintenance < WEIGHT_SCALE) {
     fail('maintenanceLiabilityWeight must be at least 1', 'maintenanceLiabilityWeight');
+  }
+  if (l.initial > LIABILITY_WEIGHT_MAX) {
+    fail('initialLiabilityWeight must be at most 10', 'initialLiabilityWeight');
   }
   if (l.initial < l.liquidationEnd || l.liquidationEnd < l.maintenance) {
     fail(

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { marketWithLenderAndAlice, T0 } from '../../test/fixtures/market.js';
+import { AssertionError } from '../domain/errors.js';
 import { AMOUNT_MAX } from '../math/fixed.js';
 import { applyCommand, dryRun } from './apply.js';
 import type { Command } from './commands.js';
@@ -247,6 +248,21 @@ describe('dryRun and the state hash', () => {
     const applied = engine.apply(command);
     expect(applied).toEqual(result);
     expect(engine.hash()).not.toBe(hash);
+  });
+
+  it('a dry run draft may not be used once the state has moved on', () => {
+    const engine = marketWithLenderAndAlice();
+    const alice = { account: 'alice', subAccount: 0 };
+    const { draft } = engine.dryRun({
+      type: 'deposit',
+      time: T0,
+      ...alice,
+      asset: 'ETH',
+      amount: ETH,
+    });
+    engine.apply({ type: 'borrow', time: T0, ...alice, asset: 'USDC', amount: 5_000n * USDC });
+    expect(() => draft?.health(alice)).toThrow(AssertionError);
+    expect(() => draft?.commit()).toThrow(AssertionError);
   });
 
   it('two engines fed the same commands agree on the hash; one more command changes it', () => {

@@ -39,7 +39,8 @@ export function applyCommand(state: EngineState, command: Command): CommandResul
 
 /**
  * Runs a command without changing the state. The draft it returns answers questions about the
- * state the command would leave (`draft.health(ref)`, `draft.asset(i)`).
+ * state the command would leave (`draft.health(ref)`, `draft.asset(i)`) until the next command
+ * is applied; after that, using it is a programmer error.
  */
 export function dryRun(
   state: EngineState,

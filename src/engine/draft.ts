@@ -4,7 +4,7 @@
  * A refused command simply drops its draft, so nothing it touched changes. Dry runs use the
  * same drafts and never commit.
  */
-import { FulcrumError } from '../domain/errors.js';
+import { assert, FulcrumError } from '../domain/errors.js';
 import { evaluateHealth, type HealthSnapshot, type Position } from '../margin/health.js';
 import { RAY } from '../math/fixed.js';
 import { accrue, debtAmount, type PoolState, supplyAmount } from '../pools/pool.js';
@@ -37,9 +37,21 @@ export class Draft {
   private readonly subAccountChanges: SubAccountChange[] = [];
   private readonly subAccountReads: SubAccountChange[] = [];
 
+  /** The state's sequence when the draft was made: a draft is valid only until the next commit. */
+  private readonly sequence: number;
+
   constructor(base: EngineState, time: number) {
     this.base = base;
     this.time = time;
+    this.sequence = base.sequence;
+  }
+
+  /**
+   * The state a draft reads may not have moved on since the draft was made: committed objects
+   * are updated in place, so a stale draft would mix old changes with new state.
+   */
+  private assertCurrent(): void {
+    assert(this.base.sequence === this.sequence, 'draft used after the state moved on');
   }
 
   emit(event: EngineEvent): void {
@@ -53,6 +65,7 @@ export class Draft {
   }
 
   asset(index: number): AssetState {
+    this.assertCurrent();
     for (const changed of this.assetChanges) if (changed.index === index) return changed;
     const listed = this.base.assets[index];
     if (listed === undefined) throw new RangeError(`no asset at index ${index}`);
@@ -108,6 +121,7 @@ export class Draft {
   }
 
   subAccount(ref: SubAccountRef): SubAccountState {
+    this.assertCurrent();
     for (const changed of this.subAccountChanges) {
       if (sameSubAccount(changed.ref, ref)) return changed.state;
     }
@@ -160,6 +174,7 @@ export class Draft {
    * collector promote them, about 40% of a deposit's time. The draft's own objects die young.
    */
   commit(): void {
+    this.assertCurrent();
     const { base } = this;
     for (const asset of this.assetChanges) {
       const existing = base.assets[asset.index];

@@ -9,6 +9,13 @@ import type { ListAssetCommand, SetPriceCommand } from './commands.js';
 import type { Draft } from './draft.js';
 import { LIMITS } from './state.js';
 
+/**
+ * Fewest decimals a pool asset may have. Scaled balances round to the base unit in the venue's
+ * favour, so every pool operation may cost a user up to one base unit: a millionth of a whole
+ * unit at 6 decimals, but a whole unit of an indivisible asset once an index has moved past 1.
+ */
+export const POOL_DECIMALS_MIN = 6;
+
 export function listAsset(draft: Draft, command: ListAssetCommand): void {
   const { config, price } = command;
   const index = draft.assetCount;
@@ -24,6 +31,14 @@ export function listAsset(draft: Draft, command: ListAssetCommand): void {
       'limit_exceeded',
       `at most ${LIMITS.assets} assets can be listed`,
       'config.symbol',
+    );
+  }
+  if (config.decimals < POOL_DECIMALS_MIN) {
+    throw new FulcrumError(
+      'invalid_config',
+      `${config.symbol}: a pool asset needs at least ${POOL_DECIMALS_MIN} decimals (list a ` +
+        `wrapped unit): with fewer, rounding a balance could cost a user a whole unit`,
+      'config.decimals',
     );
   }
   draft.setAsset({

@@ -1,6 +1,7 @@
 /**
  * Reading and replacing one asset's scaled balance in a sub-account's sorted position list.
- * Sub-account states are immutable: a change returns a new state.
+ * A change returns a new state for the draft; the position objects of assets it does not touch
+ * are shared with the committed state, which `Draft.commit` updates in place.
  */
 import { FulcrumError } from '../domain/errors.js';
 import { LIMITS, type ScaledPosition, type SubAccountState } from './state.js';

@@ -10,21 +10,25 @@ import { formatDecimal } from '../math/decimal.js';
 import { minBig, PRICE_DECIMALS, RAY_DECIMALS } from '../math/fixed.js';
 import { borrowRateAnnualRay, supplyRateAnnualRay } from '../pools/interestRateCurve.js';
 import { poolUtilizationRay, supplyAmount, totalDebt, totalSupply } from '../pools/pool.js';
+import { dryRun } from './apply.js';
 import { Draft } from './draft.js';
 import { scaledBalance } from './positions.js';
 import type { EngineState, SubAccountRef } from './state.js';
 
 /**
  * Health report of one sub-account at `time` (default: the state's time). Lists every asset, so
- * that `maxBorrow` answers for assets not yet held; `maxBorrow` and `maxWithdraw` are narrowed
- * by pool cash, the borrow cap and the asset's own rules.
+ * that `maxBorrow` answers for assets not yet held. `maxBorrow` and `maxWithdraw` are what the
+ * engine would accept: the margin figures are an upper bound (a command moves scaled balances,
+ * which round against the user by up to a unit), narrowed by pool cash and the borrow cap, then
+ * confirmed with dry runs of the very commands.
  */
 export function subAccountReport(
   state: EngineState,
   ref: SubAccountRef,
   time: number = state.time,
 ): HealthReport {
-  const draft = new Draft(state, Math.max(time, state.time));
+  const at = Math.max(time, state.time);
+  const draft = new Draft(state, at);
   const sub = draft.subAccount(ref);
   const positions: Position[] = state.assets.map((asset) => {
     const amount = draft.amountOf(asset.index, scaledBalance(sub, asset.index));
@@ -37,12 +41,40 @@ export function subAccountReport(
     const pool = draft.currentPool(index);
     const capRoom =
       asset.config.borrowCap === null ? pool.cash : asset.config.borrowCap - totalDebt(pool);
-    const maxBorrow = asset.config.borrowable
+    const borrowBound = asset.config.borrowable
       ? minBig(position.maxBorrow, minBig(pool.cash, capRoom > 0n ? capRoom : 0n))
       : 0n;
-    return { ...position, maxBorrow, maxWithdraw: minBig(position.maxWithdraw, pool.cash) };
+    const withdrawBound = minBig(position.maxWithdraw, pool.cash);
+    const accepts = (type: 'borrow' | 'withdraw') => (amount: bigint) =>
+      dryRun(state, { type, time: at, ...ref, asset: asset.config.symbol, amount }).result.ok;
+    return {
+      ...position,
+      maxBorrow: largestAccepted(borrowBound, accepts('borrow')),
+      maxWithdraw: largestAccepted(withdrawBound, accepts('withdraw')),
+    };
   });
   return { ...report, positions: narrowed };
+}
+
+/**
+ * The largest amount in [0, bound] that `accepts`, given that acceptance only gets harder as the
+ * amount grows. The answer is almost always the bound or a unit or two below it: those are tried
+ * first, then a binary search.
+ */
+function largestAccepted(bound: bigint, accepts: (amount: bigint) => boolean): bigint {
+  for (let step = 0n; step < 3n; step++) {
+    const amount = bound - step;
+    if (amount <= 0n) return 0n;
+    if (accepts(amount)) return amount;
+  }
+  let low = 0n; // accepted, or zero
+  let high = bound - 2n; // refused
+  while (high - low > 1n) {
+    const middle = (low + high) / 2n;
+    if (accepts(middle)) low = middle;
+    else high = middle;
+  }
+  return low;
 }
 
 /** Figures of every pool at the state's time, as JSON decimal strings. */

@@ -43,7 +43,8 @@ export interface TierHealth {
  * The health of one account at one set of prices. Each tier is summed on first use, in one pass
  * over the positions with one multiplication per position, and kept: a borrow check pays only
  * for the initial tier, a liquidation scan only for maintenance, a report for all of them.
- * Positions and their risk factors are immutable, so a snapshot never goes stale.
+ * A snapshot holds its own position list (amounts and risk factors, which are never changed in
+ * place), so it stays true to the moment it was made.
  */
 export class HealthSnapshot {
   readonly positions: readonly Position[];

@@ -23,7 +23,7 @@ export const PORTFOLIO_ASSETS_MAX = 128;
 
 export interface Portfolio {
   readonly configs: readonly AssetConfig[];
-  /** One position per asset, in the order the assets were given; zero where no balance. */
+  /** One position per asset, in `Object.keys` order of `assets`; zero where no balance. */
   readonly positions: readonly Position[];
 }
 
@@ -36,7 +36,7 @@ export interface Portfolio {
  */
 export function parsePortfolio(input: unknown): Portfolio {
   const raw = expectObject(input, 'portfolio');
-  rejectUnknownFields(raw, ['assets', 'balances', 'quote'], '');
+  rejectUnknownFields(raw, ['assets', 'balances'], '');
   const assets = expectObject(raw.assets, 'assets');
   const balances = raw.balances === undefined ? {} : expectObject(raw.balances, 'balances');
   const symbols = Object.keys(assets);
@@ -44,7 +44,8 @@ export function parsePortfolio(input: unknown): Portfolio {
     throw new FulcrumError('limit_exceeded', `at most ${PORTFOLIO_ASSETS_MAX} assets`, 'assets');
   }
   for (const symbol of Object.keys(balances)) {
-    if (!(symbol in assets)) {
+    // Own keys only: `constructor` or `__proto__` must not pass for a listed asset.
+    if (!Object.hasOwn(assets, symbol)) {
       throw new FulcrumError(
         'unknown_asset',
         `balances.${symbol} names an asset missing from assets`,
@@ -56,13 +57,14 @@ export function parsePortfolio(input: unknown): Portfolio {
   const positions: Position[] = symbols.map((symbol) => {
     const field = `assets.${symbol}`;
     const entry = expectObject(assets[symbol], field);
-    rejectUnknownFields(entry, [...ASSET_CONFIG_FIELDS, 'price', 'stablePrice'], field);
+    const fields = ASSET_CONFIG_FIELDS.filter((f) => f !== 'symbol');
+    rejectUnknownFields(entry, [...fields, 'price', 'stablePrice'], field);
     const { price: priceText, stablePrice: stableText, ...rest } = entry;
     const config = parseAssetConfig({ ...rest, symbol }, field);
     const price = parsePrice(priceText, `${field}.price`);
     const stable =
       stableText === undefined ? price : parsePrice(stableText, `${field}.stablePrice`);
-    const balance = balances[symbol];
+    const balance = Object.hasOwn(balances, symbol) ? balances[symbol] : undefined;
     const amount =
       balance === undefined
         ? 0n

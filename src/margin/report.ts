@@ -106,6 +106,7 @@ export function renderHealthReport(report: HealthReport) {
     initialHealthFactor: tierJson.initial?.healthFactor ?? null,
     liquidationEndHealthFactor: tierJson.liquidationEnd?.healthFactor ?? null,
     liquidatable: !snapshot.meets('maintenance'),
+    belowInitial: !snapshot.meets('initial'),
     collateralValue: formatDecimal(snapshot.collateralValue, VALUE_DECIMALS),
     liabilityValue: formatDecimal(snapshot.liabilityValue, VALUE_DECIMALS),
     initial: tierJson.initial,

@@ -28,6 +28,7 @@ const LARGEST_PRICE = 10n ** 30n;
 const LARGEST_TIME = 253_402_300_799;
 const LARGEST_SUB_ACCOUNT = 255;
 const MOST_POSITIONS = 16;
+const FEWEST_POOL_DECIMALS = 6;
 const MOST_ASSETS = 128;
 const LONGEST_TEXT = 128;
 const LONGEST_NUMBER_TEXT = 100;
@@ -528,6 +529,7 @@ function listAsset(state: ModelState, time: number, config: ModelConfig, price: 
     refuse('asset_already_listed');
   }
   if (state.assets.length >= MOST_ASSETS) refuse('limit_exceeded');
+  if (config.decimals < FEWEST_POOL_DECIMALS) refuse('invalid_config');
   const pool: ModelPool = {
     cash: 0n,
     supplyScaled: 0n,

@@ -1,0 +1,80 @@
+/**
+ * JSON text at the boundary. `JSON.parse` keeps the last of two equal keys without a word, so
+ * `{"amount": "1", "amount": "1000000"}` would deposit a million; other readers keep the first.
+ * Fulcrum refuses such text, so that the engine, its journal and an auditor can never read one
+ * command two ways.
+ */
+import { FulcrumError } from './errors.js';
+
+/**
+ * Parses JSON text, refusing malformed text and objects with a repeated key (`invalid_json`).
+ *
+ * @example
+ * parseJsonText('{"a": 1}', 'line 3'); // { a: 1 }
+ * parseJsonText('{"a": 1, "a": 2}', 'line 3'); // throws invalid_json: line 3 repeats the key "a"
+ */
+export function parseJsonText(text: string, what: string): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : 'malformed';
+    throw new FulcrumError('invalid_json', `${what} is not valid JSON: ${detail}`);
+  }
+  const repeated = repeatedKey(text);
+  if (repeated !== undefined) {
+    throw new FulcrumError('invalid_json', `${what} repeats the key ${JSON.stringify(repeated)}`);
+  }
+  return value;
+}
+
+/**
+ * The first key that appears twice in one object of `text`, which must be valid JSON. A single
+ * pass over the text that tracks, for each open object, the keys seen so far.
+ */
+export function repeatedKey(text: string): string | undefined {
+  const open: (Set<string> | null)[] = []; // a set of keys per open object, null per open array
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      let end = i + 1;
+      let escaped = false;
+      while (text.charCodeAt(end) !== QUOTE) {
+        if (text.charCodeAt(end) === BACKSLASH) {
+          escaped = true;
+          end++;
+        }
+        end++;
+      }
+      if (expectKey) {
+        const literal = text.slice(i, end + 1);
+        const key = escaped ? (JSON.parse(literal) as string) : literal.slice(1, -1);
+        const keys = open.at(-1);
+        if (keys?.has(key)) return key;
+        keys?.add(key);
+        expectKey = false;
+      }
+      i = end;
+    } else if (c === OPEN_BRACE) {
+      open.push(new Set());
+      expectKey = true;
+    } else if (c === OPEN_BRACKET) {
+      open.push(null);
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      open.pop();
+      expectKey = false;
+    } else if (c === COMMA) {
+      expectKey = open.at(-1) instanceof Set;
+    }
+  }
+  return undefined;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const COMMA = 0x2c;
