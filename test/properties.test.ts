@@ -107,6 +107,20 @@ function freshMarket(): Engine {
   return engine;
 }
 
+/** A fresh market after `steps`, and the time the last step reached. */
+function play(steps: readonly (readonly [number, Record<string, unknown>])[]): {
+  engine: Engine;
+  time: number;
+} {
+  const engine = freshMarket();
+  let time = 0;
+  for (const [dt, command] of steps) {
+    time += dt;
+    engine.applyJson({ ...command, time });
+  }
+  return { engine, time };
+}
+
 function indices(state: EngineState): bigint[] {
   return state.assets.flatMap((a) => [a.pool.supplyIndexRay, a.pool.borrowIndexRay]);
 }
@@ -157,12 +171,7 @@ describe('engine properties over random command sequences', () => {
   it('tier order holds for every sub-account after every command', () => {
     fc.assert(
       fc.property(fc.array(stepArbitrary, { minLength: 1, maxLength: 40 }), (steps) => {
-        const engine = freshMarket();
-        let time = 0;
-        for (const [dt, command] of steps) {
-          time += dt;
-          engine.applyJson({ ...command, time });
-        }
+        const { engine } = play(steps);
         for (const [account, state] of engine.state.accounts) {
           for (const { number: subAccount } of state.subAccounts) {
             const { tiers } = engine.health({ account, subAccount });
@@ -183,12 +192,7 @@ describe('engine properties over random command sequences', () => {
         fc.constantFrom(...ASSETS),
         fc.bigInt({ min: 1n, max: 10n ** 24n }),
         (steps, asset, amount) => {
-          const engine = freshMarket();
-          let time = 0;
-          for (const [dt, command] of steps) {
-            time += dt;
-            engine.applyJson({ ...command, time });
-          }
+          const { engine, time } = play(steps);
           const who = { account: 'zed', subAccount: 0 };
           const deposited = engine.apply({ type: 'deposit', time, ...who, asset, amount });
           fc.pre(deposited.ok);
@@ -213,12 +217,7 @@ describe('engine properties over random command sequences', () => {
   it('engine reports give a max borrow and max withdraw that pass, and one unit more fails', () => {
     fc.assert(
       fc.property(fc.array(stepArbitrary, { minLength: 5, maxLength: 40 }), (steps) => {
-        const engine = freshMarket();
-        let time = 0;
-        for (const [dt, command] of steps) {
-          time += dt;
-          engine.applyJson({ ...command, time });
-        }
+        const { engine, time } = play(steps);
         for (const account of ACCOUNTS) {
           const ref = { account, subAccount: 0 };
           for (const p of engine.health(ref, time).positions) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { expectRefusal } from '../../test/fixtures/refusal.js';
 import { RAY, WEIGHT_SCALE } from '../math/fixed.js';
 import { DEFAULT_INTEREST_RATE_CURVE, parseAssetConfig, validateAssetConfig } from './asset.js';
-import { FulcrumError } from './errors.js';
 
 const eth = { symbol: 'ETH', decimals: 18, initialWeight: '0.8', maintenanceWeight: '0.825' };
 
@@ -125,14 +125,7 @@ describe('parseAssetConfig', () => {
       'asset.supplyCap',
     ],
   ])('refuses %s', (_name, input, code, field) => {
-    try {
-      parseAssetConfig(input, 'asset');
-      expect.unreachable('accepted a bad listing');
-    } catch (error) {
-      expect(error).toBeInstanceOf(FulcrumError);
-      expect((error as FulcrumError).code).toBe(code);
-      expect((error as FulcrumError).field).toBe(field);
-    }
+    expectRefusal(() => parseAssetConfig(input, 'asset'), code, field);
   });
 
   it('refuses a config built in code with a number where a bigint belongs', () => {

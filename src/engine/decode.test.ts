@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { expectRefusal } from '../../test/fixtures/refusal.js';
 import { ETH_LISTING, marketWithLenderAndAlice, T0 } from '../../test/fixtures/market.js';
-import { FulcrumError } from '../domain/errors.js';
 import { decodeCommand } from './decode.js';
 import { Engine } from './engine.js';
 import { LIMITS } from './state.js';
@@ -102,14 +102,7 @@ describe('decodeCommand', () => {
     ],
   ])('refuses %s', (_name, input, code, field) => {
     const engine = marketWithLenderAndAlice();
-    try {
-      decodeCommand(input, engine.state);
-      expect.unreachable('decoded a bad command');
-    } catch (error) {
-      expect(error).toBeInstanceOf(FulcrumError);
-      expect((error as FulcrumError).code).toBe(code);
-      expect((error as FulcrumError).field).toBe(field);
-    }
+    expectRefusal(() => decodeCommand(input, engine.state), code, field);
   });
 
   it('a refusal through Engine.applyJson leaves the state as it was', () => {
