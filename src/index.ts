@@ -16,6 +16,7 @@ export {
 } from './domain/asset.js';
 export { AssertionError, ERROR_CODES, type ErrorCode, FulcrumError } from './domain/errors.js';
 export { PRICE_MAX, parsePrice } from './domain/price.js';
+export { parseJsonText } from './domain/json.js';
 export { applyCommand, type CommandResult, dryRun } from './engine/apply.js';
 export type * from './engine/commands.js';
 export { decodeCommand } from './engine/decode.js';

@@ -3,6 +3,8 @@
  * `npm test` builds first, so `dist/` is current.
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -109,7 +111,7 @@ describe('fulcrum health', () => {
 
 describe('fulcrum run and demo', () => {
   it('runs the story: prints every result, the refusals, the pools and the state hash', () => {
-    const { status, stdout } = fulcrum(['run', 'examples/lending-story.jsonl']);
+    const { status, stdout } = fulcrum(['run', 'examples/lending-story.jsonl', '--memory']);
     expect(status).toBe(0);
     expect(stdout).toMatch(/49 commands: 43 accepted, 6 refused/);
     expect(stdout).toMatch(/borrow alice\/0 16000 USDC\s+REFUSED error insufficient_collateral/);
@@ -120,8 +122,8 @@ describe('fulcrum run and demo', () => {
 
   it('gives the same state hash on every run, and demo runs the same story', () => {
     const hash = (out: string) => /state hash ([0-9a-f]{64})/.exec(out)?.[1];
-    const first = hash(fulcrum(['run', 'examples/lending-story.jsonl']).stdout);
-    const second = hash(fulcrum(['run', 'examples/lending-story.jsonl']).stdout);
+    const first = hash(fulcrum(['run', 'examples/lending-story.jsonl', '--memory']).stdout);
+    const second = hash(fulcrum(['run', 'examples/lending-story.jsonl', '--memory']).stdout);
     const demo = hash(fulcrum(['demo']).stdout);
     expect(first).toBeDefined();
     expect(second).toBe(first);
@@ -129,7 +131,12 @@ describe('fulcrum run and demo', () => {
   });
 
   it('--json prints one JSON object a line, then the summary', () => {
-    const { status, stdout } = fulcrum(['run', 'examples/lending-story.jsonl', '--json']);
+    const { status, stdout } = fulcrum([
+      'run',
+      'examples/lending-story.jsonl',
+      '--json',
+      '--memory',
+    ]);
     expect(status).toBe(0);
     const lines = stdout
       .trim()
@@ -153,11 +160,11 @@ describe('fulcrum run and demo', () => {
   it('--strict exits 1 when a command was refused; a malformed line is refused and the run goes on', () => {
     const input =
       '{"type":"list-asset","time":0,"config":{"symbol":"X","decimals":6,"initialWeight":"0","maintenanceWeight":"0"},"price":"1"}\n{oops\n{"type":"accrue","time":1,"asset":"X"}\n';
-    const loose = fulcrum(['run', '-'], input);
+    const loose = fulcrum(['run', '-', '--memory'], input);
     expect(loose.status).toBe(0);
     expect(loose.stdout).toMatch(/REFUSED error invalid_json/);
     expect(loose.stdout).toMatch(/3 commands: 2 accepted, 1 refused/);
-    expect(fulcrum(['run', '-', '--strict'], input).status).toBe(1);
+    expect(fulcrum(['run', '-', '--strict', '--memory'], input).status).toBe(1);
   });
 
   it('a time no engine accepts is refused in one line, not a stack trace', () => {
@@ -192,5 +199,70 @@ describe('fulcrum run and demo', () => {
     expect(fulcrum(['run', 'x.jsonl', '--bogus']).status).toBe(2);
     expect(fulcrum([]).status).toBe(2);
     expect(fulcrum(['help']).status).toBe(0);
+  });
+});
+
+describe('fulcrum with a journal (--data)', () => {
+  const story = readFileSync(join(root, 'examples', 'lending-story.jsonl'), 'utf8').split('\n');
+  const half = Math.floor(story.length / 2);
+
+  it('continues from the journal: two runs of two halves end where one run of the whole does', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fulcrum-cli-'));
+    try {
+      const first = fulcrum(['run', '-', '--data', dir], story.slice(0, half).join('\n'));
+      expect(first.status, first.stderr).toBe(0);
+      const second = fulcrum(['run', '-', '--data', dir], story.slice(half).join('\n'));
+      expect(second.status, second.stderr).toBe(0);
+      expect(second.stdout).toMatch(/^continuing from .*fulcrum\.sqlite: \d+ journal records/);
+      expect(second.stdout).toMatch(/journal: 47 records, all durable/);
+      const hash = (out: string) => /state hash ([0-9a-f]{64})/.exec(out)?.[1];
+      const whole = fulcrum(['run', 'examples/lending-story.jsonl', '--memory']);
+      expect(hash(second.stdout)).toBe(hash(whole.stdout));
+
+      const verified = fulcrum(['verify', '--data', dir]);
+      expect(verified.status).toBe(0);
+      expect(verified.stdout).toMatch(/ok: the hashes agree/);
+
+      const alice = fulcrum(['history', 'account', 'alice', '--data', dir]);
+      const entries = alice.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      expect(entries.length).toBeGreaterThan(3);
+      expect(entries.every((e) => e.command.account === 'alice')).toBe(true);
+
+      const events = fulcrum([
+        'history',
+        'events',
+        '2020-03-12T00:00:00Z',
+        '2020-03-12T00:10:00Z',
+        '--data',
+        dir,
+      ]);
+      expect(events.stdout).toMatch(/"type":"borrowed","account":"alice"/);
+      const liquidations = fulcrum([
+        'history',
+        'events',
+        '0',
+        '9999999999',
+        '--liquidations',
+        '--data',
+        dir,
+      ]);
+      expect(liquidations.status).toBe(0);
+      expect(liquidations.stdout).toBe(''); // this engine release emits no liquidation events yet
+
+      const state = JSON.parse(fulcrum(['history', 'state', '5', '--data', dir]).stdout);
+      expect(state.seq).toBe(5);
+      expect(state.pools.map((p: { asset: string }) => p.asset)).toEqual(['USDC', 'ETH', 'WBTC']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a store that cannot be reached is one line and status 1', () => {
+    const { status, stderr } = fulcrum(['verify', '--data', 'postgres://nobody@127.0.0.1:1/none']);
+    expect(status).toBe(1);
+    expectOneLineError(stderr, /^fulcrum: error store_unavailable: cannot open the journal/);
   });
 });

@@ -1,66 +1,121 @@
 #!/usr/bin/env -S node --max-semi-space-size=64
 /**
- * The `fulcrum` command line: `health`, `run`, `demo`. Bad input ends in one line on standard
- * error naming the field, and a non-zero exit status; never a stack trace.
+ * The `fulcrum` command line. Bad input ends in one line on standard error naming the field,
+ * and a non-zero exit status; never a stack trace.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { FulcrumError } from '../domain/errors.js';
+import { StoreError } from '../store/store.js';
 import { healthCommand } from './health.js';
+import { historyAccount, historyEvents, historyState, verify } from './history.js';
 import { CliError, describeError, EXIT } from './io.js';
 import { runFile } from './run.js';
+
+/** The data folder when `--data` is not given: in the working directory. */
+export const DEFAULT_DATA = 'fulcrum-data';
 
 const HELP = `fulcrum: margin and liquidation engine
 
 usage:
-  fulcrum demo                     run the bundled lending story (examples/lending-story.jsonl)
-  fulcrum health FILE|-            evaluate one portfolio (JSON) and print its health as JSON
-  fulcrum run FILE.jsonl [--json] [--strict]
-                                   apply a file of commands, one JSON object a line; print each
-                                   result, the pools, the accounts and the state hash
-                                   --json    machine-readable output, one JSON object a line
-                                   --strict  exit with status 1 if any command was refused
-  fulcrum help                     this text
-  fulcrum --version                the version
+  fulcrum demo [--json] [--data DIR]
+      run the bundled lending story (examples/lending-story.jsonl), in memory unless --data
+  fulcrum health FILE|-
+      evaluate one portfolio (JSON) and print its health as JSON
+  fulcrum run FILE.jsonl|- [--data DIR] [--memory] [--json] [--strict]
+      apply a file of commands, one JSON object a line, continuing from the journal in DIR;
+      print each result once durable, then the pools, the accounts and the state hash
+  fulcrum history account ID [--limit N] [--data DIR]
+      every journaled command that touched an account, one JSON object a line
+  fulcrum history events FROM TO [--liquidations] [--data DIR]
+      events of commands timed FROM..TO (unix seconds or ISO dates)
+  fulcrum history state SEQ [--data DIR]
+      the state right after journal record SEQ (by replay), as JSON
+  fulcrum verify [--data DIR]
+      recover from the newest snapshot and check it against a full replay of the journal
+  fulcrum help | --version
+
+options:
+  --data DIR    the journal: a folder (SQLite, created if needed; default ./${DEFAULT_DATA})
+                or a postgres:// URL
+  --memory      run without a journal (nothing is kept)
+  --json        machine-readable output, one JSON object a line
+  --strict      exit with status 1 if any command was refused
 
 Numbers are decimal strings everywhere ("10.5"); see the README for every field.`;
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-function main(argv: readonly string[]): number {
-  const [command, ...rest] = argv;
-  const flags = new Set(rest.filter((a) => a.startsWith('--')));
-  const args = rest.filter((a) => !a.startsWith('--') || a === '-');
-  const write = (text: string) => process.stdout.write(`${text}\n`);
+const OPTIONS = {
+  data: { type: 'string' },
+  memory: { type: 'boolean' },
+  json: { type: 'boolean' },
+  strict: { type: 'boolean' },
+  liquidations: { type: 'boolean' },
+  limit: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+} as const;
+
+type Values = ReturnType<typeof parse>['values'];
+
+function parse(argv: readonly string[]) {
+  try {
+    return parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new CliError(error instanceof Error ? error.message : String(error), EXIT.usage);
+  }
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const { values, positionals } = parse(argv);
+  const [command, ...args] = positionals;
+  const write = (text: string) => {
+    if (text !== '') process.stdout.write(`${text}\n`);
+  };
+  if (values.version === true) {
+    write(JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')).version);
+    return EXIT.ok;
+  }
+  const data = values.data ?? DEFAULT_DATA;
   switch (command) {
     case undefined:
     case 'help':
-    case '--help':
-    case '-h':
       write(HELP);
-      return command === undefined ? EXIT.usage : EXIT.ok;
-    case '--version':
-      write(JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')).version);
-      return EXIT.ok;
+      return command === undefined && values.help !== true ? EXIT.usage : EXIT.ok;
     case 'health':
-      checkFlags(flags, []);
-      process.stdout.write(healthCommand(onePath(args, 'health FILE|-')));
+      allow(values, []);
+      process.stdout.write(healthCommand(only(args, 1, 'health FILE|-')[0] ?? '-'));
       return EXIT.ok;
-    case 'run':
-      checkFlags(flags, ['--json', '--strict']);
+    case 'run': {
+      allow(values, ['data', 'memory', 'json', 'strict']);
+      const [path = '-'] = only(args, 1, 'run FILE.jsonl');
+      const store = values.memory === true ? null : data;
       return runFile(
-        onePath(args, 'run FILE.jsonl'),
-        { json: flags.has('--json'), strict: flags.has('--strict') },
+        path,
+        { json: values.json === true, strict: values.strict === true, data: store },
         write,
       );
+    }
     case 'demo':
-      checkFlags(flags, ['--json']);
+      allow(values, ['data', 'json']);
+      only(args, 0, 'demo');
       return runFile(
         join(packageRoot, 'examples', 'lending-story.jsonl'),
-        { json: flags.has('--json'), strict: false },
+        { json: values.json === true, strict: false, data: values.data ?? null },
         write,
       );
+    case 'history':
+      return history(args, values, data, write);
+    case 'verify': {
+      allow(values, ['data']);
+      only(args, 0, 'verify');
+      const { text, ok } = await verify(data);
+      write(text);
+      return ok ? EXIT.ok : EXIT.badInput;
+    }
     default:
       throw new CliError(
         `unknown command ${JSON.stringify(command)}; try fulcrum help`,
@@ -69,16 +124,53 @@ function main(argv: readonly string[]): number {
   }
 }
 
-function onePath(args: readonly string[], usage: string): string {
-  const [path, ...extra] = args;
-  if (path === undefined || extra.length > 0)
-    throw new CliError(`usage: fulcrum ${usage}`, EXIT.usage);
-  return path;
+async function history(
+  args: readonly string[],
+  values: Values,
+  data: string,
+  write: (text: string) => void,
+): Promise<number> {
+  const [what, ...rest] = args;
+  switch (what) {
+    case 'account': {
+      allow(values, ['data', 'limit']);
+      const [id = ''] = only(rest, 1, 'history account ID');
+      const limit = values.limit === undefined ? 1_000 : Number(values.limit);
+      if (!Number.isSafeInteger(limit) || limit < 1) {
+        throw new CliError('--limit must be a positive whole number', EXIT.usage);
+      }
+      write(await historyAccount(data, id, limit));
+      return EXIT.ok;
+    }
+    case 'events': {
+      allow(values, ['data', 'liquidations']);
+      const [from = '', to = ''] = only(rest, 2, 'history events FROM TO');
+      write(await historyEvents(data, from, to, values.liquidations === true));
+      return EXIT.ok;
+    }
+    case 'state': {
+      allow(values, ['data']);
+      const [seq = ''] = only(rest, 1, 'history state SEQ');
+      write(await historyState(data, seq));
+      return EXIT.ok;
+    }
+    default:
+      throw new CliError('usage: fulcrum history account|events|state ...', EXIT.usage);
+  }
 }
 
-function checkFlags(flags: ReadonlySet<string>, allowed: readonly string[]): void {
-  for (const flag of flags) {
-    if (!allowed.includes(flag)) throw new CliError(`unknown option ${flag}`, EXIT.usage);
+/** Exactly `count` positional arguments, or a usage error. */
+function only(args: readonly string[], count: number, usage: string): readonly string[] {
+  if (args.length !== count) throw new CliError(`usage: fulcrum ${usage}`, EXIT.usage);
+  return args;
+}
+
+/** Refuses options the command does not take. */
+function allow(values: Values, allowed: readonly (keyof Values)[]): void {
+  for (const [name, value] of Object.entries(values)) {
+    if (value !== undefined && !allowed.includes(name as keyof Values)) {
+      throw new CliError(`option --${name} does not apply here`, EXIT.usage);
+    }
   }
 }
 
@@ -90,16 +182,22 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   process.exit(error.code === 'EPIPE' ? EXIT.ok : EXIT.badInput);
 });
 
-try {
-  process.exitCode = main(process.argv.slice(2));
-} catch (error) {
-  if (error instanceof FulcrumError) {
-    process.stderr.write(`fulcrum: ${describeError(error)}\n`);
-    process.exitCode = EXIT.badInput;
-  } else if (error instanceof CliError) {
-    process.stderr.write(`fulcrum: ${error.message}\n`);
-    process.exitCode = error.exitCode;
-  } else {
-    throw error;
-  }
-}
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof FulcrumError) {
+      process.stderr.write(`fulcrum: ${describeError(error)}\n`);
+      process.exitCode = EXIT.badInput;
+    } else if (error instanceof StoreError) {
+      process.stderr.write(`fulcrum: error ${error.code}: ${error.message}\n`);
+      process.exitCode = EXIT.badInput;
+    } else if (error instanceof CliError) {
+      process.stderr.write(`fulcrum: ${error.message}\n`);
+      process.exitCode = error.exitCode;
+    } else {
+      throw error;
+    }
+  },
+);

@@ -6,6 +6,8 @@
 import { FulcrumError } from '../domain/errors.js';
 import type { CommandResult } from '../engine/apply.js';
 import { Engine } from '../engine/engine.js';
+import { DurableEngine } from '../store/durableEngine.js';
+import { openStore } from '../store/index.js';
 import { LIMITS } from '../engine/state.js';
 import { renderResult } from '../engine/render.js';
 import { renderHealthReport } from '../margin/report.js';
@@ -17,6 +19,11 @@ export interface RunOptions {
   readonly json: boolean;
   /** Exit with status 1 when any command was refused. */
   readonly strict: boolean;
+  /**
+   * Where the journal lives (a folder for SQLite, or a `postgres://` URL): the run continues
+   * from what is there and every result is printed once durable. Null runs in memory only.
+   */
+  readonly data: string | null;
 }
 
 export interface RunOutcome {
@@ -25,29 +32,44 @@ export interface RunOutcome {
   readonly refused: number;
 }
 
-/** Applies every line of `text` to `engine`, reporting each result through `write`. */
-export function runLines(
+/** What applies one parsed line: the in-memory engine, or the durable one (acknowledged later). */
+type Applier = (input: unknown) => CommandResult | Promise<CommandResult>;
+
+/**
+ * Applies every line of `text`, reporting each result through `write` in order. With a durable
+ * engine all lines are submitted at once, so that group commit batches them, and each result is
+ * printed when its batch is durable.
+ */
+export async function runLines(
   engine: Engine,
+  apply: Applier,
   text: string,
-  options: RunOptions,
+  options: Pick<RunOptions, 'json'>,
   write: (line: string) => void,
-): RunOutcome {
-  let accepted = 0;
-  let refused = 0;
-  const lines = text.split('\n');
-  lines.forEach((line, index) => {
+): Promise<RunOutcome> {
+  const submitted: { lineNumber: number; input: unknown; result: ReturnType<Applier> }[] = [];
+  text.split('\n').forEach((line, index) => {
     const trimmed = line.trim();
     if (trimmed === '' || trimmed.startsWith('//')) return;
     const lineNumber = index + 1;
     let input: unknown;
-    let result: CommandResult;
+    let result: ReturnType<Applier>;
     try {
       input = parseJson(trimmed, `line ${lineNumber}`);
-      result = engine.applyJson(input);
+      result = apply(input);
     } catch (error) {
       if (!(error instanceof FulcrumError)) throw error;
       result = { ok: false, error };
     }
+    // A store failure rejects every pending result at once: the first is reported (below),
+    // the others must not surface as unhandled rejections.
+    if (result instanceof Promise) result.catch(() => undefined);
+    submitted.push({ lineNumber, input, result });
+  });
+  let accepted = 0;
+  let refused = 0;
+  for (const { lineNumber, input, result: pending } of submitted) {
+    const result = await pending;
     if (result.ok) accepted++;
     else refused++;
     write(
@@ -55,7 +77,7 @@ export function runLines(
         ? JSON.stringify({ line: lineNumber, ...renderResult(result) })
         : describeLine(lineNumber, input, result),
     );
-  });
+  }
   return { engine, accepted, refused };
 }
 
@@ -182,10 +204,51 @@ function isoTime(seconds: number): string {
   return new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
 }
 
-/** `fulcrum run`: reads the file and returns the text to print and the exit status. */
-export function runFile(path: string, options: RunOptions, write: (line: string) => void): number {
+/**
+ * `fulcrum run`: reads the file, applies it (durably when `options.data` is set) and returns the
+ * exit status.
+ */
+export async function runFile(
+  path: string,
+  options: RunOptions,
+  write: (line: string) => void,
+): Promise<number> {
   const text = readInput(path);
-  const outcome = runLines(new Engine(), text, options, write);
-  write(summary(outcome, options));
-  return options.strict && outcome.refused > 0 ? 1 : 0;
+  if (options.data === null) {
+    const engine = new Engine();
+    const outcome = await runLines(
+      engine,
+      (input) => engine.applyJson(input),
+      text,
+      options,
+      write,
+    );
+    write(summary(outcome, options));
+    return options.strict && outcome.refused > 0 ? 1 : 0;
+  }
+  const durable = await DurableEngine.open(await openStore(options.data));
+  try {
+    const { recovery } = durable;
+    if (!options.json && recovery.seq > 0) {
+      write(
+        `continuing from ${recovery.location}: ${recovery.seq} journal records ` +
+          `(snapshot at ${recovery.snapshotSeq ?? 'none'}, ${recovery.replayed} replayed)`,
+      );
+    }
+    const outcome = await runLines(
+      durable.engine,
+      (input) => durable.submitJson(input),
+      text,
+      options,
+      write,
+    );
+    await durable.flush();
+    write(summary(outcome, options));
+    if (!options.json) {
+      write(`journal: ${durable.durableSeq} records, all durable, in ${durable.store.location}`);
+    }
+    return options.strict && outcome.refused > 0 ? 1 : 0;
+  } finally {
+    await durable.close().catch(() => undefined);
+  }
 }

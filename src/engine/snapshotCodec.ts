@@ -1,0 +1,150 @@
+/**
+ * The whole engine state as text and back, for snapshots: JSON with bigints as decimal integer
+ * strings, accounts in code-unit order of their identifiers, so that the same state always
+ * gives the same text. Risk factors are not stored; they are rebuilt from listings and prices.
+ */
+import { type AssetConfig, validateAssetConfig } from '../domain/asset.js';
+import { assert, FulcrumError } from '../domain/errors.js';
+import { assetRisk } from '../margin/assetRisk.js';
+import type { PoolState } from '../pools/pool.js';
+import type { AccountState, AssetState, EngineState, SubAccountState } from './state.js';
+
+/** Version of the snapshot text; a change of form must change it. */
+export const SNAPSHOT_FORMAT_VERSION = 1;
+
+type Text = string;
+
+interface SnapshotJson {
+  readonly format: number;
+  readonly time: number;
+  readonly sequence: number;
+  readonly quote: string;
+  readonly assets: readonly {
+    readonly config: Record<string, unknown>;
+    readonly oraclePrice: Text;
+    readonly stablePrice: Text;
+    readonly pool: Record<keyof PoolState, Text | number>;
+  }[];
+  /** [account id, [[sub-account number, [[asset index, scaled balance], ...]], ...]] */
+  readonly accounts: readonly [string, readonly [number, readonly [number, Text][]][]][];
+}
+
+const POOL_FIELDS = [
+  'cash',
+  'supplyScaled',
+  'borrowScaled',
+  'treasuryScaled',
+  'supplyIndexRay',
+  'borrowIndexRay',
+] as const;
+
+/** The state as snapshot text. */
+export function serializeState(state: EngineState): string {
+  const ids = [...state.accounts.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const snapshot: SnapshotJson = {
+    format: SNAPSHOT_FORMAT_VERSION,
+    time: state.time,
+    sequence: state.sequence,
+    quote: state.quote,
+    assets: state.assets.map(({ config, risk, pool }) => ({
+      config: JSON.parse(stringify(config)) as Record<string, unknown>,
+      oraclePrice: risk.oraclePrice.toString(),
+      stablePrice: risk.stablePrice.toString(),
+      pool: {
+        ...(Object.fromEntries(POOL_FIELDS.map((f) => [f, pool[f].toString()])) as Record<
+          (typeof POOL_FIELDS)[number],
+          Text
+        >),
+        accruedAt: pool.accruedAt,
+      },
+    })),
+    accounts: ids.map((id) => {
+      const account = state.accounts.get(id) as AccountState;
+      return [
+        id,
+        account.subAccounts.map(({ number, positions }) => [
+          number,
+          positions.map(({ asset, scaled }): [number, Text] => [asset, scaled.toString()]),
+        ]),
+      ];
+    }),
+  };
+  return JSON.stringify(snapshot);
+}
+
+/** Snapshot text back as a state. Refuses text that is not a snapshot of this format. */
+export function deserializeState(text: string): EngineState {
+  let raw: SnapshotJson;
+  try {
+    raw = JSON.parse(text) as SnapshotJson;
+  } catch {
+    throw new FulcrumError('invalid_json', 'the snapshot is not valid JSON');
+  }
+  if (raw.format !== SNAPSHOT_FORMAT_VERSION) {
+    throw new FulcrumError('invalid_field', `unknown snapshot format ${String(raw.format)}`);
+  }
+  const assets: AssetState[] = raw.assets.map((entry, index) => {
+    const config = configFromJson(entry.config);
+    validateAssetConfig(config, `snapshot.assets.${index}.config`);
+    const pool = Object.fromEntries(
+      POOL_FIELDS.map((f) => [f, BigInt(entry.pool[f] as string)]),
+    ) as Omit<PoolState, 'accruedAt'>;
+    return {
+      index,
+      config,
+      risk: assetRisk(config, BigInt(entry.oraclePrice), BigInt(entry.stablePrice)),
+      pool: { ...pool, accruedAt: Number(entry.pool.accruedAt) },
+    };
+  });
+  const accounts = new Map<string, AccountState>();
+  for (const [id, subs] of raw.accounts) {
+    const subAccounts: SubAccountState[] = subs.map(([number, positions]) => ({
+      number,
+      positions: positions.map(([asset, scaled]) => ({ asset, scaled: BigInt(scaled) })),
+    }));
+    accounts.set(id, { id, subAccounts });
+  }
+  const assetIndex = new Map(assets.map((a) => [a.config.symbol, a.index]));
+  assert(assetIndex.size === assets.length, 'snapshot lists an asset twice');
+  return {
+    time: raw.time,
+    sequence: raw.sequence,
+    quote: raw.quote,
+    assets,
+    assetIndex,
+    accounts,
+  };
+}
+
+function stringify(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+}
+
+function configFromJson(raw: Record<string, unknown>): AssetConfig {
+  const big = (v: unknown) => BigInt(v as string);
+  const tiers = (v: unknown) => {
+    const t = v as Record<string, unknown>;
+    return {
+      initial: big(t.initial),
+      liquidationEnd: big(t.liquidationEnd),
+      maintenance: big(t.maintenance),
+    };
+  };
+  const curve = raw.interest as Record<string, unknown>;
+  return {
+    symbol: raw.symbol as string,
+    decimals: raw.decimals as number,
+    assetWeight: tiers(raw.assetWeight),
+    liabilityWeight: tiers(raw.liabilityWeight),
+    interest: {
+      baseRateRay: big(curve.baseRateRay),
+      slope1Ray: big(curve.slope1Ray),
+      slope2Ray: big(curve.slope2Ray),
+      optimalUtilizationRay: big(curve.optimalUtilizationRay),
+    },
+    reserveFactor: big(raw.reserveFactor),
+    supplyCap: raw.supplyCap === null ? null : big(raw.supplyCap),
+    borrowCap: raw.borrowCap === null ? null : big(raw.borrowCap),
+    borrowable: raw.borrowable as boolean,
+  };
+}

@@ -1,0 +1,244 @@
+/**
+ * The durable engine: the in-memory engine with a journal behind it. A command is applied in
+ * memory, written to the journal with its outcome and events, and acknowledged (its promise
+ * resolves) only once the write is durable. Writes are batched: every command submitted while
+ * a write is being made goes into the next one (group commit), so durability costs one
+ * transaction per batch, not per command. Snapshots are taken at batch boundaries, where the
+ * in-memory state is exactly the state after the batch's last record.
+ *
+ * If the journal cannot be written (a full disk, a read-only folder), the engine stops: the
+ * commands of the failed batch and every later one are refused with the storage error, and the
+ * in-memory state, now ahead of the journal, is never used again. What was acknowledged stays
+ * durable; reopening recovers it.
+ */
+import { type CommandResult, applyCommand } from '../engine/apply.js';
+import { encodeCommand } from '../engine/commandCodec.js';
+import type { Command } from '../engine/commands.js';
+import { decodeJson, Engine } from '../engine/engine.js';
+import { renderEvent } from '../engine/render.js';
+import { serializeState } from '../engine/snapshotCodec.js';
+import { ACCOUNT_ID_PATTERN } from '../engine/state.js';
+import { stateHash } from '../engine/stateHash.js';
+import { FulcrumError } from '../domain/errors.js';
+import {
+  type JournalRecord,
+  sealRecord,
+  type SnapshotRecord,
+  snapshotChecksum,
+} from './journal.js';
+import { recover, type RecoveryReport } from './recovery.js';
+import { type JournalStore, StoreError } from './store.js';
+
+export interface DurableEngineOptions {
+  /** Journal records between snapshots. Default 100,000. */
+  readonly snapshotEvery?: number;
+  /** Most records written in one transaction. Default 8,192. */
+  readonly batchMax?: number;
+  /** Where recovery warnings go. Default: standard error. */
+  readonly warn?: (message: string) => void;
+}
+
+/** A command's result once durable: the journal position it was written at. */
+export type JournaledResult = CommandResult & {
+  /** Journal position, or null for input that never became a command (malformed JSON fields). */
+  readonly seq: number | null;
+};
+
+interface Pending {
+  readonly record: JournalRecord;
+  readonly result: CommandResult;
+  readonly resolve: (result: JournaledResult) => void;
+  readonly reject: (error: StoreError) => void;
+}
+
+export class DurableEngine {
+  /** The in-memory engine: read from it freely; change it only through `submit`. */
+  readonly engine: Engine;
+  readonly store: JournalStore;
+  readonly recovery: RecoveryReport;
+  private readonly snapshotEvery: number;
+  private readonly batchMax: number;
+  private seq: number;
+  private durable: number;
+  private lastSnapshot: number;
+  private pending: Pending[] = [];
+  private writing: Promise<void> | null = null;
+  private scheduled = false;
+  private failure: StoreError | null = null;
+
+  private constructor(
+    store: JournalStore,
+    engine: Engine,
+    recovery: RecoveryReport,
+    options: DurableEngineOptions,
+  ) {
+    this.store = store;
+    this.engine = engine;
+    this.recovery = recovery;
+    this.snapshotEvery = options.snapshotEvery ?? 100_000;
+    this.batchMax = options.batchMax ?? 8_192;
+    this.seq = recovery.seq;
+    this.durable = recovery.seq;
+    this.lastSnapshot = recovery.snapshotSeq ?? 0;
+  }
+
+  /**
+   * Opens a durable engine on `store`: recovers what the store holds, then takes commands.
+   *
+   * @example
+   * const durable = await DurableEngine.open(new SqliteStore('fulcrum-data'));
+   * const result = await durable.submitJson({ type: 'accrue', time: 5, asset: 'ETH' });
+   */
+  static async open(
+    store: JournalStore,
+    options: DurableEngineOptions = {},
+  ): Promise<DurableEngine> {
+    const recovered =
+      options.warn === undefined
+        ? await recover(store)
+        : await recover(store, { warn: options.warn });
+    return new DurableEngine(store, new Engine(recovered.state), recovered.report, options);
+  }
+
+  /** Journal position of the last command submitted. */
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  /** Journal position of the last durable (acknowledged) command. */
+  get durableSeq(): number {
+    return this.durable;
+  }
+
+  /**
+   * Applies a command and resolves with its result once it is durable. A refused command is
+   * journaled too, with its code: replay checks that it is refused again.
+   */
+  submit(command: Command): Promise<JournaledResult> {
+    if (this.failure !== null) return Promise.reject(this.failure);
+    const result = applyCommand(this.engine.state, command);
+    this.seq += 1;
+    const record = sealRecord({
+      seq: this.seq,
+      time: Number.isSafeInteger(command.time) ? command.time : 0,
+      command: encodeCommand(command),
+      outcome: result.ok ? 'ok' : result.error.code,
+      events: result.ok ? JSON.stringify(result.events.map(renderEvent)) : '[]',
+      accounts: accountsOf(command),
+    });
+    return new Promise((resolve, reject) => {
+      this.pending.push({ record, result, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /**
+   * Decodes and submits a JSON command. Input that is not a command (malformed fields, unknown
+   * asset in an amount) is refused at once, changes nothing and is not journaled.
+   */
+  submitJson(input: unknown): Promise<JournaledResult> {
+    if (this.failure !== null) return Promise.reject(this.failure);
+    const decoded = decodeJson(input, this.engine.state);
+    if (decoded instanceof FulcrumError) {
+      return Promise.resolve({ ok: false, error: decoded, seq: null });
+    }
+    return this.submit(decoded);
+  }
+
+  /** Resolves once every command submitted so far is durable. */
+  async flush(): Promise<void> {
+    while (this.pending.length > 0 || this.writing !== null) {
+      if (this.writing === null) this.startWrite();
+      await this.writing;
+    }
+    if (this.failure !== null) throw this.failure;
+  }
+
+  /** Takes a snapshot now (after making everything durable). */
+  async snapshot(): Promise<void> {
+    await this.flush();
+    await this.store.append([], this.takeSnapshot());
+    this.lastSnapshot = this.seq;
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.flush();
+    } finally {
+      await this.store.close();
+    }
+  }
+
+  private schedule(): void {
+    if (this.pending.length >= this.batchMax && this.writing === null) {
+      this.startWrite();
+      return;
+    }
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      if (this.writing === null && this.pending.length > 0) this.startWrite();
+    });
+  }
+
+  private startWrite(): void {
+    const batch = this.pending.splice(0, this.batchMax);
+    const last = batch.at(-1)?.record.seq ?? this.durable;
+    // Only where nothing was applied after the batch is the state exactly the batch's end.
+    const snapshot =
+      this.pending.length === 0 && last - this.lastSnapshot >= this.snapshotEvery
+        ? this.takeSnapshot()
+        : undefined;
+    this.writing = this.write(batch, snapshot).finally(() => {
+      this.writing = null;
+      if (this.pending.length > 0 && this.failure === null) this.schedule();
+    });
+  }
+
+  private async write(batch: Pending[], snapshot: SnapshotRecord | undefined): Promise<void> {
+    try {
+      await this.store.append(
+        batch.map((p) => p.record),
+        snapshot,
+      );
+    } catch (error) {
+      this.fail(error, batch);
+      return;
+    }
+    const last = batch.at(-1);
+    if (last !== undefined) this.durable = last.record.seq;
+    if (snapshot !== undefined) this.lastSnapshot = snapshot.seq;
+    for (const p of batch) p.resolve({ ...p.result, seq: p.record.seq });
+  }
+
+  private fail(error: unknown, batch: Pending[]): void {
+    const failure =
+      error instanceof StoreError
+        ? error
+        : new StoreError('store_failed', error instanceof Error ? error.message : String(error));
+    this.failure = new StoreError(
+      failure.code,
+      `${failure.message}; the engine has stopped: nothing after journal record ${this.durable} was acknowledged`,
+    );
+    const refused = [...batch, ...this.pending.splice(0)];
+    for (const p of refused) p.reject(this.failure);
+  }
+
+  private takeSnapshot(): SnapshotRecord {
+    const state = serializeState(this.engine.state);
+    const snapshot = { seq: this.seq, stateHash: stateHash(this.engine.state), state };
+    return { ...snapshot, checksum: snapshotChecksum(snapshot) };
+  }
+}
+
+/** The account identifiers a command touches, for history queries. */
+function accountsOf(command: Command): string[] {
+  const ids =
+    command.type === 'transfer'
+      ? [command.from.account, command.to.account]
+      : 'account' in command
+        ? [command.account]
+        : [];
+  return [...new Set(ids.filter((id) => typeof id === 'string' && ACCOUNT_ID_PATTERN.test(id)))];
+}

@@ -1,0 +1,40 @@
+/**
+ * Fulcrum's durability layer (`fulcrum/store`): journal, snapshots, recovery and history, with
+ * an embedded SQLite store and a PostgreSQL store. Node.js only; the core (`fulcrum`) does not
+ * depend on it.
+ */
+import { PostgresStore } from './postgresStore.js';
+import { SqliteStore, type SqliteStoreOptions } from './sqliteStore.js';
+import type { JournalStore } from './store.js';
+
+export { DurableEngine, type DurableEngineOptions, type JournaledResult } from './durableEngine.js';
+export {
+  accountHistory,
+  eventsInTimeRange,
+  type HistoryEntry,
+  isLiquidationEvent,
+  stateAt,
+} from './history.js';
+export {
+  type JournalRecord,
+  recordChecksum,
+  recordIntact,
+  sealRecord,
+  type SnapshotRecord,
+} from './journal.js';
+export { PostgresStore } from './postgresStore.js';
+export { recover, type Recovered, type RecoveryOptions, type RecoveryReport } from './recovery.js';
+export { SQLITE_FILE_NAME, SqliteStore, type SqliteStoreOptions } from './sqliteStore.js';
+export { type JournalStore, type SnapshotInfo, StoreError, type StoreErrorCode } from './store.js';
+
+/**
+ * Opens the store a `--data` value names: a `postgres://` (or `postgresql://`) URL, or a folder
+ * for the embedded SQLite store.
+ */
+export async function openStore(
+  data: string,
+  options: SqliteStoreOptions = {},
+): Promise<JournalStore> {
+  if (/^postgres(ql)?:\/\//.test(data)) return PostgresStore.open(data);
+  return new SqliteStore(data, options);
+}

@@ -1,0 +1,248 @@
+/**
+ * The shared journal store: PostgreSQL through `pg`, for deployments where several tools read
+ * the history. Same tables as the SQLite store, in a schema of their own (default `fulcrum`).
+ * An append is one transaction; PostgreSQL's default `synchronous_commit = on` makes it durable
+ * at COMMIT, which is when the durable engine acknowledges.
+ */
+import pg from 'pg';
+import type { JournalRecord, SnapshotRecord } from './journal.js';
+import { type JournalStore, type SnapshotInfo, StoreError } from './store.js';
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+interface Row {
+  seq: string;
+  time: string;
+  command: string;
+  outcome: string;
+  events: string;
+  accounts: string;
+  checksum: number;
+}
+
+export class PostgresStore implements JournalStore {
+  readonly kind = 'postgres';
+  readonly location: string;
+  private readonly client: pg.Client;
+  private readonly schema: string;
+
+  private constructor(client: pg.Client, location: string, schema: string) {
+    this.client = client;
+    this.location = location;
+    this.schema = schema;
+  }
+
+  /**
+   * Connects to `url` (`postgres://user@host:port/database`) and creates the tables in `schema`
+   * if they are not there.
+   */
+  static async open(url: string, schema = 'fulcrum'): Promise<PostgresStore> {
+    if (!SCHEMA_NAME.test(schema)) {
+      throw new StoreError(
+        'store_unavailable',
+        `schema name ${JSON.stringify(schema)} is not allowed`,
+      );
+    }
+    const location = `${redact(url)} (schema ${schema})`;
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+    try {
+      await client.connect();
+      await client.query(schemaSql(schema));
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw storeError(error, `cannot open the journal at ${location}`);
+    }
+    return new PostgresStore(client, location, schema);
+  }
+
+  async lastSeq(): Promise<number> {
+    const { rows } = await this.query<{ seq: string | null }>(
+      `SELECT max(seq) AS seq FROM ${this.t('journal')}`,
+    );
+    return Number(rows[0]?.seq ?? 0);
+  }
+
+  async append(records: readonly JournalRecord[], snapshot?: SnapshotRecord): Promise<void> {
+    try {
+      await this.client.query('BEGIN');
+      if (records.length > 0) {
+        await this.client.query(
+          `INSERT INTO ${this.t('journal')} (seq, time, command, outcome, events, accounts, checksum)
+           SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])`,
+          [
+            records.map((r) => r.seq),
+            records.map((r) => r.time),
+            records.map((r) => r.command),
+            records.map((r) => r.outcome),
+            records.map((r) => r.events),
+            records.map((r) => r.accounts.join(' ')),
+            records.map((r) => r.checksum),
+          ],
+        );
+        const pairs = records.flatMap((r) => r.accounts.map((a) => [a, r.seq] as const));
+        if (pairs.length > 0) {
+          await this.client.query(
+            `INSERT INTO ${this.t('journal_accounts')} (account, seq)
+             SELECT * FROM unnest($1::text[], $2::bigint[]) ON CONFLICT DO NOTHING`,
+            [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
+          );
+        }
+      }
+      if (snapshot !== undefined) {
+        await this.client.query(
+          `INSERT INTO ${this.t('snapshots')} (seq, state_hash, state, checksum) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (seq) DO UPDATE SET state_hash = $2, state = $3, checksum = $4`,
+          [snapshot.seq, snapshot.stateHash, snapshot.state, snapshot.checksum],
+        );
+      }
+      await this.client.query('COMMIT');
+    } catch (error) {
+      await this.client.query('ROLLBACK').catch(() => undefined);
+      throw storeError(error, `cannot write the journal at ${this.location}`);
+    }
+  }
+
+  async readRecords(after: number, limit: number): Promise<JournalRecord[]> {
+    const { rows } = await this.query<Row>(
+      `SELECT * FROM ${this.t('journal')} WHERE seq > $1 ORDER BY seq LIMIT $2`,
+      [after, limit],
+    );
+    return rows.map(fromRow);
+  }
+
+  async snapshots(): Promise<SnapshotInfo[]> {
+    const { rows } = await this.query<{ seq: string; state_hash: string }>(
+      `SELECT seq, state_hash FROM ${this.t('snapshots')} ORDER BY seq DESC`,
+    );
+    return rows.map((r) => ({ seq: Number(r.seq), stateHash: r.state_hash }));
+  }
+
+  async loadSnapshot(seq: number): Promise<SnapshotRecord | undefined> {
+    const { rows } = await this.query<{
+      seq: string;
+      state_hash: string;
+      state: string;
+      checksum: string;
+    }>(`SELECT * FROM ${this.t('snapshots')} WHERE seq = $1`, [seq]);
+    const row = rows[0];
+    if (row === undefined) return undefined;
+    return {
+      seq: Number(row.seq),
+      stateHash: row.state_hash,
+      state: row.state,
+      checksum: Number(row.checksum),
+    };
+  }
+
+  async truncateFrom(seq: number): Promise<void> {
+    await this.query('BEGIN');
+    for (const table of ['journal', 'journal_accounts', 'snapshots']) {
+      await this.query(`DELETE FROM ${this.t(table)} WHERE seq >= $1`, [seq]);
+    }
+    await this.query('COMMIT');
+  }
+
+  async recordsOfAccount(account: string, limit: number): Promise<JournalRecord[]> {
+    const { rows } = await this.query<Row>(
+      `SELECT j.* FROM ${this.t('journal_accounts')} a JOIN ${this.t('journal')} j ON j.seq = a.seq
+       WHERE a.account = $1 ORDER BY a.seq LIMIT $2`,
+      [account, limit],
+    );
+    return rows.map(fromRow);
+  }
+
+  async recordsInTimeRange(from: number, to: number, limit: number): Promise<JournalRecord[]> {
+    const { rows } = await this.query<Row>(
+      `SELECT * FROM ${this.t('journal')} WHERE time BETWEEN $1 AND $2 ORDER BY seq LIMIT $3`,
+      [from, to, limit],
+    );
+    return rows.map(fromRow);
+  }
+
+  /** Runs raw SQL on this store's schema (`{schema}` is replaced): tests damage records with it. */
+  async exec(sql: string, params: unknown[] = []): Promise<void> {
+    await this.query(sql.replaceAll('{schema}', this.schema), params);
+  }
+
+  /** Drops this store's schema and everything in it. Tests clean up with it. */
+  async dropSchema(): Promise<void> {
+    await this.query(`DROP SCHEMA IF EXISTS ${this.schema} CASCADE`);
+  }
+
+  async close(): Promise<void> {
+    await this.client.end();
+  }
+
+  private t(table: string): string {
+    return `${this.schema}.${table}`;
+  }
+
+  private async query<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []) {
+    try {
+      return await this.client.query<T>(sql, params);
+    } catch (error) {
+      throw storeError(error, `cannot read the journal at ${this.location}`);
+    }
+  }
+}
+
+function schemaSql(schema: string): string {
+  return `
+CREATE SCHEMA IF NOT EXISTS ${schema};
+CREATE TABLE IF NOT EXISTS ${schema}.journal (
+  seq BIGINT PRIMARY KEY,
+  time BIGINT NOT NULL,
+  command TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  events TEXT NOT NULL,
+  accounts TEXT NOT NULL,
+  checksum BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS journal_by_time ON ${schema}.journal (time);
+CREATE TABLE IF NOT EXISTS ${schema}.journal_accounts (
+  account TEXT NOT NULL,
+  seq BIGINT NOT NULL,
+  PRIMARY KEY (account, seq)
+);
+CREATE TABLE IF NOT EXISTS ${schema}.snapshots (
+  seq BIGINT PRIMARY KEY,
+  state_hash TEXT NOT NULL,
+  state TEXT NOT NULL,
+  checksum BIGINT NOT NULL
+);`;
+}
+
+function fromRow(row: Row): JournalRecord {
+  return {
+    seq: Number(row.seq),
+    time: Number(row.time),
+    command: row.command,
+    outcome: row.outcome,
+    events: row.events,
+    accounts: row.accounts === '' ? [] : row.accounts.split(' '),
+    checksum: Number(row.checksum),
+  };
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}
+
+function storeError(error: unknown, context: string): StoreError {
+  if (error instanceof StoreError) return error;
+  const code = (error as { code?: string }).code ?? '';
+  const detail = error instanceof Error ? error.message : String(error);
+  if (code === '53100')
+    return new StoreError('store_full', `${context}: the disk is full (${detail})`);
+  if (code === '25006')
+    return new StoreError('store_read_only', `${context}: read-only (${detail})`);
+  if (
+    code === 'ECONNREFUSED' ||
+    code === 'ENOTFOUND' ||
+    code.startsWith('08') ||
+    code === '3D000'
+  ) {
+    return new StoreError('store_unavailable', `${context}: ${detail}`);
+  }
+  return new StoreError('store_failed', `${context}: ${detail}`);
+}

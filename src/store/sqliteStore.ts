@@ -1,0 +1,246 @@
+/**
+ * The embedded journal store: one SQLite file in WAL mode, through better-sqlite3. The default:
+ * no server to set up. Every append is one transaction; with `synchronous = FULL` (the default)
+ * a transaction is on disk when it returns, which is when the durable engine acknowledges.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { JournalRecord, SnapshotRecord } from './journal.js';
+import { type JournalStore, type SnapshotInfo, StoreError } from './store.js';
+
+/** Name of the database file inside the data folder. */
+export const SQLITE_FILE_NAME = 'fulcrum.sqlite';
+
+/** Version of the schema; a change of tables must change it. */
+export const SQLITE_SCHEMA_VERSION = '1';
+
+export interface SqliteStoreOptions {
+  /** `full` (default): durable on power loss. `normal`: durable on a process crash only. */
+  readonly synchronous?: 'full' | 'normal';
+  /** Largest number of database pages; reaching it is refused like a full disk. For tests. */
+  readonly maxPageCount?: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS journal (
+  seq INTEGER PRIMARY KEY,
+  time INTEGER NOT NULL,
+  command TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  events TEXT NOT NULL,
+  accounts TEXT NOT NULL,
+  checksum INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS journal_by_time ON journal (time);
+CREATE TABLE IF NOT EXISTS journal_accounts (
+  account TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  PRIMARY KEY (account, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS snapshots (
+  seq INTEGER PRIMARY KEY,
+  state_hash TEXT NOT NULL,
+  state TEXT NOT NULL,
+  checksum INTEGER NOT NULL
+);
+`;
+
+interface Row {
+  seq: number;
+  time: number;
+  command: string;
+  outcome: string;
+  events: string;
+  accounts: string;
+  checksum: number;
+}
+
+export class SqliteStore implements JournalStore {
+  readonly kind = 'sqlite';
+  readonly location: string;
+  private readonly db: Database.Database;
+  private readonly insertRecord: Database.Statement;
+  private readonly insertAccount: Database.Statement;
+  private readonly insertSnapshot: Database.Statement;
+  private readonly appendAll: (
+    records: readonly JournalRecord[],
+    snapshot?: SnapshotRecord,
+  ) => void;
+
+  /** Opens (creating if needed) the store in data folder `dir`. */
+  constructor(dir: string, options: SqliteStoreOptions = {}) {
+    this.location = join(dir, SQLITE_FILE_NAME);
+    try {
+      mkdirSync(dir, { recursive: true });
+      this.db = new Database(this.location);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+      if (options.maxPageCount !== undefined) {
+        this.db.pragma(`max_page_count = ${Math.floor(options.maxPageCount)}`);
+      }
+      this.db.exec(SCHEMA);
+      this.checkSchema();
+    } catch (error) {
+      throw storeError(error, `cannot open the journal at ${this.location}`);
+    }
+    this.insertRecord = this.db.prepare(
+      'INSERT INTO journal (seq, time, command, outcome, events, accounts, checksum) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.insertAccount = this.db.prepare(
+      'INSERT OR IGNORE INTO journal_accounts (account, seq) VALUES (?, ?)',
+    );
+    this.insertSnapshot = this.db.prepare(
+      'INSERT OR REPLACE INTO snapshots (seq, state_hash, state, checksum) VALUES (?, ?, ?, ?)',
+    );
+    this.appendAll = this.db.transaction(
+      (records: readonly JournalRecord[], snapshot?: SnapshotRecord) => {
+        for (const r of records) {
+          this.insertRecord.run(
+            r.seq,
+            r.time,
+            r.command,
+            r.outcome,
+            r.events,
+            r.accounts.join(' '),
+            r.checksum,
+          );
+          for (const account of r.accounts) this.insertAccount.run(account, r.seq);
+        }
+        if (snapshot !== undefined) {
+          this.insertSnapshot.run(
+            snapshot.seq,
+            snapshot.stateHash,
+            snapshot.state,
+            snapshot.checksum,
+          );
+        }
+      },
+    );
+  }
+
+  private checkSchema(): void {
+    const row = this.db.prepare("SELECT value FROM meta WHERE key = 'schema'").get() as
+      { value: string } | undefined;
+    if (row === undefined) {
+      this.db
+        .prepare("INSERT INTO meta (key, value) VALUES ('schema', ?)")
+        .run(SQLITE_SCHEMA_VERSION);
+    } else if (row.value !== SQLITE_SCHEMA_VERSION) {
+      throw new StoreError(
+        'store_corrupt',
+        `${this.location} has schema ${row.value}; this Fulcrum reads schema ${SQLITE_SCHEMA_VERSION}`,
+      );
+    }
+  }
+
+  async lastSeq(): Promise<number> {
+    const row = this.db.prepare('SELECT max(seq) AS seq FROM journal').get() as {
+      seq: number | null;
+    };
+    return row.seq ?? 0;
+  }
+
+  async append(records: readonly JournalRecord[], snapshot?: SnapshotRecord): Promise<void> {
+    try {
+      this.appendAll(records, snapshot);
+    } catch (error) {
+      throw storeError(error, `cannot write the journal at ${this.location}`);
+    }
+  }
+
+  async readRecords(after: number, limit: number): Promise<JournalRecord[]> {
+    const rows = this.db
+      .prepare('SELECT * FROM journal WHERE seq > ? ORDER BY seq LIMIT ?')
+      .all(after, limit) as Row[];
+    return rows.map(fromRow);
+  }
+
+  async snapshots(): Promise<SnapshotInfo[]> {
+    const rows = this.db
+      .prepare('SELECT seq, state_hash AS stateHash FROM snapshots ORDER BY seq DESC')
+      .all() as SnapshotInfo[];
+    return rows;
+  }
+
+  async loadSnapshot(seq: number): Promise<SnapshotRecord | undefined> {
+    const row = this.db
+      .prepare('SELECT seq, state_hash AS stateHash, state, checksum FROM snapshots WHERE seq = ?')
+      .get(seq) as SnapshotRecord | undefined;
+    return row;
+  }
+
+  async truncateFrom(seq: number): Promise<void> {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM journal WHERE seq >= ?').run(seq);
+      this.db.prepare('DELETE FROM journal_accounts WHERE seq >= ?').run(seq);
+      this.db.prepare('DELETE FROM snapshots WHERE seq >= ?').run(seq);
+    })();
+  }
+
+  async recordsOfAccount(account: string, limit: number): Promise<JournalRecord[]> {
+    const rows = this.db
+      .prepare(
+        'SELECT j.* FROM journal_accounts a JOIN journal j ON j.seq = a.seq WHERE a.account = ? ORDER BY a.seq LIMIT ?',
+      )
+      .all(account, limit) as Row[];
+    return rows.map(fromRow);
+  }
+
+  async recordsInTimeRange(from: number, to: number, limit: number): Promise<JournalRecord[]> {
+    const rows = this.db
+      .prepare('SELECT * FROM journal WHERE time BETWEEN ? AND ? ORDER BY seq LIMIT ?')
+      .all(from, to, limit) as Row[];
+    return rows.map(fromRow);
+  }
+
+  /** Runs raw SQL: tests use it to damage records on purpose. */
+  exec(sql: string, ...params: unknown[]): void {
+    this.db.prepare(sql).run(...params);
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function fromRow(row: Row): JournalRecord {
+  return {
+    seq: row.seq,
+    time: row.time,
+    command: row.command,
+    outcome: row.outcome,
+    events: row.events,
+    accounts: row.accounts === '' ? [] : row.accounts.split(' '),
+    checksum: row.checksum,
+  };
+}
+
+/** A failure from SQLite or the file system as a StoreError an operator can act on. */
+function storeError(error: unknown, context: string): StoreError {
+  if (error instanceof StoreError) return error;
+  const code = (error as { code?: string }).code ?? '';
+  const detail = error instanceof Error ? error.message : String(error);
+  if (code === 'SQLITE_FULL' || code === 'ENOSPC') {
+    return new StoreError('store_full', `${context}: the disk is full (${detail})`);
+  }
+  if (
+    code.startsWith('SQLITE_READONLY') ||
+    code === 'EACCES' ||
+    code === 'EROFS' ||
+    code === 'EPERM'
+  ) {
+    return new StoreError(
+      'store_read_only',
+      `${context}: the data folder is read-only (${detail})`,
+    );
+  }
+  if (code === 'SQLITE_CANTOPEN') {
+    return new StoreError('store_unavailable', `${context}: it cannot be opened (${detail})`);
+  }
+  if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') {
+    return new StoreError('store_corrupt', `${context}: the file is damaged (${detail})`);
+  }
+  return new StoreError('store_failed', `${context}: ${detail}`);
+}

@@ -1,0 +1,127 @@
+/**
+ * The data folder going bad under the command line: made read-only, or its disk filling up.
+ * Either way the program says so in one line and exits non-zero, and everything acknowledged
+ * before stays in the journal. Run as root, the read-only case runs the program as `nobody`
+ * (root ignores permissions); the full-disk case mounts a small tmpfs, and is skipped, saying
+ * why, where mounting is not allowed.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '..', '..');
+const main = join(root, 'dist', 'cli', 'main.js');
+const isRoot = process.getuid?.() === 0;
+const NOBODY = 65_534;
+
+const listing = (symbol: string, decimals: number, price: string) =>
+  JSON.stringify({
+    type: 'list-asset',
+    time: 1,
+    price,
+    config: { symbol, decimals, initialWeight: '0.8', maintenanceWeight: '0.85' },
+  });
+const deposit = (account: string, amount: string, time: number) =>
+  JSON.stringify({ type: 'deposit', time, account, asset: 'USDC', amount });
+
+/** Runs `fulcrum` (as `nobody` when `asNobody`), feeding `input`. */
+function fulcrum(args: string[], input: string, asNobody = false) {
+  const result = spawnSync(process.execPath, [main, ...args], {
+    input,
+    encoding: 'utf8',
+    ...(asNobody ? { uid: NOBODY, gid: NOBODY } : {}),
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const scratch = mkdtempSync(join(tmpdir(), 'fulcrum-fs-'));
+chmodSync(scratch, 0o755); // `nobody` must be able to reach the data folders inside
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+describe('a data folder that goes bad', () => {
+  it('read-only: refused in one line, nothing acknowledged is lost', () => {
+    const dir = join(scratch, 'readonly');
+    mkdirSync(dir);
+    if (isRoot) chownSync(dir, NOBODY, NOBODY);
+    const first = [
+      listing('USDC', 6, '1'),
+      deposit('alice', '100', 2),
+      deposit('bob', '50', 3),
+    ].join('\n');
+    const ok = fulcrum(['run', '-', '--data', dir], first, isRoot);
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/journal: 3 records, all durable/);
+
+    chmodSync(dir, 0o555);
+    for (const file of readdirSync(dir)) chmodSync(join(dir, file), 0o444);
+    const refused = fulcrum(['run', '-', '--data', dir], deposit('carol', '1', 4), isRoot);
+    expect(refused.status).toBe(1);
+    const lines = refused.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^fulcrum: error store_(read_only|unavailable): .*(read-only|cannot be opened)/,
+    );
+
+    chmodSync(dir, 0o755);
+    for (const file of readdirSync(dir)) chmodSync(join(dir, file), 0o644);
+    const verified = fulcrum(['verify', '--data', dir], '', isRoot);
+    expect(verified.status, verified.stderr).toBe(0);
+    expect(verified.stdout).toMatch(/journal: 3 records/);
+    expect(verified.stdout).toMatch(/ok: the hashes agree/);
+  });
+
+  const mountable = isRoot && canMount();
+  it.skipIf(!mountable)(
+    `full disk: refused in one line, nothing acknowledged is lost${mountable ? '' : ' (skipped: mounting a tmpfs is not allowed here)'}`,
+    () => {
+      const dir = join(scratch, 'full');
+      mkdirSync(dir);
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=192k', 'tmpfs', dir]);
+      try {
+        const first = [listing('USDC', 6, '1'), deposit('alice', '100', 2)].join('\n');
+        expect(fulcrum(['run', '-', '--data', dir], first).status).toBe(0);
+        const many = Array.from({ length: 5_000 }, (_, i) =>
+          deposit(`acct-${i}`, '1', 10 + i),
+        ).join('\n');
+        const full = fulcrum(['run', '-', '--data', dir], many);
+        expect(full.status).toBe(1);
+        expect(full.stderr.trim().split('\n')).toHaveLength(1);
+        expect(full.stderr).toMatch(/^fulcrum: error store_full: .*disk is full/);
+
+        execFileSync('mount', ['-o', 'remount,size=16m', dir]);
+        const verified = fulcrum(['verify', '--data', dir], '');
+        expect(verified.status, verified.stderr).toBe(0);
+        expect(verified.stdout).toMatch(/journal: 2 records/);
+      } finally {
+        execFileSync('umount', [dir]);
+      }
+    },
+  );
+});
+
+function canMount(): boolean {
+  const probe = join(scratch, 'probe');
+  mkdirSync(probe, { recursive: true });
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe], { stdio: 'ignore' });
+    execFileSync('umount', [probe], { stdio: 'ignore' });
+    return true;
+  } catch {
+    process.stderr.write(
+      'full-disk test skipped: mounting a tmpfs is not allowed on this machine\n',
+    );
+    return false;
+  } finally {
+    writeFileSync(join(scratch, '.probed'), '');
+  }
+}

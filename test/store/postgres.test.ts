@@ -1,0 +1,73 @@
+/**
+ * The store contract against a real PostgreSQL server: FULCRUM_PG_URL, or the development and CI
+ * machines' server at 127.0.0.1:5432 (database `test`, trust authentication). Each test works in
+ * a schema of its own and drops it. Without a server the tests are skipped, saying why; under CI
+ * (CI=true) a missing server fails the run instead, so that these tests run in CI every time.
+ */
+import pg from 'pg';
+import { describe, it } from 'vitest';
+import { PostgresStore } from '../../src/store/index.js';
+import { storeContract } from './storeContract.js';
+
+const url = process.env.FULCRUM_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+async function reachable(): Promise<string | null> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return null;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+const unreachable = await reachable();
+let counter = 0;
+
+if (unreachable !== null && process.env.CI !== 'true') {
+  describe('PostgreSQL journal store', () => {
+    it.skip(`skipped: no PostgreSQL server at ${url} (${unreachable}); set FULCRUM_PG_URL`, () => {});
+  });
+  process.stderr.write(`PostgreSQL tests skipped: no server at ${url} (${unreachable})\n`);
+} else {
+  if (unreachable !== null) throw new Error(`CI needs PostgreSQL at ${url}: ${unreachable}`);
+  storeContract('PostgreSQL', async () => {
+    counter += 1;
+    const schema = `fulcrum_test_${process.pid}_${counter}`;
+    const opened: PostgresStore[] = [];
+    return {
+      open: async (limit) => {
+        const store = await PostgresStore.open(url, schema);
+        opened.push(store);
+        await store.exec('DROP TRIGGER IF EXISTS journal_full ON {schema}.journal');
+        if (limit !== undefined) {
+          // The server's own disk-full error (SQLSTATE 53100) once a few more rows are in.
+          const allowed = (await store.lastSeq()) + 5 * limit.writesAllowed;
+          await store.exec(`
+            CREATE OR REPLACE FUNCTION {schema}.journal_full() RETURNS trigger AS $$
+            BEGIN
+              IF (SELECT count(*) FROM {schema}.journal) >= ${allowed} THEN
+                RAISE EXCEPTION 'could not extend file: No space left on device' USING ERRCODE = 'disk_full';
+              END IF;
+              RETURN NEW;
+            END $$ LANGUAGE plpgsql`);
+          await store.exec(
+            'CREATE TRIGGER journal_full BEFORE INSERT ON {schema}.journal FOR EACH ROW EXECUTE FUNCTION {schema}.journal_full()',
+          );
+        }
+        return store;
+      },
+      damage: async (store, set, seq) =>
+        (store as PostgresStore).exec(`UPDATE {schema}.journal SET ${set} WHERE seq = $1`, [seq]),
+      dispose: async () => {
+        const cleaner = await PostgresStore.open(url, schema);
+        await cleaner.dropSchema();
+        await cleaner.close();
+        await Promise.all(opened.map((s) => s.close().catch(() => undefined)));
+      },
+    };
+  });
+}

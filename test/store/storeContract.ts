@@ -1,0 +1,265 @@
+/**
+ * The behaviour every journal store must have, run against SQLite and PostgreSQL alike:
+ * acknowledged means durable, recovery equals a full replay, damage is found and named, a full
+ * disk loses nothing acknowledged, and history answers from the journal.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Engine, parseJsonText } from '../../src/index.js';
+import {
+  accountHistory,
+  DurableEngine,
+  eventsInTimeRange,
+  type JournalStore,
+  recover,
+  sealRecord,
+  stateAt,
+  StoreError,
+} from '../../src/store/index.js';
+
+/** A store to test, with a way to damage its rows and to make it refuse writes. */
+export interface StoreFixture {
+  /** A fresh, empty store (or the same one reopened, when `reopen` is given). */
+  open(reopen?: { writesAllowed: number }): Promise<JournalStore>;
+  /** Runs an UPDATE on the journal table: `SET ... WHERE seq = ?`. */
+  damage(store: JournalStore, setClause: string, seq: number): Promise<void>;
+  /** Cleans up after the test. */
+  dispose(): Promise<void>;
+}
+
+const STORY = readFileSync(
+  join(import.meta.dirname, '..', '..', 'examples', 'lending-story.jsonl'),
+  'utf8',
+)
+  .split('\n')
+  .filter((line) => line.trim() !== '' && !line.startsWith('//'))
+  .map((line) => parseJsonText(line, 'story'));
+
+/** The story applied in memory only: the hash every durable run must reach. */
+function memoryHash(commands: readonly unknown[]): string {
+  const engine = new Engine();
+  for (const command of commands) engine.applyJson(command);
+  return engine.hash();
+}
+
+async function submitAll(durable: DurableEngine, commands: readonly unknown[]) {
+  return Promise.all(commands.map((c) => durable.submitJson(c)));
+}
+
+export function storeContract(name: string, makeFixture: () => Promise<StoreFixture>): void {
+  describe(`${name} journal store`, () => {
+    const quiet = { warn: () => undefined };
+
+    it('acknowledges only durable commands; reopening recovers the same state as memory', async () => {
+      const fixture = await makeFixture();
+      try {
+        const durable = await DurableEngine.open(await fixture.open(), {
+          ...quiet,
+          snapshotEvery: 10,
+        });
+        const results = await submitAll(durable, STORY);
+        const journaled = results.filter((r) => r.seq !== null);
+        expect(journaled.map((r) => r.seq)).toEqual(journaled.map((_, i) => i + 1));
+        expect(durable.durableSeq).toBe(journaled.length);
+        const hash = durable.engine.hash();
+        expect(hash).toBe(memoryHash(STORY));
+        await durable.close();
+
+        const reopened = await DurableEngine.open(await fixture.open(), quiet);
+        expect(reopened.recovery.seq).toBe(journaled.length);
+        expect(reopened.recovery.stateHash).toBe(hash);
+        expect(reopened.engine.hash()).toBe(hash);
+        await reopened.close();
+      } finally {
+        await fixture.dispose();
+      }
+    });
+
+    it('recovery from a snapshot and the tail equals a full replay, and continues the journal', async () => {
+      const fixture = await makeFixture();
+      try {
+        const half = Math.floor(STORY.length / 2);
+        const first = await DurableEngine.open(await fixture.open(), {
+          ...quiet,
+          snapshotEvery: 5,
+        });
+        for (const command of STORY.slice(0, half)) await first.submitJson(command);
+        await first.close();
+        const second = await DurableEngine.open(await fixture.open(), {
+          ...quiet,
+          snapshotEvery: 5,
+        });
+        expect(second.recovery.snapshotSeq).not.toBeNull();
+        await submitAll(second, STORY.slice(half));
+        await second.close();
+        const store = await fixture.open();
+        const fast = await recover(store, quiet);
+        const full = await recover(store, { ...quiet, fullReplay: true });
+        await store.close();
+        expect(fast.report.snapshotSeq).toBeGreaterThan(0);
+        expect(fast.report.replayed).toBeLessThan(full.report.replayed);
+        expect(fast.report.stateHash).toBe(full.report.stateHash);
+        expect(full.report.stateHash).toBe(memoryHash(STORY));
+      } finally {
+        await fixture.dispose();
+      }
+    });
+
+    it('batches commands submitted together into one write (group commit)', async () => {
+      const fixture = await makeFixture();
+      try {
+        const store = await fixture.open();
+        let writes = 0;
+        const counting: JournalStore = Object.assign(
+          Object.create(Object.getPrototypeOf(store)),
+          store,
+          {
+            append: (...args: Parameters<JournalStore['append']>) => {
+              writes++;
+              return store.append(...args);
+            },
+          },
+        );
+        const durable = await DurableEngine.open(counting, quiet);
+        await submitAll(durable, STORY);
+        expect(writes).toBe(1);
+        await durable.close();
+      } finally {
+        await fixture.dispose();
+      }
+    });
+
+    it('drops a damaged last record with a warning, and stops at damage anywhere else', async () => {
+      const fixture = await makeFixture();
+      try {
+        const durable = await DurableEngine.open(await fixture.open(), quiet);
+        await submitAll(durable, STORY);
+        const last = durable.durableSeq;
+        const before = await stateAt(durable.store, last - 1);
+        await durable.close();
+
+        let store = await fixture.open();
+        await fixture.damage(store, "command = command || ' '", last);
+        const warnings: string[] = [];
+        const recovered = await recover(store, { warn: (m) => warnings.push(m) });
+        expect(recovered.report.droppedTail?.seq).toBe(last);
+        expect(warnings.join()).toMatch(new RegExp(`dropping journal record ${last}`));
+        expect(recovered.report.seq).toBe(last - 1);
+        expect(recovered.report.stateHash).toBe(new Engine(before).hash());
+        expect(await store.lastSeq()).toBe(last - 1);
+
+        await fixture.damage(store, "outcome = 'ok '", 7);
+        const failure = await recover(store, quiet).catch((error: unknown) => error);
+        expect(failure).toBeInstanceOf(StoreError);
+        expect((failure as StoreError).code).toBe('store_corrupt');
+        expect((failure as StoreError).message).toMatch(/journal record 7 is damaged/);
+        await store.close();
+        store = await fixture.open();
+        await store.close();
+      } finally {
+        await fixture.dispose();
+      }
+    });
+
+    it('finds a record whose replay disagrees with its recorded outcome, even with a valid checksum', async () => {
+      const fixture = await makeFixture();
+      try {
+        const durable = await DurableEngine.open(await fixture.open(), quiet);
+        await submitAll(durable, STORY);
+        await durable.close();
+        const store = await fixture.open();
+        const [record] = await store.readRecords(9, 1);
+        if (record === undefined) throw new Error('no record 10');
+        const forged = sealRecord({
+          ...record,
+          outcome: record.outcome === 'ok' ? 'insufficient_collateral' : 'ok',
+        });
+        await fixture.damage(
+          store,
+          `outcome = '${forged.outcome}', checksum = ${forged.checksum}`,
+          10,
+        );
+        const failure = await recover(store, { ...quiet, fullReplay: true }).catch(
+          (e: unknown) => e,
+        );
+        expect((failure as StoreError).message).toMatch(/journal record 10 replayed to/);
+        await store.close();
+      } finally {
+        await fixture.dispose();
+      }
+    });
+
+    it('a full store stops the engine, refuses what was not written, and loses nothing acknowledged', async () => {
+      const fixture = await makeFixture();
+      try {
+        const durable = await DurableEngine.open(await fixture.open({ writesAllowed: 2 }), quiet);
+        const acknowledged: number[] = [];
+        let refusal: unknown;
+        for (const command of STORY) {
+          try {
+            const result = await durable.submitJson(command);
+            if (result.seq !== null) acknowledged.push(result.seq);
+          } catch (error) {
+            refusal = error;
+            break;
+          }
+        }
+        expect(refusal).toBeInstanceOf(StoreError);
+        expect(['store_full', 'store_failed', 'store_read_only']).toContain(
+          (refusal as StoreError).code,
+        );
+        expect((refusal as StoreError).message).toMatch(/the engine has stopped/);
+        await expect(durable.submitJson(STORY[0])).rejects.toBeInstanceOf(StoreError);
+        await durable.store.close();
+
+        const reopened = await DurableEngine.open(await fixture.open(), quiet);
+        expect(reopened.recovery.seq).toBe(acknowledged.length);
+        expect(reopened.recovery.seq).toBeGreaterThan(0);
+        await reopened.close();
+      } finally {
+        await fixture.dispose();
+      }
+    });
+
+    it('answers history: an account, events in a time range, the state at a position', async () => {
+      const fixture = await makeFixture();
+      try {
+        const durable = await DurableEngine.open(await fixture.open(), {
+          ...quiet,
+          snapshotEvery: 8,
+        });
+        const results = await submitAll(durable, STORY);
+        const store = durable.store;
+        const alice = await accountHistory(store, 'alice');
+        const aliceCommands = STORY.filter((c) => (c as { account?: string }).account === 'alice');
+        expect(alice).toHaveLength(aliceCommands.length);
+        expect(alice.map((e) => e.outcome)).toContain('insufficient_collateral');
+        expect(alice.every((e) => (e.command as { account: string }).account === 'alice')).toBe(
+          true,
+        );
+
+        const t0 = 1_583_971_200; // 2020-03-12T00:00:00Z: the story's first minutes
+        const borrowed = await eventsInTimeRange(
+          store,
+          t0,
+          t0 + 600,
+          (type) => type === 'borrowed',
+        );
+        expect(borrowed.map((e) => [e.account, e.amount, e.asset])).toEqual([
+          ['alice', '14000', 'USDC'],
+          ['bob', '9000', 'USDC'],
+          ['carol', '150', 'ETH'],
+        ]);
+
+        for (const seq of [1, 12, 20, durable.durableSeq]) {
+          const commands = STORY.slice(0, results.findIndex((r) => r.seq === seq) + 1);
+          expect(new Engine(await stateAt(store, seq)).hash()).toBe(memoryHash(commands));
+        }
+        await durable.close();
+      } finally {
+        await fixture.dispose();
+      }
+    });
+  });
+}
