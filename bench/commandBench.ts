@@ -26,15 +26,11 @@ const LISTINGS = [
   { symbol: 'LINK', decimals: 18, price: 14, unit: 10n ** 18n },
 ] as const;
 
-/** Lists the assets and gives every account collateral; lenders fill the pools. */
-export function setup(): EngineState {
-  const state = createState();
-  const apply = (input: unknown) => {
-    const result = applyCommand(state, decodeCommand(input, state));
-    if (!result.ok) throw new Error(result.error.message);
-  };
+/** The JSON commands that list the assets, fill the pools and give every account collateral. */
+export function setupCommands(): unknown[] {
+  const commands: unknown[] = [];
   for (const l of LISTINGS) {
-    apply({
+    commands.push({
       type: 'list-asset',
       time: 0,
       price: String(l.price),
@@ -45,7 +41,7 @@ export function setup(): EngineState {
         maintenanceWeight: '0.8',
       },
     });
-    apply({
+    commands.push({
       type: 'deposit',
       time: 0,
       account: `lender-${l.symbol}`,
@@ -54,17 +50,43 @@ export function setup(): EngineState {
     });
   }
   for (let a = 0; a < ACCOUNTS; a++) {
-    apply({ type: 'deposit', time: 0, account: `acct-${a}`, asset: 'ETH', amount: '10' });
+    commands.push({ type: 'deposit', time: 0, account: `acct-${a}`, asset: 'ETH', amount: '10' });
+  }
+  return commands;
+}
+
+/** A state after {@link setupCommands}. */
+export function setup(): EngineState {
+  const state = createState();
+  for (const input of setupCommands()) {
+    const result = applyCommand(state, decodeCommand(input, state));
+    if (!result.ok) throw new Error(result.error.message);
   }
   return state;
 }
 
-/** The command mix: prices 30%, deposits 20%, borrows 20%, repays 15%, withdrawals 10%, transfers 5%. */
-export function workload(seed: number): Command[] {
-  const random = new Random(seed);
-  const commands: Command[] = [];
-  const prices = LISTINGS.map((l) => BigInt(l.price) * 10n ** 18n);
-  for (let i = 0; i < COMMANDS; i++) {
+/**
+ * The command mix, as an endless seeded stream: prices 30%, deposits 20%, borrows 20%, repays
+ * 15%, withdrawals 10%, transfers 5%; the clock moves every 100 commands.
+ */
+export class Workload {
+  private readonly random: Random;
+  private readonly prices = LISTINGS.map((l) => BigInt(l.price) * 10n ** 18n);
+  private index = 0;
+
+  constructor(seed: number) {
+    this.random = new Random(seed);
+  }
+
+  next(count: number): Command[] {
+    const commands: Command[] = [];
+    for (let n = 0; n < count; n++) commands.push(this.one());
+    return commands;
+  }
+
+  private one(): Command {
+    const { random, prices } = this;
+    const i = this.index++;
     const time = 1 + Math.floor(i / COMMANDS_PER_SECOND);
     const account = `acct-${random.int(ACCOUNTS)}`;
     const which = random.int(LISTINGS.length);
@@ -76,51 +98,55 @@ export function workload(seed: number): Command[] {
       const old = prices[which] ?? 1n;
       const moved = (old * BigInt(9990 + random.int(21))) / 10_000n;
       prices[which] = moved;
-      commands.push({ type: 'set-price', time, asset, price: moved });
+      return { type: 'set-price', time, asset, price: moved };
     } else if (roll < 0.5) {
-      commands.push({ type: 'deposit', time, account, subAccount: 0, asset: 'ETH', amount: small });
+      return { type: 'deposit', time, account, subAccount: 0, asset: 'ETH', amount: small };
     } else if (roll < 0.7) {
       const borrowable = asset === 'ETH' ? 'USDC' : asset;
-      commands.push({
+      return {
         type: 'borrow',
         time,
         account,
         subAccount: 0,
         asset: borrowable,
         amount: small,
-      });
+      };
     } else if (roll < 0.85) {
       const debt = asset === 'ETH' ? 'USDC' : asset;
-      commands.push({
+      return {
         type: 'repay',
         time,
         account,
         subAccount: 0,
         asset: debt,
         amount: random.next() < 0.5 ? 'all' : small,
-      });
+      };
     } else if (roll < 0.95) {
-      commands.push({
+      return {
         type: 'withdraw',
         time,
         account,
         subAccount: 0,
         asset: 'ETH',
         amount: small,
-      });
+      };
     } else {
       const to = { account: `acct-${random.int(ACCOUNTS)}`, subAccount: 1 };
-      commands.push({
+      return {
         type: 'transfer',
         time,
         from: { account, subAccount: 0 },
         to,
         asset: 'ETH',
         amount: small,
-      });
+      };
     }
   }
-  return commands;
+}
+
+/** The first {@link COMMANDS} commands of the stream for `seed`. */
+export function workload(seed: number): Command[] {
+  return new Workload(seed).next(COMMANDS);
 }
 
 /** JSON text of the same commands, decimal strings as `fulcrum run` reads them. */

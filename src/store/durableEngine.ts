@@ -3,7 +3,8 @@
  * memory, written to the journal with its outcome and events, and acknowledged (its promise
  * resolves) only once the write is durable. Writes are batched: every command submitted while
  * a write is being made goes into the next one (group commit), so durability costs one
- * transaction per batch, not per command. Snapshots are taken at batch boundaries, where the
+ * transaction per batch, not per command, and the next batch is prepared while the store
+ * writes the last. Snapshots are taken at batch boundaries, where the
  * in-memory state is exactly the state after the batch's last record.
  *
  * If the journal cannot be written (a full disk, a read-only folder), the engine stops: the
@@ -20,14 +21,15 @@ import { serializeState } from '../engine/snapshotCodec.js';
 import { ACCOUNT_ID_PATTERN } from '../engine/state.js';
 import { stateHash } from '../engine/stateHash.js';
 import { FulcrumError } from '../domain/errors.js';
-import {
-  type JournalRecord,
-  sealRecord,
-  type SnapshotRecord,
-  snapshotChecksum,
-} from './journal.js';
+import { type RecordContent, type SnapshotRecord, snapshotChecksum } from './journal.js';
 import { recover, type RecoveryReport } from './recovery.js';
 import { type JournalStore, StoreError } from './store.js';
+
+/**
+ * Writes sent to the store before the first is done: two keep the writer busy while the engine
+ * prepares the next batch. Stores write in order, so acknowledgements stay in order.
+ */
+const WRITES_IN_FLIGHT = 2;
 
 export interface DurableEngineOptions {
   /** Journal records between snapshots. Default 100,000. */
@@ -45,7 +47,7 @@ export type JournaledResult = CommandResult & {
 };
 
 interface Pending {
-  readonly record: JournalRecord;
+  readonly record: RecordContent;
   readonly result: CommandResult;
   readonly resolve: (result: JournaledResult) => void;
   readonly reject: (error: StoreError) => void;
@@ -62,7 +64,8 @@ export class DurableEngine {
   private durable: number;
   private lastSnapshot: number;
   private pending: Pending[] = [];
-  private writing: Promise<void> | null = null;
+  /** Writes on their way to the store: up to {@link WRITES_IN_FLIGHT}, finished in order. */
+  private readonly writing = new Set<Promise<void>>();
   private scheduled = false;
   private failure: StoreError | null = null;
 
@@ -118,14 +121,14 @@ export class DurableEngine {
     if (this.failure !== null) return Promise.reject(this.failure);
     const result = applyCommand(this.engine.state, command);
     this.seq += 1;
-    const record = sealRecord({
+    const record: RecordContent = {
       seq: this.seq,
       time: Number.isSafeInteger(command.time) ? command.time : 0,
       command: encodeCommand(command),
       outcome: result.ok ? 'ok' : result.error.code,
       events: result.ok ? JSON.stringify(result.events.map(renderEvent)) : '[]',
       accounts: accountsOf(command),
-    });
+    };
     return new Promise((resolve, reject) => {
       this.pending.push({ record, result, resolve, reject });
       this.schedule();
@@ -145,12 +148,27 @@ export class DurableEngine {
     return this.submit(decoded);
   }
 
+  /**
+   * Resolves once fewer than `records` submitted commands wait to be durable: backpressure for
+   * a producer that submits faster than the store writes.
+   */
+  async backlogBelow(records: number): Promise<void> {
+    while (this.failure === null && this.seq - this.durable >= records && this.writing.size > 0) {
+      await Promise.race(this.writing);
+    }
+    if (this.failure !== null) throw this.failure;
+  }
+
   /** Resolves once every command submitted so far is durable. */
   async flush(): Promise<void> {
-    while (this.pending.length > 0 || this.writing !== null) {
-      if (this.writing === null) this.startWrite();
-      await this.writing;
+    while (this.failure === null && (this.pending.length > 0 || this.writing.size > 0)) {
+      if (this.pending.length > 0 && this.writing.size < WRITES_IN_FLIGHT) {
+        this.startWrite();
+        continue;
+      }
+      await Promise.race(this.writing);
     }
+    await Promise.all(this.writing);
     if (this.failure !== null) throw this.failure;
   }
 
@@ -170,7 +188,7 @@ export class DurableEngine {
   }
 
   private schedule(): void {
-    if (this.pending.length >= this.batchMax && this.writing === null) {
+    if (this.pending.length >= this.batchMax && this.writing.size < WRITES_IN_FLIGHT) {
       this.startWrite();
       return;
     }
@@ -178,7 +196,7 @@ export class DurableEngine {
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      if (this.writing === null && this.pending.length > 0) this.startWrite();
+      if (this.pending.length > 0 && this.writing.size < WRITES_IN_FLIGHT) this.startWrite();
     });
   }
 
@@ -190,10 +208,12 @@ export class DurableEngine {
       this.pending.length === 0 && last - this.lastSnapshot >= this.snapshotEvery
         ? this.takeSnapshot()
         : undefined;
-    this.writing = this.write(batch, snapshot).finally(() => {
-      this.writing = null;
+    if (snapshot !== undefined) this.lastSnapshot = snapshot.seq;
+    const write: Promise<void> = this.write(batch, snapshot).finally(() => {
+      this.writing.delete(write);
       if (this.pending.length > 0 && this.failure === null) this.schedule();
     });
+    this.writing.add(write);
   }
 
   private async write(batch: Pending[], snapshot: SnapshotRecord | undefined): Promise<void> {
@@ -208,7 +228,6 @@ export class DurableEngine {
     }
     const last = batch.at(-1);
     if (last !== undefined) this.durable = last.record.seq;
-    if (snapshot !== undefined) this.lastSnapshot = snapshot.seq;
     for (const p of batch) p.resolve({ ...p.result, seq: p.record.seq });
   }
 
@@ -217,7 +236,9 @@ export class DurableEngine {
       error instanceof StoreError
         ? error
         : new StoreError('store_failed', error instanceof Error ? error.message : String(error));
-    this.failure = new StoreError(
+    // A later write in flight fails too (stores refuse every write after a failed one): the
+    // first failure is the one reported.
+    this.failure ??= new StoreError(
       failure.code,
       `${failure.message}; the engine has stopped: nothing after journal record ${this.durable} was acknowledged`,
     );

@@ -21,14 +21,20 @@ export interface JournalRecord {
   readonly checksum: number;
 }
 
-/** The checksum of a record's content: CRC-32 of its fields joined by a separator no field holds. */
-export function recordChecksum(record: Omit<JournalRecord, 'checksum'>): number {
+/** A record before it is sealed: the store computes the checksum as it writes. */
+export type RecordContent = Omit<JournalRecord, 'checksum'>;
+
+/**
+ * The checksum of a record's content: CRC-32 of its fields joined by U+0000 (accounts by
+ * U+0001), separators no field holds. `sqliteWriter.mjs` computes the same, on its own thread.
+ */
+export function recordChecksum(record: RecordContent): number {
   const text = `${record.seq}\u0000${record.time}\u0000${record.command}\u0000${record.outcome}\u0000${record.events}\u0000${record.accounts.join('\u0001')}`;
   return crc32(text);
 }
 
 /** A record with its checksum. */
-export function sealRecord(record: Omit<JournalRecord, 'checksum'>): JournalRecord {
+export function sealRecord(record: RecordContent): JournalRecord {
   return { ...record, checksum: recordChecksum(record) };
 }
 

@@ -5,7 +5,12 @@
  * at COMMIT, which is when the durable engine acknowledges.
  */
 import pg from 'pg';
-import type { JournalRecord, SnapshotRecord } from './journal.js';
+import {
+  type JournalRecord,
+  type RecordContent,
+  recordChecksum,
+  type SnapshotRecord,
+} from './journal.js';
 import { type JournalStore, type SnapshotInfo, StoreError } from './store.js';
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -25,6 +30,7 @@ export class PostgresStore implements JournalStore {
   readonly location: string;
   private readonly client: pg.Client;
   private readonly schema: string;
+  private failed: StoreError | null = null;
 
   private constructor(client: pg.Client, location: string, schema: string) {
     this.client = client;
@@ -62,7 +68,10 @@ export class PostgresStore implements JournalStore {
     return Number(rows[0]?.seq ?? 0);
   }
 
-  async append(records: readonly JournalRecord[], snapshot?: SnapshotRecord): Promise<void> {
+  async append(records: readonly RecordContent[], snapshot?: SnapshotRecord): Promise<void> {
+    // After a failed append every later one is refused unwritten: a journal must not go on past
+    // a batch that is missing.
+    if (this.failed !== null) throw this.failed;
     try {
       await this.client.query('BEGIN');
       if (records.length > 0) {
@@ -76,7 +85,7 @@ export class PostgresStore implements JournalStore {
             records.map((r) => r.outcome),
             records.map((r) => r.events),
             records.map((r) => r.accounts.join(' ')),
-            records.map((r) => r.checksum),
+            records.map(recordChecksum),
           ],
         );
         const pairs = records.flatMap((r) => r.accounts.map((a) => [a, r.seq] as const));
@@ -98,7 +107,8 @@ export class PostgresStore implements JournalStore {
       await this.client.query('COMMIT');
     } catch (error) {
       await this.client.query('ROLLBACK').catch(() => undefined);
-      throw storeError(error, `cannot write the journal at ${this.location}`);
+      this.failed = storeError(error, `cannot write the journal at ${this.location}`);
+      throw this.failed;
     }
   }
 

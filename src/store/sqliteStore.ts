@@ -1,12 +1,16 @@
 /**
  * The embedded journal store: one SQLite file in WAL mode, through better-sqlite3. The default:
- * no server to set up. Every append is one transaction; with `synchronous = FULL` (the default)
- * a transaction is on disk when it returns, which is when the durable engine acknowledges.
+ * no server to set up. Every append is one transaction, made by a writer thread
+ * (`sqliteWriter.mjs`) so that the engine goes on applying commands while a batch is written;
+ * with `synchronous = FULL` (the default) a transaction is on disk when the writer reports it,
+ * which is when the durable engine acknowledges. Reads use a connection of their own on the
+ * calling thread (WAL lets readers and the writer work at once).
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import type { JournalRecord, SnapshotRecord } from './journal.js';
+import type { JournalRecord, RecordContent, SnapshotRecord } from './journal.js';
 import { type JournalStore, type SnapshotInfo, StoreError } from './store.js';
 
 /** Name of the database file inside the data folder. */
@@ -47,6 +51,14 @@ CREATE TABLE IF NOT EXISTS snapshots (
 );
 `;
 
+/** What the writer thread answers. */
+interface WriterReply {
+  readonly id: number;
+  readonly ok: boolean;
+  readonly code?: string;
+  readonly message?: string;
+}
+
 interface Row {
   seq: number;
   time: number;
@@ -61,13 +73,10 @@ export class SqliteStore implements JournalStore {
   readonly kind = 'sqlite';
   readonly location: string;
   private readonly db: Database.Database;
-  private readonly insertRecord: Database.Statement;
-  private readonly insertAccount: Database.Statement;
-  private readonly insertSnapshot: Database.Statement;
-  private readonly appendAll: (
-    records: readonly JournalRecord[],
-    snapshot?: SnapshotRecord,
-  ) => void;
+  private readonly writer: Worker;
+  private readonly opened: Promise<void>;
+  private readonly replies = new Map<number, (reply: WriterReply) => void>();
+  private nextId = 1;
 
   /** Opens (creating if needed) the store in data folder `dir`. */
   constructor(dir: string, options: SqliteStoreOptions = {}) {
@@ -76,48 +85,39 @@ export class SqliteStore implements JournalStore {
       mkdirSync(dir, { recursive: true });
       this.db = new Database(this.location);
       this.db.pragma('journal_mode = WAL');
-      this.db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
-      if (options.maxPageCount !== undefined) {
-        this.db.pragma(`max_page_count = ${Math.floor(options.maxPageCount)}`);
-      }
       this.db.exec(SCHEMA);
       this.checkSchema();
     } catch (error) {
       throw storeError(error, `cannot open the journal at ${this.location}`);
     }
-    this.insertRecord = this.db.prepare(
-      'INSERT INTO journal (seq, time, command, outcome, events, accounts, checksum) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    );
-    this.insertAccount = this.db.prepare(
-      'INSERT OR IGNORE INTO journal_accounts (account, seq) VALUES (?, ?)',
-    );
-    this.insertSnapshot = this.db.prepare(
-      'INSERT OR REPLACE INTO snapshots (seq, state_hash, state, checksum) VALUES (?, ?, ?, ?)',
-    );
-    this.appendAll = this.db.transaction(
-      (records: readonly JournalRecord[], snapshot?: SnapshotRecord) => {
-        for (const r of records) {
-          this.insertRecord.run(
-            r.seq,
-            r.time,
-            r.command,
-            r.outcome,
-            r.events,
-            r.accounts.join(' '),
-            r.checksum,
-          );
-          for (const account of r.accounts) this.insertAccount.run(account, r.seq);
-        }
-        if (snapshot !== undefined) {
-          this.insertSnapshot.run(
-            snapshot.seq,
-            snapshot.stateHash,
-            snapshot.state,
-            snapshot.checksum,
-          );
-        }
-      },
-    );
+    this.writer = new Worker(new URL('./sqliteWriter.mjs', import.meta.url));
+    this.writer.unref();
+    this.writer.on('message', (reply: WriterReply) => {
+      this.replies.get(reply.id)?.(reply);
+      this.replies.delete(reply.id);
+      if (this.replies.size === 0) this.writer.unref();
+    });
+    this.opened = this.send({
+      kind: 'open',
+      file: this.location,
+      synchronous: options.synchronous ?? 'full',
+      maxPageCount: options.maxPageCount === undefined ? null : Math.floor(options.maxPageCount),
+    });
+    // A writer that cannot open is reported by the first append; until then it is not an error.
+    this.opened.catch(() => undefined);
+  }
+
+  /** Sends a message to the writer thread; resolves on its reply, rejects with a StoreError. */
+  private send(message: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<void> {
+    const id = this.nextId++;
+    this.writer.ref();
+    return new Promise((resolve, reject) => {
+      this.replies.set(id, (reply) => {
+        if (reply.ok) resolve();
+        else reject(storeError(reply, `cannot write the journal at ${this.location}`));
+      });
+      this.writer.postMessage({ ...message, id }, transfer);
+    });
   }
 
   private checkSchema(): void {
@@ -142,12 +142,19 @@ export class SqliteStore implements JournalStore {
     return row.seq ?? 0;
   }
 
-  async append(records: readonly JournalRecord[], snapshot?: SnapshotRecord): Promise<void> {
-    try {
-      this.appendAll(records, snapshot);
-    } catch (error) {
-      throw storeError(error, `cannot write the journal at ${this.location}`);
-    }
+  async append(records: readonly RecordContent[], snapshot?: SnapshotRecord): Promise<void> {
+    await this.opened;
+    // Columns as typed arrays (moved, not copied) and the text fields as one string; the writer
+    // thread computes the checksums.
+    const seq = Float64Array.from(records, (r) => r.seq);
+    const time = Float64Array.from(records, (r) => r.time);
+    const text = records
+      .map((r) => `${r.command}\u0000${r.outcome}\u0000${r.events}\u0000${r.accounts.join(' ')}`)
+      .join('\u0000');
+    await this.send({ kind: 'append', seq, time, text, snapshot: snapshot ?? null }, [
+      seq.buffer,
+      time.buffer,
+    ]);
   }
 
   async readRecords(after: number, limit: number): Promise<JournalRecord[]> {
@@ -201,6 +208,9 @@ export class SqliteStore implements JournalStore {
   }
 
   async close(): Promise<void> {
+    await this.opened.catch(() => undefined);
+    await this.send({ kind: 'close' }).catch(() => undefined);
+    await this.writer.terminate();
     if (this.db.open) this.db.close();
   }
 }
@@ -221,7 +231,10 @@ function fromRow(row: Row): JournalRecord {
 function storeError(error: unknown, context: string): StoreError {
   if (error instanceof StoreError) return error;
   const code = (error as { code?: string }).code ?? '';
-  const detail = error instanceof Error ? error.message : String(error);
+  const detail =
+    error instanceof Error
+      ? error.message
+      : String((error as { message?: unknown }).message ?? error);
   if (code === 'SQLITE_FULL' || code === 'ENOSPC') {
     return new StoreError('store_full', `${context}: the disk is full (${detail})`);
   }

@@ -2,7 +2,7 @@
  * The storage port: what the durable engine needs from a journal store. Two adapters implement
  * it: SQLite (embedded, the default) and PostgreSQL (shared deployments and history tools).
  */
-import type { JournalRecord, SnapshotRecord } from './journal.js';
+import type { JournalRecord, RecordContent, SnapshotRecord } from './journal.js';
 
 export interface SnapshotInfo {
   readonly seq: number;
@@ -17,10 +17,11 @@ export interface JournalStore {
   /** The highest journal position stored; 0 when the journal is empty. */
   lastSeq(): Promise<number>;
   /**
-   * Stores records (and optionally a snapshot) in one atomic write. Resolves only when the write
-   * is durable; rejects with a {@link StoreError} when it cannot be made.
+   * Seals records with their checksums and stores them (and optionally a snapshot) in one
+   * atomic write. Resolves only when the write is durable; rejects with a {@link StoreError}
+   * when it cannot be made. Writes are made in the order they are asked for.
    */
-  append(records: readonly JournalRecord[], snapshot?: SnapshotRecord): Promise<void>;
+  append(records: readonly RecordContent[], snapshot?: SnapshotRecord): Promise<void>;
   /** Records with `seq > after`, ascending, at most `limit` of them. */
   readRecords(after: number, limit: number): Promise<JournalRecord[]>;
   /** Snapshots, newest first (without their state text). */

@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeCommand, Engine, stateHash } from '../../src/index.js';
+import { type Command, decodeCommand, Engine, stateHash } from '../../src/index.js';
 import { decodeStoredCommand, encodeCommand } from '../../src/engine/commandCodec.js';
 import { deserializeState, serializeState } from '../../src/engine/snapshotCodec.js';
 import { ETH_LISTING, T0, USDC_LISTING, WBTC_LISTING } from '../fixtures/market.js';
@@ -103,5 +103,28 @@ describe('snapshots', () => {
   it('refuse text that is not a snapshot', () => {
     expect(() => deserializeState('{"format": 99}')).toThrow(/unknown snapshot format/);
     expect(() => deserializeState('not json')).toThrow(/not valid JSON/);
+  });
+});
+
+describe('the direct encoding of balance commands', () => {
+  it('writes exactly what JSON.stringify writes', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('deposit', 'withdraw', 'borrow', 'repay'),
+        fc.integer({ min: 0, max: 2 ** 40 }),
+        fc.string({ maxLength: 70 }),
+        fc.integer({ min: 0, max: 255 }),
+        fc.string({ maxLength: 20 }),
+        fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 130n }), fc.constant('all' as const)),
+        (type, time, account, subAccount, asset, amount) => {
+          const command = { type, time, account, subAccount, asset, amount } as Command;
+          const generic = JSON.stringify(command, (_k, v: unknown) =>
+            typeof v === 'bigint' ? v.toString() : v,
+          );
+          expect(encodeCommand(command)).toBe(generic);
+          expect(decodeStoredCommand(encodeCommand(command))).toEqual(command);
+        },
+      ),
+    );
   });
 });

@@ -1,0 +1,199 @@
+/**
+ * Durability figures: journaled commands per second with group commit (SQLite, and PostgreSQL
+ * when a server answers), replay speed, and recovery time for a long journal with snapshots.
+ * Each rate sits beside the same commands applied in memory, measured in the same run.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { applyCommand, type Command } from '../src/index.js';
+import {
+  DurableEngine,
+  type JournalStore,
+  PostgresStore,
+  recover,
+  SqliteStore,
+} from '../src/store/index.js';
+import { setup, setupCommands, Workload } from './commandBench.js';
+import type { Measurement } from './harness.js';
+
+const COMMANDS = 200_000;
+const CHUNK = 4_096;
+/** Most commands a producer lets wait for the journal before it waits itself. */
+const BACKLOG = 32_768;
+const quiet = { warn: () => undefined };
+
+function measurement(name: string, count: number, ms: number): Measurement {
+  const perSecond = (count * 1000) / ms;
+  return { name, perSecond, nsPerOp: 1e9 / perSecond, rounds: 1 };
+}
+
+function elapsed(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+/**
+ * Submits `count` commands of the workload as a producer would: continuously, in chunks,
+ * waiting only when more than {@link BACKLOG} commands are not yet durable (backpressure), so
+ * that the engine prepares batches while the store writes.
+ */
+async function journal(
+  durable: DurableEngine,
+  workload: Workload,
+  count: number,
+  progress?: (done: number) => void,
+) {
+  for (let done = 0; done < count;) {
+    const commands = workload.next(Math.min(CHUNK, count - done));
+    for (const command of commands) void durable.submit(command);
+    done += commands.length;
+    await durable.backlogBelow(BACKLOG);
+    progress?.(done);
+  }
+  await durable.flush();
+}
+
+async function openDurable(store: JournalStore, snapshotEvery: number): Promise<DurableEngine> {
+  const durable = await DurableEngine.open(store, { ...quiet, snapshotEvery });
+  await Promise.all(setupCommands().map((c) => durable.submitJson(c)));
+  return durable;
+}
+
+async function postgresUrl(): Promise<string | null> {
+  const url = process.env.FULCRUM_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
+  try {
+    await client.connect();
+    return url;
+  } catch {
+    return null;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+export async function journalBenchmarks(): Promise<{ measurements: Measurement[]; note: string }> {
+  const measurements: Measurement[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'fulcrum-bench-'));
+  try {
+    // SQLite, synchronous = FULL: durable on power loss.
+    const durable = await openDurable(new SqliteStore(dir), 100_000);
+    let start = process.hrtime.bigint();
+    await journal(durable, new Workload(7), COMMANDS);
+    measurements.push(
+      measurement(
+        'journaled commands, SQLite WAL, synchronous=FULL, group commit',
+        COMMANDS,
+        elapsed(start),
+      ),
+    );
+    await durable.close();
+
+    const store = new SqliteStore(dir);
+    start = process.hrtime.bigint();
+    const replayed = await recover(store, { ...quiet, fullReplay: true });
+    measurements.push(
+      measurement(
+        'replay: read, check and apply journal records (SQLite)',
+        replayed.report.replayed,
+        elapsed(start),
+      ),
+    );
+    await store.close();
+
+    const url = await postgresUrl();
+    if (url !== null) {
+      const schema = `fulcrum_bench_${process.pid}`;
+      const pgStore = await PostgresStore.open(url, schema);
+      try {
+        const pgDurable = await openDurable(pgStore, 100_000);
+        start = process.hrtime.bigint();
+        await journal(pgDurable, new Workload(7), COMMANDS / 4);
+        measurements.push(
+          measurement(
+            'journaled commands, PostgreSQL (local), group commit',
+            COMMANDS / 4,
+            elapsed(start),
+          ),
+        );
+        await pgDurable.flush();
+      } finally {
+        await pgStore.dropSchema();
+        await pgStore.close();
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  // The baseline: the same commands applied in memory, no journal.
+  const state = setup();
+  const commands: Command[] = new Workload(7).next(COMMANDS);
+  const start = process.hrtime.bigint();
+  for (const command of commands) applyCommand(state, command);
+  measurements.push(
+    measurement('the same commands in memory, no journal (baseline)', COMMANDS, elapsed(start)),
+  );
+  return {
+    measurements,
+    note: `${COMMANDS} mixed commands over 10,000 accounts; PostgreSQL ${measurements.length === 4 ? 'measured' : 'skipped: no server'}`,
+  };
+}
+
+/**
+ * Recovery of a journal of `total` commands with a snapshot every 100,000: the time to open
+ * it (newest snapshot plus tail) against a full replay, in the same run.
+ */
+export async function recoveryBenchmark(
+  total: number,
+): Promise<{ measurements: Measurement[]; note: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'fulcrum-recovery-'));
+  try {
+    const durable = await openDurable(new SqliteStore(dir, { synchronous: 'normal' }), 100_000);
+    let last = Date.now();
+    const started = process.hrtime.bigint();
+    await journal(durable, new Workload(11), total, (done) => {
+      if (Date.now() - last > 5_000 || done === total) {
+        last = Date.now();
+        const rate = Math.round((done * 1000) / elapsed(started));
+        process.stderr.write(
+          `  recovery bench: journaled ${done.toLocaleString('en')} of ${total.toLocaleString('en')} (${rate.toLocaleString('en')}/s)\n`,
+        );
+      }
+    });
+    await durable.close();
+    const store = new SqliteStore(dir);
+    let start = process.hrtime.bigint();
+    const fast = await recover(store, quiet);
+    const fastMs = elapsed(start);
+    process.stderr.write(
+      `  recovery bench: recovered in ${(fastMs / 1000).toFixed(2)} s; now the full replay\n`,
+    );
+    start = process.hrtime.bigint();
+    const full = await recover(store, { ...quiet, fullReplay: true });
+    const fullMs = elapsed(start);
+    await store.close();
+    if (fast.report.stateHash !== full.report.stateHash)
+      throw new Error('recovery and full replay disagree');
+    const records = full.report.replayed;
+    return {
+      measurements: [
+        {
+          name: `recovery: newest snapshot + ${fast.report.replayed} records replayed`,
+          perSecond: 1000 / fastMs,
+          nsPerOp: fastMs * 1e6,
+          rounds: 1,
+        },
+        {
+          name: `full replay of all ${records.toLocaleString('en')} records (baseline)`,
+          perSecond: 1000 / fullMs,
+          nsPerOp: fullMs * 1e6,
+          rounds: 1,
+        },
+      ],
+      note: `recovery ${(fastMs / 1000).toFixed(2)} s, full replay ${(fullMs / 1000).toFixed(1)} s; rates above are recoveries per second`,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
