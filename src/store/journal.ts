@@ -43,6 +43,31 @@ export function recordIntact(record: JournalRecord): boolean {
   return recordChecksum(record) === record.checksum;
 }
 
+/** A journal row as a database driver returns it (PostgreSQL gives BIGINT columns as text). */
+export interface JournalRow {
+  readonly seq: number | string;
+  readonly time: number | string;
+  readonly command: string;
+  readonly outcome: string;
+  readonly events: string;
+  /** Account identifiers joined by spaces (identifiers hold none). */
+  readonly accounts: string;
+  readonly checksum: number | string;
+}
+
+/** A journal row back as a record. */
+export function recordFromRow(row: JournalRow): JournalRecord {
+  return {
+    seq: Number(row.seq),
+    time: Number(row.time),
+    command: row.command,
+    outcome: row.outcome,
+    events: row.events,
+    accounts: row.accounts === '' ? [] : row.accounts.split(' '),
+    checksum: Number(row.checksum),
+  };
+}
+
 /** A stored snapshot: the state as text after journal record `seq`. */
 export interface SnapshotRecord {
   readonly seq: number;

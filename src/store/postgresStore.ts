@@ -7,23 +7,15 @@
 import pg from 'pg';
 import {
   type JournalRecord,
+  type JournalRow,
   type RecordContent,
   recordChecksum,
+  recordFromRow,
   type SnapshotRecord,
 } from './journal.js';
 import { type JournalStore, type SnapshotInfo, StoreError } from './store.js';
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
-
-interface Row {
-  seq: string;
-  time: string;
-  command: string;
-  outcome: string;
-  events: string;
-  accounts: string;
-  checksum: number;
-}
 
 export class PostgresStore implements JournalStore {
   readonly kind = 'postgres';
@@ -113,11 +105,11 @@ export class PostgresStore implements JournalStore {
   }
 
   async readRecords(after: number, limit: number): Promise<JournalRecord[]> {
-    const { rows } = await this.query<Row>(
+    const { rows } = await this.query<JournalRow & pg.QueryResultRow>(
       `SELECT * FROM ${this.t('journal')} WHERE seq > $1 ORDER BY seq LIMIT $2`,
       [after, limit],
     );
-    return rows.map(fromRow);
+    return rows.map(recordFromRow);
   }
 
   async snapshots(): Promise<SnapshotInfo[]> {
@@ -153,20 +145,20 @@ export class PostgresStore implements JournalStore {
   }
 
   async recordsOfAccount(account: string, limit: number): Promise<JournalRecord[]> {
-    const { rows } = await this.query<Row>(
+    const { rows } = await this.query<JournalRow & pg.QueryResultRow>(
       `SELECT j.* FROM ${this.t('journal_accounts')} a JOIN ${this.t('journal')} j ON j.seq = a.seq
        WHERE a.account = $1 ORDER BY a.seq LIMIT $2`,
       [account, limit],
     );
-    return rows.map(fromRow);
+    return rows.map(recordFromRow);
   }
 
   async recordsInTimeRange(from: number, to: number, limit: number): Promise<JournalRecord[]> {
-    const { rows } = await this.query<Row>(
+    const { rows } = await this.query<JournalRow & pg.QueryResultRow>(
       `SELECT * FROM ${this.t('journal')} WHERE time BETWEEN $1 AND $2 ORDER BY seq LIMIT $3`,
       [from, to, limit],
     );
-    return rows.map(fromRow);
+    return rows.map(recordFromRow);
   }
 
   /** Runs raw SQL on this store's schema (`{schema}` is replaced): tests damage records with it. */
@@ -220,18 +212,6 @@ CREATE TABLE IF NOT EXISTS ${schema}.snapshots (
   state TEXT NOT NULL,
   checksum BIGINT NOT NULL
 );`;
-}
-
-function fromRow(row: Row): JournalRecord {
-  return {
-    seq: Number(row.seq),
-    time: Number(row.time),
-    command: row.command,
-    outcome: row.outcome,
-    events: row.events,
-    accounts: row.accounts === '' ? [] : row.accounts.split(' '),
-    checksum: Number(row.checksum),
-  };
 }
 
 function redact(url: string): string {

@@ -10,7 +10,13 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import type { JournalRecord, RecordContent, SnapshotRecord } from './journal.js';
+import {
+  type JournalRecord,
+  type JournalRow,
+  type RecordContent,
+  recordFromRow,
+  type SnapshotRecord,
+} from './journal.js';
 import { type JournalStore, type SnapshotInfo, StoreError } from './store.js';
 
 /** Name of the database file inside the data folder. */
@@ -57,16 +63,6 @@ interface WriterReply {
   readonly ok: boolean;
   readonly code?: string;
   readonly message?: string;
-}
-
-interface Row {
-  seq: number;
-  time: number;
-  command: string;
-  outcome: string;
-  events: string;
-  accounts: string;
-  checksum: number;
 }
 
 export class SqliteStore implements JournalStore {
@@ -160,8 +156,8 @@ export class SqliteStore implements JournalStore {
   async readRecords(after: number, limit: number): Promise<JournalRecord[]> {
     const rows = this.db
       .prepare('SELECT * FROM journal WHERE seq > ? ORDER BY seq LIMIT ?')
-      .all(after, limit) as Row[];
-    return rows.map(fromRow);
+      .all(after, limit) as JournalRow[];
+    return rows.map(recordFromRow);
   }
 
   async snapshots(): Promise<SnapshotInfo[]> {
@@ -191,15 +187,15 @@ export class SqliteStore implements JournalStore {
       .prepare(
         'SELECT j.* FROM journal_accounts a JOIN journal j ON j.seq = a.seq WHERE a.account = ? ORDER BY a.seq LIMIT ?',
       )
-      .all(account, limit) as Row[];
-    return rows.map(fromRow);
+      .all(account, limit) as JournalRow[];
+    return rows.map(recordFromRow);
   }
 
   async recordsInTimeRange(from: number, to: number, limit: number): Promise<JournalRecord[]> {
     const rows = this.db
       .prepare('SELECT * FROM journal WHERE time BETWEEN ? AND ? ORDER BY seq LIMIT ?')
-      .all(from, to, limit) as Row[];
-    return rows.map(fromRow);
+      .all(from, to, limit) as JournalRow[];
+    return rows.map(recordFromRow);
   }
 
   /** Runs raw SQL: tests use it to damage records on purpose. */
@@ -213,18 +209,6 @@ export class SqliteStore implements JournalStore {
     await this.writer.terminate();
     if (this.db.open) this.db.close();
   }
-}
-
-function fromRow(row: Row): JournalRecord {
-  return {
-    seq: row.seq,
-    time: row.time,
-    command: row.command,
-    outcome: row.outcome,
-    events: row.events,
-    accounts: row.accounts === '' ? [] : row.accounts.split(' '),
-    checksum: row.checksum,
-  };
 }
 
 /** A failure from SQLite or the file system as a StoreError an operator can act on. */

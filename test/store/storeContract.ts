@@ -48,12 +48,22 @@ async function submitAll(durable: DurableEngine, commands: readonly unknown[]) {
 }
 
 export function storeContract(name: string, makeFixture: () => Promise<StoreFixture>): void {
+  /** Runs a test body with a fresh fixture, disposed of whatever happens. */
+  const withFixture = (body: (fixture: StoreFixture) => Promise<void>) => async () => {
+    const fixture = await makeFixture();
+    try {
+      await body(fixture);
+    } finally {
+      await fixture.dispose();
+    }
+  };
+
   describe(`${name} journal store`, () => {
     const quiet = { warn: () => undefined };
 
-    it('acknowledges only durable commands; reopening recovers the same state as memory', async () => {
-      const fixture = await makeFixture();
-      try {
+    it(
+      'acknowledges only durable commands; reopening recovers the same state as memory',
+      withFixture(async (fixture) => {
         const durable = await DurableEngine.open(await fixture.open(), {
           ...quiet,
           snapshotEvery: 10,
@@ -71,14 +81,12 @@ export function storeContract(name: string, makeFixture: () => Promise<StoreFixt
         expect(reopened.recovery.stateHash).toBe(hash);
         expect(reopened.engine.hash()).toBe(hash);
         await reopened.close();
-      } finally {
-        await fixture.dispose();
-      }
-    });
+      }),
+    );
 
-    it('recovery from a snapshot and the tail equals a full replay, and continues the journal', async () => {
-      const fixture = await makeFixture();
-      try {
+    it(
+      'recovery from a snapshot and the tail equals a full replay, and continues the journal',
+      withFixture(async (fixture) => {
         const half = Math.floor(STORY.length / 2);
         const first = await DurableEngine.open(await fixture.open(), {
           ...quiet,
@@ -101,14 +109,12 @@ export function storeContract(name: string, makeFixture: () => Promise<StoreFixt
         expect(fast.report.replayed).toBeLessThan(full.report.replayed);
         expect(fast.report.stateHash).toBe(full.report.stateHash);
         expect(full.report.stateHash).toBe(memoryHash(STORY));
-      } finally {
-        await fixture.dispose();
-      }
-    });
+      }),
+    );
 
-    it('batches commands submitted together into one write (group commit)', async () => {
-      const fixture = await makeFixture();
-      try {
+    it(
+      'batches commands submitted together into one write (group commit)',
+      withFixture(async (fixture) => {
         const store = await fixture.open();
         let writes = 0;
         const counting: JournalStore = Object.assign(
@@ -125,14 +131,12 @@ export function storeContract(name: string, makeFixture: () => Promise<StoreFixt
         await submitAll(durable, STORY);
         expect(writes).toBe(1);
         await durable.close();
-      } finally {
-        await fixture.dispose();
-      }
-    });
+      }),
+    );
 
-    it('drops a damaged last record with a warning, and stops at damage anywhere else', async () => {
-      const fixture = await makeFixture();
-      try {
+    it(
+      'drops a damaged last record with a warning, and stops at damage anywhere else',
+      withFixture(async (fixture) => {
         const durable = await DurableEngine.open(await fixture.open(), quiet);
         await submitAll(durable, STORY);
         const last = durable.durableSeq;
@@ -157,14 +161,12 @@ export function storeContract(name: string, makeFixture: () => Promise<StoreFixt
         await store.close();
         store = await fixture.open();
         await store.close();
-      } finally {
-        await fixture.dispose();
-      }
-    });
+      }),
+    );
 
-    it('finds a record whose replay disagrees with its recorded outcome, even with a valid checksum', async () => {
-      const fixture = await makeFixture();
-      try {
+    it(
+      'finds a record whose replay disagrees with its recorded outcome, even with a valid checksum',
+      withFixture(async (fixture) => {
         const durable = await DurableEngine.open(await fixture.open(), quiet);
         await submitAll(durable, STORY);
         await durable.close();
@@ -185,14 +187,12 @@ export function storeContract(name: string, makeFixture: () => Promise<StoreFixt
         );
         expect((failure as StoreError).message).toMatch(/journal record 10 replayed to/);
         await store.close();
-      } finally {
-        await fixture.dispose();
-      }
-    });
+      }),
+    );
 
-    it('a full store stops the engine, refuses what was not written, and loses nothing acknowledged', async () => {
-      const fixture = await makeFixture();
-      try {
+    it(
+      'a full store stops the engine, refuses what was not written, and loses nothing acknowledged',
+      withFixture(async (fixture) => {
         const durable = await DurableEngine.open(await fixture.open({ writesAllowed: 2 }), quiet);
         const acknowledged: number[] = [];
         let refusal: unknown;
@@ -217,14 +217,12 @@ export function storeContract(name: string, makeFixture: () => Promise<StoreFixt
         expect(reopened.recovery.seq).toBe(acknowledged.length);
         expect(reopened.recovery.seq).toBeGreaterThan(0);
         await reopened.close();
-      } finally {
-        await fixture.dispose();
-      }
-    });
+      }),
+    );
 
-    it('answers history: an account, events in a time range, the state at a position', async () => {
-      const fixture = await makeFixture();
-      try {
+    it(
+      'answers history: an account, events in a time range, the state at a position',
+      withFixture(async (fixture) => {
         const durable = await DurableEngine.open(await fixture.open(), {
           ...quiet,
           snapshotEvery: 8,
@@ -257,9 +255,7 @@ export function storeContract(name: string, makeFixture: () => Promise<StoreFixt
           expect(new Engine(await stateAt(store, seq)).hash()).toBe(memoryHash(commands));
         }
         await durable.close();
-      } finally {
-        await fixture.dispose();
-      }
-    });
+      }),
+    );
   });
 }
