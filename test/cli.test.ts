@@ -252,6 +252,9 @@ describe('fulcrum with a journal (--data)', () => {
       expect(liquidations.status).toBe(0);
       expect(liquidations.stdout).toBe(''); // this engine release emits no liquidation events yet
 
+      const beyond = fulcrum(['history', 'state', '48', '--data', dir]);
+      expect(beyond.status).toBe(1);
+      expectOneLineError(beyond.stderr, /the journal holds 47 records; there is no record 48/);
       const state = JSON.parse(fulcrum(['history', 'state', '5', '--data', dir]).stdout);
       expect(state.seq).toBe(5);
       expect(state.pools.map((p: { asset: string }) => p.asset)).toEqual(['USDC', 'ETH', 'WBTC']);

@@ -61,6 +61,13 @@ export function historyState(data: string, seqText: string): Promise<string> {
     );
   }
   return withStore(data, async (store) => {
+    const last = await store.lastSeq();
+    if (seq > last) {
+      throw new CliError(
+        `the journal holds ${last} records; there is no record ${seq}`,
+        EXIT.badInput,
+      );
+    }
     const engine = new Engine(await stateAt(store, seq));
     const accounts = [...engine.state.accounts.values()].flatMap((account) =>
       account.subAccounts.map((sub) => {
