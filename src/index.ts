@@ -23,7 +23,6 @@ export { decodeCommand } from './engine/decode.js';
 export { Draft } from './engine/draft.js';
 export { decodeJson, Engine } from './engine/engine.js';
 export type * from './engine/events.js';
-export { poolSummaries, subAccountReport } from './engine/queries.js';
 export { renderEvent, renderResult } from './engine/render.js';
 export {
   type AccountState,
@@ -77,3 +76,32 @@ export {
   totalDebt,
   totalSupply,
 } from './pools/pool.js';
+export {
+  type LiquidationStatus,
+  liquidationStatus,
+  poolSummaries,
+  subAccountReport,
+} from './engine/queries.js';
+export {
+  DEFAULT_ORACLE_CONFIG,
+  type OracleConfig,
+  parseOracleConfig,
+} from './domain/oracleConfig.js';
+export {
+  DEFAULT_PRICE_POLICY,
+  type Grade,
+  GRADES,
+  gradeAllows,
+  type PriceAction,
+  type PricePolicy,
+} from './domain/priceGrade.js';
+export {
+  aggregate,
+  type Aggregation,
+  breakerFrozen,
+  followStable,
+  gradeAt,
+  type OracleState,
+  type SourceQuote,
+  takeQuote,
+} from './oracle/oracle.js';

@@ -6,6 +6,7 @@
  * when it is listed; every rule below is checked in a fixed order and the first failure returned.
  */
 import { parseDecimal } from '../math/decimal.js';
+import { type OracleConfig, parseOracleConfig, validateOracleConfig } from './oracleConfig.js';
 import { AMOUNT_MAX, RAY, RAY_DECIMALS, WEIGHT_DECIMALS, WEIGHT_SCALE } from '../math/fixed.js';
 import { FulcrumError } from './errors.js';
 import {
@@ -61,6 +62,8 @@ export interface AssetConfig {
   /** Largest total borrows, in base units; null for no cap. */
   readonly borrowCap: bigint | null;
   readonly borrowable: boolean;
+  /** How quotes become the asset's price; null for a price set directly (`set-price`). */
+  readonly oracle: OracleConfig | null;
 }
 
 /** Interest curve used when a listing gives none: Aave's example listing (U* 80%, 0.25% + 3% / 75%). */
@@ -90,6 +93,7 @@ export const ASSET_CONFIG_FIELDS = [
   'supplyCap',
   'borrowCap',
   'borrowable',
+  'oracle',
 ] as const;
 
 /**
@@ -154,6 +158,7 @@ export function parseAssetConfig(input: unknown, field: string): AssetConfig {
     borrowCap: parseCap(raw.borrowCap, decimals, `${field}.borrowCap`),
     borrowable:
       raw.borrowable === undefined ? true : expectBoolean(raw.borrowable, `${field}.borrowable`),
+    oracle: raw.oracle === undefined ? null : parseOracleConfig(raw.oracle, `${field}.oracle`),
   };
   validateAssetConfig(config, field);
   return config;
@@ -232,6 +237,8 @@ export function validateAssetConfig(config: AssetConfig, field: string): void {
   }
   if (typeof config.borrowable !== 'boolean')
     fail('borrowable must be true or false', 'borrowable');
+  if (config.oracle === undefined) fail('oracle must be a configuration or null', 'oracle');
+  if (config.oracle !== null) validateOracleConfig(config.oracle, `${field}.oracle`);
   const a = config.assetWeight;
   if (a.initial < 0n) fail('initialWeight must not be negative', 'initialWeight');
   if (a.maintenance > WEIGHT_SCALE)

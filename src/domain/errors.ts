@@ -34,6 +34,11 @@ export const ERROR_CODES = {
   same_account: 'a transfer must move between two different sub-accounts',
   // Margin.
   insufficient_collateral: 'the command would leave initial health below 1',
+  // Prices.
+  price_unusable: "an asset's price grade does not allow the action",
+  circuit_breaker: "an asset's circuit breaker has frozen risk-increasing actions",
+  oracle_managed: 'the asset is priced by its oracle: send quotes, not prices',
+  no_oracle: 'the asset has no oracle: set its price instead',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -8,7 +8,7 @@ import type { Command } from './commands.js';
 import { Draft } from './draft.js';
 import type { EngineEvent } from './events.js';
 import { accruePool, borrow, deposit, repay, transfer, withdraw } from './lending.js';
-import { listAsset, setPrice } from './market.js';
+import { listAsset, quote, setPrice } from './market.js';
 import type { EngineState } from './state.js';
 import { validateCommand } from './validate.js';
 
@@ -75,6 +75,7 @@ type Handler<C extends Command> = (draft: Draft, command: C) => void;
 const HANDLERS: { readonly [T in Command['type']]: Handler<Extract<Command, { type: T }>> } = {
   'list-asset': listAsset,
   'set-price': setPrice,
+  quote,
   deposit,
   withdraw,
   borrow,

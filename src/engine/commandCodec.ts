@@ -22,6 +22,12 @@ const BIGINT_FIELDS = new Set([
   'slope1Ray',
   'slope2Ray',
   'optimalUtilizationRay',
+  'maxDeviationRay',
+  'maxConfidenceRay',
+  'maxStableGapRay',
+  'stableRatePerSecondRay',
+  'breakerMoveRay',
+  'confidence',
 ]);
 
 const INTEGER = /^-?[0-9]{1,80}$/;
@@ -86,7 +92,7 @@ export function decodeStoredCommand(text: string): Command {
   return raw as unknown as Command;
 }
 
-const TOP_LEVEL_BIGINTS = ['amount', 'price', 'stablePrice'] as const;
+const TOP_LEVEL_BIGINTS = ['amount', 'price', 'stablePrice', 'confidence'] as const;
 
 function restoreBigints(value: unknown, key = ''): unknown {
   if (typeof value === 'string') {

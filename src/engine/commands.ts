@@ -58,6 +58,21 @@ export interface TransferCommand {
   readonly amount: bigint | 'all';
 }
 
+/** One source's price for an asset with an oracle: the oracle aggregates, grades, smooths. */
+export interface QuoteCommand {
+  readonly type: 'quote';
+  readonly time: number;
+  readonly asset: string;
+  /** Identifier of the source (an exchange, a feed): 1-32 letters, digits, `_ . : -`. */
+  readonly source: string;
+  /** PRICE_SCALE; may be zero or negative: the oracle grades it. */
+  readonly price: bigint;
+  /** Half-width of the source's confidence interval, PRICE_SCALE, if it gives one. */
+  readonly confidence?: bigint;
+  /** When the source observed the price (unix seconds); defaults to `time`. */
+  readonly observedAt?: number;
+}
+
 /** Brings a pool's interest up to `time` without any other change. */
 export interface AccrueCommand {
   readonly type: 'accrue';
@@ -68,6 +83,7 @@ export interface AccrueCommand {
 export type Command =
   | ListAssetCommand
   | SetPriceCommand
+  | QuoteCommand
   | DepositCommand
   | WithdrawCommand
   | BorrowCommand
@@ -80,6 +96,7 @@ export type CommandType = Command['type'];
 export const COMMAND_TYPES: readonly CommandType[] = [
   'list-asset',
   'set-price',
+  'quote',
   'deposit',
   'withdraw',
   'borrow',

@@ -12,10 +12,10 @@ import {
   type JsonObject,
   rejectUnknownFields,
 } from '../domain/input.js';
-import { parsePrice } from '../domain/price.js';
+import { PRICE_MAX, parsePrice } from '../domain/price.js';
 import { parseDecimal } from '../math/decimal.js';
-import { AMOUNT_MAX } from '../math/fixed.js';
-import type { Command } from './commands.js';
+import { AMOUNT_MAX, PRICE_DECIMALS } from '../math/fixed.js';
+import type { Command, QuoteCommand } from './commands.js';
 import { COMMAND_TYPES } from './commands.js';
 import { type EngineState, LIMITS, type SubAccountRef } from './state.js';
 
@@ -60,6 +60,35 @@ export function decodeCommand(input: unknown, state: EngineState): Command {
             price: oracle,
             stablePrice: parsePrice(raw.stablePrice, 'stablePrice'),
           };
+    }
+    case 'quote': {
+      rejectUnknownFields(
+        raw,
+        ['type', 'time', 'asset', 'source', 'price', 'confidence', 'observedAt'],
+        '',
+      );
+      const asset = assetSymbol(raw, state);
+      const source = expectString(raw.source, 'source');
+      const price = parseDecimal(raw.price, PRICE_DECIMALS, {
+        field: 'price',
+        signed: true,
+        min: -PRICE_MAX,
+        max: PRICE_MAX,
+      });
+      const quote: QuoteCommand = { type, time, asset, source, price };
+      const confidence =
+        raw.confidence === undefined
+          ? undefined
+          : parseDecimal(raw.confidence, PRICE_DECIMALS, { field: 'confidence', max: PRICE_MAX });
+      const observedAt =
+        raw.observedAt === undefined
+          ? undefined
+          : expectInteger(raw.observedAt, 'observedAt', 0, LIMITS.timeMax);
+      return {
+        ...quote,
+        ...(confidence === undefined ? {} : { confidence }),
+        ...(observedAt === undefined ? {} : { observedAt }),
+      };
     }
     case 'accrue':
       rejectUnknownFields(raw, ['type', 'time', 'asset'], '');

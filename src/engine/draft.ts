@@ -182,7 +182,7 @@ export class Draft {
         base.assetIndex.set(asset.config.symbol, asset.index);
         base.assets[asset.index] = asset;
       } else {
-        overwrite(existing, { risk: asset.risk });
+        overwrite(existing, { risk: asset.risk, oracle: asset.oracle });
         if (asset.pool !== existing.pool) overwrite(existing.pool, asset.pool);
       }
     }

@@ -8,7 +8,12 @@ import { applyCommand, type CommandResult, dryRun } from './apply.js';
 import type { Command } from './commands.js';
 import { decodeCommand } from './decode.js';
 import type { Draft } from './draft.js';
-import { poolSummaries, subAccountReport } from './queries.js';
+import {
+  type LiquidationStatus,
+  liquidationStatus,
+  poolSummaries,
+  subAccountReport,
+} from './queries.js';
 import { createState, type EngineState, type SubAccountRef } from './state.js';
 import { stateHash } from './stateHash.js';
 
@@ -43,6 +48,11 @@ export class Engine {
 
   health(ref: SubAccountRef, time?: number): HealthReport {
     return subAccountReport(this.state, ref, time);
+  }
+
+  /** Whether the sub-account may be liquidated now (see {@link liquidationStatus}). */
+  liquidation(ref: SubAccountRef, time?: number): LiquidationStatus {
+    return liquidationStatus(this.state, ref, time);
   }
 
   pools(): ReturnType<typeof poolSummaries> {

@@ -23,6 +23,27 @@ export interface PriceSetEvent {
   readonly stablePrice: bigint;
 }
 
+export interface PriceAggregatedEvent {
+  readonly type: 'price-aggregated';
+  readonly asset: string;
+  /** The grade of this aggregation (see `domain/priceGrade.ts`). */
+  readonly grade: string;
+  /** The asset's price after it (unchanged when the grade gave no new price). */
+  readonly price: bigint;
+  readonly stablePrice: bigint;
+  /** Sources whose quotes made the price, and those rejected as too far from the median. */
+  readonly sources: readonly string[];
+  readonly rejected: readonly string[];
+}
+
+export interface BreakerEvent {
+  readonly type: 'breaker-tripped' | 'breaker-reset';
+  readonly asset: string;
+  /** For a trip: the anchor price and the price that moved too far from it. */
+  readonly fromPrice?: bigint;
+  readonly toPrice?: bigint;
+}
+
 export interface InterestAccruedEvent {
   readonly type: 'interest-accrued';
   readonly asset: string;
@@ -59,4 +80,10 @@ export interface TransferredEvent {
 }
 
 export type EngineEvent =
-  AssetListedEvent | PriceSetEvent | InterestAccruedEvent | BalanceEvent | TransferredEvent;
+  | AssetListedEvent
+  | PriceSetEvent
+  | PriceAggregatedEvent
+  | BreakerEvent
+  | InterestAccruedEvent
+  | BalanceEvent
+  | TransferredEvent;

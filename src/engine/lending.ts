@@ -5,6 +5,8 @@
  * short is refused and its draft dropped.
  */
 import { FulcrumError } from '../domain/errors.js';
+import { gradeAllows } from '../domain/priceGrade.js';
+import { breakerFrozen, gradeAt } from '../oracle/oracle.js';
 import { formatDecimal } from '../math/decimal.js';
 import {
   debtAmount,
@@ -83,6 +85,7 @@ export function withdraw(draft: Draft, command: WithdrawCommand): void {
   const next = { ...pool, cash: pool.cash - amount, supplyScaled: pool.supplyScaled - debit };
   draft.setSubAccount(command, withScaledBalance(sub, asset.index, held - debit));
   finishPool(draft, asset, next);
+  requireUsablePrices(draft, command, asset);
   requireInitialMargin(draft, command);
   draft.emit(balanceEvent('withdrawn', command, asset, amount, -debit));
 }
@@ -118,6 +121,7 @@ export function borrow(draft: Draft, command: BorrowCommand): void {
   }
   draft.setSubAccount(command, withScaledBalance(sub, asset.index, held - debt));
   finishPool(draft, asset, next);
+  requireUsablePrices(draft, command, asset);
   requireInitialMargin(draft, command);
   draft.emit(balanceEvent('borrowed', command, asset, command.amount, -debt));
 }
@@ -183,6 +187,7 @@ export function transfer(draft: Draft, command: TransferCommand): void {
   }
   draft.setSubAccount(from, withScaledBalance(source, asset.index, held - scaled));
   draft.setSubAccount(to, withScaledBalance(target, asset.index, targetHeld + scaled));
+  requireUsablePrices(draft, from, asset);
   requireInitialMargin(draft, from);
   draft.emit({
     type: 'transferred',
@@ -215,6 +220,34 @@ function requireCash(asset: AssetState, amount: bigint): void {
       `the ${symbol} pool has ${formatDecimal(asset.pool.cash, decimals)} ${symbol} available`,
       'amount',
     );
+  }
+}
+
+/**
+ * New risk rests on prices: every asset of the sub-account, and the command's, must have a price
+ * whose grade allows new risk, and no tripped circuit breaker.
+ */
+function requireUsablePrices(draft: Draft, ref: SubAccountRef, asset: AssetState): void {
+  const indices = new Set([asset.index, ...draft.subAccount(ref).positions.map((p) => p.asset)]);
+  for (const index of indices) {
+    const { oracle, config } = draft.asset(index);
+    if (oracle === null || config.oracle === null) continue;
+    const grade = gradeAt(oracle, draft.time);
+    if (!gradeAllows(config.oracle.policy, grade, 'newRisk')) {
+      throw new FulcrumError(
+        'price_unusable',
+        `${config.symbol}'s price is ${grade}: new risk needs a valid price`,
+        'asset',
+      );
+    }
+    if (breakerFrozen(oracle, draft.time, config.oracle)) {
+      const until = (oracle.trippedAt ?? 0) + config.oracle.breakerCooldownSeconds;
+      throw new FulcrumError(
+        'circuit_breaker',
+        `${config.symbol}'s circuit breaker tripped at ${oracle.trippedAt}: risk-increasing actions are frozen until ${until}`,
+        'asset',
+      );
+    }
   }
 }
 

@@ -1,11 +1,14 @@
 /**
- * Market commands: listing an asset and setting its price. A price here is a plain oracle
- * update; aggregation, grading and smoothing of prices belong to the oracle layer above.
+ * Market commands: listing an asset, and its price: set directly (`set-price`, for assets
+ * listed without an oracle) or aggregated from its sources' quotes (`quote`, for assets with
+ * one: see `oracle/oracle.ts`).
  */
 import { FulcrumError } from '../domain/errors.js';
 import { assetRisk } from '../margin/assetRisk.js';
+import { ORACLE_SOURCES_MAX } from '../domain/oracleConfig.js';
+import { initialOracleState, takeQuote } from '../oracle/oracle.js';
 import { emptyPool } from '../pools/pool.js';
-import type { ListAssetCommand, SetPriceCommand } from './commands.js';
+import type { ListAssetCommand, QuoteCommand, SetPriceCommand } from './commands.js';
 import type { Draft } from './draft.js';
 import { LIMITS } from './state.js';
 
@@ -46,13 +49,78 @@ export function listAsset(draft: Draft, command: ListAssetCommand): void {
     config,
     risk: assetRisk(config, price, price),
     pool: emptyPool(draft.time),
+    oracle: config.oracle === null ? null : initialOracleState(price, draft.time),
   });
   draft.emit({ type: 'asset-listed', asset: config.symbol, decimals: config.decimals, price });
 }
 
 export function setPrice(draft: Draft, command: SetPriceCommand): void {
   const asset = draft.findAsset(command.asset, 'asset');
+  if (asset.oracle !== null) {
+    throw new FulcrumError(
+      'oracle_managed',
+      `${asset.config.symbol} is priced by its oracle: send quotes from its sources`,
+      'asset',
+    );
+  }
   const stablePrice = command.stablePrice ?? command.price;
   draft.setAsset({ ...asset, risk: assetRisk(asset.config, command.price, stablePrice) });
   draft.emit({ type: 'price-set', asset: asset.config.symbol, price: command.price, stablePrice });
+}
+
+/**
+ * Takes one source's quote into the asset's oracle: re-aggregates, grades, moves the stable
+ * price, watches the breaker, and adopts the new price when there is one.
+ */
+export function quote(draft: Draft, command: QuoteCommand): void {
+  const asset = draft.findAsset(command.asset, 'asset');
+  const { config } = asset;
+  if (asset.oracle === null || config.oracle === null) {
+    throw new FulcrumError('no_oracle', `${config.symbol} has no oracle: set its price`, 'asset');
+  }
+  const observedAt = command.observedAt ?? command.time;
+  if (!asset.oracle.quotes.some((q) => q.source === command.source)) {
+    if (asset.oracle.quotes.length >= ORACLE_SOURCES_MAX) {
+      throw new FulcrumError(
+        'limit_exceeded',
+        `${config.symbol} has ${ORACLE_SOURCES_MAX} sources already`,
+        'source',
+      );
+    }
+  }
+  const source = {
+    source: command.source,
+    price: command.price,
+    confidence: command.confidence ?? null,
+    observedAt,
+  };
+  const update = takeQuote(asset.oracle, source, draft.time, config.oracle);
+  const next = update.state;
+  const moved = next.price !== asset.oracle.price || next.stablePrice !== asset.oracle.stablePrice;
+  draft.setAsset({
+    ...asset,
+    oracle: next,
+    risk: moved ? assetRisk(config, next.price, next.stablePrice) : asset.risk,
+  });
+  draft.emit({
+    type: 'price-aggregated',
+    asset: config.symbol,
+    grade: update.aggregation.grade,
+    price: next.price,
+    stablePrice: next.stablePrice,
+    sources: update.aggregation.used,
+    rejected: update.aggregation.rejected,
+  });
+  for (const change of update.breaker) {
+    draft.emit(
+      change.kind === 'tripped'
+        ? {
+            type: 'breaker-tripped',
+            asset: config.symbol,
+            fromPrice: change.from,
+            toPrice: change.to,
+          }
+        : { type: 'breaker-reset', asset: config.symbol },
+    );
+  }
 }

@@ -6,7 +6,9 @@
 
 import type { Position } from '../margin/health.js';
 import { type HealthReport, healthReport } from '../margin/report.js';
+import { gradeAllows, type Grade } from '../domain/priceGrade.js';
 import { formatDecimal } from '../math/decimal.js';
+import { gradeAt } from '../oracle/oracle.js';
 import { minBig, PRICE_DECIMALS, RAY_DECIMALS } from '../math/fixed.js';
 import { borrowRateAnnualRay, supplyRateAnnualRay } from '../pools/interestRateCurve.js';
 import { poolUtilizationRay, supplyAmount, totalDebt, totalSupply } from '../pools/pool.js';
@@ -100,4 +102,36 @@ export function poolSummaries(state: EngineState) {
       borrowIndex: formatDecimal(pool.borrowIndexRay, RAY_DECIMALS),
     };
   });
+}
+
+export interface LiquidationStatus {
+  /** Maintenance health is below 1. */
+  readonly liquidatable: boolean;
+  /** Liquidatable, and every price it rests on allows liquidation now. */
+  readonly allowed: boolean;
+  /** The assets whose price grade forbids liquidating now, with their grades. */
+  readonly blockedBy: readonly { readonly asset: string; readonly grade: Grade }[];
+}
+
+/**
+ * Whether a sub-account may be liquidated at `time`: its maintenance health is below 1 and
+ * every price it rests on has a grade that allows liquidation. Liquidating on a stale, too
+ * volatile or non-positive price would punish a trader for the oracle's fault.
+ */
+export function liquidationStatus(
+  state: EngineState,
+  ref: SubAccountRef,
+  time: number = state.time,
+): LiquidationStatus {
+  const draft = new Draft(state, Math.max(time, state.time));
+  const liquidatable = !draft.health(ref).meets('maintenance');
+  const blockedBy = draft.subAccount(ref).positions.flatMap(({ asset }) => {
+    const { oracle, config } = draft.asset(asset);
+    if (oracle === null || config.oracle === null) return [];
+    const grade = gradeAt(oracle, draft.time);
+    return gradeAllows(config.oracle.policy, grade, 'liquidate')
+      ? []
+      : [{ asset: config.symbol, grade }];
+  });
+  return { liquidatable, allowed: liquidatable && blockedBy.length === 0, blockedBy };
 }

@@ -6,6 +6,9 @@
 import { type AssetConfig, validateAssetConfig } from '../domain/asset.js';
 import { assert, FulcrumError } from '../domain/errors.js';
 import { assetRisk } from '../margin/assetRisk.js';
+import type { OracleConfig } from '../domain/oracleConfig.js';
+import type { Grade } from '../domain/priceGrade.js';
+import type { OracleState } from '../oracle/oracle.js';
 import type { PoolState } from '../pools/pool.js';
 import type { AccountState, AssetState, EngineState, SubAccountState } from './state.js';
 
@@ -24,6 +27,8 @@ interface SnapshotJson {
     readonly oraclePrice: Text;
     readonly stablePrice: Text;
     readonly pool: Record<keyof PoolState, Text | number>;
+    /** The oracle's state, bigints as text; null for prices set directly. */
+    readonly oracle: Record<string, unknown> | null;
   }[];
   /** [account id, [[sub-account number, [[asset index, scaled balance], ...]], ...]] */
   readonly accounts: readonly [string, readonly [number, readonly [number, Text][]][]][];
@@ -46,7 +51,7 @@ export function serializeState(state: EngineState): string {
     time: state.time,
     sequence: state.sequence,
     quote: state.quote,
-    assets: state.assets.map(({ config, risk, pool }) => ({
+    assets: state.assets.map(({ config, risk, pool, oracle }) => ({
       config: JSON.parse(stringify(config)) as Record<string, unknown>,
       oraclePrice: risk.oraclePrice.toString(),
       stablePrice: risk.stablePrice.toString(),
@@ -57,6 +62,7 @@ export function serializeState(state: EngineState): string {
         >),
         accruedAt: pool.accruedAt,
       },
+      oracle: oracle === null ? null : (JSON.parse(stringify(oracle)) as Record<string, unknown>),
     })),
     accounts: ids.map((id) => {
       const account = state.accounts.get(id) as AccountState;
@@ -94,6 +100,7 @@ export function deserializeState(text: string): EngineState {
       config,
       risk: assetRisk(config, BigInt(entry.oraclePrice), BigInt(entry.stablePrice)),
       pool: { ...pool, accruedAt: Number(entry.pool.accruedAt) },
+      oracle: entry.oracle === null ? null : oracleFromJson(entry.oracle),
     };
   });
   const accounts = new Map<string, AccountState>();
@@ -146,5 +153,51 @@ function configFromJson(raw: Record<string, unknown>): AssetConfig {
     supplyCap: raw.supplyCap === null ? null : big(raw.supplyCap),
     borrowCap: raw.borrowCap === null ? null : big(raw.borrowCap),
     borrowable: raw.borrowable as boolean,
+    oracle:
+      raw.oracle === null ? null : oracleConfigFromJson(raw.oracle as Record<string, unknown>),
+  };
+}
+
+function oracleConfigFromJson(raw: Record<string, unknown>): OracleConfig {
+  const big = (v: unknown) => BigInt(v as string);
+  return {
+    quorum: raw.quorum as number,
+    maxStalenessSeconds: raw.maxStalenessSeconds as number,
+    maxDeviationRay: big(raw.maxDeviationRay),
+    maxConfidenceRay: big(raw.maxConfidenceRay),
+    maxStableGapRay: big(raw.maxStableGapRay),
+    stableRatePerSecondRay: big(raw.stableRatePerSecondRay),
+    stableStepSecondsMax: raw.stableStepSecondsMax as number,
+    breakerMoveRay: big(raw.breakerMoveRay),
+    breakerWindowSeconds: raw.breakerWindowSeconds as number,
+    breakerCooldownSeconds: raw.breakerCooldownSeconds as number,
+    policy: raw.policy as OracleConfig['policy'],
+  };
+}
+
+function oracleFromJson(raw: Record<string, unknown>): OracleState {
+  const big = (v: unknown) => BigInt(v as string);
+  const quotes = raw.quotes as {
+    source: string;
+    price: string;
+    confidence: string | null;
+    observedAt: number;
+  }[];
+  return {
+    quotes: quotes.map((q) => ({
+      source: q.source,
+      price: big(q.price),
+      confidence: q.confidence === null ? null : big(q.confidence),
+      observedAt: q.observedAt,
+    })),
+    grade: raw.grade as Grade,
+    price: big(raw.price),
+    confidence: big(raw.confidence),
+    freshUntil: raw.freshUntil as number,
+    stablePrice: big(raw.stablePrice),
+    stableAt: raw.stableAt as number,
+    anchorPrice: big(raw.anchorPrice),
+    anchorAt: raw.anchorAt as number,
+    trippedAt: raw.trippedAt as number | null,
   };
 }

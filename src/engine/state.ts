@@ -4,6 +4,7 @@
  */
 import type { AssetConfig } from '../domain/asset.js';
 import type { AssetRisk } from '../margin/assetRisk.js';
+import type { OracleState } from '../oracle/oracle.js';
 import type { PoolState } from '../pools/pool.js';
 
 /** Hard limits: every collection the engine keeps is bounded. */
@@ -23,12 +24,17 @@ export const LIMITS = {
 /** Account identifiers: 1-64 letters, digits and `_ . : @ -`. */
 export const ACCOUNT_ID_PATTERN = /^[A-Za-z0-9_.:@-]{1,64}$/;
 
+/** Price source identifiers: 1-32 letters, digits and `_ . : -`. */
+export const SOURCE_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,32}$/;
+
 export interface AssetState {
   readonly index: number;
   readonly config: AssetConfig;
   /** Risk factors at the current prices (prices live here: `risk.oraclePrice`, `risk.stablePrice`). */
   readonly risk: AssetRisk;
   readonly pool: PoolState;
+  /** The oracle's state when the listing has an oracle; null for prices set directly. */
+  readonly oracle: OracleState | null;
 }
 
 /** A balance in one asset: scaled supply when positive, scaled debt when negative; never zero. */

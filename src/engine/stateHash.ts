@@ -40,12 +40,13 @@ export function stateHash(state: EngineState): string {
   return sha256Hex(canonicalState(state));
 }
 
-function assetLine({ index, config, risk, pool }: AssetState): string {
+function assetLine({ index, config, risk, pool, oracle }: AssetState): string {
   return [
     `asset ${index} ${configText(config)}`,
     `price ${risk.oraclePrice} ${risk.stablePrice}`,
     `pool ${pool.cash} ${pool.supplyScaled} ${pool.borrowScaled} ${pool.treasuryScaled}`,
     `${pool.supplyIndexRay} ${pool.borrowIndexRay} ${pool.accruedAt}`,
+    oracle === null ? 'oracle -' : `oracle ${canonicalJson(oracle)}`,
   ].join(' ');
 }
 
@@ -60,7 +61,18 @@ function configText(c: AssetConfig): string {
     `lw ${l.initial} ${l.liquidationEnd} ${l.maintenance}`,
     `ir ${r.baseRateRay} ${r.slope1Ray} ${r.slope2Ray} ${r.optimalUtilizationRay}`,
     `rf ${c.reserveFactor} caps ${c.supplyCap ?? '-'} ${c.borrowCap ?? '-'} ${c.borrowable ? 1 : 0}`,
+    c.oracle === null ? 'no-oracle' : canonicalJson(c.oracle),
   ].join(' ');
+}
+
+/** JSON with object keys sorted at every depth and bigints as text: one text per value. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (typeof v === 'bigint') return v.toString();
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return v;
+    const entries = Object.entries(v).sort(([a], [b]) => compareCodeUnits(a, b));
+    return Object.fromEntries(entries);
+  });
 }
 
 function compareCodeUnits(a: string, b: string): number {

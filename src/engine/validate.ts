@@ -5,10 +5,10 @@
  */
 import { validateAssetConfig } from '../domain/asset.js';
 import { FulcrumError } from '../domain/errors.js';
-import { validatePrice } from '../domain/price.js';
+import { PRICE_MAX, validatePrice } from '../domain/price.js';
 import { AMOUNT_MAX } from '../math/fixed.js';
-import type { Command } from './commands.js';
-import { ACCOUNT_ID_PATTERN, LIMITS, type SubAccountRef } from './state.js';
+import type { Command, QuoteCommand } from './commands.js';
+import { ACCOUNT_ID_PATTERN, LIMITS, SOURCE_ID_PATTERN, type SubAccountRef } from './state.js';
 
 export function validateCommand(command: Command, stateTime: number): void {
   validateTime(command.time, stateTime);
@@ -22,6 +22,9 @@ export function validateCommand(command: Command, stateTime: number): void {
       if (command.stablePrice !== undefined) validatePrice(command.stablePrice, 'stablePrice');
       return;
     case 'accrue':
+      return;
+    case 'quote':
+      validateQuote(command);
       return;
     case 'deposit':
     case 'borrow':
@@ -95,6 +98,44 @@ export function validateAmount(amount: bigint, field: string): void {
       'invalid_number',
       `${field} exceeds the largest amount (2^128 - 1 base units)`,
       field,
+    );
+  }
+}
+
+function validateQuote(command: QuoteCommand): void {
+  if (typeof command.source !== 'string' || !SOURCE_ID_PATTERN.test(command.source)) {
+    throw new FulcrumError(
+      'invalid_field',
+      'source must be 1-32 letters, digits or _ . : -',
+      'source',
+    );
+  }
+  if (
+    typeof command.price !== 'bigint' ||
+    command.price > PRICE_MAX ||
+    command.price < -PRICE_MAX
+  ) {
+    throw new FulcrumError('invalid_number', 'price must be a bigint within ±10^12', 'price');
+  }
+  const { confidence, observedAt } = command;
+  if (
+    confidence !== undefined &&
+    (typeof confidence !== 'bigint' || confidence < 0n || confidence > PRICE_MAX)
+  ) {
+    throw new FulcrumError(
+      'invalid_number',
+      'confidence must be a non-negative price',
+      'confidence',
+    );
+  }
+  if (
+    observedAt !== undefined &&
+    (!Number.isSafeInteger(observedAt) || observedAt < 0 || observedAt > command.time)
+  ) {
+    throw new FulcrumError(
+      'invalid_number',
+      'observedAt must be whole unix seconds, no later than the command time',
+      'observedAt',
     );
   }
 }
