@@ -11,6 +11,7 @@ import { commandBenchmarks } from './commandBench.js';
 import { formatRate, type Measurement, machine } from './harness.js';
 import { healthBenchmarks } from './healthBench.js';
 import { journalBenchmarks, recoveryBenchmark } from './journalBench.js';
+import { oracleBenchmarks } from './oracleBench.js';
 
 interface Section {
   readonly title: string;
@@ -36,6 +37,10 @@ const SECTIONS: Record<string, Section> = {
         note: `${accepted} of ${total} mixed commands accepted; the rest refused`,
       };
     },
+  },
+  oracle: {
+    title: 'Oracle: aggregated price updates, one core',
+    run: () => ({ measurements: oracleBenchmarks() }),
   },
   journal: {
     title: 'Journal: durable commands and replay, one core',

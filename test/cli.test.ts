@@ -269,3 +269,46 @@ describe('fulcrum with a journal (--data)', () => {
     expectOneLineError(stderr, /^fulcrum: error store_unavailable: cannot open the journal/);
   });
 });
+
+describe('fulcrum oracle replay', () => {
+  const eth = [
+    'binance-spot_ETHUSDT_1h.csv',
+    'binance-usdm_ETHUSDT_1h.csv',
+    'gemini_ETHUSD_1h.csv',
+  ].map((f) => `examples/data/${f}`);
+
+  it('reports grades, outliers, breaker trips and the largest stable gap per asset', () => {
+    const { status, stdout } = fulcrum(['oracle', 'replay', ...eth]);
+    expect(status).toBe(0);
+    expect(stdout).toMatch(/^ETH: 4320 quotes from binance-spot, binance-usdm, gemini/);
+    expect(stdout).toMatch(/quotes rejected as outliers/);
+    expect(stdout).toMatch(/breaker: tripped \d+ times/);
+    expect(stdout).toMatch(/largest price\/stable gap: \d+\.\d+% at 2020-03-1\d/);
+  });
+
+  it('--json gives one object per asset; --oracle overrides the configuration', () => {
+    const loose = JSON.parse(fulcrum(['oracle', 'replay', ...eth, '--json']).stdout);
+    const strict = JSON.parse(
+      fulcrum([
+        'oracle',
+        'replay',
+        ...eth,
+        '--json',
+        '--oracle',
+        '{"quorum":3,"maxDeviation":"0.01"}',
+      ]).stdout,
+    );
+    expect(loose.asset).toBe('ETH');
+    expect(loose.grades.valid).toBeGreaterThan(strict.grades.valid);
+    expect(strict.grades.insufficientSources).toBeGreaterThan(loose.grades.insufficientSources);
+  });
+
+  it('a malformed price file is one line naming the line, status 1', () => {
+    const { status, stderr } = fulcrum(['oracle', 'replay', 'examples/portfolio.json']);
+    expect(status).toBe(1);
+    expectOneLineError(
+      stderr,
+      /examples\/portfolio\.json: the first line must be "timestamp,open,high,low,close,volume"/,
+    );
+  });
+});

@@ -12,6 +12,7 @@ import { StoreError } from '../store/store.js';
 import { healthCommand } from './health.js';
 import { historyAccount, historyEvents, historyState, verify } from './history.js';
 import { CliError, describeError, EXIT } from './io.js';
+import { oracleReplay } from './oracle.js';
 import { runFile } from './run.js';
 
 /** The data folder when `--data` is not given: in the working directory. */
@@ -35,6 +36,9 @@ usage:
       the state right after journal record SEQ (by replay), as JSON
   fulcrum verify [--data DIR]
       recover from the newest snapshot and check it against a full replay of the journal
+  fulcrum oracle replay FILE... [--oracle JSON] [--json]
+      replay OHLCV price files (one source of one asset each, named source_PAIR_...csv)
+      through the oracle; per asset: grades, outliers, breaker trips, largest stable gap
   fulcrum help | --version
 
 options:
@@ -54,6 +58,7 @@ const OPTIONS = {
   json: { type: 'boolean' },
   strict: { type: 'boolean' },
   liquidations: { type: 'boolean' },
+  oracle: { type: 'string' },
   limit: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
@@ -109,6 +114,18 @@ async function main(argv: readonly string[]): Promise<number> {
       );
     case 'history':
       return history(args, values, data, write);
+    case 'oracle': {
+      allow(values, ['json', 'oracle']);
+      const [what, ...files] = args;
+      if (what !== 'replay' || files.length === 0) {
+        throw new CliError(
+          'usage: fulcrum oracle replay FILE... [--oracle JSON] [--json]',
+          EXIT.usage,
+        );
+      }
+      write(oracleReplay(files, values.json === true, values.oracle));
+      return EXIT.ok;
+    }
     case 'verify': {
       allow(values, ['data']);
       only(args, 0, 'verify');

@@ -70,10 +70,6 @@ export interface Aggregation {
   readonly freshUntil: number;
 }
 
-function compare(a: bigint, b: bigint): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 /** The median of sorted prices; between the two middle ones, rounded down. */
 function median(sorted: readonly bigint[]): bigint {
   const middle = sorted.length >> 1;
@@ -90,8 +86,23 @@ function beyond(a: bigint, b: bigint, ratioRay: bigint, reference: bigint): bool
   return absolute(a - b) * RAY > ratioRay * reference;
 }
 
+/** Sorts a short list of bigints in place (insertion sort: lists here hold at most 16). */
+function sortInPlace(values: bigint[]): bigint[] {
+  for (let i = 1; i < values.length; i++) {
+    const value = values[i] as bigint;
+    let j = i - 1;
+    while (j >= 0 && (values[j] as bigint) > value) {
+      values[j + 1] = values[j] as bigint;
+      j--;
+    }
+    values[j + 1] = value;
+  }
+  return values;
+}
+
 /**
- * Aggregates the quotes fresh at `now` and grades the result against `stablePrice`.
+ * Aggregates the quotes fresh at `now` and grades the result against `stablePrice`. One pass to
+ * find the fresh quotes, one to split them into kept and rejected; lists of at most 16.
  *
  * @example
  * aggregate(quotes, 1_000, DEFAULT_ORACLE_CONFIG, stable).grade; // 'valid'
@@ -102,30 +113,60 @@ export function aggregate(
   config: OracleConfig,
   stablePrice: bigint,
 ): Aggregation {
-  const fresh = quotes.filter(
-    (q) => q.observedAt <= now && now - q.observedAt <= config.maxStalenessSeconds,
-  );
-  const none = { price: null, confidence: 0n, used: [], rejected: [], freshUntil: now };
-  if (fresh.length === 0) return { ...none, grade: 'stale' };
-  const center = median(fresh.map((q) => q.price).sort(compare));
-  if (center <= 0n) return { ...none, grade: 'nonPositive', used: fresh.map((q) => q.source) };
-  const kept = fresh.filter((q) => !beyond(q.price, center, config.maxDeviationRay, center));
-  const rejected = fresh.filter((q) => !kept.includes(q)).map((q) => q.source);
-  if (kept.length < config.quorum) return { ...none, grade: 'insufficientSources', rejected };
-  const prices = kept.map((q) => q.price).sort(compare);
-  const price = median(prices);
-  if (price <= 0n) return { ...none, grade: 'nonPositive', rejected };
-  // Confidence: the sources' own (median), or half their spread if that is wider.
-  const reported = median(kept.map((q) => q.confidence ?? 0n).sort(compare));
+  const fresh: SourceQuote[] = [];
+  for (const q of quotes) {
+    if (q.observedAt <= now && now - q.observedAt <= config.maxStalenessSeconds) fresh.push(q);
+  }
+  if (fresh.length === 0) return noPrice('stale', now, [], []);
+  const center = median(sortInPlace(fresh.map((q) => q.price)));
+  if (center <= 0n)
+    return noPrice(
+      'nonPositive',
+      now,
+      fresh.map((q) => q.source),
+      [],
+    );
+  const used: string[] = [];
+  const rejected: string[] = [];
+  const prices: bigint[] = [];
+  const confidences: bigint[] = [];
+  let oldest = now;
+  for (const q of fresh) {
+    if (beyond(q.price, center, config.maxDeviationRay, center)) {
+      rejected.push(q.source);
+      continue;
+    }
+    used.push(q.source);
+    prices.push(q.price);
+    if (q.confidence !== null) confidences.push(q.confidence);
+    if (q.observedAt < oldest) oldest = q.observedAt;
+  }
+  if (used.length < config.quorum) return noPrice('insufficientSources', now, [], rejected);
+  const price = median(sortInPlace(prices));
+  if (price <= 0n) return noPrice('nonPositive', now, [], rejected);
+  // Confidence: the sources' own (median, a missing one counting as zero), or half their
+  // spread if that is wider; rounded up.
+  while (confidences.length < prices.length) confidences.push(0n);
+  const reported = median(sortInPlace(confidences));
   const spread = divFloor((prices.at(-1) ?? price) - (prices[0] ?? price) + 1n, 2n);
   const confidence = reported > spread ? reported : spread;
-  const freshUntil = Math.min(...kept.map((q) => q.observedAt)) + config.maxStalenessSeconds;
   const grade: Grade = beyond(price, stablePrice, config.maxStableGapRay, stablePrice)
     ? 'tooVolatile'
     : confidence * RAY > config.maxConfidenceRay * price
       ? 'tooUncertain'
       : 'valid';
-  return { grade, price, confidence, used: kept.map((q) => q.source), rejected, freshUntil };
+  return {
+    grade,
+    price,
+    confidence,
+    used,
+    rejected,
+    freshUntil: oldest + config.maxStalenessSeconds,
+  };
+}
+
+function noPrice(grade: Grade, now: number, used: string[], rejected: string[]): Aggregation {
+  return { grade, price: null, confidence: 0n, used, rejected, freshUntil: now };
 }
 
 /**
@@ -180,51 +221,60 @@ export function takeQuote(
   const quotes = withQuote(state.quotes, quote);
   const aggregation = aggregate(quotes, now, config, state.stablePrice);
   const breaker: BreakerChange[] = [];
-  let next: OracleState = { ...state, quotes, grade: aggregation.grade };
+  let trippedAt = state.trippedAt;
   // A cooled-down breaker resets at the next quote, whatever that quote brings.
-  if (next.trippedAt !== null && now - next.trippedAt >= config.breakerCooldownSeconds) {
-    next = { ...next, trippedAt: null };
+  if (trippedAt !== null && now - trippedAt >= config.breakerCooldownSeconds) {
+    trippedAt = null;
     breaker.push({ kind: 'reset' });
   }
   const price = aggregation.price;
-  if (price !== null) {
-    const stablePrice = followStable(state.stablePrice, price, now - state.stableAt, config);
-    next = {
-      ...next,
-      price,
-      confidence: aggregation.confidence,
-      freshUntil: aggregation.freshUntil,
-      stablePrice,
-      stableAt: now,
+  if (price === null) {
+    return {
+      state: { ...state, quotes, grade: aggregation.grade, trippedAt },
+      aggregation,
+      breaker,
     };
-    next = watchBreaker(next, price, now, config, breaker);
   }
+  const stablePrice = followStable(state.stablePrice, price, now - state.stableAt, config);
+  let { anchorPrice, anchorAt } = state;
+  if (now - anchorAt >= config.breakerWindowSeconds) {
+    anchorPrice = price;
+    anchorAt = now;
+  } else if (beyond(price, anchorPrice, config.breakerMoveRay, anchorPrice)) {
+    breaker.push({ kind: 'tripped', from: anchorPrice, to: price });
+    trippedAt = now;
+    anchorPrice = price;
+    anchorAt = now;
+  }
+  const next: OracleState = {
+    quotes,
+    grade: aggregation.grade,
+    price,
+    confidence: aggregation.confidence,
+    freshUntil: aggregation.freshUntil,
+    stablePrice,
+    stableAt: now,
+    anchorPrice,
+    anchorAt,
+    trippedAt,
+  };
   return { state: next, aggregation, breaker };
-}
-
-function watchBreaker(
-  state: OracleState,
-  price: bigint,
-  now: number,
-  config: OracleConfig,
-  changes: BreakerChange[],
-): OracleState {
-  const next = state;
-  if (now - next.anchorAt >= config.breakerWindowSeconds) {
-    return { ...next, anchorPrice: price, anchorAt: now };
-  }
-  if (beyond(price, next.anchorPrice, config.breakerMoveRay, next.anchorPrice)) {
-    changes.push({ kind: 'tripped', from: next.anchorPrice, to: price });
-    return { ...next, trippedAt: now, anchorPrice: price, anchorAt: now };
-  }
-  return next;
 }
 
 /** The quotes with `quote` as its source's latest, kept sorted by source. */
 function withQuote(quotes: readonly SourceQuote[], quote: SourceQuote): SourceQuote[] {
-  const out = quotes.filter((q) => q.source !== quote.source);
-  const at = out.findIndex((q) => q.source > quote.source);
-  if (at < 0) out.push(quote);
-  else out.splice(at, 0, quote);
+  const out = quotes.slice();
+  for (let i = 0; i < out.length; i++) {
+    const source = (out[i] as SourceQuote).source;
+    if (source === quote.source) {
+      out[i] = quote;
+      return out;
+    }
+    if (source > quote.source) {
+      out.splice(i, 0, quote);
+      return out;
+    }
+  }
+  out.push(quote);
   return out;
 }

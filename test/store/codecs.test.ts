@@ -25,6 +25,13 @@ const step = fc.oneof(
     stablePrice: fc.integer({ min: 1, max: 100_000 }).map(String),
   }),
   fc.record({
+    type: fc.constant('quote'),
+    asset: fc.constant('LINK'),
+    source: fc.constantFrom('a', 'b', 'c'),
+    price: fc.integer({ min: -5, max: 40 }).map(String),
+    confidence: fc.integer({ min: 0, max: 2 }).map(String),
+  }),
+  fc.record({
     type: fc.constant('transfer'),
     from: fc.record({
       account: fc.constantFrom(...accounts),
@@ -44,6 +51,15 @@ function marketAfter(steps: readonly Record<string, unknown>[]): Engine {
   for (const config of [USDC_LISTING, ETH_LISTING, WBTC_LISTING]) {
     engine.applyJson({ type: 'list-asset', time: T0, config, price: '100' });
   }
+  // An asset priced by an oracle, so that snapshots carry oracle states too.
+  const link = { symbol: 'LINK', decimals: 18, initialWeight: '0.7', maintenanceWeight: '0.75' };
+  const oracle = {
+    quorum: 2,
+    maxStalenessSeconds: 7200,
+    breakerMove: '0.3',
+    policy: { stale: ['liquidate'] },
+  };
+  engine.applyJson({ type: 'list-asset', time: T0, config: { ...link, oracle }, price: '14' });
   for (const account of accounts) {
     engine.applyJson({ type: 'deposit', time: T0, account, asset: 'USDC', amount: '100000' });
   }
@@ -67,12 +83,18 @@ describe('stored commands', () => {
     );
   });
 
-  it('keep a listing exact, every bigint of it', () => {
+  it('keep a listing exact, every bigint of it, its oracle configuration included', () => {
     const engine = new Engine();
+    const oracle = {
+      quorum: 3,
+      maxDeviation: '0.015',
+      stableRatePerSecond: '0.0001',
+      policy: { tooUncertain: [] },
+    };
     const listing = {
       type: 'list-asset',
       time: T0,
-      config: { ...WBTC_LISTING, reserveFactor: '0.123456' },
+      config: { ...WBTC_LISTING, reserveFactor: '0.123456', oracle },
       price: '61234.5',
     };
     const typed = decodeCommand(listing, engine.state);

@@ -1,0 +1,60 @@
+/**
+ * `fulcrum oracle replay FILE...`: replays price files through the oracle and reports, per asset,
+ * the grades, the outliers rejected, the breaker's trips and the largest gap between price and
+ * stable price.
+ */
+import { GRADES } from '../domain/priceGrade.js';
+import { parseOhlcv } from '../feeds/ohlcv.js';
+import { describeFile } from '../feeds/replay.js';
+import { type AssetReplay, replayReport } from '../feeds/replayReport.js';
+import { parseJson, readInput } from './io.js';
+import { table } from './table.js';
+
+export function oracleReplay(paths: readonly string[], json: boolean, oracleText?: string): string {
+  const series = paths.map((path) => ({
+    ...describeFile(path),
+    bars: parseOhlcv(readInput(path), path),
+  }));
+  const oracle =
+    oracleText === undefined ? {} : (parseJson(oracleText, '--oracle') as Record<string, unknown>);
+  const report = replayReport(series, oracle);
+  if (json) return report.map((r) => JSON.stringify(r)).join('\n');
+  return report.map(describe).join('\n\n');
+}
+
+function iso(seconds: number): string {
+  return new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+function describe(r: AssetReplay): string {
+  const grades = table(
+    ['grade', 'aggregations'],
+    GRADES.filter((g) => r.grades[g] > 0).map((g) => [g, String(r.grades[g])]),
+  );
+  const rejected = table(
+    ['source', 'quotes rejected as outliers'],
+    r.sources.map((s) => [s, String(r.rejected[s] ?? 0)]),
+  );
+  const trips =
+    r.breakerTrips.length === 0
+      ? 'breaker: never tripped'
+      : [
+          `breaker: tripped ${r.breakerTrips.length} times`,
+          ...r.breakerTrips.slice(0, 10).map((t) => `  ${iso(t.time)}  ${t.from} -> ${t.to}`),
+          ...(r.breakerTrips.length > 10 ? [`  ... and ${r.breakerTrips.length - 10} more`] : []),
+        ].join('\n');
+  const gap =
+    r.largestGap === null
+      ? 'largest price/stable gap: none'
+      : `largest price/stable gap: ${(r.largestGap.ratio * 100).toFixed(2)}% at ${iso(r.largestGap.time)} (price ${r.largestGap.price}, stable ${r.largestGap.stablePrice})`;
+  return [
+    `${r.asset}: ${r.quotes} quotes from ${r.sources.join(', ')}; prices adopted from ${r.lowestPrice} to ${r.highestPrice}, final ${r.finalPrice}`,
+    '',
+    grades,
+    '',
+    rejected,
+    '',
+    trips,
+    gap,
+  ].join('\n');
+}
