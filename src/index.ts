@@ -105,3 +105,8 @@ export {
   type SourceQuote,
   takeQuote,
 } from './oracle/oracle.js';
+export { type Bar, barSeconds, OHLCV_HEADER, parseOhlcv } from './feeds/ohlcv.js';
+export { describeFile, type QuoteJson, replayQuotes, type SourceSeries } from './feeds/replay.js';
+export { type AssetReplay, replayReport } from './feeds/replayReport.js';
+export { SeededRandom, type SimulatedMarket, simulateMarket } from './feeds/simulated.js';
+export { LiveFeed, type LiveQuote } from './feeds/live.js';

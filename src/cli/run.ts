@@ -137,11 +137,15 @@ function accountRows(engine: Engine) {
     const account = engine.state.accounts.get(id);
     for (const { number: subAccount } of account?.subAccounts ?? []) {
       const report = renderHealthReport(engine.health({ account: id, subAccount }));
-      const status = report.liquidatable
+      const liquidation = engine.liquidation({ account: id, subAccount });
+      const blocked = liquidation.blockedBy.map((b) => `${b.asset} ${b.grade}`).join(', ');
+      const status = liquidation.allowed
         ? 'LIQUIDATABLE'
-        : report.belowInitial
-          ? 'below initial'
-          : 'healthy';
+        : liquidation.liquidatable
+          ? `liquidatable, blocked: ${blocked}`
+          : report.belowInitial
+            ? 'below initial'
+            : 'healthy';
       rows.push({
         row: [
           `${id}/${subAccount}`,
