@@ -216,7 +216,8 @@ export function commandBenchmarks(): {
     return () => {
       for (const command of commands) {
         const key = 'account' in command ? command.account : command.type;
-        const amount = 'amount' in command && command.amount !== 'all' ? command.amount : 1n;
+        const amount =
+          'amount' in command && typeof command.amount === 'bigint' ? command.amount : 1n;
         balances.set(key, (balances.get(key) ?? 0n) + amount);
       }
     };

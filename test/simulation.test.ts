@@ -110,8 +110,9 @@ function unitsWorth(dollars: bigint, price: bigint): bigint {
 }
 
 function makeAsset(rng: Rng, symbol: string, decimals: number, price: bigint): AssetSpec {
-  const initialWeight = rng.pick([0, 500_000, 750_000, 800_000, 900_000, 1_000_000]);
-  const maintenanceWeight = Math.min(1_000_000, initialWeight + 50_000);
+  const initialWeight = rng.pick([0, 500_000, 750_000, 800_000, 900_000, 920_000]);
+  // Below 1 / (1 + 5% penalty): a liquidation at the threshold must leave an account better.
+  const maintenanceWeight = Math.min(950_000, initialWeight + 50_000);
   const slope2 = rng.pick(['0.5', '1.5', '3']);
   const config: Json = {
     symbol,
@@ -542,7 +543,7 @@ class Generator {
       case 7:
         return { type: 'set-price', time, asset: 'NOPE', price: '1' };
       case 8:
-        return { type: 'liquidate', time, account: ref.account };
+        return { type: 'mint', time, account: ref.account };
       default:
         return { ...this.accountCommand('withdraw', time, ref, asset, 'all'), subAccount: 256 };
     }

@@ -57,6 +57,13 @@ export interface AssetConfig {
   readonly interest: InterestRateCurve;
   /** Share of borrowers' interest that goes to the treasury, in {@link WEIGHT_SCALE}. */
   readonly reserveFactor: bigint;
+  /**
+   * What a liquidated account pays, as a share of the debt repaid, in this collateral (WEIGHT_SCALE):
+   * seized collateral is worth the repaid debt times (1 + penalty).
+   */
+  readonly liquidationPenalty: bigint;
+  /** The insurance fund's part of the penalty (WEIGHT_SCALE); the liquidator keeps the rest. */
+  readonly insuranceShare: bigint;
   /** Largest total supply, in base units; null for no cap. */
   readonly supplyCap: bigint | null;
   /** Largest total borrows, in base units; null for no cap. */
@@ -74,6 +81,12 @@ export const DEFAULT_INTEREST_RATE_CURVE: InterestRateCurve = {
   optimalUtilizationRay: (RAY * 80n) / 100n,
 };
 
+/** Penalty when a listing gives none: 5%, Aave's common bonus. */
+export const DEFAULT_LIQUIDATION_PENALTY = (WEIGHT_SCALE * 5n) / 100n;
+
+/** Insurance fund's part of the penalty when a listing gives none: a fifth (1% of a 5% penalty). */
+export const DEFAULT_INSURANCE_SHARE = (WEIGHT_SCALE * 20n) / 100n;
+
 /** Share of interest to the treasury when a listing gives none: 10%, as in Aave's example listing. */
 export const DEFAULT_RESERVE_FACTOR = (WEIGHT_SCALE * 10n) / 100n;
 
@@ -90,6 +103,8 @@ export const ASSET_CONFIG_FIELDS = [
   'maintenanceLiabilityWeight',
   'interest',
   'reserveFactor',
+  'liquidationPenalty',
+  'insuranceShare',
   'supplyCap',
   'borrowCap',
   'borrowable',
@@ -154,6 +169,20 @@ export function parseAssetConfig(input: unknown, field: string): AssetConfig {
         (v, f) => parseDecimal(v, WEIGHT_DECIMALS, { field: f, max: WEIGHT_SCALE }),
         field,
       ) ?? DEFAULT_RESERVE_FACTOR,
+    liquidationPenalty:
+      optionalField(
+        raw,
+        'liquidationPenalty',
+        (v, f) => parseDecimal(v, WEIGHT_DECIMALS, { field: f, max: WEIGHT_SCALE }),
+        field,
+      ) ?? DEFAULT_LIQUIDATION_PENALTY,
+    insuranceShare:
+      optionalField(
+        raw,
+        'insuranceShare',
+        (v, f) => parseDecimal(v, WEIGHT_DECIMALS, { field: f, max: WEIGHT_SCALE }),
+        field,
+      ) ?? DEFAULT_INSURANCE_SHARE,
     supplyCap: parseCap(raw.supplyCap, decimals, `${field}.supplyCap`),
     borrowCap: parseCap(raw.borrowCap, decimals, `${field}.borrowCap`),
     borrowable:
@@ -221,6 +250,8 @@ export function validateAssetConfig(config: AssetConfig, field: string): void {
     ...TIERS.map((t): [string, unknown] => [`assetWeight.${t}`, config.assetWeight?.[t]]),
     ...TIERS.map((t): [string, unknown] => [`liabilityWeight.${t}`, config.liabilityWeight?.[t]]),
     ['reserveFactor', config.reserveFactor],
+    ['liquidationPenalty', config.liquidationPenalty],
+    ['insuranceShare', config.insuranceShare],
     ['interest.baseRate', config.interest?.baseRateRay],
     ['interest.slope1', config.interest?.slope1Ray],
     ['interest.slope2', config.interest?.slope2Ray],
@@ -261,6 +292,19 @@ export function validateAssetConfig(config: AssetConfig, field: string): void {
   }
   if (config.reserveFactor < 0n || config.reserveFactor > WEIGHT_SCALE) {
     fail('reserveFactor must be between 0 and 1', 'reserveFactor');
+  }
+  if (config.insuranceShare < 0n || config.insuranceShare > WEIGHT_SCALE) {
+    fail('insuranceShare must be between 0 and 1', 'insuranceShare');
+  }
+  // A liquidation at the maintenance threshold must leave the account healthier, not worse:
+  // seizing (1 + penalty) of collateral weighted w for debt weighted at least 1 improves health
+  // only if w × (1 + penalty) < 1 (Aave's LT × bonus <= 100%, strict here).
+  const penalty = config.liquidationPenalty;
+  if (penalty < 0n || a.maintenance * (WEIGHT_SCALE + penalty) >= WEIGHT_SCALE * WEIGHT_SCALE) {
+    fail(
+      'maintenanceWeight × (1 + liquidationPenalty) must stay below 1, or liquidations would make accounts worse',
+      'liquidationPenalty',
+    );
   }
   for (const cap of ['supplyCap', 'borrowCap'] as const) {
     const value = config[cap];

@@ -39,6 +39,15 @@ export const ERROR_CODES = {
   circuit_breaker: "an asset's circuit breaker has frozen risk-increasing actions",
   oracle_managed: 'the asset is priced by its oracle: send quotes, not prices',
   no_oracle: 'the asset has no oracle: set its price instead',
+  // Liquidation.
+  not_liquidatable: 'the account meets maintenance margin',
+  liquidation_toxic:
+    'a liquidation with a penalty would leave the account worse: the backstop must act',
+  liquidation_throttled: 'the liquidation caps for this window are used up',
+  liquidation_dust: 'the liquidation would leave a debt too small to liquidate later',
+  backstop_not_needed: 'the account is not deep enough below maintenance for the backstop',
+  not_bankrupt: 'the account still holds collateral: liquidate it first',
+  reserved_account: "the account is the system's own (the insurance fund)",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

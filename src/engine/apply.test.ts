@@ -188,7 +188,7 @@ const refusals: [string, string, Command][] = [
     'invalid_number',
     { type: 'set-price', time: T0, asset: 'ETH', price: 10n ** 30n + 1n },
   ],
-  ['unknown command', 'unknown_command', { type: 'liquidate', time: T0 } as unknown as Command],
+  ['unknown command', 'unknown_command', { type: 'mint', time: T0 } as unknown as Command],
 ];
 
 describe('applyCommand: refused commands change nothing', () => {

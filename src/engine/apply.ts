@@ -8,6 +8,7 @@ import type { Command } from './commands.js';
 import { Draft } from './draft.js';
 import type { EngineEvent } from './events.js';
 import { accruePool, borrow, deposit, repay, transfer, withdraw } from './lending.js';
+import { backstop, configureLiquidation, liquidate, resolveBankruptcy } from './liquidate.js';
 import { listAsset, quote, setPrice } from './market.js';
 import type { EngineState } from './state.js';
 import { validateCommand } from './validate.js';
@@ -82,4 +83,8 @@ const HANDLERS: { readonly [T in Command['type']]: Handler<Extract<Command, { ty
   repay,
   transfer,
   accrue: accruePool,
+  'configure-liquidation': configureLiquidation,
+  liquidate,
+  backstop,
+  'resolve-bankruptcy': resolveBankruptcy,
 };

@@ -16,6 +16,8 @@ const BIGINT_FIELDS = new Set([
   'liquidationEnd',
   'maintenance',
   'reserveFactor',
+  'liquidationPenalty',
+  'insuranceShare',
   'supplyCap',
   'borrowCap',
   'baseRateRay',
@@ -28,6 +30,15 @@ const BIGINT_FIELDS = new Set([
   'stableRatePerSecondRay',
   'breakerMoveRay',
   'confidence',
+  'closeFactor',
+  'fullCloseValue',
+  'fullCloseHealth',
+  'dustValue',
+  'accountCapValue',
+  'globalCapValue',
+  'backstopHealth',
+  'backstopDepthValue',
+  'backstopImpactMax',
 ]);
 
 const INTEGER = /^-?[0-9]{1,80}$/;
@@ -84,7 +95,9 @@ export function decodeStoredCommand(text: string): Command {
     throw new FulcrumError('invalid_json', 'a stored command is not valid JSON');
   }
   // The common commands carry their bigints at the top level; a listing deep in its config.
-  if (raw.type === 'list-asset') return restoreBigints(raw) as Command;
+  if (raw.type === 'list-asset' || raw.type === 'configure-liquidation') {
+    return restoreBigints(raw) as Command;
+  }
   for (const key of TOP_LEVEL_BIGINTS) {
     const value = raw[key];
     if (typeof value === 'string' && INTEGER.test(value)) raw[key] = BigInt(value);

@@ -4,6 +4,7 @@
  * balance (withdraw, transfer) or the whole debt (repay).
  */
 import type { AssetConfig } from '../domain/asset.js';
+import type { LiquidationConfig } from '../domain/liquidationConfig.js';
 import type { SubAccountRef } from './state.js';
 
 export interface ListAssetCommand {
@@ -73,6 +74,49 @@ export interface QuoteCommand {
   readonly observedAt?: number;
 }
 
+/** Sets the venue's liquidation rules (fields not given keep their values). */
+export interface ConfigureLiquidationCommand {
+  readonly type: 'configure-liquidation';
+  readonly time: number;
+  readonly config: LiquidationConfig;
+}
+
+/**
+ * A liquidator repays up to `amount` of the target's debt in `debtAsset` from its own supply of
+ * that asset, and receives the target's `collateralAsset` worth the repaid debt plus the penalty
+ * (less the insurance fund's part).
+ */
+export interface LiquidateCommand {
+  readonly type: 'liquidate';
+  readonly time: number;
+  readonly liquidator: SubAccountRef;
+  readonly target: SubAccountRef;
+  readonly debtAsset: string;
+  readonly collateralAsset: string;
+  /** Most debt to repay, base units of the debt asset; 'max' for as much as the rules allow. */
+  readonly amount: bigint | 'max';
+}
+
+/**
+ * The protocol's backstop closes part of a deeply unhealthy account itself: it sells the
+ * target's collateral into the market (a price-impact model) and repays the debt with the
+ * proceeds; the insurance fund takes the penalty.
+ */
+export interface BackstopCommand {
+  readonly type: 'backstop';
+  readonly time: number;
+  readonly target: SubAccountRef;
+  readonly debtAsset: string;
+  readonly collateralAsset: string;
+}
+
+/** Settles the debts of an account with no collateral left: insurance fund, then lenders. */
+export interface ResolveBankruptcyCommand {
+  readonly type: 'resolve-bankruptcy';
+  readonly time: number;
+  readonly target: SubAccountRef;
+}
+
 /** Brings a pool's interest up to `time` without any other change. */
 export interface AccrueCommand {
   readonly type: 'accrue';
@@ -89,7 +133,11 @@ export type Command =
   | BorrowCommand
   | RepayCommand
   | TransferCommand
-  | AccrueCommand;
+  | AccrueCommand
+  | ConfigureLiquidationCommand
+  | LiquidateCommand
+  | BackstopCommand
+  | ResolveBankruptcyCommand;
 
 export type CommandType = Command['type'];
 
@@ -103,4 +151,8 @@ export const COMMAND_TYPES: readonly CommandType[] = [
   'repay',
   'transfer',
   'accrue',
+  'configure-liquidation',
+  'liquidate',
+  'backstop',
+  'resolve-bankruptcy',
 ];

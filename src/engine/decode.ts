@@ -4,6 +4,7 @@
  * strings in quote units. Unknown fields are refused, so a typo never becomes a silent default.
  */
 import { parseAssetConfig } from '../domain/asset.js';
+import { parseLiquidationConfig } from '../domain/liquidationConfig.js';
 import { FulcrumError } from '../domain/errors.js';
 import {
   expectInteger,
@@ -90,6 +91,43 @@ export function decodeCommand(input: unknown, state: EngineState): Command {
         ...(observedAt === undefined ? {} : { observedAt }),
       };
     }
+    case 'configure-liquidation':
+      rejectUnknownFields(raw, ['type', 'time', 'config'], '');
+      return {
+        type,
+        time,
+        config: parseLiquidationConfig(raw.config, 'config', state.liquidationConfig),
+      };
+    case 'liquidate': {
+      rejectUnknownFields(
+        raw,
+        ['type', 'time', 'liquidator', 'target', 'debtAsset', 'collateralAsset', 'amount'],
+        '',
+      );
+      const debtAsset = assetSymbol(raw, state, 'debtAsset');
+      const collateralAsset = assetSymbol(raw, state, 'collateralAsset');
+      return {
+        type,
+        time,
+        liquidator: ref(expectObject(raw.liquidator, 'liquidator'), 'liquidator'),
+        target: ref(expectObject(raw.target, 'target'), 'target'),
+        debtAsset,
+        collateralAsset,
+        amount: raw.amount === 'max' ? 'max' : amount(raw.amount, debtAsset, state),
+      };
+    }
+    case 'backstop':
+      rejectUnknownFields(raw, ['type', 'time', 'target', 'debtAsset', 'collateralAsset'], '');
+      return {
+        type,
+        time,
+        target: ref(expectObject(raw.target, 'target'), 'target'),
+        debtAsset: assetSymbol(raw, state, 'debtAsset'),
+        collateralAsset: assetSymbol(raw, state, 'collateralAsset'),
+      };
+    case 'resolve-bankruptcy':
+      rejectUnknownFields(raw, ['type', 'time', 'target'], '');
+      return { type, time, target: ref(expectObject(raw.target, 'target'), 'target') };
     case 'accrue':
       rejectUnknownFields(raw, ['type', 'time', 'asset'], '');
       return { type, time, asset: assetSymbol(raw, state) };
@@ -116,14 +154,10 @@ export function decodeCommand(input: unknown, state: EngineState): Command {
   throw new FulcrumError('unknown_command', `unknown command type ${type}`, 'type');
 }
 
-function assetSymbol(raw: JsonObject, state: EngineState): string {
-  const symbol = expectString(raw.asset, 'asset');
+function assetSymbol(raw: JsonObject, state: EngineState, field = 'asset'): string {
+  const symbol = expectString(raw[field], field);
   if (!state.assetIndex.has(symbol)) {
-    throw new FulcrumError(
-      'unknown_asset',
-      `asset ${JSON.stringify(symbol)} is not listed`,
-      'asset',
-    );
+    throw new FulcrumError('unknown_asset', `asset ${JSON.stringify(symbol)} is not listed`, field);
   }
   return symbol;
 }

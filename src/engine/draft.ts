@@ -6,6 +6,7 @@
  */
 import { assert, FulcrumError } from '../domain/errors.js';
 import { evaluateHealth, type HealthSnapshot, type Position } from '../margin/health.js';
+import type { LiquidationConfig } from '../domain/liquidationConfig.js';
 import { RAY } from '../math/fixed.js';
 import { accrue, debtAmount, type PoolState, supplyAmount } from '../pools/pool.js';
 import type { EngineEvent } from './events.js';
@@ -16,6 +17,7 @@ import {
   type EngineState,
   findSubAccount,
   LIMITS,
+  type LiquidationThrottle,
   type ScaledPosition,
   type SubAccountRef,
   type SubAccountState,
@@ -36,6 +38,8 @@ export class Draft {
   private readonly assetChanges: AssetState[] = [];
   private readonly subAccountChanges: SubAccountChange[] = [];
   private readonly subAccountReads: SubAccountChange[] = [];
+  private throttleChange: LiquidationThrottle | undefined;
+  private configChange: LiquidationConfig | undefined;
 
   /** The state's sequence when the draft was made: a draft is valid only until the next commit. */
   private readonly sequence: number;
@@ -148,6 +152,27 @@ export class Draft {
     else this.subAccountChanges.push({ ref, state });
   }
 
+  get liquidationConfig(): LiquidationConfig {
+    return this.configChange ?? this.base.liquidationConfig;
+  }
+
+  setLiquidationConfig(config: LiquidationConfig): void {
+    this.configChange = config;
+  }
+
+  /** The liquidation throttle for the command's time: a new window starts empty. */
+  get liquidationThrottle(): LiquidationThrottle {
+    const current = this.throttleChange ?? this.base.liquidationThrottle;
+    const window = Math.floor(this.time / this.liquidationConfig.throttleWindowSeconds);
+    return current.window === window
+      ? current
+      : { window, globalValue: 0n, accountValues: new Map() };
+  }
+
+  setLiquidationThrottle(throttle: LiquidationThrottle): void {
+    this.throttleChange = throttle;
+  }
+
   /** Signed amount in base units of a scaled balance in `asset`, at the command's time. */
   amountOf(asset: number, scaled: bigint): bigint {
     const pool = this.currentPool(asset);
@@ -187,6 +212,8 @@ export class Draft {
       }
     }
     for (const { ref, state } of this.subAccountChanges) commitSubAccount(base, ref, state);
+    if (this.configChange !== undefined) base.liquidationConfig = this.configChange;
+    if (this.throttleChange !== undefined) base.liquidationThrottle = this.throttleChange;
     base.time = this.time;
     base.sequence += 1;
   }

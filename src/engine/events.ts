@@ -79,6 +79,59 @@ export interface TransferredEvent {
   readonly scaled: bigint;
 }
 
+/** One liquidation, with every amount, price and part of the penalty, and the health it left. */
+export interface LiquidationEvent {
+  readonly type: 'liquidation';
+  readonly target: SubAccountRef;
+  /** The liquidator, or the backstop (`@backstop`, which sold into the market). */
+  readonly liquidator: SubAccountRef;
+  readonly debtAsset: string;
+  readonly debtDecimals: number;
+  /** Debt repaid, base units of the debt asset. */
+  readonly repaid: bigint;
+  readonly collateralAsset: string;
+  readonly collateralDecimals: number;
+  /** Collateral taken from the target in all, and the parts: liquidator, insurance fund, market. */
+  readonly seized: bigint;
+  readonly toLiquidator: bigint;
+  readonly toInsurance: bigint;
+  readonly soldToMarket: bigint;
+  /** Oracle prices used, PRICE_SCALE. */
+  readonly debtPrice: bigint;
+  readonly collateralPrice: bigint;
+  /** The penalty charged (WEIGHT_SCALE): the listing's, or less when the guard shrank it. */
+  readonly penaltyPpm: bigint;
+  readonly penaltyReduced: boolean;
+  /** The backstop's price impact (WEIGHT_SCALE); zero for a liquidator. */
+  readonly impactPpm: bigint;
+  /** The close factor did not apply (small or deeply unhealthy account, or dust). */
+  readonly fullClose: boolean;
+  /** Maintenance health before and after, and liquidation-end health after (HEALTH_SCALE). */
+  readonly healthBeforeWad: bigint | null;
+  readonly healthAfterWad: bigint | null;
+  readonly endHealthAfterWad: bigint | null;
+}
+
+/** A debt left without collateral, and who bore it. */
+export interface BadDebtEvent {
+  readonly type: 'bad-debt';
+  readonly target: SubAccountRef;
+  readonly asset: string;
+  readonly decimals: number;
+  /** The debt written off, base units. */
+  readonly deficit: bigint;
+  /** Paid by the insurance fund from its supply of the asset. */
+  readonly insuranceDraw: bigint;
+  /** Borne by the asset's lenders: the supply index falls. */
+  readonly socialized: bigint;
+  readonly supplyIndexBeforeRay: bigint;
+  readonly supplyIndexAfterRay: bigint;
+}
+
+export interface LiquidationConfiguredEvent {
+  readonly type: 'liquidation-configured';
+}
+
 export type EngineEvent =
   | AssetListedEvent
   | PriceSetEvent
@@ -86,4 +139,7 @@ export type EngineEvent =
   | BreakerEvent
   | InterestAccruedEvent
   | BalanceEvent
-  | TransferredEvent;
+  | TransferredEvent
+  | LiquidationEvent
+  | BadDebtEvent
+  | LiquidationConfiguredEvent;

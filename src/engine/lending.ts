@@ -30,7 +30,7 @@ import type {
 import type { Draft } from './draft.js';
 import type { BalanceEvent } from './events.js';
 import { scaledBalance, withScaledBalance } from './positions.js';
-import type { AssetState, SubAccountRef } from './state.js';
+import { type AssetState, INSURANCE_ACCOUNT, type SubAccountRef } from './state.js';
 
 export function deposit(draft: Draft, command: DepositCommand): void {
   const asset = draft.accruePool(draft.findAsset(command.asset, 'asset').index);
@@ -66,6 +66,7 @@ export function deposit(draft: Draft, command: DepositCommand): void {
 }
 
 export function withdraw(draft: Draft, command: WithdrawCommand): void {
+  requireOwnAccount(command);
   const asset = draft.accruePool(draft.findAsset(command.asset, 'asset').index);
   const { pool, config } = asset;
   const sub = draft.subAccount(command);
@@ -91,6 +92,7 @@ export function withdraw(draft: Draft, command: WithdrawCommand): void {
 }
 
 export function borrow(draft: Draft, command: BorrowCommand): void {
+  requireOwnAccount(command);
   const asset = draft.accruePool(draft.findAsset(command.asset, 'asset').index);
   const { pool, config } = asset;
   if (!config.borrowable) {
@@ -159,6 +161,7 @@ export function repay(draft: Draft, command: RepayCommand): void {
  */
 export function transfer(draft: Draft, command: TransferCommand): void {
   const { from, to } = command;
+  requireOwnAccount(from);
   if (from.account === to.account && from.subAccount === to.subAccount) {
     throw new FulcrumError('same_account', 'a transfer needs two different sub-accounts', 'to');
   }
@@ -227,7 +230,7 @@ function requireCash(asset: AssetState, amount: bigint): void {
  * New risk rests on prices: every asset of the sub-account, and the command's, must have a price
  * whose grade allows new risk, and no tripped circuit breaker.
  */
-function requireUsablePrices(draft: Draft, ref: SubAccountRef, asset: AssetState): void {
+export function requireUsablePrices(draft: Draft, ref: SubAccountRef, asset: AssetState): void {
   const indices = new Set([asset.index, ...draft.subAccount(ref).positions.map((p) => p.asset)]);
   for (const index of indices) {
     const { oracle, config } = draft.asset(index);
@@ -252,7 +255,7 @@ function requireUsablePrices(draft: Draft, ref: SubAccountRef, asset: AssetState
 }
 
 /** The check after every risk-increasing change: initial health must stay at or above 1. */
-function requireInitialMargin(draft: Draft, ref: SubAccountRef): void {
+export function requireInitialMargin(draft: Draft, ref: SubAccountRef): void {
   const health = draft.health(ref);
   if (!health.meets('initial')) {
     throw new FulcrumError(
@@ -295,6 +298,13 @@ function refOf(ref: SubAccountRef): SubAccountRef {
   return { account: ref.account, subAccount: ref.subAccount };
 }
 
-function accountName(ref: SubAccountRef): string {
+/** The insurance fund's balances leave it only to pay bad debt. */
+function requireOwnAccount(ref: SubAccountRef): void {
+  if (ref.account === INSURANCE_ACCOUNT) {
+    throw new FulcrumError('reserved_account', 'the insurance fund pays only bad debt', 'account');
+  }
+}
+
+export function accountName(ref: SubAccountRef): string {
   return `${ref.account}/${ref.subAccount}`;
 }

@@ -1,44 +1,66 @@
 /**
  * Events and results as JSON: every bigint becomes an exact decimal string in its unit, by the
- * naming rule of `events.ts` (amounts in whole units of the event's asset, prices in quote
- * units, `*Ray` fractions as plain decimals, scaled balances as integers).
+ * naming rule of `events.ts`.
  */
 import { formatDecimal } from '../math/decimal.js';
-import { PRICE_DECIMALS, RAY_DECIMALS } from '../math/fixed.js';
+import { HEALTH_DECIMALS, PRICE_DECIMALS, RAY_DECIMALS, WEIGHT_DECIMALS } from '../math/fixed.js';
 import type { CommandResult } from './apply.js';
 import type { EngineEvent } from './events.js';
 
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 
-const AMOUNT_FIELDS = new Set(['amount', 'interest']);
-const PRICE_FIELDS = new Set(['price', 'stablePrice']);
+/** Amount fields, each with the event field that holds its asset's decimals. */
+const AMOUNT_FIELDS: Readonly<Record<string, string>> = {
+  amount: 'decimals',
+  interest: 'decimals',
+  deficit: 'decimals',
+  insuranceDraw: 'decimals',
+  socialized: 'decimals',
+  repaid: 'debtDecimals',
+  seized: 'collateralDecimals',
+  toLiquidator: 'collateralDecimals',
+  toInsurance: 'collateralDecimals',
+  soldToMarket: 'collateralDecimals',
+};
 
-function renderField(key: string, value: unknown, decimals: number): Json {
+/** Decimals of a bigint field by its name's ending, for fields that are not amounts. */
+const SUFFIX_DECIMALS: readonly [string, number][] = [
+  ['Ray', RAY_DECIMALS],
+  ['Wad', HEALTH_DECIMALS],
+  ['Ppm', WEIGHT_DECIMALS],
+  ['Price', PRICE_DECIMALS],
+  ['price', PRICE_DECIMALS],
+  ['confidence', PRICE_DECIMALS],
+];
+
+function renderField(key: string, value: unknown, event: Readonly<Record<string, unknown>>): Json {
   if (typeof value === 'bigint') {
-    if (AMOUNT_FIELDS.has(key)) return formatDecimal(value, decimals);
-    if (PRICE_FIELDS.has(key)) return formatDecimal(value, PRICE_DECIMALS);
-    if (key.endsWith('Ray')) return formatDecimal(value, RAY_DECIMALS);
-    return value.toString();
+    const decimalsField = AMOUNT_FIELDS[key];
+    if (decimalsField !== undefined) return formatDecimal(value, Number(event[decimalsField] ?? 0));
+    const suffix = SUFFIX_DECIMALS.find(([end]) => key.endsWith(end) || key === end);
+    return suffix === undefined ? value.toString() : formatDecimal(value, suffix[1]);
   }
+  if (Array.isArray(value)) return value.map((v) => renderField('', v, event));
   if (typeof value === 'object' && value !== null) {
     const out: { [key: string]: Json } = {};
-    for (const [k, v] of Object.entries(value)) out[k] = renderField(k, v, decimals);
+    for (const [k, v] of Object.entries(value)) out[k] = renderField(k, v, event);
     return out;
   }
   return value as Json;
 }
 
 /**
- * One event as JSON.
+ * One event as JSON: amounts in whole units of their asset, prices in quote units, `*Ray`
+ * fractions, `*Wad` health factors, `*Ppm` shares as plain decimals, scaled balances as integers.
  *
  * @example
  * renderEvent({ type: 'deposited', account: 'alice', subAccount: 0, asset: 'ETH', decimals: 18,
  *   amount: 10n ** 18n, scaledDelta: 10n ** 18n }); // { ..., amount: "1", scaledDelta: "1000000000000000000" }
  */
 export function renderEvent(event: EngineEvent): { [key: string]: Json } {
-  const decimals = 'decimals' in event ? event.decimals : 0;
+  const fields = event as unknown as Readonly<Record<string, unknown>>;
   const out: { [key: string]: Json } = {};
-  for (const [key, value] of Object.entries(event)) out[key] = renderField(key, value, decimals);
+  for (const [key, value] of Object.entries(fields)) out[key] = renderField(key, value, fields);
   return out;
 }
 

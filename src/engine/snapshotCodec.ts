@@ -7,6 +7,7 @@ import { type AssetConfig, validateAssetConfig } from '../domain/asset.js';
 import { assert, FulcrumError } from '../domain/errors.js';
 import { assetRisk } from '../margin/assetRisk.js';
 import type { OracleConfig } from '../domain/oracleConfig.js';
+import { type LiquidationConfig, validateLiquidationConfig } from '../domain/liquidationConfig.js';
 import type { Grade } from '../domain/priceGrade.js';
 import type { OracleState } from '../oracle/oracle.js';
 import type { PoolState } from '../pools/pool.js';
@@ -30,6 +31,9 @@ interface SnapshotJson {
     /** The oracle's state, bigints as text; null for prices set directly. */
     readonly oracle: Record<string, unknown> | null;
   }[];
+  readonly liquidationConfig: Record<string, unknown>;
+  /** The throttle window: [window, global value, [[sub-account key, value], ...]], bigints as text. */
+  readonly liquidationThrottle: [number, Text, [string, Text][]];
   /** [account id, [[sub-account number, [[asset index, scaled balance], ...]], ...]] */
   readonly accounts: readonly [string, readonly [number, readonly [number, Text][]][]][];
 }
@@ -64,6 +68,14 @@ export function serializeState(state: EngineState): string {
       },
       oracle: oracle === null ? null : (JSON.parse(stringify(oracle)) as Record<string, unknown>),
     })),
+    liquidationConfig: JSON.parse(stringify(state.liquidationConfig)) as Record<string, unknown>,
+    liquidationThrottle: [
+      state.liquidationThrottle.window,
+      state.liquidationThrottle.globalValue.toString(),
+      [...state.liquidationThrottle.accountValues]
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([key, value]): [string, Text] => [key, value.toString()]),
+    ],
     accounts: ids.map((id) => {
       const account = state.accounts.get(id) as AccountState;
       return [
@@ -120,7 +132,34 @@ export function deserializeState(text: string): EngineState {
     assets,
     assetIndex,
     accounts,
+    liquidationConfig: liquidationConfigFromJson(raw.liquidationConfig),
+    liquidationThrottle: {
+      window: raw.liquidationThrottle[0],
+      globalValue: BigInt(raw.liquidationThrottle[1]),
+      accountValues: new Map(
+        raw.liquidationThrottle[2].map(([key, value]) => [key, BigInt(value)]),
+      ),
+    },
   };
+}
+
+function liquidationConfigFromJson(raw: Record<string, unknown>): LiquidationConfig {
+  const big = (v: unknown) => BigInt(v as string);
+  const cap = (v: unknown) => (v === null ? null : big(v));
+  const config: LiquidationConfig = {
+    closeFactor: big(raw.closeFactor),
+    fullCloseValue: big(raw.fullCloseValue),
+    fullCloseHealth: big(raw.fullCloseHealth),
+    dustValue: big(raw.dustValue),
+    throttleWindowSeconds: raw.throttleWindowSeconds as number,
+    accountCapValue: cap(raw.accountCapValue),
+    globalCapValue: cap(raw.globalCapValue),
+    backstopHealth: big(raw.backstopHealth),
+    backstopDepthValue: big(raw.backstopDepthValue),
+    backstopImpactMax: big(raw.backstopImpactMax),
+  };
+  validateLiquidationConfig(config, 'snapshot.liquidationConfig');
+  return config;
 }
 
 function stringify(value: unknown): string {
@@ -150,6 +189,8 @@ function configFromJson(raw: Record<string, unknown>): AssetConfig {
       optimalUtilizationRay: big(curve.optimalUtilizationRay),
     },
     reserveFactor: big(raw.reserveFactor),
+    liquidationPenalty: big(raw.liquidationPenalty),
+    insuranceShare: big(raw.insuranceShare),
     supplyCap: raw.supplyCap === null ? null : big(raw.supplyCap),
     borrowCap: raw.borrowCap === null ? null : big(raw.borrowCap),
     borrowable: raw.borrowable as boolean,

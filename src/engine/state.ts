@@ -3,6 +3,7 @@
  * numbered sub-accounts. Only `applyCommand` changes it, and only when a command is accepted.
  */
 import type { AssetConfig } from '../domain/asset.js';
+import { DEFAULT_LIQUIDATION_CONFIG, type LiquidationConfig } from '../domain/liquidationConfig.js';
 import type { AssetRisk } from '../margin/assetRisk.js';
 import type { OracleState } from '../oracle/oracle.js';
 import type { PoolState } from '../pools/pool.js';
@@ -59,6 +60,18 @@ export interface AccountState {
   readonly subAccounts: SubAccountState[];
 }
 
+/** The insurance fund: a system account that takes part of every penalty and pays bad debt. */
+export const INSURANCE_ACCOUNT = '@insurance';
+
+/** Debt value repaid by liquidations in the current throttle window (VALUE_SCALE). */
+export interface LiquidationThrottle {
+  /** Window number: floor(time / window length). */
+  readonly window: number;
+  readonly globalValue: bigint;
+  /** Per sub-account (`account/number`). */
+  readonly accountValues: ReadonlyMap<string, bigint>;
+}
+
 export interface EngineState {
   /** Unix seconds of the last accepted command. */
   time: number;
@@ -69,11 +82,23 @@ export interface EngineState {
   readonly assets: AssetState[];
   readonly assetIndex: Map<string, number>;
   readonly accounts: Map<string, AccountState>;
+  /** The venue's liquidation rules; changed by `configure-liquidation`. */
+  liquidationConfig: LiquidationConfig;
+  liquidationThrottle: LiquidationThrottle;
 }
 
 /** An empty engine quoting prices in `quote` (default `USD`). */
 export function createState(quote = 'USD'): EngineState {
-  return { time: 0, sequence: 0, quote, assets: [], assetIndex: new Map(), accounts: new Map() };
+  return {
+    time: 0,
+    sequence: 0,
+    quote,
+    assets: [],
+    assetIndex: new Map(),
+    accounts: new Map(),
+    liquidationConfig: DEFAULT_LIQUIDATION_CONFIG,
+    liquidationThrottle: { window: 0, globalValue: 0n, accountValues: new Map() },
+  };
 }
 
 /** Reference to one sub-account. */

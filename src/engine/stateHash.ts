@@ -16,6 +16,13 @@ export function canonicalState(state: EngineState): string {
   const lines = [
     `fulcrum-state ${STATE_FORMAT_VERSION}`,
     `time ${state.time} sequence ${state.sequence} quote ${state.quote}`,
+    `liquidation ${canonicalJson(state.liquidationConfig)}`,
+    `throttle ${state.liquidationThrottle.window} ${state.liquidationThrottle.globalValue} ${[
+      ...state.liquidationThrottle.accountValues,
+    ]
+      .sort(([a], [b]) => compareCodeUnits(a, b))
+      .map(([key, value]) => `${key}=${value}`)
+      .join(' ')}`,
   ];
   for (const asset of state.assets) lines.push(assetLine(asset));
   const ids = [...state.accounts.keys()].sort(compareCodeUnits);
@@ -61,6 +68,7 @@ function configText(c: AssetConfig): string {
     `lw ${l.initial} ${l.liquidationEnd} ${l.maintenance}`,
     `ir ${r.baseRateRay} ${r.slope1Ray} ${r.slope2Ray} ${r.optimalUtilizationRay}`,
     `rf ${c.reserveFactor} caps ${c.supplyCap ?? '-'} ${c.borrowCap ?? '-'} ${c.borrowable ? 1 : 0}`,
+    `liq ${c.liquidationPenalty} ${c.insuranceShare}`,
     c.oracle === null ? 'no-oracle' : canonicalJson(c.oracle),
   ].join(' ');
 }

@@ -4,6 +4,7 @@
  * refusals as JSON input does.
  */
 import { validateAssetConfig } from '../domain/asset.js';
+import { validateLiquidationConfig } from '../domain/liquidationConfig.js';
 import { FulcrumError } from '../domain/errors.js';
 import { PRICE_MAX, validatePrice } from '../domain/price.js';
 import { AMOUNT_MAX } from '../math/fixed.js';
@@ -25,6 +26,18 @@ export function validateCommand(command: Command, stateTime: number): void {
       return;
     case 'quote':
       validateQuote(command);
+      return;
+    case 'configure-liquidation':
+      validateLiquidationConfig(command.config, 'config');
+      return;
+    case 'liquidate':
+      validateRef(command.liquidator, 'liquidator');
+      validateRef(command.target, 'target');
+      if (command.amount !== 'max') validateAmount(command.amount, 'amount');
+      return;
+    case 'backstop':
+    case 'resolve-bankruptcy':
+      validateRef(command.target, 'target');
       return;
     case 'deposit':
     case 'borrow':

@@ -251,6 +251,10 @@ function parseConfig(input: unknown): ModelConfig {
   const decimals = asWholeNumber(raw.decimals, 0, 30);
   const initialWeight = weight('initialWeight');
   if (initialWeight === undefined) throw new Error('model: initialWeight is required');
+  // A liquidation at the threshold must improve the account: weight × (1 + penalty) < 1.
+  const maintenance = weight('maintenanceWeight') ?? ONE_WEIGHT;
+  const penalty = weight('liquidationPenalty') ?? 50_000n;
+  if (maintenance * (ONE_WEIGHT + penalty) >= ONE_WEIGHT * ONE_WEIGHT) refuse('invalid_config');
   return {
     symbol: asText(raw.symbol),
     decimals,

@@ -1,0 +1,184 @@
+/**
+ * How much one liquidation repays and seizes: pure arithmetic on one account's health snapshot
+ * and the two assets of the liquidation (the debt repaid, the collateral seized).
+ *
+ * The repay is the least of: what was asked; the debt; the close factor's share of the debt
+ * (unless the account is small or deeply unhealthy); what restores liquidation-end health to 1;
+ * what the collateral can pay for; what the throttle window has room for. A leftover worth less
+ * than the dust value is taken whole. The penalty is the collateral listing's, shrunk by the
+ * toxic-spiral guard to what leaves maintenance health no lower; where no penalty could, the
+ * liquidation is refused and the backstop must act. All amounts exact; every rounding leaves
+ * the liquidated account the better off.
+ */
+import type { AssetConfig } from '../domain/asset.js';
+import { FulcrumError } from '../domain/errors.js';
+import type { LiquidationConfig } from '../domain/liquidationConfig.js';
+import { divCeil, divFloor, minBig, pow10, WEIGHT_SCALE } from '../math/fixed.js';
+import { type AssetRisk, NORM_DECIMALS } from '../margin/assetRisk.js';
+import type { HealthSnapshot } from '../margin/health.js';
+
+/** Value numerators (as in `HealthSnapshot`) are over 10^30; values are then VALUE_SCALE. */
+const VALUE_DENOMINATOR = pow10(NORM_DECIMALS);
+const W = WEIGHT_SCALE;
+
+export interface LiquidationLeg {
+  readonly risk: AssetRisk;
+  readonly config: AssetConfig;
+  /** Debt owed (debt leg) or collateral held (collateral leg), base units. */
+  readonly amount: bigint;
+}
+
+export interface LiquidationInput {
+  readonly snapshot: HealthSnapshot;
+  readonly debt: LiquidationLeg;
+  readonly collateral: LiquidationLeg;
+  /** Most debt to repay, base units; 'max' for as much as the rules allow. */
+  readonly requested: bigint | 'max';
+  readonly config: LiquidationConfig;
+  /** Debt value (VALUE_SCALE) the throttle window still allows; null without caps. */
+  readonly throttleRoom: bigint | null;
+}
+
+export interface LiquidationPlan {
+  /** Debt repaid, base units. */
+  readonly repay: bigint;
+  /** Collateral seized in all, and the insurance fund's part, base units. */
+  readonly seized: bigint;
+  readonly toInsurance: bigint;
+  /** The penalty charged (WEIGHT_SCALE) and whether the guard shrank it. */
+  readonly penalty: bigint;
+  readonly penaltyReduced: boolean;
+  readonly fullClose: boolean;
+  /** The repaid debt's value, VALUE_SCALE (rounded up): what the throttle counts. */
+  readonly repayValue: bigint;
+}
+
+/**
+ * The largest penalty (WEIGHT_SCALE) that does not lower maintenance health when `collateral`
+ * is seized for `debt`: seizing (1 + p)·w of collateral value per unit of debt value weighted lw
+ * keeps C/L only while (1 + p)·w/lw <= C/L. Negative when even no penalty would keep it; null
+ * when the collateral has no maintenance weight (seizing it never lowers C).
+ */
+export function penaltyLimit(
+  snapshot: HealthSnapshot,
+  debt: LiquidationLeg,
+  collateral: LiquidationLeg,
+): bigint | null {
+  const w = collateral.config.assetWeight.maintenance;
+  if (w === 0n) return null;
+  const c = snapshot.collateralNum('maintenance');
+  const l = snapshot.liabilityNum('maintenance');
+  const lw = debt.config.liabilityWeight.maintenance;
+  return divFloor(lw * c * W, l * w) - W;
+}
+
+export function planLiquidation(input: LiquidationInput): LiquidationPlan {
+  const { snapshot, debt, collateral, config } = input;
+  if (snapshot.meets('maintenance')) {
+    throw new FulcrumError('not_liquidatable', 'the account meets maintenance margin', 'target');
+  }
+  const listed = collateral.config.liquidationPenalty;
+  const limit = penaltyLimit(snapshot, debt, collateral);
+  if (limit !== null && limit < 0n) {
+    throw new FulcrumError(
+      'liquidation_toxic',
+      `seizing ${collateral.config.symbol} for ${debt.config.symbol} would leave the account worse at any penalty: the backstop must act`,
+      'collateralAsset',
+    );
+  }
+  const penalty = limit === null || limit >= listed ? listed : limit;
+  const vD = debt.risk.valuePerUnit;
+  const vC = collateral.risk.valuePerUnit;
+  const seize = (x: bigint) => divFloor(x * vD * (W + penalty), vC * W);
+  const owed = debt.amount;
+  const held = collateral.amount;
+
+  const health = snapshot.healthFactor('maintenance') ?? 0n;
+  const fullClose =
+    snapshot.liabilityValue < config.fullCloseValue || health < config.fullCloseHealth;
+  const closeCap = fullClose ? owed : maxOne(divFloor(owed * config.closeFactor, W));
+  const byCollateral = divFloor(held * vC * W, vD * (W + penalty));
+  const byThrottle =
+    input.throttleRoom === null ? owed : divFloor(input.throttleRoom * VALUE_DENOMINATOR, vD);
+  if (byThrottle <= 0n) {
+    throw new FulcrumError(
+      'liquidation_throttled',
+      'the liquidation caps for this window are used up',
+      'target',
+    );
+  }
+  const asked = input.requested === 'max' ? owed : minBig(input.requested, owed);
+  let repay = minBig(
+    minBig(minBig(asked, closeCap), repayToRestore(input, penalty)),
+    minBig(byCollateral, byThrottle),
+  );
+  let whole = fullClose;
+
+  // Dust: a debt left worth less than the dust value is repaid whole, if the rest allows.
+  const dust = config.dustValue * VALUE_DENOMINATOR;
+  const leftDebt = owed - repay;
+  if (leftDebt > 0n && leftDebt * vD < dust) {
+    const canTakeAll = owed <= byCollateral && owed <= byThrottle;
+    if (canTakeAll && asked === owed) {
+      repay = owed;
+      whole = true;
+    } else if (canTakeAll && repay === asked) {
+      // The liquidator's own amount is what would leave the dust.
+      throw new FulcrumError(
+        'liquidation_dust',
+        `repaying ${asked} would leave a debt worth less than the dust value: repay all of it`,
+        'amount',
+      );
+    }
+    // Otherwise collateral or the throttle is what binds: the rest is left for later.
+  }
+  let seized = minBig(seize(repay), held);
+  // Collateral left worth less than the dust value is taken whole, for what it covers.
+  const leftCollateral = held - seized;
+  if (leftCollateral > 0n && leftCollateral * vC < dust) {
+    const forAll = minBig(owed, divCeil(held * vC * W, vD * (W + penalty)));
+    if (forAll <= byThrottle && (input.requested === 'max' || forAll <= input.requested)) {
+      repay = forAll;
+      seized = held;
+      whole = true;
+    }
+  }
+  if (repay <= 0n || seized <= 0n) {
+    throw new FulcrumError(
+      'not_liquidatable',
+      'nothing can be repaid against this collateral',
+      'amount',
+    );
+  }
+  const penaltyPart = divFloor(seized * penalty, W + penalty);
+  const toInsurance = divFloor(penaltyPart * collateral.config.insuranceShare, W);
+  return {
+    repay,
+    seized,
+    toInsurance,
+    penalty,
+    penaltyReduced: penalty < listed,
+    fullClose: whole,
+    repayValue: divCeil(repay * vD, VALUE_DENOMINATOR),
+  };
+}
+
+/**
+ * The repay that brings liquidation-end health back to 1 with this pair: each unit repaid
+ * removes vD·lw_end of liabilities and vD·(1 + p)·w_end of collateral (rounded up).
+ */
+function repayToRestore(input: LiquidationInput, penalty: bigint): bigint {
+  const { snapshot, debt, collateral } = input;
+  const shortfall =
+    snapshot.liabilityNum('liquidationEnd') - snapshot.collateralNum('liquidationEnd');
+  if (shortfall <= 0n) return 0n;
+  const lw = debt.config.liabilityWeight.liquidationEnd;
+  const w = collateral.config.assetWeight.liquidationEnd;
+  const gainPerUnit = debt.risk.valuePerUnit * (lw * W - (W + penalty) * w);
+  // The listing check (w_maint × (1 + penalty) < 1 <= lw) keeps the gain positive.
+  return divCeil(shortfall * W, gainPerUnit);
+}
+
+function maxOne(x: bigint): bigint {
+  return x > 0n ? x : 1n;
+}
