@@ -11,6 +11,7 @@ import { commandBenchmarks } from './commandBench.js';
 import { formatRate, type Measurement, machine } from './harness.js';
 import { healthBenchmarks } from './healthBench.js';
 import { journalBenchmarks, recoveryBenchmark } from './journalBench.js';
+import { detectionBenchmark } from './liquidationBench.js';
 import { oracleBenchmarks } from './oracleBench.js';
 
 interface Section {
@@ -19,6 +20,9 @@ interface Section {
     | { measurements: Measurement[]; note?: string }
     | Promise<{ measurements: Measurement[]; note?: string }>;
 }
+
+/** Open accounts in the detection benchmark (the liquidation issue asks for 1,000,000). */
+const DETECTION_ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 1_000_000);
 
 /** Commands in the recovery benchmark's journal (the durability issue asks for 10,000,000). */
 const RECOVERY_COMMANDS = Number(process.env.BENCH_RECOVERY_COMMANDS ?? 10_000_000);
@@ -41,6 +45,10 @@ const SECTIONS: Record<string, Section> = {
   oracle: {
     title: 'Oracle: aggregated price updates, one core',
     run: () => ({ measurements: oracleBenchmarks() }),
+  },
+  liquidation: {
+    title: `Liquidation detection: ${DETECTION_ACCOUNTS.toLocaleString('en')} open accounts, one core`,
+    run: () => detectionBenchmark(DETECTION_ACCOUNTS),
   },
   journal: {
     title: 'Journal: durable commands and replay, one core',

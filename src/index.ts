@@ -29,6 +29,7 @@ export {
   type AssetState,
   createState,
   type EngineState,
+  INSURANCE_ACCOUNT,
   LIMITS,
   type SubAccountRef,
   type SubAccountState,
@@ -110,3 +111,21 @@ export { describeFile, type QuoteJson, replayQuotes, type SourceSeries } from '.
 export { type AssetReplay, replayReport } from './feeds/replayReport.js';
 export { SeededRandom, type SimulatedMarket, simulateMarket } from './feeds/simulated.js';
 export { LiveFeed, type LiveQuote } from './feeds/live.js';
+export {
+  DEFAULT_LIQUIDATION_CONFIG,
+  type LiquidationConfig,
+  parseLiquidationConfig,
+} from './domain/liquidationConfig.js';
+export {
+  type LiquidationInput,
+  type LiquidationLeg,
+  type LiquidationPlan,
+  penaltyLimit,
+  planLiquidation,
+} from './liquidation/plan.js';
+export {
+  FLOAT_BAND,
+  LiquidationMonitor,
+  type MonitorScan,
+  SWEEP_THRESHOLD,
+} from './liquidation/monitor.js';

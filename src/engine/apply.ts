@@ -10,7 +10,7 @@ import type { EngineEvent } from './events.js';
 import { accruePool, borrow, deposit, repay, transfer, withdraw } from './lending.js';
 import { backstop, configureLiquidation, liquidate, resolveBankruptcy } from './liquidate.js';
 import { listAsset, quote, setPrice } from './market.js';
-import type { EngineState } from './state.js';
+import type { EngineState, SubAccountRef } from './state.js';
 import { validateCommand } from './validate.js';
 
 export type CommandResult =
@@ -20,6 +20,8 @@ export type CommandResult =
       readonly sequence: number;
       readonly time: number;
       readonly events: readonly EngineEvent[];
+      /** The sub-accounts whose balances the command changed (for indexes kept beside the state). */
+      readonly touched: readonly SubAccountRef[];
     }
   | { readonly ok: false; readonly error: FulcrumError };
 
@@ -63,6 +65,7 @@ function run(
       sequence: state.sequence + 1,
       time: command.time,
       events: draft.events,
+      touched: draft.touched(),
     };
     return { result, draft };
   } catch (error) {

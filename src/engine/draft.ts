@@ -152,6 +152,11 @@ export class Draft {
     else this.subAccountChanges.push({ ref, state });
   }
 
+  /** The sub-accounts this draft changes. */
+  touched(): SubAccountRef[] {
+    return this.subAccountChanges.map((change) => change.ref);
+  }
+
   get liquidationConfig(): LiquidationConfig {
     return this.configChange ?? this.base.liquidationConfig;
   }

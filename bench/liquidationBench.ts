@@ -1,0 +1,325 @@
+/**
+ * Detection at scale: 1,000,000 open accounts holding 1 to 6 of ten assets, and a 10% move of
+ * one asset. Reports the time the liquidation monitor takes to find every newly liquidatable
+ * account, against a full exact scan of every account in the same run; checks the monitor's set
+ * against that scan after every move; and reports the memory the monitor holds per account.
+ *
+ * The accounts are written into the state directly (as a journal replay would leave them), each
+ * meeting initial margin: collateral in one to three assets, debts in the rest, with borrowing
+ * drawn toward the limit as real books are.
+ */
+import { runInNewContext } from 'node:vm';
+import { setFlagsFromString } from 'node:v8';
+import {
+  type AccountState,
+  Engine,
+  evaluateHealth,
+  LiquidationMonitor,
+  type Position,
+  supplyAmount,
+  debtAmount,
+} from '../src/index.js';
+import type { EngineState, ScaledPosition } from '../src/engine/state.js';
+import type { Measurement } from './harness.js';
+
+const ASSETS = [
+  { symbol: 'USDC', decimals: 6, price: 1, initial: '0.85', maintenance: '0.875' },
+  { symbol: 'USDT', decimals: 6, price: 1, initial: '0.8', maintenance: '0.85' },
+  { symbol: 'DAI', decimals: 18, price: 1, initial: '0.77', maintenance: '0.8' },
+  { symbol: 'ETH', decimals: 18, price: 2000, initial: '0.8', maintenance: '0.825' },
+  { symbol: 'WBTC', decimals: 8, price: 60000, initial: '0.73', maintenance: '0.78' },
+  { symbol: 'SOL', decimals: 9, price: 150, initial: '0.65', maintenance: '0.72' },
+  { symbol: 'LINK', decimals: 18, price: 15, initial: '0.6', maintenance: '0.7' },
+  { symbol: 'AVAX', decimals: 18, price: 30, initial: '0.55', maintenance: '0.65' },
+  { symbol: 'ARB', decimals: 18, price: 1.2, initial: '0.5', maintenance: '0.6' },
+  { symbol: 'DOGE', decimals: 8, price: 0.1, initial: '0.45', maintenance: '0.55' },
+] as const;
+
+/** Share of accounts holding 1, 2, ... 6 assets. */
+const SIZE_MIX = [0.15, 0.3, 0.25, 0.15, 0.1, 0.05];
+
+export interface DetectionResult {
+  measurements: Measurement[];
+  note: string;
+}
+
+export function detectionBenchmark(accounts: number): DetectionResult {
+  const gc = exposeGc();
+  gc();
+  const before = heapBytes();
+  const engine = openBook(accounts);
+  gc();
+  const afterState = heapBytes();
+  const buildStart = performance.now();
+  const monitor = new LiquidationMonitor(engine.state);
+  const buildMs = performance.now() - buildStart;
+  gc();
+  const afterMonitor = heapBytes();
+  const statePerAccount = (afterState - before) / accounts;
+  const monitorPerAccount = (afterMonitor - afterState) / accounts;
+
+  const baselineMs: number[] = [];
+  const downMs: number[] = [];
+  const upMs: number[] = [];
+  let time = 1;
+  let found = 0;
+  let confirmed = 0;
+  let checked = 0;
+  const eth = ASSETS.findIndex((a) => a.symbol === 'ETH');
+  let price = ASSETS[eth]?.price ?? 0;
+  for (let round = 0; round < 5; round++) {
+    // A full exact scan: the baseline, and the truth the monitor's set is checked against.
+    const scanStart = performance.now();
+    const before = exactScan(engine.state);
+    baselineMs.push(performance.now() - scanStart);
+    // ETH falls 10%.
+    price *= 0.9;
+    const down = engine.apply({
+      type: 'set-price',
+      time: time++,
+      asset: 'ETH',
+      price: BigInt(Math.round(price * 1e6)) * 10n ** 12n,
+    });
+    const start = performance.now();
+    const scan = monitor.observe(down);
+    downMs.push(performance.now() - start);
+    found = scan.liquidatable.length;
+    confirmed = scan.confirmed;
+    const after = exactScan(engine.state);
+    const newly = [...after].filter((key) => !before.has(key));
+    if (!sameSet(newly, scan.liquidatable.map(keyOf))) {
+      throw new Error(`round ${round}: the monitor's new set differs from the exact scan`);
+    }
+    if (!sameSet([...after], monitor.liquidatable().map(keyOf))) {
+      throw new Error(`round ${round}: the monitor's set differs from the exact scan`);
+    }
+    checked++;
+    // And recovers, for the next round.
+    price /= 0.9;
+    const up = engine.apply({
+      type: 'set-price',
+      time: time++,
+      asset: 'ETH',
+      price: BigInt(Math.round(price * 1e6)) * 10n ** 12n,
+    });
+    const upStart = performance.now();
+    monitor.observe(up);
+    upMs.push(performance.now() - upStart);
+  }
+  const holders = countHolders(engine.state, eth);
+  const measurements: Measurement[] = [
+    latency(
+      `monitor: find new liquidatables after a 10% ETH fall (${fmt(median(downMs))} ms)`,
+      downMs,
+    ),
+    latency(`monitor: re-judge after the 10% rise back (${fmt(median(upMs))} ms)`, upMs),
+    latency(
+      `baseline: exact scan of all ${accounts.toLocaleString('en')} accounts (${fmt(median(baselineMs))} ms)`,
+      baselineMs,
+    ),
+  ];
+  const note =
+    `${accounts.toLocaleString('en')} accounts, ${holders.toLocaleString('en')} hold or owe ETH; ` +
+    `a 10% fall made ${found.toLocaleString('en')} newly liquidatable (${confirmed} confirmed exactly); ` +
+    `set equal to the full exact scan in ${checked} of 5 rounds; ` +
+    `memory per account: monitor ${Math.round(monitorPerAccount)} B, engine state ${Math.round(statePerAccount)} B; ` +
+    `monitor built in ${fmt(buildMs)} ms; target < 25 ms per move`;
+  return { measurements, note };
+}
+
+/** An engine with `count` accounts, each meeting initial margin, written straight into its state. */
+function openBook(count: number): Engine {
+  const engine = new Engine();
+  for (const asset of ASSETS) {
+    const result = engine.applyJson({
+      type: 'list-asset',
+      time: 0,
+      config: {
+        symbol: asset.symbol,
+        decimals: asset.decimals,
+        initialWeight: asset.initial,
+        maintenanceWeight: asset.maintenance,
+      },
+      price: String(asset.price),
+    });
+    if (!result.ok) throw new Error(result.error.message);
+  }
+  const state = engine.state;
+  const random = mulberry32(20_261_124);
+  const supplied = ASSETS.map(() => 0n);
+  const borrowed = ASSETS.map(() => 0n);
+  for (let i = 0; i < count; i++) {
+    const size = pickSize(random());
+    const chosen = pickAssets(random, size);
+    const collateralCount = size === 1 ? 1 : 1 + Math.floor(random() * Math.min(3, size - 1));
+    const collateral = chosen.slice(0, collateralCount);
+    const debts = chosen.slice(collateralCount);
+    // Collateral: $500 to $500,000, log-uniform, split at random.
+    const value = 500 * 1000 ** random();
+    let borrowingPower = 0;
+    const positions: ScaledPosition[] = [];
+    const shares = split(random, collateral.length);
+    collateral.forEach((a, k) => {
+      const asset = ASSETS[a] as (typeof ASSETS)[number];
+      const v = value * (shares[k] as number);
+      borrowingPower += v * Number(asset.initial);
+      const amount = toUnits(v / asset.price, asset.decimals);
+      positions.push({ asset: a, scaled: amount });
+      supplied[a] = (supplied[a] as bigint) + amount;
+    });
+    if (debts.length > 0) {
+      // Borrowed share of the limit: most books sit well inside it, a tail near it.
+      const use = Math.min(0.999, Math.max(0.02, 1 - Math.abs(gaussian(random)) * 0.35));
+      const debtShares = split(random, debts.length);
+      debts.forEach((a, k) => {
+        const asset = ASSETS[a] as (typeof ASSETS)[number];
+        const v = borrowingPower * use * (debtShares[k] as number) * 0.995;
+        const amount = toUnits(v / asset.price, asset.decimals);
+        if (amount <= 0n) return;
+        positions.push({ asset: a, scaled: -amount });
+        borrowed[a] = (borrowed[a] as bigint) + amount;
+      });
+    }
+    positions.sort((x, y) => x.asset - y.asset);
+    const id = `acct${i}`;
+    const account: AccountState = { id, subAccounts: [{ number: 0, positions }] };
+    state.accounts.set(id, account);
+  }
+  // Lenders supply what was borrowed and more; pool totals match the balances.
+  ASSETS.forEach((_, a) => {
+    const lent = ((borrowed[a] as bigint) * 3n) / 2n + 1n;
+    const state_ = state.assets[a];
+    if (state_ === undefined) return;
+    state.accounts.set(`lender${a}`, {
+      id: `lender${a}`,
+      subAccounts: [{ number: 0, positions: [{ asset: a, scaled: lent }] }],
+    });
+    const supply = (supplied[a] as bigint) + lent;
+    Object.assign(state_.pool, {
+      supplyScaled: supply,
+      borrowScaled: borrowed[a] as bigint,
+      cash: supply - (borrowed[a] as bigint),
+    });
+  });
+  return engine;
+}
+
+/** Every sub-account below maintenance, by the exact engine arithmetic, one pass. */
+function exactScan(state: EngineState): Set<string> {
+  const found = new Set<string>();
+  const assets = state.assets;
+  for (const account of state.accounts.values()) {
+    for (const sub of account.subAccounts) {
+      const positions: Position[] = sub.positions.map(({ asset, scaled }) => {
+        const { risk, pool } = assets[asset] as EngineState['assets'][number];
+        return {
+          risk,
+          amount: scaled >= 0n ? supplyAmount(scaled, pool) : -debtAmount(-scaled, pool),
+        };
+      });
+      if (!evaluateHealth(positions).meets('maintenance')) {
+        found.add(keyOf({ account: account.id, subAccount: sub.number }));
+      }
+    }
+  }
+  return found;
+}
+
+function countHolders(state: EngineState, asset: number): number {
+  let holders = 0;
+  for (const account of state.accounts.values()) {
+    for (const sub of account.subAccounts) {
+      if (sub.positions.some((p) => p.asset === asset)) holders++;
+    }
+  }
+  return holders;
+}
+
+function keyOf(ref: { account: string; subAccount: number }): string {
+  return `${ref.account}/${ref.subAccount}`;
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const set = new Set(a);
+  return b.every((key) => set.has(key));
+}
+
+function latency(name: string, samples: readonly number[]): Measurement {
+  const ms = median(samples);
+  return { name, perSecond: 1000 / ms, nsPerOp: ms * 1e6, rounds: samples.length };
+}
+
+function median(samples: readonly number[]): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+function fmt(ms: number): string {
+  return ms >= 100 ? ms.toFixed(0) : ms.toFixed(1);
+}
+
+function pickSize(u: number): number {
+  let total = 0;
+  for (let k = 0; k < SIZE_MIX.length; k++) {
+    total += SIZE_MIX[k] as number;
+    if (u < total) return k + 1;
+  }
+  return SIZE_MIX.length;
+}
+
+/** `size` distinct asset indices, weighted toward the large assets as books are. */
+function pickAssets(random: () => number, size: number): number[] {
+  const weights = [20, 8, 5, 25, 15, 10, 5, 5, 4, 3];
+  const chosen: number[] = [];
+  while (chosen.length < size) {
+    let u = random() * weights.reduce((s, w, i) => (chosen.includes(i) ? s : s + w), 0);
+    for (let i = 0; i < weights.length; i++) {
+      if (chosen.includes(i)) continue;
+      u -= weights[i] as number;
+      if (u < 0) {
+        chosen.push(i);
+        break;
+      }
+    }
+  }
+  return chosen;
+}
+
+function split(random: () => number, parts: number): number[] {
+  const raw = Array.from({ length: parts }, () => 0.2 + random());
+  const total = raw.reduce((s, x) => s + x, 0);
+  return raw.map((x) => x / total);
+}
+
+function toUnits(amount: number, decimals: number): bigint {
+  const digits = Math.min(decimals, 6);
+  return BigInt(Math.floor(amount * 10 ** digits)) * 10n ** BigInt(decimals - digits);
+}
+
+function gaussian(random: () => number): number {
+  const u = Math.max(random(), 1e-12);
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
+}
+
+function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function heapBytes(): number {
+  const usage = process.memoryUsage();
+  return usage.heapUsed + usage.arrayBuffers;
+}
+
+/** A garbage collection on demand, for memory figures. */
+function exposeGc(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
