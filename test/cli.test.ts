@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseDecimal } from '../src/index.js';
 
 const root = join(import.meta.dirname, '..');
 const main = join(root, 'dist', 'cli', 'main.js');
@@ -310,5 +311,62 @@ describe('fulcrum oracle replay', () => {
       stderr,
       /examples\/portfolio\.json: the first line must be "timestamp,open,high,low,close,volume"/,
     );
+  });
+});
+
+describe('fulcrum liquidations', () => {
+  const file = 'examples/black-thursday-liquidations.jsonl';
+
+  it('prints each account below maintenance, every liquidation and bad debt, and the waterfall', () => {
+    const { status, stdout } = fulcrum(['liquidations', file]);
+    expect(status).toBe(0);
+    expect(stdout).toMatch(/below maint\. {2}ann\/0: health 0\.955/); // 100 × 173.8 × 0.825 / 15000
+    expect(stdout).toMatch(/liquidation {3}ben\/0 by the backstop/);
+    expect(stdout).toMatch(/refused {7}error liquidation_toxic/);
+    expect(stdout).toMatch(/refused {7}error liquidation_throttled/);
+    expect(stdout).toMatch(/bad debt {6}gus\/0: [0-9.]+ USDC written off/);
+    expect(stdout).toMatch(/Loss waterfall/);
+    expect(stdout).toMatch(/Insurance fund/);
+  });
+
+  it('--json: the waterfall adds up and matches the bad-debt events', () => {
+    const { status, stdout } = fulcrum(['liquidations', file, '--json']);
+    expect(status).toBe(0);
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const badDebts = lines.filter((l) => l.type === 'bad-debt');
+    const liquidations = lines.filter((l) => l.type === 'liquidation');
+    const { summary } = lines.at(-1) as {
+      summary: {
+        liquidations: number;
+        byBackstop: number;
+        waterfall: Record<string, Record<string, string>>;
+        insuranceFund: Record<string, string>;
+      };
+    };
+    expect(badDebts.map((l) => (l.target as { account: string }).account)).toEqual(['ben', 'gus']);
+    expect(summary.liquidations).toBe(liquidations.length);
+    expect(summary.byBackstop).toBe(2);
+    const units = (x: string | undefined) => parseDecimal(x, 6, { field: 'amount' });
+    const usdc = summary.waterfall.USDC ?? {};
+    // Every deficit is paid by the fund or borne by the lenders, to the base unit.
+    expect(units(usdc.insuranceFundPaid) + units(usdc.lendersBore)).toBe(units(usdc.deficit));
+    const sum = (field: string) =>
+      badDebts.reduce((total, l) => total + units(String(l[field])), 0n);
+    expect(units(usdc.deficit)).toBe(sum('deficit'));
+    expect(units(usdc.lendersBore)).toBe(sum('socialized'));
+    // The fund's USDC (the 500 seeded, with its interest) was spent first, down to nothing.
+    expect(units(usdc.insuranceFundPaid)).toBeGreaterThan(500_000_000n);
+    expect(summary.insuranceFund.USDC).toBeUndefined();
+    // The fund kept its share of every penalty paid in ETH: a fifth of the 5% penalty part.
+    expect(Number(summary.insuranceFund.ETH)).toBeGreaterThan(0);
+  });
+
+  it('a missing file is one line and status 1', () => {
+    const { status, stderr } = fulcrum(['liquidations', 'no-such-file.jsonl']);
+    expect(status).toBe(1);
+    expectOneLineError(stderr, /cannot read no-such-file\.jsonl/);
   });
 });

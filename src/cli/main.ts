@@ -12,6 +12,7 @@ import { StoreError } from '../store/store.js';
 import { healthCommand } from './health.js';
 import { historyAccount, historyEvents, historyState, verify } from './history.js';
 import { CliError, describeError, EXIT } from './io.js';
+import { liquidationsFile } from './liquidations.js';
 import { oracleReplay } from './oracle.js';
 import { runFile } from './run.js';
 
@@ -34,6 +35,9 @@ usage:
       events of commands timed FROM..TO (unix seconds or ISO dates)
   fulcrum history state SEQ [--data DIR]
       the state right after journal record SEQ (by replay), as JSON
+  fulcrum liquidations FILE.jsonl|- [--json]
+      run a command file in memory with the liquidation monitor: print each account as it
+      falls below maintenance, every liquidation and bad debt, then the loss waterfall
   fulcrum verify [--data DIR]
       recover from the newest snapshot and check it against a full replay of the journal
   fulcrum oracle replay FILE... [--oracle JSON] [--json]
@@ -125,6 +129,11 @@ async function main(argv: readonly string[]): Promise<number> {
       }
       write(oracleReplay(files, values.json === true, values.oracle));
       return EXIT.ok;
+    }
+    case 'liquidations': {
+      allow(values, ['json']);
+      const [path = '-'] = only(args, 1, 'liquidations FILE.jsonl');
+      return liquidationsFile(path, values.json === true, write);
     }
     case 'verify': {
       allow(values, ['data']);
