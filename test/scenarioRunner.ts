@@ -10,6 +10,11 @@
  * - `{"check": "liquidationPrice", "account", "subAccount"?, "asset", "equals": "606.06" | null}`
  * - `{"check": "maxBorrow" | "maxWithdraw", "account", "subAccount"?, "asset", "equals": "..."}`
  * - `{"check": "conserved"}`: every pool solvent and its totals equal to its accounts' balances
+ * - `{"check": "event", "type": "liquidation", "index"?: 0, "count"?: 1, "fields"?: {...}}`: among the
+ *   events of the command just before (none if it was refused), those of `type`: `count` says how
+ *   many there are, and the `index`-th (default the first) has every field of `fields` equal to
+ *   its JSON form (`renderEvent`: amounts in whole units, `*Ray`, `*Wad`, `*Ppm` as plain
+ *   fractions, sub-accounts as `{"account", "subAccount"}`)
  * - `{"raw": "text", "expect": ...}`: a line of text, read as the command line reads it
  *
  * Lines starting with `//` are comments: they carry the derivation of the expected figures.
@@ -24,6 +29,7 @@ import {
   formatDecimal,
   parseDecimal,
   poolSurplusRayUnits,
+  renderEvent,
   renderHealthReport,
 } from '../src/index.js';
 
@@ -33,6 +39,8 @@ export function runScenario(path: string): { commands: number; checks: number } 
   const engine = new Engine();
   let commands = 0;
   let checks = 0;
+  // The events of the last command, as JSON; none after a refusal.
+  let events: Json[] = [];
   const lines = readFileSync(path, 'utf8').split('\n');
   lines.forEach((text, index) => {
     const trimmed = text.trim();
@@ -40,7 +48,7 @@ export function runScenario(path: string): { commands: number; checks: number } 
     const where = `${path}:${index + 1}`;
     const line = JSON.parse(trimmed) as Json;
     if (typeof line.check === 'string') {
-      check(engine, line, where);
+      check(engine, line, where, events);
       checks++;
       return;
     }
@@ -48,11 +56,13 @@ export function runScenario(path: string): { commands: number; checks: number } 
     const { expect: expected = 'ok', raw, ...command } = line;
     const hash = engine.hash();
     let outcome: string;
+    events = [];
     if (typeof raw === 'string') {
       // Raw text goes the way the command line takes it: strict JSON, then the engine.
       try {
         const result = engine.applyJson(parseJsonText(raw, where));
         outcome = result.ok ? 'ok' : result.error.code;
+        if (result.ok) events = result.events.map(renderEvent);
       } catch (error) {
         if (!(error instanceof FulcrumError)) throw error;
         outcome = error.code;
@@ -60,6 +70,7 @@ export function runScenario(path: string): { commands: number; checks: number } 
     } else {
       const result = engine.applyJson(command);
       outcome = result.ok ? 'ok' : result.error.code;
+      if (result.ok) events = result.events.map(renderEvent);
     }
     expect(outcome, `${where}: ${trimmed}`).toBe(expected);
     if (outcome !== 'ok') expect(engine.hash(), `${where}: a refusal changed the state`).toBe(hash);
@@ -67,7 +78,7 @@ export function runScenario(path: string): { commands: number; checks: number } 
   return { commands, checks };
 }
 
-function check(engine: Engine, line: Json, where: string): void {
+function check(engine: Engine, line: Json, where: string, events: readonly Json[]): void {
   const ref = { account: String(line.account), subAccount: Number(line.subAccount ?? 0) };
   switch (line.check) {
     case 'health': {
@@ -106,8 +117,25 @@ function check(engine: Engine, line: Json, where: string): void {
     case 'conserved':
       checkConserved(engine, where);
       return;
+    case 'event':
+      checkEvent(events, line, where);
+      return;
     default:
       throw new Error(`${where}: unknown check ${String(line.check)}`);
+  }
+}
+
+/** The last command's events of one type: how many, and the fields of one of them. */
+function checkEvent(events: readonly Json[], line: Json, where: string): void {
+  const matching = events.filter((e) => e.type === line.type);
+  if ('count' in line)
+    expect(matching.length, `${where}: ${String(line.type)} events`).toBe(line.count);
+  if (!('fields' in line)) return;
+  const index = Number(line.index ?? 0);
+  const event = matching[index];
+  expect(event, `${where}: no ${String(line.type)} event #${index}`).toBeDefined();
+  for (const [field, value] of Object.entries(line.fields as Json)) {
+    expect(event?.[field], `${where}: ${String(line.type)}.${field}`).toEqual(value);
   }
 }
 

@@ -161,30 +161,48 @@ export function liquidate(draft: Draft, command: LiquidateCommand): void {
     config: draft.liquidationConfig,
     throttleRoom: throttleRoom(draft, target),
   });
-  // The liquidator pays with its supply of the debt asset.
+  // The plan's figures are what the target gives and gets: its scaled debt falls by at least
+  // the repay (rounded up, never past the whole debt) and its scaled collateral by at most the
+  // seizure (rounded down), so that the liquidation-end target and the penalty guard hold on
+  // the ledger as they do in the plan. The liquidator carries the rounding: it pays with
+  // supply worth at least the debt removed, so the pool's surplus cannot fall.
+  const debtPool = debtAsset.pool;
+  const reduction =
+    plan.repay === leg.debt.amount
+      ? -leg.debtScaled
+      : minBig(divCeil(plan.repay * RAY, debtPool.borrowIndexRay), -leg.debtScaled);
+  const paid = divCeil(reduction * debtPool.borrowIndexRay, debtPool.supplyIndexRay);
   const paying = scaledBalance(draft.subAccount(liquidator), debtAsset.index);
-  const available = paying > 0n ? supplyAmount(paying, debtAsset.pool) : 0n;
-  if (available < plan.repay) {
+  if (paying < paid) {
+    const available = paying > 0n ? supplyAmount(paying, debtPool) : 0n;
     throw new FulcrumError(
       'insufficient_balance',
-      `${accountName(liquidator)} supplies ${available} base units of ${debtAsset.config.symbol}; the liquidation repays ${plan.repay}`,
+      `${accountName(liquidator)} supplies ${available} base units of ${debtAsset.config.symbol}; the liquidation repays ${plan.repay} (and up to a unit of rounding)`,
       'liquidator',
     );
   }
-  const paid =
-    plan.repay === available ? paying : scaledDebitForWithdraw(plan.repay, debtAsset.pool);
   draft.setSubAccount(
     liquidator,
     withScaledBalance(draft.subAccount(liquidator), debtAsset.index, paying - paid),
   );
-  const reduction = repayDebt(draft, target, debtAsset, plan.repay, leg.debt.amount);
+  draft.setSubAccount(
+    target,
+    withScaledBalance(draft.subAccount(target), debtAsset.index, leg.debtScaled + reduction),
+  );
   setPool(draft, debtAsset.index, (p) => ({
     ...p,
     supplyScaled: p.supplyScaled - paid,
     borrowScaled: p.borrowScaled - reduction,
   }));
   // The collateral moves as scaled supply: from the target to the liquidator and the fund.
-  const taken = takeCollateral(draft, target, collateralAsset, plan.seized, leg.collateral.amount);
+  const taken = takeCollateral(
+    draft,
+    target,
+    collateralAsset,
+    plan.seized,
+    leg.collateral.amount,
+    'down',
+  );
   const toInsurance = minBig(scaledCreditForDeposit(plan.toInsurance, collateralAsset.pool), taken);
   credit(draft, INSURANCE, collateralAsset, toInsurance);
   credit(draft, liquidator, collateralAsset, taken - toInsurance);
@@ -246,14 +264,20 @@ export function backstop(draft: Draft, command: BackstopCommand): void {
   const penalty = collateralAsset.config.liquidationPenalty;
   const sellFor = (x: bigint, i: bigint) => divCeil(x * vD * W, vC * (W - i));
   let sold = sellFor(repay, impact);
-  let toInsurance = divFloor(repay * vD * penalty, vC * W);
-  if (sold + toInsurance > held) {
+  const fullPenalty = divFloor(repay * vD * penalty, vC * W);
+  let toInsurance = fullPenalty;
+  if (sold > held) {
     // Not enough collateral: all of it is sold, the fund forgoes its penalty, and what the
-    // proceeds do not repay is bad debt.
+    // proceeds do not repay is bad debt. The proceeds are below the repay sized above (the
+    // debt, or what the throttle allows), and never repay more than it.
     toInsurance = 0n;
     sold = held;
     impact = impactFor(divFloor(held * vC, vD));
-    repay = minBig(owed, divFloor(held * vC * (W - impact), vD * W));
+    repay = minBig(repay, divFloor(held * vC * (W - impact), vD * W));
+  } else if (sold + toInsurance > held) {
+    // The sale covers the repay but the rest does not cover the whole penalty: only what the
+    // repay needs is sold, and the fund takes what is left.
+    toInsurance = held - sold;
   }
   const cashOut = minBig(sold, collateralAsset.pool.cash);
   if (cashOut < sold) {
@@ -269,7 +293,9 @@ export function backstop(draft: Draft, command: BackstopCommand): void {
     cash: p.cash + repay,
     borrowScaled: p.borrowScaled - reduction,
   }));
-  const taken = takeCollateral(draft, target, collateralAsset, sold + toInsurance, held);
+  // The sold collateral leaves the pool: the target's scaled debit is rounded up, so that the
+  // scaled supply removed is worth at least the tokens paid out.
+  const taken = takeCollateral(draft, target, collateralAsset, sold + toInsurance, held, 'up');
   const insuranceScaled = minBig(scaledCreditForDeposit(toInsurance, collateralAsset.pool), taken);
   credit(draft, INSURANCE, collateralAsset, insuranceScaled);
   // The sold collateral leaves the pool: its scaled supply is gone, its tokens paid out.
@@ -287,8 +313,14 @@ export function backstop(draft: Draft, command: BackstopCommand): void {
     {
       repay,
       seized: sold + toInsurance,
-      penalty: toInsurance === 0n ? 0n : penalty,
-      penaltyReduced: toInsurance === 0n,
+      // The fund's part is the penalty: the listing's, or what was left of the collateral.
+      penalty:
+        toInsurance === fullPenalty
+          ? penalty
+          : toInsurance === 0n
+            ? 0n
+            : divFloor(toInsurance * vC * W, repay * vD),
+      penaltyReduced: toInsurance < fullPenalty,
       fullClose: repay === owed,
     },
     { toInsurance, soldToMarket: sold, impact, before: health },
@@ -378,17 +410,25 @@ function repayDebt(
   return reduction;
 }
 
-/** Takes `amount` of collateral from the target (all of it when that is its whole balance); returns the scaled debit. */
+/**
+ * Takes `amount` of collateral from the target (all of it when that is its whole balance);
+ * returns the scaled debit, rounded `down` (in the target's favour: what it loses is worth at
+ * most `amount`) or `up` (when the tokens leave the pool: the debit is worth at least them).
+ */
 function takeCollateral(
   draft: Draft,
   target: SubAccountRef,
   asset: AssetState,
   amount: bigint,
   held: bigint,
+  round: 'down' | 'up',
 ): bigint {
   const scaled = scaledBalance(draft.subAccount(target), asset.index);
-  const debit =
-    amount >= held ? scaled : minBig(scaledDebitForWithdraw(amount, asset.pool), scaled);
+  const exact =
+    round === 'up'
+      ? scaledDebitForWithdraw(amount, asset.pool)
+      : scaledCreditForDeposit(amount, asset.pool);
+  const debit = amount >= held ? scaled : minBig(exact, scaled);
   draft.setSubAccount(
     target,
     withScaledBalance(draft.subAccount(target), asset.index, scaled - debit),

@@ -122,24 +122,30 @@ export function planLiquidation(input: LiquidationInput): LiquidationPlan {
     if (canTakeAll && asked === owed) {
       repay = owed;
       whole = true;
-    } else if (canTakeAll && repay === asked) {
-      // The liquidator's own amount is what would leave the dust.
+    } else if (canTakeAll) {
+      // Only the liquidator's own amount, below the whole debt, stands in the way of taking
+      // the dust whole: whether it binds or another bound does (the close factor, the end
+      // target), what it allows would leave the dust behind.
       throw new FulcrumError(
         'liquidation_dust',
-        `repaying ${asked} would leave a debt worth less than the dust value: repay all of it`,
+        `repaying at most ${asked} would leave a debt worth less than the dust value: repay all of it`,
         'amount',
       );
     }
     // Otherwise collateral or the throttle is what binds: the rest is left for later.
   }
   let seized = minBig(seize(repay), held);
-  // Collateral left worth less than the dust value is taken whole, for what it covers.
+  // Collateral left worth less than the dust value is taken whole, for what it covers: the
+  // liquidator repays its worth (rounded up, so that seizing all of it is paid for in full).
+  // When the whole debt is worth less, the debt is repaid whole instead and the collateral
+  // left over stays with the account: seizing it too would take more than the debt and the
+  // penalty are worth.
   const leftCollateral = held - seized;
   if (leftCollateral > 0n && leftCollateral * vC < dust) {
     const forAll = minBig(owed, divCeil(held * vC * W, vD * (W + penalty)));
     if (forAll <= byThrottle && (input.requested === 'max' || forAll <= input.requested)) {
       repay = forAll;
-      seized = held;
+      seized = minBig(seize(repay), held);
       whole = true;
     }
   }
