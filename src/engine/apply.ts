@@ -9,7 +9,7 @@ import { Draft } from './draft.js';
 import type { EngineEvent } from './events.js';
 import { accruePool, borrow, deposit, repay, transfer, withdraw } from './lending.js';
 import { backstop, configureLiquidation, liquidate, resolveBankruptcy } from './liquidate.js';
-import { listAsset, quote, setPrice } from './market.js';
+import { listAsset, quote, setPrice, setWeights } from './market.js';
 import type { EngineState, SubAccountRef } from './state.js';
 import { validateCommand } from './validate.js';
 
@@ -79,6 +79,7 @@ type Handler<C extends Command> = (draft: Draft, command: C) => void;
 const HANDLERS: { readonly [T in Command['type']]: Handler<Extract<Command, { type: T }>> } = {
   'list-asset': listAsset,
   'set-price': setPrice,
+  'set-weights': setWeights,
   quote,
   deposit,
   withdraw,

@@ -39,6 +39,7 @@ const BIGINT_FIELDS = new Set([
   'backstopHealth',
   'backstopDepthValue',
   'backstopImpactMax',
+  'maxPenalty',
 ]);
 
 const INTEGER = /^-?[0-9]{1,80}$/;

@@ -3,7 +3,7 @@
  * never reads a clock. Amounts are bigints in the asset's base units; `'all'` asks for the whole
  * balance (withdraw, transfer) or the whole debt (repay).
  */
-import type { AssetConfig } from '../domain/asset.js';
+import type { AssetConfig, TierWeights } from '../domain/asset.js';
 import type { LiquidationConfig } from '../domain/liquidationConfig.js';
 import type { SubAccountRef } from './state.js';
 
@@ -23,6 +23,19 @@ export interface SetPriceCommand {
   readonly price: bigint;
   /** Smoothed price for initial margin, PRICE_SCALE; defaults to `price`. */
   readonly stablePrice?: bigint;
+}
+
+/**
+ * Changes an asset's collateral weights (its haircuts), for example when the venue's stress
+ * margin tightens them in a volatile market and relaxes them after. Checked against the listing
+ * rules (initial <= liquidation-end <= maintenance, and maintenance × (1 + penalty) < 1).
+ * Lowering the maintenance weight can make accounts liquidatable at once: that is its purpose.
+ */
+export interface SetWeightsCommand {
+  readonly type: 'set-weights';
+  readonly time: number;
+  readonly asset: string;
+  readonly assetWeight: TierWeights;
 }
 
 interface AccountCommandBase extends SubAccountRef {
@@ -95,6 +108,11 @@ export interface LiquidateCommand {
   readonly collateralAsset: string;
   /** Most debt to repay, base units of the debt asset; 'max' for as much as the rules allow. */
   readonly amount: bigint | 'max';
+  /**
+   * The most penalty the liquidator takes (WEIGHT_SCALE), when it bids below the listing's: a
+   * Dutch auction's discount at the moment a liquidator accepts it. Never raises the penalty.
+   */
+  readonly maxPenalty?: bigint;
 }
 
 /**
@@ -127,6 +145,7 @@ export interface AccrueCommand {
 export type Command =
   | ListAssetCommand
   | SetPriceCommand
+  | SetWeightsCommand
   | QuoteCommand
   | DepositCommand
   | WithdrawCommand
@@ -144,6 +163,7 @@ export type CommandType = Command['type'];
 export const COMMAND_TYPES: readonly CommandType[] = [
   'list-asset',
   'set-price',
+  'set-weights',
   'quote',
   'deposit',
   'withdraw',

@@ -15,8 +15,8 @@ import {
 } from '../domain/input.js';
 import { PRICE_MAX, parsePrice } from '../domain/price.js';
 import { parseDecimal } from '../math/decimal.js';
-import { AMOUNT_MAX, PRICE_DECIMALS } from '../math/fixed.js';
-import type { Command, QuoteCommand } from './commands.js';
+import { AMOUNT_MAX, PRICE_DECIMALS, WEIGHT_DECIMALS, WEIGHT_SCALE } from '../math/fixed.js';
+import type { Command, LiquidateCommand, QuoteCommand } from './commands.js';
 import { COMMAND_TYPES } from './commands.js';
 import { type EngineState, LIMITS, type SubAccountRef } from './state.js';
 
@@ -101,12 +101,21 @@ export function decodeCommand(input: unknown, state: EngineState): Command {
     case 'liquidate': {
       rejectUnknownFields(
         raw,
-        ['type', 'time', 'liquidator', 'target', 'debtAsset', 'collateralAsset', 'amount'],
+        [
+          'type',
+          'time',
+          'liquidator',
+          'target',
+          'debtAsset',
+          'collateralAsset',
+          'amount',
+          'maxPenalty',
+        ],
         '',
       );
       const debtAsset = assetSymbol(raw, state, 'debtAsset');
       const collateralAsset = assetSymbol(raw, state, 'collateralAsset');
-      return {
+      const command: LiquidateCommand = {
         type,
         time,
         liquidator: ref(expectObject(raw.liquidator, 'liquidator'), 'liquidator'),
@@ -115,6 +124,12 @@ export function decodeCommand(input: unknown, state: EngineState): Command {
         collateralAsset,
         amount: raw.amount === 'max' ? 'max' : amount(raw.amount, debtAsset, state),
       };
+      if (raw.maxPenalty === undefined) return command;
+      const maxPenalty = parseDecimal(raw.maxPenalty, WEIGHT_DECIMALS, {
+        field: 'maxPenalty',
+        max: WEIGHT_SCALE,
+      });
+      return { ...command, maxPenalty };
     }
     case 'backstop':
       rejectUnknownFields(raw, ['type', 'time', 'target', 'debtAsset', 'collateralAsset'], '');
@@ -128,6 +143,28 @@ export function decodeCommand(input: unknown, state: EngineState): Command {
     case 'resolve-bankruptcy':
       rejectUnknownFields(raw, ['type', 'time', 'target'], '');
       return { type, time, target: ref(expectObject(raw.target, 'target'), 'target') };
+    case 'set-weights': {
+      rejectUnknownFields(
+        raw,
+        ['type', 'time', 'asset', 'initialWeight', 'liquidationEndWeight', 'maintenanceWeight'],
+        '',
+      );
+      const weight = (name: string) =>
+        parseDecimal(raw[name], WEIGHT_DECIMALS, { field: name, max: WEIGHT_SCALE });
+      const initial = weight('initialWeight');
+      const maintenance = weight('maintenanceWeight');
+      // The liquidation-end weight defaults to the midpoint, rounded down (as in a listing).
+      const liquidationEnd =
+        raw.liquidationEndWeight === undefined
+          ? (initial + maintenance) / 2n
+          : weight('liquidationEndWeight');
+      return {
+        type,
+        time,
+        asset: assetSymbol(raw, state),
+        assetWeight: { initial, liquidationEnd, maintenance },
+      };
+    }
     case 'accrue':
       rejectUnknownFields(raw, ['type', 'time', 'asset'], '');
       return { type, time, asset: assetSymbol(raw, state) };

@@ -23,6 +23,18 @@ export interface PriceSetEvent {
   readonly stablePrice: bigint;
 }
 
+/** An asset's collateral weights changed (`set-weights`): before and after, per tier. */
+export interface WeightsSetEvent {
+  readonly type: 'weights-set';
+  readonly asset: string;
+  readonly initialPpm: bigint;
+  readonly liquidationEndPpm: bigint;
+  readonly maintenancePpm: bigint;
+  readonly previousInitialPpm: bigint;
+  readonly previousLiquidationEndPpm: bigint;
+  readonly previousMaintenancePpm: bigint;
+}
+
 export interface PriceAggregatedEvent {
   readonly type: 'price-aggregated';
   readonly asset: string;
@@ -135,6 +147,7 @@ export interface LiquidationConfiguredEvent {
 export type EngineEvent =
   | AssetListedEvent
   | PriceSetEvent
+  | WeightsSetEvent
   | PriceAggregatedEvent
   | BreakerEvent
   | InterestAccruedEvent

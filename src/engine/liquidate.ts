@@ -160,6 +160,7 @@ export function liquidate(draft: Draft, command: LiquidateCommand): void {
     requested: command.amount,
     config: draft.liquidationConfig,
     throttleRoom: throttleRoom(draft, target),
+    ...(command.maxPenalty === undefined ? {} : { maxPenalty: command.maxPenalty }),
   });
   // The plan's figures are what the target gives and gets: its scaled debt falls by at least
   // the repay (rounded up, never past the whole debt) and its scaled collateral by at most the

@@ -8,7 +8,13 @@ import { assetRisk } from '../margin/assetRisk.js';
 import { ORACLE_SOURCES_MAX } from '../domain/oracleConfig.js';
 import { initialOracleState, takeQuote } from '../oracle/oracle.js';
 import { emptyPool } from '../pools/pool.js';
-import type { ListAssetCommand, QuoteCommand, SetPriceCommand } from './commands.js';
+import { validateAssetConfig } from '../domain/asset.js';
+import type {
+  ListAssetCommand,
+  QuoteCommand,
+  SetPriceCommand,
+  SetWeightsCommand,
+} from './commands.js';
 import type { Draft } from './draft.js';
 import { LIMITS } from './state.js';
 
@@ -66,6 +72,33 @@ export function setPrice(draft: Draft, command: SetPriceCommand): void {
   const stablePrice = command.stablePrice ?? command.price;
   draft.setAsset({ ...asset, risk: assetRisk(asset.config, command.price, stablePrice) });
   draft.emit({ type: 'price-set', asset: asset.config.symbol, price: command.price, stablePrice });
+}
+
+/**
+ * New collateral weights for a listed asset: the listing with them must pass every listing
+ * rule; the asset's risk factors are rebuilt at its current prices.
+ */
+export function setWeights(draft: Draft, command: SetWeightsCommand): void {
+  const asset = draft.findAsset(command.asset, 'asset');
+  const config = { ...asset.config, assetWeight: command.assetWeight };
+  validateAssetConfig(config, 'assetWeight');
+  const before = asset.config.assetWeight;
+  const after = command.assetWeight;
+  draft.setAsset({
+    ...asset,
+    config,
+    risk: assetRisk(config, asset.risk.oraclePrice, asset.risk.stablePrice),
+  });
+  draft.emit({
+    type: 'weights-set',
+    asset: config.symbol,
+    initialPpm: after.initial,
+    liquidationEndPpm: after.liquidationEnd,
+    maintenancePpm: after.maintenance,
+    previousInitialPpm: before.initial,
+    previousLiquidationEndPpm: before.liquidationEnd,
+    previousMaintenancePpm: before.maintenance,
+  });
 }
 
 /**

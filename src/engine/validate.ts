@@ -7,7 +7,7 @@ import { validateAssetConfig } from '../domain/asset.js';
 import { validateLiquidationConfig } from '../domain/liquidationConfig.js';
 import { FulcrumError } from '../domain/errors.js';
 import { PRICE_MAX, validatePrice } from '../domain/price.js';
-import { AMOUNT_MAX } from '../math/fixed.js';
+import { AMOUNT_MAX, WEIGHT_SCALE } from '../math/fixed.js';
 import type { Command, QuoteCommand } from './commands.js';
 import { ACCOUNT_ID_PATTERN, LIMITS, SOURCE_ID_PATTERN, type SubAccountRef } from './state.js';
 
@@ -23,6 +23,18 @@ export function validateCommand(command: Command, stateTime: number): void {
       if (command.stablePrice !== undefined) validatePrice(command.stablePrice, 'stablePrice');
       return;
     case 'accrue':
+      return;
+    case 'set-weights':
+      for (const tier of ['initial', 'liquidationEnd', 'maintenance'] as const) {
+        const w = command.assetWeight?.[tier];
+        if (typeof w !== 'bigint' || w < 0n || w > WEIGHT_SCALE) {
+          throw new FulcrumError(
+            'invalid_number',
+            `assetWeight.${tier} must be a weight from 0 to 1`,
+            `assetWeight.${tier}`,
+          );
+        }
+      }
       return;
     case 'quote':
       validateQuote(command);

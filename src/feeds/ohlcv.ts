@@ -22,6 +22,8 @@ export interface Bar {
   readonly high: bigint;
   readonly low: bigint;
   readonly close: bigint;
+  /** Traded volume in the base asset (a float: it feeds analytics, never a balance). */
+  readonly volume: number;
 }
 
 export const OHLCV_HEADER = 'timestamp,open,high,low,close,volume';
@@ -73,8 +75,8 @@ export function parseOhlcv(text: string, name: string): Bar[] {
         field: `${where} ${['open', 'high', 'low', 'close'][k]}`,
       }),
     ) as [bigint, bigint, bigint, bigint];
-    parseDecimal(numbers[4], PRICE_DECIMALS, { field: `${where} volume` });
-    const bar = { time: ms / 1000, open, high, low, close };
+    const volume = parseDecimal(numbers[4], PRICE_DECIMALS, { field: `${where} volume` });
+    const bar = { time: ms / 1000, open, high, low, close, volume: Number(volume) / 1e8 };
     const lowest = open < close ? open : close;
     const highest = open > close ? open : close;
     if (low > lowest || highest > high || low <= 0n) {

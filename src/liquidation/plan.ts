@@ -37,6 +37,8 @@ export interface LiquidationInput {
   readonly config: LiquidationConfig;
   /** Debt value (VALUE_SCALE) the throttle window still allows; null without caps. */
   readonly throttleRoom: bigint | null;
+  /** The most penalty the liquidator asks (WEIGHT_SCALE); the listing's when absent. */
+  readonly maxPenalty?: bigint;
 }
 
 export interface LiquidationPlan {
@@ -86,7 +88,9 @@ export function planLiquidation(input: LiquidationInput): LiquidationPlan {
       'collateralAsset',
     );
   }
-  const penalty = limit === null || limit >= listed ? listed : limit;
+  const bid =
+    input.maxPenalty === undefined || input.maxPenalty > listed ? listed : input.maxPenalty;
+  const penalty = limit === null || limit >= bid ? bid : limit;
   const vD = debt.risk.valuePerUnit;
   const vC = collateral.risk.valuePerUnit;
   const seize = (x: bigint) => divFloor(x * vD * (W + penalty), vC * W);
