@@ -212,7 +212,7 @@ export class Draft {
         base.assetIndex.set(asset.config.symbol, asset.index);
         base.assets[asset.index] = asset;
       } else {
-        overwrite(existing, { risk: asset.risk, oracle: asset.oracle });
+        overwrite(existing, { config: asset.config, risk: asset.risk, oracle: asset.oracle });
         if (asset.pool !== existing.pool) overwrite(existing.pool, asset.pool);
       }
     }

@@ -76,7 +76,7 @@ export function parseOhlcv(text: string, name: string): Bar[] {
       }),
     ) as [bigint, bigint, bigint, bigint];
     const volume = parseDecimal(numbers[4], PRICE_DECIMALS, { field: `${where} volume` });
-    const bar = { time: ms / 1000, open, high, low, close, volume: Number(volume) / 1e8 };
+    const bar = { time: ms / 1000, open, high, low, close, volume: Number(volume) / 1e18 };
     const lowest = open < close ? open : close;
     const highest = open > close ? open : close;
     if (low > lowest || highest > high || low <= 0n) {
