@@ -118,11 +118,20 @@ function throttleRoom(draft: Draft, target: SubAccountRef): bigint | null {
   return room > 0n ? room : 0n;
 }
 
+/**
+ * Counts a liquidation against the window's caps. Per-account values are kept only while a
+ * per-account cap is set: the map is copied for every liquidation (a refused command must leave
+ * the state's map untouched), which a busy window without the cap should not pay for.
+ */
 function countThrottle(draft: Draft, target: SubAccountRef, value: bigint): void {
   const throttle = draft.liquidationThrottle;
-  const key = throttleKey(target);
-  const accountValues = new Map(throttle.accountValues);
-  accountValues.set(key, (accountValues.get(key) ?? 0n) + value);
+  let accountValues = throttle.accountValues;
+  if (draft.liquidationConfig.accountCapValue !== null) {
+    const key = throttleKey(target);
+    const copy = new Map(accountValues);
+    copy.set(key, (copy.get(key) ?? 0n) + value);
+    accountValues = copy;
+  }
   draft.setLiquidationThrottle({
     window: throttle.window,
     globalValue: throttle.globalValue + value,

@@ -202,6 +202,26 @@ export class LiquidationMonitor {
     return slot !== undefined && this.status(slot);
   }
 
+  /**
+   * The slot number of a sub-account the monitor has seen, for {@link healthEstimate}; -1 if
+   * none. A slot stays the sub-account's for the monitor's life.
+   */
+  slotOfRef(ref: SubAccountRef): number {
+    return this.slotOf.get(keyOf(ref)) ?? -1;
+  }
+
+  /**
+   * The float estimate of a slot's maintenance health, C / L (Infinity without debt): within
+   * the error band and any deferred small move of the exact health. For ranking and screening;
+   * decisions that move value use the engine's exact health.
+   */
+  healthEstimate(slot: number): number {
+    if (slot < 0 || slot >= this.slotCount) return Number.POSITIVE_INFINITY;
+    const c = this.data[slot * STRIDE] as number;
+    const l = this.data[slot * STRIDE + 1] as number;
+    return l > 0 ? c / l : Number.POSITIVE_INFINITY;
+  }
+
   /** Bytes the index holds in typed arrays (the slot map and names aside). */
   get arrayBytes(): number {
     let bytes = this.data.byteLength + this.meta.byteLength + this.slotNumber.byteLength;
