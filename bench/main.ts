@@ -13,6 +13,7 @@ import { healthBenchmarks } from './healthBench.js';
 import { journalBenchmarks, recoveryBenchmark } from './journalBench.js';
 import { detectionBenchmark } from './liquidationBench.js';
 import { oracleBenchmarks } from './oracleBench.js';
+import { simulationBenchmarks } from './simulationBench.js';
 
 interface Section {
   readonly title: string;
@@ -23,6 +24,9 @@ interface Section {
 
 /** Open accounts in the detection benchmark (the liquidation issue asks for 1,000,000). */
 const DETECTION_ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 1_000_000);
+
+/** Accounts of the largest cascade simulation (the risk-lab issue asks for 100,000). */
+const SIMULATION_ACCOUNTS = Number(process.env.BENCH_SIM_ACCOUNTS ?? 100_000);
 
 /** Commands in the recovery benchmark's journal (the durability issue asks for 10,000,000). */
 const RECOVERY_COMMANDS = Number(process.env.BENCH_RECOVERY_COMMANDS ?? 10_000_000);
@@ -49,6 +53,10 @@ const SECTIONS: Record<string, Section> = {
   liquidation: {
     title: `Liquidation detection: ${DETECTION_ACCOUNTS.toLocaleString('en')} open accounts, one core`,
     run: () => detectionBenchmark(DETECTION_ACCOUNTS),
+  },
+  simulation: {
+    title: `Cascade simulation: LUNA, 9 May 2022, one day of minute bars, one core`,
+    run: () => simulationBenchmarks(SIMULATION_ACCOUNTS),
   },
   journal: {
     title: 'Journal: durable commands and replay, one core',

@@ -129,3 +129,47 @@ export {
   type MonitorScan,
   SWEEP_THRESHOLD,
 } from './liquidation/monitor.js';
+export * from './risk/volatility.js';
+export * from './risk/haircut.js';
+export * from './risk/liquidity.js';
+export * from './risk/stressMargin.js';
+export {
+  DEFAULT_MARKET_MODEL,
+  Market,
+  type MarketAsset,
+  type MarketModel,
+  validateMarketModel,
+} from './sim/market.js';
+export {
+  type BarSeries,
+  pathFromBars,
+  type PricePath,
+  priceInBar,
+  type SyntheticAsset,
+  syntheticPath,
+} from './sim/path.js';
+export { POLICIES, type Policy, selectPolicies } from './sim/policies.js';
+export {
+  type AccountSpec,
+  DEFAULT_POPULATION,
+  generatePopulation,
+  type PopulationSpec,
+  validatePopulation,
+} from './sim/population.js';
+export type * from './sim/result.js';
+export {
+  buildInput,
+  type BuildOptions,
+  findScenario,
+  type Scenario,
+  SCENARIOS,
+} from './sim/scenarios.js';
+export {
+  DEBT_ASSET,
+  defaultListing,
+  type LiquidatorSpec,
+  simulate,
+  type SimulationInput,
+  toPrice,
+} from './sim/simulator.js';
+export { renderReport } from './sim/report.js';

@@ -15,6 +15,8 @@ import { CliError, describeError, EXIT } from './io.js';
 import { liquidationsFile } from './liquidations.js';
 import { oracleReplay } from './oracle.js';
 import { runFile } from './run.js';
+import { calibrate } from './calibrate.js';
+import { SIMULATE_HELP, simulateCommand } from './simulate.js';
 
 /** The data folder when `--data` is not given: in the working directory. */
 export const DEFAULT_DATA = 'fulcrum-data';
@@ -22,6 +24,17 @@ export const DEFAULT_DATA = 'fulcrum-data';
 const HELP = `fulcrum: margin and liquidation engine
 
 usage:
+  fulcrum simulate --scenario black-thursday [--policy P,...] [--accounts N] [--seed N] ...
+      the cascade simulator: replay a real crash day against a population of leveraged
+      accounts under each liquidation policy; progress, a comparison table, a JSON result and
+      an HTML report (fulcrum simulate --help for scenarios, policies and options)
+  fulcrum simulate --prices FILE... [--from ISO] [--to ISO] ...
+      the same on your own price files (CSV: timestamp,open,high,low,close,volume)
+  fulcrum calibrate FILE... [--from ISO] [--to ISO] [--confidence C[,C]] [--horizon H[,H]]
+                    [--size QUOTE] [--penalty P] [--order-book FILE] [--json]
+      propose an asset's weights from OHLCV price files (one asset each): volatility,
+      haircuts (volatility + liquidity for --size), initial / liquidation-end / maintenance
+      weights and the listing fields to paste (docs/RISK.md)
   fulcrum demo [--json] [--data DIR]
       run the bundled lending story (examples/lending-story.jsonl), in memory unless --data
   fulcrum health FILE|-
@@ -51,6 +64,11 @@ options:
   --memory      run without a journal (nothing is kept)
   --json        machine-readable output, one JSON object a line
   --strict      exit with status 1 if any command was refused
+  --confidence C[,C]  calibrate: confidence of maintenance[,initial] (default 0.99,0.999)
+  --horizon H[,H]     calibrate: horizon of maintenance[,initial]: 4h, 1d or seconds (default 4h,1d)
+  --size QUOTE        calibrate: position to liquidate, quote unit (default 1000000)
+  --penalty P         calibrate: the listing's liquidation penalty (default 0.05)
+  --order-book FILE   calibrate: an order-book snapshot of one of the assets
 
 Numbers are decimal strings everywhere ("10.5"); see the README for every field.`;
 
@@ -64,6 +82,30 @@ const OPTIONS = {
   liquidations: { type: 'boolean' },
   oracle: { type: 'string' },
   limit: { type: 'string' },
+  scenario: { type: 'string' },
+  prices: { type: 'boolean' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  policy: { type: 'string' },
+  accounts: { type: 'string' },
+  seed: { type: 'string' },
+  'book-value': { type: 'string' },
+  'health-median': { type: 'string' },
+  population: { type: 'string' },
+  impact: { type: 'string' },
+  liquidity: { type: 'string' },
+  recovery: { type: 'string' },
+  'liquidator-capital': { type: 'string' },
+  'liquidator-delay': { type: 'string' },
+  step: { type: 'string' },
+  jobs: { type: 'string' },
+  out: { type: 'string' },
+  quiet: { type: 'boolean' },
+  confidence: { type: 'string' },
+  horizon: { type: 'string' },
+  size: { type: 'string' },
+  penalty: { type: 'string' },
+  'order-book': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -118,6 +160,93 @@ async function main(argv: readonly string[]): Promise<number> {
       );
     case 'history':
       return history(args, values, data, write);
+    case 'calibrate': {
+      allow(values, [
+        'json',
+        'confidence',
+        'horizon',
+        'size',
+        'penalty',
+        'order-book',
+        'from',
+        'to',
+      ]);
+      if (args.length === 0) {
+        throw new CliError('usage: fulcrum calibrate FILE... (OHLCV price files)', EXIT.usage);
+      }
+      write(
+        calibrate(args, {
+          json: values.json === true,
+          confidence: values.confidence,
+          horizon: values.horizon,
+          size: values.size,
+          penalty: values.penalty,
+          orderBook: values['order-book'],
+          from: values.from,
+          to: values.to,
+        }),
+      );
+      return EXIT.ok;
+    }
+    case 'simulate': {
+      if (values.help === true) {
+        write(SIMULATE_HELP);
+        return EXIT.ok;
+      }
+      allow(values, [
+        'scenario',
+        'prices',
+        'from',
+        'to',
+        'policy',
+        'accounts',
+        'seed',
+        'book-value',
+        'health-median',
+        'population',
+        'impact',
+        'liquidity',
+        'recovery',
+        'liquidator-capital',
+        'liquidator-delay',
+        'step',
+        'jobs',
+        'out',
+        'json',
+        'quiet',
+      ]);
+      if (values.prices !== true && args.length > 0) {
+        throw new CliError(
+          'price files follow --prices: fulcrum simulate --prices FILE...',
+          EXIT.usage,
+        );
+      }
+      return simulateCommand(
+        {
+          scenario: values.scenario,
+          prices: values.prices === true ? args : undefined,
+          from: values.from,
+          to: values.to,
+          policy: values.policy,
+          accounts: values.accounts,
+          seed: values.seed,
+          bookValue: values['book-value'],
+          healthMedian: values['health-median'],
+          population: values.population,
+          impact: values.impact,
+          liquidity: values.liquidity,
+          recovery: values.recovery,
+          liquidatorCapital: values['liquidator-capital'],
+          liquidatorDelay: values['liquidator-delay'],
+          step: values.step,
+          jobs: values.jobs,
+          out: values.out,
+          json: values.json,
+          quiet: values.quiet,
+        },
+        write,
+      );
+    }
     case 'oracle': {
       allow(values, ['json', 'oracle']);
       const [what, ...files] = args;

@@ -1,0 +1,20 @@
+/**
+ * A worker thread of `fulcrum simulate`: rebuilds the run's input from the plan (the same files
+ * and options give the same input), runs one policy, posts progress and the result.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { selectPolicies } from '../sim/policies.js';
+import { buildInput } from '../sim/scenarios.js';
+import { simulate } from '../sim/simulator.js';
+import { loadSeries, type Plan } from './simulate.js';
+
+const { plan, policy } = workerData as { plan: Plan; policy: string };
+const { series } = loadSeries(plan);
+const { input } = buildInput(series, plan.build);
+const [chosen] = selectPolicies([policy]);
+if (chosen === undefined) throw new Error(`no policy ${policy}`);
+const started = performance.now();
+const run = simulate(input, chosen, (done, total) =>
+  parentPort?.postMessage({ progress: [done, total] }),
+);
+parentPort?.postMessage({ run: { ...run, wallMs: performance.now() - started } });

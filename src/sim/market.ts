@@ -1,0 +1,135 @@
+/**
+ * The market the venue's liquidations sell into: each sale pushes the price down, and the
+ * market's liquidity absorbs the push over time.
+ *
+ * Per asset the model keeps the sold notional the market has not absorbed yet, Q (quote), which
+ * decays with a half-life (liquidity returning: arbitrageurs and market makers refill the
+ * book). The price the oracle sees is the exogenous price times (1 − D(Q)), where D is
+ *
+ * - square root (the default): D = Y · σ_day · sqrt(Q / V_day), the square-root law of market
+ *   impact, with the asset's daily volatility σ_day and daily volume V_day (quote) measured on
+ *   the days before the window, and Y of order one;
+ * - linear: D = Q / depth × 1%, with `depth` the quote notional that moves the price by 1% (an
+ *   order book's depth, fitted from a snapshot).
+ *
+ * D is capped (`maxImpact`). A seller gets the average of D before and after its own sale.
+ */
+import { FulcrumError } from '../domain/errors.js';
+
+export interface MarketAsset {
+  readonly symbol: string;
+  /** Daily volatility (fraction) and daily traded volume (quote) before the window. */
+  readonly dailyVolatility: number;
+  readonly dailyVolume: number;
+  /** Quote notional that moves the price by 1%, for the linear model. */
+  readonly depthPerPercent: number;
+}
+
+export interface MarketModel {
+  readonly impact: 'sqrt' | 'linear' | 'none';
+  /** Y in the square-root law. */
+  readonly coefficient: number;
+  /** Seconds for half of the unabsorbed notional to be absorbed. */
+  readonly recoveryHalfLifeSeconds: number;
+  /** Share of the measured volume (or depth) available in the crash: below 1 for thin markets. */
+  readonly liquidityFactor: number;
+  /** The price never falls more than this share below the exogenous price. */
+  readonly maxImpact: number;
+}
+
+export const DEFAULT_MARKET_MODEL: MarketModel = {
+  impact: 'sqrt',
+  coefficient: 1,
+  recoveryHalfLifeSeconds: 3_600,
+  liquidityFactor: 0.5,
+  maxImpact: 0.5,
+};
+
+/** Checks a market model's numbers; throws `invalid_config` naming the field. */
+export function validateMarketModel(model: MarketModel): void {
+  const fail = (field: string, message: string): never => {
+    throw new FulcrumError('invalid_config', message, `market.${field}`);
+  };
+  if (!['sqrt', 'linear', 'none'].includes(model.impact))
+    fail('impact', 'impact must be sqrt, linear or none');
+  if (!(model.coefficient >= 0 && model.coefficient <= 100))
+    fail('coefficient', 'coefficient must be from 0 to 100');
+  if (!(model.recoveryHalfLifeSeconds > 0 && model.recoveryHalfLifeSeconds <= 30 * 86_400))
+    fail('recoveryHalfLifeSeconds', 'the recovery half-life must be from 1 second to 30 days');
+  if (!(model.liquidityFactor > 0 && model.liquidityFactor <= 100))
+    fail('liquidityFactor', 'the liquidity factor must be above 0 and at most 100');
+  if (!(model.maxImpact >= 0 && model.maxImpact < 1))
+    fail('maxImpact', 'the largest impact must be in [0, 1)');
+}
+
+/** The impact state of every asset during one run. */
+export class Market {
+  private readonly pending: Float64Array;
+
+  constructor(
+    private readonly assets: readonly MarketAsset[],
+    private readonly model: MarketModel,
+  ) {
+    validateMarketModel(model);
+    this.pending = new Float64Array(assets.length);
+  }
+
+  /** Lets `seconds` pass: the unabsorbed notional decays. */
+  advance(seconds: number): void {
+    const keep = 0.5 ** (seconds / this.model.recoveryHalfLifeSeconds);
+    for (let i = 0; i < this.pending.length; i++)
+      this.pending[i] = (this.pending[i] as number) * keep;
+  }
+
+  /** The current discount D of asset `i` below its exogenous price. */
+  displacement(i: number): number {
+    return this.impactOf(i, this.pending[i] as number);
+  }
+
+  /** The price of asset `i` the oracle sees, given its exogenous price. */
+  realized(i: number, exogenous: number): number {
+    return exogenous * (1 - this.displacement(i));
+  }
+
+  /** What selling `notional` (quote) would cost on average, as a fraction, without selling. */
+  slippage(i: number, notional: number): number {
+    const q = this.pending[i] as number;
+    return (this.impactOf(i, q + notional) + this.impactOf(i, q)) / 2 - this.impactOf(i, q);
+  }
+
+  /**
+   * Sells `notional` (quote, at the exogenous price) of asset `i`; returns the average discount
+   * the seller got below the exogenous price.
+   */
+  sell(i: number, notional: number): number {
+    if (!(notional > 0)) return this.displacement(i);
+    const before = this.displacement(i);
+    this.pending[i] = (this.pending[i] as number) + notional;
+    return (before + this.displacement(i)) / 2;
+  }
+
+  /** Unabsorbed notional of asset `i` (quote). */
+  unabsorbed(i: number): number {
+    return this.pending[i] as number;
+  }
+
+  private impactOf(i: number, q: number): number {
+    const asset = this.assets[i] as MarketAsset;
+    const { model } = this;
+    let d: number;
+    switch (model.impact) {
+      case 'none':
+        return 0;
+      case 'linear':
+        d = (q / (asset.depthPerPercent * model.liquidityFactor)) * 0.01;
+        break;
+      case 'sqrt':
+        d =
+          model.coefficient *
+          asset.dailyVolatility *
+          Math.sqrt(q / (asset.dailyVolume * model.liquidityFactor));
+        break;
+    }
+    return Number.isFinite(d) ? Math.min(d, model.maxImpact) : model.maxImpact;
+  }
+}

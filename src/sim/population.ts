@@ -1,0 +1,144 @@
+/**
+ * A population of leveraged accounts: who holds what collateral, how much, and how close to
+ * maintenance, drawn from a described distribution with a seed (or loaded from a file).
+ *
+ * Real books are heavy-tailed: a few whales hold much of the collateral. Sizes here follow a
+ * Pareto law (tail index `sizeTail`, 1.16 being the "80/20" law), capped at a share of the
+ * book, then scaled so that the book's collateral is worth `bookValue`. Each account holds one
+ * main collateral (drawn by `mix`) and, with probability `secondAssetShare`, a second one for
+ * a fifth to a half of its value. It borrows the debt asset so that its maintenance health is
+ * 1 + a log-normal draw (median `healthMedian` − 1, log spread `healthSpread`), never more than
+ * initial margin allows.
+ */
+import { SeededRandom } from '../feeds/simulated.js';
+import { FulcrumError } from '../domain/errors.js';
+
+export interface PopulationSpec {
+  readonly accounts: number;
+  readonly seed: number;
+  /** Total collateral value at the start prices (quote). */
+  readonly bookValue: number;
+  /** Relative share of accounts whose main collateral is each asset, by symbol. */
+  readonly mix: Readonly<Record<string, number>>;
+  readonly secondAssetShare: number;
+  /** Pareto tail index of account sizes (smaller: heavier tail). */
+  readonly sizeTail: number;
+  /** Largest account, as a share of the book. */
+  readonly largestShare: number;
+  /** Median maintenance health at the start, and the log spread around it. */
+  readonly healthMedian: number;
+  readonly healthSpread: number;
+}
+
+export const DEFAULT_POPULATION: Omit<PopulationSpec, 'mix'> = {
+  accounts: 10_000,
+  seed: 1,
+  bookValue: 1_000_000_000,
+  secondAssetShare: 0.3,
+  sizeTail: 1.3,
+  largestShare: 0.02,
+  healthMedian: 1.6,
+  healthSpread: 0.55,
+};
+
+/** One account: collateral units per asset symbol and the maintenance health it aims at. */
+export interface AccountSpec {
+  readonly id: string;
+  /** Units (not base units) of each collateral asset, at most two. */
+  readonly collateral: readonly { readonly symbol: string; readonly units: number }[];
+  readonly health: number;
+}
+
+/** Checks a specification; throws `invalid_field` naming the option. */
+export function validatePopulation(spec: PopulationSpec): void {
+  const fail = (field: string, message: string): never => {
+    throw new FulcrumError('invalid_field', message, field);
+  };
+  if (!Number.isSafeInteger(spec.accounts) || spec.accounts < 1 || spec.accounts > 2_000_000)
+    fail('accounts', 'accounts must be a whole number from 1 to 2,000,000');
+  if (!Number.isSafeInteger(spec.seed) || spec.seed < 0 || spec.seed > 0xffffffff)
+    fail('seed', 'the seed must be a whole number from 0 to 4294967295');
+  if (!(spec.bookValue >= 1_000 && spec.bookValue <= 1e13))
+    fail('bookValue', 'the book value must be from 1,000 to 10^13');
+  const weights = Object.values(spec.mix);
+  if (weights.length === 0 || weights.some((w) => !(w >= 0)) || !weights.some((w) => w > 0))
+    fail('mix', 'the collateral mix needs at least one positive share');
+  if (!(spec.secondAssetShare >= 0 && spec.secondAssetShare <= 1))
+    fail('secondAssetShare', 'the share of accounts with a second asset must be in [0, 1]');
+  if (!(spec.sizeTail >= 0.5 && spec.sizeTail <= 10))
+    fail('sizeTail', 'the size tail index must be from 0.5 to 10');
+  if (!(spec.largestShare > 0 && spec.largestShare <= 1))
+    fail('largestShare', 'the largest share must be in (0, 1]');
+  if (!(spec.healthMedian > 1 && spec.healthMedian <= 20))
+    fail('healthMedian', 'the median health must be above 1 and at most 20');
+  if (!(spec.healthSpread >= 0 && spec.healthSpread <= 3))
+    fail('healthSpread', 'the health spread must be from 0 to 3');
+}
+
+/**
+ * Draws the accounts. Deterministic: the same spec and prices give the same accounts.
+ *
+ * @example
+ * generatePopulation({ ...DEFAULT_POPULATION, mix: { ETH: 0.6, BTC: 0.4 } }, { ETH: 194, BTC: 7900 });
+ */
+export function generatePopulation(
+  spec: PopulationSpec,
+  prices: Readonly<Record<string, number>>,
+): AccountSpec[] {
+  validatePopulation(spec);
+  const random = new SeededRandom(spec.seed);
+  const symbols = Object.keys(spec.mix).filter((s) => (spec.mix[s] ?? 0) > 0);
+  for (const symbol of symbols) {
+    const price = prices[symbol];
+    if (price === undefined || !(price > 0)) {
+      throw new FulcrumError('unknown_asset', `no price for ${symbol}`, 'mix');
+    }
+  }
+  const total = symbols.reduce((sum, s) => sum + (spec.mix[s] ?? 0), 0);
+  const pick = (u: number): string => {
+    let acc = 0;
+    for (const s of symbols) {
+      acc += (spec.mix[s] ?? 0) / total;
+      if (u < acc) return s;
+    }
+    return symbols.at(-1) as string;
+  };
+  // Sizes: Pareto draws capped at the largest share, then scaled to the book (twice, as the
+  // cap binds again after scaling when the tail is heavy).
+  const sizes = new Float64Array(spec.accounts);
+  for (let i = 0; i < spec.accounts; i++) {
+    sizes[i] = (1 - random.next()) ** (-1 / spec.sizeTail);
+  }
+  const cap = spec.bookValue * spec.largestShare;
+  for (let round = 0; round < 4; round++) {
+    let sum = 0;
+    for (const s of sizes) sum += s;
+    const scale = spec.bookValue / sum;
+    for (let i = 0; i < sizes.length; i++) sizes[i] = Math.min((sizes[i] as number) * scale, cap);
+  }
+  const accounts: AccountSpec[] = [];
+  const width = String(spec.accounts).length;
+  for (let i = 0; i < spec.accounts; i++) {
+    const value = sizes[i] as number;
+    const main = pick(random.next());
+    const collateral: { symbol: string; units: number }[] = [];
+    const second =
+      symbols.length > 1 && random.next() < spec.secondAssetShare
+        ? symbols.filter((s) => s !== main)[Math.floor(random.next() * (symbols.length - 1))]
+        : undefined;
+    const secondShare = second === undefined ? 0 : 0.2 + 0.3 * random.next();
+    collateral.push({
+      symbol: main,
+      units: (value * (1 - secondShare)) / (prices[main] as number),
+    });
+    if (second !== undefined) {
+      collateral.push({
+        symbol: second,
+        units: (value * secondShare) / (prices[second] as number),
+      });
+    }
+    const health = 1 + (spec.healthMedian - 1) * Math.exp(spec.healthSpread * random.normal());
+    accounts.push({ id: `a${String(i + 1).padStart(width, '0')}`, collateral, health });
+  }
+  return accounts;
+}

@@ -1,0 +1,141 @@
+/**
+ * What a cascade simulation reports: one run per liquidation policy on the same price path and
+ * population, each with its summary metrics and its time series, plus the comparison. Plain
+ * JSON-ready data (numbers in the quote unit as floats: this is analytics, never a balance); the
+ * HTML report and the JSON result are both written from it.
+ */
+
+/** One asset's exogenous path, as the simulator replays it. */
+export interface PathInfo {
+  readonly symbol: string;
+  /** Where the path came from: a file name, or `synthetic (GBM with jumps, seed 7)`. */
+  readonly source: string;
+  readonly start: number;
+  readonly low: number;
+  readonly end: number;
+}
+
+/** A snapshot of the book's maintenance health: counts per bucket. */
+export interface HealthHistogram {
+  /** Upper bounds of the buckets (the last is +Infinity, written as null in JSON). */
+  readonly bounds: readonly (number | null)[];
+  readonly counts: readonly number[];
+}
+
+/** One sample of a run's time series (taken every `sampleSeconds`, and at the end). */
+export interface Sample {
+  /** Unix seconds. */
+  readonly time: number;
+  /** Per asset symbol: the exogenous price and the realized price (after liquidation impact). */
+  readonly exogenous: Readonly<Record<string, number>>;
+  readonly realized: Readonly<Record<string, number>>;
+  /** Cumulative debt repaid by liquidations and the backstop (quote). */
+  readonly liquidatedNotional: number;
+  /** Accounts liquidated at least once so far. */
+  readonly accountsLiquidated: number;
+  /** Accounts below maintenance right now (waiting for a liquidator). */
+  readonly liquidatable: number;
+  /** Cumulative bad debt written off (quote). */
+  readonly badDebt: number;
+  /** Cumulative draw on the insurance fund (quote). */
+  readonly insuranceDraw: number;
+  /** Per asset symbol: the stress multiplier of its haircuts (1 when dynamic margin is off). */
+  readonly marginMultiplier: Readonly<Record<string, number>>;
+}
+
+/** The summary of one run. */
+export interface RunMetrics {
+  /** Per asset: lowest exogenous and realized price, and the amplification. */
+  readonly lows: readonly {
+    readonly symbol: string;
+    readonly exogenousLow: number;
+    readonly realizedLow: number;
+    /**
+     * Realized drawdown over exogenous drawdown from the start price, minus one: 0 when
+     * liquidations added nothing, 0.25 when they deepened the fall by a quarter.
+     */
+    readonly amplification: number;
+  }[];
+  /** The largest amplification over the assets. */
+  readonly amplification: number;
+  readonly liquidatedNotional: number;
+  readonly liquidations: number;
+  readonly backstopLiquidations: number;
+  readonly accountsLiquidated: number;
+  readonly badDebt: number;
+  readonly insuranceDraw: number;
+  /** Bad debt the lenders bore (socialized through the supply index). */
+  readonly socialized: number;
+  /** Liquidator bonus kept (quote, at the price of each liquidation). */
+  readonly liquidatorBonus: number;
+  /** Stress-margin changes (events) during the run. */
+  readonly marginChanges: number;
+  /** Accounts still below maintenance at the end. */
+  readonly liquidatableAtEnd: number;
+  /** Commands the engine applied, and refused (a refusal is a liquidator's failed attempt). */
+  readonly commands: number;
+  readonly refused: number;
+}
+
+export interface PolicyRun {
+  /** Policy name (`partial`, `full`, `dutch-auction`, `throttled`, `end-buffer`, `dynamic-margin`). */
+  readonly policy: string;
+  /** One line on what the policy changes. */
+  readonly description: string;
+  readonly metrics: RunMetrics;
+  readonly samples: readonly Sample[];
+  readonly healthBefore: HealthHistogram;
+  readonly healthAfter: HealthHistogram;
+  /**
+   * Wall time of the run in milliseconds, set by the caller that timed it (the command line);
+   * 0 from `simulate` itself, which reads no clock.
+   */
+  readonly wallMs: number;
+}
+
+/** The population as generated or loaded. */
+export interface PopulationInfo {
+  readonly accounts: number;
+  readonly seed: number;
+  /** Total collateral value at the start (quote). */
+  readonly collateralValue: number;
+  readonly debtValue: number;
+  /** Per collateral symbol: accounts holding it and its value. */
+  readonly collateral: readonly {
+    readonly symbol: string;
+    readonly accounts: number;
+    readonly value: number;
+  }[];
+  /** Percentiles of account collateral value: p50, p90, p99, max. */
+  readonly size: {
+    readonly p50: number;
+    readonly p90: number;
+    readonly p99: number;
+    readonly max: number;
+  };
+  /** Percentiles of initial maintenance health. */
+  readonly health: { readonly p10: number; readonly p50: number; readonly p90: number };
+}
+
+export interface SimulationResult {
+  readonly scenario: string;
+  readonly description: string;
+  readonly seed: number;
+  /** Unix seconds of the first and last step, and the step length. */
+  readonly start: number;
+  readonly end: number;
+  readonly stepSeconds: number;
+  readonly steps: number;
+  readonly paths: readonly PathInfo[];
+  readonly population: PopulationInfo;
+  /** The market model's parameters, as used. */
+  readonly market: Readonly<Record<string, string | number>>;
+  readonly runs: readonly PolicyRun[];
+  /** Which policy minimizes bad debt and which minimizes amplification, with the figures. */
+  readonly verdict: {
+    readonly leastBadDebt: { readonly policy: string; readonly badDebt: number };
+    readonly leastAmplification: { readonly policy: string; readonly amplification: number };
+    /** One or two sentences stating the above. */
+    readonly text: string;
+  };
+}

@@ -1,0 +1,292 @@
+/**
+ * The crash days Fulcrum ships, and how a run's input is built from price files: the exogenous
+ * path inside the window, the market's volatility and volume measured on the days before it,
+ * the population, the liquidators and the insurance fund. Pure: files are read by the caller.
+ */
+import { FulcrumError } from '../domain/errors.js';
+import type { Bar } from '../feeds/ohlcv.js';
+import { dailyStats } from '../risk/liquidity.js';
+import { DEFAULT_MARKET_MODEL, type MarketAsset, type MarketModel } from './market.js';
+import { type BarSeries, pathFromBars } from './path.js';
+import {
+  DEFAULT_POPULATION,
+  generatePopulation,
+  type AccountSpec,
+  type PopulationSpec,
+} from './population.js';
+import type { PopulationInfo } from './result.js';
+import type { AssetConfig } from '../domain/asset.js';
+import { defaultListing, type LiquidatorSpec, type SimulationInput } from './simulator.js';
+
+export interface Scenario {
+  readonly name: string;
+  readonly description: string;
+  /** Price files (relative to the package's `examples/data`), one asset each, by symbol. */
+  readonly files: Readonly<Record<string, string>>;
+  /** Window (ISO-8601 UTC, end exclusive) and step. */
+  readonly start: string;
+  readonly end: string;
+  readonly stepSeconds: number;
+  /** Collateral mix of the population, by symbol. */
+  readonly mix: Readonly<Record<string, number>>;
+}
+
+export const SCENARIOS: readonly Scenario[] = [
+  {
+    name: 'black-thursday',
+    description:
+      'Black Thursday, 12-13 March 2020: ETH 194.61 to 86.00 and BTC 7934.52 to 3782.13 (Binance spot, hourly bars walked minute by minute)',
+    files: { ETH: 'binance-spot_ETHUSDT_1h.csv', BTC: 'binance-spot_BTCUSDT_1h.csv' },
+    start: '2020-03-12T00:00:00Z',
+    end: '2020-03-14T00:00:00Z',
+    stepSeconds: 60,
+    mix: { ETH: 0.6, BTC: 0.4 },
+  },
+  {
+    name: 'may-2021',
+    description:
+      'The crash of 19 May 2021: ETH 3382 to 1888 and BTC 42876 to 30000 in a day (Binance spot, hourly bars walked minute by minute)',
+    files: {
+      ETH: 'may-2021/binance-spot_ETHUSDT_1h.csv',
+      BTC: 'may-2021/binance-spot_BTCUSDT_1h.csv',
+    },
+    start: '2021-05-19T00:00:00Z',
+    end: '2021-05-20T00:00:00Z',
+    stepSeconds: 60,
+    mix: { ETH: 0.6, BTC: 0.4 },
+  },
+  {
+    name: 'luna',
+    description:
+      'The LUNA collapse, 7-13 May 2022: LUNA from 64 to almost nothing, with ETH and BTC falling beside it (Binance spot, hourly)',
+    files: {
+      LUNA: 'luna/binance-spot_LUNAUSDT_1h.csv',
+      ETH: 'luna/binance-spot_ETHUSDT_1h.csv',
+      BTC: 'luna/binance-spot_BTCUSDT_1h.csv',
+    },
+    start: '2022-05-07T00:00:00Z',
+    end: '2022-05-13T00:00:00Z',
+    stepSeconds: 300,
+    mix: { LUNA: 0.4, ETH: 0.3, BTC: 0.3 },
+  },
+  {
+    name: 'luna-day',
+    description:
+      'One day of the LUNA collapse at minute resolution, 9 May 2022: LUNA 64.27 to 30.00 (Binance spot, one-minute bars)',
+    files: { LUNA: 'luna/binance-spot_LUNAUSDT_1m_2022-05-01_2022-05-13.csv' },
+    start: '2022-05-09T00:00:00Z',
+    end: '2022-05-10T00:00:00Z',
+    stepSeconds: 60,
+    mix: { LUNA: 1 },
+  },
+  {
+    name: 'ftx',
+    description:
+      'The FTX collapse, 7-11 November 2022: FTT 22 to 1.3, SOL 35 to 12, BTC and ETH down a quarter (Binance spot, hourly)',
+    files: {
+      BTC: 'ftx/binance-spot_BTCUSDT_1h.csv',
+      ETH: 'ftx/binance-spot_ETHUSDT_1h.csv',
+      SOL: 'ftx/binance-spot_SOLUSDT_1h.csv',
+      FTT: 'ftx/binance-spot_FTTUSDT_1h.csv',
+    },
+    start: '2022-11-07T00:00:00Z',
+    end: '2022-11-11T00:00:00Z',
+    stepSeconds: 300,
+    mix: { BTC: 0.35, ETH: 0.35, SOL: 0.2, FTT: 0.1 },
+  },
+];
+
+export function findScenario(name: string): Scenario {
+  const scenario = SCENARIOS.find((s) => s.name === name);
+  if (scenario === undefined) {
+    throw new FulcrumError(
+      'invalid_field',
+      `unknown scenario ${JSON.stringify(name)}; scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}`,
+      'scenario',
+    );
+  }
+  return scenario;
+}
+
+/** What a run is built from, beside the bars. */
+export interface BuildOptions {
+  readonly start: number;
+  readonly end: number;
+  readonly stepSeconds: number;
+  readonly population: Omit<PopulationSpec, 'mix'> & { readonly mix?: PopulationSpec['mix'] };
+  /** Accounts loaded from a file, instead of generated. */
+  readonly accounts?: readonly AccountSpec[];
+  readonly marketModel?: MarketModel;
+  /** Liquidators' total capital, as a share of the book's collateral value. */
+  readonly liquidatorCapitalShare?: number;
+  /** Liquidators' reaction delays scaled by this (1: the default profile). */
+  readonly liquidatorDelayScale?: number;
+  /** Insurance fund's starting capital, as a share of the book's collateral value. */
+  readonly insuranceShare?: number;
+}
+
+/**
+ * The stress margin of the `dynamic-margin` policy: the controller's defaults, but at most
+ * half as much haircut again (the listings here are Aave's, whose haircuts already hold a wide
+ * buffer: ETH's 17.5% maintenance haircut becomes at most 26.25%), rising by 0.1 a decision.
+ */
+export const SIMULATION_STRESS_MARGIN = { maxMultiplier: 1.5, maxStepUp: 0.1 } as const;
+
+/** The liquidators of the default profile: a few fast, well-funded ones and a slow tail. */
+const LIQUIDATOR_PROFILE: readonly { share: number; delay: number; minProfit: number }[] = [
+  { share: 0.3, delay: 0, minProfit: 0.005 },
+  { share: 0.2, delay: 0, minProfit: 0.01 },
+  { share: 0.15, delay: 30, minProfit: 0.01 },
+  { share: 0.1, delay: 60, minProfit: 0.015 },
+  { share: 0.1, delay: 120, minProfit: 0.02 },
+  { share: 0.05, delay: 300, minProfit: 0.02 },
+  { share: 0.05, delay: 600, minProfit: 0.03 },
+  { share: 0.05, delay: 1_800, minProfit: 0.03 },
+];
+
+/**
+ * A run's input from each asset's bars: the path in the window; each asset's daily volatility
+ * and volume from the bars before the window (at least a day of them); the population at the
+ * window's first prices.
+ */
+export function buildInput(
+  series: readonly BarSeries[],
+  options: BuildOptions,
+): { input: SimulationInput; population: PopulationInfo } {
+  const path = pathFromBars(series, options.start, options.end, options.stepSeconds);
+  const market: MarketAsset[] = [];
+  const baselineVolatility: number[] = [];
+  for (const s of series) {
+    const before = s.bars.filter((b: Bar) => b.time < options.start);
+    if (before.length < 2 || (before.at(-1)?.time ?? 0) - (before[0]?.time ?? 0) < 86_400 - 1) {
+      throw new FulcrumError(
+        'invalid_field',
+        `${s.symbol}: ${s.source} needs at least a day of bars before the window, to measure the market`,
+        'window',
+      );
+    }
+    const stats = dailyStats(before);
+    market.push({
+      symbol: s.symbol,
+      dailyVolatility: stats.dailyVolatility,
+      dailyVolume: stats.averageDailyVolumeQuote,
+      // Depth per 1% from the square-root law at a sale of 1% of a day's volume.
+      depthPerPercent:
+        (stats.averageDailyVolumeQuote * 0.01 * 0.01) / (stats.dailyVolatility * 0.1),
+    });
+    baselineVolatility.push(stats.volatility.chosen.annual);
+  }
+  const startPrices: Record<string, number> = {};
+  path.symbols.forEach((symbol, i) => {
+    startPrices[symbol] = (path.prices[i] as Float64Array)[0] as number;
+  });
+  const mix =
+    options.population.mix ??
+    Object.fromEntries(path.symbols.map((s) => [s, 1 / path.symbols.length]));
+  const accounts =
+    options.accounts ?? generatePopulation({ ...options.population, mix }, startPrices);
+  for (const account of accounts) {
+    for (const c of account.collateral) {
+      if (!path.symbols.includes(c.symbol)) {
+        throw new FulcrumError(
+          'unknown_asset',
+          `account ${account.id} holds ${c.symbol}, which has no price path`,
+          'population',
+        );
+      }
+    }
+  }
+  const population = describePopulation(accounts, startPrices, options.population.seed);
+  const book = population.collateralValue;
+  const capital = book * (options.liquidatorCapitalShare ?? 0.02);
+  const delayScale = options.liquidatorDelayScale ?? 1;
+  const liquidators: LiquidatorSpec[] = LIQUIDATOR_PROFILE.map((p, i) => ({
+    id: `liquidator${i + 1}`,
+    capital: capital * p.share,
+    delaySeconds: Math.round(p.delay * delayScale),
+    minProfit: p.minProfit,
+    maxPerStep: 25,
+  }));
+  const duration = options.end - options.start;
+  const sampleSeconds = Math.max(
+    options.stepSeconds,
+    Math.round(duration / 400 / options.stepSeconds) * options.stepSeconds,
+  );
+  return {
+    input: {
+      path,
+      accounts,
+      listings: {},
+      market,
+      marketModel: options.marketModel ?? DEFAULT_MARKET_MODEL,
+      liquidators,
+      insuranceCapital: book * (options.insuranceShare ?? 0.001),
+      baselineVolatility,
+      stressMargin: SIMULATION_STRESS_MARGIN,
+      sampleSeconds,
+    },
+    population,
+  };
+}
+
+/** Sizes, mix and health of a population at the start prices. */
+export function describePopulation(
+  accounts: readonly AccountSpec[],
+  prices: Readonly<Record<string, number>>,
+  seed: number,
+): PopulationInfo {
+  const values: number[] = [];
+  const healths: number[] = [];
+  const bySymbol = new Map<string, { accounts: number; value: number }>();
+  const listings = new Map<string, AssetConfig>();
+  const weight = (symbol: string, tier: 'initial' | 'maintenance'): number => {
+    let listing = listings.get(symbol);
+    if (listing === undefined) {
+      listing = defaultListing(symbol);
+      listings.set(symbol, listing);
+    }
+    return Number(listing.assetWeight[tier]) / 1e6;
+  };
+  let total = 0;
+  let debt = 0;
+  for (const a of accounts) {
+    let value = 0;
+    let maintenance = 0;
+    let initial = 0;
+    for (const c of a.collateral) {
+      const v = c.units * (prices[c.symbol] ?? 0);
+      value += v;
+      maintenance += v * weight(c.symbol, 'maintenance');
+      initial += v * weight(c.symbol, 'initial');
+      const entry = bySymbol.get(c.symbol) ?? { accounts: 0, value: 0 };
+      entry.accounts++;
+      entry.value += v;
+      bySymbol.set(c.symbol, entry);
+    }
+    values.push(value);
+    healths.push(a.health);
+    total += value;
+    // What the simulator borrows for it (see `Run.setup`).
+    debt += Math.min(maintenance / a.health, initial * 0.999_999);
+  }
+  values.sort((a, b) => a - b);
+  healths.sort((a, b) => a - b);
+  const q = (xs: number[], p: number) =>
+    xs[Math.min(xs.length - 1, Math.floor(p * xs.length))] ?? 0;
+  return {
+    accounts: accounts.length,
+    seed,
+    collateralValue: total,
+    debtValue: debt,
+    collateral: [...bySymbol.entries()].map(([symbol, e]) => ({ symbol, ...e })),
+    size: {
+      p50: q(values, 0.5),
+      p90: q(values, 0.9),
+      p99: q(values, 0.99),
+      max: values.at(-1) ?? 0,
+    },
+    health: { p10: q(healths, 0.1), p50: q(healths, 0.5), p90: q(healths, 0.9) },
+  };
+}
+
+export { DEFAULT_POPULATION };
