@@ -56,6 +56,9 @@ market and agents:
 run:
   --step SECONDS         simulation step (default: the scenario's; 60 for --prices)
   --jobs N               worker threads (default: the machine's cores)
+  --sweep KEY=V1,V2,...  a parameter sweep: every policy at every value of one of
+                         liquidity, recovery, liquidator-capital, liquidator-delay,
+                         health-median (one run each, spread over the workers)
   --out DIR              where the JSON result and the HTML report go (default ./fulcrum-reports)
   --json                 print the result as JSON instead of the table
   --quiet                no progress on standard error`;
@@ -79,6 +82,7 @@ export interface SimulateOptions {
   readonly liquidatorDelay?: string | undefined;
   readonly step?: string | undefined;
   readonly jobs?: string | undefined;
+  readonly sweep?: string | undefined;
   readonly out?: string | undefined;
   readonly json?: boolean | undefined;
   readonly quiet?: boolean | undefined;
@@ -100,10 +104,11 @@ export async function simulateCommand(
   const plan = planOf(options);
   const policies = selectPolicies((options.policy ?? 'all').split(',').filter((p) => p !== ''));
   const jobs = positiveInt(options.jobs, 'jobs', availableParallelism());
+  const tasks = sweepTasks(options, plan, policies);
   const { series } = loadSeries(plan);
   const { input, population } = buildInput(series, plan.build);
-  const progress = options.quiet === true ? null : new ProgressBoard(policies);
-  const runs = await runAll(plan, policies, Math.min(jobs, policies.length), progress);
+  const progress = options.quiet === true ? null : new ProgressBoard(tasks.map((t) => t.label));
+  const runs = await runAll(tasks, Math.min(jobs, tasks.length), progress);
   progress?.done();
   const result = assemble(plan, input.path, population, runs);
   const out = resolve(options.out ?? 'fulcrum-reports');
@@ -244,33 +249,90 @@ export function loadSeries(plan: Plan): { series: BarSeries[] } {
   };
 }
 
-/** Every policy, `jobs` at a time, in worker threads (or here, for one job). */
+/** One run to do: a policy on a plan (a sweep's variant of the command's plan). */
+interface Task {
+  readonly plan: Plan;
+  readonly policy: Policy;
+  /** The policy's name, and the swept value if any: `partial liquidity=0.25`. */
+  readonly label: string;
+}
+
+const SWEEPABLE = [
+  'liquidity',
+  'recovery',
+  'liquidator-capital',
+  'liquidator-delay',
+  'health-median',
+] as const;
+
+/** Every policy, at every value of the swept parameter (or once, without `--sweep`). */
+function sweepTasks(options: SimulateOptions, plan: Plan, policies: readonly Policy[]): Task[] {
+  if (options.sweep === undefined) {
+    return policies.map((policy) => ({ plan, policy, label: policy.name }));
+  }
+  const [key = '', list = ''] = options.sweep.split('=');
+  if (!(SWEEPABLE as readonly string[]).includes(key) || list === '') {
+    throw new CliError(
+      `--sweep takes KEY=V1,V2,... with KEY one of ${SWEEPABLE.join(', ')}`,
+      EXIT.usage,
+    );
+  }
+  const values = list.split(',');
+  if (values.length > 32) throw new CliError('--sweep takes at most 32 values', EXIT.usage);
+  const tasks: Task[] = [];
+  for (const value of values) {
+    const variant = planOf({ ...options, ...sweptOption(key, value) });
+    for (const policy of policies) {
+      tasks.push({ plan: variant, policy, label: `${policy.name} ${key}=${value}` });
+    }
+  }
+  return tasks;
+}
+
+function sweptOption(key: string, value: string): Partial<SimulateOptions> {
+  switch (key) {
+    case 'liquidity':
+      return { liquidity: value };
+    case 'recovery':
+      return { recovery: value };
+    case 'liquidator-capital':
+      return { liquidatorCapital: value };
+    case 'liquidator-delay':
+      return { liquidatorDelay: value };
+    default:
+      return { healthMedian: value };
+  }
+}
+
+/** Every task, `jobs` at a time, in worker threads (or here, for one job). */
 async function runAll(
-  plan: Plan,
-  policies: readonly Policy[],
+  tasks: readonly Task[],
   jobs: number,
   progress: ProgressBoard | null,
 ): Promise<PolicyRun[]> {
+  const label = (run: PolicyRun, task: Task): PolicyRun =>
+    task.label === run.policy ? run : { ...run, policy: task.label };
   if (jobs <= 1) {
-    const { series } = loadSeries(plan);
-    const { input } = buildInput(series, plan.build);
-    return policies.map((policy) => {
+    return tasks.map((task) => {
+      const { series } = loadSeries(task.plan);
+      const { input } = buildInput(series, task.plan.build);
       const started = performance.now();
-      const run = simulate(input, policy, (done, total) =>
-        progress?.update(policy.name, done, total),
+      const run = simulate(input, task.policy, (done, total) =>
+        progress?.update(task.label, done, total),
       );
-      return { ...run, wallMs: performance.now() - started };
+      return label({ ...run, wallMs: performance.now() - started }, task);
     });
   }
-  const runs: PolicyRun[] = new Array(policies.length);
+  const runs: PolicyRun[] = new Array(tasks.length);
   let next = 0;
   const worker = async (): Promise<void> => {
-    while (next < policies.length) {
+    while (next < tasks.length) {
       const index = next++;
-      const policy = policies[index] as Policy;
-      runs[index] = await runInWorker(plan, policy.name, (done, total) =>
-        progress?.update(policy.name, done, total),
+      const task = tasks[index] as Task;
+      const run = await runInWorker(task.plan, task.policy.name, (done, total) =>
+        progress?.update(task.label, done, total),
       );
+      runs[index] = label(run, task);
     }
   };
   await Promise.all(Array.from({ length: jobs }, worker));
@@ -440,8 +502,8 @@ class ProgressBoard {
   private drawn = 0;
   private lastPrinted = new Map<string, number>();
 
-  constructor(private readonly policies: readonly Policy[]) {
-    for (const p of policies) this.state.set(p.name, [0, 1]);
+  constructor(private readonly labels: readonly string[]) {
+    for (const label of labels) this.state.set(label, [0, 1]);
   }
 
   update(policy: string, done: number, total: number): void {
@@ -466,13 +528,13 @@ class ProgressBoard {
     const [done, total] = this.state.get(policy) ?? [0, 1];
     const width = 30;
     const filled = Math.round((done / total) * width);
-    return `  ${policy.padEnd(16)} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(Math.floor((done / total) * 100)).padStart(3)}%  step ${done}/${total}`;
+    return `  ${policy.padEnd(24)} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(Math.floor((done / total) * 100)).padStart(3)}%  step ${done}/${total}`;
   }
 
   private draw(): void {
     if (this.drawn > 0) process.stderr.write(`\x1b[${this.drawn}A`);
-    for (const p of this.policies) process.stderr.write(`\x1b[2K${this.line(p.name)}\n`);
-    this.drawn = this.policies.length;
+    for (const label of this.labels) process.stderr.write(`\x1b[2K${this.line(label)}\n`);
+    this.drawn = this.labels.length;
   }
 }
 

@@ -386,6 +386,35 @@ describe('renderReport', () => {
     );
   });
 
+  it('writes the exogenous low and the deepest realized low under the latter', () => {
+    const svg = chartSvg(html, 'price-ETH');
+    const notes = [...svg.matchAll(/<text class="note"[^>]*>([^<]*)</g)].map((m) => m[1]);
+    const full = result.runs[1]?.metrics.lows[0];
+    expect(notes).toEqual([
+      `exogenous low ${formatPrice(full?.exogenousLow ?? 0)}`,
+      `realized low ${formatPrice(full?.realizedLow ?? 0)} (full)`,
+    ]);
+  });
+
+  it('draws a collapse on a log axis', () => {
+    // ETH falls from 80 to 0.00005, a LUNA-like collapse.
+    const collapse = (price: number): number => 80 * 6e-7 ** ((194.61 - price) / (194.61 * 0.55));
+    const runs = result.runs.map((run) => ({
+      ...run,
+      samples: run.samples.map((s) => ({
+        ...s,
+        exogenous: { ...s.exogenous, ETH: collapse(s.exogenous.ETH ?? 0) },
+        realized: { ...s.realized, ETH: collapse(s.realized.ETH ?? 0) },
+      })),
+    }));
+    const page = renderReport({ ...result, runs });
+    const axis = chartSvg(page, 'price-ETH');
+    const labels = [...axis.matchAll(/text-anchor="end">([^<]*)</g)].map((m) => m[1]);
+    expect(labels).toEqual(['1e-5', '1e-4', '0.001', '0.01', '0.1', '1', '10']);
+    expect(seriesIn(axis).every((s) => s.points === SAMPLES_PER_DAY)).toBe(true);
+    expectFiniteEverywhere(page);
+  });
+
   it('draws one line per series with one point per sample', () => {
     for (const symbol of ['ETH', 'BTC']) {
       const series = seriesIn(chartSvg(html, `price-${symbol}`));

@@ -682,27 +682,7 @@ function priceChart(result: SimulationResult, symbol: string, time: TimeAxis): s
     points: seriesOf(run.samples, (s) => s.realized[symbol]),
     markLow: true,
   }));
-  const exogenousLow = lowest(exogenous);
-  const deepest = realized
-    .map((s) => ({ series: s, low: lowest(s.points) }))
-    .reduce<{ series: LineSeries; low: Point } | undefined>(
-      (best, c) =>
-        c.low !== undefined && (best === undefined || c.low[1] < best.low[1])
-          ? { series: c.series, low: c.low }
-          : best,
-      undefined,
-    );
-  const lines: { text: string; color: string }[] = [];
-  if (exogenousLow !== undefined) {
-    lines.push({ text: `exogenous low ${formatPrice(exogenousLow[1])}`, color: EXOGENOUS_COLOR });
-  }
-  if (deepest !== undefined) {
-    lines.push({
-      text: `realized low ${formatPrice(deepest.low[1])} (${clip(deepest.series.name, 24)})`,
-      color: deepest.series.color,
-    });
-  }
-  const noteAt = deepest?.low ?? exogenousLow;
+  const note = lowsNote(exogenous, realized);
   const series: LineSeries[] = [
     ...realized,
     // Drawn last, so that it stays visible over realized lines that coincide with it.
@@ -722,7 +702,7 @@ function priceChart(result: SimulationResult, symbol: string, time: TimeAxis): s
     time,
     yFormat: priceTick,
     y: { include: [], integer: false, allowLog: true, padBottom: 0.3 },
-    ...(noteAt === undefined ? {} : { note: { at: noteAt, lines } }),
+    ...(note === undefined ? {} : { note }),
   });
   return figure(
     `${symbol}: exogenous versus realized price`,
@@ -734,6 +714,30 @@ function priceChart(result: SimulationResult, symbol: string, time: TimeAxis): s
     ],
     svg,
   );
+}
+
+/** The exogenous low and the deepest realized low (with its policy), written under the latter. */
+function lowsNote(exogenous: readonly Point[], realized: readonly LineSeries[]): Note | undefined {
+  const exogenousLow = lowest(exogenous);
+  let deepest: { series: LineSeries; low: Point } | undefined;
+  for (const series of realized) {
+    const low = lowest(series.points);
+    if (low !== undefined && (deepest === undefined || low[1] < deepest.low[1])) {
+      deepest = { series, low };
+    }
+  }
+  const lines: { text: string; color: string }[] = [];
+  if (exogenousLow !== undefined) {
+    lines.push({ text: `exogenous low ${formatPrice(exogenousLow[1])}`, color: EXOGENOUS_COLOR });
+  }
+  if (deepest !== undefined) {
+    lines.push({
+      text: `realized low ${formatPrice(deepest.low[1])} (${clip(deepest.series.name, 24)})`,
+      color: deepest.series.color,
+    });
+  }
+  const at = deepest?.low ?? exogenousLow;
+  return at === undefined ? undefined : { at, lines };
 }
 
 /** A price axis label: three significant digits, in exponent form below 0.001 (`5e-5`). */
