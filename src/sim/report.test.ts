@@ -345,7 +345,9 @@ describe('renderReport', () => {
   });
 
   it('states the window in UTC and the market model', () => {
-    expect(html).toContain('Window 2020-03-12T00:00:00Z → 2020-03-13T00:00:00Z');
+    expect(html).toContain(
+      'Window <time>2020-03-12T00:00:00Z</time> → <time>2020-03-13T00:00:00Z</time>',
+    );
     expect(html).toContain('1,441 steps × 1 min');
     expect(html).toContain('<code>impactExponent=0.5</code>');
     expect(html).toContain('collateral $412.50M');
@@ -408,10 +410,12 @@ describe('renderReport', () => {
       })),
     }));
     const page = renderReport({ ...result, runs });
-    const axis = chartSvg(page, 'price-ETH');
+    const svg = chartSvg(page, 'price-ETH');
+    const axis = svg.slice(svg.indexOf('<g class="axis y">'), svg.indexOf('<g class="axis x">'));
     const labels = [...axis.matchAll(/text-anchor="end">([^<]*)</g)].map((m) => m[1]);
-    expect(labels).toEqual(['1e-5', '1e-4', '0.001', '0.01', '0.1', '1', '10']);
-    expect(seriesIn(axis).every((s) => s.points === SAMPLES_PER_DAY)).toBe(true);
+    // One label per decade, with room under the low (about 1.7e-5) for its note.
+    expect(labels).toEqual(['1e-6', '1e-5', '1e-4', '0.001', '0.01', '0.1', '1', '10', '100']);
+    expect(seriesIn(svg).every((s) => s.points === SAMPLES_PER_DAY)).toBe(true);
     expectFiniteEverywhere(page);
   });
 
@@ -563,7 +567,9 @@ describe('renderReport on degenerate results', () => {
     expectFiniteEverywhere(html);
     const series = seriesIn(chartSvg(html, 'price-ETH'));
     expect(series.every((s) => s.points === 1)).toBe(true);
-    expect(html).toContain('Window 2020-03-12T00:00:00Z → 2020-03-12T00:00:00Z');
+    expect(html).toContain(
+      'Window <time>2020-03-12T00:00:00Z</time> → <time>2020-03-12T00:00:00Z</time>',
+    );
   });
 
   it('renders zero bad debt everywhere without a winner or a NaN', () => {

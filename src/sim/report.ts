@@ -1129,7 +1129,7 @@ function headerSection(result: SimulationResult): string {
     `<p class="answer"><span>Least bad debt: <strong>${escapeHtml(leastBadDebt.policy)}</strong> ` +
     `${formatMoney(leastBadDebt.badDebt)}</span><span>Least amplification: ` +
     `<strong>${escapeHtml(leastAmplification.policy)}</strong> ${formatPercent(leastAmplification.amplification)}</span></p></section>` +
-    `<p class="facts"><span>Window ${isoUtc(result.start)} → ${isoUtc(result.end)}</span>` +
+    `<p class="facts"><span>Window <time>${isoUtc(result.start)}</time> → <time>${isoUtc(result.end)}</time></span>` +
     `<span>${formatCount(result.steps)} steps × ${formatDuration(result.stepSeconds)}</span>` +
     `<span>seed ${escapeHtml(String(result.seed))}</span>` +
     `<span>${formatCount(population.accounts)} accounts</span>` +
@@ -1352,6 +1352,7 @@ h3{font-size:1.05rem;margin:0}
 .verdict p{margin:0 0 6px;font-size:1.08rem}
 .verdict p.answer{display:flex;flex-wrap:wrap;gap:6px 28px;font-size:.98rem;margin:0}
 .facts{display:flex;flex-wrap:wrap;gap:4px 18px;margin:0 0 4px;font-size:.88rem;color:var(--muted)}
+.facts time{white-space:nowrap}
 .facts code{font-size:.85rem;background:#f3f3f3;padding:0 4px;border-radius:3px;color:var(--ink)}
 .note{color:var(--muted);font-size:.9rem;margin:0 0 8px}
 .table-wrap{overflow-x:auto;margin:0 0 16px}

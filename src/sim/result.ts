@@ -26,7 +26,10 @@ export interface HealthHistogram {
 export interface Sample {
   /** Unix seconds. */
   readonly time: number;
-  /** Per asset symbol: the exogenous price and the realized price (after liquidation impact). */
+  /**
+   * Per asset symbol: the lowest exogenous price and the lowest realized price (the oracle's,
+   * after liquidation impact) since the previous sample, so that no low falls between samples.
+   */
   readonly exogenous: Readonly<Record<string, number>>;
   readonly realized: Readonly<Record<string, number>>;
   /** Cumulative debt repaid by liquidations and the backstop (quote). */

@@ -170,6 +170,9 @@ class Run {
   private readonly multipliers: number[];
   private readonly realizedLow: number[];
   private readonly exogenousLow: number[];
+  /** The lowest prices since the last sample (a sample shows the interval's low). */
+  private readonly sampleExogenousLow: number[];
+  private readonly sampleRealizedLow: number[];
 
   constructor(
     private readonly input: SimulationInput,
@@ -192,6 +195,8 @@ class Run {
     this.listings = this.symbols.map((symbol) => input.listings[symbol] ?? defaultListing(symbol));
     this.realizedLow = this.symbols.map(() => Number.POSITIVE_INFINITY);
     this.exogenousLow = this.symbols.map(() => Number.POSITIVE_INFINITY);
+    this.sampleExogenousLow = this.symbols.map(() => Number.POSITIVE_INFINITY);
+    this.sampleRealizedLow = this.symbols.map(() => Number.POSITIVE_INFINITY);
   }
 
   execute(progress?: Progress): PolicyRun {
@@ -340,6 +345,8 @@ class Run {
       const realized = this.market.realized(i, exogenous);
       this.exogenousLow[i] = Math.min(this.exogenousLow[i] as number, exogenous);
       this.realizedLow[i] = Math.min(this.realizedLow[i] as number, realized);
+      this.sampleExogenousLow[i] = Math.min(this.sampleExogenousLow[i] as number, exogenous);
+      this.sampleRealizedLow[i] = Math.min(this.sampleRealizedLow[i] as number, realized);
       this.apply({
         type: 'set-price',
         time: t,
@@ -619,9 +626,10 @@ class Run {
     const realized: Record<string, number> = {};
     const marginMultiplier: Record<string, number> = {};
     this.symbols.forEach((symbol, i) => {
-      const x = price(path, i, k);
-      exogenous[symbol] = x;
-      realized[symbol] = this.market.realized(i, x);
+      exogenous[symbol] = this.sampleExogenousLow[i] as number;
+      realized[symbol] = this.sampleRealizedLow[i] as number;
+      this.sampleExogenousLow[i] = Number.POSITIVE_INFINITY;
+      this.sampleRealizedLow[i] = Number.POSITIVE_INFINITY;
       marginMultiplier[symbol] = this.multipliers[i] as number;
     });
     return {
