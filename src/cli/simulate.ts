@@ -130,9 +130,12 @@ export function planOf(options: SimulateOptions): Plan {
       EXIT.usage,
     );
   }
+  const accounts = positiveInt(options.accounts, 'accounts', DEFAULT_POPULATION.accounts);
   const population = {
     ...DEFAULT_POPULATION,
-    accounts: positiveInt(options.accounts, 'accounts', DEFAULT_POPULATION.accounts),
+    accounts,
+    // A small book cannot keep every account under 2% of it: the cap then leaves room to fill it.
+    largestShare: Math.min(1, Math.max(DEFAULT_POPULATION.largestShare, 2 / accounts)),
     seed: nonNegativeInt(options.seed, 'seed', DEFAULT_POPULATION.seed),
     bookValue: positiveNumber(options.bookValue, 'book-value', DEFAULT_POPULATION.bookValue),
     healthMedian: positiveNumber(
@@ -165,23 +168,17 @@ export function planOf(options: SimulateOptions): Plan {
     if (error instanceof FulcrumError) throw new CliError(error.message, EXIT.usage);
     throw error;
   }
-  const accounts =
-    options.population === undefined ? undefined : loadPopulation(options.population);
+  const loaded = options.population === undefined ? undefined : loadPopulation(options.population);
   const common = {
     marketModel,
     liquidatorCapitalShare: positiveNumber(options.liquidatorCapital, 'liquidator-capital', 0.02),
     liquidatorDelayScale: nonNegativeNumber(options.liquidatorDelay, 'liquidator-delay', 1),
-    ...(accounts === undefined ? {} : { accounts }),
+    ...(loaded === undefined ? {} : { accounts: loaded }),
   };
   if (options.scenario !== undefined) {
     const scenario = findScenario(options.scenario);
     const population2 = { ...population, mix: scenario.mix };
-    try {
-      validatePopulation(population2);
-    } catch (error) {
-      if (error instanceof FulcrumError) throw new CliError(error.message, EXIT.usage);
-      throw error;
-    }
+    checkPopulation(population2);
     const start =
       options.from === undefined
         ? isoSeconds(scenario.start, 'scenario')
@@ -224,6 +221,7 @@ export function planOf(options: SimulateOptions): Plan {
   const start = options.from === undefined ? first + lead : isoSeconds(options.from, 'from');
   const end = options.to === undefined ? last : isoSeconds(options.to, 'to');
   const mix = Object.fromEntries(symbols.map((s) => [s, 1 / symbols.length]));
+  checkPopulation({ ...population, mix });
   return {
     name: 'prices',
     description: `Replay of ${files.map((f) => f.path.split(/[\\/]/).at(-1)).join(', ')}`,
@@ -236,6 +234,16 @@ export function planOf(options: SimulateOptions): Plan {
       ...common,
     },
   };
+}
+
+/** A population the options describe, or a usage error naming what is wrong. */
+function checkPopulation(spec: Parameters<typeof validatePopulation>[0]): void {
+  try {
+    validatePopulation(spec);
+  } catch (error) {
+    if (error instanceof FulcrumError) throw new CliError(error.message, EXIT.usage);
+    throw error;
+  }
 }
 
 /** Reads and parses every price file of a plan. */

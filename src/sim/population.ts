@@ -3,8 +3,8 @@
  * maintenance, drawn from a described distribution with a seed (or loaded from a file).
  *
  * Real books are heavy-tailed: a few whales hold much of the collateral. Sizes here follow a
- * Pareto law (tail index `sizeTail`, 1.16 being the "80/20" law), capped at a share of the
- * book, then scaled so that the book's collateral is worth `bookValue`. Each account holds one
+ * Pareto law (tail index `sizeTail`, 1.16 being the "80/20" law), scaled so that the book's
+ * collateral is worth `bookValue` with no account above `largestShare` of it. Each account holds one
  * main collateral (drawn by `mix`) and, with probability `secondAssetShare`, a second one for
  * a fifth to a half of its value. It borrows the debt asset so that its maintenance health is
  * 1 + a log-normal draw (median `healthMedian` − 1, log spread `healthSpread`), never more than
@@ -69,10 +69,20 @@ export function validatePopulation(spec: PopulationSpec): void {
     fail('sizeTail', 'the size tail index must be from 0.5 to 10');
   if (!(spec.largestShare > 0 && spec.largestShare <= 1))
     fail('largestShare', 'the largest share must be in (0, 1]');
+  if (spec.accounts * spec.largestShare < 1)
+    fail(
+      'largestShare',
+      'accounts × largest share must be at least 1, or no book reaches its value',
+    );
   if (!(spec.healthMedian > 1 && spec.healthMedian <= 20))
     fail('healthMedian', 'the median health must be above 1 and at most 20');
   if (!(spec.healthSpread >= 0 && spec.healthSpread <= 3))
     fail('healthSpread', 'the health spread must be from 0 to 3');
+  if (spec.accounts * spec.largestShare < 1)
+    fail(
+      'largestShare',
+      'accounts × largest share must be at least 1, or no book reaches its value',
+    );
 }
 
 /**
@@ -103,18 +113,37 @@ export function generatePopulation(
     }
     return symbols.at(-1) as string;
   };
-  // Sizes: Pareto draws capped at the largest share, then scaled to the book (twice, as the
-  // cap binds again after scaling when the tail is heavy).
+  // Sizes: Pareto draws, scaled so that the book is worth bookValue with no account above the
+  // largest share. Water-filling: accounts at the cap stay there, the others are scaled up to
+  // make up the rest, until no new account reaches the cap (each round caps at least one more,
+  // so it ends; in practice within a few rounds).
   const sizes = new Float64Array(spec.accounts);
   for (let i = 0; i < spec.accounts; i++) {
     sizes[i] = (1 - random.next()) ** (-1 / spec.sizeTail);
   }
   const cap = spec.bookValue * spec.largestShare;
-  for (let round = 0; round < 4; round++) {
-    let sum = 0;
-    for (const s of sizes) sum += s;
-    const scale = spec.bookValue / sum;
-    for (let i = 0; i < sizes.length; i++) sizes[i] = Math.min((sizes[i] as number) * scale, cap);
+  const capped = new Uint8Array(spec.accounts);
+  for (let round = 0; round <= spec.accounts; round++) {
+    let free = 0;
+    let cappedCount = 0;
+    for (let i = 0; i < sizes.length; i++) {
+      if (capped[i] === 1) cappedCount++;
+      else free += sizes[i] as number;
+    }
+    const scale = (spec.bookValue - cappedCount * cap) / free;
+    let changed = false;
+    for (let i = 0; i < sizes.length; i++) {
+      if (capped[i] === 1) continue;
+      const size = (sizes[i] as number) * scale;
+      if (size >= cap) {
+        sizes[i] = cap;
+        capped[i] = 1;
+        changed = true;
+      } else {
+        sizes[i] = size;
+      }
+    }
+    if (!changed) break;
   }
   const accounts: AccountSpec[] = [];
   const width = String(spec.accounts).length;

@@ -679,9 +679,13 @@ class Run {
     const counts = HEALTH_BOUNDS.map(() => 0);
     for (const account of this.input.accounts) {
       const ref = { account: account.id, subAccount: 0 };
-      if (findSubAccount(this.engine.state.accounts.get(ref.account), 0) === undefined) continue;
-      // A draft per account: a draft remembers every sub-account it reads.
-      const hf = new Draft(this.engine.state, this.time).health(ref).healthFactor('maintenance');
+      // An account the run emptied (nothing held, nothing owed) owes nothing: its health is
+      // unbounded, like any account without debt. A draft per account: a draft remembers
+      // every sub-account it reads.
+      const hf =
+        findSubAccount(this.engine.state.accounts.get(ref.account), 0) === undefined
+          ? null
+          : new Draft(this.engine.state, this.time).health(ref).healthFactor('maintenance');
       const h = hf === null ? Number.POSITIVE_INFINITY : Number(hf) / Number(HEALTH_SCALE);
       const bucket = HEALTH_BOUNDS.findIndex((b) => b === null || h < b);
       counts[bucket] = (counts[bucket] ?? 0) + 1;
