@@ -85,7 +85,7 @@ export function simulationBenchmarks(largest: number): SimulationBenchResult {
       start,
       end,
       stepSeconds: scenario.stepSeconds,
-      population: { ...DEFAULT_POPULATION, accounts: 1, mix: scenario.mix },
+      population: { ...DEFAULT_POPULATION, accounts: 100, mix: scenario.mix },
     }).input.path;
     const prices = path.prices[0] as Float64Array;
     const steps = 20;

@@ -370,3 +370,104 @@ describe('fulcrum liquidations', () => {
     expectOneLineError(stderr, /cannot read no-such-file\.jsonl/);
   });
 });
+
+describe('fulcrum simulate', () => {
+  it('runs policies in worker threads, prints the comparison, writes the JSON and the HTML report', () => {
+    const out = mkdtempSync(join(tmpdir(), 'fulcrum-sim-'));
+    try {
+      const args = ['simulate', '--scenario', 'black-thursday', '--accounts', '300'];
+      const window = ['--from', '2020-03-12T09:00:00Z', '--to', '2020-03-12T13:00:00Z'];
+      const run = fulcrum([...args, ...window, '--policy', 'partial,full', '--out', out]);
+      expect(run.status, run.stderr).toBe(0);
+      // Progress on standard error (not a terminal: a line at each quarter), the table on out.
+      expect(run.stderr).toMatch(/partial\s+\[#+\]\s+100%\s+step 240\/240/);
+      expect(run.stdout).toMatch(/^policy\s+amplification/m);
+      expect(run.stdout).toMatch(/^full\s+\d+\.\d\d%/m);
+      const result = JSON.parse(
+        readFileSync(join(out, 'simulation-black-thursday.json'), 'utf8'),
+      ) as { runs: { policy: string; metrics: { liquidations: number } }[]; steps: number };
+      expect(result.steps).toBe(240);
+      expect(result.runs.map((r) => r.policy)).toEqual(['partial', 'full']);
+      expect(result.runs.every((r) => r.metrics.liquidations > 0)).toBe(true);
+      const html = readFileSync(join(out, 'simulation-black-thursday.html'), 'utf8');
+      expect(html).toMatch(/^<!DOCTYPE html>/i);
+      expect(html).toContain('<svg');
+      expect(html).not.toMatch(/(src|href)="https?:/);
+      // The same command in one thread gives the same figures (wall times aside).
+      const again = fulcrum([
+        ...args,
+        ...window,
+        '--policy',
+        'partial,full',
+        '--out',
+        out,
+        '--jobs',
+        '1',
+        '--json',
+        '--quiet',
+      ]);
+      expect(again.status).toBe(0);
+      const strip = (r: typeof result) => r.runs.map((x) => ({ ...x, wallMs: 0 }));
+      expect(strip(JSON.parse(again.stdout) as typeof result)).toEqual(strip(result));
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it('--help lists scenarios, policies, population options and the seed', () => {
+    const { status, stdout } = fulcrum(['simulate', '--help']);
+    expect(status).toBe(0);
+    for (const word of [
+      'black-thursday',
+      'ftx',
+      'dutch-auction',
+      'dynamic-margin',
+      '--accounts',
+      '--seed',
+      '--population',
+      '--prices',
+      '--sweep',
+    ]) {
+      expect(stdout).toContain(word);
+    }
+  });
+
+  it('wrong usage is one line and status 2', () => {
+    const unknown = fulcrum(['simulate', '--scenario', 'tulips']);
+    expect(unknown.status).toBe(1);
+    expectOneLineError(unknown.stderr, /unknown scenario "tulips"/);
+    const neither = fulcrum(['simulate']);
+    expect(neither.status).toBe(2);
+    expectOneLineError(neither.stderr, /--scenario NAME or --prices FILE/);
+    const sweep = fulcrum(['simulate', '--scenario', 'black-thursday', '--sweep', 'gravity=1']);
+    expect(sweep.status).toBe(2);
+    expectOneLineError(sweep.stderr, /--sweep takes KEY=V1,V2/);
+  });
+});
+
+describe('fulcrum calibrate', () => {
+  it('proposes weights from the calm days of March 2020', () => {
+    const { status, stdout } = fulcrum([
+      'calibrate',
+      'examples/data/binance-spot_ETHUSDT_1h.csv',
+      '--to',
+      '2020-03-11',
+      '--json',
+    ]);
+    expect(status).toBe(0);
+    const line = JSON.parse(stdout.trim().split('\n')[0] ?? '{}') as Record<string, unknown>;
+    expect(JSON.stringify(line)).toContain('"maintenance"');
+    expect(stdout).toContain('0.935');
+  });
+
+  it('a bad confidence is one line and status 2', () => {
+    const { status, stderr } = fulcrum([
+      'calibrate',
+      'examples/data/binance-spot_ETHUSDT_1h.csv',
+      '--confidence',
+      'high',
+    ]);
+    expect(status).toBe(2);
+    expectOneLineError(stderr, /confidence/);
+  });
+});

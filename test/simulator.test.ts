@@ -1258,6 +1258,28 @@ describe('planOf (fulcrum simulate)', () => {
     usage({ prices: [ethFile], healthMedian: '25' });
   });
 
+  it('the synthetic scenario generates its bars from the path seed: same seed, same path', () => {
+    const plan = planOf({ scenario: 'synthetic', pathSeed: '3', accounts: '60' });
+    expect(plan.pathSeed).toBe(3);
+    expect(plan.files).toEqual([]);
+    const a = loadSeries(plan).series;
+    const b = loadSeries(planOf({ scenario: 'synthetic', pathSeed: '3', accounts: '60' })).series;
+    const c = loadSeries(planOf({ scenario: 'synthetic', pathSeed: '4', accounts: '60' })).series;
+    expect(b).toEqual(a);
+    expect(c[0]?.bars).not.toEqual(a[0]?.bars);
+    // Two calm days and the window's day of one-minute bars, every bar well formed.
+    expect(a.map((x) => x.symbol)).toEqual(['ETH', 'BTC']);
+    expect(a[0]?.bars).toHaveLength(3 * 1440);
+    for (const bar of a[0]?.bars ?? []) {
+      expect(bar.low <= bar.open && bar.low <= bar.close).toBe(true);
+      expect(bar.high >= bar.open && bar.high >= bar.close).toBe(true);
+    }
+    const { input } = buildInput(a, plan.build);
+    expect(input.path.times).toHaveLength(1440);
+    expect(input.path.times[0]).toBe(seconds('2030-01-03T00:00:00Z'));
+    usage({ scenario: 'synthetic', pathSeed: '-1' });
+  });
+
   it('refuses an unknown scenario', () => {
     expect(() => planOf({ scenario: 'tulip-mania' })).toThrow(
       expect.objectContaining({ code: 'invalid_field', field: 'scenario' }),

@@ -18,7 +18,13 @@ import { POLICIES, type Policy, selectPolicies } from '../sim/policies.js';
 import { DEFAULT_POPULATION, type AccountSpec, validatePopulation } from '../sim/population.js';
 import { renderReport } from '../sim/report.js';
 import type { PolicyRun, SimulationResult } from '../sim/result.js';
-import { buildInput, findScenario, SCENARIOS, type BuildOptions } from '../sim/scenarios.js';
+import {
+  buildInput,
+  findScenario,
+  SCENARIOS,
+  syntheticSeries,
+  type BuildOptions,
+} from '../sim/scenarios.js';
 import { simulate } from '../sim/simulator.js';
 import { CliError, EXIT, parseJson, readInput } from './io.js';
 import { table } from './table.js';
@@ -41,6 +47,7 @@ ${POLICIES.map((p) => `  ${p.name.padEnd(16)}${p.description}`).join('\n')}
 population:
   --accounts N           accounts to generate (default ${DEFAULT_POPULATION.accounts})
   --seed N               seed of the population (default ${DEFAULT_POPULATION.seed}); same seed, same result
+  --path-seed N          seed of the synthetic scenario's price path (default 7)
   --book-value USD       collateral value of the whole book (default ${DEFAULT_POPULATION.bookValue})
   --health-median H      median maintenance health at the start (default ${DEFAULT_POPULATION.healthMedian})
   --population FILE      accounts from a file instead, one JSON object a line:
@@ -72,6 +79,7 @@ export interface SimulateOptions {
   readonly policy?: string | undefined;
   readonly accounts?: string | undefined;
   readonly seed?: string | undefined;
+  readonly pathSeed?: string | undefined;
   readonly bookValue?: string | undefined;
   readonly healthMedian?: string | undefined;
   readonly population?: string | undefined;
@@ -93,6 +101,8 @@ export interface Plan {
   readonly name: string;
   readonly description: string;
   readonly files: readonly { readonly symbol: string; readonly path: string }[];
+  /** For a synthetic scenario: the path's seed (its bars are generated, not read). */
+  readonly pathSeed?: number;
   readonly build: BuildOptions;
 }
 
@@ -194,6 +204,9 @@ export function planOf(options: SimulateOptions): Plan {
         symbol,
         path: join(DATA, file),
       })),
+      ...(scenario.synthetic === undefined
+        ? {}
+        : { pathSeed: nonNegativeInt(options.pathSeed, 'path-seed', 7) }),
       build: {
         start,
         end,
@@ -246,8 +259,11 @@ function checkPopulation(spec: Parameters<typeof validatePopulation>[0]): void {
   }
 }
 
-/** Reads and parses every price file of a plan. */
+/** Reads and parses every price file of a plan (or generates a synthetic scenario's bars). */
 export function loadSeries(plan: Plan): { series: BarSeries[] } {
+  if (plan.pathSeed !== undefined) {
+    return { series: syntheticSeries(findScenario(plan.name), plan.pathSeed) };
+  }
   return {
     series: plan.files.map(({ symbol, path }) => ({
       symbol,

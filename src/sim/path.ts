@@ -168,3 +168,62 @@ export function syntheticPath(
     stepSeconds,
   };
 }
+
+/** A synthetic asset with the volume its market trades a day (quote), for bars. */
+export interface SyntheticMarketAsset extends SyntheticAsset {
+  readonly dailyVolume: number;
+}
+
+/**
+ * One-minute OHLCV bars of a synthetic market: `calmDays` of GBM at the asset's volatility
+ * without jumps (the calm the market model and the stress controller measure), then
+ * `stressDays` at `stressFactor` times the volatility with the asset's jumps. Each bar's open,
+ * high, low and close come from four 15-second steps; its volume is the daily volume spread
+ * evenly. Seeded: the same arguments give the same bars.
+ */
+export function syntheticBars(
+  asset: SyntheticMarketAsset,
+  start: number,
+  calmDays: number,
+  stressDays: number,
+  stressFactor: number,
+  seed: number,
+): Bar[] {
+  const quarter = 15;
+  const segment = (days: number, startPrice: number, stressed: boolean, segmentSeed: number) =>
+    simulateMarket({
+      asset: asset.symbol,
+      sources: [],
+      startPrice,
+      startTime: 0,
+      steps: Math.round((days * 86_400) / quarter) + 1,
+      stepSeconds: quarter,
+      volatility: asset.volatility * (stressed ? stressFactor : 1),
+      drift: asset.drift ?? 0,
+      jumpsPerDay: stressed ? (asset.jumpsPerDay ?? 0) : 0,
+      jumpMean: asset.jumpMean ?? 0,
+      jumpSpread: asset.jumpSpread ?? 0,
+      seed: segmentSeed >>> 0,
+    }).truth;
+  const calm = segment(calmDays, asset.startPrice, false, seed * 31 + 1);
+  const stress = segment(stressDays, calm.at(-1) ?? asset.startPrice, true, seed * 31 + 2);
+  const truth = [...calm.slice(0, -1), ...stress];
+  const bars: Bar[] = [];
+  const toScaled = (x: number) => BigInt(Math.max(1, Math.round(x * 1e9))) * 10n ** 9n;
+  for (let b = 0; b + 4 < truth.length; b += 4) {
+    const points = truth.slice(b, b + 5);
+    const open = points[0] as number;
+    const close = points[4] as number;
+    const high = Math.max(...points);
+    const low = Math.min(...points);
+    bars.push({
+      time: start + (b / 4) * 60,
+      open: toScaled(open),
+      high: toScaled(high),
+      low: toScaled(low),
+      close: toScaled(close),
+      volume: asset.dailyVolume / 1440 / close,
+    });
+  }
+  return bars;
+}

@@ -7,7 +7,7 @@ import { FulcrumError } from '../domain/errors.js';
 import type { Bar } from '../feeds/ohlcv.js';
 import { dailyStats } from '../risk/liquidity.js';
 import { DEFAULT_MARKET_MODEL, type MarketAsset, type MarketModel } from './market.js';
-import { type BarSeries, pathFromBars } from './path.js';
+import { type BarSeries, pathFromBars, type SyntheticMarketAsset, syntheticBars } from './path.js';
 import {
   DEFAULT_POPULATION,
   generatePopulation,
@@ -21,6 +21,11 @@ import { defaultListing, type LiquidatorSpec, type SimulationInput } from './sim
 export interface Scenario {
   readonly name: string;
   readonly description: string;
+  /**
+   * A synthetic market instead of files: its assets; the window is the last day of
+   * `calmDays + 1` days of one-minute bars (`syntheticBars`), the seed `--path-seed`.
+   */
+  readonly synthetic?: readonly SyntheticMarketAsset[];
   /** Price files (relative to the package's `examples/data`), one asset each, by symbol. */
   readonly files: Readonly<Record<string, string>>;
   /** Window (ISO-8601 UTC, end exclusive) and step. */
@@ -80,6 +85,36 @@ export const SCENARIOS: readonly Scenario[] = [
     mix: { LUNA: 1 },
   },
   {
+    name: 'synthetic',
+    description:
+      'A synthetic crash: ETH and BTC as geometric Brownian motion with downward jumps, calm for two days, then a day at 2.5 times the volatility (seeded: --path-seed)',
+    files: {},
+    synthetic: [
+      {
+        symbol: 'ETH',
+        startPrice: 2000,
+        volatility: 0.8,
+        jumpsPerDay: 6,
+        jumpMean: -0.04,
+        jumpSpread: 0.02,
+        dailyVolume: 400_000_000,
+      },
+      {
+        symbol: 'BTC',
+        startPrice: 40_000,
+        volatility: 0.6,
+        jumpsPerDay: 4,
+        jumpMean: -0.03,
+        jumpSpread: 0.02,
+        dailyVolume: 800_000_000,
+      },
+    ],
+    start: '2030-01-03T00:00:00Z',
+    end: '2030-01-04T00:00:00Z',
+    stepSeconds: 60,
+    mix: { ETH: 0.6, BTC: 0.4 },
+  },
+  {
     name: 'ftx',
     description:
       'The FTX collapse, 7-11 November 2022: FTT 22 to 1.3, SOL 35 to 12, BTC and ETH down a quarter (Binance spot, hourly)',
@@ -95,6 +130,28 @@ export const SCENARIOS: readonly Scenario[] = [
     mix: { BTC: 0.35, ETH: 0.35, SOL: 0.2, FTT: 0.1 },
   },
 ];
+
+/** Days of calm bars before a synthetic scenario's stressed day. */
+export const SYNTHETIC_CALM_DAYS = 2;
+/** Volatility multiple of a synthetic scenario's stressed day. */
+export const SYNTHETIC_STRESS_FACTOR = 2.5;
+
+/** A synthetic scenario's bars, per asset, for a path seed. */
+export function syntheticSeries(scenario: Scenario, pathSeed: number): BarSeries[] {
+  const start = Date.parse(scenario.start) / 1000 - SYNTHETIC_CALM_DAYS * 86_400;
+  return (scenario.synthetic ?? []).map((asset, i) => ({
+    symbol: asset.symbol,
+    source: `synthetic (GBM ${(asset.volatility * 100).toFixed(0)}% a year, x${SYNTHETIC_STRESS_FACTOR} and ${asset.jumpsPerDay ?? 0} jumps of ${((asset.jumpMean ?? 0) * 100).toFixed(0)}% a day in the window, path seed ${pathSeed})`,
+    bars: syntheticBars(
+      asset,
+      start,
+      SYNTHETIC_CALM_DAYS,
+      (Date.parse(scenario.end) - Date.parse(scenario.start)) / 86_400_000,
+      SYNTHETIC_STRESS_FACTOR,
+      pathSeed * 101 + i,
+    ),
+  }));
+}
 
 export function findScenario(name: string): Scenario {
   const scenario = SCENARIOS.find((s) => s.name === name);
