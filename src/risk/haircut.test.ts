@@ -1,9 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseAssetConfig } from '../domain/asset.js';
-import { parseOhlcv } from '../feeds/ohlcv.js';
 import { formatDecimal } from '../math/decimal.js';
 import { WEIGHT_DECIMALS, WEIGHT_SCALE } from '../math/fixed.js';
 import {
@@ -16,6 +13,7 @@ import {
   tierHaircut,
 } from './haircut.js';
 import { dailyStats } from './liquidity.js';
+import { exampleBars } from '../../test/fixtures/priceFiles.js';
 
 const HOUR = 3600;
 const DAY = 86_400;
@@ -268,13 +266,7 @@ describe('proposeWeights properties', () => {
 });
 
 describe('proposeWeights on Black Thursday (ETH, Binance spot, hourly)', () => {
-  const eth = parseOhlcv(
-    readFileSync(
-      join(import.meta.dirname, '..', '..', 'examples', 'data', 'binance-spot_ETHUSDT_1h.csv'),
-      'utf8',
-    ),
-    'binance-spot_ETHUSDT_1h.csv',
-  );
+  const eth = exampleBars('binance-spot_ETHUSDT_1h.csv');
   const window = (from: string, to: string) => {
     const stats = dailyStats(
       eth.filter((b) => b.time >= Date.parse(from) / 1000 && b.time < Date.parse(to) / 1000),

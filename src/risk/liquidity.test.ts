@@ -14,6 +14,7 @@ import {
   parseOrderBook,
   squareRootImpact,
 } from './liquidity.js';
+import { exampleBars } from '../../test/fixtures/priceFiles.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const BOOK_FILE = 'binance-usdm_BTCUSDT_depth-snapshot-bids_2022-11-01T23-49-39Z.csv';
@@ -204,10 +205,7 @@ describe('dailyStats', () => {
   });
 
   it('reads about $210M a day of ETH on Binance spot on 5-10 March 2020', () => {
-    const eth = parseOhlcv(
-      readFileSync(join(ROOT, 'examples', 'data', 'binance-spot_ETHUSDT_1h.csv'), 'utf8'),
-      'binance-spot_ETHUSDT_1h.csv',
-    );
+    const eth = exampleBars('binance-spot_ETHUSDT_1h.csv');
     const calm = eth.filter((b) => b.time < Date.parse('2020-03-11') / 1000);
     const stats = dailyStats(calm);
     expect(stats.days).toBe(6);

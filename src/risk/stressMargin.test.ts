@@ -1,9 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type TierWeights } from '../domain/asset.js';
-import { parseOhlcv } from '../feeds/ohlcv.js';
 import { WEIGHT_SCALE } from '../math/fixed.js';
 import {
   DEFAULT_STRESS_MARGIN_CONFIG,
@@ -15,6 +12,7 @@ import {
   validateStressMarginConfig,
 } from './stressMargin.js';
 import { volatilityEstimates, YEAR_SECONDS } from './volatility.js';
+import { exampleBars } from '../../test/fixtures/priceFiles.js';
 
 const HOUR = 3600;
 
@@ -231,13 +229,7 @@ describe('StressMargin', () => {
 });
 
 describe('StressMargin on Black Thursday (ETH, Binance spot, hourly closes)', () => {
-  const eth = parseOhlcv(
-    readFileSync(
-      join(import.meta.dirname, '..', '..', 'examples', 'data', 'binance-spot_ETHUSDT_1h.csv'),
-      'utf8',
-    ),
-    'binance-spot_ETHUSDT_1h.csv',
-  );
+  const eth = exampleBars('binance-spot_ETHUSDT_1h.csv');
   const at = (iso: string) => Date.parse(iso) / 1000;
   // The calm baseline: 5-10 March, 114.4% a year (the larger of EWMA and Parkinson).
   const baseline = volatilityEstimates(eth.filter((b) => b.time < at('2020-03-11'))).chosen.annual;

@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Bar, parseOhlcv } from '../feeds/ohlcv.js';
@@ -13,6 +11,7 @@ import {
   parkinsonVolatility,
   volatilityEstimates,
 } from './volatility.js';
+import { exampleBars } from '../../test/fixtures/priceFiles.js';
 
 const HEADER = 'timestamp,open,high,low,close,volume';
 const HOUR = 3600;
@@ -38,13 +37,7 @@ function hourlyCloses(closes: readonly number[]): Bar[] {
 }
 
 /** Black Thursday, ETH on Binance spot, hourly, 5-20 March 2020. */
-const eth = parseOhlcv(
-  readFileSync(
-    join(import.meta.dirname, '..', '..', 'examples', 'data', 'binance-spot_ETHUSDT_1h.csv'),
-    'utf8',
-  ),
-  'binance-spot_ETHUSDT_1h.csv',
-);
+const eth = exampleBars('binance-spot_ETHUSDT_1h.csv');
 const between = (from: string, to: string) =>
   eth.filter((b) => b.time >= Date.parse(from) / 1000 && b.time < Date.parse(to) / 1000);
 
