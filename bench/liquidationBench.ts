@@ -21,6 +21,7 @@ import {
 } from '../src/index.js';
 import type { EngineState, ScaledPosition } from '../src/engine/state.js';
 import type { Measurement } from './harness.js';
+import { SeededRandom } from '../src/feeds/simulated.js';
 
 const ASSETS = [
   { symbol: 'USDC', decimals: 6, price: 1, initial: '0.85', maintenance: '0.875' },
@@ -303,14 +304,8 @@ function gaussian(random: () => number): number {
 }
 
 function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const source = new SeededRandom(seed);
+  return () => source.next();
 }
 
 function heapBytes(): number {

@@ -4,6 +4,7 @@ import { formatDecimal } from '../math/decimal.js';
 import { liquidationStatus } from '../engine/queries.js';
 import type { SubAccountRef } from '../engine/state.js';
 import { LiquidationMonitor, SWEEP_THRESHOLD } from './monitor.js';
+import { SeededRandom } from '../feeds/simulated.js';
 
 type Json = Record<string, unknown>;
 
@@ -119,16 +120,10 @@ describe('LiquidationMonitor', () => {
   });
 });
 
-/** mulberry32 */
+/** A seeded generator of floats in [0, 1) (mulberry32). */
 function rng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const source = new SeededRandom(seed);
+  return () => source.next();
 }
 
 /**
