@@ -48,6 +48,19 @@ export const ERROR_CODES = {
   backstop_not_needed: 'the account is not deep enough below maintenance for the backstop',
   not_bankrupt: 'the account still holds collateral: liquidate it first',
   reserved_account: "the account is the system's own (the insurance fund)",
+  // Derivatives.
+  unknown_instrument: 'the instrument is not listed',
+  already_listed: 'the instrument is already listed',
+  no_price: 'the instrument has no index or mark price yet',
+  instrument_settled: 'the instrument has expired and settled',
+  has_positions: 'the margin mode changes only without open positions',
+  isolated_one_instrument: 'an isolated sub-account holds one instrument',
+  insufficient_margin: 'the command would leave the sub-account below initial margin',
+  not_perpetual: 'only perpetuals pay funding',
+  funding_not_due: 'the funding interval has not passed',
+  not_expiring: 'perpetuals never expire',
+  not_expired: 'the instrument has not reached its expiry',
+  adl_failed: 'no opposite position was left to deleverage against',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

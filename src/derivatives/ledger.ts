@@ -1,0 +1,829 @@
+/**
+ * The derivatives ledger: quote cash and positions in perpetuals, dated futures and options,
+ * per sub-account, in one of three margin modes; funding, expiry, liquidation through the
+ * insurance fund, and auto-deleveraging when the fund cannot cover a bankruptcy.
+ *
+ * Exact, with no rounding at all in what moves between accounts. Every value is a bigint
+ * numerator over {@link VALUE_UNIT} per quote unit: a size in 10^-8 units of the underlying
+ * times a price in PRICE_SCALE times a funding rate's 10^12 is such a numerator, so trades
+ * (size × price), funding (size × index × rate) and settlement are exact products. Per
+ * position the ledger keeps its size and its quote balance (what was paid for it, signed): its
+ * value at a mark is size × mark + quote, its average entry −quote / size. Since every long has
+ * a short, the sum over all sub-accounts of cash + quote is always what was deposited less what
+ * was withdrawn: the conservation law the tests check after every command.
+ *
+ * Deterministic, no clock: time comes with each command. A refused command changes nothing
+ * (each handler checks everything before it writes).
+ */
+import { FulcrumError } from '../domain/errors.js';
+import { PRICE_SCALE } from '../math/fixed.js';
+import {
+  type InstrumentSpec,
+  SIZE_DECIMALS,
+  sizeAdjusted,
+  validateInstrument,
+} from './instruments.js';
+
+/** Funding rates are kept to 10^-12. */
+export const RATE_SCALE = 10n ** 12n;
+/** Numerator units per quote unit: size (10^8) × price (10^18) × rate (10^12). */
+export const VALUE_UNIT = 10n ** BigInt(SIZE_DECIMALS) * PRICE_SCALE * RATE_SCALE;
+/** Quote cash is deposited and withdrawn in base units of 10^-6 (USDC). */
+export const CASH_DECIMALS = 6;
+const CASH_UNIT = VALUE_UNIT / 10n ** BigInt(CASH_DECIMALS);
+const SIZE_UNIT = 10n ** BigInt(SIZE_DECIMALS);
+const PPM = 1_000_000n;
+
+export type MarginMode = 'cross' | 'isolated' | 'portfolio';
+
+export interface Position {
+  /** Signed size in 10^-8 units of the underlying: + long, − short. */
+  readonly size: bigint;
+  /** What was paid for it (negative) or received (positive), numerator. */
+  readonly quote: bigint;
+  /** The instrument's cumulative funding (numerator per size unit) when last settled. */
+  readonly funding: bigint;
+}
+
+export interface SubAccount {
+  readonly mode: MarginMode;
+  /** Quote cash, numerator. */
+  readonly cash: bigint;
+  readonly positions: ReadonlyMap<string, Position>;
+}
+
+export interface InstrumentState {
+  readonly spec: InstrumentSpec;
+  /** The underlying's index and the instrument's mark, PRICE_SCALE; 0 before the first. */
+  readonly index: bigint;
+  readonly mark: bigint;
+  /** Cumulative funding per size unit (numerator), perpetuals only. */
+  readonly funding: bigint;
+  readonly lastFunding: number;
+  readonly settled: boolean;
+  /** Open interest: the sum of long sizes (equal to the sum of short sizes). */
+  readonly openInterest: bigint;
+}
+
+/** Rules of the ledger that are not per instrument. */
+export interface LedgerConfig {
+  /** Positive unrealized profit counts in cross margin at this share (ppm)... */
+  readonly profitWeightPpm: bigint;
+  /** ...and at most this share of the sub-account's cash (ppm). */
+  readonly profitCapPpm: bigint;
+  /** The liquidation fee to the insurance fund, a share of the notional closed (ppm). */
+  readonly liquidationFeePpm: bigint;
+}
+
+export const DEFAULT_LEDGER_CONFIG: LedgerConfig = {
+  profitWeightPpm: 900_000n,
+  profitCapPpm: 1_000_000n,
+  liquidationFeePpm: 7_500n,
+};
+
+/** The insurance fund's account: it takes over liquidated positions and pays bankruptcies. */
+export const FUND = 'fund';
+
+export type LedgerCommand =
+  | { readonly type: 'list-instrument'; readonly time: number; readonly spec: InstrumentSpec }
+  | {
+      readonly type: 'set-prices';
+      readonly time: number;
+      /** Index per underlying and mark per instrument, PRICE_SCALE. */
+      readonly index?: Readonly<Record<string, bigint>>;
+      readonly marks?: Readonly<Record<string, bigint>>;
+    }
+  | {
+      readonly type: 'deposit';
+      readonly time: number;
+      readonly to: string;
+      readonly amount: bigint;
+    }
+  | {
+      readonly type: 'withdraw';
+      readonly time: number;
+      readonly from: string;
+      readonly amount: bigint;
+    }
+  | {
+      readonly type: 'transfer';
+      readonly time: number;
+      readonly from: string;
+      readonly to: string;
+      readonly amount: bigint;
+    }
+  | {
+      readonly type: 'set-mode';
+      readonly time: number;
+      readonly account: string;
+      readonly mode: MarginMode;
+    }
+  | {
+      readonly type: 'trade';
+      readonly time: number;
+      readonly buyer: string;
+      readonly seller: string;
+      readonly instrument: string;
+      /** Size bought by the buyer (sold by the seller), 10^-8 units, above 0. */
+      readonly size: bigint;
+      readonly price: bigint;
+    }
+  | { readonly type: 'settle-funding'; readonly time: number; readonly instrument: string }
+  | { readonly type: 'expire'; readonly time: number; readonly instrument: string }
+  | { readonly type: 'liquidate'; readonly time: number; readonly account: string };
+
+/** What a command did, for the record and the tests. */
+export type LedgerEvent =
+  | {
+      readonly type: 'funding';
+      readonly instrument: string;
+      readonly ratePpm: number;
+      readonly perUnit: bigint;
+    }
+  | { readonly type: 'settled'; readonly instrument: string; readonly price: bigint }
+  | {
+      readonly type: 'liquidated';
+      readonly account: string;
+      readonly equity: bigint;
+      readonly maintenance: bigint;
+      readonly fee: bigint;
+      /** What the fund paid to cover a negative equity. */
+      readonly fundPaid: bigint;
+    }
+  | {
+      readonly type: 'deleveraged';
+      readonly account: string;
+      readonly counterparty: string;
+      readonly instrument: string;
+      readonly size: bigint;
+      readonly price: bigint;
+    };
+
+/**
+ * Margin of one sub-account in its mode, as numerators: equity, and the initial and
+ * maintenance requirements. The portfolio mode's requirement comes from a scenario evaluation
+ * the caller gives (`portfolioRequirement`), as the ledger does no float analytics itself.
+ */
+export interface LedgerMargin {
+  readonly equity: bigint;
+  /** Equity with positive unrealized profit haircut and capped: what initial margin is checked against. */
+  readonly marginEquity: bigint;
+  readonly initial: bigint;
+  readonly maintenance: bigint;
+}
+
+/** A scenario margin for a portfolio-mode sub-account: initial and maintenance numerators. */
+export type PortfolioRequirement = (
+  account: string,
+  sub: SubAccount,
+  ledger: DerivativesLedger,
+) => { readonly initial: bigint; readonly maintenance: bigint };
+
+const EMPTY: SubAccount = { mode: 'cross', cash: 0n, positions: new Map() };
+
+export class DerivativesLedger {
+  readonly instruments = new Map<string, InstrumentState>();
+  readonly accounts = new Map<string, SubAccount>();
+  time = 0;
+  /** Cash deposited less cash withdrawn, numerator: what cash + quote must sum to. */
+  netDeposits = 0n;
+
+  constructor(
+    readonly config: LedgerConfig = DEFAULT_LEDGER_CONFIG,
+    private readonly portfolioRequirement?: PortfolioRequirement,
+  ) {}
+
+  /**
+   * Applies a command; throws a FulcrumError (and changes nothing) when it is refused. Sub-
+   * accounts and instruments are immutable values in two maps, so a copy of the maps taken
+   * before the command restores everything when it is refused midway.
+   */
+  apply(command: LedgerCommand): LedgerEvent[] {
+    if (!Number.isSafeInteger(command.time) || command.time < this.time) {
+      throw new FulcrumError('invalid_field', 'time must not go backwards', 'time');
+    }
+    const accounts = new Map(this.accounts);
+    const instruments = new Map(this.instruments);
+    const netDeposits = this.netDeposits;
+    try {
+      const events = this.run(command);
+      this.time = command.time;
+      return events;
+    } catch (error) {
+      this.accounts.clear();
+      for (const [k, v] of accounts) this.accounts.set(k, v);
+      this.instruments.clear();
+      for (const [k, v] of instruments) this.instruments.set(k, v);
+      this.netDeposits = netDeposits;
+      throw error;
+    }
+  }
+
+  private run(command: LedgerCommand): LedgerEvent[] {
+    const events: LedgerEvent[] = [];
+    switch (command.type) {
+      case 'list-instrument':
+        this.listInstrument(command.spec, command.time);
+        break;
+      case 'set-prices':
+        this.setPrices(command.index ?? {}, command.marks ?? {});
+        break;
+      case 'deposit': {
+        positive(command.amount, 'amount');
+        const sub = this.sub(command.to);
+        this.accounts.set(command.to, { ...sub, cash: sub.cash + command.amount * CASH_UNIT });
+        this.netDeposits += command.amount * CASH_UNIT;
+        break;
+      }
+      case 'withdraw': {
+        positive(command.amount, 'amount');
+        const sub = this.sub(command.from);
+        const next = { ...sub, cash: sub.cash - command.amount * CASH_UNIT };
+        this.requireWithdrawable(command.from, next);
+        this.accounts.set(command.from, next);
+        this.netDeposits -= command.amount * CASH_UNIT;
+        break;
+      }
+      case 'transfer': {
+        positive(command.amount, 'amount');
+        if (command.from === command.to) {
+          throw new FulcrumError('same_account', 'a transfer needs two sub-accounts', 'to');
+        }
+        const from = this.sub(command.from);
+        const to = this.sub(command.to);
+        const next = { ...from, cash: from.cash - command.amount * CASH_UNIT };
+        this.requireWithdrawable(command.from, next);
+        this.accounts.set(command.from, next);
+        this.accounts.set(command.to, { ...to, cash: to.cash + command.amount * CASH_UNIT });
+        break;
+      }
+      case 'set-mode': {
+        const sub = this.sub(command.account);
+        if (sub.positions.size > 0) {
+          throw new FulcrumError(
+            'has_positions',
+            'the margin mode changes only without open positions',
+            'mode',
+          );
+        }
+        if (!['cross', 'isolated', 'portfolio'].includes(command.mode)) {
+          throw new FulcrumError(
+            'invalid_field',
+            'mode must be cross, isolated or portfolio',
+            'mode',
+          );
+        }
+        if (command.mode === 'portfolio' && this.portfolioRequirement === undefined) {
+          throw new FulcrumError('invalid_config', 'this ledger has no portfolio margin', 'mode');
+        }
+        this.accounts.set(command.account, { ...sub, mode: command.mode });
+        break;
+      }
+      case 'trade':
+        this.trade(command);
+        break;
+      case 'settle-funding':
+        events.push(this.settleFunding(command.instrument, command.time));
+        break;
+      case 'expire':
+        events.push(this.expire(command.instrument, command.time));
+        break;
+      case 'liquidate':
+        events.push(...this.liquidate(command.account));
+        break;
+    }
+    return events;
+  }
+
+  /** A sub-account (empty if it has never been used). */
+  sub(account: string): SubAccount {
+    return this.accounts.get(account) ?? EMPTY;
+  }
+
+  instrument(symbol: string): InstrumentState {
+    const state = this.instruments.get(symbol);
+    if (state === undefined) {
+      throw new FulcrumError('unknown_instrument', `no instrument ${symbol}`, 'instrument');
+    }
+    return state;
+  }
+
+  /** The value of a position at its instrument's mark, numerator (funding not yet settled aside). */
+  positionValue(symbol: string, position: Position): bigint {
+    const state = this.instrument(symbol);
+    return (
+      position.size * state.mark * RATE_SCALE + position.quote - this.owedFunding(state, position)
+    );
+  }
+
+  /** Funding a position owes since it last settled (negative: is owed), numerator. */
+  owedFunding(state: InstrumentState, position: Position): bigint {
+    return position.size * (state.funding - position.funding);
+  }
+
+  /** Equity and requirements of a sub-account in its mode. */
+  margin(account: string, sub: SubAccount = this.sub(account)): LedgerMargin {
+    let equity = sub.cash;
+    let profit = 0n;
+    let initial = 0n;
+    let maintenance = 0n;
+    for (const [symbol, position] of sub.positions) {
+      const value = this.positionValue(symbol, position);
+      equity += value;
+      const state = this.instrument(symbol);
+      // Unrealized profit of the position: its value less what its entry is worth.
+      const unrealized = position.size * state.mark * RATE_SCALE + position.quote;
+      if (unrealized > 0n) profit += unrealized;
+      const requirement = standardRequirement(state, position.size);
+      initial += requirement.initial;
+      maintenance += requirement.maintenance;
+    }
+    if (
+      sub.mode === 'portfolio' &&
+      this.portfolioRequirement !== undefined &&
+      sub.positions.size > 0
+    ) {
+      const scenario = this.portfolioRequirement(account, sub, this);
+      initial = scenario.initial;
+      maintenance = scenario.maintenance;
+    }
+    // Positive unrealized profit counts at a haircut, and at most a share of the cash.
+    const counted = minBig(
+      (profit * this.config.profitWeightPpm) / PPM,
+      maxBig(0n, (sub.cash * this.config.profitCapPpm) / PPM),
+    );
+    const marginEquity = equity - profit + counted;
+    return { equity, marginEquity, initial, maintenance };
+  }
+
+  /** Whether a sub-account is below maintenance (and holds a position). */
+  liquidatable(account: string): boolean {
+    const sub = this.sub(account);
+    if (sub.positions.size === 0) return false;
+    const m = this.margin(account, sub);
+    return m.equity < m.maintenance;
+  }
+
+  // ---- handlers --------------------------------------------------------------------------
+
+  private listInstrument(spec: InstrumentSpec, time: number): void {
+    validateInstrument(spec);
+    if (this.instruments.has(spec.symbol)) {
+      throw new FulcrumError('already_listed', `${spec.symbol} is already listed`, 'symbol');
+    }
+    this.instruments.set(spec.symbol, {
+      spec,
+      index: 0n,
+      mark: 0n,
+      funding: 0n,
+      lastFunding: time,
+      settled: false,
+      openInterest: 0n,
+    });
+  }
+
+  private setPrices(
+    index: Readonly<Record<string, bigint>>,
+    marks: Readonly<Record<string, bigint>>,
+  ): void {
+    for (const [symbol, price] of Object.entries(marks)) {
+      this.instrument(symbol);
+      priceCheck(price, `marks.${symbol}`);
+    }
+    for (const [underlying, price] of Object.entries(index)) {
+      priceCheck(price, `index.${underlying}`);
+      if (![...this.instruments.values()].some((i) => i.spec.underlying === underlying)) {
+        throw new FulcrumError(
+          'unknown_asset',
+          `no instrument on ${underlying}`,
+          `index.${underlying}`,
+        );
+      }
+    }
+    for (const [symbol, state] of this.instruments) {
+      const nextIndex = index[state.spec.underlying] ?? state.index;
+      const nextMark = marks[symbol] ?? state.mark;
+      this.instruments.set(symbol, { ...state, index: nextIndex, mark: nextMark });
+    }
+  }
+
+  private trade(command: Extract<LedgerCommand, { type: 'trade' }>): void {
+    const state = this.instrument(command.instrument);
+    positive(command.size, 'size');
+    priceCheck(command.price, 'price');
+    if (state.settled) {
+      throw new FulcrumError(
+        'instrument_settled',
+        `${command.instrument} has expired`,
+        'instrument',
+      );
+    }
+    if (state.mark === 0n) {
+      throw new FulcrumError(
+        'no_price',
+        `${command.instrument} has no mark price yet`,
+        'instrument',
+      );
+    }
+    if (command.buyer === command.seller) {
+      throw new FulcrumError('same_account', 'buyer and seller must differ', 'seller');
+    }
+    const notional = command.size * command.price * RATE_SCALE;
+    const buyer = this.withTrade(command.buyer, command.instrument, command.size, -notional);
+    const seller = this.withTrade(command.seller, command.instrument, -command.size, notional);
+    for (const [account, next] of [
+      [command.buyer, buyer],
+      [command.seller, seller],
+    ] as const) {
+      this.requireTradable(account, next);
+    }
+    this.accounts.set(command.buyer, buyer);
+    this.accounts.set(command.seller, seller);
+    this.updateOpenInterest(command.instrument);
+  }
+
+  /**
+   * A sub-account after trading `size` (signed) for `quote` (signed numerator): funding settled
+   * first, the position's quote moved, and the closed part's profit or loss realized into cash
+   * in proportion to the size closed.
+   */
+  private withTrade(account: string, symbol: string, size: bigint, quote: bigint): SubAccount {
+    const sub = this.sub(account);
+    const state = this.instrument(symbol);
+    if (sub.mode === 'isolated' && sub.positions.size > 0 && !sub.positions.has(symbol)) {
+      throw new FulcrumError(
+        'isolated_one_instrument',
+        `${account} is isolated: it holds one instrument`,
+        'instrument',
+      );
+    }
+    const before = sub.positions.get(symbol) ?? { size: 0n, quote: 0n, funding: state.funding };
+    const cash = sub.cash - this.owedFunding(state, before);
+    const combined = { size: before.size + size, quote: before.quote + quote };
+    let realized = 0n;
+    let keptQuote = combined.quote;
+    const reducing = before.size !== 0n && before.size > 0n !== size > 0n;
+    if (reducing) {
+      // What stays open keeps its share of the old quote (rounded toward zero); the rest of the
+      // combined quote is the closed part's result. Nothing leaves the sub-account.
+      const open =
+        combined.size === 0n || combined.size > 0n !== before.size > 0n ? 0n : combined.size;
+      const openQuote = (before.quote * open) / before.size;
+      if (combined.size !== 0n && combined.size > 0n !== before.size > 0n) {
+        // Flipped: the new position's quote is what was paid for the part beyond the old size.
+        const beyond = combined.size;
+        const flippedQuote = (quote * beyond) / size;
+        realized = combined.quote - flippedQuote;
+        keptQuote = flippedQuote;
+      } else {
+        realized = combined.quote - openQuote;
+        keptQuote = openQuote;
+      }
+    }
+    const positions = new Map(sub.positions);
+    if (combined.size === 0n) positions.delete(symbol);
+    else positions.set(symbol, { size: combined.size, quote: keptQuote, funding: state.funding });
+    return { ...sub, cash: cash + realized, positions };
+  }
+
+  private settleFunding(symbol: string, time: number): LedgerEvent {
+    const state = this.instrument(symbol);
+    const spec = state.spec;
+    if (spec.kind !== 'perpetual') {
+      throw new FulcrumError('not_perpetual', `${symbol} pays no funding`, 'instrument');
+    }
+    if (time < state.lastFunding + spec.fundingIntervalSeconds) {
+      throw new FulcrumError(
+        'funding_not_due',
+        `${symbol}'s next funding is at ${state.lastFunding + spec.fundingIntervalSeconds}`,
+        'time',
+      );
+    }
+    if (state.index === 0n || state.mark === 0n) {
+      throw new FulcrumError('no_price', `${symbol} has no index or mark yet`, 'instrument');
+    }
+    // The premium of mark over index, clamped, to 10^-12: longs pay it to shorts when positive.
+    const clamp = BigInt(Math.round(spec.fundingClamp * 1e12));
+    const premium = ((state.mark - state.index) * RATE_SCALE) / state.index;
+    const rate = premium > clamp ? clamp : premium < -clamp ? -clamp : premium;
+    const perUnit = rate * state.index;
+    this.instruments.set(symbol, {
+      ...state,
+      funding: state.funding + perUnit,
+      lastFunding: time,
+    });
+    // Settle every position at once (each pays size × perUnit; they sum to zero).
+    const next = this.instrument(symbol);
+    for (const [account, sub] of this.accounts) {
+      const position = sub.positions.get(symbol);
+      if (position === undefined) continue;
+      const owed = this.owedFunding(next, position);
+      const positions = new Map(sub.positions);
+      positions.set(symbol, { ...position, funding: next.funding });
+      this.accounts.set(account, { ...sub, cash: sub.cash - owed, positions });
+    }
+    return { type: 'funding', instrument: symbol, ratePpm: Number(rate) / 1e6, perUnit };
+  }
+
+  private expire(symbol: string, time: number): LedgerEvent {
+    const state = this.instrument(symbol);
+    const spec = state.spec;
+    if (spec.kind === 'perpetual') {
+      throw new FulcrumError('not_expiring', `${symbol} never expires`, 'instrument');
+    }
+    if (time < spec.expiry) {
+      throw new FulcrumError('not_expired', `${symbol} expires at ${spec.expiry}`, 'time');
+    }
+    if (state.settled)
+      throw new FulcrumError('instrument_settled', `${symbol} is settled`, 'instrument');
+    if (state.index === 0n)
+      throw new FulcrumError('no_price', `${symbol} has no index`, 'instrument');
+    // Futures settle at the index; options at their intrinsic value on it.
+    const strike = spec.kind === 'option' ? BigInt(Math.round(spec.strike * 1e9)) * 10n ** 9n : 0n;
+    const price =
+      spec.kind === 'future'
+        ? state.index
+        : spec.right === 'call'
+          ? maxBig(0n, state.index - strike)
+          : maxBig(0n, strike - state.index);
+    for (const [account, sub] of this.accounts) {
+      const position = sub.positions.get(symbol);
+      if (position === undefined) continue;
+      const positions = new Map(sub.positions);
+      positions.delete(symbol);
+      const value = position.size * price * RATE_SCALE + position.quote;
+      this.accounts.set(account, { ...sub, cash: sub.cash + value, positions });
+    }
+    this.instruments.set(symbol, { ...state, mark: price, settled: true, openInterest: 0n });
+    return { type: 'settled', instrument: symbol, price };
+  }
+
+  /**
+   * Closes every position of a sub-account below maintenance. The insurance fund takes the
+   * positions over at their marks and a fee out of what equity is left; a negative equity (a
+   * bankruptcy) the fund pays if it can. If it cannot, the positions are auto-deleveraged: they
+   * are closed against the opposite positions of the most profitable, most leveraged accounts,
+   * at the bankruptcy price (where the bankrupt account's equity is exactly zero), and the fund
+   * is not touched.
+   */
+  private liquidate(account: string): LedgerEvent[] {
+    if (account === FUND)
+      throw new FulcrumError('reserved_account', 'the fund is not liquidated', 'account');
+    const sub = this.sub(account);
+    if (sub.positions.size === 0) {
+      throw new FulcrumError('not_liquidatable', `${account} has no positions`, 'account');
+    }
+    const m = this.margin(account, sub);
+    if (m.equity >= m.maintenance) {
+      throw new FulcrumError('not_liquidatable', `${account} meets maintenance margin`, 'account');
+    }
+    const fund = this.sub(FUND);
+    if (m.equity >= 0n || fund.cash >= -m.equity) {
+      // The fund takes the positions at their marks: each is a trade at the mark.
+      let notional = 0n;
+      let target = sub;
+      let taker = fund;
+      for (const [symbol, position] of sub.positions) {
+        const state = this.instrument(symbol);
+        const value = position.size * state.mark * RATE_SCALE;
+        notional += value < 0n ? -value : value;
+        this.accounts.set(account, target);
+        this.accounts.set(FUND, taker);
+        target = this.withTrade(account, symbol, -position.size, value);
+        this.accounts.set(account, target);
+        taker = this.withTrade(FUND, symbol, position.size, -value);
+        this.accounts.set(FUND, taker);
+      }
+      // The fee from what is left, or the deficit from the fund.
+      const left = target.cash;
+      const fee = left > 0n ? minBig(left, (notional * this.config.liquidationFeePpm) / PPM) : 0n;
+      const fundPaid = left < 0n ? -left : 0n;
+      this.accounts.set(account, { ...target, cash: left - fee + fundPaid });
+      this.accounts.set(FUND, { ...taker, cash: taker.cash + fee - fundPaid });
+      return [
+        {
+          type: 'liquidated',
+          account,
+          equity: m.equity,
+          maintenance: m.maintenance,
+          fee,
+          fundPaid,
+        },
+      ];
+    }
+    return this.deleverage(account, sub, m.equity);
+  }
+
+  /**
+   * Auto-deleveraging: each of the bankrupt account's positions is closed against opposite
+   * positions, ranked by unrealized profit as a share of entry times leverage (profit share ×
+   * notional / equity, highest first; ties by account name), at the bankruptcy price: the mark
+   * moved against the bankrupt side by the deficit's share of that position's notional, so that
+   * the account ends with exactly zero equity (to a numerator unit).
+   */
+  private deleverage(account: string, sub: SubAccount, equity: bigint): LedgerEvent[] {
+    const events: LedgerEvent[] = [];
+    const deficit = -equity;
+    let total = 0n;
+    for (const [symbol, position] of sub.positions) {
+      total += abs(position.size * this.instrument(symbol).mark);
+    }
+    let target = sub;
+    for (const [symbol, position] of sub.positions) {
+      const state = this.instrument(symbol);
+      // The deficit share of this position, per unit of size: the bankruptcy price is the mark
+      // less it for a long (it sells lower), plus it for a short. Numerator per size unit.
+      const share = total === 0n ? 0n : (deficit * abs(position.size * state.mark)) / total;
+      const perUnit = ceilDiv(share, abs(position.size));
+      const markValue = state.mark * RATE_SCALE;
+      // A bankrupt long sells above the mark, a bankrupt short buys below it: the counterparty,
+      // closing its profitable opposite position there, gives up the deficit.
+      const bankruptcyValue = position.size > 0n ? markValue + perUnit : markValue - perUnit;
+      let remaining = abs(position.size);
+      for (const counterparty of this.ranking(symbol, position.size > 0n ? -1n : 1n)) {
+        if (remaining === 0n) break;
+        const other = this.sub(counterparty).positions.get(symbol);
+        if (other === undefined) continue;
+        const size = minBig(remaining, abs(other.size));
+        const signed = position.size > 0n ? size : -size;
+        // The bankrupt side closes `signed` at the bankruptcy value; the counterparty the reverse.
+        this.accounts.set(account, target);
+        target = this.withTrade(account, symbol, -signed, signed * bankruptcyValue);
+        this.accounts.set(account, target);
+        const next = this.withTrade(counterparty, symbol, signed, -signed * bankruptcyValue);
+        this.accounts.set(counterparty, next);
+        remaining -= size;
+        events.push({
+          type: 'deleveraged',
+          account,
+          counterparty,
+          instrument: symbol,
+          size: signed,
+          price: bankruptcyValue / RATE_SCALE,
+        });
+      }
+      if (remaining !== 0n) {
+        throw new FulcrumError('adl_failed', `no opposite position left for ${symbol}`, 'account');
+      }
+      this.updateOpenInterest(symbol);
+    }
+    this.accounts.set(account, target);
+    return events;
+  }
+
+  /** Accounts holding `side` (+1 long, −1 short) of an instrument, ranked for deleveraging. */
+  ranking(symbol: string, side: bigint): string[] {
+    const state = this.instrument(symbol);
+    const scored: { account: string; score: number }[] = [];
+    for (const [account, sub] of this.accounts) {
+      const position = sub.positions.get(symbol);
+      if (position === undefined || (position.size > 0n ? 1n : -1n) !== side) continue;
+      const entry = -Number(position.quote) / Number(position.size);
+      const mark = Number(state.mark * RATE_SCALE);
+      const profitShare = entry === 0 ? 0 : ((mark - entry) / entry) * (side > 0n ? 1 : -1);
+      const m = this.margin(account, sub);
+      const notional = Math.abs(Number(position.size) * mark);
+      const leverage = m.equity > 0n ? notional / Number(m.equity) : Number.POSITIVE_INFINITY;
+      scored.push({ account, score: profitShare * leverage });
+    }
+    scored.sort((a, b) => b.score - a.score || (a.account < b.account ? -1 : 1));
+    return scored.map((s) => s.account);
+  }
+
+  private updateOpenInterest(symbol: string): void {
+    const state = this.instrument(symbol);
+    let longs = 0n;
+    for (const sub of this.accounts.values()) {
+      const p = sub.positions.get(symbol);
+      if (p !== undefined && p.size > 0n) longs += p.size;
+    }
+    this.instruments.set(symbol, { ...state, openInterest: longs });
+  }
+
+  /**
+   * After a withdrawal or transfer out: cash stays positive, and with positions open, the cash
+   * and the unrealized losses (profit left out: it cannot be taken out before it is realized)
+   * still meet initial margin.
+   */
+  private requireWithdrawable(account: string, next: SubAccount): void {
+    if (account === FUND) {
+      throw new FulcrumError('reserved_account', 'the fund only pays bankruptcies', 'from');
+    }
+    if (next.cash < 0n) {
+      throw new FulcrumError('insufficient_balance', `${account} has not that much cash`, 'amount');
+    }
+    if (next.positions.size === 0) return;
+    let losses = 0n;
+    for (const [symbol, position] of next.positions) {
+      const value = this.positionValue(symbol, position);
+      if (value < 0n) losses += value;
+    }
+    if (next.cash + losses < this.margin(account, next).initial) {
+      throw new FulcrumError(
+        'insufficient_margin',
+        `${account} would fall below initial margin`,
+        'amount',
+      );
+    }
+  }
+
+  /**
+   * After a trade: initial margin met, or the trade reduced risk: a lower requirement and a
+   * margin surplus no worse than before.
+   */
+  private requireTradable(account: string, next: SubAccount): void {
+    if (account === FUND) {
+      throw new FulcrumError('reserved_account', 'the fund does not trade', 'buyer');
+    }
+    const after = this.margin(account, next);
+    if (after.marginEquity >= after.initial) return;
+    const before = this.margin(account);
+    if (
+      after.initial < before.initial &&
+      after.marginEquity - after.initial >= before.marginEquity - before.initial
+    ) {
+      return;
+    }
+    throw new FulcrumError(
+      'insufficient_margin',
+      `${account} would fall below initial margin`,
+      'size',
+    );
+  }
+}
+
+/**
+ * The standard requirement of one position, numerator: futures and perpetuals a share of
+ * notional at the mark (with the size premium); a short option Deribit's legacy form, initial
+ * max(0.15 − OTM share, 0.1) of the index plus its mark and maintenance 0.075 of the index plus
+ * its mark; a long option nothing (its value is already in the equity). Ratios rounded up.
+ */
+export function standardRequirement(
+  state: InstrumentState,
+  size: bigint,
+): { initial: bigint; maintenance: bigint } {
+  const spec = state.spec;
+  const units = Number(size < 0n ? -size : size) / Number(SIZE_UNIT);
+  const absSize = size < 0n ? -size : size;
+  if (spec.kind === 'option') {
+    if (size >= 0n) return { initial: 0n, maintenance: 0n };
+    const index = Number(state.index) / Number(PRICE_SCALE);
+    const otm =
+      index === 0
+        ? 0
+        : Math.max(0, spec.right === 'call' ? spec.strike - index : index - spec.strike) / index;
+    const initialRatio = ppmUp(Math.max(0.15 - otm, 0.1));
+    const maintenanceRatio = ppmUp(0.075);
+    const indexValue = absSize * state.index * RATE_SCALE;
+    const markValue = absSize * state.mark * RATE_SCALE;
+    return {
+      initial: ceilDiv(indexValue * initialRatio, PPM) + markValue,
+      maintenance: ceilDiv(indexValue * maintenanceRatio, PPM) + markValue,
+    };
+  }
+  const notional = absSize * state.mark * RATE_SCALE;
+  const initialRatio = ppmUp(sizeAdjusted(spec.initialMargin, spec.sizePremium, units));
+  const maintenanceRatio = ppmUp(sizeAdjusted(spec.maintenanceMargin, spec.sizePremium, units));
+  return {
+    initial: ceilDiv(notional * initialRatio, PPM),
+    maintenance: ceilDiv(notional * maintenanceRatio, PPM),
+  };
+}
+
+/** A ratio as parts per million, rounded up (the venue's side). */
+function ppmUp(ratio: number): bigint {
+  return BigInt(Math.ceil(ratio * 1e6 - 1e-9));
+}
+
+function ceilDiv(a: bigint, b: bigint): bigint {
+  const q = a / b;
+  return q * b === a || a < 0n ? q : q + 1n;
+}
+
+function positive(amount: bigint, field: string): void {
+  if (typeof amount !== 'bigint' || amount <= 0n || amount > 10n ** 30n) {
+    throw new FulcrumError(
+      'invalid_number',
+      `${field} must be a positive whole number of base units`,
+      field,
+    );
+  }
+}
+
+function priceCheck(price: bigint, field: string): void {
+  if (typeof price !== 'bigint' || price < 0n || price > 10n ** 36n) {
+    throw new FulcrumError('invalid_number', `${field} must be a price of at least 0`, field);
+  }
+}
+
+function minBig(a: bigint, b: bigint): bigint {
+  return a < b ? a : b;
+}
+
+function maxBig(a: bigint, b: bigint): bigint {
+  return a > b ? a : b;
+}
+
+function abs(a: bigint): bigint {
+  return a < 0n ? -a : a;
+}
