@@ -471,3 +471,25 @@ describe('fulcrum calibrate', () => {
     expectOneLineError(stderr, /confidence/);
   });
 });
+
+describe('fulcrum greeks', () => {
+  it('prints the Greeks and the margin of each mode for the example portfolio', () => {
+    const { status, stdout } = fulcrum(['greeks', 'examples/options-portfolio.json']);
+    expect(status).toBe(0);
+    expect(stdout).toMatch(/^ETH-20300131-2000-C\s+50\s/m);
+    for (const mode of ['cross', 'isolated', 'portfolio'])
+      expect(stdout).toMatch(new RegExp(`^${mode}\\s+[\\d,]+`, 'm'));
+    const json = fulcrum(['greeks', 'examples/options-portfolio.json', '--json']);
+    const report = JSON.parse(json.stdout) as { margins: { mode: string; initial: number }[] };
+    expect(report.margins.map((m) => m.mode)).toEqual(['cross', 'isolated', 'portfolio']);
+  });
+
+  it('a malformed portfolio is one line naming the field, status 1', () => {
+    const { status, stderr } = fulcrum(
+      ['greeks', '-'],
+      '{"time":"2030-01-01T00:00:00Z","underlyings":{},"positions":[],"leverage":"3"}',
+    );
+    expect(status).toBe(1);
+    expectOneLineError(stderr, /leverage/);
+  });
+});

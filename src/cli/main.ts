@@ -16,6 +16,7 @@ import { liquidationsFile } from './liquidations.js';
 import { oracleReplay } from './oracle.js';
 import { runFile } from './run.js';
 import { calibrate } from './calibrate.js';
+import { greeksCommand } from './greeks.js';
 import { SIMULATE_HELP, simulateCommand } from './simulate.js';
 
 /** The data folder when `--data` is not given: in the working directory. */
@@ -35,6 +36,10 @@ usage:
       propose an asset's weights from OHLCV price files (one asset each): volatility,
       haircuts (volatility + liquidity for --size), initial / liquidation-end / maintenance
       weights and the listing fields to paste (docs/RISK.md)
+  fulcrum greeks FILE|- [--json]
+      a derivatives portfolio (JSON: perpetuals, futures, options, an index and volatility per
+      underlying): Greeks in quote terms, notional, leverage, the margin of the cross,
+      isolated and portfolio modes side by side, liquidation prices
   fulcrum demo [--json] [--data DIR]
       run the bundled lending story (examples/lending-story.jsonl), in memory unless --data
   fulcrum health FILE|-
@@ -162,6 +167,12 @@ async function main(argv: readonly string[]): Promise<number> {
       );
     case 'history':
       return history(args, values, data, write);
+    case 'greeks': {
+      allow(values, ['json']);
+      const [path = '-'] = only(args, 1, 'greeks FILE');
+      write(greeksCommand(path, values.json === true));
+      return EXIT.ok;
+    }
     case 'calibrate': {
       allow(values, [
         'json',

@@ -1,0 +1,197 @@
+/**
+ * The derivatives risk report: worked liquidation prices, Greeks against finite differences of
+ * the account's equity, margins side by side on the shipped example portfolio, and strict
+ * reading of portfolios.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { FulcrumError } from '../domain/errors.js';
+import {
+  isolatedLiquidationPrice,
+  parsePortfolio,
+  type Portfolio,
+  portfolioReport,
+} from './report.js';
+
+const example = JSON.parse(
+  readFileSync(join(import.meta.dirname, '..', '..', 'examples', 'options-portfolio.json'), 'utf8'),
+) as Record<string, unknown>;
+
+/** The same portfolio with one underlying's index moved. */
+function moved(portfolio: Portfolio, underlying: string, index: number): Portfolio {
+  const base = portfolio.market.underlyings[underlying];
+  if (base === undefined) throw new Error(underlying);
+  return {
+    ...portfolio,
+    market: {
+      ...portfolio.market,
+      underlyings: { ...portfolio.market.underlyings, [underlying]: { ...base, index } },
+    },
+  };
+}
+
+describe('isolated liquidation price', () => {
+  it('a long of 10 from 2000 funded with 1,000 at 3% maintenance: (2000 − 100) / 0.97', () => {
+    expect(isolatedLiquidationPrice(10, 2000, 1_000, 0.03)).toBeCloseTo(1900 / 0.97, 9);
+    // A short: (2000 + 100) / 1.03.
+    expect(isolatedLiquidationPrice(-10, 2000, 1_000, 0.03)).toBeCloseTo(2100 / 1.03, 9);
+    // Fully funded long: never liquidated above zero.
+    expect(isolatedLiquidationPrice(1, 2000, 2_000, 0.03)).toBe(null);
+  });
+
+  it('at that price, equity equals the maintenance requirement (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: -1_000, max: 1_000, noNaN: true }).filter((s) => Math.abs(s) > 0.01),
+        fc.double({ min: 1, max: 100_000, noNaN: true }),
+        fc.double({ min: 0.01, max: 0.5, noNaN: true }),
+        fc.double({ min: 0.001, max: 0.1, noNaN: true }),
+        (size, entry, leverageShare, mm) => {
+          const collateral = Math.abs(size) * entry * leverageShare;
+          const p = isolatedLiquidationPrice(size, entry, collateral, mm);
+          if (p === null) return;
+          const equity = collateral + size * (p - entry);
+          expect(Math.abs(equity - mm * Math.abs(size) * p)).toBeLessThan(
+            1e-6 * Math.abs(size) * entry,
+          );
+        },
+      ),
+      { seed: 7, numRuns: 500 },
+    );
+  });
+});
+
+describe('the report of the example portfolio', () => {
+  const portfolio = parsePortfolio(example);
+  const report = portfolioReport(portfolio);
+
+  it('portfolio margin needs much less than standard margin for the hedged book', () => {
+    const [cross, isolated, pm] = report.margins;
+    expect(cross?.mode).toBe('cross');
+    expect(isolated?.mode).toBe('isolated');
+    expect(pm?.mode).toBe('portfolio');
+    expect((pm?.initial ?? 0) < 0.7 * (cross?.initial ?? 0)).toBe(true);
+    // Isolated needs at least what cross needs: losses cannot be offset by other positions' gains.
+    expect((isolated?.collateralNeeded ?? 0) >= (cross?.collateralNeeded ?? 0)).toBe(true);
+    expect(report.equity).toBeCloseTo(
+      portfolio.collateral + report.positions.reduce((s, p) => s + p.unrealizedPnl, 0),
+      9,
+    );
+  });
+
+  it("the account's delta is the finite difference of its equity", () => {
+    for (const underlying of ['ETH', 'BTC']) {
+      const index = portfolio.market.underlyings[underlying]?.index ?? 0;
+      const h = index * 1e-5;
+      const up = portfolioReport(moved(portfolio, underlying, index + h)).equity;
+      const down = portfolioReport(moved(portfolio, underlying, index - h)).equity;
+      const delta = report.positions
+        .filter((p) => p.underlying === underlying)
+        .reduce((s, p) => s + p.deltaQuote, 0);
+      expect(((up - down) / (2 * h)) * index).toBeCloseTo(delta, 0);
+    }
+  });
+
+  it('the cross liquidation price is where equity meets maintenance', () => {
+    for (const [underlying, price] of Object.entries(report.crossLiquidationPrices)) {
+      expect(price, underlying).not.toBeNull();
+      if (price === null) continue;
+      const at = portfolioReport(moved(portfolio, underlying, price));
+      const maintenance = at.margins[0]?.maintenance ?? 0;
+      expect(Math.abs(at.equity - maintenance) / maintenance, underlying).toBeLessThan(1e-6);
+      // Just inside, the account still meets it.
+      const index = portfolio.market.underlyings[underlying]?.index ?? 0;
+      const inside = portfolioReport(moved(portfolio, underlying, price + (index - price) * 0.01));
+      expect(inside.equity > (inside.margins[0]?.maintenance ?? 0), underlying).toBe(true);
+    }
+  });
+
+  it('a perpetual has delta 1 per unit, no gamma or vega; a long option a positive gamma and vega', () => {
+    const perp = report.positions.find((p) => p.kind === 'perpetual');
+    expect(perp?.deltaQuote).toBe(-2.5 * 2000);
+    expect(Math.abs(perp?.gammaQuote ?? 1)).toBe(0);
+    const call = report.positions.find((p) => p.symbol === 'ETH-20300131-2000-C');
+    expect(
+      (call?.gammaQuote ?? 0) > 0 && (call?.vegaQuote ?? 0) > 0 && (call?.thetaQuote ?? 0) < 0,
+    ).toBe(true);
+  });
+});
+
+describe('reading a portfolio', () => {
+  const bad: [string, (p: Record<string, unknown>) => unknown, string, string][] = [
+    ['unknown field', (p) => ({ ...p, leverage: '10' }), 'invalid_field', 'leverage'],
+    [
+      'a NaN index',
+      (p) => ({ ...p, underlyings: { ETH: { index: 'NaN', volatility: '0.5' } } }),
+      'invalid_number',
+      'underlyings.ETH.index',
+    ],
+    [
+      'a negative volatility',
+      (p) => ({ ...p, underlyings: { ETH: { index: '2000', volatility: '-0.5' } } }),
+      'invalid_number',
+      'underlyings.ETH.volatility',
+    ],
+    ['a bad time', (p) => ({ ...p, time: '01/01/2030' }), 'invalid_field', 'time'],
+    [
+      'no market for an underlying',
+      (p) => ({ ...p, underlyings: { ETH: { index: '2000', volatility: '0.7' } } }),
+      'unknown_asset',
+      'positions.4.instrument.underlying',
+    ],
+    [
+      'a zero size',
+      (p) => ({
+        ...p,
+        positions: [
+          { instrument: { kind: 'perpetual', symbol: 'ETH-PERP', underlying: 'ETH' }, size: '0' },
+        ],
+      }),
+      'invalid_number',
+      'positions.0.size',
+    ],
+    [
+      'a right that is neither',
+      (p) => ({
+        ...p,
+        positions: [
+          {
+            instrument: {
+              kind: 'option',
+              symbol: 'X',
+              underlying: 'ETH',
+              expiry: '2030-02-01T00:00:00Z',
+              strike: '2000',
+              right: 'straddle',
+            },
+            size: '1',
+          },
+        ],
+      }),
+      'invalid_field',
+      'positions.0.instrument.right',
+    ],
+    [
+      'an unknown kind',
+      (p) => ({
+        ...p,
+        positions: [{ instrument: { kind: 'swap', symbol: 'X', underlying: 'ETH' }, size: '1' }],
+      }),
+      'invalid_field',
+      'positions.0.instrument.kind',
+    ],
+  ];
+  it.each(bad)('refuses %s with a typed error naming the field', (_, change, code, field) => {
+    let caught: unknown;
+    try {
+      parsePortfolio(change(example));
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(FulcrumError);
+    expect((caught as FulcrumError).code).toBe(code);
+    expect((caught as FulcrumError).field).toBe(field);
+  });
+});

@@ -1,0 +1,514 @@
+/**
+ * The risk report of a derivatives portfolio: per position and for the account, the Greeks in
+ * quote terms, notional, leverage, the margin of each mode side by side (cross, isolated,
+ * portfolio), and liquidation prices. Read from a JSON portfolio (decimal strings, ISO times),
+ * checked strictly; computed with Black-76, the ledger's standard requirements and the scenario
+ * portfolio margin.
+ */
+import { FulcrumError } from '../domain/errors.js';
+import { expectObject, rejectUnknownFields } from '../domain/input.js';
+import { PRICE_SCALE } from '../math/fixed.js';
+import { black76 } from './black76.js';
+import { type InstrumentSpec, validateInstrument, YEAR_SECONDS } from './instruments.js';
+import { type InstrumentState, standardRequirement, VALUE_UNIT } from './ledger.js';
+import {
+  type PortfolioMarket,
+  portfolioMargin,
+  type PortfolioPosition,
+} from './portfolioMargin.js';
+import { flatSurface, volatilityAt, type VolSurface, volSurface } from './volSurface.js';
+
+export interface ReportPosition {
+  readonly instrument: InstrumentSpec;
+  readonly size: number;
+  /** Average entry price; the mark when not given (no profit or loss yet). */
+  readonly entryPrice: number;
+}
+
+export interface Portfolio {
+  readonly time: number;
+  /** Quote cash. */
+  readonly collateral: number;
+  readonly market: PortfolioMarket;
+  readonly positions: readonly ReportPosition[];
+}
+
+export interface PositionReport {
+  readonly symbol: string;
+  readonly kind: InstrumentSpec['kind'];
+  readonly underlying: string;
+  readonly size: number;
+  /** The mark: Black-76 at the surface's volatility for an option, the index otherwise. */
+  readonly mark: number;
+  readonly volatility: number | null;
+  readonly entryPrice: number;
+  readonly unrealizedPnl: number;
+  /** |size| × index. */
+  readonly notional: number;
+  /** Delta in units of the underlying, and in quote (× index). */
+  readonly delta: number;
+  readonly deltaQuote: number;
+  /** Change of deltaQuote for a 1% move of the index. */
+  readonly gammaQuote: number;
+  /** Value change for one volatility point (0.01). */
+  readonly vegaQuote: number;
+  /** Value change over one day as time passes. */
+  readonly thetaQuote: number;
+  /** Standard requirements of the position alone (the cross and isolated modes' terms). */
+  readonly initial: number;
+  readonly maintenance: number;
+  /** Isolated (perpetuals and futures): funded with its initial margin, where it is liquidated. */
+  readonly isolatedLiquidationPrice: number | null;
+}
+
+export interface ModeMargin {
+  readonly mode: 'cross' | 'isolated' | 'portfolio';
+  readonly initial: number;
+  readonly maintenance: number;
+  /** Collateral the mode needs beyond the positions' own profit and loss. */
+  readonly collateralNeeded: number;
+  /** collateral − collateralNeeded. */
+  readonly excess: number;
+}
+
+export interface PortfolioReport {
+  readonly time: number;
+  readonly collateral: number;
+  readonly equity: number;
+  readonly notional: number;
+  /** notional / equity (null without equity). */
+  readonly leverage: number | null;
+  readonly greeks: {
+    readonly deltaQuote: number;
+    readonly gammaQuote: number;
+    readonly vegaQuote: number;
+    readonly thetaQuote: number;
+  };
+  readonly positions: readonly PositionReport[];
+  readonly margins: readonly ModeMargin[];
+  /**
+   * Cross mode: per underlying, the index at which the account's equity falls to its
+   * maintenance requirement (other underlyings held), or null if none between 1% and 10× of it.
+   */
+  readonly crossLiquidationPrices: Readonly<Record<string, number | null>>;
+}
+
+const DAY_SECONDS = 86_400;
+
+/** The report of a portfolio. */
+export function portfolioReport(portfolio: Portfolio): PortfolioReport {
+  const { market, positions } = portfolio;
+  const reports = positions.map((p) => positionReport(p, market));
+  const pnl = reports.reduce((s, r) => s + r.unrealizedPnl, 0);
+  const equity = portfolio.collateral + pnl;
+  const notional = reports.reduce((s, r) => s + r.notional, 0);
+  const initial = reports.reduce((s, r) => s + r.initial, 0);
+  const maintenance = reports.reduce((s, r) => s + r.maintenance, 0);
+  const isolatedNeeded = reports.reduce((s, r) => s + Math.max(0, r.initial - r.unrealizedPnl), 0);
+  const pm = portfolioMargin(
+    positions.map((p): PortfolioPosition => ({ instrument: p.instrument, size: p.size })),
+    market,
+  );
+  const margins: ModeMargin[] = [
+    {
+      mode: 'cross',
+      initial,
+      maintenance,
+      collateralNeeded: Math.max(0, initial - pnl),
+      excess: portfolio.collateral - Math.max(0, initial - pnl),
+    },
+    {
+      mode: 'isolated',
+      initial,
+      maintenance,
+      collateralNeeded: isolatedNeeded,
+      excess: portfolio.collateral - isolatedNeeded,
+    },
+    {
+      mode: 'portfolio',
+      initial: pm.initial,
+      maintenance: pm.maintenance,
+      collateralNeeded: Math.max(0, pm.initial - pnl),
+      excess: portfolio.collateral - Math.max(0, pm.initial - pnl),
+    },
+  ];
+  const crossLiquidationPrices: Record<string, number | null> = {};
+  for (const underlying of Object.keys(market.underlyings).sort()) {
+    if (!positions.some((p) => p.instrument.underlying === underlying)) continue;
+    crossLiquidationPrices[underlying] = crossLiquidationPrice(portfolio, underlying);
+  }
+  const sum = (f: (r: PositionReport) => number) => reports.reduce((s, r) => s + f(r), 0);
+  return {
+    time: portfolio.time,
+    collateral: portfolio.collateral,
+    equity,
+    notional,
+    leverage: equity > 0 ? notional / equity : null,
+    greeks: {
+      deltaQuote: sum((r) => r.deltaQuote),
+      gammaQuote: sum((r) => r.gammaQuote),
+      vegaQuote: sum((r) => r.vegaQuote),
+      thetaQuote: sum((r) => r.thetaQuote),
+    },
+    positions: reports,
+    margins,
+    crossLiquidationPrices,
+  };
+}
+
+/** One position at the market's index and surface. */
+export function positionReport(position: ReportPosition, market: PortfolioMarket): PositionReport {
+  const { instrument, size } = position;
+  const state = market.underlyings[instrument.underlying];
+  if (state === undefined) {
+    throw new FulcrumError(
+      'unknown_asset',
+      `no market for ${instrument.underlying}`,
+      `underlyings.${instrument.underlying}`,
+    );
+  }
+  const valuation = value(instrument, state.index, state.surface, market.time);
+  const requirement = requirementOf(instrument, size, state.index, valuation.mark);
+  const notional = Math.abs(size) * state.index;
+  const isolated =
+    instrument.kind === 'option'
+      ? null
+      : isolatedLiquidationPrice(
+          size,
+          position.entryPrice,
+          requirement.initial,
+          instrument.maintenanceMargin,
+        );
+  return {
+    symbol: instrument.symbol,
+    kind: instrument.kind,
+    underlying: instrument.underlying,
+    size,
+    mark: valuation.mark,
+    volatility: valuation.volatility,
+    entryPrice: position.entryPrice,
+    unrealizedPnl: size * (valuation.mark - position.entryPrice),
+    notional,
+    delta: size * valuation.delta,
+    deltaQuote: size * valuation.delta * state.index,
+    gammaQuote: size * valuation.gamma * state.index * state.index * 0.01,
+    vegaQuote: (size * valuation.vega) / 100,
+    thetaQuote: (size * valuation.theta * DAY_SECONDS) / YEAR_SECONDS,
+    initial: requirement.initial,
+    maintenance: requirement.maintenance,
+    isolatedLiquidationPrice: isolated,
+  };
+}
+
+/** Mark and per-unit Greeks of an instrument at an index. */
+function value(
+  instrument: InstrumentSpec,
+  index: number,
+  surface: VolSurface,
+  time: number,
+): {
+  mark: number;
+  volatility: number | null;
+  delta: number;
+  gamma: number;
+  vega: number;
+  theta: number;
+} {
+  if (instrument.kind !== 'option') {
+    return { mark: index, volatility: null, delta: 1, gamma: 0, vega: 0, theta: 0 };
+  }
+  const years = (instrument.expiry - time) / YEAR_SECONDS;
+  const volatility = volatilityAt(surface, instrument.strike, instrument.expiry, time);
+  const r = black76({
+    forward: index,
+    strike: instrument.strike,
+    time: years,
+    volatility,
+    right: instrument.right,
+  });
+  return { mark: r.price, volatility, ...r };
+}
+
+/** The ledger's standard requirement of one position, in quote units. */
+function requirementOf(
+  instrument: InstrumentSpec,
+  size: number,
+  index: number,
+  mark: number,
+): { initial: number; maintenance: number } {
+  const toPrice = (x: number) => BigInt(Math.round(x * 1e9)) * (PRICE_SCALE / 1_000_000_000n);
+  const state: InstrumentState = {
+    spec: instrument,
+    index: toPrice(index),
+    mark: toPrice(mark),
+    funding: 0n,
+    lastFunding: 0,
+    settled: false,
+    openInterest: 0n,
+  };
+  const r = standardRequirement(state, BigInt(Math.round(size * 1e8)));
+  const quote = (n: bigint) => Number(n / (VALUE_UNIT / 1_000_000n)) / 1e6;
+  return { initial: quote(r.initial), maintenance: quote(r.maintenance) };
+}
+
+/**
+ * Where an isolated perpetual or future position funded with `collateral` is liquidated: the
+ * price p at which collateral + size·(p − entry) = maintenance ratio × |size| × p.
+ */
+export function isolatedLiquidationPrice(
+  size: number,
+  entry: number,
+  collateral: number,
+  maintenanceRatio: number,
+): number | null {
+  if (size === 0) return null;
+  const p =
+    size > 0
+      ? (entry - collateral / size) / (1 - maintenanceRatio)
+      : (entry + collateral / -size) / (1 + maintenanceRatio);
+  return p > 0 ? p : null;
+}
+
+/**
+ * Cross mode: the index of `underlying` (others held) at which equity equals the standard
+ * maintenance requirement, found by bisection on the index between 1% and 10× of it, on the
+ * side where the account loses. Null if the account stays above maintenance throughout.
+ */
+function crossLiquidationPrice(portfolio: Portfolio, underlying: string): number | null {
+  const base = portfolio.market.underlyings[underlying];
+  if (base === undefined) return null;
+  const surplus = (index: number): number => {
+    const market: PortfolioMarket = {
+      ...portfolio.market,
+      underlyings: { ...portfolio.market.underlyings, [underlying]: { ...base, index } },
+    };
+    let equity = portfolio.collateral;
+    let maintenance = 0;
+    for (const p of portfolio.positions) {
+      const state = market.underlyings[p.instrument.underlying];
+      if (state === undefined) continue;
+      const v = value(p.instrument, state.index, state.surface, market.time);
+      equity += p.size * (v.mark - p.entryPrice);
+      maintenance += requirementOf(p.instrument, p.size, state.index, v.mark).maintenance;
+    }
+    return equity - maintenance;
+  };
+  const now = surplus(base.index);
+  if (now < 0) return base.index;
+  // Search downward and upward for the nearest index where the surplus turns negative.
+  let best: number | null = null;
+  for (const [from, to] of [
+    [base.index, base.index * 0.01],
+    [base.index, base.index * 10],
+  ] as const) {
+    const steps = 200;
+    let previous = from;
+    for (let i = 1; i <= steps; i++) {
+      const x = from + ((to - from) * i) / steps;
+      if (surplus(x) < 0) {
+        let lo = previous;
+        let hi = x;
+        for (let k = 0; k < 60; k++) {
+          const mid = (lo + hi) / 2;
+          if (surplus(mid) < 0) hi = mid;
+          else lo = mid;
+        }
+        if (best === null || Math.abs(hi - base.index) < Math.abs(best - base.index)) best = hi;
+        break;
+      }
+      previous = x;
+    }
+  }
+  return best;
+}
+
+// ---- reading a portfolio ---------------------------------------------------------------
+
+/**
+ * A portfolio from JSON: decimal strings for numbers, ISO-8601 UTC times (or unix seconds).
+ *
+ * ```json
+ * { "time": "2030-01-01T00:00:00Z", "collateral": "100000",
+ *   "underlyings": { "ETH": { "index": "2000", "volatility": "0.8" } },
+ *   "positions": [
+ *     { "instrument": { "kind": "option", "symbol": "ETH-C-2000", "underlying": "ETH",
+ *         "expiry": "2030-01-31T08:00:00Z", "strike": "2000", "right": "call" },
+ *       "size": "-10", "entryPrice": "120" } ] }
+ * ```
+ * Instruments' margins default to 5% initial, 3% maintenance and no size premium; perpetuals'
+ * funding to 8 hours and a 0.75% clamp. A surface is `{ "expiries": [...], "strikes": [...],
+ * "vols": [[...]] }` instead of `volatility`.
+ */
+export function parsePortfolio(input: unknown): Portfolio {
+  const raw = expectObject(input, 'portfolio');
+  rejectUnknownFields(raw, ['time', 'collateral', 'underlyings', 'positions'], '');
+  const time = parseTime(raw.time, 'time');
+  const collateral = parseNumber(raw.collateral ?? '0', 'collateral', { min: 0 });
+  const underlyingsRaw = expectObject(raw.underlyings, 'underlyings');
+  const underlyings: Record<string, { index: number; surface: VolSurface }> = {};
+  for (const [name, value] of Object.entries(underlyingsRaw)) {
+    const u = expectObject(value, `underlyings.${name}`);
+    rejectUnknownFields(u, ['index', 'volatility', 'surface'], `underlyings.${name}`);
+    const index = parseNumber(u.index, `underlyings.${name}.index`, { min: 0, exclusive: true });
+    let surface: VolSurface;
+    if (u.surface !== undefined) {
+      const s = expectObject(u.surface, `underlyings.${name}.surface`);
+      rejectUnknownFields(s, ['expiries', 'strikes', 'vols'], `underlyings.${name}.surface`);
+      surface = volSurface({
+        expiries: list(s.expiries, `underlyings.${name}.surface.expiries`).map((e, i) =>
+          parseTime(e, `underlyings.${name}.surface.expiries.${i}`),
+        ),
+        strikes: list(s.strikes, `underlyings.${name}.surface.strikes`).map((x, i) =>
+          parseNumber(x, `underlyings.${name}.surface.strikes.${i}`, { min: 0, exclusive: true }),
+        ),
+        vols: list(s.vols, `underlyings.${name}.surface.vols`).map((row, i) =>
+          list(row, `underlyings.${name}.surface.vols.${i}`).map((v, j) =>
+            parseNumber(v, `underlyings.${name}.surface.vols.${i}.${j}`, {
+              min: 0,
+              exclusive: true,
+            }),
+          ),
+        ),
+      });
+    } else {
+      surface = flatSurface(
+        parseNumber(u.volatility, `underlyings.${name}.volatility`, { min: 0, exclusive: true }),
+      );
+    }
+    underlyings[name] = { index, surface };
+  }
+  const positions = list(raw.positions, 'positions').map((p, i) => {
+    const field = `positions.${i}`;
+    const o = expectObject(p, field);
+    rejectUnknownFields(o, ['instrument', 'size', 'entryPrice'], field);
+    const instrument = parseInstrument(o.instrument, `${field}.instrument`);
+    if (underlyings[instrument.underlying] === undefined) {
+      throw new FulcrumError(
+        'unknown_asset',
+        `no market for ${instrument.underlying}`,
+        `${field}.instrument.underlying`,
+      );
+    }
+    const size = parseNumber(o.size, `${field}.size`, {});
+    if (size === 0)
+      throw new FulcrumError('invalid_number', 'size must not be zero', `${field}.size`);
+    const market = underlyings[instrument.underlying] as { index: number; surface: VolSurface };
+    const entryPrice =
+      o.entryPrice === undefined
+        ? value(instrument, market.index, market.surface, time).mark
+        : parseNumber(o.entryPrice, `${field}.entryPrice`, { min: 0 });
+    return { instrument, size, entryPrice };
+  });
+  if (positions.length > 1_000) {
+    throw new FulcrumError('limit_exceeded', 'at most 1,000 positions', 'positions');
+  }
+  return { time, collateral, market: { time, underlyings }, positions };
+}
+
+function parseInstrument(input: unknown, field: string): InstrumentSpec {
+  const o = expectObject(input, field);
+  const kind = o.kind;
+  const common = {
+    symbol: String(o.symbol ?? ''),
+    underlying: String(o.underlying ?? ''),
+    initialMargin: parseNumber(o.initialMargin ?? '0.05', `${field}.initialMargin`, {}),
+    maintenanceMargin: parseNumber(o.maintenanceMargin ?? '0.03', `${field}.maintenanceMargin`, {}),
+    sizePremium: parseNumber(o.sizePremium ?? '0', `${field}.sizePremium`, {}),
+  };
+  const base = [
+    'kind',
+    'symbol',
+    'underlying',
+    'initialMargin',
+    'maintenanceMargin',
+    'sizePremium',
+  ];
+  let spec: InstrumentSpec;
+  switch (kind) {
+    case 'perpetual':
+      rejectUnknownFields(o, [...base, 'fundingIntervalSeconds', 'fundingClamp'], field);
+      spec = {
+        kind,
+        ...common,
+        fundingIntervalSeconds: parseNumber(
+          o.fundingIntervalSeconds ?? '28800',
+          `${field}.fundingIntervalSeconds`,
+          {},
+        ),
+        fundingClamp: parseNumber(o.fundingClamp ?? '0.0075', `${field}.fundingClamp`, {}),
+      };
+      break;
+    case 'future':
+      rejectUnknownFields(o, [...base, 'expiry'], field);
+      spec = { kind, ...common, expiry: parseTime(o.expiry, `${field}.expiry`) };
+      break;
+    case 'option':
+      rejectUnknownFields(o, [...base, 'expiry', 'strike', 'right'], field);
+      spec = {
+        kind,
+        ...common,
+        expiry: parseTime(o.expiry, `${field}.expiry`),
+        strike: parseNumber(o.strike, `${field}.strike`, { min: 0, exclusive: true }),
+        right: o.right === 'put' ? 'put' : o.right === 'call' ? 'call' : (undefined as never),
+      };
+      if (o.right !== 'call' && o.right !== 'put') {
+        throw new FulcrumError('invalid_field', 'right must be "call" or "put"', `${field}.right`);
+      }
+      break;
+    default:
+      throw new FulcrumError(
+        'invalid_field',
+        'kind must be "perpetual", "future" or "option"',
+        `${field}.kind`,
+      );
+  }
+  validateInstrument(spec);
+  return spec;
+}
+
+const DECIMAL = /^-?(0|[1-9]\d*)(\.\d+)?$/;
+
+function parseNumber(
+  input: unknown,
+  field: string,
+  range: { min?: number; exclusive?: boolean },
+): number {
+  if (typeof input !== 'string' || !DECIMAL.test(input) || input.length > 40) {
+    throw new FulcrumError(
+      'invalid_number',
+      `${field} must be a plain decimal string like "12.5"`,
+      field,
+    );
+  }
+  const x = Number(input);
+  if (!Number.isFinite(x) || Math.abs(x) > 1e15) {
+    throw new FulcrumError('invalid_number', `${field} is out of range`, field);
+  }
+  if (range.min !== undefined && (x < range.min || (range.exclusive === true && x === range.min))) {
+    throw new FulcrumError(
+      'invalid_number',
+      `${field} must be ${range.exclusive === true ? 'above' : 'at least'} ${range.min}`,
+      field,
+    );
+  }
+  return x;
+}
+
+function parseTime(input: unknown, field: string): number {
+  if (typeof input === 'number' && Number.isSafeInteger(input) && input >= 0) return input;
+  if (typeof input === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(input)) {
+    const ms = Date.parse(input);
+    if (!Number.isNaN(ms)) return ms / 1000;
+  }
+  throw new FulcrumError(
+    'invalid_field',
+    `${field} must be an ISO-8601 UTC time like 2030-01-31T08:00:00Z, or unix seconds`,
+    field,
+  );
+}
+
+function list(input: unknown, field: string): unknown[] {
+  if (!Array.isArray(input))
+    throw new FulcrumError('invalid_field', `${field} must be a list`, field);
+  return input;
+}
