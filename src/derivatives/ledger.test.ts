@@ -7,12 +7,15 @@ import { describe, expect, it } from 'vitest';
 import { FulcrumError } from '../domain/errors.js';
 import { SeededRandom } from '../feeds/simulated.js';
 import type { InstrumentSpec } from './instruments.js';
+import { portfolioMargin } from './portfolioMargin.js';
+import { flatSurface } from './volSurface.js';
 import {
   DerivativesLedger,
   FUND,
   type LedgerCommand,
   type LedgerEvent,
   RATE_SCALE,
+  scenarioRequirement,
   VALUE_UNIT,
 } from './ledger.js';
 
@@ -691,5 +694,51 @@ describe('seeded random simulation', () => {
       }
       expect(accepted, `seed ${seed}`).toBeGreaterThan(100);
     }
+  });
+});
+
+describe('portfolio margin mode', () => {
+  it('a short straddle needs less in portfolio mode than in cross mode', () => {
+    const requirement = scenarioRequirement((positions, indices, time) =>
+      portfolioMargin(positions, {
+        time,
+        underlyings: Object.fromEntries(
+          Object.entries(indices).map(([u, index]) => [u, { index, surface: flatSurface(0.7) }]),
+        ),
+      }),
+    );
+    const l = new DerivativesLedger(undefined, requirement);
+    const PUT: InstrumentSpec = { ...CALL, symbol: 'ETH-2000-P', right: 'put' };
+    for (const spec of [PERP, CALL, PUT]) l.apply({ type: 'list-instrument', time: T0, spec });
+    l.apply({
+      type: 'set-prices',
+      time: T0,
+      index: { ETH: px(2000) },
+      marks: { 'ETH-PERP': px(2000), 'ETH-2000-C': px(50), 'ETH-2000-P': px(50) },
+    });
+    for (const who of ['cross', 'pm', 'dealer'])
+      l.apply({ type: 'deposit', time: T0, to: who, amount: usdc(100_000) });
+    l.apply({ type: 'set-mode', time: T0, account: 'pm', mode: 'portfolio' });
+    // Both sell 20 at-the-money straddles (a call and a put each): their deltas nearly cancel.
+    for (const who of ['cross', 'pm']) {
+      for (const instrument of ['ETH-2000-C', 'ETH-2000-P']) {
+        l.apply({
+          type: 'trade',
+          time: T0,
+          buyer: 'dealer',
+          seller: who,
+          instrument,
+          size: units(20),
+          price: px(50),
+        });
+      }
+    }
+    const cross = l.margin('cross');
+    const pm = l.margin('pm');
+    expect(pm.initial > 0n).toBe(true);
+    expect(pm.initial < cross.initial).toBe(true);
+    // Maintenance is 80% of initial in portfolio mode.
+    expect(quote(pm.maintenance)).toBeCloseTo(0.8 * quote(pm.initial), 4);
+    conserved(l);
   });
 });

@@ -827,3 +827,30 @@ function maxBig(a: bigint, b: bigint): bigint {
 function abs(a: bigint): bigint {
   return a < 0n ? -a : a;
 }
+
+/**
+ * The portfolio mode's requirement for a ledger: the scenario margin of the sub-account's
+ * positions at the ledger's index prices and the given volatility surfaces, rounded up to a
+ * numerator unit. `margin` is the scenario evaluation (`portfolioMargin` from
+ * `portfolioMargin.ts`), passed in so that the exact ledger stays free of the float analytics.
+ */
+export function scenarioRequirement(
+  margin: (
+    positions: readonly { instrument: InstrumentSpec; size: number }[],
+    indices: Readonly<Record<string, number>>,
+    time: number,
+  ) => { initial: number; maintenance: number },
+): PortfolioRequirement {
+  return (_account, sub, ledger) => {
+    const positions: { instrument: InstrumentSpec; size: number }[] = [];
+    const indices: Record<string, number> = {};
+    for (const [symbol, position] of sub.positions) {
+      const state = ledger.instrument(symbol);
+      positions.push({ instrument: state.spec, size: Number(position.size) / Number(SIZE_UNIT) });
+      indices[state.spec.underlying] = Number(state.index) / Number(PRICE_SCALE);
+    }
+    const result = margin(positions, indices, ledger.time);
+    const toNumerator = (x: number) => BigInt(Math.ceil(x * 1e6)) * CASH_UNIT;
+    return { initial: toNumerator(result.initial), maintenance: toNumerator(result.maintenance) };
+  };
+}
