@@ -170,6 +170,8 @@ describe('trades, entry prices and realized profit', () => {
       price: px(2150),
     });
     expect(quote(l.sub('alice').cash)).toBe(11_750);
+    // Realized so far on ETH-PERP: 1,000 + 750; bob's and carol's positions are still open.
+    expect(quote(l.sub('alice').realized.get('ETH-PERP') ?? 0n)).toBe(1_750);
     const short = l.sub('alice').positions.get('ETH-PERP');
     expect(short?.size).toBe(-units(3));
     expect(entry(short)).toBe(px(2150));

@@ -50,6 +50,8 @@ export interface SubAccount {
   /** Quote cash, numerator. */
   readonly cash: bigint;
   readonly positions: ReadonlyMap<string, Position>;
+  /** Profit and loss realized per instrument so far (trades and settlement), numerator. */
+  readonly realized: ReadonlyMap<string, bigint>;
 }
 
 export interface InstrumentState {
@@ -179,7 +181,7 @@ export type PortfolioRequirement = (
   ledger: DerivativesLedger,
 ) => { readonly initial: bigint; readonly maintenance: bigint };
 
-const EMPTY: SubAccount = { mode: 'cross', cash: 0n, positions: new Map() };
+const EMPTY: SubAccount = { mode: 'cross', cash: 0n, positions: new Map(), realized: new Map() };
 
 export class DerivativesLedger {
   readonly instruments = new Map<string, InstrumentState>();
@@ -483,7 +485,12 @@ export class DerivativesLedger {
     const positions = new Map(sub.positions);
     if (combined.size === 0n) positions.delete(symbol);
     else positions.set(symbol, { size: combined.size, quote: keptQuote, funding: state.funding });
-    return { ...sub, cash: cash + realized, positions };
+    return {
+      ...sub,
+      cash: cash + realized,
+      positions,
+      realized: addRealized(sub, symbol, realized),
+    };
   }
 
   private settleFunding(symbol: string, time: number): LedgerEvent {
@@ -552,7 +559,12 @@ export class DerivativesLedger {
       const positions = new Map(sub.positions);
       positions.delete(symbol);
       const value = position.size * price * RATE_SCALE + position.quote;
-      this.accounts.set(account, { ...sub, cash: sub.cash + value, positions });
+      this.accounts.set(account, {
+        ...sub,
+        cash: sub.cash + value,
+        positions,
+        realized: addRealized(sub, symbol, value),
+      });
     }
     this.instruments.set(symbol, { ...state, mark: price, settled: true, openInterest: 0n });
     return { type: 'settled', instrument: symbol, price };
@@ -788,6 +800,13 @@ export function standardRequirement(
     initial: ceilDiv(notional * initialRatio, PPM),
     maintenance: ceilDiv(notional * maintenanceRatio, PPM),
   };
+}
+
+function addRealized(sub: SubAccount, symbol: string, amount: bigint): ReadonlyMap<string, bigint> {
+  if (amount === 0n) return sub.realized;
+  const realized = new Map(sub.realized);
+  realized.set(symbol, (realized.get(symbol) ?? 0n) + amount);
+  return realized;
 }
 
 /** A ratio as parts per million, rounded up (the venue's side). */
