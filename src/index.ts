@@ -173,3 +173,45 @@ export {
   toPrice,
 } from './sim/simulator.js';
 export { renderReport } from './sim/report.js';
+export {
+  type FutureSpec,
+  type InstrumentSpec,
+  type OptionSpec,
+  type PerpetualSpec,
+  SIZE_DECIMALS,
+  sizeAdjusted,
+  validateInstrument,
+} from './derivatives/instruments.js';
+export * from './derivatives/black76.js';
+export * from './derivatives/volSurface.js';
+export * from './derivatives/portfolioMargin.js';
+export {
+  CASH_DECIMALS,
+  DEFAULT_LEDGER_CONFIG,
+  DerivativesLedger,
+  FUND,
+  type InstrumentState,
+  type LedgerCommand,
+  type LedgerConfig,
+  type LedgerEvent,
+  type LedgerMargin,
+  type MarginMode,
+  type PortfolioRequirement,
+  type Position as DerivativePosition,
+  RATE_SCALE,
+  scenarioRequirement,
+  standardRequirement,
+  type SubAccount,
+  VALUE_UNIT,
+} from './derivatives/ledger.js';
+export {
+  isolatedLiquidationPrice,
+  type ModeMargin,
+  parsePortfolio as parseDerivativesPortfolio,
+  type Portfolio as DerivativesPortfolio,
+  type PortfolioReport,
+  portfolioReport,
+  type PositionReport,
+  positionReport,
+  type ReportPosition,
+} from './derivatives/report.js';
