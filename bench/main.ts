@@ -13,6 +13,7 @@ import { healthBenchmarks } from './healthBench.js';
 import { journalBenchmarks, recoveryBenchmark } from './journalBench.js';
 import { detectionBenchmark } from './liquidationBench.js';
 import { oracleBenchmarks } from './oracleBench.js';
+import { portfolioMarginBenchmarks } from './portfolioMarginBench.js';
 import { simulationBenchmarks } from './simulationBench.js';
 
 interface Section {
@@ -57,6 +58,11 @@ const SECTIONS: Record<string, Section> = {
   simulation: {
     title: `Cascade simulation: LUNA, 9 May 2022, one day of minute bars, one core`,
     run: () => simulationBenchmarks(SIMULATION_ACCOUNTS),
+  },
+  portfolio: {
+    title:
+      'Portfolio margin: 20 options and perpetual hedges on ETH and BTC, 35 scenarios each, one core',
+    run: () => ({ measurements: portfolioMarginBenchmarks() }),
   },
   journal: {
     title: 'Journal: durable commands and replay, one core',

@@ -23,7 +23,9 @@
  * - Underlyings are margined apart and their margins added: no offset between underlyings
  *   (a long ETH call does not relieve a short BTC call; the venue does not bet on correlation).
  *
- * Positions in the same instrument (same symbol) are netted first. Analytics: floats, pure; the
+ * Positions in the same instrument (same symbol) are netted first. Options are priced with
+ * r = 0 (settled in the quote asset on the index, no carry), time to expiry in years of 365
+ * days. Only the market entries of underlyings held are read. Analytics: floats, pure; the
  * exact ledger keeps the positions.
  */
 import { FulcrumError } from '../domain/errors.js';
@@ -186,7 +188,11 @@ export interface UnderlyingMargin {
   readonly index: number;
   /** The grid (move by move, volatility up, same, down within each) then the extended table. */
   readonly scenarios: readonly ScenarioPnl[];
-  /** The scenario with the largest weighted loss (the first such, in table order). */
+  /**
+   * The scenario with the largest weighted loss, the first such in table order. Perpetuals and
+   * futures alone lose 16% of notional in the grid's end move and in every extended move the
+   * same way (weight 16%/|move| × move): those tie, and rounding decides which is reported.
+   */
   readonly worst: ScenarioPnl;
   /** max(0, −worst.weightedPnl), quote. */
   readonly scanRisk: number;
@@ -220,7 +226,8 @@ export function portfolioScenarios(
   for (let b = -config.bucketsPerSide; b <= config.bucketsPerSide; b++) {
     // b / buckets × range rather than b × step: the end moves are exactly ±priceRange.
     const move = (b / config.bucketsPerSide) * config.priceRange;
-    for (const [vol, volShock] of shocks) out.push({ table: 'grid', move, vol, volShock, weight: 1 });
+    for (const [vol, volShock] of shocks)
+      out.push({ table: 'grid', move, vol, volShock, weight: 1 });
   }
   for (const { move, weight } of config.extendedMoves)
     out.push({ table: 'extended', move, vol: 'up', volShock: config.volUp, weight });
@@ -231,16 +238,18 @@ export function portfolioScenarios(
  * The portfolio margin of `positions` at `market`: per underlying, the profit in every scenario,
  * the worst, the scan risk, the minimum charge, initial and maintenance margin and the net
  * Greeks; for the portfolio, the sums. Throws a {@link FulcrumError}, checked in this order:
- * `invalid_config` (the configuration, then each instrument), `limit_exceeded` (too many
- * positions), `invalid_number` (time, a size), `unknown_asset` (an underlying missing from the
- * market), `invalid_number` (an index), `invalid_config` (a surface).
+ * `invalid_config` (the configuration), `limit_exceeded` (too many positions), `invalid_config`
+ * (each instrument), `invalid_number` (the time, then each size), `invalid_config` (one symbol
+ * given as two different instruments), `unknown_asset` (an underlying missing from the market),
+ * then per underlying in order of name `invalid_number` (its index) and `invalid_config` (its
+ * surface).
  *
  * @example
  * // 10 ETH long perpetual at an index of 3000: the −16% move loses 0.16 × 10 × 3000 = 4800.
  * portfolioMargin([{ instrument: ethPerp, size: 10 }], {
  *   time: 1_900_000_000,
  *   underlyings: { ETH: { index: 3000, surface: flatSurface(0.7) } },
- * }).initial; // 4800
+ * }).initial; // 4800 (to rounding)
  */
 export function portfolioMargin(
   positions: readonly PortfolioPosition[],
@@ -265,9 +274,9 @@ export function portfolioMargin(
  * beside the margin of the portfolio that holds it.
  *
  * @example
- * // A hedge needs less than its legs one by one:
- * portfolioMargin([call, put, perp], market).initial <
- *   standaloneMargin(call, market).initial + standaloneMargin(put, market).initial + ...
+ * // A delta-hedged long straddle (10 ETH calls and puts at 3000, 30 days, 70%, short 0.8 ETH
+ * // perpetual) needs 1196 together, 2146 + 1983 + 384 = 4512 leg by leg.
+ * const legs = [call, put, perp].map((p) => standaloneMargin(p, market).initial);
  */
 export function standaloneMargin(
   position: PortfolioPosition,
@@ -290,9 +299,8 @@ export function validatePortfolioMarginConfig(config: PortfolioMarginConfig): vo
   // The index must stay above 0 in every scenario, so every move stays above −100%.
   if (!(config.priceRange > 0 && config.priceRange < 1))
     fail('priceRange', 'priceRange must be above 0 and below 1');
-  if (!(Number.isSafeInteger(config.bucketsPerSide) && config.bucketsPerSide >= 1))
-    fail('bucketsPerSide', 'bucketsPerSide must be a whole number from 1 to 20');
-  if (config.bucketsPerSide > 20)
+  const buckets = config.bucketsPerSide;
+  if (!(Number.isSafeInteger(buckets) && buckets >= 1 && buckets <= 20))
     fail('bucketsPerSide', 'bucketsPerSide must be a whole number from 1 to 20');
   share('volUp', 0, 10);
   share('volDown', 0, 1);
@@ -345,17 +353,17 @@ function netPositions(
   positions: readonly PortfolioPosition[],
   market: PortfolioMarket,
 ): Map<string, Leg[]> {
-  for (const p of positions) validateInstrument(p.instrument);
   if (positions.length > PORTFOLIO_POSITIONS_MAX)
     throw new FulcrumError(
       'limit_exceeded',
       `at most ${PORTFOLIO_POSITIONS_MAX} positions`,
       'positions',
     );
+  for (const p of positions) validateInstrument(p.instrument);
   if (!(Number.isSafeInteger(market.time) && market.time >= 0))
     throw new FulcrumError('invalid_number', 'time must be unix seconds', 'market.time');
   positions.forEach((p, i) => {
-    if (!(Math.abs(p.size) <= PORTFOLIO_SIZE_MAX))
+    if (!(typeof p.size === 'number' && Math.abs(p.size) <= PORTFOLIO_SIZE_MAX))
       throw new FulcrumError(
         'invalid_number',
         `a size must be a number of at most ${PORTFOLIO_SIZE_MAX} units either way`,
@@ -365,7 +373,8 @@ function netPositions(
   const bySymbol = new Map<string, Leg>();
   positions.forEach((p, i) => {
     const held = bySymbol.get(p.instrument.symbol);
-    if (held === undefined) bySymbol.set(p.instrument.symbol, { instrument: p.instrument, size: p.size });
+    if (held === undefined)
+      bySymbol.set(p.instrument.symbol, { instrument: p.instrument, size: p.size });
     else if (sameInstrument(held.instrument, p.instrument)) held.size += p.size;
     else
       throw new FulcrumError(
@@ -452,7 +461,13 @@ function underlyingMargin(
     const seconds = instrument.expiry - market.time;
     const vol = volatilityAt(surface, instrument.strike, instrument.expiry, market.time);
     const time = seconds / YEAR_SECONDS;
-    const now = black76({ forward: index, strike: instrument.strike, time, volatility: vol, right: instrument.right });
+    const now = black76({
+      forward: index,
+      strike: instrument.strike,
+      time,
+      volatility: vol,
+      right: instrument.right,
+    });
     options.push({
       size,
       strike: instrument.strike,
@@ -498,11 +513,21 @@ function scenarioPnl(
   const forward = index * (1 + scenario.move);
   let pnl = linearSize * index * scenario.move;
   for (const o of options) {
-    const volatility = scenario.vol === 'up' ? o.volUp : scenario.vol === 'down' ? o.volDown : o.vol;
-    const price = black76({ forward, strike: o.strike, time: o.time, volatility, right: o.right }).price;
+    const volatility =
+      scenario.vol === 'up' ? o.volUp : scenario.vol === 'down' ? o.volDown : o.vol;
+    const price = black76({
+      forward,
+      strike: o.strike,
+      time: o.time,
+      volatility,
+      right: o.right,
+    }).price;
     pnl += o.size * (price - o.price);
   }
-  return { ...scenario, pnl, weightedPnl: pnl * scenario.weight };
+  // Fields written out rather than spread: `{ ...scenario }` took the whole evaluation from
+  // about 110 to 330 µs on the benchmark account (V8's spread is a slow generic copy).
+  const { table, move, vol, volShock, weight } = scenario;
+  return { table, move, vol, volShock, weight, pnl, weightedPnl: pnl * weight };
 }
 
 /** The first scenario with the lowest weighted profit. */

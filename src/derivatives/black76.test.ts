@@ -1,0 +1,318 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { black76, type Black76Input, normalCdf, normalPdf } from './black76.js';
+
+const price = (input: Black76Input): number => black76(input).price;
+
+describe('black76: published worked examples', () => {
+  it('Hull, Example 18.7: put on a futures price of 20, strike 20, 4 months, 25%, 9%: 1.12', () => {
+    // Hull, Options, Futures and Other Derivatives, Example 18.7 (Black's model for futures
+    // options): d1 = (ln 1 + 0.25²·(1/3)/2)/(0.25·√(1/3)) = 0.0722, d2 = −0.0722,
+    // put = e^{−0.09/3}·(20·N(0.0722) − 20·N(−0.0722)) = 1.12 (to the cent, as Hull gives it).
+    const put = price({
+      forward: 20,
+      strike: 20,
+      time: 4 / 12,
+      volatility: 0.25,
+      rate: 0.09,
+      right: 'put',
+    });
+    expect(put).toBeCloseTo(1.12, 2);
+    // Full precision, the same formula with Python's math.erfc: 1.1166414565589438.
+    expect(put).toBeCloseTo(1.1166414565589438, 13);
+  });
+
+  it('Haug, Black-76 example: F = K = 19, 9 months, 28%, 10%: call = put = 1.7011', () => {
+    // E. G. Haug, The Complete Guide to Option Pricing Formulas (2nd ed.), Black (1976) options
+    // on futures: "S = 19, X = 19, T = 0.75, r = 0.1, σ = 0.28: c = p = 1.7011". At the money
+    // forward the call and the put are equal by parity.
+    const input = { forward: 19, strike: 19, time: 0.75, volatility: 0.28, rate: 0.1 } as const;
+    const call = price({ ...input, right: 'call' });
+    const put = price({ ...input, right: 'put' });
+    expect(call).toBeCloseTo(1.7011, 4);
+    expect(put).toBeCloseTo(1.7011, 4);
+    // math.erfc reference: 1.701050725236268.
+    expect(call).toBeCloseTo(1.701050725236268, 13);
+  });
+
+  it('Haug, futures option delta: F = 105, K = 100, 6 months, 36%, 10%: 0.5946 and −0.3566', () => {
+    // Haug (2nd ed.), the delta example for an option on a futures contract (b = 0):
+    // d1 = (ln(105/100) + 0.36²·0.5/2)/(0.36·√0.5) = 0.3189, Δc = e^{−0.05}·N(0.3189) = 0.5946,
+    // Δp = −e^{−0.05}·N(−0.3189) = −0.3566.
+    const input = { forward: 105, strike: 100, time: 0.5, volatility: 0.36, rate: 0.1 } as const;
+    expect(black76({ ...input, right: 'call' }).delta).toBeCloseTo(0.5946, 4);
+    expect(black76({ ...input, right: 'put' }).delta).toBeCloseTo(-0.3566, 4);
+  });
+
+  it("Hull, Black's model for a European bond option: forward 939.68, strike 1000: 9.49", () => {
+    // Hull, Options, Futures and Other Derivatives, chapter "Interest Rate Derivatives: The
+    // Standard Market Models", first example: a 10-month call on a 9.75-year bond, forward bond
+    // price F0 = 939.68, K = 1000, P(0, T) = e^{−0.1·10/12}, σ = 9%: c = 9.49.
+    const call = price({
+      forward: 939.68,
+      strike: 1000,
+      time: 10 / 12,
+      volatility: 0.09,
+      rate: 0.1,
+      right: 'call',
+    });
+    expect(call).toBeCloseTo(9.49, 2);
+  });
+});
+
+// References: 0.5·math.erfc(−x/√2) in Python (glibc's erfc, correctly rounded to about 1 ulp).
+const CDF_TABLE: readonly [number, number][] = [
+  [-5.5, 1.8989562465887738e-8],
+  [-5, 2.866515718791946e-7],
+  [-4, 3.1671241833119965e-5],
+  [-3, 0.0013498980316300957],
+  [-2.5, 0.006209665325776139],
+  [-2, 0.02275013194817922],
+  [-1.96, 0.024997895148220435],
+  [-1.5, 0.06680720126885809],
+  [-1, 0.15865525393145707],
+  [-0.75, 0.2266273523768682],
+  [-0.5, 0.3085375387259869],
+  [-0.4, 0.3445782583896758],
+  [-0.25, 0.4012936743170763],
+  [-0.1, 0.460172162722971],
+  [0, 0.5],
+  [0.1, 0.539827837277029],
+  [0.25, 0.5987063256829237],
+  [0.4, 0.6554217416103242],
+  [0.5, 0.6914624612740131],
+  [0.75, 0.7733726476231317],
+  [1, 0.8413447460685429],
+  [1.5, 0.9331927987311419],
+  [1.96, 0.9750021048517795],
+  [2, 0.9772498680518208],
+  [2.5, 0.9937903346742238],
+  [3, 0.9986501019683699],
+  [4, 0.9999683287581669],
+  [5, 0.9999997133484281],
+  [5.5, 0.9999999810104375],
+];
+
+// Beyond |x| = 4√2 ≈ 5.657 (erfc's argument 4 and up: Cody's asymptotic range).
+const CDF_TAIL_TABLE: readonly [number, number][] = [
+  [-37, 5.725571222525139e-300],
+  [-20, 2.7536241186063314e-89],
+  [-10, 7.619853024160593e-24],
+  [-8, 6.220960574271819e-16],
+  [-7, 1.279812543885835e-12],
+  [-6, 9.865876450377012e-10],
+  [6, 0.9999999990134123],
+  [7, 0.9999999999987201],
+  [8, 0.9999999999999993],
+];
+
+describe('normalCdf', () => {
+  it.each(CDF_TABLE)('N(%d) matches math.erfc to 1e-14 absolute', (x, expected) => {
+    expect(Math.abs(normalCdf(x) - expected)).toBeLessThanOrEqual(1e-14);
+  });
+
+  it('is accurate relative to the value in the left tail up to −5.5 (1e-13)', () => {
+    for (const [x, expected] of CDF_TABLE.filter(([x]) => x < 0))
+      expect(Math.abs(normalCdf(x) / expected - 1)).toBeLessThanOrEqual(1e-13);
+  });
+
+  it('N(x) + N(−x) = 1 and the density is its derivative', () => {
+    for (let x = -8; x <= 8; x += 0.37) {
+      expect(normalCdf(x) + normalCdf(-x)).toBeCloseTo(1, 15);
+      const h = 1e-5;
+      expect((normalCdf(x + h) - normalCdf(x - h)) / (2 * h)).toBeCloseTo(normalPdf(x), 9);
+    }
+  });
+
+  // erfc's third range (z >= 4) is Cody's rational function in t = 1/z² with six P and five Q
+  // coefficients (CALERF). A version one degree short (without p5 = 6.58749161529837803e-4 and
+  // q5 = 2.33520497626869185e-3) was off by up to 7.3e-12 at |x| = 4√2, about 0.1% of the tail,
+  // and jumped at the range boundary, so that N decreased there: these guard against it.
+  it.each(CDF_TAIL_TABLE)('N(%d) beyond |x| = 4√2 matches math.erfc', (x, expected) => {
+    expect(Math.abs(normalCdf(x) - expected)).toBeLessThanOrEqual(1e-14);
+    if (x < 0) expect(Math.abs(normalCdf(x) / expected - 1)).toBeLessThanOrEqual(1e-12);
+  });
+
+  it('does not decrease across x = −4√2, where erfc changes range', () => {
+    const boundary = -4 * Math.SQRT2;
+    // One degree short, N(b − 1e-9) was 7.716083e-9 > N(b + 1e-9) = 7.708629e-9.
+    expect(normalCdf(boundary - 1e-9)).toBeLessThanOrEqual(normalCdf(boundary + 1e-9));
+  });
+});
+
+/** Arbitraries: wide but sane markets. */
+const forward = fc.double({ min: 1e-3, max: 1e7, noNaN: true });
+const moneyness = fc.double({ min: 0.2, max: 5, noNaN: true });
+const time = fc.double({ min: 1e-4, max: 10, noNaN: true });
+const volatility = fc.double({ min: 0.01, max: 5, noNaN: true });
+const rate = fc.double({ min: -0.05, max: 0.2, noNaN: true });
+const right = fc.constantFrom<'call' | 'put'>('call', 'put');
+
+describe('black76: properties', () => {
+  it('put-call parity: call − put = e^{−rT}(F − K)', () => {
+    fc.assert(
+      fc.property(forward, moneyness, time, volatility, rate, (f, m, t, sigma, r) => {
+        const input = { forward: f, strike: f * m, time: t, volatility: sigma, rate: r };
+        const call = price({ ...input, right: 'call' });
+        const put = price({ ...input, right: 'put' });
+        const parity = Math.exp(-r * t) * (f - f * m);
+        // Each price is a difference of terms as large as F and K: a few ulps of F + K.
+        expect(Math.abs(call - put - parity)).toBeLessThanOrEqual(1e-13 * (f + f * m));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('bounds: e^{−rT}·intrinsic <= price, call <= e^{−rT}F, put <= e^{−rT}K', () => {
+    fc.assert(
+      fc.property(forward, moneyness, time, volatility, rate, (f, m, t, sigma, r) => {
+        const k = f * m;
+        const discount = Math.exp(-r * t);
+        const input = { forward: f, strike: k, time: t, volatility: sigma, rate: r };
+        const call = price({ ...input, right: 'call' });
+        const put = price({ ...input, right: 'put' });
+        const ulps = 1e-13 * (f + k);
+        expect(call).toBeGreaterThanOrEqual(discount * Math.max(f - k, 0) - ulps);
+        expect(put).toBeGreaterThanOrEqual(discount * Math.max(k - f, 0) - ulps);
+        expect(call).toBeLessThanOrEqual(discount * f + ulps);
+        expect(put).toBeLessThanOrEqual(discount * k + ulps);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('monotone: rises with volatility; the call rises and the put falls with the forward', () => {
+    fc.assert(
+      fc.property(
+        forward,
+        moneyness,
+        time,
+        fc.tuple(volatility, volatility),
+        fc.double({ min: 1, max: 2, noNaN: true }),
+        rate,
+        right,
+        (f, m, t, [v1, v2], up, r, side) => {
+          const base = { strike: f * m, time: t, rate: r, right: side };
+          const ulps = 1e-13 * f * (1 + m) * up;
+          const [low, high] = v1 <= v2 ? [v1, v2] : [v2, v1];
+          expect(price({ ...base, forward: f, volatility: low })).toBeLessThanOrEqual(
+            price({ ...base, forward: f, volatility: high }) + ulps,
+          );
+          const before = price({ ...base, forward: f, volatility: v1 });
+          const after = price({ ...base, forward: f * up, volatility: v1 });
+          if (side === 'call') expect(before).toBeLessThanOrEqual(after + ulps);
+          else expect(after).toBeLessThanOrEqual(before + ulps);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('Greeks match central finite differences of the price', () => {
+    // The step is a thousandth of the option's natural scale (F·σ√T for the forward, σ, T), so
+    // that truncation (~1e-6 relative) and rounding (~1e-10) both stay well under the
+    // tolerance, 1e-5 of each Greek's natural scale.
+    fc.assert(
+      fc.property(
+        forward,
+        fc.double({ min: 0.5, max: 2, noNaN: true }),
+        fc.double({ min: 0.01, max: 5, noNaN: true }),
+        fc.double({ min: 0.05, max: 3, noNaN: true }),
+        rate,
+        right,
+        (f, m, t, sigma, r, side) => {
+          const input = {
+            forward: f,
+            strike: f * m,
+            time: t,
+            volatility: sigma,
+            rate: r,
+            right: side,
+          };
+          const width = sigma * Math.sqrt(t);
+          const g = black76(input);
+          const h = 1e-3 * f * width;
+          const up = price({ ...input, forward: f + h });
+          const down = price({ ...input, forward: f - h });
+          expect(Math.abs((up - down) / (2 * h) - g.delta)).toBeLessThanOrEqual(1e-5);
+          const gamma = (up - 2 * g.price + down) / (h * h);
+          expect(Math.abs(gamma - g.gamma)).toBeLessThanOrEqual(1e-5 / (f * width));
+          const hv = 1e-3 * sigma;
+          const vega =
+            (price({ ...input, volatility: sigma + hv }) -
+              price({ ...input, volatility: sigma - hv })) /
+            (2 * hv);
+          expect(Math.abs(vega - g.vega)).toBeLessThanOrEqual(1e-5 * f * Math.sqrt(t));
+          const ht = 1e-3 * t;
+          const theta =
+            -(price({ ...input, time: t + ht }) - price({ ...input, time: t - ht })) / (2 * ht);
+          const thetaScale = (f * sigma) / Math.sqrt(t) + Math.abs(r) * f * (1 + m);
+          expect(Math.abs(theta - g.theta)).toBeLessThanOrEqual(1e-5 * thetaScale);
+          expect(g.gamma).toBeGreaterThanOrEqual(0);
+          expect(g.vega).toBeGreaterThanOrEqual(0);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('black76: smoothness where erfc changes range', () => {
+  it('gamma by finite differences of the price, d1 ≈ 4√2 (N must not jump there)', () => {
+    // Found by the property above: F = 0.001, K = 0.000759, T = 0.0353, σ = 26%, d1 = 5.66.
+    // With erfc one degree short, the price jumped by 7e-12·F across d1 = 4√2, and the second
+    // difference over h = 1e-3·F·σ√T read 3.12 where Black-76's gamma is 0.00091.
+    const input = {
+      forward: 0.001,
+      strike: 0.001 * 0.7591483147256094,
+      time: 0.035319786191049786,
+      volatility: 0.2602758247149335,
+      right: 'call',
+    } as const;
+    const g = black76(input);
+    const h = 1e-3 * input.forward * input.volatility * Math.sqrt(input.time);
+    const up = price({ ...input, forward: input.forward + h });
+    const down = price({ ...input, forward: input.forward - h });
+    const gamma = (up - 2 * g.price + down) / (h * h);
+    expect(Math.abs(gamma - g.gamma)).toBeLessThanOrEqual(0.01);
+  });
+});
+
+describe('black76: at and after expiry', () => {
+  it.each([0, -1])('T = %d: the intrinsic value, delta 0 or ±1, no gamma, vega or theta', (t) => {
+    const at = (f: number, side: 'call' | 'put') =>
+      black76({ forward: f, strike: 100, time: t, volatility: 0.8, rate: 0.05, right: side });
+    // No discount at or after expiry: the payoff is due now.
+    expect(at(130, 'call')).toEqual({ price: 30, delta: 1, gamma: 0, vega: 0, theta: 0 });
+    expect(at(70, 'call')).toEqual({ price: 0, delta: 0, gamma: 0, vega: 0, theta: 0 });
+    expect(at(70, 'put')).toEqual({ price: 30, delta: -1, gamma: 0, vega: 0, theta: 0 });
+    expect(at(130, 'put')).toEqual({ price: 0, delta: 0, gamma: 0, vega: 0, theta: 0 });
+    // At the money: worth nothing, delta 0 either way.
+    expect(at(100, 'call').delta).toBe(0);
+    expect(at(100, 'put').delta).toBe(0);
+  });
+
+  it('zero volatility before expiry: the discounted intrinsic value', () => {
+    const r = 0.05;
+    const t = 0.5;
+    const call = black76({
+      forward: 130,
+      strike: 100,
+      time: t,
+      volatility: 0,
+      rate: r,
+      right: 'call',
+    });
+    // 30·e^{−0.025}; theta = −∂V/∂T = r·V.
+    expect(call.price).toBeCloseTo(30 * Math.exp(-r * t), 12);
+    expect(call.delta).toBeCloseTo(Math.exp(-r * t), 15);
+    expect(call.theta).toBeCloseTo(r * call.price, 12);
+  });
+
+  it('approaches the intrinsic value as T goes to 0', () => {
+    for (const side of ['call', 'put'] as const) {
+      const near = price({ forward: 120, strike: 100, time: 1e-10, volatility: 0.8, right: side });
+      expect(near).toBeCloseTo(side === 'call' ? 20 : 0, 10);
+    }
+  });
+});
