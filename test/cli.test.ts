@@ -493,3 +493,29 @@ describe('fulcrum greeks', () => {
     expectOneLineError(stderr, /leverage/);
   });
 });
+
+describe('fulcrum derivatives', () => {
+  it('tells the perpetuals story: funding, two liquidations, deleveraging, expiry, and conserves value', () => {
+    const { status, stdout } = fulcrum(['derivatives', 'examples/perp-story.jsonl']);
+    expect(status).toBe(0);
+    expect(stdout).toMatch(/funding\s+ETH-PERP: 0\.5000% of the index/);
+    expect(stdout).toMatch(/liquidated\s+ben: equity 1,600 below maintenance 3,600; fee 540/);
+    expect(stdout).toMatch(/liquidated\s+cat\/1: equity 800 below maintenance 1,800; fee 270/);
+    expect(stdout).toMatch(
+      /deleveraged\s+ann against mm: 50 ETH-PERP at the bankruptcy price 1610/,
+    );
+    expect(stdout).toMatch(/^cat\s+cross\s+10,000\s/m);
+    expect(stdout).toContain(
+      'conservation: cash + position balances = deposits − withdrawals, exactly',
+    );
+    const json = fulcrum(['derivatives', 'examples/perp-story.jsonl', '--json']);
+    const last = JSON.parse(json.stdout.trim().split('\n').at(-1) ?? '{}') as {
+      conserved: boolean;
+      refused: number;
+      accounts: { account: string; cash: number }[];
+    };
+    expect(last.conserved).toBe(true);
+    expect(last.refused).toBe(4);
+    expect(last.accounts.reduce((s, a) => s + a.cash, 0)).toBeCloseTo(1_047_000, 6);
+  });
+});

@@ -16,6 +16,7 @@ import { liquidationsFile } from './liquidations.js';
 import { oracleReplay } from './oracle.js';
 import { runFile } from './run.js';
 import { calibrate } from './calibrate.js';
+import { derivativesFile } from './derivatives.js';
 import { greeksCommand } from './greeks.js';
 import { SIMULATE_HELP, simulateCommand } from './simulate.js';
 
@@ -36,6 +37,9 @@ usage:
       propose an asset's weights from OHLCV price files (one asset each): volatility,
       haircuts (volatility + liquidity for --size), initial / liquidation-end / maintenance
       weights and the listing fields to paste (docs/RISK.md)
+  fulcrum derivatives FILE.jsonl|- [--json]
+      run a file of derivatives-ledger commands in memory (perpetuals, futures, options; funding,
+      expiry, liquidation, auto-deleveraging): every outcome and event, then each sub-account
   fulcrum greeks FILE|- [--json]
       a derivatives portfolio (JSON: perpetuals, futures, options, an index and volatility per
       underlying): Greeks in quote terms, notional, leverage, the margin of the cross,
@@ -167,6 +171,11 @@ async function main(argv: readonly string[]): Promise<number> {
       );
     case 'history':
       return history(args, values, data, write);
+    case 'derivatives': {
+      allow(values, ['json']);
+      const [path = '-'] = only(args, 1, 'derivatives FILE.jsonl');
+      return derivativesFile(path, values.json === true, write);
+    }
     case 'greeks': {
       allow(values, ['json']);
       const [path = '-'] = only(args, 1, 'greeks FILE');

@@ -745,7 +745,21 @@ export class DerivativesLedger {
    */
   private requireTradable(account: string, next: SubAccount): void {
     if (account === FUND) {
-      throw new FulcrumError('reserved_account', 'the fund does not trade', 'buyer');
+      // The fund only unwinds what it took over from liquidations: no new risk.
+      const before = this.sub(FUND).positions;
+      for (const [symbol, position] of next.positions) {
+        const was = before.get(symbol)?.size ?? 0n;
+        const reduces =
+          position.size > 0n === was > 0n && abs(position.size) <= abs(was) && was !== 0n;
+        if (!reduces) {
+          throw new FulcrumError(
+            'reserved_account',
+            'the fund only unwinds the positions it took over',
+            'buyer',
+          );
+        }
+      }
+      return;
     }
     const after = this.margin(account, next);
     if (after.marginEquity >= after.initial) return;

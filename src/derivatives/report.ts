@@ -405,7 +405,11 @@ export function parsePortfolio(input: unknown): Portfolio {
   return { time, collateral, market: { time, underlyings }, positions };
 }
 
-function parseInstrument(input: unknown, field: string): InstrumentSpec {
+/**
+ * An instrument from JSON (decimal strings, ISO times): margins default to 5% initial, 3%
+ * maintenance and no size premium; a perpetual's funding to 8 hours and a 0.75% clamp.
+ */
+export function parseInstrument(input: unknown, field: string): InstrumentSpec {
   const o = expectObject(input, field);
   const kind = o.kind;
   const common = {
@@ -494,7 +498,8 @@ function parseNumber(
   return x;
 }
 
-function parseTime(input: unknown, field: string): number {
+/** A time from JSON: unix seconds, or ISO-8601 UTC to the second. */
+export function parseTime(input: unknown, field: string): number {
   if (typeof input === 'number' && Number.isSafeInteger(input) && input >= 0) return input;
   if (typeof input === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(input)) {
     const ms = Date.parse(input);

@@ -1,0 +1,170 @@
+/**
+ * `fulcrum derivatives FILE.jsonl`: a file of derivatives-ledger commands (one JSON object a
+ * line), run in memory: each command's outcome and events, then every sub-account with its
+ * positions and margin, and the ledger's conservation check. Portfolio-mode sub-accounts are
+ * margined with the scenario portfolio margin at the volatilities `set-prices` gives.
+ */
+import { FulcrumError } from '../domain/errors.js';
+import { parseJsonText } from '../domain/json.js';
+import { decodeLedgerCommand } from '../derivatives/json.js';
+import {
+  DerivativesLedger,
+  type LedgerEvent,
+  RATE_SCALE,
+  scenarioRequirement,
+  VALUE_UNIT,
+} from '../derivatives/ledger.js';
+import { portfolioMargin } from '../derivatives/portfolioMargin.js';
+import { flatSurface } from '../derivatives/volSurface.js';
+import { PRICE_SCALE } from '../math/fixed.js';
+import { describeError, EXIT, readInput } from './io.js';
+import { table } from './table.js';
+
+export function derivativesFile(
+  path: string,
+  json: boolean,
+  write: (text: string) => void,
+): number {
+  const volatility = new Map<string, number>();
+  const ledger = new DerivativesLedger(
+    undefined,
+    scenarioRequirement((positions, indices, time) =>
+      portfolioMargin(positions, {
+        time,
+        underlyings: Object.fromEntries(
+          Object.entries(indices).map(([u, index]) => [
+            u,
+            { index, surface: flatSurface(volatility.get(u) ?? 0.8) },
+          ]),
+        ),
+      }),
+    ),
+  );
+  const lines = readInput(path).split(/\r?\n/);
+  let accepted = 0;
+  let refused = 0;
+  lines.forEach((text, i) => {
+    const trimmed = text.trim();
+    if (trimmed === '' || trimmed.startsWith('//')) return;
+    const where = `${path}:${i + 1}`;
+    try {
+      const { command, volatility: vols } = decodeLedgerCommand(parseJsonText(trimmed, where));
+      const events = ledger.apply(command);
+      for (const [u, v] of Object.entries(vols)) volatility.set(u, v);
+      accepted++;
+      if (json) write(JSON.stringify({ line: i + 1, ok: true, events: events.map(plain) }));
+      else for (const e of events) write(`line ${String(i + 1).padStart(4)}  ${describe(e)}`);
+    } catch (error) {
+      if (!(error instanceof FulcrumError)) throw error;
+      refused++;
+      if (json)
+        write(
+          JSON.stringify({
+            line: i + 1,
+            ok: false,
+            code: error.code,
+            field: error.field,
+            message: error.message,
+          }),
+        );
+      else write(`line ${String(i + 1).padStart(4)}  refused      ${describeError(error)}`);
+    }
+  });
+  let total = 0n;
+  for (const sub of ledger.accounts.values()) {
+    total += sub.cash;
+    for (const p of sub.positions.values()) total += p.quote;
+  }
+  const conserved = total === ledger.netDeposits;
+  const accounts = [...ledger.accounts.keys()].sort().map((account) => {
+    const sub = ledger.sub(account);
+    const m = ledger.margin(account, sub);
+    const positions = [...sub.positions].map(([symbol, p]) => {
+      const mark = ledger.instrument(symbol).mark;
+      return {
+        symbol,
+        size: Number(p.size) / 1e8,
+        entry: p.size === 0n ? 0 : Number(-p.quote / p.size / RATE_SCALE) / Number(PRICE_SCALE),
+        mark: Number(mark) / Number(PRICE_SCALE),
+        unrealized: quote(p.size * mark * RATE_SCALE + p.quote),
+      };
+    });
+    let realized = 0n;
+    for (const r of sub.realized.values()) realized += r;
+    return {
+      account,
+      mode: sub.mode,
+      cash: quote(sub.cash),
+      equity: quote(m.equity),
+      initial: quote(m.initial),
+      maintenance: quote(m.maintenance),
+      realized: quote(realized),
+      liquidatable: ledger.liquidatable(account),
+      positions,
+    };
+  });
+  if (json) {
+    write(JSON.stringify({ accepted, refused, conserved, accounts }));
+  } else {
+    write(`${accepted + refused} commands: ${accepted} accepted, ${refused} refused`);
+    write(
+      table(
+        [
+          'sub-account',
+          'mode',
+          'cash',
+          'equity',
+          'initial',
+          'maintenance',
+          'realized',
+          'positions',
+        ],
+        accounts.map((a) => [
+          a.account,
+          a.mode,
+          money(a.cash),
+          money(a.equity),
+          money(a.initial),
+          money(a.maintenance),
+          money(a.realized),
+          a.positions
+            .map((p) => `${p.symbol} ${p.size} @ ${p.entry} (${money(p.unrealized)})`)
+            .join('; ') || '-',
+        ]),
+      ),
+    );
+    write(
+      conserved
+        ? 'conservation: cash + position balances = deposits − withdrawals, exactly'
+        : 'conservation: VIOLATED',
+    );
+  }
+  return conserved ? EXIT.ok : EXIT.badInput;
+}
+
+function quote(numerator: bigint): number {
+  return Number(numerator / (VALUE_UNIT / 1_000_000n)) / 1e6;
+}
+
+function money(x: number): string {
+  return x.toLocaleString('en-US', { maximumFractionDigits: 2 });
+}
+
+function describe(e: LedgerEvent): string {
+  switch (e.type) {
+    case 'funding':
+      return `funding      ${e.instrument}: ${(e.ratePpm / 1e4).toFixed(4)}% of the index (${money(quote(e.perUnit * 100_000_000n))} per unit, longs to shorts when positive)`;
+    case 'settled':
+      return `settled      ${e.instrument} at ${Number(e.price) / Number(PRICE_SCALE)}`;
+    case 'liquidated':
+      return `liquidated   ${e.account}: equity ${money(quote(e.equity))} below maintenance ${money(quote(e.maintenance))}; fee ${money(quote(e.fee))} to the fund${e.fundPaid > 0n ? `, the fund paid a deficit of ${money(quote(e.fundPaid))}` : ''}`;
+    case 'deleveraged':
+      return `deleveraged  ${e.account} against ${e.counterparty}: ${Number(e.size) / 1e8} ${e.instrument} at the bankruptcy price ${Number(e.price) / Number(PRICE_SCALE)}`;
+  }
+}
+
+function plain(e: LedgerEvent): Record<string, unknown> {
+  return JSON.parse(
+    JSON.stringify(e, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)),
+  ) as Record<string, unknown>;
+}
