@@ -7,11 +7,7 @@
  * is pricing and how much the rest (validation, netting, surface reads, the minimum charge).
  */
 import { black76, type Black76Input } from '../src/derivatives/black76.js';
-import {
-  type InstrumentSpec,
-  type OptionSpec,
-  YEAR_SECONDS,
-} from '../src/derivatives/instruments.js';
+import { type InstrumentSpec, YEAR_SECONDS } from '../src/derivatives/instruments.js';
 import {
   DEFAULT_PORTFOLIO_MARGIN_CONFIG,
   type PortfolioMarket,
@@ -26,11 +22,7 @@ import {
   volSurface,
 } from '../src/derivatives/volSurface.js';
 import { type Measurement, measure } from './harness.js';
-
-const DAY = 86_400;
-/** 2030-03-17, unix seconds. */
-const NOW = 1_900_000_000;
-const STANDARD = { initialMargin: 0.1, maintenanceMargin: 0.05, sizePremium: 0 } as const;
+import { DAY, NOW, option, STANDARD } from '../test/fixtures/derivatives.js';
 
 /**
  * A smile: at-the-money volatility by expiry (falling with time, as crypto's term structure
@@ -62,23 +54,6 @@ const MARKET: PortfolioMarket = {
     },
   },
 };
-
-function option(
-  underlying: string,
-  right: 'call' | 'put',
-  strike: number,
-  days: number,
-): OptionSpec {
-  return {
-    ...STANDARD,
-    kind: 'option',
-    symbol: `${underlying}-${days}D-${strike}-${right === 'call' ? 'C' : 'P'}`,
-    underlying,
-    expiry: NOW + days * DAY,
-    strike,
-    right,
-  };
-}
 
 /** 10 options on one underlying: strikes 80% to 130% of the index, 10 to 120 days. */
 function book(underlying: string, index: number, unit: number): PortfolioPosition[] {

@@ -64,6 +64,19 @@ const CALL: InstrumentSpec = {
   right: 'call',
 };
 
+/** A trade: `buyer` buys `size` of `instrument` from `seller` at `price`. */
+function trade(
+  l: DerivativesLedger,
+  time: number,
+  buyer: string,
+  seller: string,
+  instrument: string,
+  size: bigint,
+  price: bigint,
+): LedgerEvent[] {
+  return l.apply({ type: 'trade', time, buyer, seller, instrument, size, price });
+}
+
 function ledger(): DerivativesLedger {
   const l = new DerivativesLedger();
   for (const spec of [PERP, FUTURE, CALL]) l.apply({ type: 'list-instrument', time: T0, spec });
@@ -122,15 +135,7 @@ describe('trades, entry prices and realized profit', () => {
   it('a long from 2000, marked at 2100, half closed at 2200', () => {
     const l = ledger();
     // alice buys 10 ETH-PERP from bob at 2000: notional 20,000, initial 5% = 1,000.
-    l.apply({
-      type: 'trade',
-      time: T0,
-      buyer: 'alice',
-      seller: 'bob',
-      instrument: 'ETH-PERP',
-      size: units(10),
-      price: px(2000),
-    });
+    trade(l, T0, 'alice', 'bob', 'ETH-PERP', units(10), px(2000));
     const m = l.margin('alice');
     expect(quote(m.equity)).toBe(10_000);
     expect(quote(m.initial)).toBe(1_000);
@@ -146,29 +151,13 @@ describe('trades, entry prices and realized profit', () => {
     expect(quote(l.margin('bob').equity)).toBe(9_000);
     // alice sells 5 to carol at 2200: she realizes 5 × (2200 − 2000) = 1,000 into cash; the 5
     // left keep the entry 2000.
-    l.apply({
-      type: 'trade',
-      time: T0 + 120,
-      buyer: 'carol',
-      seller: 'alice',
-      instrument: 'ETH-PERP',
-      size: units(5),
-      price: px(2200),
-    });
+    trade(l, T0 + 120, 'carol', 'alice', 'ETH-PERP', units(5), px(2200));
     expect(quote(l.sub('alice').cash)).toBe(11_000);
     const left = l.sub('alice').positions.get('ETH-PERP');
     expect(left?.size).toBe(units(5));
     expect(entry(left)).toBe(px(2000));
     // Flip: alice sells 8 more at 2150: closes 5 (realizing 5 × 150 = 750) and opens 3 short at 2150.
-    l.apply({
-      type: 'trade',
-      time: T0 + 180,
-      buyer: 'carol',
-      seller: 'alice',
-      instrument: 'ETH-PERP',
-      size: units(8),
-      price: px(2150),
-    });
+    trade(l, T0 + 180, 'carol', 'alice', 'ETH-PERP', units(8), px(2150));
     expect(quote(l.sub('alice').cash)).toBe(11_750);
     // Realized so far on ETH-PERP: 1,000 + 750; bob's and carol's positions are still open.
     expect(quote(l.sub('alice').realized.get('ETH-PERP') ?? 0n)).toBe(1_750);
@@ -194,15 +183,7 @@ describe('trades, entry prices and realized profit', () => {
       },
       'insufficient_margin',
     );
-    l.apply({
-      type: 'trade',
-      time: T0,
-      buyer: 'alice',
-      seller: 'bob',
-      instrument: 'ETH-PERP',
-      size: units(100),
-      price: px(2000),
-    });
+    trade(l, T0, 'alice', 'bob', 'ETH-PERP', units(100), px(2000));
     refused(
       l,
       {
@@ -274,15 +255,7 @@ describe('trades, entry prices and realized profit', () => {
     refused(l, { type: 'withdraw', time: T0, from: FUND, amount: usdc(1) }, 'reserved_account');
     // A reducing trade is allowed below initial margin: bob (down 10,000) buys back 10.
     expect(l.margin('bob').marginEquity < l.margin('bob').initial).toBe(true);
-    l.apply({
-      type: 'trade',
-      time: T0,
-      buyer: 'bob',
-      seller: 'carol',
-      instrument: 'ETH-PERP',
-      size: units(10),
-      price: px(2100),
-    });
+    trade(l, T0, 'bob', 'carol', 'ETH-PERP', units(10), px(2100));
     conserved(l);
   });
 });
@@ -290,15 +263,7 @@ describe('trades, entry prices and realized profit', () => {
 describe('funding', () => {
   it('pays the clamped premium of mark over index, longs to shorts, and conserves value', () => {
     const l = ledger();
-    l.apply({
-      type: 'trade',
-      time: T0,
-      buyer: 'alice',
-      seller: 'bob',
-      instrument: 'ETH-PERP',
-      size: units(10),
-      price: px(2000),
-    });
+    trade(l, T0, 'alice', 'bob', 'ETH-PERP', units(10), px(2000));
     l.apply({ type: 'set-prices', time: T0, marks: { 'ETH-PERP': px(2010) } });
     refused(
       l,
@@ -335,25 +300,9 @@ describe('funding', () => {
 describe('expiry', () => {
   it('settles a future at the index and an option at its intrinsic value', () => {
     const l = ledger();
-    l.apply({
-      type: 'trade',
-      time: T0,
-      buyer: 'alice',
-      seller: 'bob',
-      instrument: 'ETH-FUT',
-      size: units(2),
-      price: px(2000),
-    });
+    trade(l, T0, 'alice', 'bob', 'ETH-FUT', units(2), px(2000));
     // carol buys 4 calls at 50 from bob: she pays 200 in premium (it sits in her position's quote).
-    l.apply({
-      type: 'trade',
-      time: T0,
-      buyer: 'carol',
-      seller: 'bob',
-      instrument: 'ETH-2000-C',
-      size: units(4),
-      price: px(50),
-    });
+    trade(l, T0, 'carol', 'bob', 'ETH-2000-C', units(4), px(50));
     refused(l, { type: 'expire', time: T0 + HOUR, instrument: 'ETH-FUT' }, 'not_expired');
     refused(l, { type: 'expire', time: T0 + 24 * HOUR, instrument: 'ETH-PERP' }, 'not_expiring');
     l.apply({ type: 'set-prices', time: T0 + 24 * HOUR, index: { ETH: px(2150) } });
@@ -387,15 +336,7 @@ describe('margin modes', () => {
     l.apply({ type: 'set-mode', time: T0, account: 'alice/1', mode: 'isolated' });
     l.apply({ type: 'transfer', time: T0, from: 'alice', to: 'alice/1', amount: usdc(1_000) });
     // 1,000 isolated allows 20,000 of notional: 10 ETH at 2000.
-    l.apply({
-      type: 'trade',
-      time: T0,
-      buyer: 'alice/1',
-      seller: 'bob',
-      instrument: 'ETH-PERP',
-      size: units(10),
-      price: px(2000),
-    });
+    trade(l, T0, 'alice/1', 'bob', 'ETH-PERP', units(10), px(2000));
     refused(
       l,
       {
@@ -410,15 +351,7 @@ describe('margin modes', () => {
       'isolated_one_instrument',
     );
     refused(l, { type: 'set-mode', time: T0, account: 'alice/1', mode: 'cross' }, 'has_positions');
-    l.apply({
-      type: 'trade',
-      time: T0,
-      buyer: 'alice',
-      seller: 'carol',
-      instrument: 'ETH-FUT',
-      size: units(10),
-      price: px(2000),
-    });
+    trade(l, T0, 'alice', 'carol', 'ETH-FUT', units(10), px(2000));
     const crossBefore = l.sub('alice');
     // ETH 1930: the isolated long has lost 700 of its 1,000: equity 300 < 3% of 19,300 = 579.
     l.apply({
@@ -443,24 +376,8 @@ describe('margin modes', () => {
   it('cross margin offsets a gain against a loss; unrealized profit counts at a haircut and a cap', () => {
     const l = ledger();
     // carol: long 10 perp, short 10 future: hedged. Moves cancel in equity.
-    l.apply({
-      type: 'trade',
-      time: T0,
-      buyer: 'carol',
-      seller: 'alice',
-      instrument: 'ETH-PERP',
-      size: units(10),
-      price: px(2000),
-    });
-    l.apply({
-      type: 'trade',
-      time: T0,
-      buyer: 'bob',
-      seller: 'carol',
-      instrument: 'ETH-FUT',
-      size: units(10),
-      price: px(2000),
-    });
+    trade(l, T0, 'carol', 'alice', 'ETH-PERP', units(10), px(2000));
+    trade(l, T0, 'bob', 'carol', 'ETH-FUT', units(10), px(2000));
     l.apply({ type: 'set-prices', time: T0, marks: { 'ETH-PERP': px(2500), 'ETH-FUT': px(2500) } });
     const m = l.margin('carol');
     // Equity 10,000 (+5,000 − 5,000); the 5,000 profit counts at 90% (4,500): margin equity 9,500.
@@ -484,25 +401,9 @@ describe('margin modes', () => {
     l.apply({ type: 'deposit', time: T0, to: 'whale', amount: usdc(10_000_000) });
     l.apply({ type: 'deposit', time: T0, to: 'mm', amount: usdc(10_000_000) });
     // 100 ETH: max(5%, 4% + 0.1% × 10) = 5%; 10,000 ETH: max(5%, 4% + 0.1% × 100) = 14%.
-    l.apply({
-      type: 'trade',
-      time: T0,
-      buyer: 'whale',
-      seller: 'mm',
-      instrument: 'ETH-PERP',
-      size: units(100),
-      price: px(2000),
-    });
+    trade(l, T0, 'whale', 'mm', 'ETH-PERP', units(100), px(2000));
     expect(quote(l.margin('whale').initial)).toBe(10_000);
-    l.apply({
-      type: 'trade',
-      time: T0,
-      buyer: 'whale',
-      seller: 'mm',
-      instrument: 'ETH-PERP',
-      size: units(9_900),
-      price: px(2000),
-    });
+    trade(l, T0, 'whale', 'mm', 'ETH-PERP', units(9_900), px(2000));
     expect(quote(l.margin('whale').initial)).toBeCloseTo(0.14 * 20_000_000, 6);
     conserved(l);
   });
@@ -515,42 +416,10 @@ describe('bankruptcy', () => {
       l.apply({ type: 'deposit', time: T0, to: who, amount: usdc(10_000) });
     if (fund > 0) l.apply({ type: 'deposit', time: T0, to: FUND, amount: usdc(fund) });
     // Shorts: bob 20 ETH (from alice), erin 10 (from carol); dan long 50 at 10,000 of cash (5x).
-    l.apply({
-      type: 'trade',
-      time: T0,
-      buyer: 'alice',
-      seller: 'bob',
-      instrument: 'ETH-PERP',
-      size: units(20),
-      price: px(2000),
-    });
-    l.apply({
-      type: 'trade',
-      time: T0,
-      buyer: 'carol',
-      seller: 'erin',
-      instrument: 'ETH-PERP',
-      size: units(10),
-      price: px(2000),
-    });
-    l.apply({
-      type: 'trade',
-      time: T0,
-      buyer: 'dan',
-      seller: 'bob',
-      instrument: 'ETH-PERP',
-      size: units(30),
-      price: px(2000),
-    });
-    l.apply({
-      type: 'trade',
-      time: T0,
-      buyer: 'dan',
-      seller: 'erin',
-      instrument: 'ETH-PERP',
-      size: units(20),
-      price: px(2000),
-    });
+    trade(l, T0, 'alice', 'bob', 'ETH-PERP', units(20), px(2000));
+    trade(l, T0, 'carol', 'erin', 'ETH-PERP', units(10), px(2000));
+    trade(l, T0, 'dan', 'bob', 'ETH-PERP', units(30), px(2000));
+    trade(l, T0, 'dan', 'erin', 'ETH-PERP', units(20), px(2000));
     // ETH 1700: dan has lost 50 × 300 = 15,000 of his 10,000: equity −5,000.
     l.apply({
       type: 'set-prices',
@@ -599,15 +468,7 @@ describe('bankruptcy', () => {
   it('a sub-account that meets maintenance is not liquidated', () => {
     const l = ledger();
     refused(l, { type: 'liquidate', time: T0, account: 'alice' }, 'not_liquidatable');
-    l.apply({
-      type: 'trade',
-      time: T0,
-      buyer: 'alice',
-      seller: 'bob',
-      instrument: 'ETH-PERP',
-      size: units(10),
-      price: px(2000),
-    });
+    trade(l, T0, 'alice', 'bob', 'ETH-PERP', units(10), px(2000));
     refused(l, { type: 'liquidate', time: T0, account: 'alice' }, 'not_liquidatable');
     refused(l, { type: 'liquidate', time: T0, account: FUND }, 'reserved_account');
   });

@@ -2,13 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FulcrumError } from '../domain/errors.js';
 import { black76 } from './black76.js';
-import {
-  type FutureSpec,
-  type InstrumentSpec,
-  type OptionSpec,
-  type PerpetualSpec,
-  YEAR_SECONDS,
-} from './instruments.js';
+import { type InstrumentSpec, YEAR_SECONDS } from './instruments.js';
 import {
   DEFAULT_PORTFOLIO_MARGIN_CONFIG,
   type PortfolioMarket,
@@ -26,49 +20,7 @@ import {
   volShockFactor,
   volSurface,
 } from './volSurface.js';
-
-const DAY = 86_400;
-/** 2030-03-17, unix seconds: the time of every market here. */
-const NOW = 1_900_000_000;
-const STANDARD = { initialMargin: 0.1, maintenanceMargin: 0.05, sizePremium: 0 } as const;
-
-function perpetual(underlying: string): PerpetualSpec {
-  return {
-    ...STANDARD,
-    kind: 'perpetual',
-    symbol: `${underlying}-PERP`,
-    underlying,
-    fundingIntervalSeconds: 28_800,
-    fundingClamp: 0.0075,
-  };
-}
-
-function future(underlying: string, days: number): FutureSpec {
-  return {
-    ...STANDARD,
-    kind: 'future',
-    symbol: `${underlying}-F${days}`,
-    underlying,
-    expiry: NOW + days * DAY,
-  };
-}
-
-function option(
-  underlying: string,
-  right: 'call' | 'put',
-  strike: number,
-  days: number,
-): OptionSpec {
-  return {
-    ...STANDARD,
-    kind: 'option',
-    symbol: `${underlying}-${days}D-${strike}-${right === 'call' ? 'C' : 'P'}`,
-    underlying,
-    expiry: NOW + days * DAY,
-    strike,
-    right,
-  };
-}
+import { DAY, future, NOW, option, perpetual } from '../../test/fixtures/derivatives.js';
 
 const ethPerp = perpetual('ETH');
 const ethFuture30d = future('ETH', 30);
