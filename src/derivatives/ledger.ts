@@ -63,6 +63,8 @@ export interface InstrumentState {
   readonly funding: bigint;
   readonly lastFunding: number;
   readonly settled: boolean;
+  /** The first index at or after expiry (futures and options): what they settle at; 0 before. */
+  readonly settlementIndex: bigint;
   /** Open interest: the sum of long sizes (equal to the sum of short sizes). */
   readonly openInterest: bigint;
 }
@@ -207,11 +209,13 @@ export class DerivativesLedger {
     const accounts = new Map(this.accounts);
     const instruments = new Map(this.instruments);
     const netDeposits = this.netDeposits;
+    const time = this.time;
+    // The command's time is the ledger's while it runs: a portfolio requirement reads it.
+    this.time = command.time;
     try {
-      const events = this.run(command);
-      this.time = command.time;
-      return events;
+      return this.run(command);
     } catch (error) {
+      this.time = time;
       this.accounts.clear();
       for (const [k, v] of accounts) this.accounts.set(k, v);
       this.instruments.clear();
@@ -228,7 +232,7 @@ export class DerivativesLedger {
         this.listInstrument(command.spec, command.time);
         break;
       case 'set-prices':
-        this.setPrices(command.index ?? {}, command.marks ?? {});
+        this.setPrices(command.index ?? {}, command.marks ?? {}, command.time);
         break;
       case 'deposit': {
         positive(command.amount, 'amount');
@@ -260,6 +264,9 @@ export class DerivativesLedger {
         break;
       }
       case 'set-mode': {
+        if (command.account === FUND) {
+          throw new FulcrumError('reserved_account', 'the fund keeps cross margin', 'account');
+        }
         const sub = this.sub(command.account);
         if (sub.positions.size > 0) {
           throw new FulcrumError(
@@ -380,6 +387,7 @@ export class DerivativesLedger {
       funding: 0n,
       lastFunding: time,
       settled: false,
+      settlementIndex: 0n,
       openInterest: 0n,
     });
   }
@@ -387,6 +395,7 @@ export class DerivativesLedger {
   private setPrices(
     index: Readonly<Record<string, bigint>>,
     marks: Readonly<Record<string, bigint>>,
+    time: number,
   ): void {
     for (const [symbol, price] of Object.entries(marks)) {
       this.instrument(symbol);
@@ -405,7 +414,18 @@ export class DerivativesLedger {
     for (const [symbol, state] of this.instruments) {
       const nextIndex = index[state.spec.underlying] ?? state.index;
       const nextMark = marks[symbol] ?? state.mark;
-      this.instruments.set(symbol, { ...state, index: nextIndex, mark: nextMark });
+      // The first index at or after expiry is the settlement price; later ones do not move it.
+      const expiring = state.spec.kind !== 'perpetual' && time >= state.spec.expiry;
+      const settlementIndex =
+        expiring && state.settlementIndex === 0n && index[state.spec.underlying] !== undefined
+          ? nextIndex
+          : state.settlementIndex;
+      this.instruments.set(symbol, {
+        ...state,
+        index: nextIndex,
+        mark: nextMark,
+        settlementIndex,
+      });
     }
   }
 
@@ -427,6 +447,20 @@ export class DerivativesLedger {
         'instrument',
       );
     }
+    if (state.spec.kind !== 'perpetual' && this.time >= state.spec.expiry) {
+      throw new FulcrumError(
+        'instrument_expired',
+        `${command.instrument} has reached its expiry: it only settles now`,
+        'instrument',
+      );
+    }
+    if (state.index === 0n) {
+      throw new FulcrumError(
+        'no_price',
+        `${command.instrument}'s underlying has no index yet`,
+        'instrument',
+      );
+    }
     if (command.buyer === command.seller) {
       throw new FulcrumError('same_account', 'buyer and seller must differ', 'seller');
     }
@@ -437,7 +471,7 @@ export class DerivativesLedger {
       [command.buyer, buyer],
       [command.seller, seller],
     ] as const) {
-      this.requireTradable(account, next);
+      this.requireTradable(account, next, command.instrument, command.price);
     }
     this.accounts.set(command.buyer, buyer);
     this.accounts.set(command.seller, seller);
@@ -513,11 +547,14 @@ export class DerivativesLedger {
     const clamp = BigInt(Math.round(spec.fundingClamp * 1e12));
     const premium = ((state.mark - state.index) * RATE_SCALE) / state.index;
     const rate = premium > clamp ? clamp : premium < -clamp ? -clamp : premium;
-    const perUnit = rate * state.index;
+    // Every whole interval since the last payment is paid, at this rate: delaying the
+    // command skips nothing.
+    const intervals = BigInt(Math.floor((time - state.lastFunding) / spec.fundingIntervalSeconds));
+    const perUnit = rate * state.index * intervals;
     this.instruments.set(symbol, {
       ...state,
       funding: state.funding + perUnit,
-      lastFunding: time,
+      lastFunding: state.lastFunding + Number(intervals) * spec.fundingIntervalSeconds,
     });
     // Settle every position at once (each pays size × perUnit; they sum to zero).
     const next = this.instrument(symbol);
@@ -543,16 +580,22 @@ export class DerivativesLedger {
     }
     if (state.settled)
       throw new FulcrumError('instrument_settled', `${symbol} is settled`, 'instrument');
-    if (state.index === 0n)
-      throw new FulcrumError('no_price', `${symbol} has no index`, 'instrument');
-    // Futures settle at the index; options at their intrinsic value on it.
+    const index = state.settlementIndex;
+    if (index === 0n) {
+      throw new FulcrumError(
+        'no_price',
+        `${symbol} has no index at or after its expiry yet`,
+        'instrument',
+      );
+    }
+    // Futures settle at the first index at or after expiry; options at their intrinsic value on it.
     const strike = spec.kind === 'option' ? BigInt(Math.round(spec.strike * 1e9)) * 10n ** 9n : 0n;
     const price =
       spec.kind === 'future'
-        ? state.index
+        ? index
         : spec.right === 'call'
-          ? maxBig(0n, state.index - strike)
-          : maxBig(0n, strike - state.index);
+          ? maxBig(0n, index - strike)
+          : maxBig(0n, strike - index);
     for (const [account, sub] of this.accounts) {
       const position = sub.positions.get(symbol);
       if (position === undefined) continue;
@@ -612,6 +655,7 @@ export class DerivativesLedger {
       const fundPaid = left < 0n ? -left : 0n;
       this.accounts.set(account, { ...target, cash: left - fee + fundPaid });
       this.accounts.set(FUND, { ...taker, cash: taker.cash + fee - fundPaid });
+      for (const symbol of sub.positions.keys()) this.updateOpenInterest(symbol);
       return [
         {
           type: 'liquidated',
@@ -636,16 +680,22 @@ export class DerivativesLedger {
   private deleverage(account: string, sub: SubAccount, equity: bigint): LedgerEvent[] {
     const events: LedgerEvent[] = [];
     const deficit = -equity;
+    // Each position bears the deficit in proportion to its notional (to its size, when every
+    // mark is zero).
     let total = 0n;
+    let totalSize = 0n;
     for (const [symbol, position] of sub.positions) {
       total += abs(position.size * this.instrument(symbol).mark);
+      totalSize += abs(position.size);
     }
     let target = sub;
     for (const [symbol, position] of sub.positions) {
       const state = this.instrument(symbol);
-      // The deficit share of this position, per unit of size: the bankruptcy price is the mark
-      // less it for a long (it sells lower), plus it for a short. Numerator per size unit.
-      const share = total === 0n ? 0n : (deficit * abs(position.size * state.mark)) / total;
+      // The deficit share of this position, numerator; per unit of size below.
+      const share =
+        total === 0n
+          ? (deficit * abs(position.size)) / totalSize
+          : (deficit * abs(position.size * state.mark)) / total;
       const perUnit = ceilDiv(share, abs(position.size));
       const markValue = state.mark * RATE_SCALE;
       // A bankrupt long sells above the mark, a bankrupt short buys below it: the counterparty,
@@ -656,7 +706,12 @@ export class DerivativesLedger {
         if (remaining === 0n) break;
         const other = this.sub(counterparty).positions.get(symbol);
         if (other === undefined) continue;
-        const size = minBig(remaining, abs(other.size));
+        // A counterparty gives up at most its equity: closing at the bankruptcy price costs it
+        // perUnit per size unit beyond the mark, and it is never left below zero.
+        const equity = this.margin(counterparty).equity;
+        const affordable = perUnit === 0n ? abs(other.size) : equity / perUnit;
+        const size = minBig(minBig(remaining, abs(other.size)), affordable);
+        if (size <= 0n) continue;
         const signed = position.size > 0n ? size : -size;
         // The bankrupt side closes `signed` at the bankruptcy value; the counterparty the reverse.
         this.accounts.set(account, target);
@@ -675,7 +730,11 @@ export class DerivativesLedger {
         });
       }
       if (remaining !== 0n) {
-        throw new FulcrumError('adl_failed', `no opposite position left for ${symbol}`, 'account');
+        throw new FulcrumError(
+          'adl_failed',
+          `the opposite positions of ${symbol} cannot absorb the deficit`,
+          'account',
+        );
       }
       this.updateOpenInterest(symbol);
     }
@@ -683,11 +742,18 @@ export class DerivativesLedger {
     return events;
   }
 
-  /** Accounts holding `side` (+1 long, −1 short) of an instrument, ranked for deleveraging. */
+  /**
+   * Accounts holding `side` (+1 long, −1 short) of an instrument, ranked for deleveraging: by
+   * profit as a share of entry times leverage, (mark/entry − 1)·(notional/equity) for a long
+   * (the reverse for a short), highest first; ties by name. A position at a loss ranks below
+   * every position in profit. The fund is left out.
+   */
   ranking(symbol: string, side: bigint): string[] {
     const state = this.instrument(symbol);
     const scored: { account: string; score: number }[] = [];
     for (const [account, sub] of this.accounts) {
+      // The fund is not a counterparty: deleveraging is what happens when it cannot pay.
+      if (account === FUND) continue;
       const position = sub.positions.get(symbol);
       if (position === undefined || (position.size > 0n ? 1n : -1n) !== side) continue;
       const entry = -Number(position.quote) / Number(position.size);
@@ -740,33 +806,36 @@ export class DerivativesLedger {
   }
 
   /**
-   * After a trade: initial margin met, or the trade reduced risk: a lower requirement and a
-   * margin surplus no worse than before.
+   * After a trade: initial margin met, or the trade only reduced the position (no flip, no
+   * growth) with a lower requirement and a surplus no worse than before, counted both on the
+   * margin equity and on the full equity: reducing risk is always allowed, giving value away
+   * below margin is not. The fund only unwinds what it took over, within 10% of the mark, and
+   * never into negative cash.
    */
-  private requireTradable(account: string, next: SubAccount): void {
+  private requireTradable(account: string, next: SubAccount, symbol: string, price: bigint): void {
+    const before = this.sub(account);
+    const was = before.positions.get(symbol)?.size ?? 0n;
+    const now = next.positions.get(symbol)?.size ?? 0n;
+    const reduces = was !== 0n && (now === 0n || (now > 0n === was > 0n && abs(now) < abs(was)));
     if (account === FUND) {
-      // The fund only unwinds what it took over from liquidations: no new risk.
-      const before = this.sub(FUND).positions;
-      for (const [symbol, position] of next.positions) {
-        const was = before.get(symbol)?.size ?? 0n;
-        const reduces =
-          position.size > 0n === was > 0n && abs(position.size) <= abs(was) && was !== 0n;
-        if (!reduces) {
-          throw new FulcrumError(
-            'reserved_account',
-            'the fund only unwinds the positions it took over',
-            'buyer',
-          );
-        }
+      const mark = this.instrument(symbol).mark;
+      if (!reduces || abs(price - mark) * 10n > mark || next.cash < 0n) {
+        throw new FulcrumError(
+          'reserved_account',
+          'the fund only unwinds the positions it took over, near the mark',
+          'buyer',
+        );
       }
       return;
     }
     const after = this.margin(account, next);
     if (after.marginEquity >= after.initial) return;
-    const before = this.margin(account);
+    const prior = this.margin(account, before);
     if (
-      after.initial < before.initial &&
-      after.marginEquity - after.initial >= before.marginEquity - before.initial
+      reduces &&
+      after.initial < prior.initial &&
+      after.marginEquity - after.initial >= prior.marginEquity - prior.initial &&
+      after.equity - after.initial >= prior.equity - prior.initial
     ) {
       return;
     }
@@ -782,7 +851,8 @@ export class DerivativesLedger {
  * The standard requirement of one position, numerator: futures and perpetuals a share of
  * notional at the mark (with the size premium); a short option Deribit's legacy form, initial
  * max(0.15 − OTM share, 0.1) of the index plus its mark and maintenance 0.075 of the index plus
- * its mark; a long option nothing (its value is already in the equity). Ratios rounded up.
+ * its mark; a long option its own value (it is paid in full: its value, counted in the equity,
+ * is required back). Ratios rounded up.
  */
 export function standardRequirement(
   state: InstrumentState,
@@ -792,7 +862,12 @@ export function standardRequirement(
   const units = Number(size < 0n ? -size : size) / Number(SIZE_UNIT);
   const absSize = size < 0n ? -size : size;
   if (spec.kind === 'option') {
-    if (size >= 0n) return { initial: 0n, maintenance: 0n };
+    // A long option is paid in full: its value counts in equity and is required back, so it
+    // lends no margin and needs none beyond its premium.
+    if (size >= 0n) {
+      const value = size * state.mark * RATE_SCALE;
+      return { initial: value, maintenance: value };
+    }
     const index = Number(state.index) / Number(PRICE_SCALE);
     const otm =
       index === 0

@@ -244,6 +244,7 @@ function requirementOf(
     funding: 0n,
     lastFunding: 0,
     settled: false,
+    settlementIndex: 0n,
     openInterest: 0n,
   };
   const r = standardRequirement(state, BigInt(Math.round(size * 1e8)));

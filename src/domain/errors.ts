@@ -60,6 +60,7 @@ export const ERROR_CODES = {
   funding_not_due: 'the funding interval has not passed',
   not_expiring: 'perpetuals never expire',
   not_expired: 'the instrument has not reached its expiry',
+  instrument_expired: 'the instrument has reached its expiry: it only settles',
   adl_failed: 'no opposite position was left to deleverage against',
 } as const;
 
