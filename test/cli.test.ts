@@ -519,3 +519,21 @@ describe('fulcrum derivatives', () => {
     expect(last.accounts.reduce((s, a) => s + a.cash, 0)).toBeCloseTo(1_047_000, 6);
   });
 });
+
+describe('fulcrum derivatives --data', () => {
+  it('journals the commands and continues from the journal', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fulcrum-derivatives-'));
+    try {
+      const first = fulcrum(['derivatives', 'examples/perp-story.jsonl', '--data', dir]);
+      expect(first.status).toBe(0);
+      expect(first.stdout).toMatch(/^journal .*: 0 commands replayed$/m);
+      // Nothing more to apply: the journal alone gives back every account.
+      const again = fulcrum(['derivatives', '-', '--data', dir], '');
+      expect(again.status).toBe(0);
+      expect(again.stdout).toMatch(/^journal .*: 30 commands replayed$/m);
+      expect(again.stdout).toMatch(/^mm\s+cross\s+1,033,300\s/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

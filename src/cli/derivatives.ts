@@ -1,14 +1,17 @@
 /**
  * `fulcrum derivatives FILE.jsonl`: a file of derivatives-ledger commands (one JSON object a
- * line), run in memory: each command's outcome and events, then every sub-account with its
- * positions and margin, and the ledger's conservation check. Portfolio-mode sub-accounts are
- * margined with the scenario portfolio margin at the volatilities `set-prices` gives.
+ * line): each command's outcome and events, then every sub-account with its positions and
+ * margin, and the ledger's conservation check. In memory, or with `--data DIR` journaled in an
+ * SQLite store and continued from it (the journal is replayed first). Portfolio-mode
+ * sub-accounts are margined with the scenario portfolio margin at the volatilities `set-prices`
+ * gives.
  */
 import { FulcrumError } from '../domain/errors.js';
 import { parseJsonText } from '../domain/json.js';
-import { decodeLedgerCommand } from '../derivatives/json.js';
+import { decodeLedgerJson } from '../derivatives/json.js';
 import {
   DerivativesLedger,
+  type LedgerCommand,
   type LedgerEvent,
   RATE_SCALE,
   scenarioRequirement,
@@ -17,16 +20,17 @@ import {
 import { portfolioMargin } from '../derivatives/portfolioMargin.js';
 import { flatSurface } from '../derivatives/volSurface.js';
 import { PRICE_SCALE } from '../math/fixed.js';
-import { describeError, EXIT, readInput } from './io.js';
+import { DurableLedger, type LedgerOutcome } from '../store/durableLedger.js';
+import { SqliteStore } from '../store/sqliteStore.js';
+import { CliError, describeError, EXIT, readInput } from './io.js';
 import { table } from './table.js';
 
-export function derivativesFile(
-  path: string,
-  json: boolean,
-  write: (text: string) => void,
-): number {
-  const volatility = new Map<string, number>();
-  const ledger = new DerivativesLedger(
+/** Volatility of an underlying no `set-prices` has given one. */
+const DEFAULT_VOLATILITY = 0.8;
+
+/** A ledger whose portfolio mode uses the scenario margin at the ledger's own volatilities. */
+export function ledgerWithPortfolioMargin(): DerivativesLedger {
+  const ledger: DerivativesLedger = new DerivativesLedger(
     undefined,
     scenarioRequirement((positions, indices, time) =>
       portfolioMargin(positions, {
@@ -34,42 +38,111 @@ export function derivativesFile(
         underlyings: Object.fromEntries(
           Object.entries(indices).map(([u, index]) => [
             u,
-            { index, surface: flatSurface(volatility.get(u) ?? 0.8) },
+            { index, surface: flatSurface(ledger.volatility.get(u) ?? DEFAULT_VOLATILITY) },
           ]),
         ),
       }),
     ),
   );
-  const lines = readInput(path).split(/\r?\n/);
+  return ledger;
+}
+
+export async function derivativesFile(
+  path: string,
+  options: { json: boolean; data: string | null },
+  write: (text: string) => void,
+): Promise<number> {
+  const parsed: { line: number; command?: LedgerCommand; error?: FulcrumError }[] = [];
+  readInput(path)
+    .split(/\r?\n/)
+    .forEach((text, i) => {
+      const trimmed = text.trim();
+      if (trimmed === '' || trimmed.startsWith('//')) return;
+      try {
+        parsed.push({
+          line: i + 1,
+          command: decodeLedgerJson(parseJsonText(trimmed, `${path}:${i + 1}`)),
+        });
+      } catch (error) {
+        if (!(error instanceof FulcrumError)) throw error;
+        parsed.push({ line: i + 1, error });
+      }
+    });
+  let ledger: DerivativesLedger;
+  let outcomes: LedgerOutcome[];
+  let durable: DurableLedger | null = null;
+  if (options.data !== null) {
+    if (/^postgres(ql)?:\/\//.test(options.data)) {
+      throw new CliError(
+        'the derivatives journal is an SQLite folder: give --data DIR',
+        EXIT.usage,
+      );
+    }
+    const opened = await DurableLedger.open(
+      new SqliteStore(options.data),
+      ledgerWithPortfolioMargin(),
+      (message) => process.stderr.write(`fulcrum: ${message}\n`),
+    );
+    durable = opened.durable;
+    ledger = durable.ledger;
+    if (!options.json) write(`journal ${options.data}: ${opened.replayed} commands replayed`);
+  } else {
+    ledger = ledgerWithPortfolioMargin();
+  }
+  try {
+    const commands = parsed.flatMap((p) => (p.command === undefined ? [] : [p.command]));
+    outcomes =
+      durable === null ? commands.map((c) => applyOne(ledger, c)) : await durable.submit(commands);
+  } finally {
+    await durable?.close();
+  }
   let accepted = 0;
   let refused = 0;
-  lines.forEach((text, i) => {
-    const trimmed = text.trim();
-    if (trimmed === '' || trimmed.startsWith('//')) return;
-    const where = `${path}:${i + 1}`;
-    try {
-      const { command, volatility: vols } = decodeLedgerCommand(parseJsonText(trimmed, where));
-      const events = ledger.apply(command);
-      for (const [u, v] of Object.entries(vols)) volatility.set(u, v);
+  let next = 0;
+  for (const p of parsed) {
+    const outcome: LedgerOutcome =
+      p.error !== undefined ? { ok: false, error: p.error } : (outcomes[next++] as LedgerOutcome);
+    if (outcome.ok) {
       accepted++;
-      if (json) write(JSON.stringify({ line: i + 1, ok: true, events: events.map(plain) }));
-      else for (const e of events) write(`line ${String(i + 1).padStart(4)}  ${describe(e)}`);
-    } catch (error) {
-      if (!(error instanceof FulcrumError)) throw error;
+      if (options.json)
+        write(JSON.stringify({ line: p.line, ok: true, events: outcome.events.map(plain) }));
+      else
+        for (const e of outcome.events) write(`line ${String(p.line).padStart(4)}  ${describe(e)}`);
+    } else {
       refused++;
-      if (json)
+      const e = outcome.error;
+      if (options.json)
         write(
           JSON.stringify({
-            line: i + 1,
+            line: p.line,
             ok: false,
-            code: error.code,
-            field: error.field,
-            message: error.message,
+            code: e.code,
+            field: e.field,
+            message: e.message,
           }),
         );
-      else write(`line ${String(i + 1).padStart(4)}  refused      ${describeError(error)}`);
+      else write(`line ${String(p.line).padStart(4)}  refused      ${describeError(e)}`);
     }
-  });
+  }
+  return summarize(ledger, accepted, refused, options.json, write);
+}
+
+function applyOne(ledger: DerivativesLedger, command: LedgerCommand): LedgerOutcome {
+  try {
+    return { ok: true, events: ledger.apply(command) };
+  } catch (error) {
+    if (error instanceof FulcrumError) return { ok: false, error };
+    throw error;
+  }
+}
+
+function summarize(
+  ledger: DerivativesLedger,
+  accepted: number,
+  refused: number,
+  json: boolean,
+  write: (text: string) => void,
+): number {
   let total = 0n;
   for (const sub of ledger.accounts.values()) {
     total += sub.cash;

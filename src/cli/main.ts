@@ -37,9 +37,10 @@ usage:
       propose an asset's weights from OHLCV price files (one asset each): volatility,
       haircuts (volatility + liquidity for --size), initial / liquidation-end / maintenance
       weights and the listing fields to paste (docs/RISK.md)
-  fulcrum derivatives FILE.jsonl|- [--json]
-      run a file of derivatives-ledger commands in memory (perpetuals, futures, options; funding,
-      expiry, liquidation, auto-deleveraging): every outcome and event, then each sub-account
+  fulcrum derivatives FILE.jsonl|- [--json] [--data DIR]
+      run a file of derivatives-ledger commands (perpetuals, futures, options; funding, expiry,
+      liquidation, auto-deleveraging), in memory or journaled in DIR (SQLite) and continued
+      from it: every outcome and event, then each sub-account
   fulcrum greeks FILE|- [--json]
       a derivatives portfolio (JSON: perpetuals, futures, options, an index and volatility per
       underlying): Greeks in quote terms, notional, leverage, the margin of the cross,
@@ -172,9 +173,13 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'history':
       return history(args, values, data, write);
     case 'derivatives': {
-      allow(values, ['json']);
+      allow(values, ['json', 'data']);
       const [path = '-'] = only(args, 1, 'derivatives FILE.jsonl');
-      return derivativesFile(path, values.json === true, write);
+      return derivativesFile(
+        path,
+        { json: values.json === true, data: values.data ?? null },
+        write,
+      );
     }
     case 'greeks': {
       allow(values, ['json']);

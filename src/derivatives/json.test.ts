@@ -1,12 +1,12 @@
 /** Ledger commands from JSON: whole units to base units, and strict refusals naming the field. */
 import { describe, expect, it } from 'vitest';
 import { FulcrumError } from '../domain/errors.js';
-import { decodeLedgerCommand } from './json.js';
+import { decodeLedgerJson } from './json.js';
 
-describe('decodeLedgerCommand', () => {
+describe('decodeLedgerJson', () => {
   it('reads whole units: cash to 10^-6, sizes to 10^-8, prices to 10^-18; ISO times', () => {
     expect(
-      decodeLedgerCommand({
+      decodeLedgerJson({
         type: 'trade',
         time: '2030-01-01T00:01:00Z',
         buyer: 'ann',
@@ -14,7 +14,7 @@ describe('decodeLedgerCommand', () => {
         instrument: 'ETH-PERP',
         size: '1.5',
         price: '2000.25',
-      }).command,
+      }),
     ).toEqual({
       type: 'trade',
       time: 1_893_456_060,
@@ -25,20 +25,20 @@ describe('decodeLedgerCommand', () => {
       price: 200_025n * 10n ** 16n,
     });
     expect(
-      decodeLedgerCommand({ type: 'deposit', time: 5, account: 'ann/1', amount: '10.5' }).command,
+      decodeLedgerJson({ type: 'deposit', time: 5, account: 'ann/1', amount: '10.5' }),
     ).toEqual({
       type: 'deposit',
       time: 5,
       to: 'ann/1',
       amount: 10_500_000n,
     });
-    const prices = decodeLedgerCommand({
+    const prices = decodeLedgerJson({
       type: 'set-prices',
       time: 5,
       index: { ETH: '1800' },
       volatility: { ETH: '0.65' },
     });
-    expect(prices.volatility).toEqual({ ETH: 0.65 });
+    expect(prices).toMatchObject({ type: 'set-prices', volatility: { ETH: 0.65 } });
   });
 
   const bad: [string, Record<string, unknown>, string, string][] = [
@@ -90,7 +90,7 @@ describe('decodeLedgerCommand', () => {
   it.each(bad)('refuses %s', (_, input, code, field) => {
     let caught: unknown;
     try {
-      decodeLedgerCommand(input);
+      decodeLedgerJson(input);
     } catch (error) {
       caught = error;
     }

@@ -12,11 +12,8 @@ import { SIZE_DECIMALS } from './instruments.js';
 import { CASH_DECIMALS, type LedgerCommand, type MarginMode } from './ledger.js';
 import { parseInstrument, parseTime } from './report.js';
 
-/** A ledger command from JSON; `volatility` of `set-prices` (for portfolio mode) is returned beside it. */
-export function decodeLedgerCommand(input: unknown): {
-  command: LedgerCommand;
-  volatility: Readonly<Record<string, number>>;
-} {
+/** A ledger command from JSON. */
+export function decodeLedgerJson(input: unknown): LedgerCommand {
   const raw = expectObject(input, 'command');
   const type = expectString(raw.type, 'type');
   const time = parseTime(raw.time, 'time');
@@ -33,14 +30,10 @@ export function decodeLedgerCommand(input: unknown): {
     }
     return id;
   };
-  const none = {};
   switch (type) {
     case 'list-instrument':
       rejectUnknownFields(raw, ['type', 'time', 'instrument'], '');
-      return {
-        command: { type, time, spec: parseInstrument(raw.instrument, 'instrument') },
-        volatility: none,
-      };
+      return { type, time, spec: parseInstrument(raw.instrument, 'instrument') };
     case 'set-prices': {
       rejectUnknownFields(raw, ['type', 'time', 'index', 'marks', 'volatility'], '');
       const prices = (field: string) => {
@@ -67,29 +60,17 @@ export function decodeLedgerCommand(input: unknown): {
           volatility[k] = x;
         }
       }
-      return {
-        command: { type, time, index: prices('index'), marks: prices('marks') },
-        volatility,
-      };
+      return { type, time, index: prices('index'), marks: prices('marks'), volatility };
     }
     case 'deposit':
       rejectUnknownFields(raw, ['type', 'time', 'account', 'amount'], '');
-      return {
-        command: { type, time, to: account('account'), amount: cash('amount') },
-        volatility: none,
-      };
+      return { type, time, to: account('account'), amount: cash('amount') };
     case 'withdraw':
       rejectUnknownFields(raw, ['type', 'time', 'account', 'amount'], '');
-      return {
-        command: { type, time, from: account('account'), amount: cash('amount') },
-        volatility: none,
-      };
+      return { type, time, from: account('account'), amount: cash('amount') };
     case 'transfer':
       rejectUnknownFields(raw, ['type', 'time', 'from', 'to', 'amount'], '');
-      return {
-        command: { type, time, from: account('from'), to: account('to'), amount: cash('amount') },
-        volatility: none,
-      };
+      return { type, time, from: account('from'), to: account('to'), amount: cash('amount') };
     case 'set-mode': {
       rejectUnknownFields(raw, ['type', 'time', 'account', 'mode'], '');
       const mode = expectString(raw.mode, 'mode');
@@ -100,10 +81,7 @@ export function decodeLedgerCommand(input: unknown): {
           'mode',
         );
       }
-      return {
-        command: { type, time, account: account('account'), mode: mode as MarginMode },
-        volatility: none,
-      };
+      return { type, time, account: account('account'), mode: mode as MarginMode };
     }
     case 'trade':
       rejectUnknownFields(
@@ -112,27 +90,21 @@ export function decodeLedgerCommand(input: unknown): {
         '',
       );
       return {
-        command: {
-          type,
-          time,
-          buyer: account('buyer'),
-          seller: account('seller'),
-          instrument: expectString(raw.instrument, 'instrument'),
-          size: parseDecimal(raw.size, SIZE_DECIMALS, { field: 'size', max: 10n ** 24n }),
-          price: parseDecimal(raw.price, PRICE_DECIMALS, { field: 'price' }),
-        },
-        volatility: none,
+        type,
+        time,
+        buyer: account('buyer'),
+        seller: account('seller'),
+        instrument: expectString(raw.instrument, 'instrument'),
+        size: parseDecimal(raw.size, SIZE_DECIMALS, { field: 'size', max: 10n ** 24n }),
+        price: parseDecimal(raw.price, PRICE_DECIMALS, { field: 'price' }),
       };
     case 'settle-funding':
     case 'expire':
       rejectUnknownFields(raw, ['type', 'time', 'instrument'], '');
-      return {
-        command: { type, time, instrument: expectString(raw.instrument, 'instrument') },
-        volatility: none,
-      };
+      return { type, time, instrument: expectString(raw.instrument, 'instrument') };
     case 'liquidate':
       rejectUnknownFields(raw, ['type', 'time', 'account'], '');
-      return { command: { type, time, account: account('account') }, volatility: none };
+      return { type, time, account: account('account') };
     default:
       throw new FulcrumError(
         'unknown_command',

@@ -96,6 +96,8 @@ export type LedgerCommand =
       /** Index per underlying and mark per instrument, PRICE_SCALE. */
       readonly index?: Readonly<Record<string, bigint>>;
       readonly marks?: Readonly<Record<string, bigint>>;
+      /** Annual volatility per underlying, for the portfolio mode's scenarios (a float). */
+      readonly volatility?: Readonly<Record<string, number>>;
     }
   | {
       readonly type: 'deposit';
@@ -188,6 +190,8 @@ const EMPTY: SubAccount = { mode: 'cross', cash: 0n, positions: new Map(), reali
 export class DerivativesLedger {
   readonly instruments = new Map<string, InstrumentState>();
   readonly accounts = new Map<string, SubAccount>();
+  /** The last volatility set per underlying: what portfolio-mode scenarios shock. */
+  readonly volatility = new Map<string, number>();
   time = 0;
   /** Cash deposited less cash withdrawn, numerator: what cash + quote must sum to. */
   netDeposits = 0n;
@@ -209,6 +213,7 @@ export class DerivativesLedger {
     const accounts = new Map(this.accounts);
     const instruments = new Map(this.instruments);
     const netDeposits = this.netDeposits;
+    const volatility = new Map(this.volatility);
     const time = this.time;
     // The command's time is the ledger's while it runs: a portfolio requirement reads it.
     this.time = command.time;
@@ -221,6 +226,8 @@ export class DerivativesLedger {
       this.instruments.clear();
       for (const [k, v] of instruments) this.instruments.set(k, v);
       this.netDeposits = netDeposits;
+      this.volatility.clear();
+      for (const [k, v] of volatility) this.volatility.set(k, v);
       throw error;
     }
   }
@@ -233,6 +240,16 @@ export class DerivativesLedger {
         break;
       case 'set-prices':
         this.setPrices(command.index ?? {}, command.marks ?? {}, command.time);
+        for (const [underlying, vol] of Object.entries(command.volatility ?? {})) {
+          if (!(typeof vol === 'number' && vol > 0 && vol <= 10)) {
+            throw new FulcrumError(
+              'invalid_number',
+              'a volatility must be above 0 and at most 10',
+              `volatility.${underlying}`,
+            );
+          }
+          this.volatility.set(underlying, vol);
+        }
         break;
       case 'deposit': {
         positive(command.amount, 'amount');

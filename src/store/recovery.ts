@@ -110,7 +110,7 @@ export function replayRecord(state: EngineState, record: JournalRecord, expected
 }
 
 /** A damaged last record is a write cut short: drop it (and any snapshot at it), with a warning. */
-async function dropTornTail(
+export async function dropTornTail(
   store: JournalStore,
   warn: (message: string) => void,
 ): Promise<RecoveryReport['droppedTail']> {
