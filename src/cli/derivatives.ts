@@ -20,7 +20,7 @@ import {
 import { portfolioMargin } from '../derivatives/portfolioMargin.js';
 import { flatSurface } from '../derivatives/volSurface.js';
 import { PRICE_SCALE } from '../math/fixed.js';
-import { DurableLedger, type LedgerOutcome } from '../store/durableLedger.js';
+import { applyLedgerCommand, DurableLedger, type LedgerOutcome } from '../store/durableLedger.js';
 import { SqliteStore } from '../store/sqliteStore.js';
 import { CliError, describeError, EXIT, readInput } from './io.js';
 import { table } from './table.js';
@@ -92,7 +92,9 @@ export async function derivativesFile(
   try {
     const commands = parsed.flatMap((p) => (p.command === undefined ? [] : [p.command]));
     outcomes =
-      durable === null ? commands.map((c) => applyOne(ledger, c)) : await durable.submit(commands);
+      durable === null
+        ? commands.map((c) => applyLedgerCommand(ledger, c))
+        : await durable.submit(commands);
   } finally {
     await durable?.close();
   }
@@ -125,15 +127,6 @@ export async function derivativesFile(
     }
   }
   return summarize(ledger, accepted, refused, options.json, write);
-}
-
-function applyOne(ledger: DerivativesLedger, command: LedgerCommand): LedgerOutcome {
-  try {
-    return { ok: true, events: ledger.apply(command) };
-  } catch (error) {
-    if (error instanceof FulcrumError) return { ok: false, error };
-    throw error;
-  }
 }
 
 function summarize(

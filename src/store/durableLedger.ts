@@ -7,9 +7,9 @@
  */
 import { FulcrumError } from '../domain/errors.js';
 import { DerivativesLedger, type LedgerCommand, type LedgerEvent } from '../derivatives/ledger.js';
-import { type RecordContent, recordIntact } from './journal.js';
-import { dropTornTail } from './recovery.js';
-import { type JournalStore, StoreError } from './store.js';
+import type { RecordContent } from './journal.js';
+import { checkedReplay, dropTornTail } from './recovery.js';
+import type { JournalStore } from './store.js';
 
 /** A command's outcome: its events, or the refusal. */
 export type LedgerOutcome =
@@ -91,23 +91,10 @@ export class DurableLedger {
     for (;;) {
       const records = await store.readRecords(after, PAGE);
       for (const record of records) {
-        if (record.seq !== after + 1) {
-          throw new StoreError('store_corrupt', `journal record ${after + 1} is missing`);
-        }
-        if (!recordIntact(record)) {
-          throw new StoreError(
-            'store_corrupt',
-            `journal record ${record.seq} is damaged (its checksum does not match); recovery stopped there`,
-          );
-        }
-        const outcome = apply(ledger, decodeLedgerCommand(record.command));
-        const code = outcome.ok ? 'ok' : outcome.error.code;
-        if (code !== record.outcome) {
-          throw new StoreError(
-            'store_corrupt',
-            `journal record ${record.seq} replayed to ${code} but the journal says ${record.outcome}`,
-          );
-        }
+        checkedReplay(record, after + 1, () => {
+          const outcome = applyLedgerCommand(ledger, decodeLedgerCommand(record.command));
+          return outcome.ok ? 'ok' : outcome.error.code;
+        });
         after = record.seq;
       }
       if (records.length < PAGE) break;
@@ -129,7 +116,7 @@ export class DurableLedger {
     const outcomes: LedgerOutcome[] = [];
     const records: RecordContent[] = [];
     for (const command of commands) {
-      const outcome = apply(this.ledger, command);
+      const outcome = applyLedgerCommand(this.ledger, command);
       outcomes.push(outcome);
       this.seq += 1;
       records.push({
@@ -150,7 +137,11 @@ export class DurableLedger {
   }
 }
 
-function apply(ledger: DerivativesLedger, command: LedgerCommand): LedgerOutcome {
+/** Applies a command to a ledger: its events, or the refusal (other errors are thrown). */
+export function applyLedgerCommand(
+  ledger: DerivativesLedger,
+  command: LedgerCommand,
+): LedgerOutcome {
   try {
     return { ok: true, events: ledger.apply(command) };
   } catch (error) {

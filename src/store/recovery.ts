@@ -87,6 +87,21 @@ export async function recover(
 
 /** Applies one journal record to `state`, checking its position, checksum and outcome. */
 export function replayRecord(state: EngineState, record: JournalRecord, expectedSeq: number): void {
+  checkedReplay(record, expectedSeq, () => {
+    const result = applyCommand(state, decodeStoredCommand(record.command));
+    return result.ok ? 'ok' : result.error.code;
+  });
+}
+
+/**
+ * Checks a record's position and checksum, replays it with `apply` (which returns the outcome
+ * code) and checks the outcome against the journal's: any mismatch is `store_corrupt`.
+ */
+export function checkedReplay(
+  record: JournalRecord,
+  expectedSeq: number,
+  apply: () => string,
+): void {
   if (record.seq !== expectedSeq) {
     throw new StoreError(
       'store_corrupt',
@@ -99,8 +114,7 @@ export function replayRecord(state: EngineState, record: JournalRecord, expected
       `journal record ${record.seq} is damaged (its checksum does not match); recovery stopped there`,
     );
   }
-  const result = applyCommand(state, decodeStoredCommand(record.command));
-  const outcome = result.ok ? 'ok' : result.error.code;
+  const outcome = apply();
   if (outcome !== record.outcome) {
     throw new StoreError(
       'store_corrupt',
