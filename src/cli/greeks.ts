@@ -16,6 +16,7 @@ function render(r: PortfolioReport): string {
   const money = (x: number) => Math.round(x).toLocaleString('en-US');
   const signed = (x: number, digits = 0) =>
     `${x >= 0 ? '' : '-'}${Math.abs(x).toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })}`;
+  const percent = (x: number) => (x * 100).toFixed(1);
   const price = (x: number | null) => (x === null ? '-' : Number(x.toPrecision(6)).toString());
   const positions = table(
     [
@@ -31,6 +32,8 @@ function render(r: PortfolioReport): string {
       'theta $/day',
       'initial',
       'maint.',
+      'IM/MM %',
+      'lev.',
       'isolated liq.',
     ],
     r.positions.map((p) => [
@@ -46,6 +49,10 @@ function render(r: PortfolioReport): string {
       signed(p.thetaQuote),
       money(p.initial),
       money(p.maintenance),
+      p.initialRatio === null || p.maintenanceRatio === null
+        ? '-'
+        : `${percent(p.initialRatio)}/${percent(p.maintenanceRatio)}`,
+      p.leverage === null ? '-' : `${p.leverage.toFixed(1)}x`,
       price(p.isolatedLiquidationPrice),
     ]),
   );

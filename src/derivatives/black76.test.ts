@@ -44,6 +44,24 @@ describe('black76: published worked examples', () => {
     expect(black76({ ...input, right: 'put' }).delta).toBeCloseTo(-0.3566, 4);
   });
 
+  it('Hull, the Greek letters of a 20-week call: delta 0.522, gamma 0.066, vega 12.1, theta −4.31', () => {
+    // Hull, Options, Futures and Other Derivatives, chapter "The Greek Letters": a call on a
+    // non-dividend stock, S0 = 49, K = 50, r = 5%, σ = 20%, T = 20 weeks = 0.3846 years. Black-76
+    // prices the same call on the forward F = S0·e^{rT}. Hull's Greeks are per move of the stock
+    // holding the stock fixed: ∂F/∂S0 = e^{rT}, so Δ_S = e^{rT}Δ_F and Γ_S = e^{2rT}Γ_F; vega is
+    // the same; and as time passes with S0 fixed, F falls at rate r·F, so θ_S = θ_F − r·F·Δ_F.
+    const s0 = 49;
+    const r = 0.05;
+    const t = 0.3846;
+    const forward = s0 * Math.exp(r * t);
+    const call = black76({ forward, strike: 50, time: t, volatility: 0.2, rate: r, right: 'call' });
+    expect(call.price).toBeCloseTo(2.4, 2); // Hull: 2.40
+    expect(Math.exp(r * t) * call.delta).toBeCloseTo(0.522, 3);
+    expect(Math.exp(2 * r * t) * call.gamma).toBeCloseTo(0.066, 3);
+    expect(call.vega).toBeCloseTo(12.1, 1);
+    expect(call.theta - r * forward * call.delta).toBeCloseTo(-4.31, 2);
+  });
+
   it("Hull, Black's model for a European bond option: forward 939.68, strike 1000: 9.49", () => {
     // Hull, Options, Futures and Other Derivatives, chapter "Interest Rate Derivatives: The
     // Standard Market Models", first example: a 10-month call on a 9.75-year bond, forward bond

@@ -16,6 +16,7 @@ import {
   type LedgerEvent,
   RATE_SCALE,
   scenarioRequirement,
+  standardRequirement,
   VALUE_UNIT,
 } from './ledger.js';
 
@@ -406,6 +407,72 @@ describe('margin modes', () => {
     trade(l, T0, 'whale', 'mm', 'ETH-PERP', units(9_900), px(2000));
     expect(quote(l.margin('whale').initial)).toBeCloseTo(0.14 * 20_000_000, 6);
     conserved(l);
+  });
+});
+
+describe('margin rules, one example each', () => {
+  it('a transfer out of a sub-account is checked against initial margin', () => {
+    const l = ledger();
+    l.apply({ type: 'set-mode', time: T0, account: 'alice/1', mode: 'isolated' });
+    l.apply({ type: 'transfer', time: T0, from: 'alice', to: 'alice/1', amount: usdc(1_500) });
+    // 10 ETH at 2000 needs 1,000 initial: 500 may leave, 500.01 may not.
+    trade(l, T0, 'alice/1', 'bob', 'ETH-PERP', units(10), px(2000));
+    refused(
+      l,
+      { type: 'transfer', time: T0, from: 'alice/1', to: 'alice', amount: usdc(500.01) },
+      'insufficient_margin',
+    );
+    l.apply({ type: 'transfer', time: T0, from: 'alice/1', to: 'alice', amount: usdc(500) });
+    expect(quote(l.sub('alice/1').cash)).toBe(1_000);
+    expect(quote(l.sub('alice').cash)).toBe(9_000);
+    conserved(l);
+  });
+
+  it('unrealized profit counts at most up to the cash (the cap)', () => {
+    const l = ledger();
+    trade(l, T0, 'alice', 'bob', 'ETH-PERP', units(10), px(2000));
+    l.apply({ type: 'set-prices', time: T0, marks: { 'ETH-PERP': px(5000) } });
+    const m = l.margin('alice');
+    // Profit 30,000: 90% is 27,000, capped at the cash, 10,000. Margin equity 40,000 − 30,000 + 10,000.
+    expect(quote(m.equity)).toBe(40_000);
+    expect(quote(m.marginEquity)).toBe(20_000);
+    // What the profit allows: 10 more ETH at 5000 needs 2,500 more initial (5%): allowed...
+    trade(l, T0, 'alice', 'carol', 'ETH-PERP', units(10), px(5000));
+    // ...but not 150 more (37,500 of initial more than the 20,000 − 5,000 margin equity left).
+    refused(
+      l,
+      {
+        type: 'trade',
+        time: T0,
+        buyer: 'alice',
+        seller: 'carol',
+        instrument: 'ETH-PERP',
+        size: units(150),
+        price: px(5000),
+      },
+      'insufficient_margin',
+    );
+  });
+
+  it("the size premium grows a short option's shares of the index too", () => {
+    const state = {
+      spec: { ...CALL, sizePremium: 0.001 },
+      index: px(2000),
+      mark: px(50),
+      funding: 0n,
+      lastFunding: 0,
+      settled: false,
+      settlementIndex: 0n,
+      openInterest: 0n,
+    };
+    // At the money: 100 short: max(15%, 12% + 0.1% × 10) = 15% of 200,000 + 5,000 of mark value.
+    const small = standardRequirement(state, -units(100));
+    expect(quote(small.initial)).toBe(0.15 * 200_000 + 5_000);
+    expect(quote(small.maintenance)).toBe(0.075 * 200_000 + 5_000);
+    // 10,000 short: max(15%, 12% + 0.1% × 100) = 22%; maintenance max(7.5%, 6% + 10%) = 16%.
+    const large = standardRequirement(state, -units(10_000));
+    expect(quote(large.initial)).toBeCloseTo(0.22 * 20_000_000 + 500_000, 4);
+    expect(quote(large.maintenance)).toBeCloseTo(0.16 * 20_000_000 + 500_000, 4);
   });
 });
 

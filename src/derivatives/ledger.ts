@@ -866,10 +866,11 @@ export class DerivativesLedger {
 
 /**
  * The standard requirement of one position, numerator: futures and perpetuals a share of
- * notional at the mark (with the size premium); a short option Deribit's legacy form, initial
- * max(0.15 − OTM share, 0.1) of the index plus its mark and maintenance 0.075 of the index plus
- * its mark; a long option its own value (it is paid in full: its value, counted in the equity,
- * is required back). Ratios rounded up.
+ * notional at the mark; a short option Deribit's legacy form, initial max(0.15 − OTM share, 0.1)
+ * of the index plus its mark and maintenance 0.075 of the index plus its mark; a long option its
+ * own value (it is paid in full: its value, counted in the equity, is required back). Every share
+ * of notional or index goes through the instrument's size premium ({@link sizeAdjusted}); ratios
+ * are rounded up.
  */
 export function standardRequirement(
   state: InstrumentState,
@@ -890,8 +891,10 @@ export function standardRequirement(
       index === 0
         ? 0
         : Math.max(0, spec.right === 'call' ? spec.strike - index : index - spec.strike) / index;
-    const initialRatio = ppmUp(Math.max(0.15 - otm, 0.1));
-    const maintenanceRatio = ppmUp(0.075);
+    // The size premium grows both shares with √size, as for futures: a large short option
+    // book cannot carry the ratio of a small one.
+    const initialRatio = ppmUp(sizeAdjusted(Math.max(0.15 - otm, 0.1), spec.sizePremium, units));
+    const maintenanceRatio = ppmUp(sizeAdjusted(0.075, spec.sizePremium, units));
     const indexValue = absSize * state.index * RATE_SCALE;
     const markValue = absSize * state.mark * RATE_SCALE;
     return {

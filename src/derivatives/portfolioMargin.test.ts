@@ -9,6 +9,7 @@ import {
   type PortfolioPosition,
   portfolioMargin,
   portfolioScenarios,
+  sizeFactor,
   standaloneMargin,
   type UnderlyingMargin,
 } from './portfolioMargin.js';
@@ -486,6 +487,46 @@ describe('portfolioMargin: properties', () => {
         expect(scaled).toBeGreaterThanOrEqual(base * (1 - 1e-12));
         expect(Math.abs(scaled - c * base)).toBeLessThanOrEqual(1e-9 * (1 + c * base));
       }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('with a size premium, a larger book needs a larger share of its notional', () => {
+    // The size factor: 0.8 + premium·√units / 0.16, at least 1.
+    expect(sizeFactor(10_000, 0.001, 0.16)).toBeCloseTo(1.425, 12);
+    expect(sizeFactor(100, 0.001, 0.16)).toBe(1);
+    expect(sizeFactor(1e6, 0, 0.16)).toBe(1);
+    const premiumPerp = { ...ethPerp, sizePremium: 0.001 };
+    // 10,000 ETH long at 3000: the −16% move loses 4.8M; × 1.425 = max(16%, 12.8% + 0.1 × √10,000 / 100)
+    // of 30M, the standard modes' size premium on the grid's 16%: 22.8% = 6.84M.
+    const whale = portfolioMargin([{ instrument: premiumPerp, size: 10_000 }], ethAt3000BtcAt60000);
+    expect(whale.underlyings[0]?.size).toEqual({ units: 10_000, premium: 0.001, factor: 1.425 });
+    expect(whale.initial).toBeCloseTo(0.228 * 30_000_000, 3);
+    // 100 ETH: factor 1, 16% of 300,000.
+    expect(margin([{ instrument: premiumPerp, size: 100 }])).toBeCloseTo(48_000, 6);
+    // A short option book: its net short units count too.
+    const premiumCall = { ...ethCall30d, sizePremium: 0.001 };
+    const small = margin([{ instrument: premiumCall, size: -10 }]) / 10;
+    const large = margin([{ instrument: premiumCall, size: -40_000 }]) / 40_000;
+    expect(large).toBeGreaterThan(1.5 * small);
+  });
+
+  it('with a size premium, margin still grows with every size (property)', () => {
+    fc.assert(
+      fc.property(
+        positionArb,
+        fc.double({ min: 0, max: 0.01, noNaN: true }),
+        fc.double({ min: 1e-3, max: 1e4, noNaN: true }),
+        fc.double({ min: 1, max: 50, noNaN: true }),
+        ({ instrument }, premium, size, c) => {
+          const spec = { ...instrument, sizePremium: premium };
+          const one = standaloneMargin({ instrument: spec, size }, ethAt3000BtcAt60000).initial;
+          const more = standaloneMargin({ instrument: spec, size: c * size }, ethAt3000BtcAt60000);
+          // At least proportional: the share of notional never falls as the size grows.
+          expect(more.initial).toBeGreaterThanOrEqual(c * one * (1 - 1e-9));
+          for (const u of more.underlyings) expect(u.size.factor).toBeGreaterThanOrEqual(1);
+        },
+      ),
       { numRuns: 200 },
     );
   });

@@ -22,6 +22,12 @@
  *   (80%) of initial.
  * - Underlyings are margined apart and their margins added: no offset between underlyings
  *   (a long ETH call does not relieve a short BTC call; the venue does not bet on correlation).
+ * - The scan risk grows with the size held, so that a large book cannot carry the ratio of a
+ *   small one: it is multiplied by the size factor max(1, 0.8 + premium·√size / priceRange),
+ *   where size is the underlying's |net delta| plus its net short option units and premium the
+ *   largest size premium among its instruments. For one perpetual position this is exactly the
+ *   standard modes' size premium with the grid's range as the base ratio: scan risk
+ *   max(priceRange, 0.8·priceRange + premium·√size) × notional. With no premium it is 1.
  *
  * Positions in the same instrument (same symbol) are netted first. Options are priced with
  * r = 0 (settled in the quote asset on the index, no carry), time to expiry in years of 365
@@ -181,6 +187,27 @@ export interface MinimumCharge {
   readonly total: number;
 }
 
+/** How the size held in an underlying scales its scan risk. */
+export interface SizeFactor {
+  /** |net delta| + net short option units, units of the underlying. */
+  readonly units: number;
+  /** The largest size premium among the underlying's instruments. */
+  readonly premium: number;
+  /** max(1, 0.8 + premium·√units / priceRange). */
+  readonly factor: number;
+}
+
+/**
+ * The size factor of an underlying's book: max(1, 0.8 + premium·√units / priceRange).
+ *
+ * @example
+ * // 10,000 ETH long with a size premium of 0.001 and the ±16% grid: 0.8 + 0.1/0.16 = 1.425.
+ * sizeFactor(10_000, 0.001, 0.16); // 1.425
+ */
+export function sizeFactor(units: number, premium: number, priceRange: number): number {
+  return Math.max(1, 0.8 + (premium * Math.sqrt(Math.abs(units))) / priceRange);
+}
+
 /** The portfolio margin of one underlying's positions. */
 export interface UnderlyingMargin {
   readonly underlying: string;
@@ -194,7 +221,9 @@ export interface UnderlyingMargin {
    * same way (weight 16%/|move| × move): those tie, and rounding decides which is reported.
    */
   readonly worst: ScenarioPnl;
-  /** max(0, −worst.weightedPnl), quote. */
+  /** The size factor (at least 1) and what it was computed from. */
+  readonly size: SizeFactor;
+  /** max(0, −worst.weightedPnl) × size factor, quote. */
   readonly scanRisk: number;
   readonly minimumCharge: MinimumCharge;
   /** max(scanRisk, minimumCharge.total), quote. */
@@ -451,7 +480,9 @@ function underlyingMargin(
   let vega = 0;
   let theta = 0;
   let shortOptions = 0;
+  let premium = 0;
   for (const { instrument, size } of legs) {
+    premium = Math.max(premium, instrument.sizePremium);
     if (instrument.kind !== 'option') {
       linearSize += size;
       delta += size;
@@ -487,7 +518,9 @@ function underlyingMargin(
   }
   const results = scenarios.map((s) => scenarioPnl(s, index, linearSize, options));
   const worst = worstScenario(results);
-  const scanRisk = Math.max(0, -worst.weightedPnl);
+  const units = Math.abs(delta) + shortOptions;
+  const size = { units, premium, factor: sizeFactor(units, premium, config.priceRange) };
+  const scanRisk = Math.max(0, -worst.weightedPnl) * size.factor;
   const minimumCharge = minimumChargeOf(delta, grossDelta, shortOptions, index, config);
   const initial = Math.max(scanRisk, minimumCharge.total);
   return {
@@ -495,6 +528,7 @@ function underlyingMargin(
     index,
     scenarios: results,
     worst,
+    size,
     scanRisk,
     minimumCharge,
     initial,

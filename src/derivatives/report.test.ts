@@ -8,12 +8,17 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FulcrumError } from '../domain/errors.js';
+import type { InstrumentSpec } from './instruments.js';
+import { DerivativesLedger } from './ledger.js';
 import {
+  collateralNeeded,
   isolatedLiquidationPrice,
   parsePortfolio,
   type Portfolio,
   portfolioReport,
+  positionReport,
 } from './report.js';
+import { flatSurface } from './volSurface.js';
 
 const example = JSON.parse(
   readFileSync(join(import.meta.dirname, '..', '..', 'examples', 'options-portfolio.json'), 'utf8'),
@@ -59,6 +64,116 @@ describe('isolated liquidation price', () => {
         },
       ),
       { seed: 7, numRuns: 500 },
+    );
+  });
+});
+
+describe('the report agrees with the ledger where the size premium binds', () => {
+  const T0 = 1_900_000_000;
+  const px = (x: number) => BigInt(Math.round(x * 1e6)) * 10n ** 12n;
+  const PERP: InstrumentSpec = {
+    kind: 'perpetual',
+    symbol: 'ETH-PERP',
+    underlying: 'ETH',
+    initialMargin: 0.1,
+    maintenanceMargin: 0.03,
+    sizePremium: 0.001,
+    fundingIntervalSeconds: 28_800,
+    fundingClamp: 0.0075,
+  };
+
+  it.each([10_000, -10_000, 2_500])(
+    'an isolated %d ETH funded with its initial margin is liquidated at the reported price',
+    (size) => {
+      const report = positionReport(
+        { instrument: PERP, size, entryPrice: 2000 },
+        { time: T0, underlyings: { ETH: { index: 2000, surface: flatSurface(0.6) } } },
+      );
+      const units = Math.abs(size);
+      // max(10%, 8% + 0.1%·√units) and max(3%, 2.4% + 0.1%·√units).
+      expect(report.initialRatio).toBeCloseTo(Math.max(0.1, 0.08 + 0.001 * Math.sqrt(units)), 9);
+      expect(report.maintenanceRatio).toBeCloseTo(
+        Math.max(0.03, 0.024 + 0.001 * Math.sqrt(units)),
+        9,
+      );
+      expect(report.leverage).toBeCloseTo(1 / (report.initialRatio ?? 1), 9);
+      const liquidation = report.isolatedLiquidationPrice;
+      expect(liquidation).not.toBeNull();
+      const at = (price: number) => {
+        const l = new DerivativesLedger();
+        l.apply({ type: 'list-instrument', time: T0, spec: PERP });
+        l.apply({
+          type: 'set-prices',
+          time: T0,
+          index: { ETH: px(2000) },
+          marks: { 'ETH-PERP': px(2000) },
+        });
+        l.apply({ type: 'set-mode', time: T0, account: 'whale', mode: 'isolated' });
+        l.apply({
+          type: 'deposit',
+          time: T0,
+          to: 'whale',
+          amount: BigInt(Math.ceil(report.initial * 1e6)),
+        });
+        l.apply({ type: 'deposit', time: T0, to: 'mm', amount: 10n ** 15n });
+        const [buyer, seller] = size > 0 ? ['whale', 'mm'] : ['mm', 'whale'];
+        const absolute = BigInt(Math.round(units * 1e8));
+        l.apply({
+          type: 'trade',
+          time: T0,
+          buyer,
+          seller,
+          instrument: 'ETH-PERP',
+          size: absolute,
+          price: px(2000),
+        });
+        l.apply({
+          type: 'set-prices',
+          time: T0 + 1,
+          index: { ETH: px(price) },
+          marks: { 'ETH-PERP': px(price) },
+        });
+        return l.liquidatable('whale');
+      };
+      const p = liquidation ?? 0;
+      // A hair on the safe side it stands; a hair past it the ledger liquidates.
+      const safe = size > 0 ? p * 1.0001 : p * 0.9999;
+      const past = size > 0 ? p * 0.9999 : p * 1.0001;
+      expect(at(safe)).toBe(false);
+      expect(at(past)).toBe(true);
+    },
+  );
+});
+
+describe('collateral a mode needs, profit at a haircut (90%) and capped at the collateral', () => {
+  it.each([
+    // initial, loss, profit, needed: why
+    [1_000, 0, 0, 1_000], // nothing to count
+    [1_000, -200, 0, 1_200], // losses add
+    [1_000, 0, 500, 550], // 450 of profit counts: C + 450 = 1,000 with C = 550 >= 450
+    [1_000, 0, 10_000, 500], // the cap binds: C + min(9,000, C) = 1,000 at C = 500
+    [1_000, -300, 10_000, 650], // cap binds: 2C − 300 = 1,000
+    [0, 0, 5_000, 0], // nothing required
+  ])('initial %d, loss %d, profit %d: %d', (initial, loss, profit, needed) => {
+    expect(collateralNeeded(initial, loss, profit)).toBeCloseTo(needed, 9);
+  });
+
+  it('is the least collateral whose margin equity reaches initial (property)', () => {
+    const marginEquity = (c: number, loss: number, profit: number) =>
+      c + loss + Math.min(0.9 * profit, c);
+    fc.assert(
+      fc.property(
+        fc.double({ min: 0, max: 1e6, noNaN: true }),
+        fc.double({ min: -1e6, max: 0, noNaN: true }),
+        fc.double({ min: 0, max: 1e6, noNaN: true }),
+        (initial, loss, profit) => {
+          const c = collateralNeeded(initial, loss, profit);
+          expect(c).toBeGreaterThanOrEqual(0);
+          expect(marginEquity(c, loss, profit)).toBeGreaterThanOrEqual(initial - 1e-6);
+          if (c > 1e-3) expect(marginEquity(c - 1e-3, loss, profit)).toBeLessThan(initial);
+        },
+      ),
+      { seed: 11, numRuns: 500 },
     );
   });
 });

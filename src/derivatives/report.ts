@@ -9,8 +9,18 @@ import { FulcrumError } from '../domain/errors.js';
 import { expectObject, rejectUnknownFields } from '../domain/input.js';
 import { PRICE_SCALE } from '../math/fixed.js';
 import { black76 } from './black76.js';
-import { type InstrumentSpec, validateInstrument, YEAR_SECONDS } from './instruments.js';
-import { type InstrumentState, standardRequirement, VALUE_UNIT } from './ledger.js';
+import {
+  type InstrumentSpec,
+  sizeAdjusted,
+  validateInstrument,
+  YEAR_SECONDS,
+} from './instruments.js';
+import {
+  DEFAULT_LEDGER_CONFIG,
+  type InstrumentState,
+  standardRequirement,
+  VALUE_UNIT,
+} from './ledger.js';
 import {
   type PortfolioMarket,
   portfolioMargin,
@@ -57,7 +67,19 @@ export interface PositionReport {
   /** Standard requirements of the position alone (the cross and isolated modes' terms). */
   readonly initial: number;
   readonly maintenance: number;
-  /** Isolated (perpetuals and futures): funded with its initial margin, where it is liquidated. */
+  /**
+   * The shares those requirements charge, after the size premium: of notional for perpetuals
+   * and futures, of the index value beyond the option's own value for short options; null for
+   * long options (paid in full).
+   */
+  readonly initialRatio: number | null;
+  readonly maintenanceRatio: number | null;
+  /** |deltaQuote| / initial: the exposure the position carries per unit of its own margin. */
+  readonly leverage: number | null;
+  /**
+   * Isolated (perpetuals and futures): funded with its initial margin, the price at which it
+   * reaches maintenance at the size-adjusted ratio the ledger liquidates at.
+   */
   readonly isolatedLiquidationPrice: number | null;
 }
 
@@ -100,11 +122,19 @@ export function portfolioReport(portfolio: Portfolio): PortfolioReport {
   const { market, positions } = portfolio;
   const reports = positions.map((p) => positionReport(p, market));
   const pnl = reports.reduce((s, r) => s + r.unrealizedPnl, 0);
+  const profit = reports.reduce((s, r) => s + Math.max(0, r.unrealizedPnl), 0);
   const equity = portfolio.collateral + pnl;
   const notional = reports.reduce((s, r) => s + r.notional, 0);
   const initial = reports.reduce((s, r) => s + r.initial, 0);
   const maintenance = reports.reduce((s, r) => s + r.maintenance, 0);
-  const isolatedNeeded = reports.reduce((s, r) => s + Math.max(0, r.initial - r.unrealizedPnl), 0);
+  const crossNeeded = collateralNeeded(initial, pnl - profit, profit);
+  const isolatedNeeded = reports.reduce(
+    (s, r) =>
+      s + collateralNeeded(r.initial, Math.min(0, r.unrealizedPnl), Math.max(0, r.unrealizedPnl)),
+    0,
+  );
+  // Portfolio mode counts profit as cross mode does.
+  const portfolioNeeded = (pmInitial: number) => collateralNeeded(pmInitial, pnl - profit, profit);
   const pm = portfolioMargin(
     positions.map((p): PortfolioPosition => ({ instrument: p.instrument, size: p.size })),
     market,
@@ -114,8 +144,8 @@ export function portfolioReport(portfolio: Portfolio): PortfolioReport {
       mode: 'cross',
       initial,
       maintenance,
-      collateralNeeded: Math.max(0, initial - pnl),
-      excess: portfolio.collateral - Math.max(0, initial - pnl),
+      collateralNeeded: crossNeeded,
+      excess: portfolio.collateral - crossNeeded,
     },
     {
       mode: 'isolated',
@@ -128,8 +158,8 @@ export function portfolioReport(portfolio: Portfolio): PortfolioReport {
       mode: 'portfolio',
       initial: pm.initial,
       maintenance: pm.maintenance,
-      collateralNeeded: Math.max(0, pm.initial - pnl),
-      excess: portfolio.collateral - Math.max(0, pm.initial - pnl),
+      collateralNeeded: portfolioNeeded(pm.initial),
+      excess: portfolio.collateral - portfolioNeeded(pm.initial),
     },
   ];
   const crossLiquidationPrices: Record<string, number | null> = {};
@@ -170,6 +200,7 @@ export function positionReport(position: ReportPosition, market: PortfolioMarket
   const valuation = value(instrument, state.index, state.surface, market.time);
   const requirement = requirementOf(instrument, size, state.index, valuation.mark);
   const notional = Math.abs(size) * state.index;
+  const ratios = appliedRatios(instrument, size, state.index, valuation.mark, requirement);
   const isolated =
     instrument.kind === 'option'
       ? null
@@ -177,8 +208,12 @@ export function positionReport(position: ReportPosition, market: PortfolioMarket
           size,
           position.entryPrice,
           requirement.initial,
-          instrument.maintenanceMargin,
+          // The ledger's ratio: size-adjusted, rounded up to parts per million.
+          Math.ceil(
+            sizeAdjusted(instrument.maintenanceMargin, instrument.sizePremium, size) * 1e6 - 1e-9,
+          ) / 1e6,
         );
+  const deltaQuote = size * valuation.delta * state.index;
   return {
     symbol: instrument.symbol,
     kind: instrument.kind,
@@ -190,13 +225,55 @@ export function positionReport(position: ReportPosition, market: PortfolioMarket
     unrealizedPnl: size * (valuation.mark - position.entryPrice),
     notional,
     delta: size * valuation.delta,
-    deltaQuote: size * valuation.delta * state.index,
+    deltaQuote,
     gammaQuote: size * valuation.gamma * state.index * state.index * 0.01,
     vegaQuote: (size * valuation.vega) / 100,
     thetaQuote: (size * valuation.theta * DAY_SECONDS) / YEAR_SECONDS,
     initial: requirement.initial,
     maintenance: requirement.maintenance,
+    initialRatio: ratios.initial,
+    maintenanceRatio: ratios.maintenance,
+    leverage: requirement.initial > 0 ? Math.abs(deltaQuote) / requirement.initial : null,
     isolatedLiquidationPrice: isolated,
+  };
+}
+
+/**
+ * The collateral a mode needs so that its margin equity reaches `initial`, counting profit as
+ * the ledger does: margin equity = collateral + loss + min(weight × profit, cap × collateral),
+ * with `loss` (at most 0) and `profit` (at least 0) the positions' unrealized results. The
+ * margin equity grows with the collateral, so the least collateral is one of two cases: the
+ * cap binds (collateral × (1 + cap) = initial − loss) or it does not.
+ */
+export function collateralNeeded(initial: number, loss: number, profit: number): number {
+  const weight = Number(DEFAULT_LEDGER_CONFIG.profitWeightPpm) / 1e6;
+  const cap = Number(DEFAULT_LEDGER_CONFIG.profitCapPpm) / 1e6;
+  const capped = (initial - loss) / (1 + cap);
+  const needed = cap * capped <= weight * profit ? capped : initial - loss - weight * profit;
+  return Math.max(0, needed);
+}
+
+/** The shares of notional (or index value, short options) that a requirement charges. */
+function appliedRatios(
+  instrument: InstrumentSpec,
+  size: number,
+  index: number,
+  mark: number,
+  requirement: { initial: number; maintenance: number },
+): { initial: number | null; maintenance: number | null } {
+  const exposure = Math.abs(size) * index;
+  if (exposure === 0) return { initial: null, maintenance: null };
+  if (instrument.kind !== 'option') {
+    return {
+      initial: requirement.initial / exposure,
+      maintenance: requirement.maintenance / exposure,
+    };
+  }
+  if (size > 0) return { initial: null, maintenance: null };
+  const own = Math.abs(size) * mark;
+  return {
+    initial: (requirement.initial - own) / exposure,
+    maintenance: (requirement.maintenance - own) / exposure,
   };
 }
 
