@@ -23,7 +23,7 @@ export { decodeCommand } from './engine/decode.js';
 export { Draft } from './engine/draft.js';
 export { decodeJson, Engine } from './engine/engine.js';
 export type * from './engine/events.js';
-export { renderEvent, renderResult } from './engine/render.js';
+export { renderEvent, renderEventsJson, renderResult } from './engine/render.js';
 export {
   type AccountState,
   type AssetState,

@@ -30,6 +30,7 @@ import {
   parseDecimal,
   poolSurplusRayUnits,
   renderEvent,
+  renderEventsJson,
   renderHealthReport,
 } from '../src/index.js';
 
@@ -62,7 +63,7 @@ export function runScenario(path: string): { commands: number; checks: number } 
       try {
         const result = engine.applyJson(parseJsonText(raw, where));
         outcome = result.ok ? 'ok' : result.error.code;
-        if (result.ok) events = result.events.map(renderEvent);
+        if (result.ok) events = rendered(result.events);
       } catch (error) {
         if (!(error instanceof FulcrumError)) throw error;
         outcome = error.code;
@@ -70,12 +71,19 @@ export function runScenario(path: string): { commands: number; checks: number } 
     } else {
       const result = engine.applyJson(command);
       outcome = result.ok ? 'ok' : result.error.code;
-      if (result.ok) events = result.events.map(renderEvent);
+      if (result.ok) events = rendered(result.events);
     }
     expect(outcome, `${where}: ${trimmed}`).toBe(expected);
     if (outcome !== 'ok') expect(engine.hash(), `${where}: a refusal changed the state`).toBe(hash);
   });
   return { commands, checks };
+}
+
+/** The events as JSON, checking that the journal's direct text renders them the same. */
+function rendered(events: Parameters<typeof renderEventsJson>[0]): Json[] {
+  const json = events.map(renderEvent);
+  expect(renderEventsJson(events)).toBe(JSON.stringify(json));
+  return json;
 }
 
 function check(engine: Engine, line: Json, where: string, events: readonly Json[]): void {

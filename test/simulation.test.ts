@@ -14,7 +14,7 @@
  * A failure names the seed and the command index.
  */
 import { describe, expect, it } from 'vitest';
-import { Engine, type EngineState } from '../src/index.js';
+import { Engine, type EngineState, renderEvent, renderEventsJson } from '../src/index.js';
 import { poolRates } from '../src/pools/pool.js';
 import { type ModelPool, RAY, type Ref, ReferenceModel } from './reference/referenceModel.js';
 
@@ -720,6 +720,12 @@ function runSeed(
     recent.push(`#${index} ${engineCode} ${JSON.stringify(command)}`);
     if (recent.length > 6) recent.shift();
     if (result.ok) stats.accepted++;
+    // The journal's direct events text is the general rendering, event for event.
+    if (
+      result.ok &&
+      renderEventsJson(result.events) !== JSON.stringify(result.events.map(renderEvent))
+    )
+      fail(index, command, ['renderEventsJson differs from renderEvent']);
     const kind = `${String(command.type)} ${engineCode}`;
     stats.kinds.set(kind, (stats.kinds.get(kind) ?? 0) + 1);
     stats.codes.set(engineCode, (stats.codes.get(engineCode) ?? 0) + 1);

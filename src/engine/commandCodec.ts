@@ -89,6 +89,8 @@ function encodeBalanceCommand(command: Command): string | undefined {
  * engine checks everything else when the command is applied, as it does for any typed command.
  */
 export function decodeStoredCommand(text: string): Command {
+  const balance = decodeBalanceCommand(text);
+  if (balance !== undefined) return balance;
   let raw: Record<string, unknown>;
   try {
     raw = JSON.parse(text) as Record<string, unknown>;
@@ -119,4 +121,34 @@ function restoreBigints(value: unknown, key = ''): unknown {
     return out;
   }
   return value;
+}
+
+/**
+ * Exactly the text {@link encodeBalanceCommand} writes, for account and asset names without
+ * escapes: most of a journal, read back without the generic JSON parser. Anything else does not
+ * match and takes the general path.
+ */
+const BALANCE_TEXT =
+  /^\{"type":"(deposit|withdraw|borrow|repay)","time":(0|[1-9][0-9]{0,15}),"account":"([^"\\]*)","subAccount":(0|[1-9][0-9]{0,15}),"asset":"([^"\\]*)","amount":"(all|[0-9]{1,80})"\}$/;
+
+function decodeBalanceCommand(text: string): Command | undefined {
+  const match = BALANCE_TEXT.exec(text);
+  if (match === null) return undefined;
+  const [, type, time, account, subAccount, asset, amount] = match as unknown as [
+    string,
+    'deposit' | 'withdraw' | 'borrow' | 'repay',
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
+  return {
+    type,
+    time: Number(time),
+    account,
+    subAccount: Number(subAccount),
+    asset,
+    amount: amount === 'all' ? 'all' : BigInt(amount),
+  } as Command;
 }

@@ -57,6 +57,9 @@ CREATE TABLE IF NOT EXISTS snapshots (
 );
 `;
 
+/** A journal row as `raw` statements return it: the columns in table order. */
+type RawJournalRow = [number, number, string, string, string, string, number];
+
 /** What the writer thread answers. */
 interface WriterReply {
   readonly id: number;
@@ -73,6 +76,7 @@ export class SqliteStore implements JournalStore {
   private readonly opened: Promise<void>;
   private readonly replies = new Map<number, (reply: WriterReply) => void>();
   private nextId = 1;
+  private readStatement: Database.Statement | undefined;
 
   /** Opens (creating if needed) the store in data folder `dir`. */
   constructor(dir: string, options: SqliteStoreOptions = {}) {
@@ -154,10 +158,27 @@ export class SqliteStore implements JournalStore {
   }
 
   async readRecords(after: number, limit: number): Promise<JournalRecord[]> {
-    const rows = this.db
-      .prepare('SELECT * FROM journal WHERE seq > ? ORDER BY seq LIMIT ?')
-      .all(after, limit) as JournalRow[];
-    return rows.map(recordFromRow);
+    // Rows as arrays (`raw`): replay reads every record, and named rows cost a third more.
+    this.readStatement ??= this.db
+      .prepare(
+        'SELECT seq, time, command, outcome, events, accounts, checksum FROM journal WHERE seq > ? ORDER BY seq LIMIT ?',
+      )
+      .raw(true);
+    const rows = this.readStatement.all(after, limit) as RawJournalRow[];
+    const records: JournalRecord[] = new Array<JournalRecord>(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const [seq, time, command, outcome, events, accounts, checksum] = rows[i] as RawJournalRow;
+      records[i] = {
+        seq,
+        time,
+        command,
+        outcome,
+        events,
+        accounts: accounts === '' ? [] : accounts.split(' '),
+        checksum,
+      };
+    }
+    return records;
   }
 
   async snapshots(): Promise<SnapshotInfo[]> {
