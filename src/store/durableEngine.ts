@@ -47,7 +47,9 @@ export type JournaledResult = CommandResult & {
 };
 
 interface Pending {
-  readonly record: RecordContent;
+  readonly seq: number;
+  /** The record until its batch is handed to the store; then dropped, so that it dies young. */
+  record: RecordContent | undefined;
   readonly result: CommandResult;
   readonly resolve: (result: JournaledResult) => void;
   readonly reject: (error: StoreError) => void;
@@ -130,7 +132,7 @@ export class DurableEngine {
       accounts: accountsOf(command),
     };
     return new Promise((resolve, reject) => {
-      this.pending.push({ record, result, resolve, reject });
+      this.pending.push({ seq: record.seq, record, result, resolve, reject });
       this.schedule();
     });
   }
@@ -202,33 +204,36 @@ export class DurableEngine {
 
   private startWrite(): void {
     const batch = this.pending.splice(0, this.batchMax);
-    const last = batch.at(-1)?.record.seq ?? this.durable;
+    const last = batch.at(-1)?.seq ?? this.durable;
     // Only where nothing was applied after the batch is the state exactly the batch's end.
     const snapshot =
       this.pending.length === 0 && last - this.lastSnapshot >= this.snapshotEvery
         ? this.takeSnapshot()
         : undefined;
     if (snapshot !== undefined) this.lastSnapshot = snapshot.seq;
-    const write: Promise<void> = this.write(batch, snapshot).finally(() => {
+    const records = batch.map((p) => p.record as RecordContent);
+    for (const p of batch) p.record = undefined;
+    const write: Promise<void> = this.write(batch, records, snapshot).finally(() => {
       this.writing.delete(write);
       if (this.pending.length > 0 && this.failure === null) this.schedule();
     });
     this.writing.add(write);
   }
 
-  private async write(batch: Pending[], snapshot: SnapshotRecord | undefined): Promise<void> {
+  private async write(
+    batch: Pending[],
+    records: RecordContent[],
+    snapshot: SnapshotRecord | undefined,
+  ): Promise<void> {
     try {
-      await this.store.append(
-        batch.map((p) => p.record),
-        snapshot,
-      );
+      await this.store.append(records, snapshot);
     } catch (error) {
       this.fail(error, batch);
       return;
     }
     const last = batch.at(-1);
-    if (last !== undefined) this.durable = last.record.seq;
-    for (const p of batch) p.resolve(journaled(p.result, p.record.seq));
+    if (last !== undefined) this.durable = last.seq;
+    for (const p of batch) p.resolve(journaled(p.result, p.seq));
   }
 
   private fail(error: unknown, batch: Pending[]): void {

@@ -143,14 +143,14 @@ export class SqliteStore implements JournalStore {
   }
 
   async append(records: readonly RecordContent[], snapshot?: SnapshotRecord): Promise<void> {
-    await this.opened;
-    // Columns as typed arrays (moved, not copied) and the text fields as one string; the writer
-    // thread computes the checksums.
+    // Columns as typed arrays (moved, not copied) and the text fields as one string, built before
+    // the first await so that the records can die young; the writer thread computes the checksums.
     const seq = Float64Array.from(records, (r) => r.seq);
     const time = Float64Array.from(records, (r) => r.time);
     const text = records
       .map((r) => `${r.command}\u0000${r.outcome}\u0000${r.events}\u0000${r.accounts.join(' ')}`)
       .join('\u0000');
+    await this.opened;
     await this.send({ kind: 'append', seq, time, text, snapshot: snapshot ?? null }, [
       seq.buffer,
       time.buffer,
