@@ -331,13 +331,19 @@ describe('expiry', () => {
   });
 });
 
+/** The ledger with `alice/1` isolated, given `cash` by `alice`, long 10 ETH-PERP from bob at 2000. */
+function isolatedLong(cash: number): DerivativesLedger {
+  const l = ledger();
+  l.apply({ type: 'set-mode', time: T0, account: 'alice/1', mode: 'isolated' });
+  l.apply({ type: 'transfer', time: T0, from: 'alice', to: 'alice/1', amount: usdc(cash) });
+  trade(l, T0, 'alice/1', 'bob', 'ETH-PERP', units(10), px(2000));
+  return l;
+}
+
 describe('margin modes', () => {
   it('an isolated sub-account holds one instrument, and its liquidation leaves the rest unchanged', () => {
-    const l = ledger();
-    l.apply({ type: 'set-mode', time: T0, account: 'alice/1', mode: 'isolated' });
-    l.apply({ type: 'transfer', time: T0, from: 'alice', to: 'alice/1', amount: usdc(1_000) });
     // 1,000 isolated allows 20,000 of notional: 10 ETH at 2000.
-    trade(l, T0, 'alice/1', 'bob', 'ETH-PERP', units(10), px(2000));
+    const l = isolatedLong(1_000);
     refused(
       l,
       {
@@ -412,11 +418,8 @@ describe('margin modes', () => {
 
 describe('margin rules, one example each', () => {
   it('a transfer out of a sub-account is checked against initial margin', () => {
-    const l = ledger();
-    l.apply({ type: 'set-mode', time: T0, account: 'alice/1', mode: 'isolated' });
-    l.apply({ type: 'transfer', time: T0, from: 'alice', to: 'alice/1', amount: usdc(1_500) });
-    // 10 ETH at 2000 needs 1,000 initial: 500 may leave, 500.01 may not.
-    trade(l, T0, 'alice/1', 'bob', 'ETH-PERP', units(10), px(2000));
+    // 10 ETH at 2000 needs 1,000 initial: of 1,500, 500 may leave, 500.01 may not.
+    const l = isolatedLong(1_500);
     refused(
       l,
       { type: 'transfer', time: T0, from: 'alice/1', to: 'alice', amount: usdc(500.01) },
