@@ -3,7 +3,7 @@
  * `npm test` builds first, so `dist/` is current.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -532,6 +532,9 @@ describe('fulcrum derivatives --data', () => {
       expect(again.status).toBe(0);
       expect(again.stdout).toMatch(/^journal .*: 30 commands replayed$/m);
       expect(again.stdout).toMatch(/^mm\s+cross\s+1,033,300\s/m);
+      // Its own file in the folder: the engine's journal (fulcrum.sqlite) can live beside it.
+      expect(existsSync(join(dir, 'derivatives.sqlite'))).toBe(true);
+      expect(existsSync(join(dir, 'fulcrum.sqlite'))).toBe(false);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,8 +1,10 @@
 /**
  * `fulcrum derivatives FILE.jsonl`: a file of derivatives-ledger commands (one JSON object a
  * line): each command's outcome and events, then every sub-account with its positions and
- * margin, and the ledger's conservation check. In memory, or with `--data DIR` journaled in an
- * SQLite store and continued from it (the journal is replayed first). Portfolio-mode
+ * margin, and the ledger's conservation check. In memory, or with `--data DIR` journaled (in
+ * `derivatives.sqlite` in the folder, beside the engine's journal, or in the schema
+ * `fulcrum_derivatives` of a `postgres://` URL) and continued from it (the newest snapshot and
+ * the journal after it are loaded first). Portfolio-mode
  * sub-accounts are margined with the scenario portfolio margin at the volatilities `set-prices`
  * gives.
  */
@@ -20,9 +22,16 @@ import {
 import { portfolioMargin } from '../derivatives/portfolioMargin.js';
 import { flatSurface } from '../derivatives/volSurface.js';
 import { PRICE_SCALE } from '../math/fixed.js';
-import { applyLedgerCommand, DurableLedger, type LedgerOutcome } from '../store/durableLedger.js';
+import {
+  applyLedgerCommand,
+  DurableLedger,
+  LEDGER_POSTGRES_SCHEMA,
+  LEDGER_SQLITE_FILE_NAME,
+  type LedgerOutcome,
+} from '../store/durableLedger.js';
+import { PostgresStore } from '../store/postgresStore.js';
 import { SqliteStore } from '../store/sqliteStore.js';
-import { CliError, describeError, EXIT, readInput } from './io.js';
+import { describeError, EXIT, readInput } from './io.js';
 import { table } from './table.js';
 
 /** Volatility of an underlying no `set-prices` has given one. */
@@ -72,20 +81,19 @@ export async function derivativesFile(
   let outcomes: LedgerOutcome[];
   let durable: DurableLedger | null = null;
   if (options.data !== null) {
-    if (/^postgres(ql)?:\/\//.test(options.data)) {
-      throw new CliError(
-        'the derivatives journal is an SQLite folder: give --data DIR',
-        EXIT.usage,
-      );
-    }
-    const opened = await DurableLedger.open(
-      new SqliteStore(options.data),
-      ledgerWithPortfolioMargin(),
-      (message) => process.stderr.write(`fulcrum: ${message}\n`),
-    );
+    const store = /^postgres(ql)?:\/\//.test(options.data)
+      ? await PostgresStore.open(options.data, LEDGER_POSTGRES_SCHEMA)
+      : new SqliteStore(options.data, { fileName: LEDGER_SQLITE_FILE_NAME });
+    const opened = await DurableLedger.open(store, ledgerWithPortfolioMargin(), {
+      warn: (message) => process.stderr.write(`fulcrum: warning: ${message}\n`),
+    });
     durable = opened.durable;
     ledger = durable.ledger;
-    if (!options.json) write(`journal ${options.data}: ${opened.replayed} commands replayed`);
+    const { snapshotSeq, replayed } = durable.recovery;
+    if (!options.json) {
+      const from = snapshotSeq === null ? '' : ` after the snapshot at record ${snapshotSeq}`;
+      write(`journal ${options.data}: ${replayed} commands replayed${from}`);
+    }
   } else {
     ledger = ledgerWithPortfolioMargin();
   }

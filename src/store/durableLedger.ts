@@ -1,13 +1,16 @@
 /**
  * The derivatives ledger made durable: every command (accepted or refused, with its outcome
  * and events) goes into a journal store before it is acknowledged, and opening the store
- * replays the journal into a fresh ledger, checking each record's checksum and outcome. A
- * damaged last record (a write cut short) is dropped with a warning; damage anywhere else stops
- * recovery with `store_corrupt`. Commands are written in batches, one atomic write each.
+ * loads the newest snapshot that checks out and replays the journal after it, checking each
+ * record's checksum and outcome. A damaged last record (a write cut short) is dropped with a
+ * warning; damage anywhere else stops recovery with `store_corrupt`; a damaged snapshot is
+ * passed over (with a warning) for an older one or the start. Commands are written in batches,
+ * one atomic write each; a snapshot goes in the same write as the batch it follows.
  */
 import { FulcrumError } from '../domain/errors.js';
 import { DerivativesLedger, type LedgerCommand, type LedgerEvent } from '../derivatives/ledger.js';
-import type { RecordContent } from './journal.js';
+import { ledgerHash, restoreLedger, serializeLedger } from '../derivatives/ledgerCodec.js';
+import { type RecordContent, type SnapshotRecord, snapshotChecksum } from './journal.js';
 import { checkedReplay, dropTornTail } from './recovery.js';
 import type { JournalStore } from './store.js';
 
@@ -16,8 +19,35 @@ export type LedgerOutcome =
   | { readonly ok: true; readonly events: LedgerEvent[] }
   | { readonly ok: false; readonly error: FulcrumError };
 
+/** The derivatives journal's file in a `--data` folder, apart from the engine's. */
+export const LEDGER_SQLITE_FILE_NAME = 'derivatives.sqlite';
+
+/** The derivatives journal's PostgreSQL schema, apart from the engine's (`fulcrum`). */
+export const LEDGER_POSTGRES_SCHEMA = 'fulcrum_derivatives';
+
 /** Records read per page while replaying. */
 const PAGE = 10_000;
+
+export interface DurableLedgerOptions {
+  /** Journal records between snapshots. Default 10,000. */
+  readonly snapshotEvery?: number;
+  /** Ignore snapshots and replay the whole journal (verification). */
+  readonly fullReplay?: boolean;
+  /** Where recovery warnings go (a dropped record, a damaged snapshot). Default: nowhere. */
+  readonly warn?: (message: string) => void;
+}
+
+/** What opening a derivatives journal did. */
+export interface LedgerRecovery {
+  /** The snapshot recovery started from (journal position), or null for the start. */
+  readonly snapshotSeq: number | null;
+  /** Records replayed after it. */
+  readonly replayed: number;
+  /** Journal length. */
+  readonly seq: number;
+  /** {@link ledgerHash} of the recovered ledger. */
+  readonly stateHash: string;
+}
 
 /**
  * A ledger command in stored form: JSON with every bigint written as `#` and its digits (no
@@ -68,26 +98,34 @@ function accountsOf(command: LedgerCommand, events: readonly LedgerEvent[]): str
 
 export class DurableLedger {
   private seq: number;
+  private lastSnapshot: number;
+  private readonly snapshotEvery: number;
 
   private constructor(
     private readonly store: JournalStore,
     readonly ledger: DerivativesLedger,
-    seq: number,
+    readonly recovery: LedgerRecovery,
+    options: DurableLedgerOptions,
   ) {
-    this.seq = seq;
+    this.seq = recovery.seq;
+    this.lastSnapshot = recovery.snapshotSeq ?? 0;
+    this.snapshotEvery = options.snapshotEvery ?? 10_000;
   }
 
   /**
-   * Opens a journal: replays it into `ledger` (empty), dropping a torn last record. Returns the
-   * durable ledger, how many records were replayed, and any warning.
+   * Opens a journal into `ledger` (empty, made with the configuration and portfolio hook
+   * wanted): drops a torn last record, loads the newest snapshot that checks out (unless
+   * `fullReplay`), then replays the records after it.
    */
   static async open(
     store: JournalStore,
     ledger: DerivativesLedger = new DerivativesLedger(),
-    warn: (message: string) => void = () => {},
+    options: DurableLedgerOptions = {},
   ): Promise<{ durable: DurableLedger; replayed: number }> {
+    const warn = options.warn ?? (() => {});
     await dropTornTail(store, warn);
-    let after = 0;
+    const start = options.fullReplay === true ? null : await newestSnapshot(store, ledger, warn);
+    let after = start ?? 0;
     for (;;) {
       const records = await store.readRecords(after, PAGE);
       for (const record of records) {
@@ -99,7 +137,16 @@ export class DurableLedger {
       }
       if (records.length < PAGE) break;
     }
-    return { durable: new DurableLedger(store, ledger, after), replayed: after };
+    const recovery: LedgerRecovery = {
+      snapshotSeq: start,
+      replayed: after - (start ?? 0),
+      seq: after,
+      stateHash: ledgerHash(ledger),
+    };
+    return {
+      durable: new DurableLedger(store, ledger, recovery, options),
+      replayed: recovery.replayed,
+    };
   }
 
   /** Records journaled so far. */
@@ -128,13 +175,72 @@ export class DurableLedger {
         accounts: accountsOf(command, outcome.ok ? outcome.events : []),
       });
     }
-    if (records.length > 0) await this.store.append(records);
+    if (records.length > 0) {
+      // The ledger now stands exactly after the batch's last record: snapshot it there.
+      const snapshot =
+        this.seq - this.lastSnapshot >= this.snapshotEvery ? this.takeSnapshot() : undefined;
+      await this.store.append(records, snapshot);
+      if (snapshot !== undefined) this.lastSnapshot = snapshot.seq;
+    }
     return outcomes;
+  }
+
+  /** Writes a snapshot of the ledger as it stands now. */
+  async snapshot(): Promise<void> {
+    const snapshot = this.takeSnapshot();
+    await this.store.append([], snapshot);
+    this.lastSnapshot = snapshot.seq;
+  }
+
+  private takeSnapshot(): SnapshotRecord {
+    const content = {
+      seq: this.seq,
+      stateHash: ledgerHash(this.ledger),
+      state: serializeLedger(this.ledger),
+    };
+    return { ...content, checksum: snapshotChecksum(content) };
   }
 
   async close(): Promise<void> {
     await this.store.close();
   }
+}
+
+/**
+ * Restores the newest snapshot that checks out (checksum, then the hash of the state read back)
+ * into `ledger`; its journal position, or null when none does (the ledger is left empty).
+ */
+async function newestSnapshot(
+  store: JournalStore,
+  ledger: DerivativesLedger,
+  warn: (message: string) => void,
+): Promise<number | null> {
+  for (const info of await store.snapshots()) {
+    const snapshot = await store.loadSnapshot(info.seq);
+    if (snapshot === undefined) continue;
+    if (snapshotChecksum(snapshot) !== snapshot.checksum) {
+      warn(
+        `ledger snapshot at journal record ${info.seq} is damaged (checksum); using an older one`,
+      );
+      continue;
+    }
+    const copy = new DerivativesLedger(ledger.config);
+    try {
+      restoreLedger(copy, snapshot.state);
+    } catch {
+      warn(`ledger snapshot at journal record ${info.seq} cannot be read; using an older one`);
+      continue;
+    }
+    if (ledgerHash(copy) !== snapshot.stateHash) {
+      warn(
+        `ledger snapshot at journal record ${info.seq} does not hash to its recorded hash; using an older one`,
+      );
+      continue;
+    }
+    restoreLedger(ledger, snapshot.state);
+    return snapshot.seq;
+  }
+  return null;
 }
 
 /** Applies a command to a ledger: its events, or the refusal (other errors are thrown). */

@@ -30,6 +30,11 @@ export interface SqliteStoreOptions {
   readonly synchronous?: 'full' | 'normal';
   /** Largest number of database pages; reaching it is refused like a full disk. For tests. */
   readonly maxPageCount?: number;
+  /**
+   * The database file's name in the folder; default {@link SQLITE_FILE_NAME}. Journals of
+   * different ledgers (the engine's, the derivatives ledger's) share a folder in files apart.
+   */
+  readonly fileName?: string;
 }
 
 const SCHEMA = `
@@ -80,7 +85,7 @@ export class SqliteStore implements JournalStore {
 
   /** Opens (creating if needed) the store in data folder `dir`. */
   constructor(dir: string, options: SqliteStoreOptions = {}) {
-    this.location = join(dir, SQLITE_FILE_NAME);
+    this.location = join(dir, options.fileName ?? SQLITE_FILE_NAME);
     try {
       mkdirSync(dir, { recursive: true });
       this.db = new Database(this.location);

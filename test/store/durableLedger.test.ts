@@ -1,31 +1,26 @@
 /**
  * The derivatives ledger's journal: commands in stored form decode to themselves, a journal
  * written in two runs replays to the state of one run in memory, a torn last record is dropped,
- * and damage elsewhere stops recovery.
+ * and damage elsewhere stops recovery; snapshots: a ledger's text reads back to itself, recovery
+ * from the newest snapshot equals a full replay, and damaged snapshots are passed over.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ledgerWithPortfolioMargin } from '../../src/cli/derivatives.js';
-import { parseJsonText } from '../../src/domain/json.js';
-import { decodeLedgerJson } from '../../src/derivatives/json.js';
-import type { DerivativesLedger, LedgerCommand } from '../../src/derivatives/ledger.js';
+import { FulcrumError } from '../../src/domain/errors.js';
+import { DerivativesLedger } from '../../src/derivatives/ledger.js';
+import { ledgerHash, restoreLedger, serializeLedger } from '../../src/derivatives/ledgerCodec.js';
 import {
   decodeLedgerCommand,
   DurableLedger,
   encodeLedgerCommand,
 } from '../../src/store/durableLedger.js';
 import { SqliteStore } from '../../src/store/sqliteStore.js';
+import { journalStory, story, storyInMemory } from '../fixtures/ledgerStory.js';
+import { snapshotChecksum } from '../../src/store/journal.js';
 import { StoreError } from '../../src/store/store.js';
-
-const story: LedgerCommand[] = readFileSync(
-  join(import.meta.dirname, '..', '..', 'examples', 'perp-story.jsonl'),
-  'utf8',
-)
-  .split('\n')
-  .filter((l) => l.trim() !== '' && !l.startsWith('//'))
-  .map((l) => decodeLedgerJson(parseJsonText(l, 'story')));
 
 /** Everything the ledger holds, as text. */
 function state(l: DerivativesLedger): string {
@@ -102,9 +97,9 @@ describe('the derivatives journal', () => {
     let store = new SqliteStore(dir);
     store.exec("UPDATE journal SET events = '[{' WHERE seq = ?", 10);
     const warnings: string[] = [];
-    const reopened = await DurableLedger.open(store, ledgerWithPortfolioMargin(), (w) =>
-      warnings.push(w),
-    );
+    const reopened = await DurableLedger.open(store, ledgerWithPortfolioMargin(), {
+      warn: (w) => warnings.push(w),
+    });
     expect(reopened.replayed).toBe(9);
     expect(warnings.join()).toMatch(/dropping journal record 10/);
     await reopened.durable.close();
@@ -115,5 +110,84 @@ describe('the derivatives journal', () => {
       StoreError,
     );
     await store.close();
+  });
+});
+
+describe('the derivatives journal with snapshots', () => {
+  it('a ledger read back from its text writes the same text and hashes the same', () => {
+    const memory = storyInMemory();
+    const text = serializeLedger(memory);
+    const copy = restoreLedger(ledgerWithPortfolioMargin(), text);
+    expect(serializeLedger(copy)).toBe(text);
+    expect(ledgerHash(copy)).toBe(ledgerHash(memory));
+    expect(state(copy)).toBe(state(memory));
+    // A name that looks like a stored number stays a name.
+    const odd = new DerivativesLedger();
+    odd.apply({ type: 'deposit', time: 1, to: '#12', amount: 5n });
+    odd.apply({ type: 'deposit', time: 1, to: '##', amount: 7n });
+    const back = restoreLedger(new DerivativesLedger(), serializeLedger(odd));
+    expect([...back.accounts.keys()]).toEqual(['#12', '##']);
+    expect(back.sub('#12').cash).toBe(odd.sub('#12').cash);
+    expect(() => restoreLedger(new DerivativesLedger(), '{"version":2}')).toThrow(FulcrumError);
+    expect(() => restoreLedger(odd, serializeLedger(odd))).toThrow(/empty ledger/);
+  });
+
+  it('recovery from the newest snapshot equals a full replay and the ledger in memory', async () => {
+    const dir = folder();
+    await journalStory(new SqliteStore(dir));
+    const fast = await DurableLedger.open(new SqliteStore(dir), ledgerWithPortfolioMargin());
+    const { recovery } = fast.durable;
+    expect(recovery.seq).toBe(story.length);
+    expect(recovery.snapshotSeq).not.toBeNull();
+    // Writes of three with a snapshot once five records have passed: at 6, 12, 18, 24, 30.
+    expect(recovery.snapshotSeq).toBe(Math.floor(story.length / 6) * 6);
+    expect(recovery.replayed).toBe(story.length - (recovery.snapshotSeq ?? 0));
+    await fast.durable.close();
+    const full = await DurableLedger.open(new SqliteStore(dir), ledgerWithPortfolioMargin(), {
+      fullReplay: true,
+    });
+    expect(full.durable.recovery.snapshotSeq).toBeNull();
+    expect(full.replayed).toBe(story.length);
+    expect(full.durable.recovery.stateHash).toBe(recovery.stateHash);
+    expect(recovery.stateHash).toBe(ledgerHash(storyInMemory()));
+    expect(state(full.durable.ledger)).toBe(state(fast.durable.ledger));
+    await full.durable.close();
+  });
+
+  it('a damaged snapshot is passed over for an older one, with a warning', async () => {
+    const dir = folder();
+    await journalStory(new SqliteStore(dir));
+    let store = new SqliteStore(dir);
+    const [newest] = await store.snapshots();
+    expect(newest).toBeDefined();
+    store.exec("UPDATE snapshots SET state = replace(state, '#', '#9') WHERE seq = ?", newest?.seq);
+    const warnings: string[] = [];
+    const opened = await DurableLedger.open(store, ledgerWithPortfolioMargin(), {
+      warn: (w) => warnings.push(w),
+    });
+    expect(warnings.join()).toMatch(
+      new RegExp(`snapshot at journal record ${newest?.seq} is damaged`),
+    );
+    expect(opened.durable.recovery.snapshotSeq).toBeLessThan(newest?.seq ?? 0);
+    expect(opened.durable.recovery.stateHash).toBe(ledgerHash(storyInMemory()));
+    await opened.durable.close();
+    // A snapshot whose checksum matches but whose state does not hash to its recorded hash.
+    store = new SqliteStore(dir);
+    // The next older one (the newest is still the damaged one, passed over again).
+    const [, kept] = await store.snapshots();
+    const snapshot = await store.loadSnapshot(kept?.seq ?? 0);
+    if (snapshot === undefined) throw new Error('no snapshot');
+    const forged = { seq: snapshot.seq, stateHash: '0'.repeat(64), state: snapshot.state };
+    await store.append([], { ...forged, checksum: snapshotChecksum(forged) });
+    const again: string[] = [];
+    const reopened = await DurableLedger.open(store, ledgerWithPortfolioMargin(), {
+      warn: (w) => again.push(w),
+    });
+    expect(again.join()).toMatch(
+      new RegExp(`snapshot at journal record ${kept?.seq} does not hash to its recorded hash`),
+    );
+    expect(reopened.durable.recovery.snapshotSeq).toBeLessThan(kept?.seq ?? 0);
+    expect(reopened.durable.recovery.stateHash).toBe(ledgerHash(storyInMemory()));
+    await reopened.durable.close();
   });
 });

@@ -5,8 +5,12 @@
  * (CI=true) a missing server fails the run instead, so that these tests run in CI every time.
  */
 import pg from 'pg';
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { ledgerWithPortfolioMargin } from '../../src/cli/derivatives.js';
+import { ledgerHash } from '../../src/derivatives/ledgerCodec.js';
+import { DurableLedger } from '../../src/store/durableLedger.js';
 import { PostgresStore } from '../../src/store/index.js';
+import { journalStory, story, storyInMemory } from '../fixtures/ledgerStory.js';
 import { storeContract } from './storeContract.js';
 
 const url = process.env.FULCRUM_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -69,5 +73,23 @@ if (unreachable !== null && process.env.CI !== 'true') {
         await Promise.all(opened.map((s) => s.close().catch(() => undefined)));
       },
     };
+  });
+  describe('the derivatives journal on PostgreSQL', () => {
+    it('recovers from its newest snapshot to the state of the story in memory', async () => {
+      const schema = `fulcrum_test_${process.pid}_ledger`;
+      try {
+        await journalStory(await PostgresStore.open(url, schema));
+        const store = await PostgresStore.open(url, schema);
+        const { durable } = await DurableLedger.open(store, ledgerWithPortfolioMargin());
+        expect(durable.recovery.seq).toBe(story.length);
+        expect(durable.recovery.snapshotSeq).not.toBeNull();
+        expect(durable.recovery.stateHash).toBe(ledgerHash(storyInMemory()));
+        await durable.close();
+      } finally {
+        const cleaner = await PostgresStore.open(url, schema);
+        await cleaner.dropSchema();
+        await cleaner.close();
+      }
+    });
   });
 }
