@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FulcrumError } from '../domain/errors.js';
 import type { InstrumentSpec } from './instruments.js';
+import { listAt } from '../../test/fixtures/derivatives.js';
 import {
   DerivativesLedger,
   FUND,
@@ -304,13 +305,7 @@ describe('portfolio-mode hook', () => {
       return { initial: 0n, maintenance: 0n };
     };
     const l = new DerivativesLedger(undefined, hook);
-    l.apply({ type: 'list-instrument', time: T0, spec: PERP });
-    l.apply({
-      type: 'set-prices',
-      time: T0,
-      index: { ETH: px(2000) },
-      marks: { 'ETH-PERP': px(2000) },
-    });
+    listAt(l, PERP, T0, px(2000));
     for (const who of ['pm', 'mm'])
       l.apply({ type: 'deposit', time: T0, to: who, amount: usdc(10_000) });
     l.apply({ type: 'set-mode', time: T0, account: 'pm', mode: 'portfolio' });

@@ -19,6 +19,7 @@ import {
   positionReport,
 } from './report.js';
 import { flatSurface } from './volSurface.js';
+import { listAt } from '../../test/fixtures/derivatives.js';
 
 const example = JSON.parse(
   readFileSync(join(import.meta.dirname, '..', '..', 'examples', 'options-portfolio.json'), 'utf8'),
@@ -101,13 +102,7 @@ describe('the report agrees with the ledger where the size premium binds', () =>
       expect(liquidation).not.toBeNull();
       const at = (price: number) => {
         const l = new DerivativesLedger();
-        l.apply({ type: 'list-instrument', time: T0, spec: PERP });
-        l.apply({
-          type: 'set-prices',
-          time: T0,
-          index: { ETH: px(2000) },
-          marks: { 'ETH-PERP': px(2000) },
-        });
+        listAt(l, PERP, T0, px(2000));
         l.apply({ type: 'set-mode', time: T0, account: 'whale', mode: 'isolated' });
         l.apply({
           type: 'deposit',
