@@ -231,7 +231,7 @@ function describe(e: LedgerEvent): string {
     case 'settled':
       return `settled      ${e.instrument} at ${Number(e.price) / Number(PRICE_SCALE)}`;
     case 'liquidated':
-      return `liquidated   ${e.account}: equity ${money(quote(e.equity))} below maintenance ${money(quote(e.maintenance))}; fee ${money(quote(e.fee))} to the fund${e.fundPaid > 0n ? `, the fund paid a deficit of ${money(quote(e.fundPaid))}` : ''}`;
+      return `liquidated   ${e.account}${e.closedPpm < 1_000_000n ? ` (${Number(e.closedPpm) / 1e4}% of each position)` : ''}: equity ${money(quote(e.equity))} below maintenance ${money(quote(e.maintenance))}; fee ${money(quote(e.fee))} to the fund${e.fundPaid > 0n ? `, the fund paid a deficit of ${money(quote(e.fundPaid))}` : ''}`;
     case 'deleveraged':
       return `deleveraged  ${e.account} against ${e.counterparty}: ${Number(e.size) / 1e8} ${e.instrument} at the bankruptcy price ${Number(e.price) / Number(PRICE_SCALE)}`;
   }

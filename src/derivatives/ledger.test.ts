@@ -479,6 +479,68 @@ describe('margin rules, one example each', () => {
   });
 });
 
+describe('partial liquidation', () => {
+  it('a large solvent account loses 20% of each position a step, then the rest once small', () => {
+    const l = ledger();
+    l.apply({ type: 'deposit', time: T0, to: 'whale', amount: usdc(20_000) });
+    l.apply({ type: 'deposit', time: T0, to: 'mm', amount: usdc(1_000_000) });
+    // 100 ETH long at 2000: 200,000 of notional, 10,000 initial (5%).
+    trade(l, T0, 'whale', 'mm', 'ETH-PERP', units(100), px(2000));
+    const mark = (price: number) =>
+      l.apply({
+        type: 'set-prices',
+        time: T0,
+        index: { ETH: px(price) },
+        marks: { 'ETH-PERP': px(price) },
+      });
+    // At 1855: equity 20,000 − 14,500 = 5,500 below 3% of 185,500 = 5,565.
+    mark(1855);
+    expect(l.liquidatable('whale')).toBe(true);
+    const [step] = l.apply({ type: 'liquidate', time: T0, account: 'whale' });
+    // 185,500 > 100,000: the fund takes 20 ETH at 1855; the fee is 0.75% of 37,100 = 278.25.
+    expect(step).toMatchObject({ type: 'liquidated', closedPpm: 200_000n, fundPaid: 0n });
+    expect(quote((step as Extract<LedgerEvent, { type: 'liquidated' }>).fee)).toBe(278.25);
+    expect(l.sub('whale').positions.get('ETH-PERP')?.size).toBe(units(80));
+    expect(l.sub(FUND).positions.get('ETH-PERP')?.size).toBe(units(20));
+    // Equity 5,500 − 278.25 = 5,221.75 against 3% of 148,400 = 4,452: it stands.
+    expect(quote(l.margin('whale').equity)).toBe(5_221.75);
+    expect(l.liquidatable('whale')).toBe(false);
+    conserved(l);
+    // At 1800 it falls again: steps while above 100,000 of notional, then the rest at once.
+    mark(1800);
+    const shares: bigint[] = [];
+    while (l.liquidatable('whale')) {
+      for (const e of l.apply({ type: 'liquidate', time: T0, account: 'whale' }))
+        if (e.type === 'liquidated') shares.push(e.closedPpm);
+    }
+    // 80 ETH (144,000) → 64 (115,200) → 51.2 (92,160), then the whole.
+    expect(shares).toEqual([200_000n, 200_000n, 1_000_000n]);
+    expect(l.sub('whale').positions.size).toBe(0);
+    expect(l.sub('whale').cash).toBeGreaterThanOrEqual(0n);
+    conserved(l);
+  });
+
+  it('a bankrupt account is liquidated whole, however large', () => {
+    const l = ledger();
+    l.apply({ type: 'deposit', time: T0, to: 'whale', amount: usdc(20_000) });
+    l.apply({ type: 'deposit', time: T0, to: 'mm', amount: usdc(1_000_000) });
+    l.apply({ type: 'deposit', time: T0, to: FUND, amount: usdc(100_000) });
+    trade(l, T0, 'whale', 'mm', 'ETH-PERP', units(100), px(2000));
+    // At 1700: equity 20,000 − 30,000 = −10,000: the fund takes everything and pays the deficit.
+    l.apply({
+      type: 'set-prices',
+      time: T0,
+      index: { ETH: px(1700) },
+      marks: { 'ETH-PERP': px(1700) },
+    });
+    const [event] = l.apply({ type: 'liquidate', time: T0, account: 'whale' });
+    expect(event).toMatchObject({ type: 'liquidated', closedPpm: 1_000_000n, fee: 0n });
+    expect(quote((event as Extract<LedgerEvent, { type: 'liquidated' }>).fundPaid)).toBe(10_000);
+    expect(l.sub('whale').positions.size).toBe(0);
+    conserved(l);
+  });
+});
+
 describe('bankruptcy', () => {
   function bankrupt(fund: number) {
     const l = ledger();

@@ -77,12 +77,26 @@ export interface LedgerConfig {
   readonly profitCapPpm: bigint;
   /** The liquidation fee to the insurance fund, a share of the notional closed (ppm). */
   readonly liquidationFeePpm: bigint;
+  /**
+   * Partial liquidation: a solvent sub-account whose positions' notional at the mark exceeds
+   * this many quote units is liquidated in steps of `partialSharePpm` of every position, so
+   * that a large book is not thrown at the fund (and the market) at once...
+   */
+  readonly partialAboveQuote: bigint;
+  /** ...each step this share of every position (ppm). */
+  readonly partialSharePpm: bigint;
 }
 
+/**
+ * Hyperliquid's published rule for the partial steps (positions above 100,000 USDC of notional
+ * lose 20% at a time); the fee and profit rules as in the docs.
+ */
 export const DEFAULT_LEDGER_CONFIG: LedgerConfig = {
   profitWeightPpm: 900_000n,
   profitCapPpm: 1_000_000n,
   liquidationFeePpm: 7_500n,
+  partialAboveQuote: 100_000n,
+  partialSharePpm: 200_000n,
 };
 
 /** The insurance fund's account: it takes over liquidated positions and pays bankruptcies. */
@@ -155,6 +169,8 @@ export type LedgerEvent =
       readonly fee: bigint;
       /** What the fund paid to cover a negative equity. */
       readonly fundPaid: bigint;
+      /** The share of every position closed (ppm): 1,000,000 when the liquidation was whole. */
+      readonly closedPpm: bigint;
     }
   | {
       readonly type: 'deleveraged';
@@ -631,8 +647,10 @@ export class DerivativesLedger {
   }
 
   /**
-   * Closes every position of a sub-account below maintenance. The insurance fund takes the
-   * positions over at their marks and a fee out of what equity is left; a negative equity (a
+   * Closes every position of a sub-account below maintenance, or, for a solvent account whose
+   * notional exceeds `partialAboveQuote`, a step of `partialSharePpm` of each (the next
+   * `liquidate` takes the next step while the account stays below maintenance). The insurance
+   * fund takes the positions over at their marks and a fee out of what equity is left; a negative equity (a
    * bankruptcy) the fund pays if it can. If it cannot, the positions are auto-deleveraged: they
    * are closed against the opposite positions of the most profitable, most leveraged accounts,
    * at the bankruptcy price (where the bankrupt account's equity is exactly zero), and the fund
@@ -651,26 +669,41 @@ export class DerivativesLedger {
     }
     const fund = this.sub(FUND);
     if (m.equity >= 0n || fund.cash >= -m.equity) {
-      // The fund takes the positions at their marks: each is a trade at the mark.
+      const closedPpm = this.liquidationShare(sub, m.equity);
+      // The fund takes the positions (or the step's share of each) at their marks: each is a
+      // trade at the mark.
       let notional = 0n;
       let target = sub;
       let taker = fund;
       for (const [symbol, position] of sub.positions) {
         const state = this.instrument(symbol);
-        const value = position.size * state.mark * RATE_SCALE;
+        // A step's share rounds toward zero: the account keeps the odd size unit.
+        const size = (position.size * closedPpm) / PPM;
+        if (size === 0n) continue;
+        const value = size * state.mark * RATE_SCALE;
         notional += value < 0n ? -value : value;
         this.accounts.set(account, target);
         this.accounts.set(FUND, taker);
-        target = this.withTrade(account, symbol, -position.size, value);
+        target = this.withTrade(account, symbol, -size, value);
         this.accounts.set(account, target);
-        taker = this.withTrade(FUND, symbol, position.size, -value);
+        taker = this.withTrade(FUND, symbol, size, -value);
         this.accounts.set(FUND, taker);
       }
-      // The fee from what is left, or the deficit from the fund.
-      const left = target.cash;
-      const fee = left > 0n ? minBig(left, (notional * this.config.liquidationFeePpm) / PPM) : 0n;
-      const fundPaid = left < 0n ? -left : 0n;
-      this.accounts.set(account, { ...target, cash: left - fee + fundPaid });
+      // The fee on the notional closed, from what is left (a step never takes the account below
+      // zero equity: at most its equity after the step); or the deficit from the fund.
+      const feeDue = (notional * this.config.liquidationFeePpm) / PPM;
+      let fee: bigint;
+      let fundPaid: bigint;
+      if (closedPpm === PPM) {
+        const left = target.cash;
+        fee = left > 0n ? minBig(left, feeDue) : 0n;
+        fundPaid = left < 0n ? -left : 0n;
+      } else {
+        this.accounts.set(account, target);
+        fee = minBig(feeDue, maxBig(0n, this.margin(account, target).equity));
+        fundPaid = 0n;
+      }
+      this.accounts.set(account, { ...target, cash: target.cash - fee + fundPaid });
       this.accounts.set(FUND, { ...taker, cash: taker.cash + fee - fundPaid });
       for (const symbol of sub.positions.keys()) this.updateOpenInterest(symbol);
       return [
@@ -681,10 +714,28 @@ export class DerivativesLedger {
           maintenance: m.maintenance,
           fee,
           fundPaid,
+          closedPpm,
         },
       ];
     }
     return this.deleverage(account, sub, m.equity);
+  }
+
+  /**
+   * The share of every position a liquidation closes (ppm): a step of `partialSharePpm` when the
+   * account is solvent and its notional at the mark exceeds `partialAboveQuote` (and the step
+   * closes something), the whole otherwise.
+   */
+  private liquidationShare(sub: SubAccount, equity: bigint): bigint {
+    const { partialAboveQuote, partialSharePpm } = this.config;
+    if (equity < 0n || partialSharePpm >= PPM || partialSharePpm <= 0n) return PPM;
+    let notional = 0n;
+    let stepCloses = false;
+    for (const [symbol, position] of sub.positions) {
+      notional += abs(position.size * this.instrument(symbol).mark * RATE_SCALE);
+      if ((position.size * partialSharePpm) / PPM !== 0n) stepCloses = true;
+    }
+    return notional > partialAboveQuote * VALUE_UNIT && stepCloses ? partialSharePpm : PPM;
   }
 
   /**
