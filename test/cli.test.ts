@@ -535,6 +535,11 @@ describe('fulcrum derivatives --data', () => {
       // Its own file in the folder: the engine's journal (fulcrum.sqlite) can live beside it.
       expect(existsSync(join(dir, 'derivatives.sqlite'))).toBe(true);
       expect(existsSync(join(dir, 'fulcrum.sqlite'))).toBe(false);
+      // verify checks it too: recovery from its snapshot against a full replay.
+      const verified = fulcrum(['verify', '--data', dir]);
+      expect(verified.status).toBe(0);
+      expect(verified.stdout).toMatch(/^derivatives journal: 30 records in /m);
+      expect(verified.stdout.match(/^ok: the hashes agree$/gm)).toHaveLength(2);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -2,6 +2,9 @@
  * `fulcrum history ...` and `fulcrum verify`: questions to a journal, answered without changing
  * it (recovery may drop a torn last record, with a warning, as it always does).
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
 import { renderHealthReport } from '../margin/report.js';
 import { Engine } from '../engine/engine.js';
 import {
@@ -10,9 +13,15 @@ import {
   isLiquidationEvent,
   stateAt,
 } from '../store/history.js';
-import { openStore } from '../store/index.js';
+import {
+  DurableLedger,
+  LEDGER_POSTGRES_SCHEMA,
+  LEDGER_SQLITE_FILE_NAME,
+} from '../store/durableLedger.js';
+import { openStore, PostgresStore, SqliteStore } from '../store/index.js';
 import { recover } from '../store/recovery.js';
 import type { JournalStore } from '../store/store.js';
+import { ledgerWithPortfolioMargin } from './derivatives.js';
 import { CliError, EXIT } from './io.js';
 
 async function withStore<T>(data: string, use: (store: JournalStore) => Promise<T>): Promise<T> {
@@ -97,7 +106,15 @@ export function historyState(data: string, seqText: string): Promise<string> {
 }
 
 /** `verify`: recovery (snapshot and tail) against a full replay of the journal. */
-export function verify(data: string): Promise<{ text: string; ok: boolean }> {
+export async function verify(data: string): Promise<{ text: string; ok: boolean }> {
+  const engine = await verifyEngine(data);
+  const ledger = await verifyLedger(data);
+  return ledger === null
+    ? engine
+    : { text: `${engine.text}\n${ledger.text}`, ok: engine.ok && ledger.ok };
+}
+
+function verifyEngine(data: string): Promise<{ text: string; ok: boolean }> {
   return withStore(data, async (store) => {
     const fast = await recover(store);
     const full = await recover(store, { fullReplay: true });
@@ -110,6 +127,56 @@ export function verify(data: string): Promise<{ text: string; ok: boolean }> {
     ].join('\n');
     return { text, ok };
   });
+}
+
+/**
+ * The derivatives journal beside the engine's, when there is one: recovery from its newest
+ * snapshot against a full replay. Null when `data` holds none.
+ */
+async function verifyLedger(data: string): Promise<{ text: string; ok: boolean } | null> {
+  const postgres = /^postgres(ql)?:\/\//.test(data);
+  if (
+    postgres
+      ? !(await schemaExists(data, LEDGER_POSTGRES_SCHEMA))
+      : !existsSync(join(data, LEDGER_SQLITE_FILE_NAME))
+  )
+    return null;
+  const open = async (fullReplay: boolean) => {
+    const store = postgres
+      ? await PostgresStore.open(data, LEDGER_POSTGRES_SCHEMA)
+      : new SqliteStore(data, { fileName: LEDGER_SQLITE_FILE_NAME });
+    const { durable } = await DurableLedger.open(store, ledgerWithPortfolioMargin(), {
+      fullReplay,
+      warn: (message) => process.stderr.write(`fulcrum: warning: ${message}\n`),
+    });
+    await durable.close();
+    return { recovery: durable.recovery, location: store.location };
+  };
+  const fast = await open(false);
+  const full = await open(true);
+  const ok = fast.recovery.stateHash === full.recovery.stateHash;
+  const text = [
+    `derivatives journal: ${full.recovery.seq} records in ${fast.location}`,
+    `recovery: snapshot at ${fast.recovery.snapshotSeq ?? 'none'}, ${fast.recovery.replayed} records replayed, hash ${fast.recovery.stateHash}`,
+    `full replay: ${full.recovery.replayed} records, hash ${full.recovery.stateHash}`,
+    ok ? 'ok: the hashes agree' : 'MISMATCH: recovery and full replay disagree',
+  ].join('\n');
+  return { text, ok };
+}
+
+/** Whether a PostgreSQL schema exists (without creating it, as opening a store would). */
+async function schemaExists(url: string, schema: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+  try {
+    await client.connect();
+    const { rows } = await client.query(
+      'SELECT 1 FROM information_schema.schemata WHERE schema_name = $1',
+      [schema],
+    );
+    return rows.length > 0;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 /** A time given as unix seconds or as an ISO-8601 date. */

@@ -39,8 +39,8 @@ usage:
       weights and the listing fields to paste (docs/RISK.md)
   fulcrum derivatives FILE.jsonl|- [--json] [--data DIR]
       run a file of derivatives-ledger commands (perpetuals, futures, options; funding, expiry,
-      liquidation, auto-deleveraging), in memory or journaled in DIR (SQLite) and continued
-      from it: every outcome and event, then each sub-account
+      liquidation, auto-deleveraging), in memory or journaled in DIR (derivatives.sqlite, or a
+      postgres:// URL) and continued from it: every outcome and event, then each sub-account
   fulcrum greeks FILE|- [--json]
       a derivatives portfolio (JSON: perpetuals, futures, options, an index and volatility per
       underlying): Greeks in quote terms, notional, leverage, the margin of the cross,
@@ -62,7 +62,8 @@ usage:
       run a command file in memory with the liquidation monitor: print each account as it
       falls below maintenance, every liquidation and bad debt, then the loss waterfall
   fulcrum verify [--data DIR]
-      recover from the newest snapshot and check it against a full replay of the journal
+      recover from the newest snapshot and check it against a full replay of the journal;
+      the same for the derivatives journal when DIR holds one
   fulcrum oracle replay FILE... [--oracle JSON] [--json]
       replay OHLCV price files (one source of one asset each, named source_PAIR_...csv)
       through the oracle; per asset: grades, outliers, breaker trips, largest stable gap
