@@ -9,7 +9,12 @@ import { expectObject, expectString, rejectUnknownFields } from '../domain/input
 import { parseDecimal } from '../math/decimal.js';
 import { PRICE_DECIMALS } from '../math/fixed.js';
 import { SIZE_DECIMALS } from './instruments.js';
-import { CASH_DECIMALS, type LedgerCommand, type MarginMode } from './ledger.js';
+import {
+  ACCOUNT_NAME_PATTERN,
+  CASH_DECIMALS,
+  type LedgerCommand,
+  type MarginMode,
+} from './ledger.js';
 import { parseInstrument, parseTime } from './report.js';
 
 /** A ledger command from JSON. */
@@ -21,7 +26,7 @@ export function decodeLedgerJson(input: unknown): LedgerCommand {
     parseDecimal(raw[field], CASH_DECIMALS, { field, max: 10n ** 24n });
   const account = (field: string) => {
     const id = expectString(raw[field], field);
-    if (!/^[A-Za-z0-9@][A-Za-z0-9._:@/-]{0,63}$/.test(id)) {
+    if (!ACCOUNT_NAME_PATTERN.test(id)) {
       throw new FulcrumError(
         'invalid_field',
         `${field} must be 1-64 letters, digits or _ . : @ / -`,

@@ -431,6 +431,29 @@ describe('margin rules, one example each', () => {
     conserved(l);
   });
 
+  it('a sub-account name outside the pattern is refused, and nothing changes', () => {
+    const l = ledger();
+    refused(l, { type: 'deposit', time: T0, to: 'a b', amount: usdc(1) }, 'invalid_field');
+    refused(
+      l,
+      { type: 'transfer', time: T0, from: 'alice', to: '', amount: usdc(1) },
+      'invalid_field',
+    );
+    refused(
+      l,
+      {
+        type: 'trade',
+        time: T0,
+        buyer: 'alice',
+        seller: '#bob',
+        instrument: 'ETH-PERP',
+        size: units(1),
+        price: px(2000),
+      },
+      'invalid_field',
+    );
+  });
+
   it('unrealized profit counts at most up to the cash (the cap)', () => {
     const l = ledger();
     trade(l, T0, 'alice', 'bob', 'ETH-PERP', units(10), px(2000));

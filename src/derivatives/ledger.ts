@@ -99,6 +99,44 @@ export const DEFAULT_LEDGER_CONFIG: LedgerConfig = {
   partialSharePpm: 200_000n,
 };
 
+/**
+ * A sub-account's name: 1 to 64 letters, digits or `_ . : @ / -`, starting with a letter, a
+ * digit or `@` (`alice`, `alice/1`). Journals and history index accounts by name, separated by
+ * spaces: no name may hold one.
+ */
+export const ACCOUNT_NAME_PATTERN = /^[A-Za-z0-9@][A-Za-z0-9._:@/-]{0,63}$/;
+
+/** Refuses a command naming a sub-account outside {@link ACCOUNT_NAME_PATTERN}. */
+function checkAccountNames(command: LedgerCommand): void {
+  const fields: [string, unknown][] =
+    command.type === 'deposit'
+      ? [['to', command.to]]
+      : command.type === 'withdraw'
+        ? [['from', command.from]]
+        : command.type === 'transfer'
+          ? [
+              ['from', command.from],
+              ['to', command.to],
+            ]
+          : command.type === 'trade'
+            ? [
+                ['buyer', command.buyer],
+                ['seller', command.seller],
+              ]
+            : command.type === 'set-mode' || command.type === 'liquidate'
+              ? [['account', command.account]]
+              : [];
+  for (const [field, name] of fields) {
+    if (typeof name !== 'string' || !ACCOUNT_NAME_PATTERN.test(name)) {
+      throw new FulcrumError(
+        'invalid_field',
+        `${field} must be a sub-account name: 1-64 letters, digits or _ . : @ / -`,
+        field,
+      );
+    }
+  }
+}
+
 /** The insurance fund's account: it takes over liquidated positions and pays bankruptcies. */
 export const FUND = 'fund';
 
@@ -249,6 +287,7 @@ export class DerivativesLedger {
   }
 
   private run(command: LedgerCommand): LedgerEvent[] {
+    checkAccountNames(command);
     const events: LedgerEvent[] = [];
     switch (command.type) {
       case 'list-instrument':
@@ -691,7 +730,7 @@ export class DerivativesLedger {
       }
       // The fee on the notional closed, from what is left (a step never takes the account below
       // zero equity: at most its equity after the step); or the deficit from the fund.
-      const feeDue = (notional * this.config.liquidationFeePpm) / PPM;
+      const feeDue = ceilDiv(notional * this.config.liquidationFeePpm, PPM);
       let fee: bigint;
       let fundPaid: bigint;
       if (closedPpm === PPM) {

@@ -25,9 +25,11 @@
  * - The scan risk grows with the size held, so that a large book cannot carry the ratio of a
  *   small one: it is multiplied by the size factor max(1, 0.8 + premium·√size / priceRange),
  *   where size is the underlying's |net delta| plus its net short option units and premium the
- *   largest size premium among its instruments. For one perpetual position this is exactly the
+ *   largest size premium among its instruments. For one perpetual position this is the
  *   standard modes' size premium with the grid's range as the base ratio: scan risk
- *   max(priceRange, 0.8·priceRange + premium·√size) × notional. With no premium it is 1.
+ *   max(priceRange, 0.8·priceRange + premium·√size) × notional (without their cap at 100% of
+ *   notional). With no premium it is 1. It follows the net exposure: a large delta-hedged book
+ *   keeps a factor near 1, its residual risk charged by the scenarios unscaled.
  *
  * Positions in the same instrument (same symbol) are netted first. Options are priced with
  * r = 0 (settled in the quote asset on the index, no carry), time to expiry in years of 365

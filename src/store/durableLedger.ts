@@ -115,12 +115,26 @@ export class DurableLedger {
   /**
    * Opens a journal into `ledger` (empty, made with the configuration and portfolio hook
    * wanted): drops a torn last record, loads the newest snapshot that checks out (unless
-   * `fullReplay`), then replays the records after it.
+   * `fullReplay`), then replays the records after it. If recovery fails, the store is closed
+   * and the error thrown.
    */
   static async open(
     store: JournalStore,
     ledger: DerivativesLedger = new DerivativesLedger(),
     options: DurableLedgerOptions = {},
+  ): Promise<{ durable: DurableLedger; replayed: number }> {
+    try {
+      return await DurableLedger.recover(store, ledger, options);
+    } catch (error) {
+      await store.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private static async recover(
+    store: JournalStore,
+    ledger: DerivativesLedger,
+    options: DurableLedgerOptions,
   ): Promise<{ durable: DurableLedger; replayed: number }> {
     const warn = options.warn ?? (() => {});
     await dropTornTail(store, warn);
@@ -215,7 +229,16 @@ async function newestSnapshot(
   ledger: DerivativesLedger,
   warn: (message: string) => void,
 ): Promise<number | null> {
+  const last = await store.lastSeq();
   for (const info of await store.snapshots()) {
+    // A snapshot past the journal's end (a journal restored shorter than its snapshots) would
+    // skip records that are not there: only the journal's own positions count.
+    if (info.seq > last) {
+      warn(
+        `ledger snapshot at journal record ${info.seq} is past the journal's end (${last}); using an older one`,
+      );
+      continue;
+    }
     const snapshot = await store.loadSnapshot(info.seq);
     if (snapshot === undefined) continue;
     if (snapshotChecksum(snapshot) !== snapshot.checksum) {
