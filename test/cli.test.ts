@@ -540,6 +540,40 @@ describe('fulcrum derivatives --data', () => {
       expect(verified.status).toBe(0);
       expect(verified.stdout).toMatch(/^derivatives journal: 30 records in /m);
       expect(verified.stdout.match(/^ok: the hashes agree$/gm)).toHaveLength(2);
+      // History reads it with --derivatives: ann's commands, and the story's liquidations.
+      const ann = fulcrum(['history', 'account', 'ann', '--derivatives', '--data', dir]);
+      expect(ann.status).toBe(0);
+      const annLines = ann.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { seq: number });
+      expect(annLines.length).toBeGreaterThan(2);
+      const liquidations = fulcrum([
+        'history',
+        'events',
+        '0',
+        '2100-01-01',
+        '--liquidations',
+        '--derivatives',
+        '--data',
+        dir,
+      ]);
+      expect(liquidations.status).toBe(0);
+      const types = liquidations.stdout
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { type: string; account: string }).type);
+      expect(types).toEqual(['liquidated', 'liquidated', 'deleveraged']);
+      // Without a derivatives journal, the question says so (and creates none).
+      const empty = mkdtempSync(join(tmpdir(), 'fulcrum-empty-'));
+      try {
+        const none = fulcrum(['history', 'account', 'ann', '--derivatives', '--data', empty]);
+        expect(none.status).not.toBe(0);
+        expect(none.stderr).toMatch(/holds no derivatives journal/);
+        expect(existsSync(join(empty, 'derivatives.sqlite'))).toBe(false);
+      } finally {
+        rmSync(empty, { recursive: true, force: true });
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -24,8 +24,18 @@ import type { JournalStore } from '../store/store.js';
 import { ledgerWithPortfolioMargin } from './derivatives.js';
 import { CliError, EXIT } from './io.js';
 
-async function withStore<T>(data: string, use: (store: JournalStore) => Promise<T>): Promise<T> {
-  const store = await openStore(data);
+/** Which journal a history question reads: the engine's, or the derivatives ledger's. */
+export type Journal = 'engine' | 'derivatives';
+
+async function withStore<T>(
+  data: string,
+  use: (store: JournalStore) => Promise<T>,
+  journal: Journal = 'engine',
+): Promise<T> {
+  const store = journal === 'engine' ? await openStore(data) : await openLedgerStore(data);
+  if (store === null) {
+    throw new CliError(`${data} holds no derivatives journal`, EXIT.badInput);
+  }
   try {
     return await use(store);
   } finally {
@@ -34,11 +44,20 @@ async function withStore<T>(data: string, use: (store: JournalStore) => Promise<
 }
 
 /** `history account ID`: every journaled command that touched the account. */
-export function historyAccount(data: string, account: string, limit: number): Promise<string> {
-  return withStore(data, async (store) => {
-    const entries = await accountHistory(store, account, limit);
-    return entries.map((e) => JSON.stringify(e)).join('\n');
-  });
+export function historyAccount(
+  data: string,
+  account: string,
+  limit: number,
+  journal: Journal = 'engine',
+): Promise<string> {
+  return withStore(
+    data,
+    async (store) => {
+      const entries = await accountHistory(store, account, limit);
+      return entries.map((e) => JSON.stringify(e)).join('\n');
+    },
+    journal,
+  );
 }
 
 /** `history events FROM TO [--liquidations]`: events with command times in [FROM, TO]. */
@@ -47,17 +66,22 @@ export function historyEvents(
   from: string,
   to: string,
   liquidationsOnly: boolean,
+  journal: Journal = 'engine',
 ): Promise<string> {
-  return withStore(data, async (store) => {
-    const keep = liquidationsOnly ? isLiquidationEvent : () => true;
-    const events = await eventsInTimeRange(
-      store,
-      parseTime(from, 'FROM'),
-      parseTime(to, 'TO'),
-      keep,
-    );
-    return events.map((e) => JSON.stringify(e)).join('\n');
-  });
+  return withStore(
+    data,
+    async (store) => {
+      const keep = liquidationsOnly ? isLiquidationEvent : () => true;
+      const events = await eventsInTimeRange(
+        store,
+        parseTime(from, 'FROM'),
+        parseTime(to, 'TO'),
+        keep,
+      );
+      return events.map((e) => JSON.stringify(e)).join('\n');
+    },
+    journal,
+  );
 }
 
 /** `history state SEQ`: the state right after journal record SEQ, its hash and its accounts. */
@@ -134,17 +158,9 @@ function verifyEngine(data: string): Promise<{ text: string; ok: boolean }> {
  * snapshot against a full replay. Null when `data` holds none.
  */
 async function verifyLedger(data: string): Promise<{ text: string; ok: boolean } | null> {
-  const postgres = /^postgres(ql)?:\/\//.test(data);
-  if (
-    postgres
-      ? !(await schemaExists(data, LEDGER_POSTGRES_SCHEMA))
-      : !existsSync(join(data, LEDGER_SQLITE_FILE_NAME))
-  )
-    return null;
   const open = async (fullReplay: boolean) => {
-    const store = postgres
-      ? await PostgresStore.open(data, LEDGER_POSTGRES_SCHEMA)
-      : new SqliteStore(data, { fileName: LEDGER_SQLITE_FILE_NAME });
+    const store = await openLedgerStore(data);
+    if (store === null) return null;
     const { durable } = await DurableLedger.open(store, ledgerWithPortfolioMargin(), {
       fullReplay,
       warn: (message) => process.stderr.write(`fulcrum: warning: ${message}\n`),
@@ -154,6 +170,7 @@ async function verifyLedger(data: string): Promise<{ text: string; ok: boolean }
   };
   const fast = await open(false);
   const full = await open(true);
+  if (fast === null || full === null) return null;
   const ok = fast.recovery.stateHash === full.recovery.stateHash;
   const text = [
     `derivatives journal: ${full.recovery.seq} records in ${fast.location}`,
@@ -162,6 +179,21 @@ async function verifyLedger(data: string): Promise<{ text: string; ok: boolean }
     ok ? 'ok: the hashes agree' : 'MISMATCH: recovery and full replay disagree',
   ].join('\n');
   return { text, ok };
+}
+
+/**
+ * The derivatives journal a `--data` value holds (`derivatives.sqlite` in the folder, or the
+ * `fulcrum_derivatives` schema), or null when there is none: questions do not create one.
+ */
+async function openLedgerStore(data: string): Promise<JournalStore | null> {
+  if (/^postgres(ql)?:\/\//.test(data)) {
+    return (await schemaExists(data, LEDGER_POSTGRES_SCHEMA))
+      ? PostgresStore.open(data, LEDGER_POSTGRES_SCHEMA)
+      : null;
+  }
+  return existsSync(join(data, LEDGER_SQLITE_FILE_NAME))
+    ? new SqliteStore(data, { fileName: LEDGER_SQLITE_FILE_NAME })
+    : null;
 }
 
 /** Whether a PostgreSQL schema exists (without creating it, as opening a store would). */

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { FulcrumError } from '../domain/errors.js';
 import { StoreError } from '../store/store.js';
 import { healthCommand } from './health.js';
-import { historyAccount, historyEvents, historyState, verify } from './history.js';
+import { historyAccount, historyEvents, historyState, type Journal, verify } from './history.js';
 import { CliError, describeError, EXIT } from './io.js';
 import { liquidationsFile } from './liquidations.js';
 import { oracleReplay } from './oracle.js';
@@ -52,10 +52,11 @@ usage:
   fulcrum run FILE.jsonl|- [--data DIR] [--memory] [--json] [--strict]
       apply a file of commands, one JSON object a line, continuing from the journal in DIR;
       print each result once durable, then the pools, the accounts and the state hash
-  fulcrum history account ID [--limit N] [--data DIR]
+  fulcrum history account ID [--limit N] [--data DIR] [--derivatives]
       every journaled command that touched an account, one JSON object a line
-  fulcrum history events FROM TO [--liquidations] [--data DIR]
-      events of commands timed FROM..TO (unix seconds or ISO dates)
+  fulcrum history events FROM TO [--liquidations] [--data DIR] [--derivatives]
+      events of commands timed FROM..TO (unix seconds or ISO dates); --derivatives reads the
+      derivatives ledger's journal instead of the engine's
   fulcrum history state SEQ [--data DIR]
       the state right after journal record SEQ (by replay), as JSON
   fulcrum liquidations FILE.jsonl|- [--json]
@@ -91,6 +92,7 @@ const OPTIONS = {
   json: { type: 'boolean' },
   strict: { type: 'boolean' },
   liquidations: { type: 'boolean' },
+  derivatives: { type: 'boolean' },
   oracle: { type: 'string' },
   limit: { type: 'string' },
   scenario: { type: 'string' },
@@ -320,19 +322,19 @@ async function history(
   const [what, ...rest] = args;
   switch (what) {
     case 'account': {
-      allow(values, ['data', 'limit']);
+      allow(values, ['data', 'limit', 'derivatives']);
       const [id = ''] = only(rest, 1, 'history account ID');
       const limit = values.limit === undefined ? 1_000 : Number(values.limit);
       if (!Number.isSafeInteger(limit) || limit < 1) {
         throw new CliError('--limit must be a positive whole number', EXIT.usage);
       }
-      write(await historyAccount(data, id, limit));
+      write(await historyAccount(data, id, limit, journalOf(values)));
       return EXIT.ok;
     }
     case 'events': {
-      allow(values, ['data', 'liquidations']);
+      allow(values, ['data', 'liquidations', 'derivatives']);
       const [from = '', to = ''] = only(rest, 2, 'history events FROM TO');
-      write(await historyEvents(data, from, to, values.liquidations === true));
+      write(await historyEvents(data, from, to, values.liquidations === true, journalOf(values)));
       return EXIT.ok;
     }
     case 'state': {
@@ -344,6 +346,11 @@ async function history(
     default:
       throw new CliError('usage: fulcrum history account|events|state ...', EXIT.usage);
   }
+}
+
+/** `--derivatives`: the derivatives ledger's journal instead of the engine's. */
+function journalOf(values: Values): Journal {
+  return values.derivatives === true ? 'derivatives' : 'engine';
 }
 
 /** Exactly `count` positional arguments, or a usage error. */

@@ -60,9 +60,14 @@ export async function eventsInTimeRange(
   );
 }
 
-/** Event types that record liquidations and their losses. */
+/** Event types that record liquidations and their losses (the engine's and the derivatives ledger's). */
 export function isLiquidationEvent(type: string): boolean {
-  return type.startsWith('liquidation') || type === 'bad-debt' || type === 'deleveraged';
+  return (
+    type.startsWith('liquidation') ||
+    type === 'liquidated' ||
+    type === 'bad-debt' ||
+    type === 'deleveraged'
+  );
 }
 
 /** The state as it stood right after journal record `seq`, rebuilt by replay. */
