@@ -134,6 +134,10 @@ describe('the derivatives journal with snapshots', () => {
     ]);
     expect(serializeLedger(back)).toBe(serializeLedger(odd));
     expect(() => restoreLedger(new DerivativesLedger(), '{"version":2}')).toThrow(FulcrumError);
+    expect(() => restoreLedger(new DerivativesLedger(), 'not json')).toThrow(/not valid JSON/);
+    // A `#` value that is neither a number nor an escaped string is damage, not a name.
+    const damaged = serializeLedger(odd).replace('"##"', '"#x"');
+    expect(() => restoreLedger(new DerivativesLedger(), damaged)).toThrow(/not valid JSON/);
     expect(() => restoreLedger(odd, serializeLedger(odd))).toThrow(/empty ledger/);
   });
 
@@ -203,11 +207,14 @@ describe('the derivatives journal with snapshots', () => {
     // A snapshot whose checksum matches but whose state does not hash to its recorded hash.
     store = new SqliteStore(dir);
     // The next older one (the newest is still the damaged one, passed over again).
-    const [, kept] = await store.snapshots();
+    const [, kept, older] = await store.snapshots();
     const snapshot = await store.loadSnapshot(kept?.seq ?? 0);
-    if (snapshot === undefined) throw new Error('no snapshot');
+    if (snapshot === undefined || older === undefined) throw new Error('no snapshot');
     const forged = { seq: snapshot.seq, stateHash: '0'.repeat(64), state: snapshot.state };
     await store.append([], { ...forged, checksum: snapshotChecksum(forged) });
+    // And the one before it: a sound checksum over text that is no ledger.
+    const unreadable = { seq: older.seq, stateHash: older.stateHash, state: 'not a ledger' };
+    await store.append([], { ...unreadable, checksum: snapshotChecksum(unreadable) });
     const again: string[] = [];
     const reopened = await DurableLedger.open(store, ledgerWithPortfolioMargin(), {
       warn: (w) => again.push(w),
@@ -215,7 +222,10 @@ describe('the derivatives journal with snapshots', () => {
     expect(again.join()).toMatch(
       new RegExp(`snapshot at journal record ${kept?.seq} does not hash to its recorded hash`),
     );
-    expect(reopened.durable.recovery.snapshotSeq).toBeLessThan(kept?.seq ?? 0);
+    expect(again.join()).toMatch(
+      new RegExp(`snapshot at journal record ${older.seq} cannot be read`),
+    );
+    expect(reopened.durable.recovery.snapshotSeq).toBeLessThan(older.seq);
     expect(reopened.durable.recovery.stateHash).toBe(ledgerHash(storyInMemory()));
     await reopened.durable.close();
   });
