@@ -25,12 +25,9 @@ import { PRICE_SCALE } from '../math/fixed.js';
 import {
   applyLedgerCommand,
   DurableLedger,
-  LEDGER_POSTGRES_SCHEMA,
-  LEDGER_SQLITE_FILE_NAME,
   type LedgerOutcome,
+  openLedgerStore,
 } from '../store/durableLedger.js';
-import { PostgresStore } from '../store/postgresStore.js';
-import { SqliteStore } from '../store/sqliteStore.js';
 import { describeError, EXIT, readInput } from './io.js';
 import { table } from './table.js';
 
@@ -81,13 +78,13 @@ export async function derivativesFile(
   let outcomes: LedgerOutcome[];
   let durable: DurableLedger | null = null;
   if (options.data !== null) {
-    const store = /^postgres(ql)?:\/\//.test(options.data)
-      ? await PostgresStore.open(options.data, LEDGER_POSTGRES_SCHEMA)
-      : new SqliteStore(options.data, { fileName: LEDGER_SQLITE_FILE_NAME });
-    const opened = await DurableLedger.open(store, ledgerWithPortfolioMargin(), {
-      warn: (message) => process.stderr.write(`fulcrum: warning: ${message}\n`),
-    });
-    durable = opened.durable;
+    durable = await DurableLedger.open(
+      await openLedgerStore(options.data),
+      ledgerWithPortfolioMargin(),
+      {
+        warn: (message) => process.stderr.write(`fulcrum: warning: ${message}\n`),
+      },
+    );
     ledger = durable.ledger;
     const { snapshotSeq, replayed } = durable.recovery;
     if (!options.json) {

@@ -2,9 +2,6 @@
  * `fulcrum history ...` and `fulcrum verify`: questions to a journal, answered without changing
  * it (recovery may drop a torn last record, with a warning, as it always does).
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import pg from 'pg';
 import { renderHealthReport } from '../margin/report.js';
 import { Engine } from '../engine/engine.js';
 import {
@@ -13,12 +10,8 @@ import {
   isLiquidationEvent,
   stateAt,
 } from '../store/history.js';
-import {
-  DurableLedger,
-  LEDGER_POSTGRES_SCHEMA,
-  LEDGER_SQLITE_FILE_NAME,
-} from '../store/durableLedger.js';
-import { openStore, PostgresStore, SqliteStore } from '../store/index.js';
+import { DurableLedger, openExistingLedgerStore } from '../store/durableLedger.js';
+import { openStore } from '../store/index.js';
 import { recover } from '../store/recovery.js';
 import type { JournalStore } from '../store/store.js';
 import { ledgerWithPortfolioMargin } from './derivatives.js';
@@ -32,7 +25,7 @@ async function withStore<T>(
   use: (store: JournalStore) => Promise<T>,
   journal: Journal = 'engine',
 ): Promise<T> {
-  const store = journal === 'engine' ? await openStore(data) : await openLedgerStore(data);
+  const store = journal === 'engine' ? await openStore(data) : await openExistingLedgerStore(data);
   if (store === null) {
     throw new CliError(`${data} holds no derivatives journal`, EXIT.badInput);
   }
@@ -129,7 +122,7 @@ export function historyState(data: string, seqText: string): Promise<string> {
   });
 }
 
-/** `verify`: recovery (snapshot and tail) against a full replay of the journal. */
+/** `verify`: recovery (snapshot and tail) against a full replay, for each journal `data` holds. */
 export async function verify(data: string): Promise<{ text: string; ok: boolean }> {
   const engine = await verifyEngine(data);
   const ledger = await verifyLedger(data);
@@ -138,30 +131,40 @@ export async function verify(data: string): Promise<{ text: string; ok: boolean 
     : { text: `${engine.text}\n${ledger.text}`, ok: engine.ok && ledger.ok };
 }
 
+/** What a recovery reached, as `verify` compares it. */
+interface Reached {
+  readonly seq: number;
+  readonly snapshotSeq: number | null;
+  readonly replayed: number;
+  readonly stateHash: string;
+}
+
+/** The verdict of one journal: recovery from its newest snapshot against its full replay. */
+function verdict(name: string, location: string, fast: Reached, full: Reached) {
+  const ok = fast.stateHash === full.stateHash;
+  const text = [
+    `${name}: ${full.seq} records in ${location}`,
+    `recovery: snapshot at ${fast.snapshotSeq ?? 'none'}, ${fast.replayed} records replayed, hash ${fast.stateHash}`,
+    `full replay: ${full.replayed} records, hash ${full.stateHash}`,
+    ok ? 'ok: the hashes agree' : 'MISMATCH: recovery and full replay disagree',
+  ].join('\n');
+  return { text, ok };
+}
+
 function verifyEngine(data: string): Promise<{ text: string; ok: boolean }> {
   return withStore(data, async (store) => {
     const fast = await recover(store);
     const full = await recover(store, { fullReplay: true });
-    const ok = fast.report.stateHash === full.report.stateHash;
-    const text = [
-      `journal: ${full.report.seq} records in ${store.location}`,
-      `recovery: snapshot at ${fast.report.snapshotSeq ?? 'none'}, ${fast.report.replayed} records replayed, hash ${fast.report.stateHash}`,
-      `full replay: ${full.report.replayed} records, hash ${full.report.stateHash}`,
-      ok ? 'ok: the hashes agree' : 'MISMATCH: recovery and full replay disagree',
-    ].join('\n');
-    return { text, ok };
+    return verdict('journal', store.location, fast.report, full.report);
   });
 }
 
-/**
- * The derivatives journal beside the engine's, when there is one: recovery from its newest
- * snapshot against a full replay. Null when `data` holds none.
- */
+/** The derivatives journal beside the engine's; null when `data` holds none. */
 async function verifyLedger(data: string): Promise<{ text: string; ok: boolean } | null> {
   const open = async (fullReplay: boolean) => {
-    const store = await openLedgerStore(data);
+    const store = await openExistingLedgerStore(data);
     if (store === null) return null;
-    const { durable } = await DurableLedger.open(store, ledgerWithPortfolioMargin(), {
+    const durable = await DurableLedger.open(store, ledgerWithPortfolioMargin(), {
       fullReplay,
       warn: (message) => process.stderr.write(`fulcrum: warning: ${message}\n`),
     });
@@ -171,44 +174,7 @@ async function verifyLedger(data: string): Promise<{ text: string; ok: boolean }
   const fast = await open(false);
   const full = await open(true);
   if (fast === null || full === null) return null;
-  const ok = fast.recovery.stateHash === full.recovery.stateHash;
-  const text = [
-    `derivatives journal: ${full.recovery.seq} records in ${fast.location}`,
-    `recovery: snapshot at ${fast.recovery.snapshotSeq ?? 'none'}, ${fast.recovery.replayed} records replayed, hash ${fast.recovery.stateHash}`,
-    `full replay: ${full.recovery.replayed} records, hash ${full.recovery.stateHash}`,
-    ok ? 'ok: the hashes agree' : 'MISMATCH: recovery and full replay disagree',
-  ].join('\n');
-  return { text, ok };
-}
-
-/**
- * The derivatives journal a `--data` value holds (`derivatives.sqlite` in the folder, or the
- * `fulcrum_derivatives` schema), or null when there is none: questions do not create one.
- */
-async function openLedgerStore(data: string): Promise<JournalStore | null> {
-  if (/^postgres(ql)?:\/\//.test(data)) {
-    return (await schemaExists(data, LEDGER_POSTGRES_SCHEMA))
-      ? PostgresStore.open(data, LEDGER_POSTGRES_SCHEMA)
-      : null;
-  }
-  return existsSync(join(data, LEDGER_SQLITE_FILE_NAME))
-    ? new SqliteStore(data, { fileName: LEDGER_SQLITE_FILE_NAME })
-    : null;
-}
-
-/** Whether a PostgreSQL schema exists (without creating it, as opening a store would). */
-async function schemaExists(url: string, schema: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
-  try {
-    await client.connect();
-    const { rows } = await client.query(
-      'SELECT 1 FROM information_schema.schemata WHERE schema_name = $1',
-      [schema],
-    );
-    return rows.length > 0;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+  return verdict('derivatives journal', fast.location, fast.recovery, full.recovery);
 }
 
 /** A time given as unix seconds or as an ISO-8601 date. */

@@ -108,25 +108,7 @@ export const ACCOUNT_NAME_PATTERN = /^[A-Za-z0-9@][A-Za-z0-9._:@/-]{0,63}$/;
 
 /** Refuses a command naming a sub-account outside {@link ACCOUNT_NAME_PATTERN}. */
 function checkAccountNames(command: LedgerCommand): void {
-  const fields: [string, unknown][] =
-    command.type === 'deposit'
-      ? [['to', command.to]]
-      : command.type === 'withdraw'
-        ? [['from', command.from]]
-        : command.type === 'transfer'
-          ? [
-              ['from', command.from],
-              ['to', command.to],
-            ]
-          : command.type === 'trade'
-            ? [
-                ['buyer', command.buyer],
-                ['seller', command.seller],
-              ]
-            : command.type === 'set-mode' || command.type === 'liquidate'
-              ? [['account', command.account]]
-              : [];
-  for (const [field, name] of fields) {
+  for (const [field, name] of namedAccounts(command)) {
     if (typeof name !== 'string' || !ACCOUNT_NAME_PATTERN.test(name)) {
       throw new FulcrumError(
         'invalid_field',
@@ -134,6 +116,31 @@ function checkAccountNames(command: LedgerCommand): void {
         field,
       );
     }
+  }
+}
+
+/** The sub-accounts a command names, with their fields (checked or not). */
+export function namedAccounts(command: LedgerCommand): [string, unknown][] {
+  switch (command.type) {
+    case 'deposit':
+      return [['to', command.to]];
+    case 'withdraw':
+      return [['from', command.from]];
+    case 'transfer':
+      return [
+        ['from', command.from],
+        ['to', command.to],
+      ];
+    case 'trade':
+      return [
+        ['buyer', command.buyer],
+        ['seller', command.seller],
+      ];
+    case 'set-mode':
+    case 'liquidate':
+      return [['account', command.account]];
+    default:
+      return [];
   }
 }
 

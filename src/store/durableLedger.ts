@@ -7,11 +7,22 @@
  * passed over (with a warning) for an older one or the start. Commands are written in batches,
  * one atomic write each; a snapshot goes in the same write as the batch it follows.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { FulcrumError } from '../domain/errors.js';
-import { DerivativesLedger, type LedgerCommand, type LedgerEvent } from '../derivatives/ledger.js';
+import {
+  DerivativesLedger,
+  type LedgerCommand,
+  type LedgerEvent,
+  namedAccounts,
+  ACCOUNT_NAME_PATTERN,
+} from '../derivatives/ledger.js';
 import { ledgerHash, restoreLedger, serializeLedger } from '../derivatives/ledgerCodec.js';
+import { sha256Hex } from '../math/sha256.js';
 import { type RecordContent, type SnapshotRecord, snapshotChecksum } from './journal.js';
-import { checkedReplay, dropTornTail } from './recovery.js';
+import { isPostgresUrl, PostgresStore } from './postgresStore.js';
+import { checkedReplay, dropTornTail, newestSnapshotThatChecksOut } from './recovery.js';
+import { SqliteStore } from './sqliteStore.js';
 import type { JournalStore } from './store.js';
 
 /** A command's outcome: its events, or the refusal. */
@@ -67,29 +78,16 @@ function eventsJson(events: readonly LedgerEvent[]): string {
   return JSON.stringify(events, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 }
 
-/** The sub-accounts a command names, for history queries. */
+/** The sub-accounts a command touched, for history queries: those it names and deleverages. */
 function accountsOf(command: LedgerCommand, events: readonly LedgerEvent[]): string[] {
-  const names = new Set<string>();
-  switch (command.type) {
-    case 'deposit':
-      names.add(command.to);
-      break;
-    case 'withdraw':
-      names.add(command.from);
-      break;
-    case 'transfer':
-      names.add(command.from).add(command.to);
-      break;
-    case 'set-mode':
-    case 'liquidate':
-      names.add(command.account);
-      break;
-    case 'trade':
-      names.add(command.buyer).add(command.seller);
-      break;
-    default:
-      break;
-  }
+  // A refused command may name what is no name (a space would split the stored list).
+  const names = new Set(
+    namedAccounts(command)
+      .map(([, name]) => name)
+      .filter(
+        (name): name is string => typeof name === 'string' && ACCOUNT_NAME_PATTERN.test(name),
+      ),
+  );
   for (const e of events) {
     if (e.type === 'deleveraged') names.add(e.account).add(e.counterparty);
   }
@@ -122,7 +120,7 @@ export class DurableLedger {
     store: JournalStore,
     ledger: DerivativesLedger = new DerivativesLedger(),
     options: DurableLedgerOptions = {},
-  ): Promise<{ durable: DurableLedger; replayed: number }> {
+  ): Promise<DurableLedger> {
     try {
       return await DurableLedger.recover(store, ledger, options);
     } catch (error) {
@@ -135,10 +133,10 @@ export class DurableLedger {
     store: JournalStore,
     ledger: DerivativesLedger,
     options: DurableLedgerOptions,
-  ): Promise<{ durable: DurableLedger; replayed: number }> {
+  ): Promise<DurableLedger> {
     const warn = options.warn ?? (() => {});
     await dropTornTail(store, warn);
-    const start = options.fullReplay === true ? null : await newestSnapshot(store, ledger, warn);
+    const start = options.fullReplay === true ? null : await restoreNewest(store, ledger, warn);
     let after = start ?? 0;
     for (;;) {
       const records = await store.readRecords(after, PAGE);
@@ -157,10 +155,7 @@ export class DurableLedger {
       seq: after,
       stateHash: ledgerHash(ledger),
     };
-    return {
-      durable: new DurableLedger(store, ledger, recovery, options),
-      replayed: recovery.replayed,
-    };
+    return new DurableLedger(store, ledger, recovery, options);
   }
 
   /** Records journaled so far. */
@@ -199,71 +194,15 @@ export class DurableLedger {
     return outcomes;
   }
 
-  /** Writes a snapshot of the ledger as it stands now. */
-  async snapshot(): Promise<void> {
-    const snapshot = this.takeSnapshot();
-    await this.store.append([], snapshot);
-    this.lastSnapshot = snapshot.seq;
-  }
-
   private takeSnapshot(): SnapshotRecord {
-    const content = {
-      seq: this.seq,
-      stateHash: ledgerHash(this.ledger),
-      state: serializeLedger(this.ledger),
-    };
+    const state = serializeLedger(this.ledger);
+    const content = { seq: this.seq, stateHash: sha256Hex(state), state };
     return { ...content, checksum: snapshotChecksum(content) };
   }
 
   async close(): Promise<void> {
     await this.store.close();
   }
-}
-
-/**
- * Restores the newest snapshot that checks out (checksum, then the hash of the state read back)
- * into `ledger`; its journal position, or null when none does (the ledger is left empty).
- */
-async function newestSnapshot(
-  store: JournalStore,
-  ledger: DerivativesLedger,
-  warn: (message: string) => void,
-): Promise<number | null> {
-  const last = await store.lastSeq();
-  for (const info of await store.snapshots()) {
-    // A snapshot past the journal's end (a journal restored shorter than its snapshots) would
-    // skip records that are not there: only the journal's own positions count.
-    if (info.seq > last) {
-      warn(
-        `ledger snapshot at journal record ${info.seq} is past the journal's end (${last}); using an older one`,
-      );
-      continue;
-    }
-    const snapshot = await store.loadSnapshot(info.seq);
-    if (snapshot === undefined) continue;
-    if (snapshotChecksum(snapshot) !== snapshot.checksum) {
-      warn(
-        `ledger snapshot at journal record ${info.seq} is damaged (checksum); using an older one`,
-      );
-      continue;
-    }
-    const copy = new DerivativesLedger(ledger.config);
-    try {
-      restoreLedger(copy, snapshot.state);
-    } catch {
-      warn(`ledger snapshot at journal record ${info.seq} cannot be read; using an older one`);
-      continue;
-    }
-    if (ledgerHash(copy) !== snapshot.stateHash) {
-      warn(
-        `ledger snapshot at journal record ${info.seq} does not hash to its recorded hash; using an older one`,
-      );
-      continue;
-    }
-    restoreLedger(ledger, snapshot.state);
-    return snapshot.seq;
-  }
-  return null;
 }
 
 /** Applies a command to a ledger: its events, or the refusal (other errors are thrown). */
@@ -277,4 +216,42 @@ export function applyLedgerCommand(
     if (error instanceof FulcrumError) return { ok: false, error };
     throw error;
   }
+}
+
+/**
+ * Restores into `ledger` the newest snapshot that checks out (at or before the journal's end);
+ * its journal position, or null when none does (the ledger is left empty).
+ */
+async function restoreNewest(
+  store: JournalStore,
+  ledger: DerivativesLedger,
+  warn: (message: string) => void,
+): Promise<number | null> {
+  const last = await store.lastSeq();
+  const found = await newestSnapshotThatChecksOut(store, { until: last, last }, warn, {
+    label: 'ledger snapshot',
+    read: (text) => restoreLedger(new DerivativesLedger(ledger.config), text),
+    hash: ledgerHash,
+  });
+  if (found === null) return null;
+  restoreLedger(ledger, found.text);
+  return found.seq;
+}
+
+/**
+ * The derivatives journal a `--data` value names, created if need be: `derivatives.sqlite` in
+ * the folder, or the `fulcrum_derivatives` schema of a `postgres://` URL.
+ */
+export async function openLedgerStore(data: string): Promise<JournalStore> {
+  return isPostgresUrl(data)
+    ? PostgresStore.open(data, LEDGER_POSTGRES_SCHEMA)
+    : new SqliteStore(data, { fileName: LEDGER_SQLITE_FILE_NAME });
+}
+
+/** The derivatives journal `data` holds, or null: questions about a journal create none. */
+export async function openExistingLedgerStore(data: string): Promise<JournalStore | null> {
+  const exists = isPostgresUrl(data)
+    ? await PostgresStore.schemaExists(data, LEDGER_POSTGRES_SCHEMA)
+    : existsSync(join(data, LEDGER_SQLITE_FILE_NAME));
+  return exists ? openLedgerStore(data) : null;
 }

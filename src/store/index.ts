@@ -3,7 +3,7 @@
  * an embedded SQLite store and a PostgreSQL store. Node.js only; the core (`fulcrum`) does not
  * depend on it.
  */
-import { PostgresStore } from './postgresStore.js';
+import { isPostgresUrl, PostgresStore } from './postgresStore.js';
 import { SqliteStore, type SqliteStoreOptions } from './sqliteStore.js';
 import type { JournalStore } from './store.js';
 
@@ -35,6 +35,6 @@ export async function openStore(
   data: string,
   options: SqliteStoreOptions = {},
 ): Promise<JournalStore> {
-  if (/^postgres(ql)?:\/\//.test(data)) return PostgresStore.open(data);
+  if (isPostgresUrl(data)) return PostgresStore.open(data);
   return new SqliteStore(data, options);
 }

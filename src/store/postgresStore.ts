@@ -17,6 +17,11 @@ import { type JournalStore, type SnapshotInfo, StoreError } from './store.js';
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
+/** Whether a `--data` value names a PostgreSQL server (`postgres://` or `postgresql://`). */
+export function isPostgresUrl(data: string): boolean {
+  return /^postgres(ql)?:\/\//.test(data);
+}
+
 export class PostgresStore implements JournalStore {
   readonly kind = 'postgres';
   readonly location: string;
@@ -51,6 +56,23 @@ export class PostgresStore implements JournalStore {
       throw storeError(error, `cannot open the journal at ${location}`);
     }
     return new PostgresStore(client, location, schema);
+  }
+
+  /** Whether `schema` exists at `url`, without creating it (as opening a store would). */
+  static async schemaExists(url: string, schema: string): Promise<boolean> {
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+    try {
+      await client.connect();
+      const { rows } = await client.query(
+        'SELECT 1 FROM information_schema.schemata WHERE schema_name = $1',
+        [schema],
+      );
+      return rows.length > 0;
+    } catch (error) {
+      throw storeError(error, `cannot reach ${redact(url)}`);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
   }
 
   async lastSeq(): Promise<number> {

@@ -54,7 +54,8 @@ export async function recover(
   const droppedTail = options.untilSeq === undefined ? await dropTornTail(store, warn) : null;
   const last = await store.lastSeq();
   const until = Math.min(options.untilSeq ?? last, last);
-  const start = options.fullReplay === true ? null : await newestValidSnapshot(store, until, warn);
+  const start =
+    options.fullReplay === true ? null : await newestValidSnapshot(store, { until, last }, warn);
   const state = start?.state ?? createState();
   let seq = start?.seq ?? 0;
   const startSeq = seq;
@@ -140,25 +141,75 @@ export async function dropTornTail(
 
 async function newestValidSnapshot(
   store: JournalStore,
-  until: number,
+  range: SnapshotRange,
   warn: (message: string) => void,
 ): Promise<{ state: EngineState; seq: number } | null> {
+  const found = await newestSnapshotThatChecksOut(store, range, warn, {
+    label: 'snapshot',
+    read: deserializeState,
+    hash: stateHash,
+  });
+  return found === null ? null : { state: found.state, seq: found.seq };
+}
+
+/** Where a snapshot may stand: at or before `until`, and never past the journal's `last` record. */
+export interface SnapshotRange {
+  readonly until: number;
+  readonly last: number;
+}
+
+/** How to read a snapshot's text back into a state, and hash the state read. */
+export interface SnapshotReader<S> {
+  /** How warnings name the snapshot (`snapshot`, `ledger snapshot`). */
+  readonly label: string;
+  /** The state a snapshot's text holds; throws for text that holds none. */
+  readonly read: (text: string) => S;
+  readonly hash: (state: S) => string;
+}
+
+/**
+ * The newest snapshot at or before journal position `range.until` that checks out: its checksum,
+ * a state read back from its text, and that state's hash against the hash recorded with it.
+ * Each damaged one passed over is said through `warn`, as is one past the journal's last record
+ * (a journal restored shorter than its snapshots: it would skip records that are not there).
+ * Null when none checks out (start from the beginning).
+ */
+export async function newestSnapshotThatChecksOut<S>(
+  store: JournalStore,
+  range: SnapshotRange,
+  warn: (message: string) => void,
+  reader: SnapshotReader<S>,
+): Promise<{ state: S; seq: number; text: string } | null> {
+  const { label } = reader;
   for (const info of await store.snapshots()) {
-    if (info.seq > until) continue;
-    const snapshot = await store.loadSnapshot(info.seq);
-    if (snapshot === undefined) continue;
-    if (snapshotChecksum(snapshot) !== snapshot.checksum) {
-      warn(`snapshot at journal record ${info.seq} is damaged (checksum); using an older one`);
-      continue;
-    }
-    const state = deserializeState(snapshot.state);
-    if (stateHash(state) !== snapshot.stateHash) {
+    if (info.seq > range.last) {
       warn(
-        `snapshot at journal record ${info.seq} does not hash to its recorded hash; using an older one`,
+        `${label} at journal record ${info.seq} is past the journal's end (${range.last}); using an older one`,
       );
       continue;
     }
-    return { state, seq: snapshot.seq };
+    // A question about an earlier position starts from a snapshot at or before it.
+    if (info.seq > range.until) continue;
+    const snapshot = await store.loadSnapshot(info.seq);
+    if (snapshot === undefined) continue;
+    if (snapshotChecksum(snapshot) !== snapshot.checksum) {
+      warn(`${label} at journal record ${info.seq} is damaged (checksum); using an older one`);
+      continue;
+    }
+    let state: S;
+    try {
+      state = reader.read(snapshot.state);
+    } catch {
+      warn(`${label} at journal record ${info.seq} cannot be read; using an older one`);
+      continue;
+    }
+    if (reader.hash(state) !== snapshot.stateHash) {
+      warn(
+        `${label} at journal record ${info.seq} does not hash to its recorded hash; using an older one`,
+      );
+      continue;
+    }
+    return { state, seq: snapshot.seq, text: snapshot.state };
   }
   return null;
 }

@@ -71,28 +71,44 @@ describe('the derivatives journal', () => {
     }
     const dir = folder();
     const first = await DurableLedger.open(new SqliteStore(dir), ledgerWithPortfolioMargin());
-    const outcomes = await first.durable.submit(story.slice(0, 19));
+    const outcomes = await first.submit(story.slice(0, 19));
     expect(outcomes.filter((o) => !o.ok).map((o) => (o.ok ? '' : o.error.code))).toEqual([
       'insufficient_margin',
       'isolated_one_instrument',
       'reserved_account',
     ]);
-    await first.durable.close();
+    await first.close();
     const second = await DurableLedger.open(new SqliteStore(dir), ledgerWithPortfolioMargin());
-    expect(second.replayed).toBe(19);
-    await second.durable.submit(story.slice(19));
-    await second.durable.close();
+    expect(second.recovery.replayed).toBe(19);
+    await second.submit(story.slice(19));
+    await second.close();
     const third = await DurableLedger.open(new SqliteStore(dir), ledgerWithPortfolioMargin());
-    expect(third.replayed).toBe(story.length);
-    expect(state(third.durable.ledger)).toBe(state(memory));
-    await third.durable.close();
+    expect(third.recovery.replayed).toBe(story.length);
+    expect(state(third.ledger)).toBe(state(memory));
+    await third.close();
+  });
+
+  it('journals a refusal of a name that is no name without indexing it', async () => {
+    const dir = folder();
+    const durable = await DurableLedger.open(new SqliteStore(dir), ledgerWithPortfolioMargin());
+    const [outcome] = await durable.submit([{ type: 'deposit', time: 1, to: 'a b', amount: 5n }]);
+    expect(outcome?.ok).toBe(false);
+    await durable.close();
+    const store = new SqliteStore(dir);
+    const [record] = await store.readRecords(0, 1);
+    expect(record?.outcome).toBe('invalid_field');
+    expect(record?.accounts).toEqual([]);
+    // It replays to the same refusal.
+    const reopened = await DurableLedger.open(store, ledgerWithPortfolioMargin());
+    expect(reopened.recovery.seq).toBe(1);
+    await reopened.close();
   });
 
   it('drops a torn last record with a warning, and stops at damage anywhere else', async () => {
     const dir = folder();
     const opened = await DurableLedger.open(new SqliteStore(dir), ledgerWithPortfolioMargin());
-    await opened.durable.submit(story.slice(0, 10));
-    await opened.durable.close();
+    await opened.submit(story.slice(0, 10));
+    await opened.close();
     // The last record cut short: its checksum no longer matches.
     let store = new SqliteStore(dir);
     store.exec("UPDATE journal SET events = '[{' WHERE seq = ?", 10);
@@ -100,9 +116,9 @@ describe('the derivatives journal', () => {
     const reopened = await DurableLedger.open(store, ledgerWithPortfolioMargin(), {
       warn: (w) => warnings.push(w),
     });
-    expect(reopened.replayed).toBe(9);
+    expect(reopened.recovery.replayed).toBe(9);
     expect(warnings.join()).toMatch(/dropping journal record 10/);
-    await reopened.durable.close();
+    await reopened.close();
     // A damaged record in the middle: recovery refuses to guess.
     store = new SqliteStore(dir);
     store.exec("UPDATE journal SET outcome = 'ok2' WHERE seq = ?", 5);
@@ -145,22 +161,22 @@ describe('the derivatives journal with snapshots', () => {
     const dir = folder();
     await journalStory(new SqliteStore(dir));
     const fast = await DurableLedger.open(new SqliteStore(dir), ledgerWithPortfolioMargin());
-    const { recovery } = fast.durable;
+    const { recovery } = fast;
     expect(recovery.seq).toBe(story.length);
     expect(recovery.snapshotSeq).not.toBeNull();
     // Writes of three with a snapshot once five records have passed: at 6, 12, 18, 24, 30.
     expect(recovery.snapshotSeq).toBe(Math.floor(story.length / 6) * 6);
     expect(recovery.replayed).toBe(story.length - (recovery.snapshotSeq ?? 0));
-    await fast.durable.close();
+    await fast.close();
     const full = await DurableLedger.open(new SqliteStore(dir), ledgerWithPortfolioMargin(), {
       fullReplay: true,
     });
-    expect(full.durable.recovery.snapshotSeq).toBeNull();
-    expect(full.replayed).toBe(story.length);
-    expect(full.durable.recovery.stateHash).toBe(recovery.stateHash);
+    expect(full.recovery.snapshotSeq).toBeNull();
+    expect(full.recovery.replayed).toBe(story.length);
+    expect(full.recovery.stateHash).toBe(recovery.stateHash);
     expect(recovery.stateHash).toBe(ledgerHash(storyInMemory()));
-    expect(state(full.durable.ledger)).toBe(state(fast.durable.ledger));
-    await full.durable.close();
+    expect(state(full.ledger)).toBe(state(fast.ledger));
+    await full.close();
   });
 
   it('a snapshot past the end of the journal is passed over: only records there count', async () => {
@@ -174,7 +190,7 @@ describe('the derivatives journal with snapshots', () => {
       warn: (w) => warnings.push(w),
     });
     expect(warnings.join('\n')).toMatch(/snapshot at journal record 24 is past the journal's end/);
-    expect(opened.durable.recovery).toMatchObject({ snapshotSeq: 18, replayed: 2, seq: 20 });
+    expect(opened.recovery).toMatchObject({ snapshotSeq: 18, replayed: 2, seq: 20 });
     const first20 = ledgerWithPortfolioMargin();
     for (const command of story.slice(0, 20)) {
       try {
@@ -183,8 +199,8 @@ describe('the derivatives journal with snapshots', () => {
         // refusals are part of the story
       }
     }
-    expect(opened.durable.recovery.stateHash).toBe(ledgerHash(first20));
-    await opened.durable.close();
+    expect(opened.recovery.stateHash).toBe(ledgerHash(first20));
+    await opened.close();
   });
 
   it('a damaged snapshot is passed over for an older one, with a warning', async () => {
@@ -201,9 +217,9 @@ describe('the derivatives journal with snapshots', () => {
     expect(warnings.join()).toMatch(
       new RegExp(`snapshot at journal record ${newest?.seq} is damaged`),
     );
-    expect(opened.durable.recovery.snapshotSeq).toBeLessThan(newest?.seq ?? 0);
-    expect(opened.durable.recovery.stateHash).toBe(ledgerHash(storyInMemory()));
-    await opened.durable.close();
+    expect(opened.recovery.snapshotSeq).toBeLessThan(newest?.seq ?? 0);
+    expect(opened.recovery.stateHash).toBe(ledgerHash(storyInMemory()));
+    await opened.close();
     // A snapshot whose checksum matches but whose state does not hash to its recorded hash.
     store = new SqliteStore(dir);
     // The next older one (the newest is still the damaged one, passed over again).
@@ -225,8 +241,8 @@ describe('the derivatives journal with snapshots', () => {
     expect(again.join()).toMatch(
       new RegExp(`snapshot at journal record ${older.seq} cannot be read`),
     );
-    expect(reopened.durable.recovery.snapshotSeq).toBeLessThan(older.seq);
-    expect(reopened.durable.recovery.stateHash).toBe(ledgerHash(storyInMemory()));
-    await reopened.durable.close();
+    expect(reopened.recovery.snapshotSeq).toBeLessThan(older.seq);
+    expect(reopened.recovery.stateHash).toBe(ledgerHash(storyInMemory()));
+    await reopened.close();
   });
 });

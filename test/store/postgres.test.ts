@@ -80,7 +80,7 @@ if (unreachable !== null && process.env.CI !== 'true') {
       try {
         await journalStory(await PostgresStore.open(url, schema));
         const store = await PostgresStore.open(url, schema);
-        const { durable } = await DurableLedger.open(store, ledgerWithPortfolioMargin());
+        const durable = await DurableLedger.open(store, ledgerWithPortfolioMargin());
         expect(durable.recovery.seq).toBe(story.length);
         expect(durable.recovery.snapshotSeq).not.toBeNull();
         expect(durable.recovery.stateHash).toBe(ledgerHash(storyInMemory()));
