@@ -97,8 +97,9 @@ export function decodeStoredCommand(text: string): Command {
   } catch {
     throw new FulcrumError('invalid_json', 'a stored command is not valid JSON');
   }
-  // The common commands carry their bigints at the top level; a listing deep in its config.
-  if (raw.type === 'list-asset' || raw.type === 'configure-liquidation') {
+  // The common commands carry their bigints at the top level, in known fields; the others (a
+  // listing's config, new weights, a liquidation's penalty cap) are searched through.
+  if (typeof raw.type !== 'string' || !FLAT_COMMANDS.has(raw.type)) {
     return restoreBigints(raw) as Command;
   }
   for (const key of TOP_LEVEL_BIGINTS) {
@@ -107,6 +108,18 @@ export function decodeStoredCommand(text: string): Command {
   }
   return raw as unknown as Command;
 }
+
+/** Commands whose only bigints are top-level {@link TOP_LEVEL_BIGINTS}. */
+const FLAT_COMMANDS = new Set<string>([
+  'deposit',
+  'withdraw',
+  'borrow',
+  'repay',
+  'transfer',
+  'accrue',
+  'set-price',
+  'quote',
+]);
 
 const TOP_LEVEL_BIGINTS = ['amount', 'price', 'stablePrice', 'confidence'] as const;
 

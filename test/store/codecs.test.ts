@@ -61,6 +61,15 @@ const step = fc.oneof(
     target: ref,
     ...pair,
     amount: fc.oneof(fc.constant('max'), fc.integer({ min: 1, max: 5000 }).map(String)),
+    // A Dutch auction's bid: a bigint at the top level of a liquidation.
+    maxPenalty: fc.constantFrom('0.02', '0.05'),
+  }),
+  // New weights: bigints one level down.
+  fc.record({
+    type: fc.constant('set-weights'),
+    asset: fc.constantFrom('ETH', 'WBTC'),
+    initialWeight: fc.constantFrom('0.6', '0.7'),
+    maintenanceWeight: fc.constantFrom('0.8', '0.75'),
   }),
   fc.record({ type: fc.constant('backstop'), target: ref, ...pair }),
   fc.record({ type: fc.constant('resolve-bankruptcy'), target: ref }),
