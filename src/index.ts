@@ -21,6 +21,14 @@ export { applyCommand, type CommandResult, dryRun } from './engine/apply.js';
 export type * from './engine/commands.js';
 export { decodeCommand } from './engine/decode.js';
 export { Draft } from './engine/draft.js';
+export {
+  applyEffects,
+  EFFECTS_FORMAT_VERSION,
+  type EffectsApplied,
+  EffectsError,
+  type EffectsSegment,
+  EffectsWriter,
+} from './engine/effects.js';
 export { decodeJson, Engine } from './engine/engine.js';
 export type * from './engine/events.js';
 export { renderEvent, renderEventsJson, renderResult } from './engine/render.js';

@@ -27,16 +27,25 @@ export type CommandResult =
 
 /**
  * Applies one command. Accepted: the state moves on, `sequence` grows by one. Refused: the
- * result carries a {@link FulcrumError} and the state is exactly as before.
+ * result carries a {@link FulcrumError} and the state is exactly as before. `beforeCommit`, if
+ * given, sees an accepted command's draft just before it is written into the state.
  *
  * @example
  * const state = createState();
  * const result = applyCommand(state, { type: 'deposit', time: 1, account: 'alice',
  *   subAccount: 0, asset: 'ETH', amount: 10n ** 18n });
  */
-export function applyCommand(state: EngineState, command: Command): CommandResult {
+export function applyCommand(
+  state: EngineState,
+  command: Command,
+  beforeCommit?: (draft: Draft) => void,
+): CommandResult {
   const { result, draft } = run(state, command);
-  if (result.ok && draft !== undefined) draft.commit();
+  if (result.ok && draft !== undefined) {
+    // The effects journal reads an accepted command's changes here, against the state they replace.
+    beforeCommit?.(draft);
+    draft.commit();
+  }
   return result;
 }
 

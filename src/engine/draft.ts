@@ -23,9 +23,19 @@ import {
   type SubAccountState,
 } from './state.js';
 
-interface SubAccountChange {
+export interface SubAccountChange {
   readonly ref: SubAccountRef;
   readonly state: SubAccountState;
+}
+
+/** What a draft changes, as the effects journal reads it before `commit`. */
+export interface DraftChanges {
+  /** Assets as the draft leaves them (listings included), in the order first changed. */
+  readonly assets: readonly AssetState[];
+  /** Sub-accounts as the draft leaves them; no positions means emptied. */
+  readonly subAccounts: readonly SubAccountChange[];
+  /** Whether the liquidation rules or the liquidation throttle change. */
+  readonly liquidationState: boolean;
 }
 
 export class Draft {
@@ -152,6 +162,15 @@ export class Draft {
     else this.subAccountChanges.push({ ref, state });
   }
 
+  /** Everything the draft changes, without copying: read it before `commit`. */
+  changes(): DraftChanges {
+    return {
+      assets: this.assetChanges,
+      subAccounts: this.subAccountChanges,
+      liquidationState: this.throttleChange !== undefined || this.configChange !== undefined,
+    };
+  }
+
   /** The sub-accounts this draft changes. */
   touched(): SubAccountRef[] {
     return this.subAccountChanges.map((change) => change.ref);
@@ -216,7 +235,7 @@ export class Draft {
         if (asset.pool !== existing.pool) overwrite(existing.pool, asset.pool);
       }
     }
-    for (const { ref, state } of this.subAccountChanges) commitSubAccount(base, ref, state);
+    for (const { ref, state } of this.subAccountChanges) writeSubAccount(base, ref, state);
     if (this.configChange !== undefined) base.liquidationConfig = this.configChange;
     if (this.throttleChange !== undefined) base.liquidationThrottle = this.throttleChange;
     base.time = this.time;
@@ -231,11 +250,20 @@ function sameSubAccount(a: SubAccountRef, b: SubAccountRef): boolean {
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** Writes `fields` into `target`: the one place where committed objects change. */
-function overwrite<T extends object>(target: T, fields: Partial<T>): void {
+export function overwrite<T extends object>(target: T, fields: Partial<T>): void {
   Object.assign(target as Mutable<T>, fields);
 }
 
-function commitSubAccount(base: EngineState, ref: SubAccountRef, next: SubAccountState): void {
+/**
+ * Makes sub-account `ref` of the state hold what `next` holds: created, replaced or removed
+ * (an account with no sub-accounts left is removed). `commit` and the effects journal's replay
+ * both write sub-accounts through it.
+ */
+export function writeSubAccount(
+  base: EngineState,
+  ref: SubAccountRef,
+  next: SubAccountState,
+): void {
   let account: AccountState | undefined = base.accounts.get(ref.account);
   if (account === undefined) {
     if (next.positions.length === 0) return;

@@ -1,7 +1,8 @@
 /**
  * The durable engine: the in-memory engine with a journal behind it. A command is applied in
- * memory, written to the journal with its outcome and events, and acknowledged (its promise
- * resolves) only once the write is durable. Writes are batched: every command submitted while
+ * memory, written to the journal with its outcome, its events and its effects (what it changed,
+ * as after-images: recovery applies them instead of re-executing it), and acknowledged (its
+ * promise resolves) only once the write is durable. Writes are batched: every command submitted while
  * a write is being made goes into the next one (group commit), so durability costs one
  * transaction per batch, not per command, and the next batch is prepared while the store
  * writes the last. Snapshots are taken at batch boundaries, where the
@@ -15,12 +16,14 @@
 import { type CommandResult, applyCommand } from '../engine/apply.js';
 import { encodeCommand } from '../engine/commandCodec.js';
 import type { Command } from '../engine/commands.js';
+import type { Draft } from '../engine/draft.js';
+import { EffectsWriter } from '../engine/effects.js';
 import { decodeJson, Engine } from '../engine/engine.js';
 import { renderEventsJson } from '../engine/render.js';
 import { serializeState } from '../engine/snapshotCodec.js';
 import { ACCOUNT_ID_PATTERN } from '../engine/state.js';
 import { stateHash } from '../engine/stateHash.js';
-import { FulcrumError } from '../domain/errors.js';
+import { assert, FulcrumError } from '../domain/errors.js';
 import { type RecordContent, type SnapshotRecord, snapshotChecksum } from './journal.js';
 import { recover, type RecoveryReport } from './recovery.js';
 import { type JournalStore, StoreError } from './store.js';
@@ -70,6 +73,12 @@ export class DurableEngine {
   private readonly writing = new Set<Promise<void>>();
   private scheduled = false;
   private failure: StoreError | null = null;
+  /** The effects of the commands not yet handed to the store, in segments of a batch each. */
+  private readonly effects: EffectsWriter;
+  /** The stored form of the command being applied, for the effects of one kept as its command. */
+  private commandText = '';
+  private readonly captureEffects = (draft: Draft): void =>
+    this.effects.accepted(draft, this.commandText);
 
   private constructor(
     store: JournalStore,
@@ -82,6 +91,8 @@ export class DurableEngine {
     this.recovery = recovery;
     this.snapshotEvery = options.snapshotEvery ?? 100_000;
     this.batchMax = options.batchMax ?? 8_192;
+    // Segments of at most batchMax records: each write takes at most batchMax of the oldest.
+    this.effects = new EffectsWriter(this.batchMax);
     this.seq = recovery.seq;
     this.durable = recovery.seq;
     this.lastSnapshot = recovery.snapshotSeq ?? 0;
@@ -121,12 +132,14 @@ export class DurableEngine {
    */
   submit(command: Command): Promise<JournaledResult> {
     if (this.failure !== null) return Promise.reject(this.failure);
-    const result = applyCommand(this.engine.state, command);
+    this.commandText = encodeCommand(command);
+    const result = applyCommand(this.engine.state, command, this.captureEffects);
+    if (!result.ok) this.effects.refused();
     this.seq += 1;
     const record: RecordContent = {
       seq: this.seq,
       time: Number.isSafeInteger(command.time) ? command.time : 0,
-      command: encodeCommand(command),
+      command: this.commandText,
       outcome: result.ok ? 'ok' : result.error.code,
       events: result.ok ? renderEventsJson(result.events) : '[]',
       accounts: accountsOf(command),
@@ -213,7 +226,12 @@ export class DurableEngine {
     if (snapshot !== undefined) this.lastSnapshot = snapshot.seq;
     const records = batch.map((p) => p.record as RecordContent);
     for (const p of batch) p.record = undefined;
-    const write: Promise<void> = this.write(batch, records, snapshot).finally(() => {
+    const effects = this.effects.take();
+    assert(
+      effects?.records === batch.length,
+      `an effects segment of ${effects?.records} records for a batch of ${batch.length}`,
+    );
+    const write: Promise<void> = this.write(batch, records, snapshot, effects.bytes).finally(() => {
       this.writing.delete(write);
       if (this.pending.length > 0 && this.failure === null) this.schedule();
     });
@@ -224,9 +242,10 @@ export class DurableEngine {
     batch: Pending[],
     records: RecordContent[],
     snapshot: SnapshotRecord | undefined,
+    effects: Uint8Array,
   ): Promise<void> {
     try {
-      await this.store.append(records, snapshot);
+      await this.store.append(records, snapshot, effects);
     } catch (error) {
       this.fail(error, batch);
       return;

@@ -82,3 +82,43 @@ export interface SnapshotRecord {
 export function snapshotChecksum(snapshot: Omit<SnapshotRecord, 'checksum'>): number {
   return crc32(`${snapshot.seq}\u0000${snapshot.stateHash}\u0000${snapshot.state}`);
 }
+
+/**
+ * A stored effects segment: the effects (`engine/effects.ts`) of journal records `firstSeq` to
+ * `lastSeq`, written in the same transaction as those records. Recovery applies it in their
+ * place; the records stay for verification and history.
+ */
+export interface StoredEffects {
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+  readonly data: Uint8Array;
+  /** CRC-32 of `firstSeq`, `lastSeq` and `data` (see {@link effectsChecksum}). */
+  readonly checksum: number;
+  /**
+   * CRC-32 of the records' digest text (see {@link recordsDigestPiece}) as they were written:
+   * recovery compares it with the records as they are, without reading them into JavaScript.
+   */
+  readonly recordsChecksum: number;
+}
+
+/** The checksum of an effects segment. `sqliteWriter.mjs` computes the same. */
+export function effectsChecksum(firstSeq: number, lastSeq: number, data: Uint8Array): number {
+  return crc32(data, crc32(`${firstSeq}\u0000${lastSeq}\u0000`));
+}
+
+/**
+ * One record's part of the records digest: its fields joined by U+0001 and ended by U+0002
+ * (accounts joined by spaces, as stored), so that a database can build the digest text of a
+ * range of records itself (`seq || char(1) || ...`) and hand it over as one value. The digest
+ * of a range is the CRC-32 of its records' pieces in order.
+ */
+export function recordsDigestPiece(record: RecordContent): string {
+  return `${record.seq}\u0001${record.time}\u0001${record.command}\u0001${record.outcome}\u0001${record.events}\u0001${record.accounts.join(' ')}\u0002`;
+}
+
+/** The records digest of `records`, in order. */
+export function recordsDigest(records: readonly RecordContent[]): number {
+  let digest = 0;
+  for (const record of records) digest = crc32(recordsDigestPiece(record), digest);
+  return digest;
+}

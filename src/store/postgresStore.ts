@@ -5,13 +5,17 @@
  * at COMMIT, which is when the durable engine acknowledges.
  */
 import pg from 'pg';
+import { crc32 } from 'node:zlib';
 import {
+  effectsChecksum,
   type JournalRecord,
   type JournalRow,
   type RecordContent,
   recordChecksum,
   recordFromRow,
+  recordsDigest,
   type SnapshotRecord,
+  type StoredEffects,
 } from './journal.js';
 import { type JournalStore, type SnapshotInfo, StoreError } from './store.js';
 
@@ -28,6 +32,11 @@ export class PostgresStore implements JournalStore {
   private readonly client: pg.Client;
   private readonly schema: string;
   private failed: StoreError | null = null;
+  /**
+   * The connection's queue: one piece of work at a time (a transaction is several queries that
+   * nothing may come between), in the order asked for. Recovery asks for digests while it reads.
+   */
+  private lane: Promise<unknown> = Promise.resolve();
 
   private constructor(client: pg.Client, location: string, schema: string) {
     this.client = client;
@@ -82,7 +91,19 @@ export class PostgresStore implements JournalStore {
     return Number(rows[0]?.seq ?? 0);
   }
 
-  async append(records: readonly RecordContent[], snapshot?: SnapshotRecord): Promise<void> {
+  async append(
+    records: readonly RecordContent[],
+    snapshot?: SnapshotRecord,
+    effects?: Uint8Array,
+  ): Promise<void> {
+    return this.exclusive(() => this.appendNow(records, snapshot, effects));
+  }
+
+  private async appendNow(
+    records: readonly RecordContent[],
+    snapshot: SnapshotRecord | undefined,
+    effects: Uint8Array | undefined,
+  ): Promise<void> {
     // After a failed append every later one is refused unwritten: a journal must not go on past
     // a batch that is missing.
     if (this.failed !== null) throw this.failed;
@@ -111,6 +132,21 @@ export class PostgresStore implements JournalStore {
           );
         }
       }
+      const first = records[0]?.seq;
+      const last = records.at(-1)?.seq;
+      if (effects !== undefined && first !== undefined && last !== undefined) {
+        await this.client.query(
+          `INSERT INTO ${this.t('effects')} (first_seq, last_seq, data, checksum, records_checksum)
+           VALUES ($1, $2, $3, $4, $5)`,
+          [
+            first,
+            last,
+            Buffer.from(effects.buffer, effects.byteOffset, effects.byteLength),
+            effectsChecksum(first, last, effects),
+            recordsDigest(records),
+          ],
+        );
+      }
       if (snapshot !== undefined) {
         await this.client.query(
           `INSERT INTO ${this.t('snapshots')} (seq, state_hash, state, checksum) VALUES ($1, $2, $3, $4)
@@ -132,6 +168,38 @@ export class PostgresStore implements JournalStore {
       [after, limit],
     );
     return rows.map(recordFromRow);
+  }
+
+  async readEffects(after: number, limit: number): Promise<StoredEffects[]> {
+    const { rows } = await this.query<{
+      first_seq: string;
+      last_seq: string;
+      data: Buffer;
+      checksum: string;
+      records_checksum: string;
+    }>(`SELECT * FROM ${this.t('effects')} WHERE first_seq > $1 ORDER BY first_seq LIMIT $2`, [
+      after,
+      limit,
+    ]);
+    return rows.map((row) => ({
+      firstSeq: Number(row.first_seq),
+      lastSeq: Number(row.last_seq),
+      data: row.data,
+      checksum: Number(row.checksum),
+      recordsChecksum: Number(row.records_checksum),
+    }));
+  }
+
+  /** The digest text is built by the server and read as one value. */
+  async recordsChecksum(first: number, last: number): Promise<number> {
+    const { rows } = await this.query<{ digest: Buffer | null }>(
+      `SELECT convert_to(string_agg(seq || chr(1) || time || chr(1) || command || chr(1) || outcome
+         || chr(1) || events || chr(1) || accounts || chr(2), '' ORDER BY seq), 'UTF8') AS digest
+       FROM ${this.t('journal')} WHERE seq BETWEEN $1 AND $2`,
+      [first, last],
+    );
+    const digest = rows[0]?.digest ?? null;
+    return digest === null ? 0 : crc32(digest);
   }
 
   async snapshots(): Promise<SnapshotInfo[]> {
@@ -159,11 +227,14 @@ export class PostgresStore implements JournalStore {
   }
 
   async truncateFrom(seq: number): Promise<void> {
-    await this.query('BEGIN');
-    for (const table of ['journal', 'journal_accounts', 'snapshots']) {
-      await this.query(`DELETE FROM ${this.t(table)} WHERE seq >= $1`, [seq]);
-    }
-    await this.query('COMMIT');
+    await this.exclusive(async () => {
+      await this.queryNow('BEGIN');
+      for (const table of ['journal', 'journal_accounts', 'snapshots']) {
+        await this.queryNow(`DELETE FROM ${this.t(table)} WHERE seq >= $1`, [seq]);
+      }
+      await this.queryNow(`DELETE FROM ${this.t('effects')} WHERE last_seq >= $1`, [seq]);
+      await this.queryNow('COMMIT');
+    });
   }
 
   async recordsOfAccount(account: string, limit: number): Promise<JournalRecord[]> {
@@ -194,6 +265,7 @@ export class PostgresStore implements JournalStore {
   }
 
   async close(): Promise<void> {
+    await this.lane;
     await this.client.end();
   }
 
@@ -201,7 +273,18 @@ export class PostgresStore implements JournalStore {
     return `${this.schema}.${table}`;
   }
 
-  private async query<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []) {
+  /** Runs `work` once the work asked for before it is done. */
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const done = this.lane.then(work, work);
+    this.lane = done.catch(() => undefined);
+    return done;
+  }
+
+  private query<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []) {
+    return this.exclusive(() => this.queryNow<T>(sql, params));
+  }
+
+  private async queryNow<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []) {
     try {
       return await this.client.query<T>(sql, params);
     } catch (error) {
@@ -227,6 +310,13 @@ CREATE TABLE IF NOT EXISTS ${schema}.journal_accounts (
   account TEXT NOT NULL,
   seq BIGINT NOT NULL,
   PRIMARY KEY (account, seq)
+);
+CREATE TABLE IF NOT EXISTS ${schema}.effects (
+  first_seq BIGINT PRIMARY KEY,
+  last_seq BIGINT NOT NULL,
+  data BYTEA NOT NULL,
+  checksum BIGINT NOT NULL,
+  records_checksum BIGINT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS ${schema}.snapshots (
   seq BIGINT PRIMARY KEY,

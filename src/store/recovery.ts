@@ -1,20 +1,36 @@
 /**
- * Recovery: the newest valid snapshot, then the journal after it, command by command through
- * the same `applyCommand` as the live engine. Each record's checksum is checked and each
- * command must reach the outcome the journal recorded, or recovery stops and says which record.
- * A damaged last record is what a crash in the middle of a write leaves: it is dropped with a
- * warning, never silently. Damage anywhere else stops recovery.
+ * Recovery: the newest valid snapshot, then the journal after it. Where the journal holds the
+ * records' effects (after-images, `engine/effects.ts`, one checksummed segment per batch),
+ * recovery applies them instead of re-executing the commands; elsewhere (a journal written
+ * before effects were kept, a segment that does not check out, a position inside a batch) it
+ * re-executes the commands through the same `applyCommand` as the live engine, checking each
+ * record's position, checksum and outcome. The records behind each segment are checked too,
+ * against the digest written with it, on the store's side while the effects are applied: a record
+ * damaged anywhere stops recovery with an error naming it, whichever road replayed it. A damaged
+ * last record is what a crash in the middle of a write leaves: it is dropped with a warning, never
+ * silently.
  */
 import { applyCommand } from '../engine/apply.js';
 import { decodeStoredCommand } from '../engine/commandCodec.js';
+import { applyEffects, EffectsError } from '../engine/effects.js';
 import { deserializeState } from '../engine/snapshotCodec.js';
 import { createState, type EngineState } from '../engine/state.js';
 import { stateHash } from '../engine/stateHash.js';
-import { type JournalRecord, recordIntact, snapshotChecksum } from './journal.js';
+import {
+  effectsChecksum,
+  type JournalRecord,
+  recordIntact,
+  snapshotChecksum,
+  type StoredEffects,
+} from './journal.js';
 import { type JournalStore, StoreError } from './store.js';
 
 /** Records read from the store at a time during replay. */
 const READ_BATCH = 10_000;
+/** Effects segments read from the store at a time. */
+const EFFECTS_BATCH = 16;
+/** Records digests the store may be computing at once, ahead of the checks that wait for them. */
+const DIGESTS_IN_FLIGHT = 32;
 
 export interface RecoveryReport {
   readonly store: string;
@@ -23,6 +39,8 @@ export interface RecoveryReport {
   readonly snapshotSeq: number | null;
   /** Records replayed after the snapshot. */
   readonly replayed: number;
+  /** Of those, records whose effects were applied (the rest were re-executed). */
+  readonly fromEffects: number;
   /** Journal length after recovery. */
   readonly seq: number;
   /** The damaged last record that was dropped, if any. */
@@ -40,8 +58,15 @@ export interface RecoveryOptions {
   readonly warn?: (message: string) => void;
   /** Replay only up to this journal position (history: the state at a sequence). */
   readonly untilSeq?: number;
-  /** Ignore snapshots and replay the whole journal (verification). */
+  /**
+   * Ignore snapshots and effects: re-execute every command from an empty state (verification).
+   * Shorthand for `{ snapshots: false, effects: false }`.
+   */
   readonly fullReplay?: boolean;
+  /** Start from the newest valid snapshot (default true, false under `fullReplay`). */
+  readonly snapshots?: boolean;
+  /** Apply stored effects where there are some (default true, false under `fullReplay`). */
+  readonly effects?: boolean;
 }
 
 const defaultWarn = (message: string) => process.stderr.write(`fulcrum: warning: ${message}\n`);
@@ -51,39 +76,159 @@ export async function recover(
   options: RecoveryOptions = {},
 ): Promise<Recovered> {
   const warn = options.warn ?? defaultWarn;
+  const full = options.fullReplay === true;
   const droppedTail = options.untilSeq === undefined ? await dropTornTail(store, warn) : null;
   const last = await store.lastSeq();
   const until = Math.min(options.untilSeq ?? last, last);
   const start =
-    options.fullReplay === true ? null : await newestValidSnapshot(store, { until, last }, warn);
+    (options.snapshots ?? !full) ? await newestValidSnapshot(store, { until, last }, warn) : null;
   const state = start?.state ?? createState();
-  let seq = start?.seq ?? 0;
-  const startSeq = seq;
-  while (seq < until) {
-    const records = await store.readRecords(seq, Math.min(READ_BATCH, until - seq));
-    if (records.length === 0) {
-      throw new StoreError(
-        'store_corrupt',
-        `journal record ${seq + 1} is missing (the journal ends at ${last})`,
-      );
-    }
-    for (const record of records) {
-      replayRecord(state, record, seq + 1);
-      seq = record.seq;
-    }
-  }
+  const replay = new Replay(store, state, start?.seq ?? 0, last, warn);
+  await replay.run(until, options.effects ?? !full);
   return {
     state,
     report: {
       store: store.kind,
       location: store.location,
       snapshotSeq: start?.seq ?? null,
-      replayed: seq - startSeq,
-      seq,
+      replayed: replay.seq - (start?.seq ?? 0),
+      fromEffects: replay.fromEffects,
+      seq: replay.seq,
       droppedTail,
       stateHash: stateHash(state),
     },
   };
+}
+
+/** The journal after the starting point, replayed into `state`: by effects where it can. */
+class Replay {
+  seq: number;
+  fromEffects = 0;
+  private readonly store: JournalStore;
+  private readonly state: EngineState;
+  private readonly last: number;
+  private readonly warn: (message: string) => void;
+  /** Records digests asked of the store, checked in order. */
+  private readonly digests: { segment: StoredEffects; digest: Promise<number> }[] = [];
+
+  constructor(
+    store: JournalStore,
+    state: EngineState,
+    seq: number,
+    last: number,
+    warn: (message: string) => void,
+  ) {
+    this.store = store;
+    this.state = state;
+    this.seq = seq;
+    this.last = last;
+    this.warn = warn;
+  }
+
+  async run(until: number, useEffects: boolean): Promise<void> {
+    try {
+      while (this.seq < until) {
+        const segments = useEffects ? await this.store.readEffects(this.seq, EFFECTS_BATCH) : [];
+        let applied = 0;
+        for (const segment of segments) {
+          if (segment.firstSeq !== this.seq + 1 || segment.lastSeq > until) break;
+          await this.applySegment(segment);
+          applied++;
+        }
+        if (applied > 0) continue;
+        // No segment starts here: commands, up to the next segment or the end.
+        const next = segments[0]?.firstSeq;
+        const upTo =
+          next !== undefined && next > this.seq + 1 && next - 1 < until ? next - 1 : until;
+        await this.replayCommands(upTo);
+      }
+    } finally {
+      // Every digest asked for is waited for, even when replay stopped: none is left running.
+      await Promise.allSettled(this.digests.map((d) => d.digest));
+    }
+    while (this.digests.length > 0) await this.checkOldestDigest();
+  }
+
+  private async applySegment(segment: StoredEffects): Promise<void> {
+    const { firstSeq, lastSeq } = segment;
+    const range = `${firstSeq} to ${lastSeq}`;
+    if (effectsChecksum(firstSeq, lastSeq, segment.data) !== segment.checksum) {
+      this.warn(
+        `the effects of journal records ${range} are damaged (checksum); re-executing their commands`,
+      );
+      await this.replayCommands(lastSeq);
+      return;
+    }
+    this.digests.push({ segment, digest: this.store.recordsChecksum(firstSeq, lastSeq) });
+    try {
+      applyEffects(this.state, segment.data, lastSeq - firstSeq + 1);
+    } catch (error) {
+      if (!(error instanceof EffectsError)) throw error;
+      if (!error.stateChanged) {
+        this.warn(
+          `the effects of journal records ${range} cannot be read (${error.message}); re-executing their commands`,
+        );
+        await this.replayCommands(lastSeq);
+        return;
+      }
+      const where =
+        error.record === null ? `records ${range}` : `record ${firstSeq + error.record}`;
+      throw new StoreError(
+        'store_corrupt',
+        `the effects of journal ${where} cannot be applied (${error.message}); recovery stopped there`,
+      );
+    }
+    this.seq = lastSeq;
+    this.fromEffects += lastSeq - firstSeq + 1;
+    if (this.digests.length >= DIGESTS_IN_FLIGHT) await this.checkOldestDigest();
+  }
+
+  /** Re-executes the commands of records `seq + 1` to `upTo`, checking each. */
+  private async replayCommands(upTo: number): Promise<void> {
+    while (this.seq < upTo) {
+      const records = await this.store.readRecords(this.seq, Math.min(READ_BATCH, upTo - this.seq));
+      if (records.length === 0) {
+        throw new StoreError(
+          'store_corrupt',
+          `journal record ${this.seq + 1} is missing (the journal ends at ${this.last})`,
+        );
+      }
+      for (const record of records) {
+        replayRecord(this.state, record, this.seq + 1);
+        this.seq = record.seq;
+      }
+    }
+  }
+
+  /**
+   * The records behind the oldest applied segment must be those its effects were written with.
+   * When they are not, the damaged record is found and named.
+   */
+  private async checkOldestDigest(): Promise<void> {
+    const oldest = this.digests.shift();
+    if (oldest === undefined) return;
+    const { segment } = oldest;
+    if ((await oldest.digest) === segment.recordsChecksum) return;
+    let expected = segment.firstSeq;
+    while (expected <= segment.lastSeq) {
+      const records = await this.store.readRecords(
+        expected - 1,
+        Math.min(READ_BATCH, segment.lastSeq - expected + 1),
+      );
+      if (records.length === 0) break;
+      for (const record of records) checkRecord(record, expected++);
+    }
+    if (expected <= segment.lastSeq) {
+      throw new StoreError(
+        'store_corrupt',
+        `journal record ${expected} is missing (the journal ends at ${this.last})`,
+      );
+    }
+    throw new StoreError(
+      'store_corrupt',
+      `journal records ${segment.firstSeq} to ${segment.lastSeq} are not the records their effects were written with; recovery stopped there`,
+    );
+  }
 }
 
 /** Applies one journal record to `state`, checking its position, checksum and outcome. */
@@ -103,6 +248,18 @@ export function checkedReplay(
   expectedSeq: number,
   apply: () => string,
 ): void {
+  checkRecord(record, expectedSeq);
+  const outcome = apply();
+  if (outcome !== record.outcome) {
+    throw new StoreError(
+      'store_corrupt',
+      `journal record ${record.seq} replayed to ${outcome} but the journal says ${record.outcome}`,
+    );
+  }
+}
+
+/** A record must stand at its position and match its checksum, or recovery stops naming it. */
+function checkRecord(record: JournalRecord, expectedSeq: number): void {
   if (record.seq !== expectedSeq) {
     throw new StoreError(
       'store_corrupt',
@@ -113,13 +270,6 @@ export function checkedReplay(
     throw new StoreError(
       'store_corrupt',
       `journal record ${record.seq} is damaged (its checksum does not match); recovery stopped there`,
-    );
-  }
-  const outcome = apply();
-  if (outcome !== record.outcome) {
-    throw new StoreError(
-      'store_corrupt',
-      `journal record ${record.seq} replayed to ${outcome} but the journal says ${record.outcome}`,
     );
   }
 }

@@ -16,6 +16,7 @@ import {
   type RecordContent,
   recordFromRow,
   type SnapshotRecord,
+  type StoredEffects,
 } from './journal.js';
 import { type JournalStore, type SnapshotInfo, StoreError } from './store.js';
 
@@ -54,6 +55,13 @@ CREATE TABLE IF NOT EXISTS journal_accounts (
   seq INTEGER NOT NULL,
   PRIMARY KEY (account, seq)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS effects (
+  first_seq INTEGER PRIMARY KEY,
+  last_seq INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  checksum INTEGER NOT NULL,
+  records_checksum INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS snapshots (
   seq INTEGER PRIMARY KEY,
   state_hash TEXT NOT NULL,
@@ -71,6 +79,8 @@ interface WriterReply {
   readonly ok: boolean;
   readonly code?: string;
   readonly message?: string;
+  /** The answer to a question (`digest`). */
+  readonly value?: number;
 }
 
 export class SqliteStore implements JournalStore {
@@ -78,10 +88,11 @@ export class SqliteStore implements JournalStore {
   readonly location: string;
   private readonly db: Database.Database;
   private readonly writer: Worker;
-  private readonly opened: Promise<void>;
+  private readonly opened: Promise<number>;
   private readonly replies = new Map<number, (reply: WriterReply) => void>();
   private nextId = 1;
   private readStatement: Database.Statement | undefined;
+  private effectsStatement: Database.Statement | undefined;
 
   /** Opens (creating if needed) the store in data folder `dir`. */
   constructor(dir: string, options: SqliteStoreOptions = {}) {
@@ -112,13 +123,16 @@ export class SqliteStore implements JournalStore {
     this.opened.catch(() => undefined);
   }
 
-  /** Sends a message to the writer thread; resolves on its reply, rejects with a StoreError. */
-  private send(message: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<void> {
+  /**
+   * Sends a message to the writer thread; resolves on its reply (with the reply's value, if it
+   * has one), rejects with a StoreError.
+   */
+  private send(message: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<number> {
     const id = this.nextId++;
     this.writer.ref();
     return new Promise((resolve, reject) => {
       this.replies.set(id, (reply) => {
-        if (reply.ok) resolve();
+        if (reply.ok) resolve(reply.value ?? 0);
         else reject(storeError(reply, `cannot write the journal at ${this.location}`));
       });
       this.writer.postMessage({ ...message, id }, transfer);
@@ -147,7 +161,11 @@ export class SqliteStore implements JournalStore {
     return row.seq ?? 0;
   }
 
-  async append(records: readonly RecordContent[], snapshot?: SnapshotRecord): Promise<void> {
+  async append(
+    records: readonly RecordContent[],
+    snapshot?: SnapshotRecord,
+    effects?: Uint8Array,
+  ): Promise<void> {
     // Columns as typed arrays (moved, not copied) and the text fields as one string, built before
     // the first await so that the records can die young; the writer thread computes the checksums.
     const seq = Float64Array.from(records, (r) => r.seq);
@@ -155,11 +173,47 @@ export class SqliteStore implements JournalStore {
     const text = records
       .map((r) => `${r.command}\u0000${r.outcome}\u0000${r.events}\u0000${r.accounts.join(' ')}`)
       .join('\u0000');
+    const transfer = [seq.buffer, time.buffer];
+    // The effects' bytes are moved too, when they are all their buffer holds.
+    const moved =
+      effects !== undefined &&
+      effects.byteOffset === 0 &&
+      effects.byteLength === effects.buffer.byteLength &&
+      effects.buffer instanceof ArrayBuffer;
+    if (moved) transfer.push(effects.buffer as ArrayBuffer);
     await this.opened;
-    await this.send({ kind: 'append', seq, time, text, snapshot: snapshot ?? null }, [
-      seq.buffer,
-      time.buffer,
-    ]);
+    await this.send(
+      { kind: 'append', seq, time, text, snapshot: snapshot ?? null, effects: effects ?? null },
+      transfer,
+    );
+  }
+
+  async readEffects(after: number, limit: number): Promise<StoredEffects[]> {
+    this.effectsStatement ??= this.db
+      .prepare(
+        'SELECT first_seq, last_seq, data, checksum, records_checksum FROM effects WHERE first_seq > ? ORDER BY first_seq LIMIT ?',
+      )
+      .raw(true);
+    const rows = this.effectsStatement.all(after, limit) as [
+      number,
+      number,
+      Uint8Array,
+      number,
+      number,
+    ][];
+    return rows.map(([firstSeq, lastSeq, data, checksum, recordsChecksum]) => ({
+      firstSeq,
+      lastSeq,
+      data,
+      checksum,
+      recordsChecksum,
+    }));
+  }
+
+  /** Computed by the writer thread, which is idle during recovery, while the caller goes on. */
+  async recordsChecksum(first: number, last: number): Promise<number> {
+    await this.opened;
+    return this.send({ kind: 'digest', first, last });
   }
 
   async readRecords(after: number, limit: number): Promise<JournalRecord[]> {
@@ -205,6 +259,7 @@ export class SqliteStore implements JournalStore {
       this.db.prepare('DELETE FROM journal WHERE seq >= ?').run(seq);
       this.db.prepare('DELETE FROM journal_accounts WHERE seq >= ?').run(seq);
       this.db.prepare('DELETE FROM snapshots WHERE seq >= ?').run(seq);
+      this.db.prepare('DELETE FROM effects WHERE last_seq >= ?').run(seq);
     })();
   }
 

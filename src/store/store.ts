@@ -2,7 +2,7 @@
  * The storage port: what the durable engine needs from a journal store. Two adapters implement
  * it: SQLite (embedded, the default) and PostgreSQL (shared deployments and history tools).
  */
-import type { JournalRecord, RecordContent, SnapshotRecord } from './journal.js';
+import type { JournalRecord, RecordContent, SnapshotRecord, StoredEffects } from './journal.js';
 
 export interface SnapshotInfo {
   readonly seq: number;
@@ -17,17 +17,32 @@ export interface JournalStore {
   /** The highest journal position stored; 0 when the journal is empty. */
   lastSeq(): Promise<number>;
   /**
-   * Seals records with their checksums and stores them (and optionally a snapshot) in one
-   * atomic write. Resolves only when the write is durable; rejects with a {@link StoreError}
-   * when it cannot be made. Writes are made in the order they are asked for.
+   * Seals records with their checksums and stores them (and optionally a snapshot, and the
+   * effects segment of exactly these records) in one atomic write. Resolves only when the write
+   * is durable; rejects with a {@link StoreError} when it cannot be made. Writes are made in the
+   * order they are asked for.
    */
-  append(records: readonly RecordContent[], snapshot?: SnapshotRecord): Promise<void>;
+  append(
+    records: readonly RecordContent[],
+    snapshot?: SnapshotRecord,
+    effects?: Uint8Array,
+  ): Promise<void>;
   /** Records with `seq > after`, ascending, at most `limit` of them. */
   readRecords(after: number, limit: number): Promise<JournalRecord[]>;
+  /** Effects segments with `firstSeq > after`, ascending, at most `limit` of them. */
+  readEffects(after: number, limit: number): Promise<StoredEffects[]>;
+  /**
+   * The records digest (`recordsDigest`) of records `first` to `last` as stored now, computed
+   * where the records are (a store may do it on another thread).
+   */
+  recordsChecksum(first: number, last: number): Promise<number>;
   /** Snapshots, newest first (without their state text). */
   snapshots(): Promise<SnapshotInfo[]>;
   loadSnapshot(seq: number): Promise<SnapshotRecord | undefined>;
-  /** Removes records from `seq` on (a torn tail found at recovery). */
+  /**
+   * Removes records from `seq` on (a torn tail found at recovery), with the snapshots and the
+   * effects segments that reach them.
+   */
   truncateFrom(seq: number): Promise<void>;
   /** Records that touched `account`, ascending, at most `limit`. */
   recordsOfAccount(account: string, limit: number): Promise<JournalRecord[]>;

@@ -46,6 +46,7 @@ describe('crash recovery under SIGKILL', () => {
     try {
       let acknowledged = 0;
       let fromSnapshot = 0;
+      let fromEffects = 0;
       let previousHash: string | null = null;
       for (let round = 0; round < ROUNDS; round++) {
         // Kill times spread from "during recovery" to well into the load, in a fixed order.
@@ -64,8 +65,12 @@ describe('crash recovery under SIGKILL', () => {
           const warnings: string[] = [];
           const recovered = await recover(store, { warn: (m) => warnings.push(m) });
           const full = await recover(store, { fullReplay: true, warn: (m) => warnings.push(m) });
+          // The effects alone, from the empty state, reach the same state as the commands.
+          const effects = await recover(store, { snapshots: false, warn: (m) => warnings.push(m) });
           expect(recovered.report.seq, `round ${round}`).toBeGreaterThanOrEqual(maxAck);
           expect(recovered.report.stateHash, `round ${round}`).toBe(full.report.stateHash);
+          expect(effects.report.stateHash, `round ${round}`).toBe(full.report.stateHash);
+          fromEffects += effects.report.fromEffects;
           const records = await store.readRecords(0, maxAck);
           expect(records).toHaveLength(maxAck);
           expect(records.every(recordIntact)).toBe(true);
@@ -78,8 +83,9 @@ describe('crash recovery under SIGKILL', () => {
       // The kills really came under load, and recovery really started from snapshots.
       expect(acknowledged).toBeGreaterThan(2_000);
       expect(fromSnapshot).toBeGreaterThan(ROUNDS / 2);
+      expect(fromEffects).toBeGreaterThan(acknowledged / 2);
       process.stderr.write(
-        `crash test: ${acknowledged} acknowledgements over ${ROUNDS} kills, ${fromSnapshot} recoveries from a snapshot\n`,
+        `crash test: ${acknowledged} acknowledgements over ${ROUNDS} kills, ${fromSnapshot} recoveries from a snapshot, ${fromEffects} records applied from effects\n`,
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -75,11 +75,30 @@ function command() {
   return { type: 'withdraw', time, account, asset: 'ETH', amount: '1' };
 }
 
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Writes one line to the parent before going on. Standard output is a non-blocking pipe: when
+ * the parent is slow to read, a write fails with EAGAIN and is tried again a millisecond later
+ * (lines are shorter than PIPE_BUF, so a write is all or nothing).
+ */
+function say(line) {
+  for (;;) {
+    try {
+      writeSync(1, line);
+      return;
+    } catch (error) {
+      if (error?.code !== 'EAGAIN') throw error;
+      Atomics.wait(pause, 0, 0, 1);
+    }
+  }
+}
+
 for (;;) {
   const burst = [];
   for (let i = 0; i < 40; i++) burst.push(durable.submitJson(command()));
   for (const pending of burst) {
     const result = await pending;
-    if (result.seq !== null) writeSync(1, `ack ${result.seq}\n`);
+    if (result.seq !== null) say(`ack ${result.seq}\n`);
   }
 }

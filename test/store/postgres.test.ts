@@ -66,6 +66,10 @@ if (unreachable !== null && process.env.CI !== 'true') {
       },
       damage: async (store, set, seq) =>
         (store as PostgresStore).exec(`UPDATE {schema}.journal SET ${set} WHERE seq = $1`, [seq]),
+      damageEffects: async (store, set, firstSeq) =>
+        (store as PostgresStore).exec(`UPDATE {schema}.effects SET ${set} WHERE first_seq = $1`, [
+          firstSeq,
+        ]),
       dispose: async () => {
         const cleaner = await PostgresStore.open(url, schema);
         await cleaner.dropSchema();

@@ -27,6 +27,8 @@ storeContract('SQLite', async () => {
     },
     damage: async (store, set, seq) =>
       (store as SqliteStore).exec(`UPDATE journal SET ${set} WHERE seq = ?`, seq),
+    damageEffects: async (store, set, firstSeq) =>
+      (store as SqliteStore).exec(`UPDATE effects SET ${set} WHERE first_seq = ?`, firstSeq),
     dispose: async () => rmSync(dir, { recursive: true, force: true }),
   };
 });

@@ -25,6 +25,8 @@ export interface StoreFixture {
   open(reopen?: { writesAllowed: number }): Promise<JournalStore>;
   /** Runs an UPDATE on the journal table: `SET ... WHERE seq = ?`. */
   damage(store: JournalStore, setClause: string, seq: number): Promise<void>;
+  /** Runs an UPDATE on the effects table: `SET ... WHERE first_seq = ?`. */
+  damageEffects(store: JournalStore, setClause: string, firstSeq: number): Promise<void>;
   /** Cleans up after the test. */
   dispose(): Promise<void>;
 }
@@ -124,6 +126,62 @@ export function storeContract(name: string, makeFixture: () => Promise<StoreFixt
         expect(fast.report.replayed).toBeLessThan(full.report.replayed);
         expect(fast.report.stateHash).toBe(full.report.stateHash);
         expect(full.report.stateHash).toBe(memoryHash(STORY));
+      }),
+    );
+
+    it(
+      'recovers from the effects of each batch, and re-executes the commands where they do not check out',
+      withFixture(async (fixture) => {
+        const durable = await DurableEngine.open(await fixture.open(), quiet);
+        // Six commands a batch: a segment of effects each.
+        for (let at = 0; at < STORY.length; at += 6)
+          await submitAll(durable, STORY.slice(at, at + 6));
+        const hash = durable.engine.hash();
+        const last = durable.durableSeq;
+        await durable.close();
+
+        const store = await fixture.open();
+        const segments = await store.readEffects(0, 1_000);
+        expect(segments.length).toBeGreaterThan(3);
+        expect(segments[0]?.firstSeq).toBe(1);
+        expect(segments.at(-1)?.lastSeq).toBe(last);
+        const clean = await recover(store, quiet);
+        expect(clean.report.fromEffects).toBe(last);
+        expect(clean.report.stateHash).toBe(hash);
+
+        // A segment whose checksum fails: its commands are re-executed instead, with a warning.
+        const second = segments[1];
+        if (second === undefined) throw new Error('no second segment');
+        await fixture.damageEffects(store, 'checksum = checksum + 1', second.firstSeq);
+        const warnings: string[] = [];
+        const around = await recover(store, { warn: (m) => warnings.push(m) });
+        expect(warnings.join()).toMatch(
+          new RegExp(
+            `effects of journal records ${second.firstSeq} to ${second.lastSeq} are damaged`,
+          ),
+        );
+        expect(around.report.fromEffects).toBe(last - (second.lastSeq - second.firstSeq + 1));
+        expect(around.report.stateHash).toBe(hash);
+        // Without effects at all, the same state.
+        const commandsOnly = await recover(store, { ...quiet, effects: false });
+        expect(commandsOnly.report.fromEffects).toBe(0);
+        expect(commandsOnly.report.stateHash).toBe(hash);
+
+        // Records that are not those the effects were written with (each still matching its own
+        // checksum: the digest written with the segment says so) stop recovery.
+        const third = segments[2];
+        if (third === undefined) throw new Error('no third segment');
+        await fixture.damageEffects(
+          store,
+          'records_checksum = records_checksum + 1',
+          third.firstSeq,
+        );
+        const failure = await recover(store, quiet).catch((e: unknown) => e);
+        expect(failure).toBeInstanceOf(StoreError);
+        expect((failure as StoreError).message).toMatch(
+          new RegExp(`journal records ${third.firstSeq} to ${third.lastSeq} are not the records`),
+        );
+        await store.close();
       }),
     );
 

@@ -1,0 +1,324 @@
+/**
+ * The effects journal against the commands it stands for: a state rebuilt from effects
+ * segments must hash like the state the commands left, at every segment boundary, for every
+ * scenario file, the shipped stories and random command streams; a segment that is not what
+ * its writer wrote is refused before it changes anything.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { encodeCommand } from '../src/engine/commandCodec.js';
+import {
+  applyCommand,
+  applyEffects,
+  createState,
+  decodeJson,
+  EffectsError,
+  type EffectsSegment,
+  EffectsWriter,
+  type EngineState,
+  FulcrumError,
+  stateHash,
+} from '../src/index.js';
+import { ETH_LISTING, USDC_LISTING, WBTC_LISTING } from './fixtures/market.js';
+
+type Json = Record<string, unknown>;
+
+/** What a journal of `commands` holds: its segments and the live state's hash after each. */
+interface Journaled {
+  readonly segments: EffectsSegment[];
+  /** State hash after each segment, as the commands left it. */
+  readonly hashes: string[];
+  /** Accepted commands whose effects are not images (kept as their command). */
+  readonly kept: number;
+  readonly live: EngineState;
+}
+
+/** Commands whose changes the effects hold as the command itself. */
+const KEPT = new Set([
+  'list-asset',
+  'set-weights',
+  'quote',
+  'configure-liquidation',
+  'liquidate',
+  'backstop',
+  'resolve-bankruptcy',
+]);
+
+function journal(inputs: readonly Json[], segmentRecords: number): Journaled {
+  const live = createState();
+  const writer = new EffectsWriter(segmentRecords);
+  const segments: EffectsSegment[] = [];
+  const hashes: string[] = [];
+  let records = 0;
+  let kept = 0;
+  for (const input of inputs) {
+    const command = decodeJson(input, live);
+    // Input that never became a command is not journaled.
+    if (command instanceof FulcrumError) continue;
+    const text = encodeCommand(command);
+    const result = applyCommand(live, command, (draft) => writer.accepted(draft, text));
+    if (!result.ok) writer.refused();
+    else if (KEPT.has(command.type)) kept++;
+    records++;
+    if (records % segmentRecords === 0) {
+      segments.push(writer.take() as EffectsSegment);
+      hashes.push(stateHash(live));
+    }
+  }
+  const rest = writer.take();
+  if (rest !== undefined) {
+    segments.push(rest);
+    hashes.push(stateHash(live));
+  }
+  expect(writer.take()).toBeUndefined();
+  return { segments, hashes, kept, live };
+}
+
+/** Applies the segments to an empty state, checking the hash after each. */
+function replayEffects(journaled: Journaled): { state: EngineState; commands: number } {
+  const state = createState();
+  let commands = 0;
+  journaled.segments.forEach((segment, i) => {
+    commands += applyEffects(state, segment.bytes, segment.records).commands;
+    expect(stateHash(state), `after segment ${i}`).toBe(journaled.hashes[i]);
+  });
+  return { state, commands };
+}
+
+/** The commands of a scenario or story file, checks and expectations left out. */
+function commandsOf(path: string): Json[] {
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('//'))
+    .map((line) => JSON.parse(line) as Json)
+    .filter((line) => !('check' in line) && !('raw' in line))
+    .map(({ expect: _expect, ...command }) => command);
+}
+
+const root = join(import.meta.dirname, '..');
+const FILES = [
+  ...readdirSync(join(root, 'test', 'scenarios'))
+    .filter((f) => f.endsWith('.jsonl'))
+    .map((f) => join(root, 'test', 'scenarios', f)),
+  join(root, 'examples', 'lending-story.jsonl'),
+  join(root, 'examples', 'black-thursday-liquidations.jsonl'),
+];
+
+describe('effects replay', () => {
+  it.each(FILES.map((f) => [f.slice(root.length + 1), f]))(
+    '%s: the state after every segment equals the commands',
+    (_name, path) => {
+      const inputs = commandsOf(path);
+      for (const size of [1, 3, 64]) {
+        const journaled = journal(inputs, size);
+        expect(journaled.segments.length).toBeGreaterThan(0);
+        const { commands } = replayEffects(journaled);
+        // Listings, liquidations and rule changes are re-executed; everything else is images.
+        expect(commands).toBe(journaled.kept);
+      }
+    },
+  );
+
+  it('keeps an oracle-managed asset exact: quotes are re-executed, their effects on accounts are images', () => {
+    const inputs: Json[] = [
+      { type: 'list-asset', time: 0, price: '1', config: USDC_LISTING },
+      { type: 'list-asset', time: 0, price: '2000', config: { ...ETH_LISTING, oracle: {} } },
+      { type: 'deposit', time: 1, account: 'lena', asset: 'USDC', amount: '1000000' },
+      { type: 'deposit', time: 1, account: 'alice', asset: 'ETH', amount: '10' },
+      { type: 'borrow', time: 2, account: 'alice', asset: 'USDC', amount: '12000' },
+    ];
+    for (let t = 3; t < 60; t += 3) {
+      for (const source of ['a', 'b', 'c']) {
+        inputs.push({ type: 'quote', time: t, asset: 'ETH', source, price: String(2000 - t * 5) });
+      }
+      inputs.push({ type: 'repay', time: t, account: 'alice', asset: 'USDC', amount: '10' });
+    }
+    const journaled = journal(inputs, 7);
+    const { commands, state } = replayEffects(journaled);
+    expect(commands).toBe(2 + 19 * 3);
+    expect(stateHash(state)).toBe(stateHash(journaled.live));
+  });
+
+  it('random command streams: effects replay equals the commands, whatever the segment size', () => {
+    const accounts = ['ann', 'ben', 'cat', 'dan'];
+    const amount = fc.oneof(
+      fc.constant('all'),
+      fc.integer({ min: 1, max: 100_000 }).map(String),
+      fc.constant('0.000001'),
+      // Past 2^64 base units: bigints of more than one limb.
+      fc.constant('100000000000'),
+    );
+    const who = {
+      account: fc.constantFrom(...accounts),
+      subAccount: fc.integer({ min: 0, max: 2 }),
+    };
+    const command = fc.oneof(
+      {
+        weight: 6,
+        arbitrary: fc.record({
+          type: fc.constantFrom('deposit', 'withdraw', 'borrow', 'repay'),
+          ...who,
+          asset: fc.constantFrom('USDC', 'ETH', 'WBTC'),
+          amount,
+        }),
+      },
+      {
+        weight: 2,
+        arbitrary: fc.record({
+          type: fc.constant('transfer'),
+          from: fc.record(who),
+          to: fc.record(who),
+          asset: fc.constantFrom('USDC', 'ETH'),
+          amount,
+        }),
+      },
+      {
+        weight: 3,
+        arbitrary: fc.record({
+          type: fc.constant('set-price'),
+          asset: fc.constantFrom('ETH', 'WBTC'),
+          price: fc.integer({ min: 50, max: 200_000 }).map(String),
+        }),
+      },
+      {
+        weight: 1,
+        arbitrary: fc.record({
+          type: fc.constant('accrue'),
+          asset: fc.constantFrom('USDC', 'ETH'),
+        }),
+      },
+      {
+        weight: 2,
+        arbitrary: fc.record({
+          type: fc.constant('liquidate'),
+          liquidator: fc.constant({ account: 'liz', subAccount: 0 }),
+          target: fc.record(who),
+          debtAsset: fc.constantFrom('USDC', 'ETH'),
+          collateralAsset: fc.constantFrom('ETH', 'WBTC', 'USDC'),
+          amount: fc.constantFrom('all', '1000'),
+        }),
+      },
+    );
+    const steps = fc.array(fc.tuple(fc.integer({ min: 0, max: 86_400 }), command), {
+      minLength: 1,
+      maxLength: 120,
+    });
+    let keptInAll = 0;
+    fc.assert(
+      fc.property(steps, fc.integer({ min: 1, max: 40 }), (stream, size) => {
+        const inputs: Json[] = [
+          { type: 'list-asset', time: 0, price: '1', config: USDC_LISTING },
+          { type: 'list-asset', time: 0, price: '2000', config: ETH_LISTING },
+          { type: 'list-asset', time: 0, price: '60000', config: WBTC_LISTING },
+          { type: 'deposit', time: 0, account: 'lena', asset: 'USDC', amount: '10000000' },
+          { type: 'deposit', time: 0, account: 'lena', asset: 'ETH', amount: '10000' },
+          { type: 'deposit', time: 0, account: 'liz', asset: 'USDC', amount: '10000000' },
+          { type: 'deposit', time: 0, account: 'liz', asset: 'ETH', amount: '10000' },
+          ...accounts.map((account) => ({
+            type: 'deposit',
+            time: 0,
+            account,
+            asset: 'ETH',
+            amount: '50',
+          })),
+        ];
+        let time = 0;
+        for (const [dt, c] of stream) {
+          time += dt;
+          inputs.push({ ...c, time });
+        }
+        const journaled = journal(inputs, size);
+        const { commands, state } = replayEffects(journaled);
+        expect(commands).toBe(journaled.kept);
+        keptInAll += journaled.kept;
+        expect(state.sequence).toBe(journaled.live.sequence);
+        expect(state.time).toBe(journaled.live.time);
+      }),
+      {
+        seed: Number(process.env.FC_SEED ?? 20_261_206),
+        numRuns: Number(process.env.FC_RUNS ?? 150),
+      },
+    );
+    // Liquidations really happened among the images: kept commands between runs of images.
+    expect(keptInAll).toBeGreaterThan(20);
+  });
+});
+
+describe('an effects segment that is not what its writer wrote', () => {
+  const inputs = commandsOf(join(root, 'examples', 'lending-story.jsonl'));
+  const { segments } = journal(inputs, 1_000);
+  const [segment] = segments;
+  if (segment === undefined) throw new Error('no segment');
+
+  /** Applying `bytes` as `records` records is refused, and the state is left as it was. */
+  function refused(bytes: Uint8Array, records: number, message: RegExp): void {
+    const state = createState();
+    const before = stateHash(state);
+    let error: unknown;
+    try {
+      applyEffects(state, bytes, records);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(EffectsError);
+    expect((error as EffectsError).message).toMatch(message);
+    expect((error as EffectsError).stateChanged).toBe(false);
+    expect(stateHash(state)).toBe(before);
+  }
+
+  it('is refused whole when cut short, padded, of another version or of another length', () => {
+    refused(segment.bytes.subarray(0, segment.bytes.length - 3), segment.records, /cannot be read/);
+    refused(new Uint8Array([...segment.bytes, 0]), segment.records, /bytes after/);
+    refused(segment.bytes, segment.records - 1, /bytes after/);
+    refused(segment.bytes, segment.records + 1, /cannot be read/);
+    refused(new Uint8Array([9, ...segment.bytes.subarray(1)]), segment.records, /version/);
+    // A record of an unknown kind.
+    refused(new Uint8Array([1, 7]), 1, /unknown record kind 7/);
+    // A time going backwards between two records.
+    const back = new Uint8Array(1 + 2 * 12);
+    const view = new DataView(back.buffer);
+    back[0] = 1;
+    back[1] = 1;
+    view.setFloat64(2, 10, true);
+    back[13] = 1;
+    view.setFloat64(14, 5, true);
+    refused(back, 2, /out of order/);
+  });
+
+  it('stops part-way, saying so, when a kept command is refused on replay', () => {
+    const writer = new EffectsWriter(10);
+    const state = createState();
+    const deposit = decodeJson(
+      { type: 'list-asset', time: 0, price: '1', config: USDC_LISTING },
+      state,
+    );
+    if (deposit instanceof FulcrumError) throw deposit;
+    applyCommand(state, deposit, (draft) => writer.accepted(draft, encodeCommand(deposit)));
+    const taken = writer.take() as EffectsSegment;
+    // Replayed onto a state that lists USDC already, the listing is refused.
+    let error: unknown;
+    try {
+      applyEffects(state, taken.bytes, taken.records);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(EffectsError);
+    expect((error as EffectsError).message).toMatch(/refused on replay \(asset_already_listed\)/);
+    expect((error as EffectsError).record).toBe(0);
+    expect((error as EffectsError).stateChanged).toBe(true);
+  });
+
+  it('does not reuse a writer segment across takes: each starts with its own account names', () => {
+    const { segments: small, hashes } = journal(inputs, 2);
+    // Applying the second segment alone onto the state after the first works from its own names.
+    const state = createState();
+    const [first, second] = small;
+    if (first === undefined || second === undefined) throw new Error('two segments expected');
+    applyEffects(state, first.bytes, first.records);
+    applyEffects(state, second.bytes, second.records);
+    expect(stateHash(state)).toBe(hashes[1]);
+  });
+});
