@@ -110,15 +110,44 @@ export async function journalBenchmarks(): Promise<{ measurements: Measurement[]
 
     const store = new SqliteStore(dir);
     start = process.hrtime.bigint();
+    const fromEffects = await recover(store, { ...quiet, snapshots: false });
+    measurements.push(
+      measurement(
+        'replay from effects: read, check and apply segments; records checked against their digests (SQLite)',
+        fromEffects.report.replayed,
+        elapsed(start),
+      ),
+    );
+    start = process.hrtime.bigint();
+    const unchecked = await recover(store, { ...quiet, snapshots: false, checkRecords: false });
+    measurements.push(
+      measurement(
+        'replay from effects, records not read (checkRecords: false) (SQLite)',
+        unchecked.report.replayed,
+        elapsed(start),
+      ),
+    );
+    start = process.hrtime.bigint();
     const replayed = await recover(store, { ...quiet, fullReplay: true });
     measurements.push(
       measurement(
-        'replay: read, check and apply journal records (SQLite)',
+        'replay of commands: read, check, decode and re-execute every record (SQLite)',
         replayed.report.replayed,
         elapsed(start),
       ),
     );
     await store.close();
+    if (
+      fromEffects.report.stateHash !== replayed.report.stateHash ||
+      unchecked.report.stateHash !== replayed.report.stateHash
+    ) {
+      throw new Error('replay from effects and replay of commands disagree');
+    }
+    if (fromEffects.report.fromEffects !== fromEffects.report.replayed) {
+      throw new Error(
+        `only ${fromEffects.report.fromEffects} of ${fromEffects.report.replayed} records replayed from effects`,
+      );
+    }
 
     const url = await postgresUrl();
     if (url !== null) {
@@ -155,7 +184,7 @@ export async function journalBenchmarks(): Promise<{ measurements: Measurement[]
   );
   return {
     measurements,
-    note: `${COMMANDS} mixed commands over 10,000 accounts; PostgreSQL ${measurements.length === 4 ? 'measured' : 'skipped: no server'}`,
+    note: `${COMMANDS} mixed commands over 10,000 accounts; PostgreSQL ${measurements.length === 6 ? 'measured' : 'skipped: no server'}`,
   };
 }
 
@@ -197,29 +226,47 @@ export async function recoveryBenchmark(
     process.stderr.write(
       `  recovery bench: recovered in ${(fastMs / 1000).toFixed(2)} s; now the full replay\n`,
     );
+    // The whole journal from its effects, without snapshots: with its records checked against
+    // their digests, and without.
+    start = process.hrtime.bigint();
+    const effects = await recover(store, { ...quiet, snapshots: false });
+    const effectsMs = elapsed(start);
+    start = process.hrtime.bigint();
+    const unchecked = await recover(store, { ...quiet, snapshots: false, checkRecords: false });
+    const uncheckedMs = elapsed(start);
+    process.stderr.write(
+      `  recovery bench: whole journal from effects in ${(effectsMs / 1000).toFixed(2)} s (records checked), ${(uncheckedMs / 1000).toFixed(2)} s (not); now the full replay of commands\n`,
+    );
     start = process.hrtime.bigint();
     const full = await recover(store, { ...quiet, fullReplay: true });
     const fullMs = elapsed(start);
     await store.close();
-    if (fast.report.stateHash !== full.report.stateHash)
-      throw new Error('recovery and full replay disagree');
+    for (const other of [fast, effects, unchecked]) {
+      if (other.report.stateHash !== full.report.stateHash)
+        throw new Error('recovery and full replay disagree');
+    }
     const records = full.report.replayed;
+    const rate = (ms: number) => `${((records * 1000) / ms / 1e6).toFixed(2)} M records/s`;
+    const once = (name: string, ms: number): Measurement => ({
+      name,
+      perSecond: 1000 / ms,
+      nsPerOp: ms * 1e6,
+      rounds: 1,
+    });
     return {
       measurements: [
-        {
-          name: `recovery: newest snapshot + ${fast.report.replayed} records replayed`,
-          perSecond: 1000 / fastMs,
-          nsPerOp: fastMs * 1e6,
-          rounds: 1,
-        },
-        {
-          name: `full replay of all ${records.toLocaleString('en')} records (baseline)`,
-          perSecond: 1000 / fullMs,
-          nsPerOp: fullMs * 1e6,
-          rounds: 1,
-        },
+        once(`recovery: newest snapshot + ${fast.report.replayed} records replayed`, fastMs),
+        once(
+          `all ${records.toLocaleString('en')} records from effects, checked against digests`,
+          effectsMs,
+        ),
+        once(`all ${records.toLocaleString('en')} records from effects, not checked`, uncheckedMs),
+        once(
+          `full replay of all ${records.toLocaleString('en')} records' commands (baseline)`,
+          fullMs,
+        ),
       ],
-      note: `recovery ${(fastMs / 1000).toFixed(2)} s, full replay ${(fullMs / 1000).toFixed(1)} s; rates above are recoveries per second`,
+      note: `recovery ${(fastMs / 1000).toFixed(2)} s; whole journal from effects ${(effectsMs / 1000).toFixed(1)} s (${rate(effectsMs)}) checked, ${(uncheckedMs / 1000).toFixed(1)} s (${rate(uncheckedMs)}) not; full replay of commands ${(fullMs / 1000).toFixed(1)} s (${rate(fullMs)}); rates above are runs per second`,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -23,6 +23,7 @@ export { decodeCommand } from './engine/decode.js';
 export { Draft } from './engine/draft.js';
 export {
   applyEffects,
+  applyEffectsInOrder,
   EFFECTS_FORMAT_VERSION,
   type EffectsApplied,
   EffectsError,

@@ -223,6 +223,7 @@ describe('fulcrum with a journal (--data)', () => {
       const verified = fulcrum(['verify', '--data', dir]);
       expect(verified.status).toBe(0);
       expect(verified.stdout).toMatch(/ok: the hashes agree/);
+      expect(verified.stdout).toMatch(/^from effects: (\d+) of \1 records from their effects/m);
 
       const alice = fulcrum(['history', 'account', 'alice', '--data', dir]);
       const entries = alice.stdout

@@ -122,7 +122,10 @@ export function historyState(data: string, seqText: string): Promise<string> {
   });
 }
 
-/** `verify`: recovery (snapshot and tail) against a full replay, for each journal `data` holds. */
+/**
+ * `verify`: recovery (snapshot and tail) against a full replay of the commands, for each
+ * journal `data` holds; for the engine's, also the whole journal from its effects.
+ */
 export async function verify(data: string): Promise<{ text: string; ok: boolean }> {
   const engine = await verifyEngine(data);
   const ledger = await verifyLedger(data);
@@ -139,12 +142,28 @@ interface Reached {
   readonly stateHash: string;
 }
 
-/** The verdict of one journal: recovery from its newest snapshot against its full replay. */
-function verdict(name: string, location: string, fast: Reached, full: Reached) {
-  const ok = fast.stateHash === full.stateHash;
+/**
+ * The verdict of one journal: recovery from its newest snapshot, and the whole journal from its
+ * effects when given, against the full replay of its commands.
+ */
+function verdict(
+  name: string,
+  location: string,
+  fast: Reached,
+  full: Reached,
+  effects?: Reached & { readonly fromEffects: number },
+) {
+  const ok =
+    fast.stateHash === full.stateHash &&
+    (effects === undefined || effects.stateHash === full.stateHash);
   const text = [
     `${name}: ${full.seq} records in ${location}`,
     `recovery: snapshot at ${fast.snapshotSeq ?? 'none'}, ${fast.replayed} records replayed, hash ${fast.stateHash}`,
+    ...(effects === undefined
+      ? []
+      : [
+          `from effects: ${effects.fromEffects} of ${effects.replayed} records from their effects, the rest re-executed, hash ${effects.stateHash}`,
+        ]),
     `full replay: ${full.replayed} records, hash ${full.stateHash}`,
     ok ? 'ok: the hashes agree' : 'MISMATCH: recovery and full replay disagree',
   ].join('\n');
@@ -154,8 +173,9 @@ function verdict(name: string, location: string, fast: Reached, full: Reached) {
 function verifyEngine(data: string): Promise<{ text: string; ok: boolean }> {
   return withStore(data, async (store) => {
     const fast = await recover(store);
+    const effects = await recover(store, { snapshots: false });
     const full = await recover(store, { fullReplay: true });
-    return verdict('journal', store.location, fast.report, full.report);
+    return verdict('journal', store.location, fast.report, full.report, effects.report);
   });
 }
 

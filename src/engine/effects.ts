@@ -36,7 +36,13 @@ import type { PoolState } from '../pools/pool.js';
 import { applyCommand } from './apply.js';
 import { decodeStoredCommand } from './commandCodec.js';
 import { type Draft, overwrite, writeSubAccount } from './draft.js';
-import { type EngineState, LIMITS, type ScaledPosition, type SubAccountState } from './state.js';
+import {
+  type EngineState,
+  findSubAccount,
+  LIMITS,
+  type ScaledPosition,
+  type SubAccountState,
+} from './state.js';
 
 /** Version byte that opens every segment; a change of layout must change it. */
 export const EFFECTS_FORMAT_VERSION = 1;
@@ -310,9 +316,9 @@ function isShortAscii(text: string): boolean {
   return true;
 }
 
-/** What applying a segment did. */
+/** What applying segments did. */
 export interface EffectsApplied {
-  /** Records in the segment. */
+  /** Records in the segments. */
   readonly records: number;
   /** Of which commands re-executed (their changes were not images). */
   readonly commands: number;
@@ -320,23 +326,35 @@ export interface EffectsApplied {
 
 /**
  * Applies a segment of `records` records to `state`, as if its commands had been applied.
- * The whole segment is read and checked before the state is touched; an error after that
- * (a re-executed command that is refused, an image of an asset not listed) leaves the state
- * part-way and must stop recovery.
- *
- * Records are applied in runs between re-executed commands; within a run only the last image
- * of each pool, each asset's prices and each sub-account is written (the state after the run
- * is the same, and most images are overwritten within a batch).
+ * See {@link applyEffectsInOrder}.
  */
 export function applyEffects(
   state: EngineState,
   bytes: Uint8Array,
   records: number,
 ): EffectsApplied {
-  const { steps, accounts } = parseSegment(bytes, records);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const reader = new Reader(bytes, view);
+  return applyEffectsInOrder(state, [{ bytes, records }]);
+}
+
+/**
+ * Applies consecutive segments to `state`, as if their commands had been applied. Every
+ * segment is read and checked before the state is touched; an error after that (a re-executed
+ * command that is refused, an image of an asset not listed) leaves the state part-way and must
+ * stop recovery. An error's `record` counts records from the first segment's first.
+ *
+ * Records are applied in runs between re-executed commands, runs that go on across segments;
+ * within a run only the last image of each pool, each asset's prices and each sub-account is
+ * written: the state after the run is the same, and most images are overwritten soon (a
+ * sub-account touched a thousand times is written once).
+ */
+export function applyEffectsInOrder(
+  state: EngineState,
+  segments: readonly EffectsSegment[],
+): EffectsApplied {
+  const { steps, accounts, readers } = parseSegments(segments);
   let commands = 0;
+  let records = 0;
+  for (const segment of segments) records += segment.records;
   for (const step of steps) {
     if (step.kind === 'command') {
       commands++;
@@ -350,17 +368,20 @@ export function applyEffects(
       }
       continue;
     }
-    applyRun(state, reader, step, accounts);
+    applyRun(state, readers, step, accounts);
   }
   return { records, commands };
 }
 
+/** Where an image starts: which segment, and the offset in it, as one number. */
+const SEGMENT_STRIDE = 2 ** 32;
+
 interface Run {
   readonly kind: 'run';
-  /** Offset of the last pool image, and of the last prices, of each asset changed, by index. */
+  /** Where the last pool image, and the last prices, of each asset changed start, by index. */
   readonly pools: Map<number, number>;
   readonly prices: Map<number, number>;
-  /** Offset of the last image of each sub-account, by `ref * 256 + number`. */
+  /** Where the last image of each sub-account starts, by `account * 256 + number`. */
   readonly subs: Map<number, number>;
   time: number;
   accepted: number;
@@ -387,111 +408,142 @@ function newRun(): Run {
 }
 
 /**
- * Reads the whole segment, checking its structure, into runs and re-executed commands, with the
- * accounts it names by their number in it.
+ * Reads every segment, checking its structure, into runs and re-executed commands, with the
+ * accounts they name (numbered across the segments) and a reader for each segment.
  */
-function parseSegment(
-  bytes: Uint8Array,
-  records: number,
-): { steps: (Run | CommandStep)[]; accounts: string[] } {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const reader = new Reader(bytes, view);
+function parseSegments(segments: readonly EffectsSegment[]): {
+  steps: (Run | CommandStep)[];
+  accounts: string[];
+  readers: Reader[];
+} {
   const steps: (Run | CommandStep)[] = [];
   const accounts: string[] = [];
+  const accountNumbers = new Map<string, number>();
+  const readers: Reader[] = [];
   let run = newRun();
   let time = -1;
   let record = 0;
-  try {
-    if (reader.u8() !== EFFECTS_FORMAT_VERSION) {
-      throw new EffectsError(`not an effects segment of version ${EFFECTS_FORMAT_VERSION}`);
-    }
-    for (; record < records; record++) {
-      const kind = reader.u8();
-      if (kind === REFUSED) continue;
-      if (kind === COMMAND) {
-        const length = reader.u32();
-        const text = decoder.decode(reader.bytesOf(length));
-        const command = decodeStoredCommand(text);
-        if (run.accepted > 0) steps.push(run);
-        run = newRun();
-        steps.push({ kind: 'command', command, record });
-        time = -1;
-        continue;
+  for (let segment = 0; segment < segments.length; segment++) {
+    const { bytes, records } = segments[segment] as EffectsSegment;
+    const reader = new Reader(bytes);
+    readers.push(reader);
+    const base = segment * SEGMENT_STRIDE;
+    // The segment's own account numbers, as numbers across the segments.
+    const named: number[] = [];
+    const end = record + records;
+    try {
+      if (reader.u8() !== EFFECTS_FORMAT_VERSION) {
+        throw new EffectsError(`not an effects segment of version ${EFFECTS_FORMAT_VERSION}`);
       }
-      if (kind !== CHANGES) throw new EffectsError(`unknown record kind ${kind}`, record);
-      const at = reader.f64();
-      if (!Number.isSafeInteger(at) || at < time || at > LIMITS.timeMax) {
-        throw new EffectsError(`time ${at} out of order`, record);
+      for (; record < end; record++) {
+        const kind = reader.u8();
+        if (kind === REFUSED) continue;
+        if (kind === COMMAND) {
+          const length = reader.u32();
+          const text = decoder.decode(reader.bytesOf(length));
+          const command = decodeStoredCommand(text);
+          if (run.accepted > 0) steps.push(run);
+          run = newRun();
+          steps.push({ kind: 'command', command, record });
+          time = -1;
+          continue;
+        }
+        if (kind !== CHANGES) throw new EffectsError(`unknown record kind ${kind}`, record);
+        const at = reader.f64();
+        if (!Number.isSafeInteger(at) || at < time || at > LIMITS.timeMax) {
+          throw new EffectsError(`time ${at} out of order`, record);
+        }
+        time = at;
+        const assets = reader.u8();
+        const subs = reader.u16();
+        for (let a = 0; a < assets; a++) {
+          const index = reader.u8();
+          const flags = reader.u8();
+          if (index >= LIMITS.assets || flags === 0 || flags > (POOL | PRICES)) {
+            throw new EffectsError(`bad asset image (asset ${index}, flags ${flags})`, record);
+          }
+          if ((flags & POOL) !== 0) {
+            run.pools.set(index, base + reader.at);
+            for (let i = 0; i < 6; i++) reader.skipBig();
+            reader.f64();
+          }
+          if ((flags & PRICES) !== 0) {
+            run.prices.set(index, base + reader.at);
+            reader.skipBig();
+            reader.skipBig();
+          }
+        }
+        for (let s = 0; s < subs; s++) {
+          const ref = reader.varint();
+          if (ref === named.length) {
+            const name = reader.ascii(reader.u8());
+            let number = accountNumbers.get(name);
+            if (number === undefined) {
+              number = accounts.length;
+              accounts.push(name);
+              accountNumbers.set(name, number);
+            }
+            named.push(number);
+          } else if (ref > named.length) {
+            throw new EffectsError(`account ${ref} used before it is named`, record);
+          }
+          const image = reader.at;
+          const number = reader.u8();
+          const positions = reader.u8();
+          if (
+            number >= LIMITS.subAccountsPerAccount ||
+            positions > LIMITS.positionsPerSubAccount
+          ) {
+            throw new EffectsError(`bad sub-account image`, record);
+          }
+          for (let p = 0; p < positions; p++) {
+            if (reader.u8() >= LIMITS.assets) throw new EffectsError('bad position', record);
+            reader.skipBig();
+          }
+          run.subs.set((named[ref] as number) * 256 + number, base + image);
+        }
+        run.time = time;
+        run.last = record;
+        run.accepted++;
       }
-      time = at;
-      const assets = reader.u8();
-      const subs = reader.u16();
-      for (let a = 0; a < assets; a++) {
-        const index = reader.u8();
-        const flags = reader.u8();
-        if (index >= LIMITS.assets || flags === 0 || flags > (POOL | PRICES)) {
-          throw new EffectsError(`bad asset image (asset ${index}, flags ${flags})`, record);
-        }
-        if ((flags & POOL) !== 0) {
-          run.pools.set(index, reader.at);
-          for (let i = 0; i < 6; i++) reader.skipBig();
-          reader.f64();
-        }
-        if ((flags & PRICES) !== 0) {
-          run.prices.set(index, reader.at);
-          reader.skipBig();
-          reader.skipBig();
-        }
+      if (reader.at !== bytes.length) {
+        throw new EffectsError(
+          `${bytes.length - reader.at} bytes after the segment's ${records} records`,
+        );
       }
-      for (let s = 0; s < subs; s++) {
-        const ref = reader.varint();
-        if (ref === accounts.length) {
-          const length = reader.u8();
-          accounts.push(reader.ascii(length));
-        } else if (ref > accounts.length) {
-          throw new EffectsError(`account ${ref} used before it is named`, record);
-        }
-        const image = reader.at;
-        const number = reader.u8();
-        const positions = reader.u8();
-        if (number >= LIMITS.subAccountsPerAccount || positions > LIMITS.positionsPerSubAccount) {
-          throw new EffectsError(`bad sub-account image`, record);
-        }
-        for (let p = 0; p < positions; p++) {
-          if (reader.u8() >= LIMITS.assets) throw new EffectsError('bad position', record);
-          reader.skipBig();
-        }
-        run.subs.set(ref * 256 + number, image);
-      }
-      run.time = time;
-      run.last = record;
-      run.accepted++;
-    }
-    if (reader.at !== bytes.length) {
+    } catch (error) {
+      if (error instanceof EffectsError) throw error;
+      // A read past the end (RangeError), bad UTF-8 (TypeError) or a command text that does not
+      // decode (FulcrumError): the segment is not what its writer wrote.
       throw new EffectsError(
-        `${bytes.length - reader.at} bytes after the segment's ${records} records`,
+        `record ${record} cannot be read: ${error instanceof Error ? error.message : String(error)}`,
+        record,
       );
     }
-  } catch (error) {
-    if (error instanceof EffectsError) throw error;
-    // A read past the end (RangeError), bad UTF-8 (TypeError) or a command text that does not
-    // decode (FulcrumError): the segment is not what its writer wrote.
-    throw new EffectsError(
-      `record ${record} cannot be read: ${error instanceof Error ? error.message : String(error)}`,
-      record,
-    );
   }
   if (run.accepted > 0) steps.push(run);
-  return { steps, accounts };
+  return { steps, accounts, readers };
 }
 
-function applyRun(state: EngineState, reader: Reader, run: Run, accounts: readonly string[]): void {
+/** The reader of the segment an image is in, placed at the image. */
+function readerAt(readers: readonly Reader[], where: number): Reader {
+  const reader = readers[Math.floor(where / SEGMENT_STRIDE)] as Reader;
+  reader.at = where % SEGMENT_STRIDE;
+  return reader;
+}
+
+function applyRun(
+  state: EngineState,
+  readers: readonly Reader[],
+  run: Run,
+  accounts: readonly string[],
+): void {
   if (run.time < state.time) {
     throw new EffectsError(`time ${run.time} is before the state's ${state.time}`, run.last, true);
   }
-  for (const [index, at] of run.pools) {
+  for (const [index, where] of run.pools) {
     const asset = listed(state, index, run);
-    reader.at = at;
+    const reader = readerAt(readers, where);
     const pool: PoolState = {
       cash: reader.big(),
       supplyScaled: reader.big(),
@@ -503,18 +555,21 @@ function applyRun(state: EngineState, reader: Reader, run: Run, accounts: readon
     };
     overwrite(asset.pool, pool);
   }
-  for (const [index, at] of run.prices) {
+  for (const [index, where] of run.prices) {
     const asset = listed(state, index, run);
-    reader.at = at;
+    const reader = readerAt(readers, where);
     const oraclePrice = reader.big();
     const stablePrice = reader.big();
     overwrite(asset, { risk: assetRisk(asset.config, oraclePrice, stablePrice) });
   }
-  for (const [key, at] of run.subs) {
+  for (const [key, where] of run.subs) {
     const account = accounts[Math.floor(key / 256)] as string;
-    reader.at = at;
+    const reader = readerAt(readers, where);
+    const at = reader.at;
     const number = reader.u8();
     const count = reader.u8();
+    if (count > 0 && writeInPlace(state, reader, account, number, count)) continue;
+    reader.at = at + 2;
     const positions: ScaledPosition[] = new Array<ScaledPosition>(count);
     for (let p = 0; p < count; p++) {
       const asset = reader.u8();
@@ -528,6 +583,34 @@ function applyRun(state: EngineState, reader: Reader, run: Run, accounts: readon
   }
   state.time = run.time;
   state.sequence += run.accepted;
+}
+
+/**
+ * The common case, written without allocating anything but the balances: the sub-account
+ * exists and holds the same assets, in the same order, as the image. False (nothing written)
+ * otherwise.
+ */
+function writeInPlace(
+  state: EngineState,
+  reader: Reader,
+  account: string,
+  number: number,
+  count: number,
+): boolean {
+  const held = findSubAccount(state.accounts.get(account), number);
+  if (held === undefined || held.positions.length !== count) return false;
+  const positions = held.positions as { asset: number; scaled: bigint }[];
+  const start = reader.at;
+  for (let p = 0; p < count; p++) {
+    if (reader.u8() !== positions[p]?.asset) return false;
+    reader.skipBig();
+  }
+  reader.at = start;
+  for (let p = 0; p < count; p++) {
+    reader.at++;
+    (positions[p] as { scaled: bigint }).scaled = reader.big();
+  }
+  return true;
 }
 
 function listed(state: EngineState, index: number, run: Run) {
@@ -544,9 +627,9 @@ class Reader {
   private readonly bytes: Uint8Array;
   private readonly view: DataView;
 
-  constructor(bytes: Uint8Array, view: DataView) {
+  constructor(bytes: Uint8Array) {
     this.bytes = bytes;
-    this.view = view;
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   u8(): number {

@@ -23,8 +23,11 @@ import { type JournalStore, type SnapshotInfo, StoreError } from './store.js';
 /** Name of the database file inside the data folder. */
 export const SQLITE_FILE_NAME = 'fulcrum.sqlite';
 
-/** Version of the schema; a change of tables must change it. */
-export const SQLITE_SCHEMA_VERSION = '1';
+/**
+ * Version of the schema; a change of tables must change it. Version 2 added the effects table;
+ * a version 1 file is upgraded on opening (the table is added; its records replay as commands).
+ */
+export const SQLITE_SCHEMA_VERSION = '2';
 
 export interface SqliteStoreOptions {
   /** `full` (default): durable on power loss. `normal`: durable on a process crash only. */
@@ -146,6 +149,9 @@ export class SqliteStore implements JournalStore {
       this.db
         .prepare("INSERT INTO meta (key, value) VALUES ('schema', ?)")
         .run(SQLITE_SCHEMA_VERSION);
+    } else if (row.value === '1') {
+      // Before effects were kept: the table is there now (SCHEMA above), empty.
+      this.db.prepare("UPDATE meta SET value = ? WHERE key = 'schema'").run(SQLITE_SCHEMA_VERSION);
     } else if (row.value !== SQLITE_SCHEMA_VERSION) {
       throw new StoreError(
         'store_corrupt',

@@ -59,9 +59,11 @@ function open(message) {
     'INSERT INTO effects (first_seq, last_seq, data, checksum, records_checksum) VALUES (?, ?, ?, ?, ?)',
   );
   // The digest text of a range of records, built by SQLite and handed over as one BLOB of UTF-8.
+  // In journal order: the inner query walks the primary key in order, so it needs no sort (an
+  // ORDER BY inside group_concat sorts, and doubled the time).
   digestOf = db
     .prepare(
-      "SELECT CAST(group_concat(seq || char(1) || time || char(1) || command || char(1) || outcome || char(1) || events || char(1) || accounts || char(2), '' ORDER BY seq) AS BLOB) FROM journal WHERE seq BETWEEN ? AND ?",
+      "SELECT CAST(group_concat(piece, '') AS BLOB) FROM (SELECT seq || char(1) || time || char(1) || command || char(1) || outcome || char(1) || events || char(1) || accounts || char(2) AS piece FROM journal WHERE seq BETWEEN ? AND ? ORDER BY seq)",
     )
     .pluck();
   appendBatch = db.transaction((message) => {

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { SQLITE_FILE_NAME, SqliteStore } from '../../src/store/index.js';
+import { describe, expect, it } from 'vitest';
+import { DurableEngine, recover, SQLITE_FILE_NAME, SqliteStore } from '../../src/store/index.js';
 import { storeContract } from './storeContract.js';
 
 /** Pages the database file holds now. */
@@ -31,4 +32,66 @@ storeContract('SQLite', async () => {
       (store as SqliteStore).exec(`UPDATE effects SET ${set} WHERE first_seq = ?`, firstSeq),
     dispose: async () => rmSync(dir, { recursive: true, force: true }),
   };
+});
+
+describe('SQLite journal files of an earlier schema', () => {
+  it('upgrades a version 1 file (no effects kept): its records replay as commands, later ones by effects', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fulcrum-sqlite-v1-'));
+    try {
+      const quiet = { warn: () => undefined };
+      const first = await DurableEngine.open(new SqliteStore(dir), quiet);
+      for (const at of [0, 1, 2]) {
+        await first.submitJson({
+          type: 'list-asset',
+          time: 0,
+          price: '1',
+          config: {
+            symbol: `U${at}`,
+            decimals: 6,
+            initialWeight: '0.8',
+            maintenanceWeight: '0.85',
+          },
+        });
+      }
+      await first.submitJson({
+        type: 'deposit',
+        time: 1,
+        account: 'ann',
+        asset: 'U0',
+        amount: '100',
+      });
+      await first.close();
+      // What a version 1 file held: no effects table, schema 1.
+      const db = new Database(join(dir, SQLITE_FILE_NAME));
+      db.exec("DROP TABLE effects; UPDATE meta SET value = '1' WHERE key = 'schema'");
+      db.close();
+
+      const second = await DurableEngine.open(new SqliteStore(dir), quiet);
+      expect(second.recovery.fromEffects).toBe(0);
+      expect(second.recovery.seq).toBe(4);
+      await second.submitJson({
+        type: 'deposit',
+        time: 2,
+        account: 'ann',
+        asset: 'U1',
+        amount: '5',
+      });
+      const hash = second.engine.hash();
+      await second.close();
+
+      const store = new SqliteStore(dir);
+      const recovered = await recover(store, { ...quiet, snapshots: false });
+      expect(recovered.report.fromEffects).toBe(1);
+      expect(recovered.report.stateHash).toBe(hash);
+      await store.close();
+      const check = new Database(join(dir, SQLITE_FILE_NAME));
+      expect(check.prepare("SELECT value FROM meta WHERE key = 'schema'").pluck().get()).toBe('2');
+      // A schema from a later Fulcrum is refused, not guessed at.
+      check.exec("UPDATE meta SET value = '3' WHERE key = 'schema'");
+      check.close();
+      expect(() => new SqliteStore(dir)).toThrow(/has schema 3; this Fulcrum reads schema 2/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
