@@ -490,10 +490,7 @@ function parseSegments(segments: readonly EffectsSegment[]): {
           const image = reader.at;
           const number = reader.u8();
           const positions = reader.u8();
-          if (
-            number >= LIMITS.subAccountsPerAccount ||
-            positions > LIMITS.positionsPerSubAccount
-          ) {
+          if (number >= LIMITS.subAccountsPerAccount || positions > LIMITS.positionsPerSubAccount) {
             throw new EffectsError(`bad sub-account image`, record);
           }
           for (let p = 0; p < positions; p++) {

@@ -90,7 +90,14 @@ export async function recover(
   const start =
     (options.snapshots ?? !full) ? await newestValidSnapshot(store, { until, last }, warn) : null;
   const state = start?.state ?? createState();
-  const replay = new Replay(store, state, start?.seq ?? 0, last, warn, options.checkRecords ?? true);
+  const replay = new Replay(
+    store,
+    state,
+    start?.seq ?? 0,
+    last,
+    warn,
+    options.checkRecords ?? true,
+  );
   await replay.run(until, options.effects ?? !full);
   return {
     state,
