@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { DurableEngine, recover, SQLITE_FILE_NAME, SqliteStore } from '../../src/store/index.js';
+import { effectsChecksum } from '../../src/store/journal.js';
 import { storeContract } from './storeContract.js';
 
 /** Pages the database file holds now. */
@@ -90,6 +91,59 @@ describe('SQLite journal files of an earlier schema', () => {
       check.exec("UPDATE meta SET value = '3' WHERE key = 'schema'");
       check.close();
       expect(() => new SqliteStore(dir)).toThrow(/has schema 3; this Fulcrum reads schema 2/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('an effects segment that checks out but cannot be read', () => {
+  it('is replaced by its commands, with a warning; the segments beside it still apply', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fulcrum-sqlite-forged-'));
+    try {
+      const quiet = { warn: () => undefined };
+      const durable = await DurableEngine.open(new SqliteStore(dir), quiet);
+      const listing = (symbol: string) => ({
+        type: 'list-asset',
+        time: 0,
+        price: '1',
+        config: { symbol, decimals: 6, initialWeight: '0.8', maintenanceWeight: '0.85' },
+      });
+      await durable.submitJson(listing('USDC'));
+      // Three batches of deposits: a segment each.
+      for (const time of [1, 2, 3]) {
+        await Promise.all(
+          ['ann', 'ben', 'cat'].map((account) =>
+            durable.submitJson({ type: 'deposit', time, account, asset: 'USDC', amount: '7' }),
+          ),
+        );
+      }
+      const hash = durable.engine.hash();
+      await durable.close();
+
+      const store = new SqliteStore(dir);
+      const segments = await store.readEffects(0, 10);
+      expect(segments.map((s) => s.lastSeq - s.firstSeq + 1)).toEqual([1, 3, 3, 3]);
+      const forged = segments[2];
+      if (forged === undefined) throw new Error('no third segment');
+      // A segment of the right version whose first record is of no known kind, checksum and all.
+      const data = Buffer.from([1, 9]);
+      store.exec(
+        'UPDATE effects SET data = ?, checksum = ? WHERE first_seq = ?',
+        data,
+        effectsChecksum(forged.firstSeq, forged.lastSeq, data),
+        forged.firstSeq,
+      );
+      const warnings: string[] = [];
+      const recovered = await recover(store, { warn: (m) => warnings.push(m) });
+      expect(warnings.join()).toMatch(
+        new RegExp(
+          `effects of journal records ${forged.firstSeq} to ${forged.lastSeq} cannot be read \\(unknown record kind 9\\)`,
+        ),
+      );
+      expect(recovered.report.fromEffects).toBe(10 - 3);
+      expect(recovered.report.stateHash).toBe(hash);
+      await store.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
