@@ -35,7 +35,7 @@ import { assetRisk } from '../margin/assetRisk.js';
 import type { PoolState } from '../pools/pool.js';
 import { applyCommand } from './apply.js';
 import { decodeStoredCommand } from './commandCodec.js';
-import { type Draft, overwrite, writeSubAccount } from './draft.js';
+import { type Draft, type DraftChanges, overwrite, writeSubAccount } from './draft.js';
 import {
   type EngineState,
   findSubAccount,
@@ -185,8 +185,8 @@ export class EffectsWriter {
   /** Whether the draft's changes are all images this format holds. */
   private imagesSuffice(
     draft: Draft,
-    assets: readonly { index: number; config: unknown; oracle: unknown }[],
-    subAccounts: readonly { ref: { account: string; subAccount: number } }[],
+    assets: DraftChanges['assets'],
+    subAccounts: DraftChanges['subAccounts'],
   ): boolean {
     const listed = draft.base.assets;
     for (const asset of assets) {

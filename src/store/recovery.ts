@@ -6,7 +6,8 @@
  * re-executes the commands through the same `applyCommand` as the live engine, checking each
  * record's position, checksum and outcome. The records behind each segment are checked too,
  * against the digest written with it, on the store's side while the effects are applied: a record
- * damaged anywhere stops recovery with an error naming it, whichever road replayed it. A damaged
+ * damaged anywhere stops recovery with an error naming it, whichever road replayed it (unless
+ * `checkRecords: false` leaves the records behind sound segments unread). A damaged
  * last record is what a crash in the middle of a write leaves: it is dropped with a warning, never
  * silently.
  */
@@ -165,10 +166,7 @@ class Replay {
         }
         const first = segments[0];
         if (first !== undefined && first.firstSeq === this.seq + 1 && first.lastSeq <= until) {
-          this.warn(
-            `the effects of journal records ${first.firstSeq} to ${first.lastSeq} are damaged (checksum); re-executing their commands`,
-          );
-          await this.replayCommands(first.lastSeq);
+          await this.insteadOfEffects(first, 'are damaged (checksum)');
           continue;
         }
         // No segment starts here: commands, up to the next segment or the end.
@@ -221,10 +219,7 @@ class Replay {
         for (const segment of group) await this.applyGroup([segment], false);
         return;
       }
-      this.warn(
-        `the effects of journal records ${firstSeq} to ${lastSeq} cannot be read (${error.message}); re-executing their commands`,
-      );
-      await this.replayCommands(lastSeq);
+      await this.insteadOfEffects(group[0] as StoredEffects, `cannot be read (${error.message})`);
       return;
     }
     this.seq = lastSeq;
@@ -232,19 +227,40 @@ class Replay {
     while (this.digests.length > DIGESTS_IN_FLIGHT) await this.checkOldestDigest();
   }
 
+  /** A segment that cannot be used: its commands are re-executed instead, with a warning. */
+  private async insteadOfEffects(segment: StoredEffects, why: string): Promise<void> {
+    this.warn(
+      `the effects of journal records ${segment.firstSeq} to ${segment.lastSeq} ${why}; re-executing their commands`,
+    );
+    await this.replayCommands(segment.lastSeq);
+  }
+
   /** Re-executes the commands of records `seq + 1` to `upTo`, checking each. */
   private async replayCommands(upTo: number): Promise<void> {
-    while (this.seq < upTo) {
-      const records = await this.store.readRecords(this.seq, Math.min(READ_BATCH, upTo - this.seq));
+    await this.eachRecord(this.seq + 1, upTo, (record) => {
+      replayRecord(this.state, record, this.seq + 1);
+      this.seq = record.seq;
+    });
+  }
+
+  /** Reads records `from` to `upTo` in order, in batches; a record not there stops recovery. */
+  private async eachRecord(
+    from: number,
+    upTo: number,
+    visit: (record: JournalRecord) => void,
+  ): Promise<void> {
+    let next = from;
+    while (next <= upTo) {
+      const records = await this.store.readRecords(next - 1, Math.min(READ_BATCH, upTo - next + 1));
       if (records.length === 0) {
         throw new StoreError(
           'store_corrupt',
-          `journal record ${this.seq + 1} is missing (the journal ends at ${this.last})`,
+          `journal record ${next} is missing (the journal ends at ${this.last})`,
         );
       }
       for (const record of records) {
-        replayRecord(this.state, record, this.seq + 1);
-        this.seq = record.seq;
+        visit(record);
+        next = record.seq + 1;
       }
     }
   }
@@ -259,20 +275,9 @@ class Replay {
     const { segment } = oldest;
     if ((await oldest.digest) === segment.recordsChecksum) return;
     let expected = segment.firstSeq;
-    while (expected <= segment.lastSeq) {
-      const records = await this.store.readRecords(
-        expected - 1,
-        Math.min(READ_BATCH, segment.lastSeq - expected + 1),
-      );
-      if (records.length === 0) break;
-      for (const record of records) checkRecord(record, expected++);
-    }
-    if (expected <= segment.lastSeq) {
-      throw new StoreError(
-        'store_corrupt',
-        `journal record ${expected} is missing (the journal ends at ${this.last})`,
-      );
-    }
+    await this.eachRecord(segment.firstSeq, segment.lastSeq, (record) =>
+      checkRecord(record, expected++),
+    );
     throw new StoreError(
       'store_corrupt',
       `journal records ${segment.firstSeq} to ${segment.lastSeq} are not the records their effects were written with; recovery stopped there`,
