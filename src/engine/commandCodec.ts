@@ -5,7 +5,7 @@
  * decimals to read), it decodes without the state, exactly, and fast: journals and replays use it.
  */
 import { FulcrumError } from '../domain/errors.js';
-import type { Command } from './commands.js';
+import type { Command, CommandType } from './commands.js';
 
 /** The fields, at any depth, whose values are bigints in a stored command. */
 const BIGINT_FIELDS = new Set([
@@ -109,8 +109,11 @@ export function decodeStoredCommand(text: string): Command {
   return raw as unknown as Command;
 }
 
-/** Commands whose only bigints are top-level {@link TOP_LEVEL_BIGINTS}. */
-const FLAT_COMMANDS = new Set<string>([
+/**
+ * Commands whose only bigints are top-level {@link TOP_LEVEL_BIGINTS}: a part of
+ * `COMMAND_TYPES`, typed so that a renamed command cannot linger here.
+ */
+const FLAT_COMMANDS: ReadonlySet<string> = new Set<CommandType>([
   'deposit',
   'withdraw',
   'borrow',
