@@ -51,6 +51,13 @@ function pregenerated(seed: number, count: number): { next(count: number): Comma
 }
 
 /**
+ * How a producer hands commands over: `pipelined` as a gateway would (`submitPipelined`, the
+ * results at once, acknowledged by journal position), `promise` one promise per command
+ * (`submit`).
+ */
+type Submission = 'pipelined' | 'promise';
+
+/**
  * Submits `count` commands of the workload as a producer would: continuously, in chunks,
  * waiting only when more than {@link BACKLOG} commands are not yet durable (backpressure), so
  * that the engine prepares batches while the store writes.
@@ -59,11 +66,14 @@ async function journal(
   durable: DurableEngine,
   workload: { next(count: number): Command[] },
   count: number,
+  submission: Submission,
   progress?: (done: number) => void,
 ) {
   for (let done = 0; done < count;) {
     const commands = workload.next(Math.min(CHUNK, count - done));
-    for (const command of commands) void durable.submit(command);
+    if (submission === 'pipelined')
+      for (const command of commands) durable.submitPipelined(command);
+    else for (const command of commands) void durable.submit(command);
     done += commands.length;
     await durable.backlogBelow(BACKLOG);
     progress?.(done);
@@ -94,19 +104,35 @@ export async function journalBenchmarks(): Promise<{ measurements: Measurement[]
   const measurements: Measurement[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'fulcrum-bench-'));
   try {
-    // SQLite, synchronous = FULL: durable on power loss.
+    // SQLite, synchronous = FULL: durable on power loss. A store each, so that both start
+    // from the same empty journal; the first is replayed below.
     const durable = await openDurable(new SqliteStore(dir), 100_000);
-    const sqliteCommands = pregenerated(7, COMMANDS);
     let start = process.hrtime.bigint();
-    await journal(durable, sqliteCommands, COMMANDS);
+    await journal(durable, pregenerated(7, COMMANDS), COMMANDS, 'pipelined');
     measurements.push(
       measurement(
-        'journaled commands, SQLite WAL, synchronous=FULL, group commit',
+        'journaled commands, SQLite WAL, synchronous=FULL, group commit, pipelined (submitPipelined)',
         COMMANDS,
         elapsed(start),
       ),
     );
     await durable.close();
+    const promiseDir = mkdtempSync(join(tmpdir(), 'fulcrum-bench-'));
+    try {
+      const perCommand = await openDurable(new SqliteStore(promiseDir), 100_000);
+      start = process.hrtime.bigint();
+      await journal(perCommand, pregenerated(7, COMMANDS), COMMANDS, 'promise');
+      measurements.push(
+        measurement(
+          'journaled commands, SQLite WAL, synchronous=FULL, group commit, a promise each (submit)',
+          COMMANDS,
+          elapsed(start),
+        ),
+      );
+      await perCommand.close();
+    } finally {
+      rmSync(promiseDir, { recursive: true, force: true });
+    }
 
     const store = new SqliteStore(dir);
     start = process.hrtime.bigint();
@@ -157,10 +183,10 @@ export async function journalBenchmarks(): Promise<{ measurements: Measurement[]
         const pgDurable = await openDurable(pgStore, 100_000);
         const pgCommands = pregenerated(7, COMMANDS / 4);
         start = process.hrtime.bigint();
-        await journal(pgDurable, pgCommands, COMMANDS / 4);
+        await journal(pgDurable, pgCommands, COMMANDS / 4, 'pipelined');
         measurements.push(
           measurement(
-            'journaled commands, PostgreSQL (local), group commit',
+            'journaled commands, PostgreSQL (local), group commit, pipelined',
             COMMANDS / 4,
             elapsed(start),
           ),
@@ -184,7 +210,7 @@ export async function journalBenchmarks(): Promise<{ measurements: Measurement[]
   );
   return {
     measurements,
-    note: `${COMMANDS} mixed commands over 10,000 accounts; PostgreSQL ${measurements.length === 6 ? 'measured' : 'skipped: no server'}`,
+    note: `${COMMANDS} mixed commands over 10,000 accounts; PostgreSQL ${measurements.length === 7 ? 'measured' : 'skipped: no server'}`,
   };
 }
 
@@ -201,7 +227,7 @@ export async function recoveryBenchmark(
     let last = Date.now();
     const started = process.hrtime.bigint();
     const workload = new Workload(11);
-    await journal(durable, workload, total, (done) => {
+    await journal(durable, workload, total, 'pipelined', (done) => {
       if (Date.now() - last > 5_000 || done === total) {
         last = Date.now();
         const rate = Math.round((done * 1000) / elapsed(started));
@@ -217,7 +243,7 @@ export async function recoveryBenchmark(
       ...quiet,
       snapshotEvery: Number.MAX_SAFE_INTEGER,
     });
-    await journal(tail, workload, 60_000);
+    await journal(tail, workload, 60_000, 'pipelined');
     await tail.close();
     const store = new SqliteStore(dir);
     let start = process.hrtime.bigint();

@@ -24,9 +24,9 @@ import { serializeState } from '../engine/snapshotCodec.js';
 import { ACCOUNT_ID_PATTERN } from '../engine/state.js';
 import { stateHash } from '../engine/stateHash.js';
 import { assert, FulcrumError } from '../domain/errors.js';
-import { type RecordContent, type SnapshotRecord, snapshotChecksum } from './journal.js';
+import { type SnapshotRecord, snapshotChecksum } from './journal.js';
 import { recover, type RecoveryReport } from './recovery.js';
-import { type JournalStore, StoreError } from './store.js';
+import { type JournalStore, type RecordBatch, StoreError } from './store.js';
 
 /**
  * Writes sent to the store before the first is done: two keep the writer busy while the engine
@@ -49,12 +49,10 @@ export type JournaledResult = CommandResult & {
   readonly seq: number | null;
 };
 
-interface Pending {
+/** A caller waiting for journal position `seq` to be durable. */
+interface Waiter {
   readonly seq: number;
-  /** The record until its batch is handed to the store; then dropped, so that it dies young. */
-  record: RecordContent | undefined;
-  readonly result: CommandResult;
-  readonly resolve: (result: JournaledResult) => void;
+  readonly resolve: () => void;
   readonly reject: (error: StoreError) => void;
 }
 
@@ -68,7 +66,18 @@ export class DurableEngine {
   private seq: number;
   private durable: number;
   private lastSnapshot: number;
-  private pending: Pending[] = [];
+  /**
+   * Records applied but not yet handed to the store: batches of at most `batchMax`, oldest first,
+   * the last one open. Each store keeps a batch its own way (the SQLite store as the bytes it
+   * will write): records that waited as objects long enough to survive two young-generation
+   * collections were copied and promoted, which cost more than applying their commands.
+   */
+  private readonly batches: { records: RecordBatch; last: number }[] = [];
+  /** Records in {@link batches}. */
+  private pendingRecords = 0;
+  /** Callers waiting for a position to be durable, in order of position; `waitersHead` on. */
+  private waiters: Waiter[] = [];
+  private waitersHead = 0;
   /** Writes on their way to the store: up to {@link WRITES_IN_FLIGHT}, finished in order. */
   private readonly writing = new Set<Promise<void>>();
   private scheduled = false;
@@ -132,21 +141,55 @@ export class DurableEngine {
    */
   submit(command: Command): Promise<JournaledResult> {
     if (this.failure !== null) return Promise.reject(this.failure);
+    const result = this.submitPipelined(command);
+    return this.whenDurable(result.seq as number).then(() => result);
+  }
+
+  /**
+   * Applies a command now and queues its record for the journal, returning its result and
+   * journal position at once: the pipelined form of {@link submit}, for a gateway that answers
+   * many clients. The result must not be shown to anyone before {@link whenDurable} resolves
+   * for its position; if the journal fails first, that promise rejects and the result never
+   * happened (recovery will not know it). Throws the storage error once the engine has stopped.
+   *
+   * @example
+   * const result = durable.submitPipelined(command);
+   * await durable.whenDurable(result.seq);  // then answer the client
+   */
+  submitPipelined(command: Command): JournaledResult {
+    if (this.failure !== null) throw this.failure;
     this.commandText = encodeCommand(command);
     const result = applyCommand(this.engine.state, command, this.captureEffects);
     if (!result.ok) this.effects.refused();
     this.seq += 1;
-    const record: RecordContent = {
+    let open = this.batches.at(-1);
+    if (open === undefined || open.records.length >= this.batchMax) {
+      open = { records: this.store.batch(), last: 0 };
+      this.batches.push(open);
+    }
+    open.records.add({
       seq: this.seq,
       time: Number.isSafeInteger(command.time) ? command.time : 0,
       command: this.commandText,
       outcome: result.ok ? 'ok' : result.error.code,
       events: result.ok ? renderEventsJson(result.events) : '[]',
       accounts: accountsOf(command),
-    };
+    });
+    open.last = this.seq;
+    this.pendingRecords += 1;
+    this.schedule();
+    return journaled(result, this.seq);
+  }
+
+  /**
+   * Resolves once journal position `seq` is durable (at once if it is); rejects with the
+   * storage error if the journal fails before.
+   */
+  whenDurable(seq: number): Promise<void> {
+    if (seq <= this.durable) return Promise.resolve();
+    if (this.failure !== null) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
-      this.pending.push({ seq: record.seq, record, result, resolve, reject });
-      this.schedule();
+      this.waiters.push({ seq, resolve, reject });
     });
   }
 
@@ -176,8 +219,8 @@ export class DurableEngine {
 
   /** Resolves once every command submitted so far is durable. */
   async flush(): Promise<void> {
-    while (this.failure === null && (this.pending.length > 0 || this.writing.size > 0)) {
-      if (this.pending.length > 0 && this.writing.size < WRITES_IN_FLIGHT) {
+    while (this.failure === null && (this.pendingRecords > 0 || this.writing.size > 0)) {
+      if (this.pendingRecords > 0 && this.writing.size < WRITES_IN_FLIGHT) {
         this.startWrite();
         continue;
       }
@@ -203,7 +246,7 @@ export class DurableEngine {
   }
 
   private schedule(): void {
-    if (this.pending.length >= this.batchMax && this.writing.size < WRITES_IN_FLIGHT) {
+    if (this.pendingRecords >= this.batchMax && this.writing.size < WRITES_IN_FLIGHT) {
       this.startWrite();
       return;
     }
@@ -211,51 +254,61 @@ export class DurableEngine {
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      if (this.pending.length > 0 && this.writing.size < WRITES_IN_FLIGHT) this.startWrite();
+      if (this.pendingRecords > 0 && this.writing.size < WRITES_IN_FLIGHT) this.startWrite();
     });
   }
 
   private startWrite(): void {
-    const batch = this.pending.splice(0, this.batchMax);
-    const last = batch.at(-1)?.seq ?? this.durable;
+    const batch = this.batches.shift();
+    if (batch === undefined) return;
+    const { records, last } = batch;
+    this.pendingRecords -= records.length;
     // Only where nothing was applied after the batch is the state exactly the batch's end.
     const snapshot =
-      this.pending.length === 0 && last - this.lastSnapshot >= this.snapshotEvery
+      this.pendingRecords === 0 && last - this.lastSnapshot >= this.snapshotEvery
         ? this.takeSnapshot()
         : undefined;
     if (snapshot !== undefined) this.lastSnapshot = snapshot.seq;
-    const records = batch.map((p) => p.record as RecordContent);
-    for (const p of batch) p.record = undefined;
     const effects = this.effects.take();
     assert(
-      effects?.records === batch.length,
-      `an effects segment of ${effects?.records} records for a batch of ${batch.length}`,
+      effects?.records === records.length,
+      `an effects segment of ${effects?.records} records for a batch of ${records.length}`,
     );
-    const write: Promise<void> = this.write(batch, records, snapshot, effects.bytes).finally(() => {
+    const write: Promise<void> = this.write(records, last, snapshot, effects.bytes).finally(() => {
       this.writing.delete(write);
-      if (this.pending.length > 0 && this.failure === null) this.schedule();
+      if (this.pendingRecords > 0 && this.failure === null) this.schedule();
     });
     this.writing.add(write);
   }
 
   private async write(
-    batch: Pending[],
-    records: RecordContent[],
+    records: RecordBatch,
+    last: number,
     snapshot: SnapshotRecord | undefined,
     effects: Uint8Array,
   ): Promise<void> {
     try {
       await this.store.append(records, snapshot, effects);
     } catch (error) {
-      this.fail(error, batch);
+      this.fail(error);
       return;
     }
-    const last = batch.at(-1);
-    if (last !== undefined) this.durable = last.seq;
-    for (const p of batch) p.resolve(journaled(p.result, p.seq));
+    this.durable = last;
+    const { waiters } = this;
+    let head = this.waitersHead;
+    while (head < waiters.length && (waiters[head] as Waiter).seq <= last) {
+      (waiters[head] as Waiter).resolve();
+      head += 1;
+    }
+    if (head === waiters.length) {
+      this.waiters = [];
+      this.waitersHead = 0;
+    } else {
+      this.waitersHead = head;
+    }
   }
 
-  private fail(error: unknown, batch: Pending[]): void {
+  private fail(error: unknown): void {
     const failure =
       error instanceof StoreError
         ? error
@@ -266,8 +319,12 @@ export class DurableEngine {
       failure.code,
       `${failure.message}; the engine has stopped: nothing after journal record ${this.durable} was acknowledged`,
     );
-    const refused = [...batch, ...this.pending.splice(0)];
-    for (const p of refused) p.reject(this.failure);
+    this.batches.length = 0;
+    this.pendingRecords = 0;
+    const refused = this.waiters.slice(this.waitersHead);
+    this.waiters = [];
+    this.waitersHead = 0;
+    for (const waiter of refused) waiter.reject(this.failure);
   }
 
   private takeSnapshot(): SnapshotRecord {

@@ -29,8 +29,15 @@ export type RecordContent = Omit<JournalRecord, 'checksum'>;
  * U+0001), separators no field holds. `sqliteWriter.mjs` computes the same, on its own thread.
  */
 export function recordChecksum(record: RecordContent): number {
-  const text = `${record.seq}\u0000${record.time}\u0000${record.command}\u0000${record.outcome}\u0000${record.events}\u0000${record.accounts.join('\u0001')}`;
-  return crc32(text);
+  return crc32(sealedText(record));
+}
+
+/**
+ * The text a record's checksum is taken over: its fields joined by U+0000, the accounts among
+ * themselves by U+0001. The SQLite store keeps records in this form (`recordFrames.ts`).
+ */
+export function sealedText(record: RecordContent): string {
+  return `${record.seq}\u0000${record.time}\u0000${record.command}\u0000${record.outcome}\u0000${record.events}\u0000${record.accounts.join('\u0001')}`;
 }
 
 /** A record with its checksum. */

@@ -17,7 +17,13 @@ import {
   type SnapshotRecord,
   type StoredEffects,
 } from './journal.js';
-import { type JournalStore, type SnapshotInfo, StoreError } from './store.js';
+import {
+  type JournalStore,
+  type RecordBatch,
+  RecordList,
+  type SnapshotInfo,
+  StoreError,
+} from './store.js';
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -91,12 +97,17 @@ export class PostgresStore implements JournalStore {
     return Number(rows[0]?.seq ?? 0);
   }
 
+  batch(): RecordList {
+    return new RecordList();
+  }
+
   async append(
-    records: readonly RecordContent[],
+    records: RecordBatch | readonly RecordContent[],
     snapshot?: SnapshotRecord,
     effects?: Uint8Array,
   ): Promise<void> {
-    return this.exclusive(() => this.appendNow(records, snapshot, effects));
+    const list = recordsOf(records);
+    return this.exclusive(() => this.appendNow(list, snapshot, effects));
   }
 
   private async appendNow(
@@ -347,4 +358,11 @@ function storeError(error: unknown, context: string): StoreError {
     return new StoreError('store_unavailable', `${context}: ${detail}`);
   }
   return new StoreError('store_failed', `${context}: ${detail}`);
+}
+
+/** The records of a batch this store made, or of a plain list. */
+function recordsOf(records: RecordBatch | readonly RecordContent[]): readonly RecordContent[] {
+  if (records instanceof RecordList) return records.records;
+  if (Array.isArray(records)) return records as readonly RecordContent[];
+  throw new TypeError('a batch made by another store');
 }

@@ -5,6 +5,10 @@
  * with `synchronous = FULL` (the default) a transaction is on disk when the writer reports it,
  * which is when the durable engine acknowledges. Reads use a connection of their own on the
  * calling thread (WAL lets readers and the writer work at once).
+ *
+ * The records of each write are kept as one segment (`recordFrames.ts`): a row per write, not
+ * per record, with the accounts it touched indexed per segment and the span of its times; the
+ * history queries read the segments these point to and pick their records out.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,22 +16,28 @@ import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import {
   type JournalRecord,
-  type JournalRow,
   type RecordContent,
   recordFromRow,
+  type JournalRow,
   type SnapshotRecord,
   type StoredEffects,
 } from './journal.js';
-import { type JournalStore, type SnapshotInfo, StoreError } from './store.js';
+import { decodeFrames, encodeFrames, FrameBuilder, frameRange } from './recordFrames.js';
+import { type JournalStore, type RecordBatch, type SnapshotInfo, StoreError } from './store.js';
 
 /** Name of the database file inside the data folder. */
 export const SQLITE_FILE_NAME = 'fulcrum.sqlite';
 
 /**
  * Version of the schema; a change of tables must change it. Version 2 added the effects table;
- * a version 1 file is upgraded on opening (the table is added; its records replay as commands).
+ * version 3 keeps records in segments. Files of versions 1 and 2 are upgraded on opening: their
+ * records move into segments as they are (checksums and damage included), and their effects
+ * are dropped (those records replay as commands, later ones from effects).
  */
-export const SQLITE_SCHEMA_VERSION = '2';
+export const SQLITE_SCHEMA_VERSION = '3';
+
+/** Most records in a segment made by upgrading an older file. */
+const UPGRADE_SEGMENT = 8_192;
 
 export interface SqliteStoreOptions {
   /** `full` (default): durable on power loss. `normal`: durable on a process crash only. */
@@ -43,20 +53,17 @@ export interface SqliteStoreOptions {
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS journal (
-  seq INTEGER PRIMARY KEY,
-  time INTEGER NOT NULL,
-  command TEXT NOT NULL,
-  outcome TEXT NOT NULL,
-  events TEXT NOT NULL,
-  accounts TEXT NOT NULL,
-  checksum INTEGER NOT NULL
+CREATE TABLE IF NOT EXISTS segments (
+  first_seq INTEGER PRIMARY KEY,
+  last_seq INTEGER NOT NULL,
+  min_time INTEGER NOT NULL,
+  max_time INTEGER NOT NULL,
+  records BLOB NOT NULL
 );
-CREATE INDEX IF NOT EXISTS journal_by_time ON journal (time);
-CREATE TABLE IF NOT EXISTS journal_accounts (
+CREATE TABLE IF NOT EXISTS segment_accounts (
   account TEXT NOT NULL,
-  seq INTEGER NOT NULL,
-  PRIMARY KEY (account, seq)
+  first_seq INTEGER NOT NULL,
+  PRIMARY KEY (account, first_seq)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS effects (
   first_seq INTEGER PRIMARY KEY,
@@ -73,8 +80,8 @@ CREATE TABLE IF NOT EXISTS snapshots (
 );
 `;
 
-/** A journal row as `raw` statements return it: the columns in table order. */
-type RawJournalRow = [number, number, string, string, string, string, number];
+/** A segment row as `raw` statements return it: first position and frames. */
+type RawSegment = [number, Uint8Array];
 
 /** What the writer thread answers. */
 interface WriterReply {
@@ -149,9 +156,8 @@ export class SqliteStore implements JournalStore {
       this.db
         .prepare("INSERT INTO meta (key, value) VALUES ('schema', ?)")
         .run(SQLITE_SCHEMA_VERSION);
-    } else if (row.value === '1') {
-      // Before effects were kept: the table is there now (SCHEMA above), empty.
-      this.db.prepare("UPDATE meta SET value = ? WHERE key = 'schema'").run(SQLITE_SCHEMA_VERSION);
+    } else if (row.value === '1' || row.value === '2') {
+      this.upgrade();
     } else if (row.value !== SQLITE_SCHEMA_VERSION) {
       throw new StoreError(
         'store_corrupt',
@@ -160,26 +166,93 @@ export class SqliteStore implements JournalStore {
     }
   }
 
+  /** Moves a version 1 or 2 file's records, a row each, into segments: one transaction. */
+  private upgrade(): void {
+    const read = this.db.prepare(
+      'SELECT seq, time, command, outcome, events, accounts, checksum FROM journal WHERE seq > ? ORDER BY seq LIMIT ?',
+    );
+    this.db.transaction(() => {
+      let run: JournalRecord[] = [];
+      for (let after = -Infinity; ;) {
+        const rows = read.all(after, UPGRADE_SEGMENT) as JournalRow[];
+        if (rows.length === 0) break;
+        for (const row of rows) {
+          const record = recordFromRow(row);
+          const previous = run.at(-1);
+          if (
+            previous !== undefined &&
+            (record.seq !== previous.seq + 1 || run.length >= UPGRADE_SEGMENT)
+          ) {
+            this.insertSegment(run);
+            run = [];
+          }
+          run.push(record);
+          after = record.seq;
+        }
+      }
+      if (run.length > 0) this.insertSegment(run);
+      this.db.exec(
+        'DROP TABLE journal; DROP TABLE IF EXISTS journal_accounts; DELETE FROM effects',
+      );
+      this.db.prepare("UPDATE meta SET value = ? WHERE key = 'schema'").run(SQLITE_SCHEMA_VERSION);
+    })();
+  }
+
+  /**
+   * Stores consecutive records as one segment, their checksums as they are, on this thread's
+   * connection (upgrades and truncation; the writer thread stores what the engine appends).
+   * `frames`, when given, are the records' frames as stored, kept byte for byte.
+   */
+  private insertSegment(
+    records: readonly JournalRecord[],
+    frames: Uint8Array = encodeFrames(records),
+  ): void {
+    const first = records[0];
+    if (first === undefined) return;
+    let minTime = first.time;
+    let maxTime = first.time;
+    const accounts = new Set<string>();
+    for (const record of records) {
+      minTime = Math.min(minTime, record.time);
+      maxTime = Math.max(maxTime, record.time);
+      for (const account of record.accounts) accounts.add(account);
+    }
+    this.db
+      .prepare(
+        'INSERT INTO segments (first_seq, last_seq, min_time, max_time, records) VALUES (?, ?, ?, ?, ?)',
+      )
+      .run(
+        first.seq,
+        first.seq + records.length - 1,
+        Number.isFinite(minTime) ? minTime : 0,
+        Number.isFinite(maxTime) ? maxTime : 0,
+        frames,
+      );
+    const insert = this.db.prepare(
+      'INSERT OR IGNORE INTO segment_accounts (account, first_seq) VALUES (?, ?)',
+    );
+    for (const account of [...accounts].sort()) insert.run(account, first.seq);
+  }
+
   async lastSeq(): Promise<number> {
-    const row = this.db.prepare('SELECT max(seq) AS seq FROM journal').get() as {
+    const row = this.db.prepare('SELECT max(last_seq) AS seq FROM segments').get() as {
       seq: number | null;
     };
     return row.seq ?? 0;
   }
 
+  batch(): FrameBatch {
+    return new FrameBatch();
+  }
+
   async append(
-    records: readonly RecordContent[],
+    records: RecordBatch | readonly RecordContent[],
     snapshot?: SnapshotRecord,
     effects?: Uint8Array,
   ): Promise<void> {
-    // Columns as typed arrays (moved, not copied) and the text fields as one string, built before
-    // the first await so that the records can die young; the writer thread computes the checksums.
-    const seq = Float64Array.from(records, (r) => r.seq);
-    const time = Float64Array.from(records, (r) => r.time);
-    const text = records
-      .map((r) => `${r.command}\u0000${r.outcome}\u0000${r.events}\u0000${r.accounts.join(' ')}`)
-      .join('\u0000');
-    const transfer = [seq.buffer, time.buffer];
+    const batch = records instanceof FrameBatch ? records : FrameBatch.of(records);
+    const { frames: framed, runs } = batch.take();
+    const transfer: ArrayBuffer[] = framed === null ? [] : [framed.buffer as ArrayBuffer];
     // The effects' bytes are moved too, when they are all their buffer holds.
     const moved =
       effects !== undefined &&
@@ -189,7 +262,13 @@ export class SqliteStore implements JournalStore {
     if (moved) transfer.push(effects.buffer as ArrayBuffer);
     await this.opened;
     await this.send(
-      { kind: 'append', seq, time, text, snapshot: snapshot ?? null, effects: effects ?? null },
+      {
+        kind: 'append',
+        frames: framed,
+        runs,
+        snapshot: snapshot ?? null,
+        effects: effects ?? null,
+      },
       transfer,
     );
   }
@@ -223,25 +302,15 @@ export class SqliteStore implements JournalStore {
   }
 
   async readRecords(after: number, limit: number): Promise<JournalRecord[]> {
-    // Rows as arrays (`raw`): replay reads every record, and named rows cost a third more.
     this.readStatement ??= this.db
-      .prepare(
-        'SELECT seq, time, command, outcome, events, accounts, checksum FROM journal WHERE seq > ? ORDER BY seq LIMIT ?',
-      )
+      .prepare('SELECT first_seq, records FROM segments WHERE last_seq > ? ORDER BY first_seq')
       .raw(true);
-    const rows = this.readStatement.all(after, limit) as RawJournalRow[];
-    const records: JournalRecord[] = new Array<JournalRecord>(rows.length);
-    for (let i = 0; i < rows.length; i++) {
-      const [seq, time, command, outcome, events, accounts, checksum] = rows[i] as RawJournalRow;
-      records[i] = {
-        seq,
-        time,
-        command,
-        outcome,
-        events,
-        accounts: accounts === '' ? [] : accounts.split(' '),
-        checksum,
-      };
+    const records: JournalRecord[] = [];
+    for (const [first, frames] of this.readStatement.iterate(after) as Iterable<RawSegment>) {
+      for (const record of decodeFrames(first, frames, after + 1, limit - records.length)) {
+        records.push(record);
+      }
+      if (records.length >= limit) break;
     }
     return records;
   }
@@ -262,27 +331,42 @@ export class SqliteStore implements JournalStore {
 
   async truncateFrom(seq: number): Promise<void> {
     this.db.transaction(() => {
-      this.db.prepare('DELETE FROM journal WHERE seq >= ?').run(seq);
-      this.db.prepare('DELETE FROM journal_accounts WHERE seq >= ?').run(seq);
+      // The segment the cut falls inside keeps the records before it, as they are.
+      const cut = this.db
+        .prepare('SELECT first_seq, records FROM segments WHERE first_seq < ? AND last_seq >= ?')
+        .raw(true)
+        .get(seq, seq) as RawSegment | undefined;
+      const from = cut?.[0] ?? seq;
+      this.db.prepare('DELETE FROM segments WHERE first_seq >= ?').run(from);
+      this.db.prepare('DELETE FROM segment_accounts WHERE first_seq >= ?').run(from);
+      if (cut !== undefined) {
+        const [first, frames] = cut;
+        const kept = frameRange(first, frames, first, seq - 1);
+        this.insertSegment(decodeFrames(first, kept), kept);
+      }
       this.db.prepare('DELETE FROM snapshots WHERE seq >= ?').run(seq);
       this.db.prepare('DELETE FROM effects WHERE last_seq >= ?').run(seq);
     })();
   }
 
   async recordsOfAccount(account: string, limit: number): Promise<JournalRecord[]> {
-    const rows = this.db
+    const segments = this.db
       .prepare(
-        'SELECT j.* FROM journal_accounts a JOIN journal j ON j.seq = a.seq WHERE a.account = ? ORDER BY a.seq LIMIT ?',
+        'SELECT s.first_seq, s.records FROM segment_accounts a JOIN segments s ON s.first_seq = a.first_seq WHERE a.account = ? ORDER BY a.first_seq',
       )
-      .all(account, limit) as JournalRow[];
-    return rows.map(recordFromRow);
+      .raw(true)
+      .iterate(account) as Iterable<RawSegment>;
+    return pick(segments, limit, (record) => record.accounts.includes(account));
   }
 
   async recordsInTimeRange(from: number, to: number, limit: number): Promise<JournalRecord[]> {
-    const rows = this.db
-      .prepare('SELECT * FROM journal WHERE time BETWEEN ? AND ? ORDER BY seq LIMIT ?')
-      .all(from, to, limit) as JournalRow[];
-    return rows.map(recordFromRow);
+    const segments = this.db
+      .prepare(
+        'SELECT first_seq, records FROM segments WHERE min_time <= ? AND max_time >= ? ORDER BY first_seq',
+      )
+      .raw(true)
+      .iterate(to, from) as Iterable<RawSegment>;
+    return pick(segments, limit, (record) => record.time >= from && record.time <= to);
   }
 
   /** Runs raw SQL: tests use it to damage records on purpose. */
@@ -296,6 +380,69 @@ export class SqliteStore implements JournalStore {
     await this.writer.terminate();
     if (this.db.open) this.db.close();
   }
+}
+
+/**
+ * The SQLite store's batch: each record framed as it is added (`recordFrames.ts`), in runs of
+ * consecutive positions, each run to be one segment.
+ */
+class FrameBatch implements RecordBatch {
+  private readonly frames = new FrameBuilder();
+  /** Per run: first position, count, end offset, smallest time, largest time. */
+  private readonly runs: number[] = [];
+  private count = 0;
+
+  static of(records: RecordBatch | readonly RecordContent[]): FrameBatch {
+    if (!Array.isArray(records)) throw new TypeError('a batch made by another store');
+    const batch = new FrameBatch();
+    for (const record of records as readonly RecordContent[]) batch.add(record);
+    return batch;
+  }
+
+  get length(): number {
+    return this.count;
+  }
+
+  add(record: RecordContent): void {
+    const { runs } = this;
+    const at = runs.length - 5;
+    this.frames.add(record);
+    this.count += 1;
+    if (at >= 0 && record.seq === (runs[at] as number) + (runs[at + 1] as number)) {
+      runs[at + 1] = (runs[at + 1] as number) + 1;
+      runs[at + 2] = this.frames.size;
+      if (record.time < (runs[at + 3] as number)) runs[at + 3] = record.time;
+      if (record.time > (runs[at + 4] as number)) runs[at + 4] = record.time;
+    } else {
+      runs.push(record.seq, 1, this.frames.size, record.time, record.time);
+    }
+  }
+
+  /** The frames (null if none) and the runs, as the writer thread takes them. */
+  take(): { frames: Uint8Array | null; runs: Float64Array } {
+    return {
+      frames: this.count === 0 ? null : this.frames.take(),
+      runs: Float64Array.from(this.runs),
+    };
+  }
+}
+
+/** The records of `segments` that `keep` accepts, in order, at most `limit`. */
+function pick(
+  segments: Iterable<RawSegment>,
+  limit: number,
+  keep: (record: JournalRecord) => boolean,
+): JournalRecord[] {
+  const picked: JournalRecord[] = [];
+  if (limit <= 0) return picked;
+  for (const [first, frames] of segments) {
+    for (const record of decodeFrames(first, frames)) {
+      if (!keep(record)) continue;
+      picked.push(record);
+      if (picked.length >= limit) return picked;
+    }
+  }
+  return picked;
 }
 
 /** A failure from SQLite or the file system as a StoreError an operator can act on. */

@@ -3,54 +3,56 @@
 // the time of the slower of the two, not their sum. Plain JavaScript (no build step), because
 // it is loaded as a worker from `src/` (tests) and `dist/` (the package) alike.
 //
-// Messages in: { id, kind: 'open', file, synchronous, maxPageCount, schema }
-//              { id, kind: 'append', seq: Float64Array, time: Float64Array, text: string,
+// Messages in: { id, kind: 'open', file, synchronous, maxPageCount }
+//              { id, kind: 'append', frames: Uint8Array | null, runs: Float64Array,
 //                snapshot: {...} | null, effects: Uint8Array | null }
 //              { id, kind: 'digest', first, last }
 //              { id, kind: 'close' }
 // Messages out: { id, ok: true [, value] } or { id, ok: false, code, message }.
-// In an append, `text` holds each record's command, outcome, events and accounts joined by
-// U+0000, which JSON text never contains unescaped. Each record is sealed here with the same
-// checksum as `recordChecksum` in journal.ts computes (CRC-32 of seq, time, command, outcome,
-// events and accounts joined by U+0000, the accounts among themselves by U+0001). An effects
-// segment gets `effectsChecksum` and the records digest of its batch (`recordsDigest`); a
-// `digest` message computes the digest of records as stored, for recovery to compare.
+// An append's `frames` hold its records as `recordFrames.ts` lays them out (length, checksum,
+// sealed text), checksums still zero; `runs` describes the runs of consecutive records in them,
+// five numbers each: first position, count, end offset in `frames`, smallest and largest time.
+// Each run becomes one segment. Here each frame gets its checksum (the CRC-32 of its text, the
+// record checksum of journal.ts), each segment its accounts in the index, and an effects
+// segment the records digest of its batch: the CRC-32 of the batch's frames as stored. A
+// `digest` message computes the same over records as stored now, for recovery to compare.
+import { TextDecoder } from 'node:util';
 import { crc32 } from 'node:zlib';
 import { Buffer } from 'node:buffer';
 import { parentPort } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 
-// Rows go in by statements of ROWS rows each (the rest one by one): one statement call per row
-// cost more than SQLite's own work on the row.
+// Index rows go in by statements of ROWS rows each (the rest one by one): one statement call
+// per row cost more than SQLite's own work on the row.
 const ROWS = 64;
+const FRAME_HEADER = 8;
 
 let db = null;
-let insertRecord = null;
-let insertRecords = null;
+let insertSegment = null;
 let insertAccount = null;
 let insertAccounts = null;
 let insertSnapshot = null;
 let insertEffects = null;
-let digestOf = null;
+let segmentsIn = null;
 let appendBatch = null;
 // After a failed append every later one is refused unwritten: a journal must not go on past a
 // batch that is missing.
 let failed = null;
+const decoder = new TextDecoder();
 
 function open(message) {
   db = new Database(message.file);
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${message.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
   if (message.maxPageCount !== null) db.pragma(`max_page_count = ${message.maxPageCount}`);
-  insertRecord = db.prepare(
-    'INSERT INTO journal (seq, time, command, outcome, events, accounts, checksum) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  insertSegment = db.prepare(
+    'INSERT INTO segments (first_seq, last_seq, min_time, max_time, records) VALUES (?, ?, ?, ?, ?)',
   );
-  insertRecords = db.prepare(
-    `INSERT INTO journal (seq, time, command, outcome, events, accounts, checksum) VALUES ${Array(ROWS).fill('(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+  insertAccount = db.prepare(
+    'INSERT OR IGNORE INTO segment_accounts (account, first_seq) VALUES (?, ?)',
   );
-  insertAccount = db.prepare('INSERT OR IGNORE INTO journal_accounts (account, seq) VALUES (?, ?)');
   insertAccounts = db.prepare(
-    `INSERT OR IGNORE INTO journal_accounts (account, seq) VALUES ${Array(ROWS).fill('(?, ?)').join(', ')}`,
+    `INSERT OR IGNORE INTO segment_accounts (account, first_seq) VALUES ${Array(ROWS).fill('(?, ?)').join(', ')}`,
   );
   insertSnapshot = db.prepare(
     'INSERT OR REPLACE INTO snapshots (seq, state_hash, state, checksum) VALUES (?, ?, ?, ?)',
@@ -58,42 +60,56 @@ function open(message) {
   insertEffects = db.prepare(
     'INSERT INTO effects (first_seq, last_seq, data, checksum, records_checksum) VALUES (?, ?, ?, ?, ?)',
   );
-  // The digest text of a range of records, built by SQLite and handed over as one BLOB of UTF-8.
-  // In journal order: the inner query walks the primary key in order, so it needs no sort (an
-  // ORDER BY inside group_concat sorts, and doubled the time).
-  digestOf = db
+  segmentsIn = db
     .prepare(
-      "SELECT CAST(group_concat(piece, '') AS BLOB) FROM (SELECT seq || char(1) || time || char(1) || command || char(1) || outcome || char(1) || events || char(1) || accounts || char(2) AS piece FROM journal WHERE seq BETWEEN ? AND ? ORDER BY seq)",
+      'SELECT first_seq, records FROM segments WHERE last_seq >= ? AND first_seq <= ? ORDER BY first_seq',
     )
-    .pluck();
+    .raw(true);
   appendBatch = db.transaction((message) => {
-    const effects = message.effects;
+    const { frames, runs, effects } = message;
     let digest = 0;
-    const fields = message.text === '' ? [] : message.text.split('\u0000');
-    const rows = [];
-    const pairs = [];
-    for (let i = 0; i < message.seq.length; i++) {
-      const seq = message.seq[i];
-      const time = message.time[i];
-      const command = fields[4 * i];
-      const outcome = fields[4 * i + 1];
-      const events = fields[4 * i + 2];
-      const accounts = fields[4 * i + 3];
-      const sealed = `${seq}\u0000${time}\u0000${command}\u0000${outcome}\u0000${events}\u0000${accounts.replaceAll(' ', '\u0001')}`;
-      rows.push(seq, time, command, outcome, events, accounts, crc32(sealed));
-      if (effects !== null) {
-        digest = crc32(
-          `${seq}\u0001${time}\u0001${command}\u0001${outcome}\u0001${events}\u0001${accounts}\u0002`,
-          digest,
+    if (frames !== null) {
+      const view = new DataView(frames.buffer, frames.byteOffset, frames.byteLength);
+      let at = 0;
+      for (let r = 0; r < runs.length; r += 5) {
+        const first = runs[r];
+        const count = runs[r + 1];
+        const end = runs[r + 2];
+        const start = at;
+        const accounts = new Set();
+        for (let i = 0; i < count; i++) {
+          const textStart = at + FRAME_HEADER;
+          const textEnd = textStart + view.getUint32(at, true);
+          view.setUint32(at + 4, crc32(frames.subarray(textStart, textEnd)), true);
+          // The accounts are the last field: after the last U+0000, joined by U+0001.
+          let k = textEnd;
+          while (k > textStart && frames[k - 1] !== 0) k--;
+          if (k < textEnd) {
+            for (const account of decoder.decode(frames.subarray(k, textEnd)).split('\u0001')) {
+              accounts.add(account);
+            }
+          }
+          at = textEnd;
+        }
+        if (at !== end) throw new Error(`frames of records ${first} on end at ${at}, not ${end}`);
+        const segment = frames.subarray(start, end);
+        digest = crc32(segment, digest);
+        insertSegment.run(
+          first,
+          first + count - 1,
+          runs[r + 3],
+          runs[r + 4],
+          Buffer.from(segment.buffer, segment.byteOffset, segment.byteLength),
         );
+        // In order of account: neighbouring index entries, far fewer pages touched.
+        const pairs = [];
+        for (const account of [...accounts].sort()) pairs.push(account, first);
+        insertInChunks(pairs, 2, insertAccounts, insertAccount);
       }
-      if (accounts !== '') for (const account of accounts.split(' ')) pairs.push(account, seq);
     }
-    insertInChunks(rows, 7, insertRecords, insertRecord);
-    insertInChunks(pairs, 2, insertAccounts, insertAccount);
-    if (effects !== null && message.seq.length > 0) {
-      const first = message.seq[0];
-      const last = message.seq[message.seq.length - 1];
+    if (effects !== null && runs.length > 0) {
+      const first = runs[0];
+      const last = runs[runs.length - 5] + runs[runs.length - 4] - 1;
       const checksum = crc32(effects, crc32(`${first}\u0000${last}\u0000`));
       const data = Buffer.from(effects.buffer, effects.byteOffset, effects.byteLength);
       insertEffects.run(first, last, data, checksum, digest);
@@ -111,11 +127,30 @@ function insertInChunks(values, width, many, one) {
   for (; at < values.length; at += width) one.run(values.slice(at, at + width));
 }
 
+/** The records digest of records `first` to `last` as stored: the CRC-32 of their frames. */
+function digestOf(first, last) {
+  let digest = 0;
+  for (const [firstSeq, records] of segmentsIn.all(first, last)) {
+    const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
+    let start = -1;
+    let at = 0;
+    for (let seq = firstSeq; at + FRAME_HEADER <= records.length && seq <= last; seq++) {
+      if (seq === first || (start < 0 && seq > first)) start = at;
+      at += FRAME_HEADER + view.getUint32(at, true);
+    }
+    if (start >= 0) digest = crc32(records.subarray(start, Math.min(at, records.length)), digest);
+  }
+  return digest;
+}
+
 parentPort.on('message', (message) => {
   try {
     if (message.kind === 'digest') {
-      const text = digestOf.get(message.first, message.last);
-      parentPort.postMessage({ id: message.id, ok: true, value: text == null ? 0 : crc32(text) });
+      parentPort.postMessage({
+        id: message.id,
+        ok: true,
+        value: digestOf(message.first, message.last),
+      });
       return;
     }
     if (message.kind === 'open') open(message);

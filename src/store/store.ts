@@ -9,6 +9,29 @@ export interface SnapshotInfo {
   readonly stateHash: string;
 }
 
+/**
+ * The records of one write, gathered one by one as the engine makes them. Each store holds them
+ * its own way while they wait: the SQLite store encodes each at once into the bytes it will
+ * write, so that a backlog of records is a buffer rather than objects the garbage collector
+ * copies and promotes.
+ */
+export interface RecordBatch {
+  /** Records added so far. */
+  readonly length: number;
+  add(record: RecordContent): void;
+}
+
+/** A batch kept as the records themselves (the PostgreSQL store's). */
+export class RecordList implements RecordBatch {
+  readonly records: RecordContent[] = [];
+  get length(): number {
+    return this.records.length;
+  }
+  add(record: RecordContent): void {
+    this.records.push(record);
+  }
+}
+
 export interface JournalStore {
   /** `sqlite` or `postgres`, for reports. */
   readonly kind: string;
@@ -16,6 +39,8 @@ export interface JournalStore {
   readonly location: string;
   /** The highest journal position stored; 0 when the journal is empty. */
   lastSeq(): Promise<number>;
+  /** An empty batch of this store's kind, to fill and hand to {@link append}. */
+  batch(): RecordBatch;
   /**
    * Seals records with their checksums and stores them (and optionally a snapshot, and the
    * effects segment of exactly these records) in one atomic write. Resolves only when the write
@@ -23,7 +48,7 @@ export interface JournalStore {
    * order they are asked for.
    */
   append(
-    records: readonly RecordContent[],
+    records: RecordBatch | readonly RecordContent[],
     snapshot?: SnapshotRecord,
     effects?: Uint8Array,
   ): Promise<void>;

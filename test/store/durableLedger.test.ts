@@ -18,6 +18,7 @@ import {
   encodeLedgerCommand,
 } from '../../src/store/durableLedger.js';
 import { SqliteStore } from '../../src/store/sqliteStore.js';
+import { cutRecordsAfter, damageRecord } from './sqliteRecords.js';
 import { journalStory, story, storyInMemory } from '../fixtures/ledgerStory.js';
 import { snapshotChecksum } from '../../src/store/journal.js';
 import { StoreError } from '../../src/store/store.js';
@@ -111,7 +112,7 @@ describe('the derivatives journal', () => {
     await opened.close();
     // The last record cut short: its checksum no longer matches.
     let store = new SqliteStore(dir);
-    store.exec("UPDATE journal SET events = '[{' WHERE seq = ?", 10);
+    damageRecord(store, 10, { events: '[{' });
     const warnings: string[] = [];
     const reopened = await DurableLedger.open(store, ledgerWithPortfolioMargin(), {
       warn: (w) => warnings.push(w),
@@ -121,7 +122,7 @@ describe('the derivatives journal', () => {
     await reopened.close();
     // A damaged record in the middle: recovery refuses to guess.
     store = new SqliteStore(dir);
-    store.exec("UPDATE journal SET outcome = 'ok2' WHERE seq = ?", 5);
+    damageRecord(store, 5, { outcome: 'ok2' });
     await expect(DurableLedger.open(store, ledgerWithPortfolioMargin())).rejects.toBeInstanceOf(
       StoreError,
     );
@@ -184,7 +185,7 @@ describe('the derivatives journal with snapshots', () => {
     await journalStory(new SqliteStore(dir));
     // The journal restored shorter than its snapshots (at 6, 12, ..., 30): 20 records left.
     const store = new SqliteStore(dir);
-    store.exec('DELETE FROM journal WHERE seq > ?', 20);
+    cutRecordsAfter(store, 20);
     const warnings: string[] = [];
     const opened = await DurableLedger.open(store, ledgerWithPortfolioMargin(), {
       warn: (w) => warnings.push(w),

@@ -64,8 +64,14 @@ if (unreachable !== null && process.env.CI !== 'true') {
         }
         return store;
       },
-      damage: async (store, set, seq) =>
-        (store as PostgresStore).exec(`UPDATE {schema}.journal SET ${set} WHERE seq = $1`, [seq]),
+      damage: async (store, seq, change) => {
+        const fields = Object.entries(change);
+        const set = fields.map(([field], i) => `${field} = $${i + 2}`).join(', ');
+        await (store as PostgresStore).exec(`UPDATE {schema}.journal SET ${set} WHERE seq = $1`, [
+          seq,
+          ...fields.map(([, value]) => value),
+        ]);
+      },
       damageEffects: async (store, set, firstSeq) =>
         (store as PostgresStore).exec(`UPDATE {schema}.effects SET ${set} WHERE first_seq = $1`, [
           firstSeq,

@@ -1,18 +1,23 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { encodeCommand } from '../../src/engine/commandCodec.js';
 import { createState, decodeCommand } from '../../src/index.js';
 import {
+  accountHistory,
   DurableEngine,
+  type JournalRecord,
   recover,
   SQLITE_FILE_NAME,
   SqliteStore,
   StoreError,
 } from '../../src/store/index.js';
-import { effectsChecksum } from '../../src/store/journal.js';
+import { effectsChecksum, recordIntact } from '../../src/store/journal.js';
+import { encodeFrames } from '../../src/store/recordFrames.js';
+import { damageRecord } from './sqliteRecords.js';
 import { storeContract } from './storeContract.js';
 
 /** Pages the database file holds now. */
@@ -35,8 +40,7 @@ storeContract('SQLite', async () => {
       new SqliteStore(dir).close();
       return new SqliteStore(dir, { maxPageCount: pageCount(dir) + limit.writesAllowed });
     },
-    damage: async (store, set, seq) =>
-      (store as SqliteStore).exec(`UPDATE journal SET ${set} WHERE seq = ?`, seq),
+    damage: async (store, seq, change) => damageRecord(store as SqliteStore, seq, change),
     damageEffects: async (store, set, firstSeq) =>
       (store as SqliteStore).exec(`UPDATE effects SET ${set} WHERE first_seq = ?`, firstSeq),
     dispose: async () => rmSync(dir, { recursive: true, force: true }),
@@ -95,48 +99,157 @@ async function forgeThirdSegment(store: SqliteStore, data: Buffer) {
   return forged;
 }
 
-describe('SQLite journal files of an earlier schema', () => {
-  it('upgrades a version 1 file (no effects kept): its records replay as commands, later ones by effects', () =>
+/** The tables of a version 2 file, as Fulcrum wrote them: a row per record. */
+const SCHEMA_2 = `
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE journal (seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, command TEXT NOT NULL,
+  outcome TEXT NOT NULL, events TEXT NOT NULL, accounts TEXT NOT NULL, checksum INTEGER NOT NULL);
+CREATE INDEX journal_by_time ON journal (time);
+CREATE TABLE journal_accounts (account TEXT NOT NULL, seq INTEGER NOT NULL,
+  PRIMARY KEY (account, seq)) WITHOUT ROWID;
+CREATE TABLE effects (first_seq INTEGER PRIMARY KEY, last_seq INTEGER NOT NULL, data BLOB NOT NULL,
+  checksum INTEGER NOT NULL, records_checksum INTEGER NOT NULL);
+CREATE TABLE snapshots (seq INTEGER PRIMARY KEY, state_hash TEXT NOT NULL, state TEXT NOT NULL,
+  checksum INTEGER NOT NULL);
+`;
+
+/**
+ * Writes `records` into a new file of schema `version` (1: without the effects table) in `dir`,
+ * a row each, with an effects row over them all for version 2.
+ */
+function writeOldFile(dir: string, version: 1 | 2, records: readonly JournalRecord[]): void {
+  const db = new Database(join(dir, SQLITE_FILE_NAME));
+  db.exec(SCHEMA_2);
+  if (version === 1) db.exec('DROP TABLE effects');
+  db.prepare("INSERT INTO meta (key, value) VALUES ('schema', ?)").run(String(version));
+  const row = db.prepare('INSERT INTO journal VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const account = db.prepare('INSERT INTO journal_accounts VALUES (?, ?)');
+  for (const r of records) {
+    row.run(r.seq, r.time, r.command, r.outcome, r.events, r.accounts.join(' '), r.checksum);
+    for (const id of r.accounts) account.run(id, r.seq);
+  }
+  if (version === 2) {
+    db.prepare('INSERT INTO effects VALUES (?, ?, ?, ?, ?)').run(
+      1,
+      records.length,
+      Buffer.from([1]),
+      0,
+      0,
+    );
+  }
+  db.close();
+}
+
+/** The records of a short journal: three listings and a deposit, a batch each. */
+async function fourRecords(dir: string): Promise<JournalRecord[]> {
+  const durable = await DurableEngine.open(new SqliteStore(dir), quiet);
+  for (const symbol of ['U0', 'U1', 'U2']) await durable.submitJson(listing(symbol));
+  await durable.submitJson({
+    type: 'deposit',
+    time: 1,
+    account: 'ann',
+    asset: 'U0',
+    amount: '100',
+  });
+  const records = await durable.store.readRecords(0, 10);
+  await durable.close();
+  return records;
+}
+
+describe('SQLite record segments', () => {
+  it('hold what the writer thread sealed: each record its checksum, each batch the digest of its frames', () =>
     inFolder(async (dir) => {
-      const first = await DurableEngine.open(new SqliteStore(dir), quiet);
-      for (const symbol of ['U0', 'U1', 'U2']) await first.submitJson(listing(symbol));
-      await first.submitJson({
-        type: 'deposit',
-        time: 1,
-        account: 'ann',
-        asset: 'U0',
-        amount: '100',
-      });
-      await first.close();
-      // What a version 1 file held: no effects table, schema 1.
-      const db = new Database(join(dir, SQLITE_FILE_NAME));
-      db.exec("DROP TABLE effects; UPDATE meta SET value = '1' WHERE key = 'schema'");
-      db.close();
-
-      const second = await DurableEngine.open(new SqliteStore(dir), quiet);
-      expect(second.recovery.fromEffects).toBe(0);
-      expect(second.recovery.seq).toBe(4);
-      await second.submitJson({
-        type: 'deposit',
-        time: 2,
-        account: 'ann',
-        asset: 'U1',
-        amount: '5',
-      });
-      const hash = second.engine.hash();
-      await second.close();
-
+      await fourBatches(dir);
       const store = new SqliteStore(dir);
-      const recovered = await recover(store, { ...quiet, snapshots: false });
-      expect(recovered.report.fromEffects).toBe(1);
-      expect(recovered.report.stateHash).toBe(hash);
+      const records = await store.readRecords(0, 100);
+      expect(records).toHaveLength(10);
+      expect(records.every(recordIntact)).toBe(true);
+      for (const segment of await store.readEffects(0, 10)) {
+        const inSegment = records.filter(
+          (r) => r.seq >= segment.firstSeq && r.seq <= segment.lastSeq,
+        );
+        const digest = crc32(encodeFrames(inSegment));
+        expect(segment.recordsChecksum).toBe(digest);
+        expect(await store.recordsChecksum(segment.firstSeq, segment.lastSeq)).toBe(digest);
+      }
+      // Across segments: the frames of the records in the range, in order.
+      expect(await store.recordsChecksum(3, 8)).toBe(crc32(encodeFrames(records.slice(2, 8))));
       await store.close();
-      const check = new Database(join(dir, SQLITE_FILE_NAME));
-      expect(check.prepare("SELECT value FROM meta WHERE key = 'schema'").pluck().get()).toBe('2');
-      // A schema from a later Fulcrum is refused, not guessed at.
-      check.exec("UPDATE meta SET value = '3' WHERE key = 'schema'");
-      check.close();
-      expect(() => new SqliteStore(dir)).toThrow(/has schema 3; this Fulcrum reads schema 2/);
+    }));
+
+  it('a cut inside a segment keeps the records before it, byte for byte, and their index', () =>
+    inFolder(async (dir) => {
+      await fourBatches(dir);
+      const store = new SqliteStore(dir);
+      const before = await store.readRecords(0, 100);
+      await store.truncateFrom(6);
+      expect(await store.lastSeq()).toBe(5);
+      expect(await store.readRecords(0, 100)).toEqual(before.slice(0, 5));
+      expect((await store.recordsOfAccount('cat', 10)).map((r) => r.seq)).toEqual([4]);
+      expect((await store.recordsOfAccount('ann', 10)).map((r) => r.seq)).toEqual([2, 5]);
+      expect((await store.readEffects(0, 10)).map((s) => s.lastSeq)).toEqual([1, 4]);
+      await store.close();
+    }));
+});
+
+describe('SQLite journal files of an earlier schema', () => {
+  for (const version of [1, 2] as const) {
+    it(`upgrades a version ${version} file: its records move into segments and replay as commands, later ones by effects`, () =>
+      inFolder(async (dir) => {
+        const records = await fourRecords(join(dir, 'now'));
+        const old = join(dir, 'old');
+        mkdirSync(old);
+        writeOldFile(old, version, records);
+
+        const second = await DurableEngine.open(new SqliteStore(old), quiet);
+        expect(second.recovery.fromEffects).toBe(0);
+        expect(second.recovery.seq).toBe(4);
+        expect(await second.store.readRecords(0, 10)).toEqual(records);
+        expect((await accountHistory(second.store, 'ann')).map((e) => e.seq)).toEqual([4]);
+        await second.submitJson({
+          type: 'deposit',
+          time: 2,
+          account: 'ann',
+          asset: 'U1',
+          amount: '5',
+        });
+        const hash = second.engine.hash();
+        await second.close();
+
+        const store = new SqliteStore(old);
+        const recovered = await recover(store, { ...quiet, snapshots: false });
+        expect(recovered.report.fromEffects).toBe(1);
+        expect(recovered.report.stateHash).toBe(hash);
+        expect((await accountHistory(store, 'ann')).map((e) => e.seq)).toEqual([4, 5]);
+        await store.close();
+        const check = new Database(join(old, SQLITE_FILE_NAME));
+        expect(check.prepare("SELECT value FROM meta WHERE key = 'schema'").pluck().get()).toBe(
+          '3',
+        );
+        expect(
+          check.prepare("SELECT count(*) FROM sqlite_schema WHERE name = 'journal'").pluck().get(),
+        ).toBe(0);
+        // A schema from a later Fulcrum is refused, not guessed at.
+        check.exec("UPDATE meta SET value = '4' WHERE key = 'schema'");
+        check.close();
+        expect(() => new SqliteStore(old)).toThrow(/has schema 4; this Fulcrum reads schema 3/);
+      }));
+  }
+
+  it('keeps a damaged record of an old file damaged: recovery names it after the upgrade', () =>
+    inFolder(async (dir) => {
+      const records = await fourRecords(join(dir, 'now'));
+      const old = join(dir, 'old');
+      mkdirSync(old);
+      writeOldFile(
+        old,
+        2,
+        records.map((r) => (r.seq === 2 ? { ...r, outcome: 'ok ' } : r)),
+      );
+      const store = new SqliteStore(old);
+      const failure = await recover(store, quiet).catch((error: unknown) => error);
+      expect((failure as StoreError).message).toMatch(/journal record 2 is damaged/);
+      await store.close();
     }));
 });
 

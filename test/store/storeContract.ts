@@ -6,12 +6,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Engine, parseJsonText } from '../../src/index.js';
+import { decodeCommand, Engine, parseJsonText } from '../../src/index.js';
 import { snapshotChecksum } from '../../src/store/journal.js';
 import {
   accountHistory,
   DurableEngine,
   eventsInTimeRange,
+  type JournalRecord,
   type JournalStore,
   recover,
   sealRecord,
@@ -23,8 +24,12 @@ import {
 export interface StoreFixture {
   /** A fresh, empty store (or the same one reopened, when `reopen` is given). */
   open(reopen?: { writesAllowed: number }): Promise<JournalStore>;
-  /** Runs an UPDATE on the journal table: `SET ... WHERE seq = ?`. */
-  damage(store: JournalStore, setClause: string, seq: number): Promise<void>;
+  /** Changes fields of record `seq` as stored, its checksum left as it was unless given. */
+  damage(
+    store: JournalStore,
+    seq: number,
+    change: Partial<Pick<JournalRecord, 'command' | 'outcome' | 'events' | 'checksum'>>,
+  ): Promise<void>;
   /** Runs an UPDATE on the effects table: `SET ... WHERE first_seq = ?`. */
   damageEffects(store: JournalStore, setClause: string, firstSeq: number): Promise<void>;
   /** Cleans up after the test. */
@@ -217,7 +222,8 @@ export function storeContract(name: string, makeFixture: () => Promise<StoreFixt
         await durable.close();
 
         let store = await fixture.open();
-        await fixture.damage(store, "command = command || ' '", last);
+        const [lastRecord] = await store.readRecords(last - 1, 1);
+        await fixture.damage(store, last, { command: `${lastRecord?.command} ` });
         const warnings: string[] = [];
         const recovered = await recover(store, { warn: (m) => warnings.push(m) });
         expect(recovered.report.droppedTail?.seq).toBe(last);
@@ -226,7 +232,7 @@ export function storeContract(name: string, makeFixture: () => Promise<StoreFixt
         expect(recovered.report.stateHash).toBe(new Engine(before).hash());
         expect(await store.lastSeq()).toBe(last - 1);
 
-        await fixture.damage(store, "outcome = 'ok '", 7);
+        await fixture.damage(store, 7, { outcome: 'ok ' });
         const failure = await recover(store, quiet).catch((error: unknown) => error);
         expect(failure).toBeInstanceOf(StoreError);
         expect((failure as StoreError).code).toBe('store_corrupt');
@@ -250,11 +256,7 @@ export function storeContract(name: string, makeFixture: () => Promise<StoreFixt
           ...record,
           outcome: record.outcome === 'ok' ? 'insufficient_collateral' : 'ok',
         });
-        await fixture.damage(
-          store,
-          `outcome = '${forged.outcome}', checksum = ${forged.checksum}`,
-          10,
-        );
+        await fixture.damage(store, 10, { outcome: forged.outcome, checksum: forged.checksum });
         const failure = await recover(store, { ...quiet, fullReplay: true }).catch(
           (e: unknown) => e,
         );
@@ -290,6 +292,84 @@ export function storeContract(name: string, makeFixture: () => Promise<StoreFixt
         expect(reopened.recovery.seq).toBe(acknowledged.length);
         expect(reopened.recovery.seq).toBeGreaterThan(0);
         await reopened.close();
+      }),
+    );
+
+    it(
+      'pipelined: results and positions at once, acknowledged by position; a failed journal rejects what was not written',
+      withFixture(async (fixture) => {
+        const durable = await DurableEngine.open(await fixture.open({ writesAllowed: 2 }), quiet);
+        const engine = new Engine();
+        const results = [];
+        let stopped: unknown;
+        for (const input of STORY) {
+          let command;
+          try {
+            command = decodeCommand(input, engine.state);
+          } catch {
+            continue; // input that is not a command (an unlisted asset) is never journaled
+          }
+          let result;
+          try {
+            result = durable.submitPipelined(command);
+          } catch (error) {
+            stopped = error;
+            break;
+          }
+          // The result is the in-memory engine's, and its position the next one, at once.
+          const expected = engine.apply(command);
+          expect(result.ok).toBe(expected.ok);
+          expect(result.seq).toBe(results.length + 1);
+          results.push(result);
+          if (results.length % 5 === 0) {
+            const waited = await durable.whenDurable(result.seq as number).then(
+              () => 'durable',
+              (error: unknown) => error,
+            );
+            if (waited !== 'durable') {
+              stopped = waited;
+              break;
+            }
+            expect(durable.durableSeq).toBeGreaterThanOrEqual(result.seq as number);
+          }
+        }
+        // Two writes fit: the journal filled up before the story's end, and the engine stopped.
+        expect(stopped).toBeInstanceOf(StoreError);
+        const durableSeq = durable.durableSeq;
+        expect(durableSeq).toBeGreaterThan(0);
+        await expect(durable.whenDurable(durableSeq + 1)).rejects.toBeInstanceOf(StoreError);
+        await expect(durable.whenDurable(durableSeq)).resolves.toBeUndefined();
+        expect(() => durable.submitPipelined({ type: 'accrue', time: 1, asset: 'USDC' })).toThrow(
+          StoreError,
+        );
+        await durable.store.close();
+        const reopened = await DurableEngine.open(await fixture.open(), quiet);
+        expect(reopened.recovery.seq).toBe(durableSeq);
+        await reopened.close();
+      }),
+    );
+
+    it(
+      'answers history across many small writes as the records themselves do',
+      withFixture(async (fixture) => {
+        const durable = await DurableEngine.open(await fixture.open(), { ...quiet, batchMax: 3 });
+        for (const command of STORY) await durable.submitJson(command);
+        const store = durable.store;
+        const all = await store.readRecords(0, 1_000);
+        expect(all.map((r) => r.seq)).toEqual(all.map((_, i) => i + 1));
+        for (const account of ['alice', 'bob', 'carol', 'nobody']) {
+          const touched = all.filter((r) => r.accounts.includes(account));
+          expect(await store.recordsOfAccount(account, 1_000)).toEqual(touched);
+          expect(await store.recordsOfAccount(account, 2)).toEqual(touched.slice(0, 2));
+        }
+        const times = [...new Set(all.map((r) => r.time))].sort((a, b) => a - b);
+        const [from, to] = [times[1] ?? 0, times.at(-2) ?? 0];
+        const inRange = all.filter((r) => r.time >= from && r.time <= to);
+        expect(inRange.length).toBeGreaterThan(3);
+        expect(await store.recordsInTimeRange(from, to, 1_000)).toEqual(inRange);
+        expect(await store.recordsInTimeRange(from, to, 3)).toEqual(inRange.slice(0, 3));
+        expect(await store.readRecords(7, 4)).toEqual(all.slice(7, 11));
+        await durable.close();
       }),
     );
 

@@ -1,0 +1,180 @@
+/**
+ * Journal records as the SQLite store keeps them: the records of one write are one segment, a
+ * BLOB of frames, one per record, in journal order, with consecutive positions (frame i holds
+ * record `firstSeq + i`):
+ *
+ *   frame := length:u32le checksum:u32le text:utf8[length]
+ *
+ * `text` is the record's sealed text (`sealedText`: seq, time, command, outcome, events and
+ * accounts joined by U+0000, the accounts by U+0001) and `checksum` the record checksum, the
+ * CRC-32 of those bytes. A segment is written in one insert, not one row per record: rows cost
+ * the writer more than the engine spends applying the command.
+ *
+ * The durable engine's main thread builds the frames with their checksums left zero
+ * ({@link FrameBuilder}); the writer thread (`sqliteWriter.mjs`) fills them in and stores the
+ * segment. Reading decodes a segment back to records ({@link decodeFrames}); a frame that cannot
+ * be read becomes a record that fails its checksum, so that recovery names it as damaged.
+ */
+import { crc32 } from 'node:zlib';
+import { type JournalRecord, type RecordContent, sealedText } from './journal.js';
+
+/** Bytes of a frame's header: length and checksum. */
+export const FRAME_HEADER = 8;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Frames of consecutive records, built into one growing buffer. */
+export class FrameBuilder {
+  private bytes: Uint8Array;
+  private view: DataView;
+  private at = 0;
+
+  constructor(capacity = 1 << 16) {
+    this.bytes = new Uint8Array(capacity);
+    this.view = new DataView(this.bytes.buffer);
+  }
+
+  /** Appends the frame of `record`, with `checksum` (0: to be filled in by the writer). */
+  add(record: RecordContent, checksum = 0): void {
+    const text = sealedText(record);
+    // UTF-8 takes at most three bytes per UTF-16 unit.
+    this.reserve(FRAME_HEADER + text.length * 3);
+    const { written } = encoder.encodeInto(text, this.bytes.subarray(this.at + FRAME_HEADER));
+    this.view.setUint32(this.at, written, true);
+    this.view.setUint32(this.at + 4, checksum, true);
+    this.at += FRAME_HEADER + written;
+  }
+
+  /** Bytes of the frames so far. */
+  get size(): number {
+    return this.at;
+  }
+
+  /**
+   * The frames so far, in a buffer of their own (which can be moved to another thread); the
+   * builder starts again empty.
+   */
+  take(): Uint8Array {
+    const frames = this.bytes.subarray(0, this.at);
+    this.bytes = new Uint8Array(Math.max(1 << 16, this.at));
+    this.view = new DataView(this.bytes.buffer);
+    this.at = 0;
+    return frames;
+  }
+
+  private reserve(bytes: number): void {
+    if (this.at + bytes <= this.bytes.length) return;
+    let size = this.bytes.length * 2;
+    while (size < this.at + bytes) size *= 2;
+    const grown = new Uint8Array(size);
+    grown.set(this.bytes.subarray(0, this.at));
+    this.bytes = grown;
+    this.view = new DataView(grown.buffer);
+  }
+}
+
+/** The frames of `records` with their checksums as they are (sealed or deliberately not). */
+export function encodeFrames(records: readonly JournalRecord[]): Uint8Array {
+  const builder = new FrameBuilder();
+  for (const record of records) builder.add(record, record.checksum >>> 0);
+  return builder.take();
+}
+
+/**
+ * Fills in each frame's checksum, in place, and returns the CRC-32 of the whole (the records
+ * digest of the segment). `sqliteWriter.mjs` does the same on its own thread.
+ */
+export function sealFrames(frames: Uint8Array): number {
+  const view = new DataView(frames.buffer, frames.byteOffset, frames.byteLength);
+  for (let at = 0; at + FRAME_HEADER <= frames.length;) {
+    const length = view.getUint32(at, true);
+    const text = frames.subarray(at + FRAME_HEADER, at + FRAME_HEADER + length);
+    view.setUint32(at + 4, crc32(text), true);
+    at += FRAME_HEADER + length;
+  }
+  return crc32(frames);
+}
+
+/**
+ * The records of a segment whose first record is `firstSeq`: those from position `from` on
+ * (the frames before are stepped over unread), at most `max` of them. A frame that runs past the
+ * end, or whose text is not a record at its position, is returned as a record that fails its
+ * checksum (checksum -1, never a CRC-32), at its position: the damage is reported, not skipped.
+ */
+export function decodeFrames(
+  firstSeq: number,
+  frames: Uint8Array,
+  from = firstSeq,
+  max = Infinity,
+): JournalRecord[] {
+  const view = new DataView(frames.buffer, frames.byteOffset, frames.byteLength);
+  const records: JournalRecord[] = [];
+  let at = 0;
+  for (let seq = firstSeq; at < frames.length && records.length < max; seq++) {
+    if (at + FRAME_HEADER > frames.length) {
+      if (seq >= from) records.push(unreadable(seq));
+      break;
+    }
+    const end = at + FRAME_HEADER + view.getUint32(at, true);
+    if (end > frames.length) {
+      if (seq >= from) records.push(unreadable(seq));
+      break;
+    }
+    if (seq >= from) {
+      const text = decoder.decode(frames.subarray(at + FRAME_HEADER, end));
+      records.push(recordFromText(seq, text, view.getUint32(at + 4, true)));
+    }
+    at = end;
+  }
+  return records;
+}
+
+/**
+ * The byte range of the frames of records `first` to `last` in a segment starting at
+ * `firstSeq`; the frames inside the range as far as they can be read.
+ */
+export function frameRange(
+  firstSeq: number,
+  frames: Uint8Array,
+  first: number,
+  last: number,
+): Uint8Array {
+  const view = new DataView(frames.buffer, frames.byteOffset, frames.byteLength);
+  let start = -1;
+  let at = 0;
+  for (let seq = firstSeq; at + FRAME_HEADER <= frames.length && seq <= last; seq++) {
+    if (seq === first) start = at;
+    at += FRAME_HEADER + view.getUint32(at, true);
+  }
+  if (start < 0) return frames.subarray(0, 0);
+  return frames.subarray(start, Math.min(at, frames.length));
+}
+
+function recordFromText(seq: number, text: string, checksum: number): JournalRecord {
+  const fields = text.split('\u0000');
+  if (fields.length !== 6) return unreadable(seq);
+  const [seqText, timeText, command, outcome, events, accounts] = fields as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
+  // Frame i holds record firstSeq + i: text naming another position is damage.
+  if (seqText !== String(seq)) return unreadable(seq);
+  return {
+    seq,
+    time: Number(timeText),
+    command,
+    outcome,
+    events,
+    accounts: accounts === '' ? [] : accounts.split('\u0001'),
+    checksum,
+  };
+}
+
+function unreadable(seq: number): JournalRecord {
+  return { seq, time: 0, command: '', outcome: '', events: '', accounts: [], checksum: -1 };
+}
