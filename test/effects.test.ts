@@ -142,6 +142,29 @@ describe('effects replay', () => {
     expect(stateHash(state)).toBe(stateHash(journaled.live));
   });
 
+  it('writes the pools of a run once, at its end; sub-accounts with each record', () => {
+    const inputs: Json[] = [
+      { type: 'list-asset', time: 0, price: '1', config: USDC_LISTING },
+      ...Array.from({ length: 200 }, (_, i) => ({
+        type: 'deposit',
+        time: 1 + i,
+        account: i % 2 === 0 ? 'ann' : 'ben',
+        asset: 'USDC',
+        amount: '3',
+      })),
+    ];
+    const journaled = journal(inputs, 1_000);
+    const [segment] = journaled.segments;
+    if (segment === undefined) throw new Error('no segment');
+    expect(segment.records).toBe(201);
+    // Each deposit's record: its header and one sub-account image (about 25 bytes); a pool image
+    // (six bigints and a time, about 80 bytes more) only in the last.
+    expect(segment.bytes.length).toBeLessThan(200 * 40);
+    const { state } = replayEffects(journaled);
+    expect(stateHash(state)).toBe(stateHash(journaled.live));
+    expect(state.sequence).toBe(201);
+  });
+
   it('random command streams: effects replay equals the commands, whatever the segment size', () => {
     const accounts = ['ann', 'ben', 'cat', 'dan'];
     const amount = fc.oneof(

@@ -2,8 +2,12 @@
  * The effects journal: what each accepted command changed, as after-images (each changed pool,
  * each changed asset's prices, each changed sub-account's positions), in compact binary
  * segments, one per journal batch. Recovery applies them instead of re-executing the commands:
- * an image is written, not computed, and within a run of records only the last image of each
- * pool or sub-account needs writing at all. The commands stay in the journal: `fulcrum verify`
+ * an image is written, not computed. A segment is applied whole, so within a run of records
+ * (those between two kept commands, or a segment's ends) only the last image of each pool or
+ * sub-account matters: sub-accounts are written with each record (their images come from the
+ * draft, and most commands touch a different one), while the pools and prices a run changed,
+ * which nearly every command touches, are written once, from the state, into the run's last
+ * CHANGES record when the run ends. The commands stay in the journal: `fulcrum verify`
  * re-executes them and checks that both roads reach the same state.
  *
  * Commands whose changes are not images of pools, prices and positions (a listing, new weights,
@@ -99,6 +103,13 @@ export class EffectsWriter {
   private readonly refs = new Map<string, number>();
   private readonly full: EffectsSegment[] = [];
   private readonly segmentRecords: number;
+  /** The state the commands are applied to (the last draft's base). */
+  private state: EngineState | undefined;
+  /** Where the open run's last CHANGES record starts. */
+  private lastChanges = -1;
+  /** Flags (POOL, PRICES) of the assets the open run changed, by index, and their order. */
+  private readonly dirtyAssets: number[] = [];
+  private readonly dirtyOrder: number[] = [];
 
   constructor(segmentRecords: number) {
     if (!Number.isSafeInteger(segmentRecords) || segmentRecords < 1) {
@@ -117,6 +128,7 @@ export class EffectsWriter {
 
   /** The record of a refused command: it changed nothing. */
   refused(): void {
+    this.settle();
     this.reserve(1);
     this.bytes[this.at++] = REFUSED;
     this.close();
@@ -128,15 +140,21 @@ export class EffectsWriter {
    * when its changes are not images.
    */
   accepted(draft: Draft, commandText: string): void {
+    this.settle();
+    this.state = draft.base;
     const { assets, subAccounts, liquidationState } = draft.changes();
     if (liquidationState || !this.imagesSuffice(draft, assets, subAccounts)) {
+      // The state is still the run's end here: the command is committed after this returns.
+      this.endRun();
       this.command(commandText);
     } else {
+      this.lastChanges = this.at;
       this.reserve(12);
       this.bytes[this.at++] = CHANGES;
       this.view.setFloat64(this.at, draft.time, true);
       this.at += 8;
-      this.bytes[this.at++] = assets.length;
+      // No asset images yet: the run's last CHANGES record gets them when the run ends.
+      this.bytes[this.at++] = 0;
       this.view.setUint16(this.at, subAccounts.length, true);
       this.at += 2;
       const listed = draft.base.assets;
@@ -144,14 +162,10 @@ export class EffectsWriter {
         const before = listed[asset.index];
         const flags =
           (asset.pool !== before?.pool ? POOL : 0) | (asset.risk !== before?.risk ? PRICES : 0);
-        this.reserve(2);
-        this.bytes[this.at++] = asset.index;
-        this.bytes[this.at++] = flags;
-        if ((flags & POOL) !== 0) this.pool(asset.pool);
-        if ((flags & PRICES) !== 0) {
-          this.big(asset.risk.oraclePrice);
-          this.big(asset.risk.stablePrice);
-        }
+        if (flags === 0) continue;
+        const was = this.dirtyAssets[asset.index] ?? 0;
+        if (was === 0) this.dirtyOrder.push(asset.index);
+        this.dirtyAssets[asset.index] = was | flags;
       }
       for (const { ref, state } of subAccounts) {
         this.account(ref.account);
@@ -174,12 +188,59 @@ export class EffectsWriter {
    * no record waits.
    */
   take(): EffectsSegment | undefined {
+    this.settle();
     const segment = this.full.shift();
     if (segment !== undefined) return segment;
     if (this.records === 0) return undefined;
+    this.endRun();
     const open = { bytes: this.bytes.slice(0, this.at), records: this.records };
     this.open();
     return open;
+  }
+
+  /**
+   * Ends the run: the images of the pools and prices it changed, read from the state as it
+   * stands (the run's end), go into its last CHANGES record, before that record's sub-account
+   * images (the bytes after them move up).
+   */
+  private endRun(): void {
+    const { dirtyOrder } = this;
+    if (dirtyOrder.length === 0) return;
+    const state = this.state as EngineState;
+    const tailStart = this.lastChanges + 12;
+    const tailEnd = this.at;
+    for (const index of dirtyOrder) {
+      const flags = this.dirtyAssets[index] as number;
+      const asset = state.assets[index];
+      if (asset === undefined) throw new RangeError(`no asset at index ${index}`);
+      this.reserve(2);
+      this.bytes[this.at++] = index;
+      this.bytes[this.at++] = flags;
+      if ((flags & POOL) !== 0) this.pool(asset.pool);
+      if ((flags & PRICES) !== 0) {
+        this.big(asset.risk.oraclePrice);
+        this.big(asset.risk.stablePrice);
+      }
+      this.dirtyAssets[index] = 0;
+    }
+    // [tailStart, tailEnd) holds the record's sub-account images and the records after it;
+    // [tailEnd, at) the asset images: swap the two.
+    const tail = this.bytes.slice(tailStart, tailEnd);
+    this.bytes.copyWithin(tailStart, tailEnd, this.at);
+    this.bytes.set(tail, tailStart + (this.at - tailEnd));
+    this.bytes[this.lastChanges + 9] = dirtyOrder.length;
+    dirtyOrder.length = 0;
+  }
+
+  /**
+   * Finishes a segment that filled at its last record, before the next command is applied,
+   * where the state is the segment's end: its run ends there.
+   */
+  private settle(): void {
+    if (this.records < this.segmentRecords) return;
+    this.endRun();
+    this.full.push({ bytes: this.bytes.slice(0, this.at), records: this.records });
+    this.open();
   }
 
   /** Whether the draft's changes are all images this format holds. */
@@ -294,12 +355,9 @@ export class EffectsWriter {
     this.view = new DataView(grown.buffer);
   }
 
-  /** Ends a record; a segment that is full is set aside for `take`. */
+  /** Ends a record; a segment that is full is finished before the next (see `settle`). */
   private close(): void {
     this.records++;
-    if (this.records < this.segmentRecords) return;
-    this.full.push({ bytes: this.bytes.slice(0, this.at), records: this.records });
-    this.open();
   }
 
   private open(): void {
