@@ -78,3 +78,14 @@ const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 const COMMA = 0x2c;
+
+/**
+ * Whether `object`'s enumerable keys are exactly `keys`, in order (the order `JSON.stringify`
+ * writes them in), without building the list: the hand-written JSON forms of the journal check
+ * with it that an object has the shape they write.
+ */
+export function hasKeys(object: object, keys: readonly string[]): boolean {
+  let i = 0;
+  for (const key in object) if (key !== keys[i++]) return false;
+  return i === keys.length;
+}

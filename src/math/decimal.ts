@@ -107,10 +107,13 @@ function checkRange(value: bigint, decimals: number, options: ParseDecimalOption
  */
 export function formatDecimal(value: bigint, decimals: number): string {
   const negative = value < 0n;
-  const magnitude = negative ? -value : value;
-  const digits = magnitude.toString().padStart(decimals + 1, '0');
-  const whole = digits.slice(0, digits.length - decimals);
-  const fraction = digits.slice(digits.length - decimals).replace(/0+$/, '');
-  const body = fraction.length > 0 ? `${whole}.${fraction}` : whole;
+  let digits = (negative ? -value : value).toString();
+  if (digits.length <= decimals) digits = digits.padStart(decimals + 1, '0');
+  const point = digits.length - decimals;
+  // Trailing zeros of the fraction go (a loop: every journaled amount passes through here).
+  let end = digits.length;
+  while (end > point && digits.charCodeAt(end - 1) === 48) end--;
+  const body =
+    end > point ? `${digits.slice(0, point)}.${digits.slice(point, end)}` : digits.slice(0, point);
   return negative ? `-${body}` : body;
 }

@@ -22,10 +22,9 @@ import { decodeJson, Engine } from '../engine/engine.js';
 import { renderEventsJson } from '../engine/render.js';
 import { serializeState } from '../engine/snapshotCodec.js';
 import { ACCOUNT_ID_PATTERN } from '../engine/state.js';
-import { stateHash } from '../engine/stateHash.js';
 import { assert, FulcrumError } from '../domain/errors.js';
 import { type SnapshotRecord, snapshotChecksum } from './journal.js';
-import { recover, type RecoveryReport } from './recovery.js';
+import { hashOf, recover, type RecoveryReport } from './recovery.js';
 import { type JournalStore, type RecordBatch, StoreError } from './store.js';
 
 /**
@@ -329,7 +328,7 @@ export class DurableEngine {
 
   private takeSnapshot(): SnapshotRecord {
     const state = serializeState(this.engine.state);
-    const snapshot = { seq: this.seq, stateHash: stateHash(this.engine.state), state };
+    const snapshot = { seq: this.seq, stateHash: hashOf(this.engine.state), state };
     return { ...snapshot, checksum: snapshotChecksum(snapshot) };
   }
 }

@@ -116,7 +116,7 @@ export async function recover(
 }
 
 /** `stateHash`, with Node's SHA-256 (the core's own is plain JavaScript): the same digits. */
-function hashOf(state: EngineState): string {
+export function hashOf(state: EngineState): string {
   return createHash('sha256').update(canonicalState(state)).digest('hex');
 }
 

@@ -208,3 +208,35 @@ describe('the direct encoding of balance commands', () => {
     );
   });
 });
+
+describe('the stored form of any command', () => {
+  it('is exactly JSON.stringify with bigints as integer strings, for any plain data', () => {
+    const bigintsAsText = (_k: string, v: unknown) => (typeof v === 'bigint' ? v.toString() : v);
+    const { tree } = fc.letrec((tie) => ({
+      tree: fc.oneof(
+        { depthSize: 'small' },
+        fc.string(),
+        fc.double(),
+        fc.integer(),
+        fc.bigInt({ min: -(2n ** 200n), max: 2n ** 200n }),
+        fc.boolean(),
+        fc.constant(null),
+        fc.constant(undefined),
+        fc.array(tie('tree'), { maxLength: 4 }),
+        fc.sparseArray(tie('tree'), { maxLength: 4 }),
+        fc.dictionary(fc.string({ maxLength: 6 }), tie('tree'), { maxKeys: 4 }),
+      ),
+    }));
+    fc.assert(
+      fc.property(
+        fc.constantFrom('set-price', 'transfer', 'list-asset', 'liquidate'),
+        fc.dictionary(fc.string({ maxLength: 8 }), tree, { maxKeys: 5 }),
+        (type, fields) => {
+          const command = { type, ...fields } as unknown as Command;
+          expect(encodeCommand(command)).toBe(JSON.stringify(command, bigintsAsText));
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
