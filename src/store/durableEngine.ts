@@ -51,7 +51,9 @@ export type JournaledResult = CommandResult & {
 /** A caller waiting for journal position `seq` to be durable. */
 interface Waiter {
   readonly seq: number;
-  readonly resolve: () => void;
+  /** What the promise resolves with: the result, for `submit`. */
+  readonly value: JournaledResult | undefined;
+  readonly resolve: (value: JournaledResult | undefined) => void;
   readonly reject: (error: StoreError) => void;
 }
 
@@ -141,7 +143,15 @@ export class DurableEngine {
   submit(command: Command): Promise<JournaledResult> {
     if (this.failure !== null) return Promise.reject(this.failure);
     const result = this.submitPipelined(command);
-    return this.whenDurable(result.seq as number).then(() => result);
+    // One promise per command, resolved with the result itself.
+    return new Promise((resolve, reject) => {
+      this.waiters.push({
+        seq: this.seq,
+        value: result,
+        resolve: resolve as Waiter['resolve'],
+        reject,
+      });
+    });
   }
 
   /**
@@ -188,7 +198,7 @@ export class DurableEngine {
     if (seq <= this.durable) return Promise.resolve();
     if (this.failure !== null) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
-      this.waiters.push({ seq, resolve, reject });
+      this.waiters.push({ seq, value: undefined, resolve: resolve as Waiter['resolve'], reject });
     });
   }
 
@@ -296,7 +306,8 @@ export class DurableEngine {
     const { waiters } = this;
     let head = this.waitersHead;
     while (head < waiters.length && (waiters[head] as Waiter).seq <= last) {
-      (waiters[head] as Waiter).resolve();
+      const waiter = waiters[head] as Waiter;
+      waiter.resolve(waiter.value);
       head += 1;
     }
     if (head === waiters.length) {
