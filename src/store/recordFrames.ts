@@ -131,6 +131,70 @@ export function decodeFrames(
 }
 
 /**
+ * The records of a segment whose frames `admit` lets through, decoded; the others are stepped
+ * over unread. `admit` sees the frame's text bytes, `frames[start..end)`: a history query
+ * looks at a frame's account list or time there before paying for its decoding. Frames that
+ * cannot be read are left out.
+ */
+export function decodeFramesWhere(
+  firstSeq: number,
+  frames: Uint8Array,
+  admit: (frames: Uint8Array, start: number, end: number) => boolean,
+): JournalRecord[] {
+  const view = new DataView(frames.buffer, frames.byteOffset, frames.byteLength);
+  const records: JournalRecord[] = [];
+  let at = 0;
+  for (let seq = firstSeq; at + FRAME_HEADER <= frames.length; seq++) {
+    const start = at + FRAME_HEADER;
+    const end = start + view.getUint32(at, true);
+    if (end > frames.length) break;
+    if (admit(frames, start, end)) {
+      const text = decoder.decode(frames.subarray(start, end));
+      records.push(recordFromText(seq, text, view.getUint32(at + 4, true)));
+    }
+    at = end;
+  }
+  return records;
+}
+
+/** Whether a frame's text, `frames[start..end)`, names `account` (ASCII) among its accounts. */
+export function frameNamesAccount(
+  frames: Uint8Array,
+  start: number,
+  end: number,
+  account: Uint8Array,
+): boolean {
+  // The accounts are the last field: after the last U+0000, separated by U+0001.
+  let from = end;
+  while (from > start && frames[from - 1] !== 0) from--;
+  for (let at = from; at < end;) {
+    let next = at;
+    while (next < end && frames[next] !== 1) next++;
+    if (next - at === account.length) {
+      let same = true;
+      for (let i = 0; i < account.length && same; i++) same = frames[at + i] === account[i];
+      if (same) return true;
+    }
+    at = next + 1;
+  }
+  return false;
+}
+
+/** The time field of a frame's text (its second), or NaN when it is not digits. */
+export function frameTime(frames: Uint8Array, start: number, end: number): number {
+  let at = start;
+  while (at < end && frames[at] !== 0) at++;
+  let time = 0;
+  let digits = 0;
+  for (at++; at < end && frames[at] !== 0; at++, digits++) {
+    const digit = (frames[at] as number) - 48;
+    if (digit < 0 || digit > 9) return Number.NaN;
+    time = time * 10 + digit;
+  }
+  return digits === 0 ? Number.NaN : time;
+}
+
+/**
  * The byte range of the frames of records `first` to `last` in a segment starting at
  * `firstSeq`; the frames inside the range as far as they can be read.
  */

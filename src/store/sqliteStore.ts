@@ -22,7 +22,15 @@ import {
   type SnapshotRecord,
   type StoredEffects,
 } from './journal.js';
-import { decodeFrames, encodeFrames, FrameBuilder, frameRange } from './recordFrames.js';
+import {
+  decodeFrames,
+  decodeFramesWhere,
+  encodeFrames,
+  FrameBuilder,
+  frameNamesAccount,
+  frameRange,
+  frameTime,
+} from './recordFrames.js';
 import { type JournalStore, type RecordBatch, type SnapshotInfo, StoreError } from './store.js';
 
 /** Name of the database file inside the data folder. */
@@ -61,9 +69,9 @@ CREATE TABLE IF NOT EXISTS segments (
   records BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS segment_accounts (
-  account TEXT NOT NULL,
   first_seq INTEGER NOT NULL,
-  PRIMARY KEY (account, first_seq)
+  account TEXT NOT NULL,
+  PRIMARY KEY (first_seq, account)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS effects (
   first_seq INTEGER PRIMARY KEY,
@@ -229,9 +237,9 @@ export class SqliteStore implements JournalStore {
         frames,
       );
     const insert = this.db.prepare(
-      'INSERT OR IGNORE INTO segment_accounts (account, first_seq) VALUES (?, ?)',
+      'INSERT OR IGNORE INTO segment_accounts (first_seq, account) VALUES (?, ?)',
     );
-    for (const account of [...accounts].sort()) insert.run(account, first.seq);
+    for (const account of [...accounts].sort()) insert.run(first.seq, account);
   }
 
   async lastSeq(): Promise<number> {
@@ -352,11 +360,17 @@ export class SqliteStore implements JournalStore {
   async recordsOfAccount(account: string, limit: number): Promise<JournalRecord[]> {
     const segments = this.db
       .prepare(
-        'SELECT s.first_seq, s.records FROM segment_accounts a JOIN segments s ON s.first_seq = a.first_seq WHERE a.account = ? ORDER BY a.first_seq',
+        'SELECT first_seq, records FROM segments s WHERE EXISTS (SELECT 1 FROM segment_accounts a WHERE a.first_seq = s.first_seq AND a.account = ?) ORDER BY first_seq',
       )
       .raw(true)
       .iterate(account) as Iterable<RawSegment>;
-    return pick(segments, limit, (record) => record.accounts.includes(account));
+    const name = new TextEncoder().encode(account);
+    return pick(
+      segments,
+      limit,
+      (frames, start, end) => frameNamesAccount(frames, start, end, name),
+      (record) => record.accounts.includes(account),
+    );
   }
 
   async recordsInTimeRange(from: number, to: number, limit: number): Promise<JournalRecord[]> {
@@ -366,7 +380,16 @@ export class SqliteStore implements JournalStore {
       )
       .raw(true)
       .iterate(to, from) as Iterable<RawSegment>;
-    return pick(segments, limit, (record) => record.time >= from && record.time <= to);
+    return pick(
+      segments,
+      limit,
+      (frames, start, end) => {
+        const time = frameTime(frames, start, end);
+        // A time that is not plain digits is read in full, and judged on what it reads as.
+        return Number.isNaN(time) || (time >= from && time <= to);
+      },
+      (record) => record.time >= from && record.time <= to,
+    );
   }
 
   /** Runs raw SQL: tests use it to damage records on purpose. */
@@ -427,16 +450,20 @@ class FrameBatch implements RecordBatch {
   }
 }
 
-/** The records of `segments` that `keep` accepts, in order, at most `limit`. */
+/**
+ * The records of `segments` that `keep` accepts, in order, at most `limit`; frames that `admit`
+ * turns away (on their bytes) are not decoded at all.
+ */
 function pick(
   segments: Iterable<RawSegment>,
   limit: number,
+  admit: (frames: Uint8Array, start: number, end: number) => boolean,
   keep: (record: JournalRecord) => boolean,
 ): JournalRecord[] {
   const picked: JournalRecord[] = [];
   if (limit <= 0) return picked;
   for (const [first, frames] of segments) {
-    for (const record of decodeFrames(first, frames)) {
+    for (const record of decodeFramesWhere(first, frames, admit)) {
       if (!keep(record)) continue;
       picked.push(record);
       if (picked.length >= limit) return picked;

@@ -10,10 +10,13 @@ import { describe, expect, it } from 'vitest';
 import { type JournalRecord, recordIntact, sealRecord } from '../../src/store/journal.js';
 import {
   decodeFrames,
+  decodeFramesWhere,
   encodeFrames,
   FRAME_HEADER,
   FrameBuilder,
+  frameNamesAccount,
   frameRange,
+  frameTime,
   sealFrames,
 } from '../../src/store/recordFrames.js';
 
@@ -128,6 +131,34 @@ describe('record frames', () => {
         } else {
           expect(read).toHaveLength(whole);
         }
+      }),
+    );
+  });
+
+  it('picked on their bytes, by account or time, as the decoded records would be', () => {
+    fc.assert(
+      fc.property(records, account, fc.nat(2 ** 40), fc.nat(2 ** 40), (written, who, a, b) => {
+        const first = written[0]?.seq ?? 1;
+        const frames = encodeFrames(written);
+        const name = new TextEncoder().encode(who);
+        const byAccount = decodeFramesWhere(first, frames, (f, s, e) =>
+          frameNamesAccount(f, s, e, name),
+        );
+        expect(byAccount).toEqual(written.filter((r) => r.accounts.includes(who)));
+        // Also for an account the records do name.
+        const named = written.find((r) => r.accounts.length > 0)?.accounts[0];
+        if (named !== undefined) {
+          const bytes = new TextEncoder().encode(named);
+          expect(
+            decodeFramesWhere(first, frames, (f, s, e) => frameNamesAccount(f, s, e, bytes)),
+          ).toEqual(written.filter((r) => r.accounts.includes(named)));
+        }
+        const [from, to] = [Math.min(a, b), Math.max(a, b)];
+        const byTime = decodeFramesWhere(first, frames, (f, s, e) => {
+          const time = frameTime(f, s, e);
+          return time >= from && time <= to;
+        });
+        expect(byTime).toEqual(written.filter((r) => r.time >= from && r.time <= to));
       }),
     );
   });
