@@ -38,6 +38,7 @@
 import { assetRisk } from '../margin/assetRisk.js';
 import type { PoolState } from '../pools/pool.js';
 import { applyCommand } from './apply.js';
+import { grownBytes } from './bytes.js';
 import { decodeStoredCommand } from './commandCodec.js';
 import { type Draft, type DraftChanges, overwrite, writeSubAccount } from './draft.js';
 import {
@@ -347,12 +348,8 @@ export class EffectsWriter {
 
   private reserve(bytes: number): void {
     if (this.at + bytes <= this.bytes.length) return;
-    let size = this.bytes.length * 2;
-    while (size < this.at + bytes) size *= 2;
-    const grown = new Uint8Array(size);
-    grown.set(this.bytes.subarray(0, this.at));
-    this.bytes = grown;
-    this.view = new DataView(grown.buffer);
+    this.bytes = grownBytes(this.bytes, this.at, this.at + bytes);
+    this.view = new DataView(this.bytes.buffer);
   }
 
   /** Ends a record; a segment that is full is finished before the next (see `settle`). */

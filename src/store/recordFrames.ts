@@ -16,6 +16,7 @@
  * be read becomes a record that fails its checksum, so that recovery names it as damaged.
  */
 import { crc32 } from 'node:zlib';
+import { grownBytes } from '../engine/bytes.js';
 import { type JournalRecord, type RecordContent, sealedText } from './journal.js';
 
 /** Bytes of a frame's header: length and checksum. */
@@ -26,7 +27,7 @@ const decoder = new TextDecoder();
 
 /** Frames of consecutive records, built into one growing buffer. */
 export class FrameBuilder {
-  private bytes: Uint8Array;
+  private bytes: Uint8Array<ArrayBuffer>;
   private view: DataView;
   private at = 0;
 
@@ -65,12 +66,8 @@ export class FrameBuilder {
 
   private reserve(bytes: number): void {
     if (this.at + bytes <= this.bytes.length) return;
-    let size = this.bytes.length * 2;
-    while (size < this.at + bytes) size *= 2;
-    const grown = new Uint8Array(size);
-    grown.set(this.bytes.subarray(0, this.at));
-    this.bytes = grown;
-    this.view = new DataView(grown.buffer);
+    this.bytes = grownBytes(this.bytes, this.at, this.at + bytes);
+    this.view = new DataView(this.bytes.buffer);
   }
 }
 
@@ -97,6 +94,29 @@ export function sealFrames(frames: Uint8Array): number {
 }
 
 /**
+ * Calls `visit` with each whole frame of a segment in order (its position, the bounds of its
+ * text and its checksum) until it returns false; returns the position of a frame cut short
+ * (running past the end), or null.
+ */
+function eachFrame(
+  firstSeq: number,
+  frames: Uint8Array,
+  visit: (seq: number, start: number, end: number, checksum: number) => boolean,
+): number | null {
+  const view = new DataView(frames.buffer, frames.byteOffset, frames.byteLength);
+  let at = 0;
+  for (let seq = firstSeq; at < frames.length; seq++) {
+    const start = at + FRAME_HEADER;
+    if (start > frames.length) return seq;
+    const end = start + view.getUint32(at, true);
+    if (end > frames.length) return seq;
+    if (!visit(seq, start, end, view.getUint32(at + 4, true))) return null;
+    at = end;
+  }
+  return null;
+}
+
+/**
  * The records of a segment whose first record is `firstSeq`: those from position `from` on
  * (the frames before are stepped over unread), at most `max` of them. A frame that runs past the
  * end, or whose text is not a record at its position, is returned as a record that fails its
@@ -108,25 +128,14 @@ export function decodeFrames(
   from = firstSeq,
   max = Infinity,
 ): JournalRecord[] {
-  const view = new DataView(frames.buffer, frames.byteOffset, frames.byteLength);
   const records: JournalRecord[] = [];
-  let at = 0;
-  for (let seq = firstSeq; at < frames.length && records.length < max; seq++) {
-    if (at + FRAME_HEADER > frames.length) {
-      if (seq >= from) records.push(unreadable(seq));
-      break;
-    }
-    const end = at + FRAME_HEADER + view.getUint32(at, true);
-    if (end > frames.length) {
-      if (seq >= from) records.push(unreadable(seq));
-      break;
-    }
-    if (seq >= from) {
-      const text = decoder.decode(frames.subarray(at + FRAME_HEADER, end));
-      records.push(recordFromText(seq, text, view.getUint32(at + 4, true)));
-    }
-    at = end;
-  }
+  if (max <= 0) return records;
+  const cut = eachFrame(firstSeq, frames, (seq, start, end, checksum) => {
+    if (seq < from) return true;
+    records.push(recordFromText(seq, decoder.decode(frames.subarray(start, end)), checksum));
+    return records.length < max;
+  });
+  if (cut !== null && cut >= from) records.push(unreadable(cut));
   return records;
 }
 
@@ -141,19 +150,13 @@ export function decodeFramesWhere(
   frames: Uint8Array,
   admit: (frames: Uint8Array, start: number, end: number) => boolean,
 ): JournalRecord[] {
-  const view = new DataView(frames.buffer, frames.byteOffset, frames.byteLength);
   const records: JournalRecord[] = [];
-  let at = 0;
-  for (let seq = firstSeq; at + FRAME_HEADER <= frames.length; seq++) {
-    const start = at + FRAME_HEADER;
-    const end = start + view.getUint32(at, true);
-    if (end > frames.length) break;
+  eachFrame(firstSeq, frames, (seq, start, end, checksum) => {
     if (admit(frames, start, end)) {
-      const text = decoder.decode(frames.subarray(start, end));
-      records.push(recordFromText(seq, text, view.getUint32(at + 4, true)));
+      records.push(recordFromText(seq, decoder.decode(frames.subarray(start, end)), checksum));
     }
-    at = end;
-  }
+    return true;
+  });
   return records;
 }
 
