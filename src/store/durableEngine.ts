@@ -143,14 +143,11 @@ export class DurableEngine {
   submit(command: Command): Promise<JournaledResult> {
     if (this.failure !== null) return Promise.reject(this.failure);
     const result = this.submitPipelined(command);
+    // A write that failed while the command was being submitted stopped the engine already.
+    if (this.failure !== null) return Promise.reject(this.failure);
     // One promise per command, resolved with the result itself.
     return new Promise((resolve, reject) => {
-      this.waiters.push({
-        seq: this.seq,
-        value: result,
-        resolve: resolve as Waiter['resolve'],
-        reject,
-      });
+      this.wait({ seq: this.seq, value: result, resolve: resolve as Waiter['resolve'], reject });
     });
   }
 
@@ -195,11 +192,26 @@ export class DurableEngine {
    * storage error if the journal fails before.
    */
   whenDurable(seq: number): Promise<void> {
+    if (!Number.isSafeInteger(seq) || seq < 0) {
+      return Promise.reject(new RangeError(`a journal position is a whole number, not ${seq}`));
+    }
     if (seq <= this.durable) return Promise.resolve();
     if (this.failure !== null) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
-      this.waiters.push({ seq, value: undefined, resolve: resolve as Waiter['resolve'], reject });
+      this.wait({ seq, value: undefined, resolve: resolve as Waiter['resolve'], reject });
     });
+  }
+
+  /**
+   * Queues a waiter in order of position (writes resolve them from the front, up to the
+   * position made durable): at the end for `submit`, in its place for `whenDurable`.
+   */
+  private wait(waiter: Waiter): void {
+    const { waiters } = this;
+    let at = waiters.length;
+    while (at > this.waitersHead && (waiters[at - 1] as Waiter).seq > waiter.seq) at--;
+    if (at === waiters.length) waiters.push(waiter);
+    else waiters.splice(at, 0, waiter);
   }
 
   /**
@@ -272,18 +284,26 @@ export class DurableEngine {
     if (batch === undefined) return;
     const { records, last } = batch;
     this.pendingRecords -= records.length;
-    // Only where nothing was applied after the batch is the state exactly the batch's end.
-    const snapshot =
-      this.pendingRecords === 0 && last - this.lastSnapshot >= this.snapshotEvery
-        ? this.takeSnapshot()
-        : undefined;
-    if (snapshot !== undefined) this.lastSnapshot = snapshot.seq;
-    const effects = this.effects.take();
-    assert(
-      effects?.records === records.length,
-      `an effects segment of ${effects?.records} records for a batch of ${records.length}`,
-    );
-    const write: Promise<void> = this.write(records, last, snapshot, effects.bytes).finally(() => {
+    let snapshot: SnapshotRecord | undefined;
+    let effects: Uint8Array;
+    try {
+      // Only where nothing was applied after the batch is the state exactly the batch's end.
+      if (this.pendingRecords === 0 && last - this.lastSnapshot >= this.snapshotEvery) {
+        snapshot = this.takeSnapshot();
+        this.lastSnapshot = snapshot.seq;
+      }
+      const segment = this.effects.take();
+      assert(
+        segment?.records === records.length,
+        `an effects segment of ${segment?.records} records for a batch of ${records.length}`,
+      );
+      effects = segment.bytes;
+    } catch (error) {
+      // The batch cannot be written whole: the engine stops, as for a failed write.
+      this.fail(error);
+      return;
+    }
+    const write: Promise<void> = this.write(records, last, snapshot, effects).finally(() => {
       this.writing.delete(write);
       if (this.pendingRecords > 0 && this.failure === null) this.schedule();
     });
@@ -313,6 +333,10 @@ export class DurableEngine {
     if (head === waiters.length) {
       this.waiters = [];
       this.waitersHead = 0;
+    } else if (head > 1_024 && head * 2 > waiters.length) {
+      // Under steady load some waiter is always pending: drop the resolved ones now and then.
+      waiters.splice(0, head);
+      this.waitersHead = 0;
     } else {
       this.waitersHead = head;
     }
@@ -331,10 +355,14 @@ export class DurableEngine {
     );
     this.batches.length = 0;
     this.pendingRecords = 0;
-    const refused = this.waiters.slice(this.waitersHead);
+    const waiting = this.waiters.slice(this.waitersHead);
     this.waiters = [];
     this.waitersHead = 0;
-    for (const waiter of refused) waiter.reject(this.failure);
+    // A position made durable before the failure stays acknowledged.
+    for (const waiter of waiting) {
+      if (waiter.seq <= this.durable) waiter.resolve(waiter.value);
+      else waiter.reject(this.failure);
+    }
   }
 
   private takeSnapshot(): SnapshotRecord {

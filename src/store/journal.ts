@@ -102,8 +102,10 @@ export interface StoredEffects {
   /** CRC-32 of `firstSeq`, `lastSeq` and `data` (see {@link effectsChecksum}). */
   readonly checksum: number;
   /**
-   * CRC-32 of the records' digest text (see {@link recordsDigestPiece}) as they were written:
-   * recovery compares it with the records as they are, without reading them into JavaScript.
+   * The records digest of the segment's records as they were written, by the store's own
+   * definition (`JournalStore.recordsChecksum`: SQLite, the CRC-32 of their frames; PostgreSQL,
+   * of their digest text, {@link recordsDigestPiece}): recovery compares it with the records as
+   * they are, without reading them into JavaScript.
    */
   readonly recordsChecksum: number;
 }

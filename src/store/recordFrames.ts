@@ -31,7 +31,8 @@ export class FrameBuilder {
   private view: DataView;
   private at = 0;
 
-  constructor(capacity = 1 << 16) {
+  /** `capacity`: bytes to start with; the buffer doubles as frames are added. */
+  constructor(capacity = 1 << 10) {
     this.bytes = new Uint8Array(capacity);
     this.view = new DataView(this.bytes.buffer);
   }
@@ -58,7 +59,8 @@ export class FrameBuilder {
    */
   take(): Uint8Array {
     const frames = this.bytes.subarray(0, this.at);
-    this.bytes = new Uint8Array(Math.max(1 << 16, this.at));
+    // Nothing is allocated until the next frame: most builders are taken once.
+    this.bytes = new Uint8Array(0);
     this.view = new DataView(this.bytes.buffer);
     this.at = 0;
     return frames;

@@ -44,6 +44,13 @@ export const SQLITE_FILE_NAME = 'fulcrum.sqlite';
  */
 export const SQLITE_SCHEMA_VERSION = '3';
 
+/**
+ * Journal positions per bucket of the account index (`segment_accounts`): its entries are
+ * ordered by bucket, then account, so that a write touches the pages of one bucket only, and a
+ * history query looks its account up once a bucket. `sqliteWriter.mjs` uses the same.
+ */
+export const ACCOUNT_BUCKET = 1 << 20;
+
 /** Most records in a segment made by upgrading an older file. */
 const UPGRADE_SEGMENT = 8_192;
 
@@ -69,9 +76,10 @@ CREATE TABLE IF NOT EXISTS segments (
   records BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS segment_accounts (
-  first_seq INTEGER NOT NULL,
+  bucket INTEGER NOT NULL,
   account TEXT NOT NULL,
-  PRIMARY KEY (first_seq, account)
+  first_seq INTEGER NOT NULL,
+  PRIMARY KEY (bucket, account, first_seq)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS effects (
   first_seq INTEGER PRIMARY KEY,
@@ -87,6 +95,13 @@ CREATE TABLE IF NOT EXISTS snapshots (
   checksum INTEGER NOT NULL
 );
 `;
+
+/**
+ * SQL for the first position of the segment holding position `?` (or, in a gap, the one
+ * before): segments do not overlap, so the segments from a position on start there, and a
+ * query that says so walks the primary key from there instead of every segment before.
+ */
+const SEGMENT_HOLDING = '(SELECT coalesce(max(first_seq), 0) FROM segments WHERE first_seq <= ?)';
 
 /** A segment row as `raw` statements return it: first position and frames. */
 type RawSegment = [number, Uint8Array];
@@ -237,16 +252,18 @@ export class SqliteStore implements JournalStore {
         frames,
       );
     const insert = this.db.prepare(
-      'INSERT OR IGNORE INTO segment_accounts (first_seq, account) VALUES (?, ?)',
+      'INSERT OR IGNORE INTO segment_accounts (bucket, account, first_seq) VALUES (?, ?, ?)',
     );
-    for (const account of [...accounts].sort()) insert.run(first.seq, account);
+    const bucket = Math.floor(first.seq / ACCOUNT_BUCKET);
+    for (const account of [...accounts].sort()) insert.run(bucket, account, first.seq);
   }
 
   async lastSeq(): Promise<number> {
-    const row = this.db.prepare('SELECT max(last_seq) AS seq FROM segments').get() as {
-      seq: number | null;
-    };
-    return row.seq ?? 0;
+    // The last segment by position (an index seek; `max(last_seq)` would read them all).
+    const row = this.db
+      .prepare('SELECT last_seq AS seq FROM segments ORDER BY first_seq DESC LIMIT 1')
+      .get() as { seq: number } | undefined;
+    return row?.seq ?? 0;
   }
 
   batch(): FrameBatch {
@@ -311,10 +328,13 @@ export class SqliteStore implements JournalStore {
 
   async readRecords(after: number, limit: number): Promise<JournalRecord[]> {
     this.readStatement ??= this.db
-      .prepare('SELECT first_seq, records FROM segments WHERE last_seq > ? ORDER BY first_seq')
+      .prepare(
+        `SELECT first_seq, records FROM segments WHERE first_seq >= ${SEGMENT_HOLDING} AND last_seq > ? ORDER BY first_seq`,
+      )
       .raw(true);
     const records: JournalRecord[] = [];
-    for (const [first, frames] of this.readStatement.iterate(after) as Iterable<RawSegment>) {
+    const segments = this.readStatement.iterate(after + 1, after) as Iterable<RawSegment>;
+    for (const [first, frames] of segments) {
       for (const record of decodeFrames(first, frames, after + 1, limit - records.length)) {
         records.push(record);
       }
@@ -341,12 +361,16 @@ export class SqliteStore implements JournalStore {
     this.db.transaction(() => {
       // The segment the cut falls inside keeps the records before it, as they are.
       const cut = this.db
-        .prepare('SELECT first_seq, records FROM segments WHERE first_seq < ? AND last_seq >= ?')
+        .prepare(
+          `SELECT first_seq, records FROM segments WHERE first_seq = ${SEGMENT_HOLDING} AND first_seq < ? AND last_seq >= ?`,
+        )
         .raw(true)
-        .get(seq, seq) as RawSegment | undefined;
+        .get(seq, seq, seq) as RawSegment | undefined;
       const from = cut?.[0] ?? seq;
       this.db.prepare('DELETE FROM segments WHERE first_seq >= ?').run(from);
-      this.db.prepare('DELETE FROM segment_accounts WHERE first_seq >= ?').run(from);
+      this.db
+        .prepare('DELETE FROM segment_accounts WHERE bucket >= ? AND first_seq >= ?')
+        .run(Math.floor(from / ACCOUNT_BUCKET), from);
       if (cut !== undefined) {
         const [first, frames] = cut;
         const kept = frameRange(first, frames, first, seq - 1);
@@ -358,15 +382,20 @@ export class SqliteStore implements JournalStore {
   }
 
   async recordsOfAccount(account: string, limit: number): Promise<JournalRecord[]> {
-    const segments = this.db
+    const inBucket = this.db
       .prepare(
-        'SELECT first_seq, records FROM segments s WHERE EXISTS (SELECT 1 FROM segment_accounts a WHERE a.first_seq = s.first_seq AND a.account = ?) ORDER BY first_seq',
+        'SELECT s.first_seq, s.records FROM segment_accounts a JOIN segments s ON s.first_seq = a.first_seq WHERE a.bucket = ? AND a.account = ? ORDER BY a.first_seq',
       )
-      .raw(true)
-      .iterate(account) as Iterable<RawSegment>;
+      .raw(true);
+    const buckets = Math.floor((await this.lastSeq()) / ACCOUNT_BUCKET);
+    function* segments(): Generator<RawSegment> {
+      for (let bucket = 0; bucket <= buckets; bucket++) {
+        yield* inBucket.iterate(bucket, account) as Iterable<RawSegment>;
+      }
+    }
     const name = new TextEncoder().encode(account);
     return pick(
-      segments,
+      segments(),
       limit,
       (frames, start, end) => frameNamesAccount(frames, start, end, name),
       (record) => record.accounts.includes(account),

@@ -26,6 +26,7 @@ import Database from 'better-sqlite3';
 // per row cost more than SQLite's own work on the row.
 const ROWS = 64;
 const FRAME_HEADER = 8;
+const ACCOUNT_BUCKET = 1 << 20;
 
 let db = null;
 let insertSegment = null;
@@ -34,6 +35,7 @@ let insertAccounts = null;
 let insertSnapshot = null;
 let insertEffects = null;
 let segmentsIn = null;
+let lastStored = null;
 let appendBatch = null;
 // After a failed append every later one is refused unwritten: a journal must not go on past a
 // batch that is missing.
@@ -49,11 +51,12 @@ function open(message) {
     'INSERT INTO segments (first_seq, last_seq, min_time, max_time, records) VALUES (?, ?, ?, ?, ?)',
   );
   insertAccount = db.prepare(
-    'INSERT OR IGNORE INTO segment_accounts (first_seq, account) VALUES (?, ?)',
+    'INSERT OR IGNORE INTO segment_accounts (bucket, account, first_seq) VALUES (?, ?, ?)',
   );
   insertAccounts = db.prepare(
-    `INSERT OR IGNORE INTO segment_accounts (first_seq, account) VALUES ${Array(ROWS).fill('(?, ?)').join(', ')}`,
+    `INSERT OR IGNORE INTO segment_accounts (bucket, account, first_seq) VALUES ${Array(ROWS).fill('(?, ?, ?)').join(', ')}`,
   );
+  lastStored = db.prepare('SELECT last_seq FROM segments ORDER BY first_seq DESC LIMIT 1').pluck();
   insertSnapshot = db.prepare(
     'INSERT OR REPLACE INTO snapshots (seq, state_hash, state, checksum) VALUES (?, ?, ?, ?)',
   );
@@ -62,12 +65,22 @@ function open(message) {
   );
   segmentsIn = db
     .prepare(
-      'SELECT first_seq, records FROM segments WHERE last_seq >= ? AND first_seq <= ? ORDER BY first_seq',
+      'SELECT first_seq, records FROM segments WHERE first_seq >= (SELECT coalesce(max(first_seq), 0) FROM segments WHERE first_seq <= ?) AND first_seq <= ? ORDER BY first_seq',
     )
     .raw(true);
   appendBatch = db.transaction((message) => {
     const { frames, runs, effects } = message;
     let digest = 0;
+    // Positions only go forward: a write that would overlap the journal is refused whole.
+    let end = lastStored.get() ?? 0;
+    for (let r = 0; r < runs.length; r += 5) {
+      if (runs[r] <= end) {
+        throw new Error(
+          `journal record ${runs[r]} is already written (the journal ends at ${end})`,
+        );
+      }
+      end = runs[r] + runs[r + 1] - 1;
+    }
     if (frames !== null) {
       const view = new DataView(frames.buffer, frames.byteOffset, frames.byteLength);
       let at = 0;
@@ -101,12 +114,14 @@ function open(message) {
           runs[r + 4],
           Buffer.from(segment.buffer, segment.byteOffset, segment.byteLength),
         );
-        // The index is ordered by segment, then account: a segment's entries go in at its end,
-        // in order, touching only the pages they fill (ordered by account first, they touched
-        // pages all over a growing index, and writes slowed as the journal grew).
-        const pairs = [];
-        for (const account of [...accounts].sort()) pairs.push(first, account);
-        insertInChunks(pairs, 2, insertAccounts, insertAccount);
+        // The index is ordered by bucket, then account (ACCOUNT_BUCKET in sqliteStore.ts): a
+        // segment's entries, in account order, touch the pages of its bucket only (ordered by
+        // account first over the whole journal, they touched pages all over a growing index,
+        // and writes slowed as the journal grew).
+        const bucket = Math.floor(first / ACCOUNT_BUCKET);
+        const rows = [];
+        for (const account of [...accounts].sort()) rows.push(bucket, account, first);
+        insertInChunks(rows, 3, insertAccounts, insertAccount);
       }
     }
     if (effects !== null && runs.length > 0) {

@@ -57,8 +57,11 @@ export interface JournalStore {
   /** Effects segments with `firstSeq > after`, ascending, at most `limit` of them. */
   readEffects(after: number, limit: number): Promise<StoredEffects[]>;
   /**
-   * The records digest (`recordsDigest`) of records `first` to `last` as stored now, computed
-   * where the records are (a store may do it on another thread).
+   * The records digest of records `first` to `last` as stored now, computed where the records
+   * are (a store may do it on another thread), by the same definition as the `recordsChecksum`
+   * the store wrote with each effects segment: any change to a record changes it. SQLite: the
+   * CRC-32 of the records' frames (`recordFrames.ts`); PostgreSQL: of their digest text
+   * (`recordsDigest`).
    */
   recordsChecksum(first: number, last: number): Promise<number>;
   /** Snapshots, newest first (without their state text). */

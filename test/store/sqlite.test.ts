@@ -177,6 +177,23 @@ describe('SQLite record segments', () => {
       await store.close();
     }));
 
+  it('refuses a write that would overlap the journal, whole', () =>
+    inFolder(async (dir) => {
+      await fourBatches(dir);
+      const store = new SqliteStore(dir);
+      const [tenth] = await store.readRecords(9, 1);
+      if (tenth === undefined) throw new Error('no record 10');
+      const eleventh = { ...tenth, seq: 11 };
+      // Records 10 (again) and 11 in one write: neither is written.
+      await expect(store.append([tenth, eleventh])).rejects.toThrow(
+        /journal record 10 is already written/,
+      );
+      await store.close();
+      const reopened = new SqliteStore(dir);
+      expect(await reopened.lastSeq()).toBe(10);
+      await reopened.close();
+    }));
+
   it('a cut inside a segment keeps the records before it, byte for byte, and their index', () =>
     inFolder(async (dir) => {
       await fourBatches(dir);

@@ -1,0 +1,149 @@
+/**
+ * The durable engine's acknowledgements against a store whose writes the test finishes by hand:
+ * a position is acknowledged exactly when the write holding it is durable, whatever order
+ * callers ask in, and a failure refuses only what was not written.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Command } from '../../src/index.js';
+import { DurableEngine, type JournalStore, StoreError } from '../../src/store/index.js';
+import { RecordList } from '../../src/store/store.js';
+
+/** A journal store that keeps nothing and whose appends wait for the test. */
+class ManualStore implements JournalStore {
+  readonly kind = 'manual';
+  readonly location = 'memory';
+  readonly appends: { records: number; finish: (error?: Error) => void }[] = [];
+
+  batch(): RecordList {
+    return new RecordList();
+  }
+  append(records: RecordList): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.appends.push({
+        records: records.length,
+        finish: (error) => (error === undefined ? resolve() : reject(error)),
+      });
+    });
+  }
+  async lastSeq() {
+    return 0;
+  }
+  async readRecords() {
+    return [];
+  }
+  async readEffects() {
+    return [];
+  }
+  async recordsChecksum() {
+    return 0;
+  }
+  async snapshots() {
+    return [];
+  }
+  async loadSnapshot() {
+    return undefined;
+  }
+  async truncateFrom() {}
+  async recordsOfAccount() {
+    return [];
+  }
+  async recordsInTimeRange() {
+    return [];
+  }
+  async close() {}
+}
+
+const accrue = (time: number): Command => ({ type: 'accrue', time, asset: 'USDC' });
+
+/** Lets promise callbacks run. */
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+/** Whether `promise` has settled: 'resolved', 'rejected' or 'pending'. */
+function watch(promise: Promise<unknown>): () => string {
+  let state = 'pending';
+  promise.then(
+    () => (state = 'resolved'),
+    () => (state = 'rejected'),
+  );
+  return () => state;
+}
+
+async function open(): Promise<{ durable: DurableEngine; store: ManualStore }> {
+  const store = new ManualStore();
+  // One record a write, so that each submission starts its own write at once.
+  const durable = await DurableEngine.open(store, { batchMax: 1, warn: () => undefined });
+  return { durable, store };
+}
+
+describe('acknowledgement by position', () => {
+  it('a position asked for after later ones is acknowledged when its write is, even if a later write fails', async () => {
+    const { durable, store } = await open();
+    const first = durable.submitPipelined(accrue(1));
+    const second = watch(durable.submit(accrue(2)));
+    const firstDurable = watch(durable.whenDurable(first.seq as number));
+    expect(store.appends).toHaveLength(2);
+    store.appends[0]?.finish();
+    await settle();
+    expect(firstDurable()).toBe('resolved');
+    store.appends[1]?.finish(new StoreError('store_full', 'disk full'));
+    await settle();
+    expect(second()).toBe('rejected');
+    expect(durable.durableSeq).toBe(1);
+  });
+
+  it('a failure refuses only what was not written', async () => {
+    const { durable, store } = await open();
+    const first = durable.submitPipelined(accrue(1));
+    const second = durable.submitPipelined(accrue(2));
+    store.appends[0]?.finish();
+    await settle();
+    // Asked for after the write of position 1 finished, before the one of position 2 fails.
+    const firstDurable = watch(durable.whenDurable(first.seq as number));
+    const secondDurable = watch(durable.whenDurable(second.seq as number));
+    store.appends[1]?.finish(new StoreError('store_full', 'disk full'));
+    await settle();
+    expect(firstDurable()).toBe('resolved');
+    expect(secondDurable()).toBe('rejected');
+    expect(() => durable.submitPipelined(accrue(3))).toThrow(StoreError);
+  });
+
+  it('a future position does not hold back the positions before it', async () => {
+    const { durable, store } = await open();
+    const future = watch(durable.whenDurable(3));
+    const first = watch(durable.submit(accrue(1)));
+    const second = watch(durable.submit(accrue(2)));
+    store.appends[0]?.finish();
+    store.appends[1]?.finish();
+    await settle();
+    expect([first(), second(), future()]).toEqual(['resolved', 'resolved', 'pending']);
+    void durable.submit(accrue(3));
+    await settle();
+    store.appends[2]?.finish();
+    await settle();
+    expect(future()).toBe('resolved');
+  });
+
+  it('a position that is no position is refused', async () => {
+    const { durable } = await open();
+    for (const bad of [Number.NaN, -1, 1.5, Number.POSITIVE_INFINITY]) {
+      await expect(durable.whenDurable(bad)).rejects.toThrow(RangeError);
+    }
+  });
+
+  it('keeps no acknowledged waiter under steady load', async () => {
+    const { durable, store } = await open();
+    const waiters = () => (durable as unknown as { waiters: unknown[] }).waiters.length;
+    let most = 0;
+    for (let time = 1; time <= 5_000; time++) {
+      void durable.submit(accrue(time));
+      // The oldest write finishes as each new one starts: one is always waiting.
+      if (store.appends.length >= 2) {
+        store.appends.shift()?.finish();
+        await settle();
+      }
+      most = Math.max(most, waiters());
+    }
+    expect(durable.durableSeq).toBeGreaterThan(4_990);
+    expect(most).toBeLessThan(2_100);
+  });
+});
