@@ -46,13 +46,35 @@ const KEPT = new Set([
   'resolve-bankruptcy',
 ]);
 
-function journal(inputs: readonly Json[], segmentRecords: number): Journaled {
+/**
+ * Journals `inputs` with a writer of `segmentRecords`-record segments. `takeNow(records)` says
+ * after which records a segment is taken (one: the oldest full one, or else the open one), as
+ * the durable engine takes one whenever it starts a write; by default, whenever one fills.
+ */
+function journal(
+  inputs: readonly Json[],
+  segmentRecords: number,
+  takeNow: (records: number) => boolean = (records) => records % segmentRecords === 0,
+): Journaled {
   const live = createState();
   const writer = new EffectsWriter(segmentRecords);
   const segments: EffectsSegment[] = [];
   const hashes: string[] = [];
+  // The state hash after each number of records (0: before any).
+  const hashAfter = [stateHash(live)];
   let records = 0;
+  let taken = 0;
   let kept = 0;
+  const take = (): boolean => {
+    const segment = writer.take();
+    if (segment === undefined) return false;
+    // Segments line up with the engine's batches: none longer than asked for.
+    expect(segment.records).toBeLessThanOrEqual(segmentRecords);
+    segments.push(segment);
+    taken += segment.records;
+    hashes.push(hashAfter[taken] as string);
+    return true;
+  };
   for (const input of inputs) {
     const command = decodeJson(input, live);
     // Input that never became a command is not journaled.
@@ -62,16 +84,11 @@ function journal(inputs: readonly Json[], segmentRecords: number): Journaled {
     if (!result.ok) writer.refused();
     else if (KEPT.has(command.type)) kept++;
     records++;
-    if (records % segmentRecords === 0) {
-      segments.push(writer.take() as EffectsSegment);
-      hashes.push(stateHash(live));
-    }
+    hashAfter.push(stateHash(live));
+    if (takeNow(records)) take();
   }
-  const rest = writer.take();
-  if (rest !== undefined) {
-    segments.push(rest);
-    hashes.push(stateHash(live));
-  }
+  while (take());
+  expect(taken).toBe(records);
   expect(writer.take()).toBeUndefined();
   return { segments, hashes, kept, live };
 }
@@ -229,9 +246,13 @@ describe('effects replay', () => {
       minLength: 1,
       maxLength: 120,
     });
+    /** When segments are taken: when they fill (null), or after the records a pattern says. */
+    const takes = fc.option(fc.array(fc.boolean(), { minLength: 1, maxLength: 7 }), {
+      nil: null,
+    });
     let keptInAll = 0;
     fc.assert(
-      fc.property(steps, fc.integer({ min: 1, max: 40 }), (stream, size) => {
+      fc.property(steps, fc.integer({ min: 1, max: 40 }), takes, (stream, size, pattern) => {
         const inputs: Json[] = [
           { type: 'list-asset', time: 0, price: '1', config: USDC_LISTING },
           { type: 'list-asset', time: 0, price: '2000', config: ETH_LISTING },
@@ -253,7 +274,12 @@ describe('effects replay', () => {
           time += dt;
           inputs.push({ ...c, time });
         }
-        const journaled = journal(inputs, size);
+        // Segments taken when they fill, or late and at odd moments, as a busy engine does.
+        const journaled = journal(
+          inputs,
+          size,
+          pattern === null ? undefined : (records) => pattern[records % pattern.length] as boolean,
+        );
         const { commands, state } = replayEffects(journaled);
         expect(commands).toBe(journaled.kept);
         keptInAll += journaled.kept;
