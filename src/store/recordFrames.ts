@@ -15,6 +15,7 @@
  * segment. Reading decodes a segment back to records ({@link decodeFrames}); a frame that cannot
  * be read becomes a record that fails its checksum, so that recovery names it as damaged.
  */
+import { Buffer } from 'node:buffer';
 import { crc32 } from 'node:zlib';
 import { grownBytes } from '../engine/bytes.js';
 import { type JournalRecord, type RecordContent, sealedText } from './journal.js';
@@ -22,19 +23,21 @@ import { type JournalRecord, type RecordContent, sealedText } from './journal.js
 /** Bytes of a frame's header: length and checksum. */
 export const FRAME_HEADER = 8;
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** Frames of consecutive records, built into one growing buffer. */
 export class FrameBuilder {
   private bytes: Uint8Array<ArrayBuffer>;
   private view: DataView;
+  /** The same bytes as a Buffer: its `write` encodes UTF-8 faster than a TextEncoder. */
+  private buffer: Buffer;
   private at = 0;
 
   /** `capacity`: bytes to start with; the buffer doubles as frames are added. */
   constructor(capacity = 1 << 10) {
     this.bytes = new Uint8Array(capacity);
     this.view = new DataView(this.bytes.buffer);
+    this.buffer = Buffer.from(this.bytes.buffer);
   }
 
   /** Appends the frame of `record`, with `checksum` (0: to be filled in by the writer). */
@@ -42,7 +45,7 @@ export class FrameBuilder {
     const text = sealedText(record);
     // UTF-8 takes at most three bytes per UTF-16 unit.
     this.reserve(FRAME_HEADER + text.length * 3);
-    const { written } = encoder.encodeInto(text, this.bytes.subarray(this.at + FRAME_HEADER));
+    const written = this.buffer.write(text, this.at + FRAME_HEADER);
     this.view.setUint32(this.at, written, true);
     this.view.setUint32(this.at + 4, checksum, true);
     this.at += FRAME_HEADER + written;
@@ -62,6 +65,7 @@ export class FrameBuilder {
     // Nothing is allocated until the next frame: most builders are taken once.
     this.bytes = new Uint8Array(0);
     this.view = new DataView(this.bytes.buffer);
+    this.buffer = Buffer.from(this.bytes.buffer);
     this.at = 0;
     return frames;
   }
@@ -70,6 +74,7 @@ export class FrameBuilder {
     if (this.at + bytes <= this.bytes.length) return;
     this.bytes = grownBytes(this.bytes, this.at, this.at + bytes);
     this.view = new DataView(this.bytes.buffer);
+    this.buffer = Buffer.from(this.bytes.buffer);
   }
 }
 
