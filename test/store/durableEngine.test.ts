@@ -123,6 +123,26 @@ describe('acknowledgement by position', () => {
     expect(future()).toBe('resolved');
   });
 
+  it('a batch that cannot be prepared whole stops the engine, refusing it, and is never written', async () => {
+    // A store whose batches miscount their records: the effects no longer line up with them.
+    class Miscounting extends ManualStore {
+      override batch(): RecordList {
+        const list = new RecordList();
+        Object.defineProperty(list, 'length', { get: () => list.records.length + 1 });
+        return list;
+      }
+    }
+    const store = new Miscounting();
+    const durable = await DurableEngine.open(store, { batchMax: 1, warn: () => undefined });
+    const result = durable.submitPipelined(accrue(1));
+    await expect(durable.whenDurable(result.seq as number)).rejects.toThrow(
+      /an effects segment of 1 records for a batch of 2/,
+    );
+    expect(store.appends).toHaveLength(0);
+    expect(() => durable.submitPipelined(accrue(2))).toThrow(StoreError);
+    await expect(durable.submit(accrue(2))).rejects.toBeInstanceOf(StoreError);
+  });
+
   it('a position that is no position is refused', async () => {
     const { durable } = await open();
     for (const bad of [Number.NaN, -1, 1.5, Number.POSITIVE_INFINITY]) {

@@ -15,7 +15,7 @@ import {
   SqliteStore,
   StoreError,
 } from '../../src/store/index.js';
-import { effectsChecksum, recordIntact } from '../../src/store/journal.js';
+import { effectsChecksum, recordIntact, sealRecord } from '../../src/store/journal.js';
 import { encodeFrames } from '../../src/store/recordFrames.js';
 import { damageRecord } from './sqliteRecords.js';
 import { storeContract } from './storeContract.js';
@@ -267,6 +267,47 @@ describe('SQLite journal files of an earlier schema', () => {
       const failure = await recover(store, quiet).catch((error: unknown) => error);
       expect((failure as StoreError).message).toMatch(/journal record 2 is damaged/);
       await store.close();
+    }));
+});
+
+describe('upgrading a long old file', () => {
+  it("moves every record, across gaps and past a segment's length, with its index", () =>
+    inFolder(async (dir) => {
+      // Records 1 to 9,000 and, after a gap, 9,005 to 9,010 (a journal restored with a hole).
+      const seqs = [
+        ...Array.from({ length: 9_000 }, (_, i) => i + 1),
+        ...Array.from({ length: 6 }, (_, i) => 9_005 + i),
+      ];
+      const records = seqs.map((seq) =>
+        sealRecord({
+          seq,
+          time: Math.floor(seq / 10),
+          command: `{"type":"accrue","time":${Math.floor(seq / 10)},"asset":"USDC"}`,
+          outcome: 'unknown_asset',
+          events: '[]',
+          accounts: seq % 1_000 === 0 ? ['ann'] : [],
+        }),
+      );
+      writeOldFile(dir, 1, records);
+      const store = new SqliteStore(dir);
+      expect(await store.readRecords(0, 20_000)).toEqual(records);
+      expect(await store.lastSeq()).toBe(9_010);
+      expect((await store.recordsOfAccount('ann', 100)).map((r) => r.seq)).toEqual(
+        Array.from({ length: 9 }, (_, i) => (i + 1) * 1_000),
+      );
+      expect((await store.recordsInTimeRange(900, 900, 100)).map((r) => r.seq)).toEqual(
+        Array.from({ length: 10 }, (_, i) => 9_000 + i).filter((seq) => seqs.includes(seq)),
+      );
+      await store.close();
+      const db = new Database(join(dir, SQLITE_FILE_NAME));
+      const segments = db.prepare('SELECT first_seq, last_seq FROM segments ORDER BY 1').all();
+      db.close();
+      // A segment never spans a gap, nor more than 8,192 records.
+      expect(segments).toEqual([
+        { first_seq: 1, last_seq: 8_192 },
+        { first_seq: 8_193, last_seq: 9_000 },
+        { first_seq: 9_005, last_seq: 9_010 },
+      ]);
     }));
 });
 
