@@ -112,8 +112,16 @@ interface WriterReply {
   readonly ok: boolean;
   readonly code?: string;
   readonly message?: string;
-  /** The answer to a question (`digest`). */
-  readonly value?: number;
+  /** The answer to a question (`digests`: one per range asked). */
+  readonly value?: number[];
+}
+
+/** A records digest asked for and not yet sent to the writer thread. */
+interface DigestWanted {
+  readonly first: number;
+  readonly last: number;
+  readonly resolve: (digest: number) => void;
+  readonly reject: (error: unknown) => void;
 }
 
 export class SqliteStore implements JournalStore {
@@ -121,11 +129,12 @@ export class SqliteStore implements JournalStore {
   readonly location: string;
   private readonly db: Database.Database;
   private readonly writer: Worker;
-  private readonly opened: Promise<number>;
+  private readonly opened: Promise<unknown>;
   private readonly replies = new Map<number, (reply: WriterReply) => void>();
   private nextId = 1;
   private readStatement: Database.Statement | undefined;
   private effectsStatement: Database.Statement | undefined;
+  private digestsWanted: DigestWanted[] = [];
 
   /** Opens (creating if needed) the store in data folder `dir`. */
   constructor(dir: string, options: SqliteStoreOptions = {}) {
@@ -160,12 +169,12 @@ export class SqliteStore implements JournalStore {
    * Sends a message to the writer thread; resolves on its reply (with the reply's value, if it
    * has one), rejects with a StoreError.
    */
-  private send(message: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<number> {
+  private send(message: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<number[]> {
     const id = this.nextId++;
     this.writer.ref();
     return new Promise((resolve, reject) => {
       this.replies.set(id, (reply) => {
-        if (reply.ok) resolve(reply.value ?? 0);
+        if (reply.ok) resolve(reply.value ?? []);
         else reject(storeError(reply, `cannot write the journal at ${this.location}`));
       });
       this.writer.postMessage({ ...message, id }, transfer);
@@ -320,10 +329,30 @@ export class SqliteStore implements JournalStore {
     }));
   }
 
-  /** Computed by the writer thread, which is idle during recovery, while the caller goes on. */
-  async recordsChecksum(first: number, last: number): Promise<number> {
-    await this.opened;
-    return this.send({ kind: 'digest', first, last });
+  /**
+   * Computed by the writer thread, which is idle during recovery, while the caller goes on. The
+   * digests asked for in one turn (recovery asks for a group of segments' at once) go to the
+   * writer in one message: over a journal of one-record writes, a message each cost more than
+   * the digests.
+   */
+  recordsChecksum(first: number, last: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.digestsWanted.push({ first, last, resolve, reject });
+      if (this.digestsWanted.length === 1) queueMicrotask(() => void this.askDigests());
+    });
+  }
+
+  private async askDigests(): Promise<void> {
+    const wanted = this.digestsWanted;
+    this.digestsWanted = [];
+    const ranges = Float64Array.from(wanted.flatMap(({ first, last }) => [first, last]));
+    try {
+      await this.opened;
+      const digests = await this.send({ kind: 'digests', ranges }, [ranges.buffer]);
+      wanted.forEach((w, i) => w.resolve(digests[i] ?? 0));
+    } catch (error) {
+      for (const w of wanted) w.reject(error);
+    }
   }
 
   async readRecords(after: number, limit: number): Promise<JournalRecord[]> {

@@ -6,7 +6,7 @@
 // Messages in: { id, kind: 'open', file, synchronous, maxPageCount }
 //              { id, kind: 'append', frames: Uint8Array | null, runs: Float64Array,
 //                snapshot: {...} | null, effects: Uint8Array | null }
-//              { id, kind: 'digest', first, last }
+//              { id, kind: 'digests', ranges: Float64Array }   (first, last of each range)
 //              { id, kind: 'close' }
 // Messages out: { id, ok: true [, value] } or { id, ok: false, code, message }.
 // An append's `frames` hold its records as `recordFrames.ts` lays them out (length, checksum,
@@ -15,7 +15,8 @@
 // Each run becomes one segment. Here each frame gets its checksum (the CRC-32 of its text, the
 // record checksum of journal.ts), each segment its accounts in the index, and an effects
 // segment the records digest of its batch: the CRC-32 of the batch's frames as stored. A
-// `digest` message computes the same over records as stored now, for recovery to compare.
+// `digests` message computes the same over records as stored now, a digest per range, for
+// recovery to compare.
 import { TextDecoder } from 'node:util';
 import { crc32 } from 'node:zlib';
 import { Buffer } from 'node:buffer';
@@ -144,30 +145,58 @@ function insertInChunks(values, width, many, one) {
   for (; at < values.length; at += width) one.run(values.slice(at, at + width));
 }
 
-/** The records digest of records `first` to `last` as stored: the CRC-32 of their frames. */
-function digestOf(first, last) {
-  let digest = 0;
-  for (const [firstSeq, records] of segmentsIn.all(first, last)) {
-    const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
-    let start = -1;
-    let at = 0;
-    for (let seq = firstSeq; at + FRAME_HEADER <= records.length && seq <= last; seq++) {
-      if (seq === first || (start < 0 && seq > first)) start = at;
-      at += FRAME_HEADER + view.getUint32(at, true);
-    }
-    if (start >= 0) digest = crc32(records.subarray(start, Math.min(at, records.length)), digest);
+/**
+ * The records digest of each range (`ranges`: first and last position of each, in pairs) as
+ * stored: the CRC-32 of the frames of its records, in order. The segments under all the ranges
+ * are read in one query (a query a range cost more than the digests over small segments).
+ */
+function digestsOf(ranges) {
+  const digests = [];
+  if (ranges.length < 2) return digests;
+  let low = Infinity;
+  let high = -Infinity;
+  for (let i = 0; i + 1 < ranges.length; i += 2) {
+    low = Math.min(low, ranges[i]);
+    high = Math.max(high, ranges[i + 1]);
   }
-  return digest;
+  const segments = segmentsIn.all(low, high);
+  for (let i = 0; i + 1 < ranges.length; i += 2) {
+    const first = ranges[i];
+    const last = ranges[i + 1];
+    // From the segment holding `first` (the last one starting at or before it) on.
+    let lo = 0;
+    let hi = segments.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (segments[mid][0] <= first) lo = mid;
+      else hi = mid - 1;
+    }
+    let digest = 0;
+    for (let k = lo; k < segments.length && segments[k][0] <= last; k++) {
+      const piece = framesOf(segments[k][0], segments[k][1], first, last);
+      if (piece.length > 0) digest = crc32(piece, digest);
+    }
+    digests.push(digest);
+  }
+  return digests;
+}
+
+/** The frames of records `first` to `last` in a segment starting at `firstSeq`. */
+function framesOf(firstSeq, records, first, last) {
+  const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
+  let start = -1;
+  let at = 0;
+  for (let seq = firstSeq; at + FRAME_HEADER <= records.length && seq <= last; seq++) {
+    if (start < 0 && seq >= first) start = at;
+    at += FRAME_HEADER + view.getUint32(at, true);
+  }
+  return start < 0 ? records.subarray(0, 0) : records.subarray(start, Math.min(at, records.length));
 }
 
 parentPort.on('message', (message) => {
   try {
-    if (message.kind === 'digest') {
-      parentPort.postMessage({
-        id: message.id,
-        ok: true,
-        value: digestOf(message.first, message.last),
-      });
+    if (message.kind === 'digests') {
+      parentPort.postMessage({ id: message.id, ok: true, value: digestsOf(message.ranges) });
       return;
     }
     if (message.kind === 'open') open(message);

@@ -174,6 +174,20 @@ describe('SQLite record segments', () => {
       }
       // Across segments: the frames of the records in the range, in order.
       expect(await store.recordsChecksum(3, 8)).toBe(crc32(encodeFrames(records.slice(2, 8))));
+      // Asked together (one message to the writer), in any order, overlapping, past the end.
+      const ranges: [number, number][] = [
+        [8, 10],
+        [1, 1],
+        [2, 9],
+        [5, 5],
+        [9, 12],
+      ];
+      const together = await Promise.all(ranges.map(([a, b]) => store.recordsChecksum(a, b)));
+      expect(together).toEqual(
+        ranges.map(([a, b]) =>
+          crc32(encodeFrames(records.filter((r) => r.seq >= a && r.seq <= b))),
+        ),
+      );
       await store.close();
     }));
 
