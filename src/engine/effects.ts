@@ -56,6 +56,10 @@ const REFUSED = 0;
 const CHANGES = 1;
 const COMMAND = 2;
 
+/** Bytes of a CHANGES record's header (kind, time, assets, subs), and where `assets` is in it. */
+const CHANGES_HEADER = 12;
+const CHANGES_ASSETS_AT = 9;
+
 const POOL = 1;
 const PRICES = 2;
 
@@ -150,7 +154,7 @@ export class EffectsWriter {
       this.command(commandText);
     } else {
       this.lastChanges = this.at;
-      this.reserve(12);
+      this.reserve(CHANGES_HEADER);
       this.bytes[this.at++] = CHANGES;
       this.view.setFloat64(this.at, draft.time, true);
       this.at += 8;
@@ -186,17 +190,22 @@ export class EffectsWriter {
 
   /**
    * The oldest segment not yet taken, closing the open one if no full one waits; undefined when
-   * no record waits.
+   * no record waits. Call it before the next command is applied: the open segment's pools and
+   * prices are read from the state, which must be at its last record.
    */
   take(): EffectsSegment | undefined {
     this.settle();
     const segment = this.full.shift();
     if (segment !== undefined) return segment;
-    if (this.records === 0) return undefined;
+    return this.records === 0 ? undefined : this.finish();
+  }
+
+  /** Ends the open segment's run and hands the segment out; a new one opens. */
+  private finish(): EffectsSegment {
     this.endRun();
-    const open = { bytes: this.bytes.slice(0, this.at), records: this.records };
+    const segment = { bytes: this.bytes.slice(0, this.at), records: this.records };
     this.open();
-    return open;
+    return segment;
   }
 
   /**
@@ -208,7 +217,7 @@ export class EffectsWriter {
     const { dirtyOrder } = this;
     if (dirtyOrder.length === 0) return;
     const state = this.state as EngineState;
-    const tailStart = this.lastChanges + 12;
+    const tailStart = this.lastChanges + CHANGES_HEADER;
     const tailEnd = this.at;
     for (const index of dirtyOrder) {
       const flags = this.dirtyAssets[index] as number;
@@ -229,7 +238,7 @@ export class EffectsWriter {
     const tail = this.bytes.slice(tailStart, tailEnd);
     this.bytes.copyWithin(tailStart, tailEnd, this.at);
     this.bytes.set(tail, tailStart + (this.at - tailEnd));
-    this.bytes[this.lastChanges + 9] = dirtyOrder.length;
+    this.bytes[this.lastChanges + CHANGES_ASSETS_AT] = dirtyOrder.length;
     dirtyOrder.length = 0;
   }
 
@@ -238,10 +247,7 @@ export class EffectsWriter {
    * where the state is the segment's end: its run ends there.
    */
   private settle(): void {
-    if (this.records < this.segmentRecords) return;
-    this.endRun();
-    this.full.push({ bytes: this.bytes.slice(0, this.at), records: this.records });
-    this.open();
+    if (this.records >= this.segmentRecords) this.full.push(this.finish());
   }
 
   /** Whether the draft's changes are all images this format holds. */

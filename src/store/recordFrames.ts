@@ -12,11 +12,10 @@
  *
  * The durable engine's main thread builds the frames with their checksums left zero
  * ({@link FrameBuilder}); the writer thread (`sqliteWriter.mjs`) fills them in and stores the
- * segment. Reading decodes a segment back to records ({@link decodeFrames}); a frame that cannot
+ * segment (the SQLite tests check its frames against {@link encodeFrames} byte for byte). Reading decodes a segment back to records ({@link decodeFrames}); a frame that cannot
  * be read becomes a record that fails its checksum, so that recovery names it as damaged.
  */
 import { Buffer } from 'node:buffer';
-import { crc32 } from 'node:zlib';
 import { grownBytes } from '../engine/bytes.js';
 import { type JournalRecord, type RecordContent, sealedText } from './journal.js';
 
@@ -83,21 +82,6 @@ export function encodeFrames(records: readonly JournalRecord[]): Uint8Array {
   const builder = new FrameBuilder();
   for (const record of records) builder.add(record, record.checksum >>> 0);
   return builder.take();
-}
-
-/**
- * Fills in each frame's checksum, in place, and returns the CRC-32 of the whole (the records
- * digest of the segment). `sqliteWriter.mjs` does the same on its own thread.
- */
-export function sealFrames(frames: Uint8Array): number {
-  const view = new DataView(frames.buffer, frames.byteOffset, frames.byteLength);
-  for (let at = 0; at + FRAME_HEADER <= frames.length;) {
-    const length = view.getUint32(at, true);
-    const text = frames.subarray(at + FRAME_HEADER, at + FRAME_HEADER + length);
-    view.setUint32(at + 4, crc32(text), true);
-    at += FRAME_HEADER + length;
-  }
-  return crc32(frames);
 }
 
 /**
@@ -205,8 +189,8 @@ export function frameTime(frames: Uint8Array, start: number, end: number): numbe
 }
 
 /**
- * The byte range of the frames of records `first` to `last` in a segment starting at
- * `firstSeq`; the frames inside the range as far as they can be read.
+ * The frames of records `first` to `last` of a segment starting at `firstSeq`, as they are
+ * stored (`sqliteWriter.mjs` takes the same range for a digest).
  */
 export function frameRange(
   firstSeq: number,
@@ -214,15 +198,17 @@ export function frameRange(
   first: number,
   last: number,
 ): Uint8Array {
-  const view = new DataView(frames.buffer, frames.byteOffset, frames.byteLength);
   let start = -1;
-  let at = 0;
-  for (let seq = firstSeq; at + FRAME_HEADER <= frames.length && seq <= last; seq++) {
-    if (seq === first) start = at;
-    at += FRAME_HEADER + view.getUint32(at, true);
-  }
-  if (start < 0) return frames.subarray(0, 0);
-  return frames.subarray(start, Math.min(at, frames.length));
+  let end = 0;
+  eachFrame(firstSeq, frames, (seq, textStart, textEnd) => {
+    if (seq > last) return false;
+    if (seq >= first) {
+      if (start < 0) start = textStart - FRAME_HEADER;
+      end = textEnd;
+    }
+    return true;
+  });
+  return start < 0 ? frames.subarray(0, 0) : frames.subarray(start, end);
 }
 
 function recordFromText(seq: number, text: string, checksum: number): JournalRecord {

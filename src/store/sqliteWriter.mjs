@@ -181,7 +181,10 @@ function digestsOf(ranges) {
   return digests;
 }
 
-/** The frames of records `first` to `last` in a segment starting at `firstSeq`. */
+/**
+ * The frames of records `first` to `last` in a segment starting at `firstSeq`: the range
+ * `frameRange` in recordFrames.ts takes (this file is plain JavaScript and cannot import it).
+ */
 function framesOf(firstSeq, records, first, last) {
   const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
   let start = -1;

@@ -4,7 +4,6 @@
  * fails its checksum, at its position; the range and digest of part of a segment are those of
  * the same records framed alone.
  */
-import { crc32 } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type JournalRecord, recordIntact, sealRecord } from '../../src/store/journal.js';
@@ -17,7 +16,6 @@ import {
   frameNamesAccount,
   frameRange,
   frameTime,
-  sealFrames,
 } from '../../src/store/recordFrames.js';
 
 /** Text without U+0000 (the field separator), including multi-byte and astral characters. */
@@ -60,16 +58,15 @@ describe('record frames', () => {
     );
   });
 
-  it('framed unsealed and sealed afterwards (as the writer thread does) equal frames sealed first', () => {
+  it('framed unsealed (for the writer thread to seal) differ from sealed frames only in checksums', () => {
     fc.assert(
       fc.property(records, (written) => {
+        // A small start, so that the buffer grows while frames are added.
         const builder = new FrameBuilder(16);
         for (const { checksum: _, ...content } of written) builder.add(content);
-        const frames = builder.take();
-        const digest = sealFrames(frames);
-        const sealed = encodeFrames(written);
-        expect(frames).toEqual(sealed);
-        expect(digest).toBe(crc32(sealed));
+        const first = written[0]?.seq ?? 1;
+        const unsealed = decodeFrames(first, builder.take());
+        expect(unsealed).toEqual(written.map((r) => ({ ...r, checksum: 0 })));
       }),
     );
   });

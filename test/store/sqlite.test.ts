@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import Database from 'better-sqlite3';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeCommand } from '../../src/engine/commandCodec.js';
 import { createState, decodeCommand } from '../../src/index.js';
@@ -157,6 +158,34 @@ async function fourRecords(dir: string): Promise<JournalRecord[]> {
 }
 
 describe('SQLite record segments', () => {
+  it('hold any text the writer thread seals, byte for byte as the frames of the records written', async () => {
+    const text = fc
+      .string({ unit: 'binary', maxLength: 30 })
+      .map((t) => t.replaceAll('\u0000', '?'));
+    const content = fc.record({
+      time: fc.integer({ min: 0, max: 2 ** 40 }),
+      command: text,
+      outcome: fc.constantFrom('ok', 'unknown_asset'),
+      events: text,
+      accounts: fc.array(fc.stringMatching(/^[A-Za-z0-9_.:@-]{1,12}$/), { maxLength: 3 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(content, { minLength: 1, maxLength: 12 }), (contents) =>
+        inFolder(async (dir) => {
+          const store = new SqliteStore(dir);
+          const written = contents.map((c, i) => sealRecord({ ...c, seq: i + 1 }));
+          await store.append(written, undefined, new Uint8Array([1]));
+          const read = await store.readRecords(0, 100);
+          expect(read).toEqual(written);
+          const [segment] = await store.readEffects(0, 1);
+          expect(segment?.recordsChecksum).toBe(crc32(encodeFrames(written)));
+          await store.close();
+        }),
+      ),
+      { numRuns: 15 },
+    );
+  });
+
   it('hold what the writer thread sealed: each record its checksum, each batch the digest of its frames', () =>
     inFolder(async (dir) => {
       await fourBatches(dir);
