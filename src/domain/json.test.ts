@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FulcrumError } from './errors.js';
-import { parseJsonText, repeatedKey } from './json.js';
+import { parseJsonText, quoteJson, repeatedKey } from './json.js';
 
 describe('parseJsonText', () => {
   it.each([
@@ -38,6 +38,36 @@ describe('parseJsonText', () => {
       fc.property(fc.jsonValue(), (value) => {
         expect(repeatedKey(JSON.stringify(value))).toBeUndefined();
       }),
+    );
+  });
+});
+
+describe('quoteJson', () => {
+  it.each([
+    ['alice', '"alice"'],
+    ['', '""'],
+    ['x.y:z@w-1', '"x.y:z@w-1"'],
+    ['say "hi"', '"say \\"hi\\""'],
+    ['back\\slash', '"back\\\\slash"'],
+    ['tab\there', '"tab\\there"'],
+    ['\u0000', '"\\u0000"'],
+    ['\ud800', '"\\ud800"'], // a lone surrogate is escaped, as JSON.stringify does
+    ['\ud83d\ude00', '"\ud83d\ude00"'], // a pair is not
+    ['\u2028', '"\u2028"'],
+  ])('writes %j as %s', (text, quoted) => {
+    expect(quoteJson(text)).toBe(quoted);
+    expect(quoteJson(text)).toBe(JSON.stringify(text));
+  });
+
+  it('is JSON.stringify of any string, any UTF-16 code unit included', () => {
+    const units = fc
+      .array(fc.integer({ min: 0, max: 0xffff }), { maxLength: 24 })
+      .map((codes) => String.fromCharCode(...codes));
+    fc.assert(
+      fc.property(fc.oneof(units, fc.string(), fc.string({ unit: 'binary' })), (text) => {
+        expect(quoteJson(text)).toBe(JSON.stringify(text));
+      }),
+      { numRuns: 2_000 },
     );
   });
 });

@@ -5,8 +5,18 @@
  * decimals to read), it decodes without the state, exactly, and fast: journals and replays use it.
  */
 import { FulcrumError } from '../domain/errors.js';
-import { hasKeys } from '../domain/json.js';
-import type { Command, CommandType } from './commands.js';
+import { hasKeys, quoteJson } from '../domain/json.js';
+import type {
+  BorrowCommand,
+  Command,
+  CommandType,
+  DepositCommand,
+  RepayCommand,
+  SetPriceCommand,
+  TransferCommand,
+  WithdrawCommand,
+} from './commands.js';
+import type { SubAccountRef } from './state.js';
 
 /** The fields, at any depth, whose values are bigints in a stored command. */
 const BIGINT_FIELDS = new Set([
@@ -54,7 +64,28 @@ const BALANCE_COMMAND_KEYS = ['type', 'time', 'account', 'subAccount', 'asset', 
  * encodeCommand({ type: 'accrue', time: 5, asset: 'ETH' }); // '{"type":"accrue","time":5,"asset":"ETH"}'
  */
 export function encodeCommand(command: Command): string {
-  return encodeBalanceCommand(command) ?? storedJson(command) ?? 'null';
+  return directForm(command) ?? storedJson(command) ?? 'null';
+}
+
+/**
+ * The stored form of the commands a venue sends most (balance changes, transfers, prices),
+ * written directly: the generic path costs several times more. The text is exactly what
+ * `JSON.stringify` with {@link bigintsAsText} gives; undefined for anything of another shape.
+ */
+function directForm(command: Command): string | undefined {
+  switch (command.type) {
+    case 'deposit':
+    case 'withdraw':
+    case 'borrow':
+    case 'repay':
+      return encodeBalanceCommand(command);
+    case 'set-price':
+      return encodeSetPrice(command);
+    case 'transfer':
+      return encodeTransfer(command);
+    default:
+      return undefined;
+  }
 }
 
 /**
@@ -66,7 +97,7 @@ export function encodeCommand(command: Command): string {
 function storedJson(value: unknown): string | undefined {
   switch (typeof value) {
     case 'string':
-      return JSON.stringify(value);
+      return quoteJson(value);
     case 'number':
       return Number.isFinite(value) ? String(value) : 'null';
     case 'bigint':
@@ -115,17 +146,11 @@ function bigintsAsText(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? value.toString() : value;
 }
 
-/**
- * The stored form of a well-formed deposit, withdraw, borrow or repay, written directly: these
- * are most of a venue's commands, and the generic path costs several times more. The text is
- * exactly what `JSON.stringify` with {@link bigintsAsText} gives. Anything else: undefined.
- */
-function encodeBalanceCommand(command: Command): string | undefined {
+/** A deposit, withdraw, borrow or repay in stored form (see {@link directForm}). */
+function encodeBalanceCommand(
+  command: DepositCommand | WithdrawCommand | BorrowCommand | RepayCommand,
+): string | undefined {
   if (
-    (command.type !== 'deposit' &&
-      command.type !== 'withdraw' &&
-      command.type !== 'borrow' &&
-      command.type !== 'repay') ||
     !Number.isSafeInteger(command.time) ||
     !Number.isSafeInteger(command.subAccount) ||
     typeof command.account !== 'string' ||
@@ -137,7 +162,58 @@ function encodeBalanceCommand(command: Command): string | undefined {
   const amountText = typeof amount === 'bigint' ? `"${amount}"` : amount === 'all' ? '"all"' : null;
   if (amountText === null) return undefined;
   if (!hasKeys(command, BALANCE_COMMAND_KEYS)) return undefined;
-  return `{"type":"${command.type}","time":${command.time},"account":${JSON.stringify(command.account)},"subAccount":${command.subAccount},"asset":${JSON.stringify(command.asset)},"amount":${amountText}}`;
+  return `{"type":"${command.type}","time":${command.time},"account":${quoteJson(command.account)},"subAccount":${command.subAccount},"asset":${quoteJson(command.asset)},"amount":${amountText}}`;
+}
+
+const SET_PRICE_KEYS = ['type', 'time', 'asset', 'price'];
+const SET_PRICES_KEYS = ['type', 'time', 'asset', 'price', 'stablePrice'];
+
+/** A set-price in stored form (see {@link directForm}). */
+function encodeSetPrice(command: SetPriceCommand): string | undefined {
+  const { time, asset, price, stablePrice } = command;
+  if (!Number.isSafeInteger(time) || typeof asset !== 'string' || typeof price !== 'bigint') {
+    return undefined;
+  }
+  const head = `{"type":"set-price","time":${time},"asset":${quoteJson(asset)},"price":"${price}"`;
+  if (typeof stablePrice === 'bigint' && hasKeys(command, SET_PRICES_KEYS)) {
+    return `${head},"stablePrice":"${stablePrice}"}`;
+  }
+  return hasKeys(command, SET_PRICE_KEYS) ? `${head}}` : undefined;
+}
+
+const TRANSFER_COMMAND_KEYS = ['type', 'time', 'from', 'to', 'asset', 'amount'];
+const REF_KEYS = ['account', 'subAccount'];
+
+/** A sub-account reference in stored form, or undefined if it has another shape. */
+function refText(ref: SubAccountRef): string | undefined {
+  if (
+    typeof ref !== 'object' ||
+    ref === null ||
+    typeof ref.account !== 'string' ||
+    !Number.isSafeInteger(ref.subAccount) ||
+    !hasKeys(ref, REF_KEYS)
+  ) {
+    return undefined;
+  }
+  return `{"account":${quoteJson(ref.account)},"subAccount":${ref.subAccount}}`;
+}
+
+/** A transfer in stored form (see {@link directForm}). */
+function encodeTransfer(command: TransferCommand): string | undefined {
+  const { time, asset, amount } = command;
+  const amountText = typeof amount === 'bigint' ? `"${amount}"` : amount === 'all' ? '"all"' : null;
+  if (
+    amountText === null ||
+    !Number.isSafeInteger(time) ||
+    typeof asset !== 'string' ||
+    !hasKeys(command, TRANSFER_COMMAND_KEYS)
+  ) {
+    return undefined;
+  }
+  const from = refText(command.from);
+  const to = refText(command.to);
+  if (from === undefined || to === undefined) return undefined;
+  return `{"type":"transfer","time":${time},"from":${from},"to":${to},"asset":${quoteJson(asset)},"amount":${amountText}}`;
 }
 
 /**

@@ -40,7 +40,7 @@ import type { PoolState } from '../pools/pool.js';
 import { applyCommand } from './apply.js';
 import { grownBytes } from './bytes.js';
 import { decodeStoredCommand } from './commandCodec.js';
-import { type Draft, type DraftChanges, overwrite, writeSubAccount } from './draft.js';
+import { type Draft, type DraftChanges, overwrite, writePool, writeSubAccount } from './draft.js';
 import {
   type EngineState,
   findSubAccount,
@@ -611,7 +611,7 @@ function applyRun(
       borrowIndexRay: reader.big(),
       accruedAt: reader.f64(),
     };
-    overwrite(asset.pool, pool);
+    writePool(asset.pool, pool);
   }
   for (const [index, where] of run.prices) {
     const asset = listed(state, index, run);

@@ -2,11 +2,12 @@
  * Events and results as JSON: every bigint becomes an exact decimal string in its unit, by the
  * naming rule of `events.ts`.
  */
-import { hasKeys } from '../domain/json.js';
+import { hasKeys, quoteJson } from '../domain/json.js';
 import { formatDecimal } from '../math/decimal.js';
 import { HEALTH_DECIMALS, PRICE_DECIMALS, RAY_DECIMALS, WEIGHT_DECIMALS } from '../math/fixed.js';
 import type { CommandResult } from './apply.js';
 import type { EngineEvent } from './events.js';
+import type { SubAccountRef } from './state.js';
 
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 
@@ -98,17 +99,22 @@ function renderEventJson(event: EngineEvent): string {
     case 'borrowed':
     case 'repaid':
       if (keysAre(event, BALANCE_KEYS)) {
-        return `{"type":"${event.type}","account":${JSON.stringify(event.account)},"subAccount":${event.subAccount},"asset":${JSON.stringify(event.asset)},"decimals":${event.decimals},"amount":"${formatDecimal(event.amount, event.decimals)}","scaledDelta":"${event.scaledDelta}"}`;
+        return `{"type":"${event.type}","account":${quoteJson(event.account)},"subAccount":${event.subAccount},"asset":${quoteJson(event.asset)},"decimals":${event.decimals},"amount":"${formatDecimal(event.amount, event.decimals)}","scaledDelta":"${event.scaledDelta}"}`;
       }
       break;
     case 'price-set':
       if (keysAre(event, PRICE_KEYS)) {
-        return `{"type":"price-set","asset":${JSON.stringify(event.asset)},"price":"${formatDecimal(event.price, PRICE_DECIMALS)}","stablePrice":"${formatDecimal(event.stablePrice, PRICE_DECIMALS)}"}`;
+        return `{"type":"price-set","asset":${quoteJson(event.asset)},"price":"${formatDecimal(event.price, PRICE_DECIMALS)}","stablePrice":"${formatDecimal(event.stablePrice, PRICE_DECIMALS)}"}`;
       }
       break;
     case 'interest-accrued':
       if (keysAre(event, INTEREST_KEYS)) {
-        return `{"type":"interest-accrued","asset":${JSON.stringify(event.asset)},"decimals":${event.decimals},"seconds":${event.seconds},"interest":"${formatDecimal(event.interest, event.decimals)}","treasuryMintedScaled":"${event.treasuryMintedScaled}","supplyIndexRay":"${formatDecimal(event.supplyIndexRay, RAY_DECIMALS)}","borrowIndexRay":"${formatDecimal(event.borrowIndexRay, RAY_DECIMALS)}","utilizationRay":"${formatDecimal(event.utilizationRay, RAY_DECIMALS)}","borrowRateRay":"${formatDecimal(event.borrowRateRay, RAY_DECIMALS)}"}`;
+        return `{"type":"interest-accrued","asset":${quoteJson(event.asset)},"decimals":${event.decimals},"seconds":${event.seconds},"interest":"${formatDecimal(event.interest, event.decimals)}","treasuryMintedScaled":"${event.treasuryMintedScaled}","supplyIndexRay":"${formatDecimal(event.supplyIndexRay, RAY_DECIMALS)}","borrowIndexRay":"${formatDecimal(event.borrowIndexRay, RAY_DECIMALS)}","utilizationRay":"${formatDecimal(event.utilizationRay, RAY_DECIMALS)}","borrowRateRay":"${formatDecimal(event.borrowRateRay, RAY_DECIMALS)}"}`;
+      }
+      break;
+    case 'transferred':
+      if (keysAre(event, TRANSFER_KEYS) && isRef(event.from) && isRef(event.to)) {
+        return `{"type":"transferred","from":${refJson(event.from)},"to":${refJson(event.to)},"asset":${quoteJson(event.asset)},"decimals":${event.decimals},"amount":"${formatDecimal(event.amount, event.decimals)}","scaled":"${event.scaled}"}`;
       }
       break;
     default:
@@ -127,6 +133,8 @@ const BALANCE_KEYS = [
   'scaledDelta',
 ];
 const PRICE_KEYS = ['type', 'asset', 'price', 'stablePrice'];
+const TRANSFER_KEYS = ['type', 'from', 'to', 'asset', 'decimals', 'amount', 'scaled'];
+const REF_KEYS = ['account', 'subAccount'];
 const INTEREST_KEYS = [
   'type',
   'asset',
@@ -147,4 +155,17 @@ const INTEREST_KEYS = [
  */
 function keysAre(event: EngineEvent, keys: readonly string[]): boolean {
   return hasKeys(event, keys);
+}
+
+/** Whether a sub-account reference has the shape {@link refJson} writes. */
+function isRef(ref: SubAccountRef): boolean {
+  return (
+    hasKeys(ref, REF_KEYS) &&
+    typeof ref.account === 'string' &&
+    Number.isSafeInteger(ref.subAccount)
+  );
+}
+
+function refJson(ref: SubAccountRef): string {
+  return `{"account":${quoteJson(ref.account)},"subAccount":${ref.subAccount}}`;
 }

@@ -54,6 +54,9 @@ export const ACCOUNT_BUCKET = 1 << 20;
 /** Most records in a segment made by upgrading an older file. */
 const UPGRADE_SEGMENT = 8_192;
 
+/** Most bytes a new batch's frames start with (a batch of unusually long records grows past). */
+const MAX_FRAME_HINT = 16 << 20;
+
 export interface SqliteStoreOptions {
   /** `full` (default): durable on power loss. `normal`: durable on a process crash only. */
   readonly synchronous?: 'full' | 'normal';
@@ -134,6 +137,8 @@ export class SqliteStore implements JournalStore {
   private nextId = 1;
   private readStatement: Database.Statement | undefined;
   private effectsStatement: Database.Statement | undefined;
+  /** Bytes of the frames of the last batch written: the size the next batch starts with. */
+  private frameBytes = 1 << 10;
   private digestsWanted: DigestWanted[] = [];
 
   /** Opens (creating if needed) the store in data folder `dir`. */
@@ -276,7 +281,9 @@ export class SqliteStore implements JournalStore {
   }
 
   batch(): FrameBatch {
-    return new FrameBatch();
+    // Sized as the last batch was, with room to spare: a buffer grown by doubling from small
+    // copies and clears several times the bytes it ends with.
+    return new FrameBatch(this.frameBytes + (this.frameBytes >>> 2));
   }
 
   async append(
@@ -286,6 +293,7 @@ export class SqliteStore implements JournalStore {
   ): Promise<void> {
     const batch = records instanceof FrameBatch ? records : FrameBatch.of(records);
     const { frames: framed, runs } = batch.take();
+    if (framed !== null) this.frameBytes = Math.min(framed.byteLength, MAX_FRAME_HINT);
     const transfer: ArrayBuffer[] = framed === null ? [] : [framed.buffer as ArrayBuffer];
     // The effects' bytes are moved too, when they are all their buffer holds.
     const moved =
@@ -468,10 +476,15 @@ export class SqliteStore implements JournalStore {
  * consecutive positions, each run to be one segment.
  */
 class FrameBatch implements RecordBatch {
-  private readonly frames = new FrameBuilder();
+  private readonly frames: FrameBuilder;
   /** Per run: first position, count, end offset, smallest time, largest time. */
   private readonly runs: number[] = [];
   private count = 0;
+
+  /** `capacity`: bytes the frames are expected to take (they grow past it if need be). */
+  constructor(capacity?: number) {
+    this.frames = new FrameBuilder(capacity);
+  }
 
   static of(records: RecordBatch | readonly RecordContent[]): FrameBatch {
     if (!Array.isArray(records)) throw new TypeError('a batch made by another store');

@@ -209,6 +209,75 @@ describe('the direct encoding of balance commands', () => {
   });
 });
 
+describe('the direct encoding of prices and transfers', () => {
+  const bigintsAsText = (_k: string, v: unknown) => (typeof v === 'bigint' ? v.toString() : v);
+  const text = fc.oneof(fc.string({ maxLength: 12 }), fc.string({ unit: 'binary', maxLength: 8 }));
+  const integer = fc.oneof(
+    { weight: 8, arbitrary: fc.integer({ min: 0, max: 2 ** 40 }) },
+    fc.double(),
+    fc.constant(2 ** 60),
+  );
+  const big = fc.bigInt({ min: -(2n ** 130n), max: 2n ** 130n });
+  /** Plain data shaped like the command, now and then with a field missing, odd or extra. */
+  const odd = <T>(value: fc.Arbitrary<T>) =>
+    fc.oneof({ weight: 16, arbitrary: value }, fc.constant(undefined), text, integer, big);
+  const ref = fc.oneof(
+    { weight: 12, arbitrary: fc.record({ account: odd(text), subAccount: odd(integer) }) },
+    fc.record({ subAccount: integer, account: text }),
+    fc.record({ account: text, subAccount: integer, extra: text }),
+    fc.constant(null),
+    text,
+  );
+
+  it('writes exactly what JSON.stringify writes for set-price', () => {
+    fc.assert(
+      fc.property(
+        odd(integer),
+        odd(text),
+        odd(big),
+        fc.option(odd(big), { nil: undefined }),
+        fc.boolean(),
+        (time, asset, price, stablePrice, withStable) => {
+          const command = (
+            withStable
+              ? { type: 'set-price', time, asset, price, stablePrice }
+              : { type: 'set-price', time, asset, price }
+          ) as unknown as Command;
+          expect(encodeCommand(command)).toBe(JSON.stringify(command, bigintsAsText));
+        },
+      ),
+      { numRuns: 1_000 },
+    );
+  });
+
+  it('writes exactly what JSON.stringify writes for transfers, and reads back what it wrote', () => {
+    fc.assert(
+      fc.property(
+        odd(integer),
+        ref,
+        ref,
+        odd(text),
+        fc.oneof(big, fc.constant('all'), text),
+        (time, from, to, asset, amount) => {
+          const command = { type: 'transfer', time, from, to, asset, amount } as unknown as Command;
+          const generic = JSON.stringify(command, bigintsAsText);
+          expect(encodeCommand(command)).toBe(generic);
+        },
+      ),
+      { numRuns: 1_000 },
+    );
+    const transfer = {
+      type: 'transfer',
+      time: 7,
+      from: { account: 'ann', subAccount: 0 },
+      to: { account: 'ben', subAccount: 2 },
+      asset: 'ETH',
+      amount: 10n ** 20n,
+    } as Command;
+    expect(decodeStoredCommand(encodeCommand(transfer))).toEqual(transfer);
+  });
+});
+
 describe('the stored form of any command', () => {
   it('is exactly JSON.stringify with bigints as integer strings, for any plain data', () => {
     const bigintsAsText = (_k: string, v: unknown) => (typeof v === 'bigint' ? v.toString() : v);
