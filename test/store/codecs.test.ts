@@ -238,11 +238,9 @@ describe('the direct encoding of prices and transfers', () => {
         fc.option(odd(big), { nil: undefined }),
         fc.boolean(),
         (time, asset, price, stablePrice, withStable) => {
-          const command = (
-            withStable
-              ? { type: 'set-price', time, asset, price, stablePrice }
-              : { type: 'set-price', time, asset, price }
-          ) as unknown as Command;
+          const command = (withStable
+            ? { type: 'set-price', time, asset, price, stablePrice }
+            : { type: 'set-price', time, asset, price }) as unknown as Command;
           expect(encodeCommand(command)).toBe(JSON.stringify(command, bigintsAsText));
         },
       ),
