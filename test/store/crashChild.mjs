@@ -19,6 +19,7 @@ const pick = (items) => items[Math.floor(random() * items.length)];
 
 const durable = await DurableEngine.open(new SqliteStore(dir), {
   snapshotEvery: 400,
+  snapshotPerAccount: 0,
   batchMax: 64,
   warn: (message) => writeSync(2, `${message}\n`),
 });

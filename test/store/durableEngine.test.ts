@@ -6,7 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Command } from '../../src/index.js';
 import { DurableEngine, type JournalStore, StoreError } from '../../src/store/index.js';
+import type { SnapshotRecord } from '../../src/store/journal.js';
 import { RecordList } from '../../src/store/store.js';
+import { T0, USDC_LISTING } from '../fixtures/market.js';
 
 /** A journal store that keeps nothing and whose appends wait for the test. */
 class ManualStore implements JournalStore {
@@ -165,5 +167,64 @@ describe('acknowledgement by position', () => {
     }
     expect(durable.durableSeq).toBeGreaterThan(4_990);
     expect(most).toBeLessThan(2_100);
+  });
+});
+
+describe('snapshots', () => {
+  /** A store whose writes finish at once, keeping only where snapshots were taken. */
+  class SnapshotLog extends ManualStore {
+    readonly at: number[] = [];
+    override append(_records: RecordList, snapshot?: SnapshotRecord): Promise<void> {
+      if (snapshot !== undefined) this.at.push(snapshot.seq);
+      return Promise.resolve();
+    }
+  }
+
+  /**
+   * Lists USDC, then deposits for `fresh` new accounts and `more` deposits to the first of them,
+   * one write each; returns where snapshots were taken and where the rule (at least `every`
+   * records, and `perAccount` records an account) puts them.
+   */
+  async function journal(every: number, perAccount: number, fresh: number, more: number) {
+    const store = new SnapshotLog();
+    const durable = await DurableEngine.open(store, {
+      batchMax: 1,
+      snapshotEvery: every,
+      snapshotPerAccount: perAccount,
+      warn: () => undefined,
+    });
+    const expected: number[] = [];
+    let last = 0;
+    const submit = async (command: unknown, accounts: number) => {
+      const result = await durable.submitJson(command);
+      expect(result.ok).toBe(true);
+      if (durable.lastSeq - last >= Math.max(every, perAccount * accounts)) {
+        last = durable.lastSeq;
+        expected.push(last);
+      }
+    };
+    await submit({ type: 'list-asset', time: T0, price: '1', config: USDC_LISTING }, 0);
+    for (let i = 0; i < fresh + more; i++) {
+      const account = `acct-${i < fresh ? i : 0}`;
+      await submit(
+        { type: 'deposit', time: T0, account, asset: 'USDC', amount: '1' },
+        Math.min(i + 1, fresh),
+      );
+    }
+    return { taken: store.at, expected };
+  }
+
+  it('come every snapshotEvery records while the state is small, further apart as it grows', async () => {
+    const { taken, expected } = await journal(10, 1, 30, 60);
+    expect(taken).toEqual(expected);
+    // Ten records in at first; thirty apart (one per account) once thirty accounts are held.
+    expect(taken[0]).toBe(10);
+    expect(taken.length).toBeGreaterThan(2);
+    expect(taken.at(-1)).toBe((taken.at(-2) as number) + 30);
+  });
+
+  it('come every snapshotEvery records whatever the size, when not scaled', async () => {
+    const { taken } = await journal(10, 0, 30, 60);
+    expect(taken).toEqual([10, 20, 30, 40, 50, 60, 70, 80, 90]);
   });
 });

@@ -75,6 +75,7 @@ export function storeContract(name: string, makeFixture: () => Promise<StoreFixt
         const durable = await DurableEngine.open(await fixture.open(), {
           ...quiet,
           snapshotEvery: 10,
+          snapshotPerAccount: 0,
         });
         const results = await submitAll(durable, STORY);
         const journaled = results.filter((r) => r.seq !== null);
@@ -99,12 +100,14 @@ export function storeContract(name: string, makeFixture: () => Promise<StoreFixt
         const first = await DurableEngine.open(await fixture.open(), {
           ...quiet,
           snapshotEvery: 5,
+          snapshotPerAccount: 0,
         });
         for (const command of STORY.slice(0, half)) await first.submitJson(command);
         await first.close();
         const second = await DurableEngine.open(await fixture.open(), {
           ...quiet,
           snapshotEvery: 5,
+          snapshotPerAccount: 0,
         });
         expect(second.recovery.snapshotSeq).not.toBeNull();
         await submitAll(second, STORY.slice(half));
@@ -379,6 +382,7 @@ export function storeContract(name: string, makeFixture: () => Promise<StoreFixt
         const durable = await DurableEngine.open(await fixture.open(), {
           ...quiet,
           snapshotEvery: 8,
+          snapshotPerAccount: 0,
         });
         const results = await submitAll(durable, STORY);
         const store = durable.store;
