@@ -12,6 +12,7 @@ import type { Grade } from '../domain/priceGrade.js';
 import type { OracleState } from '../oracle/oracle.js';
 import type { PoolState } from '../pools/pool.js';
 import type { AccountState, AssetState, EngineState, SubAccountState } from './state.js';
+import { sortedAccountIds } from './stateHash.js';
 
 /** Version of the snapshot text; a change of form must change it. */
 export const SNAPSHOT_FORMAT_VERSION = 1;
@@ -47,9 +48,8 @@ const POOL_FIELDS = [
   'borrowIndexRay',
 ] as const;
 
-/** The state as snapshot text. */
-export function serializeState(state: EngineState): string {
-  const ids = [...state.accounts.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+/** The state as snapshot text; `ids`: `sortedAccountIds` of it, if already sorted. */
+export function serializeState(state: EngineState, ids = sortedAccountIds(state)): string {
   const snapshot: SnapshotJson = {
     format: SNAPSHOT_FORMAT_VERSION,
     time: state.time,

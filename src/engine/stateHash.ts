@@ -11,8 +11,17 @@ import type { AssetState, EngineState } from './state.js';
 /** Version of the canonical form; a change of form must change this. */
 export const STATE_FORMAT_VERSION = 1;
 
-/** The canonical text of the state. */
-export function canonicalState(state: EngineState): string {
+/**
+ * The state's account identifiers in code-unit order, the order its canonical text and its
+ * snapshot text list accounts in (one sort can serve both: a million take about half a second).
+ */
+export function sortedAccountIds(state: EngineState): string[] {
+  // The default order of `sort` is code-unit order, compared natively: faster than a comparator.
+  return [...state.accounts.keys()].sort();
+}
+
+/** The canonical text of the state; `ids`: {@link sortedAccountIds} of it, if already sorted. */
+export function canonicalState(state: EngineState, ids = sortedAccountIds(state)): string {
   const lines = [
     `fulcrum-state ${STATE_FORMAT_VERSION}`,
     `time ${state.time} sequence ${state.sequence} quote ${state.quote}`,
@@ -25,7 +34,6 @@ export function canonicalState(state: EngineState): string {
       .join(' ')}`,
   ];
   for (const asset of state.assets) lines.push(assetLine(asset));
-  const ids = [...state.accounts.keys()].sort(compareCodeUnits);
   for (const id of ids) {
     const account = state.accounts.get(id);
     if (account === undefined) continue;

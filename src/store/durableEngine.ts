@@ -21,6 +21,7 @@ import { EffectsWriter } from '../engine/effects.js';
 import { decodeJson, Engine } from '../engine/engine.js';
 import { renderEventsJson } from '../engine/render.js';
 import { serializeState } from '../engine/snapshotCodec.js';
+import { sortedAccountIds } from '../engine/stateHash.js';
 import { ACCOUNT_ID_PATTERN } from '../engine/state.js';
 import { assert, FulcrumError } from '../domain/errors.js';
 import { type SnapshotRecord, snapshotChecksum } from './journal.js';
@@ -39,9 +40,10 @@ export interface DurableEngineOptions {
   /**
    * Journal records between snapshots for each account the state holds, when that is more than
    * {@link snapshotEvery}. A snapshot is taken on the engine's thread in time proportional to the
-   * state (about 5 µs an account: 4.9 s for a million), so a fixed interval would make a large
-   * venue spend most of its time snapshotting; scaled, a snapshot costs a small share of the
-   * journaling before it, and recovery replays at most this many records per account after it.
+   * state (5 to 9 µs an account: 5 to 9 s for a million), so a fixed interval would make a large
+   * venue spend most of its time snapshotting; scaled, a snapshot costs about a tenth of the
+   * engine's time over its interval, and recovery replays at most this many records per account
+   * after it.
    * Default 10; 0 keeps the interval at `snapshotEvery` whatever the state's size.
    */
   readonly snapshotPerAccount?: number;
@@ -382,8 +384,9 @@ export class DurableEngine {
   }
 
   private takeSnapshot(): SnapshotRecord {
-    const state = serializeState(this.engine.state);
-    const snapshot = { seq: this.seq, stateHash: hashOf(this.engine.state), state };
+    const ids = sortedAccountIds(this.engine.state);
+    const state = serializeState(this.engine.state, ids);
+    const snapshot = { seq: this.seq, stateHash: hashOf(this.engine.state, ids), state };
     return { ...snapshot, checksum: snapshotChecksum(snapshot) };
   }
 }
