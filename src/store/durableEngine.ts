@@ -25,7 +25,8 @@ import { sortedAccountIds } from '../engine/stateHash.js';
 import { ACCOUNT_ID_PATTERN } from '../engine/state.js';
 import { assert, FulcrumError } from '../domain/errors.js';
 import { type SnapshotRecord, snapshotChecksum } from './journal.js';
-import { hashOf, recover, type RecoveryReport } from './recovery.js';
+import { defaultWarn, hashOf, recover, type RecoveryReport } from './recovery.js';
+import { defaultSnapshotWorker, SnapshotFollower } from './snapshotFollower.js';
 import { type JournalStore, type RecordBatch, StoreError } from './store.js';
 
 /**
@@ -47,6 +48,14 @@ export interface DurableEngineOptions {
    * Default 10; 0 keeps the interval at `snapshotEvery` whatever the state's size.
    */
   readonly snapshotPerAccount?: number;
+  /**
+   * The snapshot worker script (`snapshotWorker.js` of the compiled package), or null to build
+   * snapshots on the engine's thread. Default: the script beside this module (the package) on
+   * a machine of four cores or more, otherwise null (see `defaultSnapshotWorker`). With a worker,
+   * a follower thread keeps a copy of the state from the effects segments and builds the
+   * snapshots, and the engine never pauses for one (see `snapshotFollower.ts`).
+   */
+  readonly snapshotWorker?: URL | null;
   /** Most records written in one transaction. Default 8,192. */
   readonly batchMax?: number;
   /** Where recovery warnings go. Default: standard error. */
@@ -101,6 +110,9 @@ export class DurableEngine {
   private commandText = '';
   private readonly captureEffects = (draft: Draft): void =>
     this.effects.accepted(draft, this.commandText);
+  /** Builds snapshots off the engine's thread while it follows; null: they are built here. */
+  private follower: SnapshotFollower | null = null;
+  private readonly warn: (message: string) => void;
 
   private constructor(
     store: JournalStore,
@@ -119,6 +131,12 @@ export class DurableEngine {
     this.seq = recovery.seq;
     this.durable = recovery.seq;
     this.lastSnapshot = recovery.snapshotSeq ?? 0;
+    this.warn = options.warn ?? defaultWarn;
+  }
+
+  /** Whether snapshots are being built off the engine's thread, by a follower. */
+  get snapshotsOffThread(): boolean {
+    return this.follower?.active === true;
   }
 
   /**
@@ -136,7 +154,19 @@ export class DurableEngine {
       options.warn === undefined
         ? await recover(store)
         : await recover(store, { warn: options.warn });
-    return new DurableEngine(store, new Engine(recovered.state), recovered.report, options);
+    const durable = new DurableEngine(
+      store,
+      new Engine(recovered.state),
+      recovered.report,
+      options,
+    );
+    const script =
+      options.snapshotWorker === undefined ? defaultSnapshotWorker() : options.snapshotWorker;
+    if (script !== null) {
+      const text = serializeState(recovered.state);
+      durable.follower = await SnapshotFollower.start(script, durable.seq, text, durable.warn);
+    }
+    return durable;
   }
 
   /** Journal position of the last command submitted. */
@@ -274,7 +304,11 @@ export class DurableEngine {
   async close(): Promise<void> {
     try {
       await this.flush();
+      // A snapshot the follower finished after the last batch is written before closing.
+      const finished = this.follower?.take();
+      if (finished !== undefined && this.failure === null) await this.store.append([], finished);
     } finally {
+      await this.follower?.close();
       await this.store.close();
     }
   }
@@ -300,8 +334,10 @@ export class DurableEngine {
     let snapshot: SnapshotRecord | undefined;
     let effects: Uint8Array;
     try {
+      const due = last - this.lastSnapshot >= this.snapshotInterval();
+      const follower = this.follower?.active === true ? this.follower : null;
       // Only where nothing was applied after the batch is the state exactly the batch's end.
-      if (this.pendingRecords === 0 && last - this.lastSnapshot >= this.snapshotInterval()) {
+      if (follower === null && due && this.pendingRecords === 0) {
         snapshot = this.takeSnapshot();
         this.lastSnapshot = snapshot.seq;
       }
@@ -311,6 +347,13 @@ export class DurableEngine {
         `an effects segment of ${segment?.records} records for a batch of ${records.length}`,
       );
       effects = segment.bytes;
+      if (follower !== null) {
+        // The follower snapshots the state at the batch's end; a snapshot it finished since
+        // the last batch (of an earlier position) is written with this one.
+        follower.follow(last, records.length, effects, due);
+        if (due) this.lastSnapshot = last;
+        snapshot = follower.take();
+      }
     } catch (error) {
       // The batch cannot be written whole: the engine stops, as for a failed write.
       this.fail(error);

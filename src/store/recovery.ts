@@ -77,7 +77,9 @@ export interface RecoveryOptions {
   readonly checkRecords?: boolean;
 }
 
-const defaultWarn = (message: string) => process.stderr.write(`fulcrum: warning: ${message}\n`);
+/** Where warnings go unless told otherwise: standard error. */
+export const defaultWarn = (message: string) =>
+  process.stderr.write(`fulcrum: warning: ${message}\n`);
 
 export async function recover(
   store: JournalStore,

@@ -3,6 +3,7 @@
 // durable engine acknowledges, with synchronous writes so that no acknowledgement is still
 // buffered in this process when SIGKILL arrives.
 import { writeSync } from 'node:fs';
+import { URL } from 'node:url';
 import { DurableEngine, SqliteStore } from '../../dist/store/index.js';
 
 const [dir, seedText] = process.argv.slice(2);
@@ -20,6 +21,11 @@ const pick = (items) => items[Math.floor(random() * items.length)];
 const durable = await DurableEngine.open(new SqliteStore(dir), {
   snapshotEvery: 400,
   snapshotPerAccount: 0,
+  // Every other run builds its snapshots in a follower thread, which dies with the process.
+  snapshotWorker:
+    Number(seedText) % 2 === 1
+      ? new URL('../../dist/store/snapshotWorker.js', import.meta.url)
+      : null,
   batchMax: 64,
   warn: (message) => writeSync(2, `${message}\n`),
 });

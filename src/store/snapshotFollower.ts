@@ -1,0 +1,194 @@
+/**
+ * The snapshot follower, from the durable engine's side: a worker thread (`snapshotWorker.ts`)
+ * that keeps its own copy of the state by applying each batch's effects segment, and builds
+ * the snapshots the engine asks for. The engine's thread only copies each segment's bytes
+ * (a few hundred kilobytes a batch) and, later, writes the finished snapshot with a batch.
+ *
+ * The follower never holds up the engine: a snapshot that is not ready waits for a later
+ * batch, and a follower that fails, exits or falls too far behind is dropped with a warning;
+ * the engine then builds snapshots itself again.
+ */
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import {
+  MessageChannel,
+  type MessagePort,
+  receiveMessageOnPort,
+  Worker,
+} from 'node:worker_threads';
+import type { SnapshotRecord } from './journal.js';
+import type { FollowerMessage, FollowerReply } from './snapshotWorker.js';
+
+/** How often a starting follower is asked whether it holds the state. */
+const START_POLL_MS = 5;
+
+/**
+ * Segments a follower may have been sent and not yet applied: beyond this (about two million
+ * records at the engine's batch size) it is dropped rather than queue without bound.
+ */
+export const FOLLOWER_LAG_LIMIT = 256;
+
+/** Cores below which a follower is not started by default: see {@link defaultSnapshotWorker}. */
+export const FOLLOWER_MIN_CORES = 4;
+
+/**
+ * The compiled snapshot worker beside this module, when the machine has cores to spare for it;
+ * otherwise null (snapshots on the engine's thread). The engine's thread and the store's writer
+ * keep two cores busy under load: on two, a follower (about 1 µs of CPU a record, applying
+ * effects and building snapshots) takes time from them, and journaling measured 10 to 20% slower
+ * with it. Null too when running from source (tests name the compiled worker themselves).
+ */
+export function defaultSnapshotWorker(): URL | null {
+  const url = new URL('./snapshotWorker.js', import.meta.url);
+  if (availableParallelism() < FOLLOWER_MIN_CORES) return null;
+  return existsSync(fileURLToPath(url)) ? url : null;
+}
+
+/** How long {@link SnapshotFollower.start} waits for a new follower to hold the state. */
+export const FOLLOWER_START_MS = 30_000;
+
+export class SnapshotFollower {
+  private readonly worker: Worker;
+  /**
+   * Where the follower's replies arrive, read synchronously as the engine writes batches: an
+   * engine kept busy between its store's replies may not reach a worker's message events.
+   */
+  private readonly replies: MessagePort;
+  private readonly warn: (message: string) => void;
+  /** Position of the last segment sent, and of the last the follower applied. */
+  private sent: number;
+  private applied: number;
+  private segmentsBehind = 0;
+  private ready: SnapshotRecord | undefined;
+  private started = false;
+  private stopped = false;
+
+  /**
+   * Starts a follower from `stateText` (`serializeState` of the engine's state at journal
+   * position `seq`) and resolves once it holds that state (a new thread loads its modules first:
+   * about a tenth of a second), so that it keeps up from the first batch. A follower that fails
+   * to start, or takes longer than {@link FOLLOWER_START_MS}, resolves stopped, with a warning.
+   */
+  static async start(
+    script: URL,
+    seq: number,
+    stateText: string,
+    warn: (message: string) => void,
+  ): Promise<SnapshotFollower> {
+    const follower = new SnapshotFollower(script, seq, stateText, warn);
+    for (let waited = 0; !follower.started && follower.active; waited += START_POLL_MS) {
+      if (waited >= FOLLOWER_START_MS) {
+        follower.stop(`did not start within ${FOLLOWER_START_MS / 1000} s`);
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, START_POLL_MS));
+      follower.receive();
+    }
+    return follower;
+  }
+
+  /** Use {@link start}: a follower is of use once it holds the state. */
+  constructor(script: URL, seq: number, stateText: string, warn: (message: string) => void) {
+    this.warn = warn;
+    this.sent = seq;
+    this.applied = seq;
+    const channel = new MessageChannel();
+    this.replies = channel.port1;
+    this.worker = new Worker(script, {
+      workerData: { replies: channel.port2 },
+      transferList: [channel.port2],
+    });
+    // The follower keeps nothing that must outlive the engine: it never holds the process open.
+    this.worker.unref();
+    this.worker.on('error', (error) => this.stop(`failed: ${error.message}`));
+    this.worker.on('exit', (code) => this.stop(`exited with code ${code}`));
+    this.post({ kind: 'start', seq, state: stateText });
+  }
+
+  /** Whether the follower is still following (false once it failed or was closed). */
+  get active(): boolean {
+    return !this.stopped;
+  }
+
+  /** Journal position of the last segment the follower applied. */
+  get appliedSeq(): number {
+    return this.applied;
+  }
+
+  /**
+   * Sends a copy of the effects segment of records `lastSeq - records + 1` to `lastSeq`;
+   * `snapshot`: snapshot the state after it. Segments must come in journal order, each
+   * starting right after the last.
+   */
+  follow(lastSeq: number, records: number, bytes: Uint8Array, snapshot: boolean): void {
+    this.receive();
+    if (this.stopped) return;
+    if (this.segmentsBehind >= FOLLOWER_LAG_LIMIT) {
+      this.stop(`fell ${this.segmentsBehind} segments behind`);
+      return;
+    }
+    this.segmentsBehind += 1;
+    this.sent = lastSeq;
+    // Posting copies the bytes at once: the engine then moves the segment's own to the writer.
+    this.post({ kind: 'effects', lastSeq, records, bytes, snapshot });
+  }
+
+  /** The newest snapshot the follower finished and nobody took yet. */
+  take(): SnapshotRecord | undefined {
+    this.receive();
+    const snapshot = this.ready;
+    this.ready = undefined;
+    return snapshot;
+  }
+
+  /** Stops the follower; a snapshot it was building is dropped. */
+  async close(): Promise<void> {
+    this.stopped = true;
+    this.replies.close();
+    await this.worker.terminate();
+  }
+
+  private post(message: FollowerMessage): void {
+    this.worker.postMessage(message);
+  }
+
+  /** Reads the replies that arrived. */
+  private receive(): void {
+    for (;;) {
+      const received = receiveMessageOnPort(this.replies);
+      if (received === undefined) return;
+      this.received(received.message as FollowerReply);
+    }
+  }
+
+  private received(reply: FollowerReply): void {
+    if (this.stopped) return;
+    switch (reply.kind) {
+      case 'started':
+        this.started = true;
+        break;
+      case 'applied':
+        this.applied = reply.seq;
+        this.segmentsBehind -= 1;
+        break;
+      case 'snapshot':
+        this.ready = reply.snapshot;
+        break;
+      case 'failed':
+        this.stop(`failed: ${reply.message}`);
+        break;
+    }
+  }
+
+  private stop(why: string): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.ready = undefined;
+    this.warn(
+      `the snapshot follower ${why} (after journal record ${this.applied} of ${this.sent}); snapshots are built on the engine's thread from now on`,
+    );
+    this.replies.close();
+    void this.worker.terminate();
+  }
+}

@@ -1,0 +1,236 @@
+/**
+ * Snapshots built off the engine's thread: a follower worker applies each batch's effects to its
+ * own copy of the state and builds the snapshots asked for. Every snapshot it builds must be the
+ * state a full replay reaches at its position, and a follower that fails, cannot start or falls
+ * behind must leave the engine building snapshots itself, losing nothing.
+ *
+ * The worker runs compiled (`dist/store/snapshotWorker.js`, built by `npm test` before the
+ * tests); without a build these tests are skipped and say so.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseJsonText, stateHash } from '../../src/index.js';
+import { deserializeState, serializeState } from '../../src/engine/snapshotCodec.js';
+import { createState } from '../../src/engine/state.js';
+import { DurableEngine, recover, SqliteStore } from '../../src/store/index.js';
+import { FOLLOWER_LAG_LIMIT, SnapshotFollower } from '../../src/store/snapshotFollower.js';
+
+const WORKER = new URL('../../dist/store/snapshotWorker.js', import.meta.url);
+const built = existsSync(fileURLToPath(WORKER));
+if (!built) {
+  process.stderr.write(
+    'snapshot follower tests skipped: dist/store/snapshotWorker.js is not built (npm run build)\n',
+  );
+}
+/** A worker that takes messages and never answers: a follower stuck on a long snapshot. */
+const SILENT = new URL('./silentWorker.mjs', import.meta.url);
+
+const BLACK_THURSDAY = readFileSync(
+  join(import.meta.dirname, '..', '..', 'examples', 'black-thursday-liquidations.jsonl'),
+  'utf8',
+)
+  .split('\n')
+  .filter((line) => line.trim() !== '' && !line.startsWith('//'))
+  .map((line) => parseJsonText(line, 'story'));
+
+/**
+ * Liquidations, a backstop and new rules (kept in the effects as commands, re-executed by the
+ * follower), then `count` seeded random balance commands and prices (kept as images).
+ */
+function commands(count: number, seed: number): unknown[] {
+  let state = seed >>> 0 || 1;
+  const random = () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 2 ** 32;
+  };
+  const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)] as T;
+  const accounts = ['ann', 'ben', 'cy', 'dee', 'eve', 'fay', 'gil', 'hal', 'ivy', 'jo'];
+  let time = 1_584_070_000;
+  const out: unknown[] = [...BLACK_THURSDAY];
+  for (let i = 0; i < count; i++) {
+    time += Math.floor(random() * 30);
+    const account = pick(accounts);
+    const roll = random();
+    if (roll < 0.15) {
+      out.push({ type: 'set-price', time, asset: 'ETH', price: String(100 + random() * 80) });
+    } else if (roll < 0.45) {
+      const asset = pick(['ETH', 'USDC']);
+      const amount = asset === 'ETH' ? String(1 + Math.floor(random() * 9)) : '500';
+      out.push({ type: 'deposit', time, account, asset, amount });
+    } else if (roll < 0.65) {
+      out.push({ type: 'borrow', time, account, asset: 'USDC', amount: '100' });
+    } else if (roll < 0.8) {
+      out.push({ type: 'repay', time, account, asset: 'USDC', amount: 'all' });
+    } else if (roll < 0.9) {
+      out.push({ type: 'withdraw', time, account, asset: 'ETH', amount: '1' });
+    } else {
+      const to = { account: pick(accounts) };
+      out.push({ type: 'transfer', time, from: { account }, to, asset: 'USDC', amount: '10' });
+    }
+  }
+  return out;
+}
+
+const dirs: string[] = [];
+function dataDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'fulcrum-follower-'));
+  dirs.push(dir);
+  return dir;
+}
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Submits `all` as a gateway would: in chunks, waiting now and then for the journal. */
+async function submitAll(durable: DurableEngine, all: readonly unknown[]): Promise<void> {
+  for (let at = 0; at < all.length; at += 40) {
+    const chunk = all.slice(at, at + 40);
+    const results = await Promise.all(chunk.map((command) => durable.submitJson(command)));
+    expect(results.every((result) => result.seq !== null)).toBe(true);
+  }
+  await durable.flush();
+}
+
+/** Every stored snapshot against a full replay of the journal up to its position. */
+async function expectSnapshotsMatchReplay(dir: string): Promise<number[]> {
+  const store = new SqliteStore(dir);
+  try {
+    const positions = (await store.snapshots()).map((s) => s.seq);
+    for (const seq of positions) {
+      const snapshot = await store.loadSnapshot(seq);
+      if (snapshot === undefined) throw new Error(`no snapshot at ${seq}`);
+      const replayed = await recover(store, {
+        fullReplay: true,
+        untilSeq: seq,
+        warn: () => undefined,
+      });
+      expect(replayed.report.stateHash, `snapshot at ${seq}`).toBe(snapshot.stateHash);
+      expect(stateHash(deserializeState(snapshot.state))).toBe(snapshot.stateHash);
+    }
+    const fast = await recover(store, { warn: () => undefined });
+    const full = await recover(store, { fullReplay: true, warn: () => undefined });
+    expect(fast.report.stateHash).toBe(full.report.stateHash);
+    return positions;
+  } finally {
+    await store.close();
+  }
+}
+
+describe.skipIf(!built)('a snapshot follower', () => {
+  it('builds every snapshot off the engine thread, each the state a full replay reaches there', async () => {
+    const dir = dataDir();
+    const warnings: string[] = [];
+    const durable = await DurableEngine.open(new SqliteStore(dir), {
+      snapshotWorker: WORKER,
+      snapshotEvery: 150,
+      snapshotPerAccount: 0,
+      batchMax: 32,
+      warn: (message) => warnings.push(message),
+    });
+    expect(durable.snapshotsOffThread).toBe(true);
+    await submitAll(durable, commands(1_500, 7));
+    expect(durable.snapshotsOffThread).toBe(true);
+    await durable.close();
+    expect(warnings).toEqual([]);
+    const positions = await expectSnapshotsMatchReplay(dir);
+    expect(positions.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('starts from a recovered journal and goes on following it', async () => {
+    const dir = dataDir();
+    const all = commands(900, 11);
+    const warnings: string[] = [];
+    const options = {
+      snapshotWorker: WORKER,
+      snapshotEvery: 100,
+      snapshotPerAccount: 0,
+      batchMax: 16,
+      warn: (message: string) => warnings.push(message),
+    };
+    const first = await DurableEngine.open(new SqliteStore(dir), options);
+    await submitAll(first, all.slice(0, 400));
+    await first.close();
+    const second = await DurableEngine.open(new SqliteStore(dir), options);
+    expect(second.recovery.seq).toBe(400);
+    await submitAll(second, all.slice(400));
+    await second.close();
+    expect(warnings).toEqual([]);
+    const positions = await expectSnapshotsMatchReplay(dir);
+    expect(
+      positions.some((seq) => seq > 400),
+      positions.join(),
+    ).toBe(true);
+  });
+
+  it('that cannot start leaves the engine building snapshots, with a warning', async () => {
+    const dir = dataDir();
+    const warnings: string[] = [];
+    const durable = await DurableEngine.open(new SqliteStore(dir), {
+      snapshotWorker: new URL('./no-such-worker.js', import.meta.url),
+      snapshotEvery: 100,
+      snapshotPerAccount: 0,
+      batchMax: 16,
+      warn: (message) => warnings.push(message),
+    });
+    await submitAll(durable, commands(600, 3));
+    expect(durable.snapshotsOffThread).toBe(false);
+    await durable.close();
+    expect(warnings.join('\n')).toMatch(
+      /the snapshot follower failed.*engine's thread from now on/,
+    );
+    const positions = await expectSnapshotsMatchReplay(dir);
+    expect(positions.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('that falls too far behind is dropped, and the engine builds snapshots again', async () => {
+    const dir = dataDir();
+    const warnings: string[] = [];
+    const durable = await DurableEngine.open(new SqliteStore(dir), {
+      snapshotWorker: SILENT,
+      snapshotEvery: 100,
+      snapshotPerAccount: 0,
+      batchMax: 1,
+      warn: (message) => warnings.push(message),
+    });
+    const all = commands(FOLLOWER_LAG_LIMIT + 200, 5);
+    for (const command of all) await durable.submitJson(command);
+    expect(durable.snapshotsOffThread).toBe(false);
+    await durable.close();
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(new RegExp(`fell ${FOLLOWER_LAG_LIMIT} segments behind`));
+    const positions = await expectSnapshotsMatchReplay(dir);
+    // Snapshots resumed on the engine's thread after the follower was dropped.
+    expect(positions.some((seq) => seq > FOLLOWER_LAG_LIMIT)).toBe(true);
+  });
+
+  it('refuses effects that do not follow on, or cannot be read, and says why', async () => {
+    for (const [lastSeq, bytes, why] of [
+      [9, new Uint8Array([2]), /effects of records 9 to 9 after record 0/],
+      [1, new Uint8Array([250, 1, 2, 3]), /failed: /],
+    ] as const) {
+      const warnings: string[] = [];
+      const follower = await SnapshotFollower.start(
+        WORKER,
+        0,
+        serializeState(createState()),
+        (message) => warnings.push(message),
+      );
+      expect(follower.active).toBe(true);
+      follower.follow(lastSeq, 1, bytes, true);
+      for (let waited = 0; follower.active && waited < 5_000; waited += 10) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        follower.take();
+      }
+      expect(follower.active).toBe(false);
+      expect(follower.take()).toBeUndefined();
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(why);
+      await follower.close();
+    }
+  });
+});
