@@ -94,7 +94,12 @@ export class DurableEngine {
    * will write): records that waited as objects long enough to survive two young-generation
    * collections were copied and promoted, which cost more than applying their commands.
    */
-  private readonly batches: { records: RecordBatch; last: number }[] = [];
+  private readonly batches: {
+    records: RecordBatch;
+    last: number;
+    /** A snapshot of the state at the batch's end, taken as it filled. */
+    snapshot?: SnapshotRecord;
+  }[] = [];
   /** Records in {@link batches}. */
   private pendingRecords = 0;
   /** Callers waiting for a position to be durable, in order of position; `waitersHead` on. */
@@ -226,6 +231,7 @@ export class DurableEngine {
     });
     open.last = this.seq;
     this.pendingRecords += 1;
+    if (open.records.length >= this.batchMax) this.filled(open);
     this.schedule();
     return journaled(result, this.seq);
   }
@@ -326,12 +332,28 @@ export class DurableEngine {
     });
   }
 
+  /**
+   * A batch just filled: the state is exactly at its end, so a snapshot due (and not left to a
+   * follower) is taken now. Under load that never lets the batches drain, this is the only
+   * place the state is at a batch's end.
+   */
+  private filled(batch: { last: number; snapshot?: SnapshotRecord }): void {
+    if (this.follower?.active === true) return;
+    if (batch.last - this.lastSnapshot < this.snapshotInterval()) return;
+    try {
+      batch.snapshot = this.takeSnapshot();
+      this.lastSnapshot = batch.last;
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
   private startWrite(): void {
     const batch = this.batches.shift();
     if (batch === undefined) return;
     const { records, last } = batch;
     this.pendingRecords -= records.length;
-    let snapshot: SnapshotRecord | undefined;
+    let snapshot = batch.snapshot;
     let effects: Uint8Array;
     try {
       const due = last - this.lastSnapshot >= this.snapshotInterval();

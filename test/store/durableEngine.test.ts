@@ -223,6 +223,24 @@ describe('snapshots', () => {
     expect(taken.at(-1)).toBe((taken.at(-2) as number) + 30);
   });
 
+  it('keep their interval under load that never lets the batches drain', async () => {
+    const store = new SnapshotLog();
+    const durable = await DurableEngine.open(store, {
+      batchMax: 16,
+      snapshotEvery: 50,
+      snapshotPerAccount: 0,
+      warn: () => undefined,
+    });
+    // Submitted in one go: while they are, a write is always waiting and batches queue up.
+    for (let time = 1; time <= 1_000; time++) durable.submitPipelined(accrue(time));
+    await durable.flush();
+    // Each as soon as a batch fills at or past fifty records since the one before.
+    const gaps = store.at.map((seq, i) => seq - (store.at[i - 1] ?? 0));
+    expect(store.at.length).toBeGreaterThanOrEqual(14);
+    expect(store.at.every((seq) => seq % 16 === 0)).toBe(true);
+    expect(gaps.every((gap) => gap >= 50 && gap < 50 + 16)).toBe(true);
+  });
+
   it('come every snapshotEvery records whatever the size, when not scaled', async () => {
     const { taken } = await journal(10, 0, 30, 60);
     expect(taken).toEqual([10, 20, 30, 40, 50, 60, 70, 80, 90]);
