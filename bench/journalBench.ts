@@ -13,6 +13,7 @@ import {
   type JournalStore,
   PostgresStore,
   recover,
+  snapshotWorkerScript,
   SqliteStore,
 } from '../src/store/index.js';
 import { setup, setupCommands, Workload } from './commandBench.js';
@@ -255,6 +256,80 @@ export async function journalBenchmarks(): Promise<{ measurements: Measurement[]
   return {
     measurements,
     note: `${COMMANDS} mixed commands over 10,000 accounts, medians of ${ROUNDS} rounds after a warm-up round; pipelined SQLite journaling used ${median(cpuMicros).toFixed(1)} µs of CPU a command over all threads; PostgreSQL ${measurements.length === 7 ? 'measured (one round)' : 'skipped: no server'}`,
+  };
+}
+
+/**
+ * Snapshots on the engine's thread against snapshots built by a follower thread: journaled
+ * commands a second, and the longest the producer waited for a chunk of {@link CHUNK} commands
+ * (a snapshot built on the engine's thread stops it for as long as it takes), with `accounts`
+ * accounts and a snapshot every 100,000 records.
+ */
+export async function snapshotBenchmarks(
+  sizes: readonly number[],
+): Promise<{ measurements: Measurement[]; note: string }> {
+  const script = snapshotWorkerScript();
+  if (script === null) throw new Error('the snapshot worker is not built');
+  const measurements: Measurement[] = [];
+  const notes: string[] = [];
+  for (const accounts of sizes) {
+    for (const [where, snapshotWorker] of [
+      ['a follower thread', script],
+      ["the engine's thread", null],
+    ] as const) {
+      const dir = mkdtempSync(join(tmpdir(), 'fulcrum-snapshots-'));
+      try {
+        const durable = await DurableEngine.open(new SqliteStore(dir), {
+          ...quiet,
+          snapshotEvery: 100_000,
+          snapshotPerAccount: 0,
+          snapshotWorker,
+        });
+        await Promise.all(setupCommands().map((c) => durable.submitJson(c)));
+        const extra = accounts - 10_000;
+        for (let at = 0; at < extra; at += CHUNK) {
+          for (let k = at; k < Math.min(extra, at + CHUNK); k++) {
+            durable.submitPipelined({
+              type: 'deposit',
+              time: 1,
+              account: `extra-${k}`,
+              subAccount: 0,
+              asset: 'ETH',
+              amount: 10n ** 18n,
+            });
+          }
+          await durable.backlogBelow(BACKLOG);
+        }
+        await durable.flush();
+        const workload = pregenerated(5, 4 * COMMANDS);
+        let longest = 0;
+        const start = process.hrtime.bigint();
+        let step = start;
+        await journal(durable, workload, 4 * COMMANDS, 'pipelined', () => {
+          const now = process.hrtime.bigint();
+          longest = Math.max(longest, Number(now - step) / 1e6);
+          step = now;
+        });
+        const perSecond = (4 * COMMANDS * 1000) / elapsed(start);
+        await durable.close();
+        const store = new SqliteStore(dir);
+        const snapshots = (await store.snapshots()).length;
+        await store.close();
+        measurements.push({
+          name: `${accounts.toLocaleString('en')} accounts, snapshots built on ${where}: longest wait ${longest.toFixed(0)} ms`,
+          perSecond,
+          nsPerOp: 1e9 / perSecond,
+          rounds: 1,
+        });
+        notes.push(`${snapshots} (${accounts.toLocaleString('en')} accounts, ${where})`);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  }
+  return {
+    measurements,
+    note: `journaled commands a second, pipelined, ${(4 * COMMANDS).toLocaleString('en')} mixed commands after the accounts' deposits, one round each; snapshots taken: ${notes.join(', ')}; the longest wait is the longest the producer waited for a chunk of ${CHUNK.toLocaleString('en')} commands (on average a chunk takes ${CHUNK.toLocaleString('en')} / the rate: 34 ms at 120 k/s)`,
   };
 }
 

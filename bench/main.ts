@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { commandBenchmarks } from './commandBench.js';
 import { formatRate, type Measurement, machine } from './harness.js';
 import { healthBenchmarks } from './healthBench.js';
-import { journalBenchmarks, recoveryBenchmark } from './journalBench.js';
+import { journalBenchmarks, recoveryBenchmark, snapshotBenchmarks } from './journalBench.js';
 import { detectionBenchmark } from './liquidationBench.js';
 import { oracleBenchmarks } from './oracleBench.js';
 import { portfolioMarginBenchmarks } from './portfolioMarginBench.js';
@@ -67,6 +67,10 @@ const SECTIONS: Record<string, Section> = {
   journal: {
     title: 'Journal: durable commands and replay, one core',
     run: () => journalBenchmarks(),
+  },
+  snapshots: {
+    title: "Snapshots: built on the engine's thread or by a follower thread, one core each",
+    run: () => snapshotBenchmarks([10_000, 110_000]),
   },
   recovery: {
     title: `Recovery of a journal of ${RECOVERY_COMMANDS.toLocaleString('en')} commands, snapshots every 100,000`,

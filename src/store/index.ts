@@ -24,6 +24,7 @@ export {
 } from './journal.js';
 export { PostgresStore } from './postgresStore.js';
 export { recover, type Recovered, type RecoveryOptions, type RecoveryReport } from './recovery.js';
+export { snapshotWorkerScript } from './snapshotFollower.js';
 export { SQLITE_FILE_NAME, SqliteStore, type SqliteStoreOptions } from './sqliteStore.js';
 export { type JournalStore, type SnapshotInfo, StoreError, type StoreErrorCode } from './store.js';
 

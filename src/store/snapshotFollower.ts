@@ -32,17 +32,23 @@ export const FOLLOWER_LAG_LIMIT = 256;
 /** Cores below which a follower is not started by default: see {@link defaultSnapshotWorker}. */
 export const FOLLOWER_MIN_CORES = 4;
 
+/** The compiled snapshot worker beside this module, or null when running from source. */
+export function snapshotWorkerScript(): URL | null {
+  const url = new URL('./snapshotWorker.js', import.meta.url);
+  return existsSync(fileURLToPath(url)) ? url : null;
+}
+
 /**
- * The compiled snapshot worker beside this module, when the machine has cores to spare for it;
- * otherwise null (snapshots on the engine's thread). The engine's thread and the store's writer
- * keep two cores busy under load: on two, a follower (about 1 µs of CPU a record, applying
- * effects and building snapshots) takes time from them, and journaling measured 10 to 20% slower
- * with it. Null too when running from source (tests name the compiled worker themselves).
+ * The durable engine's default: {@link snapshotWorkerScript} on a machine with cores to spare
+ * for a follower, otherwise null (snapshots on the engine's thread). The engine's thread and the
+ * store's writer keep two cores busy under load; on two, the follower's work (applying every
+ * effects segment, and the snapshots themselves) competes with them: in `npm run bench -- --only
+ * snapshots` on two cores it cut the longest pause at 110,000 accounts from 430-520 ms to
+ * 140-190 ms, but journaling ran from 11% faster to 15% slower, run to run. A venue on two cores
+ * that would rather not pause passes `snapshotWorker: snapshotWorkerScript()`.
  */
 export function defaultSnapshotWorker(): URL | null {
-  const url = new URL('./snapshotWorker.js', import.meta.url);
-  if (availableParallelism() < FOLLOWER_MIN_CORES) return null;
-  return existsSync(fileURLToPath(url)) ? url : null;
+  return availableParallelism() < FOLLOWER_MIN_CORES ? null : snapshotWorkerScript();
 }
 
 /** How long {@link SnapshotFollower.start} waits for a new follower to hold the state. */
