@@ -6,10 +6,20 @@
  * saying why.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { SQLITE_FILE_NAME } from '../../src/store/sqliteStore.js';
+import { fourRecords, writeOldFile } from './sqliteRecords.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const main = join(root, 'dist', 'cli', 'main.js');
@@ -79,6 +89,48 @@ describe('a data folder that goes bad', () => {
         const verified = fulcrum(['verify', '--data', dir], '');
         expect(verified.status, verified.stderr).toBe(0);
         expect(verified.stdout).toMatch(/journal: 3 records/);
+        expect(verified.stdout).toMatch(/ok: the hashes agree/);
+      } finally {
+        if (isRoot) execFileSync('umount', [dir]);
+      }
+    },
+  );
+
+  it.skipIf(!readOnlyTestable)(
+    `read-only, a journal of an earlier schema: refused in one line, the file left as it was${readOnlyTestable ? '' : ' (skipped: root, and mounting is not allowed here)'}`,
+    async () => {
+      const dir = join(scratch, 'readonly-old');
+      mkdirSync(dir);
+      const source = join(scratch, 'readonly-old-source');
+      const records = await fourRecords(source);
+      if (isRoot) execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', dir]);
+      try {
+        writeOldFile(dir, 2, records);
+        const file = join(dir, SQLITE_FILE_NAME);
+        const before = readFileSync(file);
+
+        // Opening it would upgrade it, which cannot be done here: refused, and nothing written.
+        makeReadOnly(dir, true);
+        for (const args of [
+          ['run', '-', '--data', dir],
+          ['verify', '--data', dir],
+        ]) {
+          const refused = fulcrum(args, deposit('carol', '1', 4));
+          expect(refused.status, refused.stdout).toBe(1);
+          const lines = refused.stderr.trim().split('\n');
+          expect(lines).toHaveLength(1);
+          expect(lines[0]).toMatch(
+            /^fulcrum: error store_(read_only|unavailable): .*(read-only|cannot be opened)/,
+          );
+        }
+        expect(readFileSync(file).equals(before)).toBe(true);
+        expect(readdirSync(dir)).toEqual([SQLITE_FILE_NAME]);
+
+        // Writable again, it is upgraded and every record is there.
+        makeReadOnly(dir, false);
+        const verified = fulcrum(['verify', '--data', dir], '');
+        expect(verified.status, verified.stderr).toBe(0);
+        expect(verified.stdout).toMatch(/journal: 4 records/);
         expect(verified.stdout).toMatch(/ok: the hashes agree/);
       } finally {
         if (isRoot) execFileSync('umount', [dir]);
