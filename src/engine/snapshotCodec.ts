@@ -48,8 +48,13 @@ const POOL_FIELDS = [
   'borrowIndexRay',
 ] as const;
 
-/** The state as snapshot text; `ids`: `sortedAccountIds` of it, if already sorted. */
-export function serializeState(state: EngineState, ids = sortedAccountIds(state)): string {
+/** The state as snapshot text. */
+export function serializeState(state: EngineState): string {
+  return serializeStateSorted(state, sortedAccountIds(state));
+}
+
+/** {@link serializeState}, given `ids`: `sortedAccountIds` of the state, already sorted. */
+export function serializeStateSorted(state: EngineState, ids: readonly string[]): string {
   const snapshot: SnapshotJson = {
     format: SNAPSHOT_FORMAT_VERSION,
     time: state.time,

@@ -20,8 +20,13 @@ export function sortedAccountIds(state: EngineState): string[] {
   return [...state.accounts.keys()].sort();
 }
 
-/** The canonical text of the state; `ids`: {@link sortedAccountIds} of it, if already sorted. */
-export function canonicalState(state: EngineState, ids = sortedAccountIds(state)): string {
+/** The canonical text of the state. */
+export function canonicalState(state: EngineState): string {
+  return canonicalStateSorted(state, sortedAccountIds(state));
+}
+
+/** {@link canonicalState}, given `ids`: {@link sortedAccountIds} of the state, already sorted. */
+export function canonicalStateSorted(state: EngineState, ids: readonly string[]): string {
   const lines = [
     `fulcrum-state ${STATE_FORMAT_VERSION}`,
     `time ${state.time} sequence ${state.sequence} quote ${state.quote}`,

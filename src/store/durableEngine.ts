@@ -20,12 +20,12 @@ import type { Draft } from '../engine/draft.js';
 import { EffectsWriter } from '../engine/effects.js';
 import { decodeJson, Engine } from '../engine/engine.js';
 import { renderEventsJson } from '../engine/render.js';
-import { serializeState } from '../engine/snapshotCodec.js';
+import { serializeState, serializeStateSorted } from '../engine/snapshotCodec.js';
 import { sortedAccountIds } from '../engine/stateHash.js';
 import { ACCOUNT_ID_PATTERN } from '../engine/state.js';
 import { assert, FulcrumError } from '../domain/errors.js';
 import { type SnapshotRecord, snapshotChecksum } from './journal.js';
-import { defaultWarn, hashOf, recover, type RecoveryReport } from './recovery.js';
+import { defaultWarn, hashOfSorted, recover, type RecoveryReport } from './recovery.js';
 import { defaultSnapshotWorker, SnapshotFollower } from './snapshotFollower.js';
 import { type JournalStore, type RecordBatch, StoreError } from './store.js';
 
@@ -43,8 +43,8 @@ export interface DurableEngineOptions {
    * {@link snapshotEvery}. A snapshot is taken on the engine's thread in time proportional to the
    * state (5 to 9 µs an account: 5 to 9 s for a million), so a fixed interval would make a large
    * venue spend most of its time snapshotting; scaled, a snapshot costs about a tenth of the
-   * engine's time over its interval, and recovery replays at most this many records per account
-   * after it.
+   * engine's time over its interval, and recovery replays about this many records per account after
+   * it.
    * Default 10; 0 keeps the interval at `snapshotEvery` whatever the state's size.
    */
   readonly snapshotPerAccount?: number;
@@ -56,6 +56,11 @@ export interface DurableEngineOptions {
    * snapshots, and the engine never pauses for one (see `snapshotFollower.ts`).
    */
   readonly snapshotWorker?: URL | null;
+  /**
+   * Records a follower may fall behind before it is dropped (its queue holds their effects,
+   * about 50 bytes each). Default 4,000,000.
+   */
+  readonly followerLagLimit?: number;
   /** Most records written in one transaction. Default 8,192. */
   readonly batchMax?: number;
   /** Where recovery warnings go. Default: standard error. */
@@ -87,7 +92,12 @@ export class DurableEngine {
   private readonly batchMax: number;
   private seq: number;
   private durable: number;
+  /** Position of the last snapshot taken, or asked of the follower. */
   private lastSnapshot: number;
+  /** Position of the last snapshot handed to the store. */
+  private lastWritten: number;
+  /** Whether the follower's end was seen (what it was asked for then never comes). */
+  private followerGone = false;
   /**
    * Records applied but not yet handed to the store: batches of at most `batchMax`, oldest first,
    * the last one open. Each store keeps a batch its own way (the SQLite store as the bytes it
@@ -136,6 +146,7 @@ export class DurableEngine {
     this.seq = recovery.seq;
     this.durable = recovery.seq;
     this.lastSnapshot = recovery.snapshotSeq ?? 0;
+    this.lastWritten = this.lastSnapshot;
     this.warn = options.warn ?? defaultWarn;
   }
 
@@ -169,7 +180,13 @@ export class DurableEngine {
       options.snapshotWorker === undefined ? defaultSnapshotWorker() : options.snapshotWorker;
     if (script !== null) {
       const text = serializeState(recovered.state);
-      durable.follower = await SnapshotFollower.start(script, durable.seq, text, durable.warn);
+      durable.follower = await SnapshotFollower.start(
+        script,
+        durable.seq,
+        text,
+        durable.warn,
+        options.followerLagLimit,
+      );
     }
     return durable;
   }
@@ -305,6 +322,7 @@ export class DurableEngine {
     await this.flush();
     await this.store.append([], this.takeSnapshot());
     this.lastSnapshot = this.seq;
+    this.lastWritten = this.seq;
   }
 
   async close(): Promise<void> {
@@ -338,6 +356,7 @@ export class DurableEngine {
    * place the state is at a batch's end.
    */
   private filled(batch: { last: number; snapshot?: SnapshotRecord }): void {
+    this.noteFollower();
     if (this.follower?.active === true) return;
     if (batch.last - this.lastSnapshot < this.snapshotInterval()) return;
     try {
@@ -356,26 +375,36 @@ export class DurableEngine {
     let snapshot = batch.snapshot;
     let effects: Uint8Array;
     try {
-      const due = last - this.lastSnapshot >= this.snapshotInterval();
-      const follower = this.follower?.active === true ? this.follower : null;
-      // Only where nothing was applied after the batch is the state exactly the batch's end.
-      if (follower === null && due && this.pendingRecords === 0) {
-        snapshot = this.takeSnapshot();
-        this.lastSnapshot = snapshot.seq;
-      }
+      const { follower } = this;
+      // A snapshot the follower finished since the last batch (of an earlier position) goes
+      // with this one; one it finished before it stopped too.
+      snapshot ??= follower?.take();
+      if (snapshot !== undefined) this.lastSnapshot = Math.max(this.lastSnapshot, snapshot.seq);
       const segment = this.effects.take();
       assert(
         segment?.records === records.length,
         `an effects segment of ${segment?.records} records for a batch of ${records.length}`,
       );
       effects = segment.bytes;
-      if (follower !== null) {
-        // The follower snapshots the state at the batch's end; a snapshot it finished since
-        // the last batch (of an earlier position) is written with this one.
-        follower.follow(last, records.length, effects, due);
-        if (due) this.lastSnapshot = last;
-        snapshot = follower.take();
+      if (follower?.active === true) {
+        // The follower snapshots the state at the batch's end, one snapshot at a time.
+        const ask = last - this.lastSnapshot >= this.snapshotInterval() && !follower.building;
+        if (follower.follow(last, records.length, effects, ask) && ask) this.lastSnapshot = last;
       }
+      this.noteFollower();
+      if (snapshot !== undefined) this.lastSnapshot = Math.max(this.lastSnapshot, snapshot.seq);
+      // Without a follower, only where nothing was applied after the batch is the state exactly
+      // the batch's end (taking the effects read it, and changed nothing).
+      if (
+        follower?.active !== true &&
+        snapshot === undefined &&
+        this.pendingRecords === 0 &&
+        last - this.lastSnapshot >= this.snapshotInterval()
+      ) {
+        snapshot = this.takeSnapshot();
+        this.lastSnapshot = snapshot.seq;
+      }
+      if (snapshot !== undefined) this.lastWritten = Math.max(this.lastWritten, snapshot.seq);
     } catch (error) {
       // The batch cannot be written whole: the engine stops, as for a failed write.
       this.fail(error);
@@ -433,6 +462,8 @@ export class DurableEngine {
     );
     this.batches.length = 0;
     this.pendingRecords = 0;
+    // Its copy of the state is of no more use.
+    void this.follower?.close();
     const waiting = this.waiters.slice(this.waitersHead);
     this.waiters = [];
     this.waitersHead = 0;
@@ -448,10 +479,20 @@ export class DurableEngine {
     return Math.max(this.snapshotEvery, this.snapshotPerAccount * this.engine.state.accounts.size);
   }
 
+  /**
+   * Once the follower has stopped, what it was asked for will not come: snapshots go on from
+   * the last one written, on the engine's thread.
+   */
+  private noteFollower(): void {
+    if (this.follower === null || this.follower.active || this.followerGone) return;
+    this.followerGone = true;
+    this.lastSnapshot = this.lastWritten;
+  }
+
   private takeSnapshot(): SnapshotRecord {
     const ids = sortedAccountIds(this.engine.state);
-    const state = serializeState(this.engine.state, ids);
-    const snapshot = { seq: this.seq, stateHash: hashOf(this.engine.state, ids), state };
+    const state = serializeStateSorted(this.engine.state, ids);
+    const snapshot = { seq: this.seq, stateHash: hashOfSorted(this.engine.state, ids), state };
     return { ...snapshot, checksum: snapshotChecksum(snapshot) };
   }
 }

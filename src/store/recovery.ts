@@ -17,7 +17,7 @@ import { decodeStoredCommand } from '../engine/commandCodec.js';
 import { applyEffectsInOrder, EffectsError } from '../engine/effects.js';
 import { deserializeState } from '../engine/snapshotCodec.js';
 import { createState, type EngineState } from '../engine/state.js';
-import { canonicalState, sortedAccountIds } from '../engine/stateHash.js';
+import { canonicalStateSorted, sortedAccountIds } from '../engine/stateHash.js';
 import {
   effectsChecksum,
   type JournalRecord,
@@ -118,8 +118,13 @@ export async function recover(
 }
 
 /** `stateHash`, with Node's SHA-256 (the core's own is plain JavaScript): the same digits. */
-export function hashOf(state: EngineState, ids = sortedAccountIds(state)): string {
-  return createHash('sha256').update(canonicalState(state, ids)).digest('hex');
+export function hashOf(state: EngineState): string {
+  return hashOfSorted(state, sortedAccountIds(state));
+}
+
+/** {@link hashOf}, given `ids`: `sortedAccountIds` of the state, already sorted. */
+export function hashOfSorted(state: EngineState, ids: readonly string[]): string {
+  return createHash('sha256').update(canonicalStateSorted(state, ids)).digest('hex');
 }
 
 /** The journal after the starting point, replayed into `state`: by effects where it can. */

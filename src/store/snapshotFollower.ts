@@ -24,10 +24,12 @@ import type { FollowerMessage, FollowerReply } from './snapshotWorker.js';
 const START_POLL_MS = 5;
 
 /**
- * Segments a follower may have been sent and not yet applied: beyond this (about two million
- * records at the engine's batch size) it is dropped rather than queue without bound.
+ * Records a follower may have been sent and not yet applied, by default: beyond this it is
+ * dropped rather than queue without bound (its queue holds the effects, about 50 bytes a record:
+ * some 200 MB). Counted in records, not segments: when the engine is not busy, batches are a few
+ * records each, and hundreds of them arrive while a large snapshot is built.
  */
-export const FOLLOWER_LAG_LIMIT = 256;
+export const FOLLOWER_LAG_LIMIT = 4_000_000;
 
 /** Cores below which a follower is not started by default: see {@link defaultSnapshotWorker}. */
 export const FOLLOWER_MIN_CORES = 4;
@@ -55,17 +57,20 @@ export function defaultSnapshotWorker(): URL | null {
 export const FOLLOWER_START_MS = 30_000;
 
 export class SnapshotFollower {
-  private readonly worker: Worker;
+  /** The worker, or null when it could not even be created. */
+  private readonly worker: Worker | null = null;
   /**
    * Where the follower's replies arrive, read synchronously as the engine writes batches: an
    * engine kept busy between its store's replies may not reach a worker's message events.
    */
   private readonly replies: MessagePort;
   private readonly warn: (message: string) => void;
+  private readonly lagLimit: number;
   /** Position of the last segment sent, and of the last the follower applied. */
   private sent: number;
   private applied: number;
-  private segmentsBehind = 0;
+  /** Whether a snapshot was asked for and has not arrived. */
+  private asked = false;
   private ready: SnapshotRecord | undefined;
   private started = false;
   private stopped = false;
@@ -75,14 +80,16 @@ export class SnapshotFollower {
    * position `seq`) and resolves once it holds that state (a new thread loads its modules first:
    * about a tenth of a second), so that it keeps up from the first batch. A follower that fails
    * to start, or takes longer than {@link FOLLOWER_START_MS}, resolves stopped, with a warning.
+   * `lagLimit`: records it may fall behind before it is dropped.
    */
   static async start(
     script: URL,
     seq: number,
     stateText: string,
     warn: (message: string) => void,
+    lagLimit = FOLLOWER_LAG_LIMIT,
   ): Promise<SnapshotFollower> {
-    const follower = new SnapshotFollower(script, seq, stateText, warn);
+    const follower = new SnapshotFollower(script, seq, stateText, warn, lagLimit);
     for (let waited = 0; !follower.started && follower.active; waited += START_POLL_MS) {
       if (waited >= FOLLOWER_START_MS) {
         follower.stop(`did not start within ${FOLLOWER_START_MS / 1000} s`);
@@ -95,26 +102,44 @@ export class SnapshotFollower {
   }
 
   /** Use {@link start}: a follower is of use once it holds the state. */
-  constructor(script: URL, seq: number, stateText: string, warn: (message: string) => void) {
+  constructor(
+    script: URL,
+    seq: number,
+    stateText: string,
+    warn: (message: string) => void,
+    lagLimit = FOLLOWER_LAG_LIMIT,
+  ) {
     this.warn = warn;
+    this.lagLimit = lagLimit;
     this.sent = seq;
     this.applied = seq;
     const channel = new MessageChannel();
     this.replies = channel.port1;
-    this.worker = new Worker(script, {
-      workerData: { replies: channel.port2 },
-      transferList: [channel.port2],
-    });
+    try {
+      this.worker = new Worker(script, {
+        workerData: { replies: channel.port2 },
+        transferList: [channel.port2],
+      });
+    } catch (error) {
+      // A script that is no file, or a thread that cannot be made: no follower, as for a failure.
+      this.stop(`could not start: ${error instanceof Error ? error.message : String(error)}`);
+      return;
+    }
     // The follower keeps nothing that must outlive the engine: it never holds the process open.
     this.worker.unref();
     this.worker.on('error', (error) => this.stop(`failed: ${error.message}`));
     this.worker.on('exit', (code) => this.stop(`exited with code ${code}`));
-    this.post({ kind: 'start', seq, state: stateText });
+    this.worker.postMessage({ kind: 'start', seq, state: stateText } satisfies FollowerMessage);
   }
 
-  /** Whether the follower is still following (false once it failed or was closed). */
+  /** Whether the follower is still following (false once it failed, lagged or was closed). */
   get active(): boolean {
     return !this.stopped;
+  }
+
+  /** Whether a snapshot was asked for and has not arrived yet. */
+  get building(): boolean {
+    return this.asked;
   }
 
   /** Journal position of the last segment the follower applied. */
@@ -125,22 +150,33 @@ export class SnapshotFollower {
   /**
    * Sends a copy of the effects segment of records `lastSeq - records + 1` to `lastSeq`;
    * `snapshot`: snapshot the state after it. Segments must come in journal order, each
-   * starting right after the last.
+   * starting right after the last. Returns whether the follower took it (false once stopped,
+   * or when it has fallen more than its lag limit behind, which stops it).
    */
-  follow(lastSeq: number, records: number, bytes: Uint8Array, snapshot: boolean): void {
+  follow(lastSeq: number, records: number, bytes: Uint8Array, snapshot: boolean): boolean {
     this.receive();
-    if (this.stopped) return;
-    if (this.segmentsBehind >= FOLLOWER_LAG_LIMIT) {
-      this.stop(`fell ${this.segmentsBehind} segments behind`);
-      return;
+    if (this.stopped || this.worker === null) return false;
+    if (lastSeq - this.applied > this.lagLimit) {
+      this.stop(`fell ${(lastSeq - this.applied).toLocaleString('en')} records behind`);
+      return false;
     }
-    this.segmentsBehind += 1;
     this.sent = lastSeq;
+    if (snapshot) this.asked = true;
     // Posting copies the bytes at once: the engine then moves the segment's own to the writer.
-    this.post({ kind: 'effects', lastSeq, records, bytes, snapshot });
+    this.worker.postMessage({
+      kind: 'effects',
+      lastSeq,
+      records,
+      bytes,
+      snapshot,
+    } satisfies FollowerMessage);
+    return true;
   }
 
-  /** The newest snapshot the follower finished and nobody took yet. */
+  /**
+   * The newest snapshot the follower finished that nobody took yet; one finished before the
+   * follower stopped is still handed out (it is the state at its position all the same).
+   */
   take(): SnapshotRecord | undefined {
     this.receive();
     const snapshot = this.ready;
@@ -152,15 +188,12 @@ export class SnapshotFollower {
   async close(): Promise<void> {
     this.stopped = true;
     this.replies.close();
-    await this.worker.terminate();
-  }
-
-  private post(message: FollowerMessage): void {
-    this.worker.postMessage(message);
+    await this.worker?.terminate();
   }
 
   /** Reads the replies that arrived. */
   private receive(): void {
+    if (this.stopped) return;
     for (;;) {
       const received = receiveMessageOnPort(this.replies);
       if (received === undefined) return;
@@ -176,10 +209,10 @@ export class SnapshotFollower {
         break;
       case 'applied':
         this.applied = reply.seq;
-        this.segmentsBehind -= 1;
         break;
       case 'snapshot':
         this.ready = reply.snapshot;
+        this.asked = false;
         break;
       case 'failed':
         this.stop(`failed: ${reply.message}`);
@@ -190,11 +223,15 @@ export class SnapshotFollower {
   private stop(why: string): void {
     if (this.stopped) return;
     this.stopped = true;
-    this.ready = undefined;
-    this.warn(
-      `the snapshot follower ${why} (after journal record ${this.applied} of ${this.sent}); snapshots are built on the engine's thread from now on`,
-    );
+    this.asked = false;
+    try {
+      this.warn(
+        `the snapshot follower ${why} (after journal record ${this.applied} of ${this.sent}); snapshots are built on the engine's thread from now on`,
+      );
+    } catch {
+      // A warning that cannot be given must not stop the engine, or the process.
+    }
     this.replies.close();
-    void this.worker.terminate();
+    void this.worker?.terminate();
   }
 }

@@ -15,11 +15,11 @@
  */
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { applyEffects } from '../engine/effects.js';
-import { deserializeState, serializeState } from '../engine/snapshotCodec.js';
+import { deserializeState, serializeStateSorted } from '../engine/snapshotCodec.js';
 import type { EngineState } from '../engine/state.js';
 import { sortedAccountIds } from '../engine/stateHash.js';
 import { snapshotChecksum } from './journal.js';
-import { hashOf } from './recovery.js';
+import { hashOfSorted } from './recovery.js';
 
 export type FollowerMessage =
   | { readonly kind: 'start'; readonly seq: number; readonly state: string }
@@ -75,8 +75,8 @@ function follow(message: FollowerMessage): void {
   reply({ kind: 'applied', seq });
   if (message.snapshot) {
     const ids = sortedAccountIds(state);
-    const text = serializeState(state, ids);
-    const snapshot = { seq, stateHash: hashOf(state, ids), state: text };
+    const text = serializeStateSorted(state, ids);
+    const snapshot = { seq, stateHash: hashOfSorted(state, ids), state: text };
     reply({ kind: 'snapshot', snapshot: { ...snapshot, checksum: snapshotChecksum(snapshot) } });
   }
 }

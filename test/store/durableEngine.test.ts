@@ -191,6 +191,7 @@ describe('snapshots', () => {
       batchMax: 1,
       snapshotEvery: every,
       snapshotPerAccount: perAccount,
+      snapshotWorker: null,
       warn: () => undefined,
     });
     const expected: number[] = [];
@@ -229,6 +230,7 @@ describe('snapshots', () => {
       batchMax: 16,
       snapshotEvery: 50,
       snapshotPerAccount: 0,
+      snapshotWorker: null,
       warn: () => undefined,
     });
     // Submitted in one go: while they are, a write is always waiting and batches queue up.

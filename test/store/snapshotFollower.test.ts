@@ -16,7 +16,7 @@ import { parseJsonText, stateHash } from '../../src/index.js';
 import { deserializeState, serializeState } from '../../src/engine/snapshotCodec.js';
 import { createState } from '../../src/engine/state.js';
 import { DurableEngine, recover, SqliteStore } from '../../src/store/index.js';
-import { FOLLOWER_LAG_LIMIT, SnapshotFollower } from '../../src/store/snapshotFollower.js';
+import { SnapshotFollower } from '../../src/store/snapshotFollower.js';
 
 const WORKER = new URL('../../dist/store/snapshotWorker.js', import.meta.url);
 const built = existsSync(fileURLToPath(WORKER));
@@ -187,25 +187,63 @@ describe.skipIf(!built)('a snapshot follower', () => {
     expect(positions.length).toBeGreaterThanOrEqual(3);
   });
 
-  it('that falls too far behind is dropped, and the engine builds snapshots again', async () => {
+  it('that falls too far behind is dropped, and the engine builds snapshots again at once', async () => {
     const dir = dataDir();
     const warnings: string[] = [];
     const durable = await DurableEngine.open(new SqliteStore(dir), {
       snapshotWorker: SILENT,
       snapshotEvery: 100,
       snapshotPerAccount: 0,
+      followerLagLimit: 300,
       batchMax: 1,
       warn: (message) => warnings.push(message),
     });
-    const all = commands(FOLLOWER_LAG_LIMIT + 200, 5);
-    for (const command of all) await durable.submitJson(command);
+    for (const command of commands(500, 5)) await durable.submitJson(command);
     expect(durable.snapshotsOffThread).toBe(false);
     await durable.close();
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(new RegExp(`fell ${FOLLOWER_LAG_LIMIT} segments behind`));
+    const dropped = /fell ([\d,]+) records behind \(after journal record 0 of (\d+)\)/.exec(
+      warnings[0] ?? '',
+    );
+    expect(dropped, warnings[0]).not.toBeNull();
+    const at = Number(dropped?.[2]);
+    expect(Number(dropped?.[1]?.replaceAll(',', ''))).toBe(301);
+    expect(at).toBe(300);
     const positions = await expectSnapshotsMatchReplay(dir);
-    // Snapshots resumed on the engine's thread after the follower was dropped.
-    expect(positions.some((seq) => seq > FOLLOWER_LAG_LIMIT)).toBe(true);
+    // The snapshot it was asked for at 100 never came: the engine took one at once, and then
+    // every hundred records.
+    const after = positions.filter((seq) => seq > at).sort((a, b) => a - b);
+    expect(after[0]).toBe(at + 1);
+    expect(after.slice(1).every((seq, i) => seq - (after[i] as number) === 100)).toBe(true);
+    expect(positions.filter((seq) => seq <= at)).toEqual([]);
+  });
+
+  it('that cannot even be made (a script that is no file) leaves open() to warn, not fail', async () => {
+    const warnings: string[] = [];
+    const durable = await DurableEngine.open(new SqliteStore(dataDir()), {
+      snapshotWorker: new URL('https://example.invalid/snapshotWorker.js'),
+      warn: (message) => warnings.push(message),
+    });
+    expect(durable.snapshotsOffThread).toBe(false);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^the snapshot follower could not start: /);
+    await durable.close();
+  });
+
+  it('counts its lag in records, not segments', async () => {
+    const warnings: string[] = [];
+    const state = serializeState(createState());
+    const follower = await SnapshotFollower.start(SILENT, 0, state, (m) => warnings.push(m), 300);
+    let taken = 0;
+    // Segments of ten records: the thirty-first puts it 310 records behind.
+    while (follower.follow((taken + 1) * 10, 10, new Uint8Array(10), taken === 0)) taken++;
+    expect(taken).toBe(30);
+    expect(follower.active).toBe(false);
+    expect(follower.building).toBe(false);
+    expect(warnings).toEqual([
+      "the snapshot follower fell 310 records behind (after journal record 0 of 300); snapshots are built on the engine's thread from now on",
+    ]);
+    await follower.close();
   });
 
   it('refuses effects that do not follow on, or cannot be read, and says why', async () => {
