@@ -229,6 +229,19 @@ describe('the direct encoding of prices and transfers', () => {
     text,
   );
 
+  /** Mostly the object as it is; now and then its keys swapped round, or one more key. */
+  const reshaped = fc.oneof(
+    { weight: 4, arbitrary: fc.constant((o: Record<string, unknown>) => o) },
+    fc.integer({ min: 0, max: 5 }).map((at) => (o: Record<string, unknown>) => {
+      const entries = Object.entries(o);
+      const [moved] = entries.splice(at % entries.length, 1);
+      return Object.fromEntries(moved === undefined ? entries : [...entries, moved]);
+    }),
+    fc
+      .tuple(fc.string({ maxLength: 6 }), text)
+      .map(([key, value]) => (o: Record<string, unknown>) => ({ ...o, [key]: value })),
+  );
+
   it('writes exactly what JSON.stringify writes for set-price', () => {
     fc.assert(
       fc.property(
@@ -237,10 +250,13 @@ describe('the direct encoding of prices and transfers', () => {
         odd(big),
         fc.option(odd(big), { nil: undefined }),
         fc.boolean(),
-        (time, asset, price, stablePrice, withStable) => {
-          const command = (withStable
-            ? { type: 'set-price', time, asset, price, stablePrice }
-            : { type: 'set-price', time, asset, price }) as unknown as Command;
+        reshaped,
+        (time, asset, price, stablePrice, withStable, reshape) => {
+          const command = reshape(
+            withStable
+              ? { type: 'set-price', time, asset, price, stablePrice }
+              : { type: 'set-price', time, asset, price },
+          ) as unknown as Command;
           expect(encodeCommand(command)).toBe(JSON.stringify(command, bigintsAsText));
         },
       ),
@@ -256,8 +272,16 @@ describe('the direct encoding of prices and transfers', () => {
         ref,
         odd(text),
         fc.oneof(big, fc.constant('all'), text),
-        (time, from, to, asset, amount) => {
-          const command = { type: 'transfer', time, from, to, asset, amount } as unknown as Command;
+        reshaped,
+        (time, from, to, asset, amount, reshape) => {
+          const command = reshape({
+            type: 'transfer',
+            time,
+            from,
+            to,
+            asset,
+            amount,
+          }) as unknown as Command;
           const generic = JSON.stringify(command, bigintsAsText);
           expect(encodeCommand(command)).toBe(generic);
         },
