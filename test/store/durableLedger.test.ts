@@ -4,10 +4,8 @@
  * and damage elsewhere stops recovery; snapshots: a ledger's text reads back to itself, recovery
  * from the newest snapshot equals a full replay, and damaged snapshots are passed over.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { temporaryFolders } from '../fixtures/examples.js';
 import { ledgerWithPortfolioMargin } from '../../src/cli/derivatives.js';
 import { FulcrumError } from '../../src/domain/errors.js';
 import { DerivativesLedger } from '../../src/derivatives/ledger.js';
@@ -43,15 +41,7 @@ function state(l: DerivativesLedger): string {
   );
 }
 
-const dirs: string[] = [];
-function folder(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'fulcrum-ledger-'));
-  dirs.push(dir);
-  return dir;
-}
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const folder = temporaryFolders('fulcrum-ledger-');
 
 describe('the derivatives journal', () => {
   it('stores every command so that it decodes to itself', () => {

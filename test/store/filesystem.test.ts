@@ -41,6 +41,24 @@ function fulcrum(args: string[], input: string) {
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** A run refused because the data folder is read-only: exit 1, one line saying so. */
+function expectReadOnlyRefusal(refused: ReturnType<typeof fulcrum>): void {
+  expect(refused.status, refused.stdout).toBe(1);
+  const lines = refused.stderr.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(
+    /^fulcrum: error store_(read_only|unavailable): .*(read-only|cannot be opened)/,
+  );
+}
+
+/** `fulcrum verify` passes on `dir`, a journal of `records` records. */
+function expectVerified(dir: string, records: number): void {
+  const verified = fulcrum(['verify', '--data', dir], '');
+  expect(verified.status, verified.stderr).toBe(0);
+  expect(verified.stdout).toMatch(new RegExp(`journal: ${records} records`));
+  expect(verified.stdout).toMatch(/ok: the hashes agree/);
+}
+
 /** Takes write access away from the data folder (or gives it back). */
 function makeReadOnly(dir: string, readOnly: boolean): void {
   if (isRoot) {
@@ -77,19 +95,10 @@ describe('a data folder that goes bad', () => {
         expect(ok.stdout).toMatch(/journal: 3 records, all durable/);
 
         makeReadOnly(dir, true);
-        const refused = fulcrum(['run', '-', '--data', dir], deposit('carol', '1', 4));
-        expect(refused.status).toBe(1);
-        const lines = refused.stderr.trim().split('\n');
-        expect(lines).toHaveLength(1);
-        expect(lines[0]).toMatch(
-          /^fulcrum: error store_(read_only|unavailable): .*(read-only|cannot be opened)/,
-        );
+        expectReadOnlyRefusal(fulcrum(['run', '-', '--data', dir], deposit('carol', '1', 4)));
 
         makeReadOnly(dir, false);
-        const verified = fulcrum(['verify', '--data', dir], '');
-        expect(verified.status, verified.stderr).toBe(0);
-        expect(verified.stdout).toMatch(/journal: 3 records/);
-        expect(verified.stdout).toMatch(/ok: the hashes agree/);
+        expectVerified(dir, 3);
       } finally {
         if (isRoot) execFileSync('umount', [dir]);
       }
@@ -111,27 +120,14 @@ describe('a data folder that goes bad', () => {
 
         // Opening it would upgrade it, which cannot be done here: refused, and nothing written.
         makeReadOnly(dir, true);
-        for (const args of [
-          ['run', '-', '--data', dir],
-          ['verify', '--data', dir],
-        ]) {
-          const refused = fulcrum(args, deposit('carol', '1', 4));
-          expect(refused.status, refused.stdout).toBe(1);
-          const lines = refused.stderr.trim().split('\n');
-          expect(lines).toHaveLength(1);
-          expect(lines[0]).toMatch(
-            /^fulcrum: error store_(read_only|unavailable): .*(read-only|cannot be opened)/,
-          );
-        }
+        expectReadOnlyRefusal(fulcrum(['run', '-', '--data', dir], deposit('carol', '1', 4)));
+        expectReadOnlyRefusal(fulcrum(['verify', '--data', dir], ''));
         expect(readFileSync(file).equals(before)).toBe(true);
         expect(readdirSync(dir)).toEqual([SQLITE_FILE_NAME]);
 
         // Writable again, it is upgraded and every record is there.
         makeReadOnly(dir, false);
-        const verified = fulcrum(['verify', '--data', dir], '');
-        expect(verified.status, verified.stderr).toBe(0);
-        expect(verified.stdout).toMatch(/journal: 4 records/);
-        expect(verified.stdout).toMatch(/ok: the hashes agree/);
+        expectVerified(dir, 4);
       } finally {
         if (isRoot) execFileSync('umount', [dir]);
       }
@@ -156,9 +152,7 @@ describe('a data folder that goes bad', () => {
         expect(full.stderr).toMatch(/^fulcrum: error store_full: .*disk is full/);
 
         execFileSync('mount', ['-o', 'remount,size=16m', dir]);
-        const verified = fulcrum(['verify', '--data', dir], '');
-        expect(verified.status, verified.stderr).toBe(0);
-        expect(verified.stdout).toMatch(/journal: 2 records/);
+        expectVerified(dir, 2);
       } finally {
         execFileSync('umount', [dir]);
       }

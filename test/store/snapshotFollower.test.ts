@@ -7,16 +7,15 @@
  * The worker runs compiled (`dist/store/snapshotWorker.js`, built by `npm test` before the
  * tests); without a build these tests are skipped and say so.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
-import { parseJsonText, stateHash } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { stateHash } from '../../src/index.js';
 import { deserializeState, serializeState } from '../../src/engine/snapshotCodec.js';
 import { createState } from '../../src/engine/state.js';
 import { DurableEngine, recover, SqliteStore } from '../../src/store/index.js';
 import { SnapshotFollower } from '../../src/store/snapshotFollower.js';
+import { exampleLines, temporaryFolders } from '../fixtures/examples.js';
 
 const WORKER = new URL('../../dist/store/snapshotWorker.js', import.meta.url);
 const built = existsSync(fileURLToPath(WORKER));
@@ -28,13 +27,7 @@ if (!built) {
 /** A worker that takes messages and never answers: a follower stuck on a long snapshot. */
 const SILENT = new URL('./silentWorker.mjs', import.meta.url);
 
-const BLACK_THURSDAY = readFileSync(
-  join(import.meta.dirname, '..', '..', 'examples', 'black-thursday-liquidations.jsonl'),
-  'utf8',
-)
-  .split('\n')
-  .filter((line) => line.trim() !== '' && !line.startsWith('//'))
-  .map((line) => parseJsonText(line, 'story'));
+const BLACK_THURSDAY = exampleLines('black-thursday-liquidations.jsonl');
 
 /**
  * Liquidations, a backstop and new rules (kept in the effects as commands, re-executed by the
@@ -76,15 +69,7 @@ function commands(count: number, seed: number): unknown[] {
   return out;
 }
 
-const dirs: string[] = [];
-function dataDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'fulcrum-follower-'));
-  dirs.push(dir);
-  return dir;
-}
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const dataDir = temporaryFolders('fulcrum-follower-');
 
 /** Submits `all` as a gateway would: in chunks, waiting now and then for the journal. */
 async function submitAll(durable: DurableEngine, all: readonly unknown[]): Promise<void> {

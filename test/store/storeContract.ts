@@ -3,11 +3,10 @@
  * acknowledged means durable, recovery equals a full replay, damage is found and named, a full
  * disk loses nothing acknowledged, and history answers from the journal.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeCommand, Engine, parseJsonText } from '../../src/index.js';
+import { decodeCommand, Engine } from '../../src/index.js';
 import { snapshotChecksum } from '../../src/store/journal.js';
+import { exampleLines } from '../fixtures/examples.js';
 import {
   accountHistory,
   DurableEngine,
@@ -36,13 +35,7 @@ export interface StoreFixture {
   dispose(): Promise<void>;
 }
 
-const STORY = readFileSync(
-  join(import.meta.dirname, '..', '..', 'examples', 'lending-story.jsonl'),
-  'utf8',
-)
-  .split('\n')
-  .filter((line) => line.trim() !== '' && !line.startsWith('//'))
-  .map((line) => parseJsonText(line, 'story'));
+const STORY = exampleLines('lending-story.jsonl');
 
 /** The story applied in memory only: the hash every durable run must reach. */
 function memoryHash(commands: readonly unknown[]): string {
