@@ -43,9 +43,8 @@ export interface DurableEngineOptions {
    * {@link snapshotEvery}. A snapshot is taken on the engine's thread in time proportional to the
    * state (5 to 9 µs an account: 5 to 9 s for a million), so a fixed interval would make a large
    * venue spend most of its time snapshotting; scaled, a snapshot costs about a tenth of the
-   * engine's time over its interval, and recovery replays about this many records per account after
-   * it.
-   * Default 10; 0 keeps the interval at `snapshotEvery` whatever the state's size.
+   * engine's time over its interval, and recovery replays about this many records per account
+   * after it. Default 10; 0 keeps the interval at `snapshotEvery` whatever the state's size.
    */
   readonly snapshotPerAccount?: number;
   /**
@@ -53,7 +52,8 @@ export interface DurableEngineOptions {
    * snapshots on the engine's thread. Default: the script beside this module (the package) on
    * a machine of four cores or more, otherwise null (see `defaultSnapshotWorker`). With a worker,
    * a follower thread keeps a copy of the state from the effects segments and builds the
-   * snapshots, and the engine never pauses for one (see `snapshotFollower.ts`).
+   * snapshots, and the engine does not pause for one while commands flow (it serializes the
+   * recovered state once, at `open`, to start the follower; see `snapshotFollower.ts`).
    */
   readonly snapshotWorker?: URL | null;
   /**
