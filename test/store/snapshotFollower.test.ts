@@ -215,6 +215,29 @@ describe.skipIf(!built)('a snapshot follower', () => {
     await durable.close();
   });
 
+  it('that dies is dropped, and a warning that throws stops neither the engine nor the process', async () => {
+    const dir = dataDir();
+    let warned = 0;
+    const durable = await DurableEngine.open(new SqliteStore(dir), {
+      snapshotWorker: new URL('./exitingWorker.mjs', import.meta.url),
+      snapshotEvery: 50,
+      snapshotPerAccount: 0,
+      batchMax: 8,
+      warn: (message) => {
+        warned += 1;
+        expect(message).toMatch(/the snapshot follower exited with code 3/);
+        throw new Error('the log is gone');
+      },
+    });
+    expect(durable.snapshotsOffThread).toBe(true);
+    await submitAll(durable, commands(300, 13));
+    expect(durable.snapshotsOffThread).toBe(false);
+    await durable.close();
+    expect(warned).toBe(1);
+    const positions = await expectSnapshotsMatchReplay(dir);
+    expect(positions.length).toBeGreaterThanOrEqual(3);
+  });
+
   it('counts its lag in records, not segments', async () => {
     const warnings: string[] = [];
     const state = serializeState(createState());
