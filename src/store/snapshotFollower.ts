@@ -142,11 +142,6 @@ export class SnapshotFollower {
     return this.asked;
   }
 
-  /** Journal position of the last segment the follower applied. */
-  get appliedSeq(): number {
-    return this.applied;
-  }
-
   /**
    * Sends a copy of the effects segment of records `lastSeq - records + 1` to `lastSeq`;
    * `snapshot`: snapshot the state after it. Segments must come in journal order, each
