@@ -358,7 +358,7 @@ export class DurableEngine {
   private filled(batch: { last: number; snapshot?: SnapshotRecord }): void {
     this.noteFollower();
     if (this.follower?.active === true) return;
-    if (batch.last - this.lastSnapshot < this.snapshotInterval()) return;
+    if (!this.snapshotDue(batch.last)) return;
     try {
       batch.snapshot = this.takeSnapshot();
       this.lastSnapshot = batch.last;
@@ -388,7 +388,7 @@ export class DurableEngine {
       effects = segment.bytes;
       if (follower?.active === true) {
         // The follower snapshots the state at the batch's end, one snapshot at a time.
-        const ask = last - this.lastSnapshot >= this.snapshotInterval() && !follower.building;
+        const ask = this.snapshotDue(last) && !follower.building;
         if (follower.follow(last, records.length, effects, ask) && ask) this.lastSnapshot = last;
       }
       this.noteFollower();
@@ -399,7 +399,7 @@ export class DurableEngine {
         follower?.active !== true &&
         snapshot === undefined &&
         this.pendingRecords === 0 &&
-        last - this.lastSnapshot >= this.snapshotInterval()
+        this.snapshotDue(last)
       ) {
         snapshot = this.takeSnapshot();
         this.lastSnapshot = snapshot.seq;
@@ -472,6 +472,11 @@ export class DurableEngine {
       if (waiter.seq <= this.durable) waiter.resolve(waiter.value);
       else waiter.reject(this.failure);
     }
+  }
+
+  /** Whether a snapshot of the state at journal position `seq` is due. */
+  private snapshotDue(seq: number): boolean {
+    return seq - this.lastSnapshot >= this.snapshotInterval();
   }
 
   /** Journal records between snapshots for the state as it is now. */
