@@ -25,8 +25,8 @@ const START_POLL_MS = 5;
 
 /**
  * Records a follower may have been sent and not yet applied, by default: beyond this it is
- * dropped rather than queue without bound (its queue holds the effects, about 50 bytes a record:
- * some 200 MB). Counted in records, not segments: when the engine is not busy, batches are a few
+ * dropped rather than queue without bound (its queue holds the effects: 29 bytes a record over
+ * the bench's mix, some 120 MB). Counted in records, not segments: when the engine is not busy, batches are a few
  * records each, and hundreds of them arrive while a large snapshot is built.
  */
 export const FOLLOWER_LAG_LIMIT = 4_000_000;
@@ -56,6 +56,15 @@ export function defaultSnapshotWorker(): URL | null {
 /** How long {@link SnapshotFollower.start} waits for a new follower to hold the state. */
 export const FOLLOWER_START_MS = 30_000;
 
+export interface FollowerOptions {
+  /** Where warnings go: a follower that fails, lags or cannot start says so here, once. */
+  readonly warn: (message: string) => void;
+  /** Records it may fall behind before it is dropped. Default {@link FOLLOWER_LAG_LIMIT}. */
+  readonly lagLimit?: number;
+  /** How long it may take to hold the state. Default {@link FOLLOWER_START_MS}. */
+  readonly startMs?: number;
+}
+
 export class SnapshotFollower {
   /** The worker, or null when it could not even be created. */
   private readonly worker: Worker | null = null;
@@ -78,21 +87,20 @@ export class SnapshotFollower {
   /**
    * Starts a follower from `stateText` (`serializeState` of the engine's state at journal
    * position `seq`) and resolves once it holds that state (a new thread loads its modules first:
-   * about a tenth of a second), so that it keeps up from the first batch. A follower that fails
-   * to start, or takes longer than {@link FOLLOWER_START_MS}, resolves stopped, with a warning.
-   * `lagLimit`: records it may fall behind before it is dropped.
+   * about 60 ms here), so that it keeps up from the first batch. A follower that fails to start,
+   * or takes longer than `options.startMs`, resolves stopped, with a warning.
    */
   static async start(
     script: URL,
     seq: number,
     stateText: string,
-    warn: (message: string) => void,
-    lagLimit = FOLLOWER_LAG_LIMIT,
+    options: FollowerOptions,
   ): Promise<SnapshotFollower> {
-    const follower = new SnapshotFollower(script, seq, stateText, warn, lagLimit);
+    const follower = new SnapshotFollower(script, seq, stateText, options);
+    const startMs = options.startMs ?? FOLLOWER_START_MS;
     for (let waited = 0; !follower.started && follower.active; waited += START_POLL_MS) {
-      if (waited >= FOLLOWER_START_MS) {
-        follower.stop(`did not start within ${FOLLOWER_START_MS / 1000} s`);
+      if (waited >= startMs) {
+        follower.stop(`did not start within ${startMs / 1000} s`);
         break;
       }
       await new Promise((resolve) => setTimeout(resolve, START_POLL_MS));
@@ -102,15 +110,9 @@ export class SnapshotFollower {
   }
 
   /** Use {@link start}: a follower is of use once it holds the state. */
-  constructor(
-    script: URL,
-    seq: number,
-    stateText: string,
-    warn: (message: string) => void,
-    lagLimit = FOLLOWER_LAG_LIMIT,
-  ) {
-    this.warn = warn;
-    this.lagLimit = lagLimit;
+  constructor(script: URL, seq: number, stateText: string, options: FollowerOptions) {
+    this.warn = options.warn;
+    this.lagLimit = options.lagLimit ?? FOLLOWER_LAG_LIMIT;
     this.sent = seq;
     this.applied = seq;
     const channel = new MessageChannel();

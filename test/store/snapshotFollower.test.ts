@@ -24,8 +24,10 @@ if (!built) {
     'snapshot follower tests skipped: dist/store/snapshotWorker.js is not built (npm run build)\n',
   );
 }
-/** A worker that takes messages and never answers: a follower stuck on a long snapshot. */
+/** A worker that takes the state, then never answers: a follower stuck on a long snapshot. */
 const SILENT = new URL('./silentWorker.mjs', import.meta.url);
+/** A worker that never even says it holds the state. */
+const DEAF = new URL('./deafWorker.mjs', import.meta.url);
 
 const BLACK_THURSDAY = exampleLines('black-thursday-liquidations.jsonl');
 
@@ -238,10 +240,27 @@ describe.skipIf(!built)('a snapshot follower', () => {
     expect(positions.length).toBeGreaterThanOrEqual(3);
   });
 
+  it('that does not take the state in time resolves stopped, with a warning', async () => {
+    const warnings: string[] = [];
+    const follower = await SnapshotFollower.start(DEAF, 0, serializeState(createState()), {
+      warn: (message) => warnings.push(message),
+      startMs: 200,
+    });
+    expect(follower.active).toBe(false);
+    expect(follower.follow(1, 1, new Uint8Array([2]), true)).toBe(false);
+    expect(warnings).toEqual([
+      "the snapshot follower did not start within 0.2 s (after journal record 0 of 0); snapshots are built on the engine's thread from now on",
+    ]);
+    await follower.close();
+  });
+
   it('counts its lag in records, not segments', async () => {
     const warnings: string[] = [];
     const state = serializeState(createState());
-    const follower = await SnapshotFollower.start(SILENT, 0, state, (m) => warnings.push(m), 300);
+    const follower = await SnapshotFollower.start(SILENT, 0, state, {
+      warn: (message) => warnings.push(message),
+      lagLimit: 300,
+    });
     let taken = 0;
     // Segments of ten records: the thirty-first puts it 310 records behind.
     while (follower.follow((taken + 1) * 10, 10, new Uint8Array(10), taken === 0)) taken++;
@@ -260,12 +279,9 @@ describe.skipIf(!built)('a snapshot follower', () => {
       [1, new Uint8Array([250, 1, 2, 3]), /failed: /],
     ] as const) {
       const warnings: string[] = [];
-      const follower = await SnapshotFollower.start(
-        WORKER,
-        0,
-        serializeState(createState()),
-        (message) => warnings.push(message),
-      );
+      const follower = await SnapshotFollower.start(WORKER, 0, serializeState(createState()), {
+        warn: (message) => warnings.push(message),
+      });
       expect(follower.active).toBe(true);
       follower.follow(lastSeq, 1, bytes, true);
       for (let waited = 0; follower.active && waited < 5_000; waited += 10) {
