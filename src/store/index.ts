@@ -26,7 +26,13 @@ export { PostgresStore } from './postgresStore.js';
 export { recover, type Recovered, type RecoveryOptions, type RecoveryReport } from './recovery.js';
 export { snapshotWorkerScript } from './snapshotFollower.js';
 export { SQLITE_FILE_NAME, SqliteStore, type SqliteStoreOptions } from './sqliteStore.js';
-export { type JournalStore, type SnapshotInfo, StoreError, type StoreErrorCode } from './store.js';
+export {
+  type JournalStore,
+  type SeqRange,
+  type SnapshotInfo,
+  StoreError,
+  type StoreErrorCode,
+} from './store.js';
 
 /**
  * Opens the store a `--data` value names: a `postgres://` (or `postgresql://`) URL, or a folder

@@ -21,6 +21,7 @@ import {
   type JournalStore,
   type RecordBatch,
   RecordList,
+  type SeqRange,
   type SnapshotInfo,
   StoreError,
 } from './store.js';
@@ -201,16 +202,26 @@ export class PostgresStore implements JournalStore {
     }));
   }
 
-  /** The digest text is built by the server and read as one value. */
-  async recordsChecksum(first: number, last: number): Promise<number> {
-    const { rows } = await this.query<{ digest: Buffer | null }>(
-      `SELECT convert_to(string_agg(seq || chr(1) || time || chr(1) || command || chr(1) || outcome
-         || chr(1) || events || chr(1) || accounts || chr(2), '' ORDER BY seq), 'UTF8') AS digest
-       FROM ${this.t('journal')} WHERE seq BETWEEN $1 AND $2`,
-      [first, last],
+  /**
+   * The digest text of each range is built by the server and read as one value; all the ranges
+   * in one query. A range with no records has the digest of nothing, 0.
+   */
+  async recordsChecksums(ranges: readonly SeqRange[]): Promise<number[]> {
+    if (ranges.length === 0) return [];
+    const { rows } = await this.query<{ i: string; digest: Buffer | null }>(
+      `SELECT r.i, convert_to(string_agg(j.seq || chr(1) || j.time || chr(1) || j.command
+         || chr(1) || j.outcome || chr(1) || j.events || chr(1) || j.accounts || chr(2), ''
+         ORDER BY j.seq), 'UTF8') AS digest
+       FROM unnest($1::bigint[], $2::bigint[]) WITH ORDINALITY AS r(first, last, i)
+       JOIN ${this.t('journal')} j ON j.seq BETWEEN r.first AND r.last
+       GROUP BY r.i`,
+      [ranges.map(([first]) => first), ranges.map(([, last]) => last)],
     );
-    const digest = rows[0]?.digest ?? null;
-    return digest === null ? 0 : crc32(digest);
+    const digests = ranges.map(() => 0);
+    for (const { i, digest } of rows) {
+      if (digest !== null) digests[Number(i) - 1] = crc32(digest);
+    }
+    return digests;
   }
 
   async snapshots(): Promise<SnapshotInfo[]> {

@@ -31,8 +31,11 @@ import { type JournalStore, StoreError } from './store.js';
 const READ_BATCH = 10_000;
 /** Effects segments read from the store at a time. */
 const EFFECTS_BATCH = 64;
-/** Records digests the store may be computing at once, ahead of the checks that wait for them. */
-const DIGESTS_IN_FLIGHT = 32;
+/**
+ * Groups of segments whose records digests may be waited for at once: the store computes one
+ * group's while the next is applied, and the check waits only for the group before.
+ */
+const GROUPS_IN_FLIGHT = 1;
 
 export interface RecoveryReport {
   readonly store: string;
@@ -136,8 +139,9 @@ class Replay {
   private readonly last: number;
   private readonly warn: (message: string) => void;
   private readonly checkRecords: boolean;
-  /** Records digests asked of the store, checked in order. */
-  private readonly digests: { segment: StoredEffects; digest: Promise<number> }[] = [];
+  /** Records digests asked of the store, a group of segments at a time, checked in order. */
+  private readonly digests: { segments: readonly StoredEffects[]; digests: Promise<number[]> }[] =
+    [];
 
   constructor(
     store: JournalStore,
@@ -185,7 +189,7 @@ class Replay {
       }
     } finally {
       // Every digest asked for is waited for, even when replay stopped: none is left running.
-      await Promise.allSettled(this.digests.map((d) => d.digest));
+      await Promise.allSettled(this.digests.map((d) => d.digests));
     }
     while (this.digests.length > 0) await this.checkOldestDigest();
   }
@@ -197,10 +201,11 @@ class Replay {
    * replaced by its commands.
    */
   private async applyGroup(group: readonly StoredEffects[], askDigests = true): Promise<void> {
-    for (const segment of askDigests && this.checkRecords ? group : []) {
+    if (askDigests && this.checkRecords) {
+      // Asked before the effects are applied, so that the store works on them meanwhile.
       this.digests.push({
-        segment,
-        digest: this.store.recordsChecksum(segment.firstSeq, segment.lastSeq),
+        segments: group,
+        digests: this.store.recordsChecksums(group.map((s) => [s.firstSeq, s.lastSeq] as const)),
       });
     }
     const firstSeq = (group[0] as StoredEffects).firstSeq;
@@ -231,7 +236,7 @@ class Replay {
     }
     this.seq = lastSeq;
     this.fromEffects += lastSeq - firstSeq + 1;
-    while (this.digests.length > DIGESTS_IN_FLIGHT) await this.checkOldestDigest();
+    while (this.digests.length > GROUPS_IN_FLIGHT) await this.checkOldestDigest();
   }
 
   /** A segment that cannot be used: its commands are re-executed instead, with a warning. */
@@ -273,22 +278,24 @@ class Replay {
   }
 
   /**
-   * The records behind the oldest applied segment must be those its effects were written with.
-   * When they are not, the damaged record is found and named.
+   * The records behind the oldest group of applied segments must be those their effects were
+   * written with. When they are not, the damaged record is found and named.
    */
   private async checkOldestDigest(): Promise<void> {
     const oldest = this.digests.shift();
     if (oldest === undefined) return;
-    const { segment } = oldest;
-    if ((await oldest.digest) === segment.recordsChecksum) return;
-    let expected = segment.firstSeq;
-    await this.eachRecord(segment.firstSeq, segment.lastSeq, (record) =>
-      checkRecord(record, expected++),
-    );
-    throw new StoreError(
-      'store_corrupt',
-      `journal records ${segment.firstSeq} to ${segment.lastSeq} are not the records their effects were written with; recovery stopped there`,
-    );
+    const digests = await oldest.digests;
+    for (const [i, segment] of oldest.segments.entries()) {
+      if (digests[i] === segment.recordsChecksum) continue;
+      let expected = segment.firstSeq;
+      await this.eachRecord(segment.firstSeq, segment.lastSeq, (record) =>
+        checkRecord(record, expected++),
+      );
+      throw new StoreError(
+        'store_corrupt',
+        `journal records ${segment.firstSeq} to ${segment.lastSeq} are not the records their effects were written with; recovery stopped there`,
+      );
+    }
   }
 }
 

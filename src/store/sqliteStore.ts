@@ -31,7 +31,13 @@ import {
   frameRange,
   frameTime,
 } from './recordFrames.js';
-import { type JournalStore, type RecordBatch, type SnapshotInfo, StoreError } from './store.js';
+import {
+  type JournalStore,
+  type RecordBatch,
+  type SeqRange,
+  type SnapshotInfo,
+  StoreError,
+} from './store.js';
 
 /** Name of the database file inside the data folder. */
 export const SQLITE_FILE_NAME = 'fulcrum.sqlite';
@@ -119,14 +125,6 @@ interface WriterReply {
   readonly value?: number[];
 }
 
-/** A records digest asked for and not yet sent to the writer thread. */
-interface DigestWanted {
-  readonly first: number;
-  readonly last: number;
-  readonly resolve: (digest: number) => void;
-  readonly reject: (error: unknown) => void;
-}
-
 export class SqliteStore implements JournalStore {
   readonly kind = 'sqlite';
   readonly location: string;
@@ -139,7 +137,6 @@ export class SqliteStore implements JournalStore {
   private effectsStatement: Database.Statement | undefined;
   /** Bytes of the frames of the last batch written: the size the next batch starts with. */
   private frameBytes = 1 << 10;
-  private digestsWanted: DigestWanted[] = [];
 
   /** Opens (creating if needed) the store in data folder `dir`. */
   constructor(dir: string, options: SqliteStoreOptions = {}) {
@@ -338,29 +335,16 @@ export class SqliteStore implements JournalStore {
   }
 
   /**
-   * Computed by the writer thread, which is idle during recovery, while the caller goes on. The
-   * digests asked for in one turn (recovery asks for a group of segments' at once) go to the
-   * writer in one message: over a journal of one-record writes, a message each cost more than
-   * the digests.
+   * Computed by the writer thread, which is idle during recovery, while the caller goes on: the
+   * question is posted before this returns (the writer answers its messages in order, after
+   * its open), all the ranges in one message.
    */
-  recordsChecksum(first: number, last: number): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.digestsWanted.push({ first, last, resolve, reject });
-      if (this.digestsWanted.length === 1) queueMicrotask(() => void this.askDigests());
-    });
-  }
-
-  private async askDigests(): Promise<void> {
-    const wanted = this.digestsWanted;
-    this.digestsWanted = [];
-    const ranges = Float64Array.from(wanted.flatMap(({ first, last }) => [first, last]));
-    try {
-      await this.opened;
-      const digests = await this.send({ kind: 'digests', ranges }, [ranges.buffer]);
-      wanted.forEach((w, i) => w.resolve(digests[i] ?? 0));
-    } catch (error) {
-      for (const w of wanted) w.reject(error);
-    }
+  recordsChecksums(ranges: readonly SeqRange[]): Promise<number[]> {
+    if (ranges.length === 0) return Promise.resolve([]);
+    const flat = Float64Array.from(ranges.flat());
+    const digests = this.send({ kind: 'digests', ranges: flat }, [flat.buffer]);
+    // A writer that could not open answers with that error.
+    return Promise.all([this.opened, digests]).then(([, value]) => value);
   }
 
   async readRecords(after: number, limit: number): Promise<JournalRecord[]> {

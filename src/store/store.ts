@@ -32,6 +32,9 @@ export class RecordList implements RecordBatch {
   }
 }
 
+/** Journal positions `first` to `last`, both included. */
+export type SeqRange = readonly [first: number, last: number];
+
 export interface JournalStore {
   /** `sqlite` or `postgres`, for reports. */
   readonly kind: string;
@@ -57,13 +60,14 @@ export interface JournalStore {
   /** Effects segments with `firstSeq > after`, ascending, at most `limit` of them. */
   readEffects(after: number, limit: number): Promise<StoredEffects[]>;
   /**
-   * The records digest of records `first` to `last` as stored now, computed where the records
-   * are (a store may do it on another thread), by the same definition as the `recordsChecksum`
-   * the store wrote with each effects segment: any change to a record changes it. SQLite: the
-   * CRC-32 of the records' frames (`recordFrames.ts`); PostgreSQL: of their digest text
-   * (`recordsDigest`).
+   * The records digest of each range of records (`[first, last]`, inclusive) as stored now,
+   * computed where the records are, by the same definition as the `recordsChecksum` the store
+   * wrote with each effects segment: any change to a record changes it. SQLite: the CRC-32 of
+   * the records' frames (`recordFrames.ts`), on the writer thread; PostgreSQL: of their digest
+   * text (`recordsDigest`), by the server. The question is asked before the call returns, so a
+   * caller can go on working while it is answered.
    */
-  recordsChecksum(first: number, last: number): Promise<number>;
+  recordsChecksums(ranges: readonly SeqRange[]): Promise<number[]>;
   /** Snapshots, newest first (without their state text). */
   snapshots(): Promise<SnapshotInfo[]>;
   loadSnapshot(seq: number): Promise<SnapshotRecord | undefined>;

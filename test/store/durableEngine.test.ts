@@ -36,8 +36,8 @@ class ManualStore implements JournalStore {
   async readEffects() {
     return [];
   }
-  async recordsChecksum() {
-    return 0;
+  async recordsChecksums() {
+    return [];
   }
   async snapshots() {
     return [];

@@ -141,10 +141,14 @@ describe('SQLite record segments', () => {
         );
         const digest = crc32(encodeFrames(inSegment));
         expect(segment.recordsChecksum).toBe(digest);
-        expect(await store.recordsChecksum(segment.firstSeq, segment.lastSeq)).toBe(digest);
+        expect(await store.recordsChecksums([[segment.firstSeq, segment.lastSeq]])).toEqual([
+          digest,
+        ]);
       }
       // Across segments: the frames of the records in the range, in order.
-      expect(await store.recordsChecksum(3, 8)).toBe(crc32(encodeFrames(records.slice(2, 8))));
+      expect(await store.recordsChecksums([[3, 8]])).toEqual([
+        crc32(encodeFrames(records.slice(2, 8))),
+      ]);
       // Asked together (one message to the writer), in any order, overlapping, past the end.
       const ranges: [number, number][] = [
         [8, 10],
@@ -153,7 +157,7 @@ describe('SQLite record segments', () => {
         [5, 5],
         [9, 12],
       ];
-      const together = await Promise.all(ranges.map(([a, b]) => store.recordsChecksum(a, b)));
+      const together = await store.recordsChecksums(ranges);
       expect(together).toEqual(
         ranges.map(([a, b]) =>
           crc32(encodeFrames(records.filter((r) => r.seq >= a && r.seq <= b))),

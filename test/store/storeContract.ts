@@ -14,6 +14,7 @@ import {
   type JournalRecord,
   type JournalStore,
   recover,
+  type SeqRange,
   sealRecord,
   stateAt,
   StoreError,
@@ -149,6 +150,17 @@ export function storeContract(name: string, makeFixture: () => Promise<StoreFixt
         const clean = await recover(store, quiet);
         expect(clean.report.fromEffects).toBe(last);
         expect(clean.report.stateHash).toBe(hash);
+        // The digests asked together, one a range, are those written with the segments; a
+        // range with no records has the digest of nothing.
+        const asked: SeqRange[] = [
+          ...segments.map((s): SeqRange => [s.firstSeq, s.lastSeq]),
+          [last + 1, last + 9],
+        ];
+        expect(await store.recordsChecksums(asked)).toEqual([
+          ...segments.map((s) => s.recordsChecksum),
+          0,
+        ]);
+        expect(await store.recordsChecksums([])).toEqual([]);
 
         // A segment whose checksum fails: its commands are re-executed instead, with a warning.
         const second = segments[1];
