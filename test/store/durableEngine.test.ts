@@ -3,7 +3,7 @@
  * a position is acknowledged exactly when the write holding it is durable, whatever order
  * callers ask in, and a failure refuses only what was not written.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Command } from '../../src/index.js';
 import { DurableEngine, type JournalStore, StoreError } from '../../src/store/index.js';
 import type { SnapshotRecord } from '../../src/store/journal.js';
@@ -246,5 +246,92 @@ describe('snapshots', () => {
   it('come every snapshotEvery records whatever the size, when not scaled', async () => {
     const { taken } = await journal(10, 0, 30, 60);
     expect(taken).toEqual([10, 20, 30, 40, 50, 60, 70, 80, 90]);
+  });
+});
+
+describe('backpressure, flushing and failures on the engine side', () => {
+  it('backlogBelow waits until fewer than that many records wait to be durable, and rejects once the engine stopped', async () => {
+    const { durable, store } = await open();
+    for (let time = 1; time <= 3; time++) durable.submitPipelined(accrue(time));
+    const belowTwo = watch(durable.backlogBelow(2));
+    const belowFour = watch(durable.backlogBelow(4));
+    await settle();
+    expect([belowTwo(), belowFour()]).toEqual(['pending', 'resolved']);
+    store.appends[0]?.finish();
+    await settle();
+    // Two still wait: not yet below two.
+    expect(belowTwo()).toBe('pending');
+    store.appends[1]?.finish();
+    await settle();
+    expect(belowTwo()).toBe('resolved');
+    store.appends[2]?.finish(new StoreError('store_full', 'disk full'));
+    await settle();
+    await expect(durable.backlogBelow(1_000)).rejects.toThrow(/disk full/);
+    await expect(durable.flush()).rejects.toThrow(
+      /the engine has stopped: nothing after journal record 2 was acknowledged/,
+    );
+  });
+
+  it('snapshot() writes the state at the last position once everything before it is durable', async () => {
+    const snapshots: SnapshotRecord[] = [];
+    const store = new (class extends ManualStore {
+      override append(records: RecordList, snapshot?: SnapshotRecord): Promise<void> {
+        if (snapshot !== undefined) snapshots.push(snapshot);
+        return records.length === 0 ? Promise.resolve() : super.append(records);
+      }
+    })();
+    const durable = await DurableEngine.open(store, {
+      batchMax: 1,
+      snapshotWorker: null,
+      warn: () => undefined,
+    });
+    const listed = watch(
+      durable.submitJson({ type: 'list-asset', time: T0, price: '1', config: USDC_LISTING }),
+    );
+    durable.submitPipelined(accrue(T0 + 60));
+    const taken = watch(durable.snapshot());
+    await settle();
+    // Not before the records it follows are durable.
+    expect(taken()).toBe('pending');
+    expect(snapshots).toHaveLength(0);
+    for (const append of store.appends) append.finish();
+    await settle();
+    expect([listed(), taken()]).toEqual(['resolved', 'resolved']);
+    expect(snapshots.map((s) => [s.seq, s.stateHash])).toEqual([[2, durable.engine.hash()]]);
+  });
+
+  it('a snapshot that cannot be built as its batch fills stops the engine; what was durable stays acknowledged', async () => {
+    const { durable, store } = await (async () => {
+      const manual = new ManualStore();
+      const engine = await DurableEngine.open(manual, {
+        batchMax: 1,
+        snapshotEvery: 2,
+        snapshotPerAccount: 0,
+        snapshotWorker: null,
+        warn: () => undefined,
+      });
+      return { durable: engine, store: manual };
+    })();
+    const first = durable.submitPipelined(accrue(1));
+    store.appends[0]?.finish();
+    await settle();
+    // The second record makes a snapshot due: building it fails (out of memory, say).
+    const build = vi
+      .spyOn(DurableEngine.prototype as unknown as { takeSnapshot(): never }, 'takeSnapshot')
+      .mockImplementation(() => {
+        throw new RangeError('Invalid string length');
+      });
+    try {
+      const second = durable.submitPipelined(accrue(2));
+      expect(build).toHaveBeenCalledTimes(1);
+      await expect(durable.whenDurable(second.seq as number)).rejects.toThrow(
+        /Invalid string length; the engine has stopped: nothing after journal record 1 was acknowledged/,
+      );
+      await expect(durable.whenDurable(first.seq as number)).resolves.toBeUndefined();
+      expect(store.appends).toHaveLength(1);
+      expect(() => durable.submitPipelined(accrue(3))).toThrow(StoreError);
+    } finally {
+      build.mockRestore();
+    }
   });
 });

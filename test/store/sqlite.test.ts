@@ -128,6 +128,23 @@ describe('SQLite record segments', () => {
     );
   });
 
+  it('missing from the middle of the journal stop recovery, naming the first one missing', () =>
+    inFolder(async (dir) => {
+      await fourBatches(dir);
+      const store = new SqliteStore(dir);
+      // The second batch's records (2 to 4) are gone; their effects and the rest are there.
+      store.exec('DELETE FROM segments WHERE first_seq = 2');
+      for (const options of [{}, { fullReplay: true }, { snapshots: false }]) {
+        const failure = await recover(store, { ...quiet, ...options }).catch((e: unknown) => e);
+        expect(failure).toBeInstanceOf(StoreError);
+        expect((failure as StoreError).code).toBe('store_corrupt');
+        expect((failure as StoreError).message).toMatch(
+          /journal record 2 is missing \(found 5 next\)/,
+        );
+      }
+      await store.close();
+    }));
+
   it('hold what the writer thread sealed: each record its checksum, each batch the digest of its frames', () =>
     inFolder(async (dir) => {
       await fourBatches(dir);
