@@ -5,7 +5,12 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import type { Command } from '../../src/index.js';
-import { DurableEngine, type JournalStore, StoreError } from '../../src/store/index.js';
+import {
+  DurableEngine,
+  type DurableEngineOptions,
+  type JournalStore,
+  StoreError,
+} from '../../src/store/index.js';
 import type { SnapshotRecord } from '../../src/store/journal.js';
 import { RecordList } from '../../src/store/store.js';
 import { T0, USDC_LISTING } from '../fixtures/market.js';
@@ -70,10 +75,16 @@ function watch(promise: Promise<unknown>): () => string {
   return () => state;
 }
 
-async function open(): Promise<{ durable: DurableEngine; store: ManualStore }> {
+async function open(
+  options: DurableEngineOptions = {},
+): Promise<{ durable: DurableEngine; store: ManualStore }> {
   const store = new ManualStore();
   // One record a write, so that each submission starts its own write at once.
-  const durable = await DurableEngine.open(store, { batchMax: 1, warn: () => undefined });
+  const durable = await DurableEngine.open(store, {
+    batchMax: 1,
+    warn: () => undefined,
+    ...options,
+  });
   return { durable, store };
 }
 
@@ -301,17 +312,11 @@ describe('backpressure, flushing and failures on the engine side', () => {
   });
 
   it('a snapshot that cannot be built as its batch fills stops the engine; what was durable stays acknowledged', async () => {
-    const { durable, store } = await (async () => {
-      const manual = new ManualStore();
-      const engine = await DurableEngine.open(manual, {
-        batchMax: 1,
-        snapshotEvery: 2,
-        snapshotPerAccount: 0,
-        snapshotWorker: null,
-        warn: () => undefined,
-      });
-      return { durable: engine, store: manual };
-    })();
+    const { durable, store } = await open({
+      snapshotEvery: 2,
+      snapshotPerAccount: 0,
+      snapshotWorker: null,
+    });
     const first = durable.submitPipelined(accrue(1));
     store.appends[0]?.finish();
     await settle();
