@@ -103,9 +103,9 @@ export interface StoredEffects {
   readonly checksum: number;
   /**
    * The records digest of the segment's records as they were written, by the store's own
-   * definition (`JournalStore.recordsChecksum`: SQLite, the CRC-32 of their frames; PostgreSQL,
+   * definition (`JournalStore.recordsChecksums`: SQLite, the CRC-32 of their frames; PostgreSQL,
    * of their digest text, {@link recordsDigestPiece}): recovery compares it with the records as
-   * they are, without reading them into JavaScript.
+   * they are, without decoding them.
    */
   readonly recordsChecksum: number;
 }

@@ -139,6 +139,8 @@ class Replay {
   private readonly last: number;
   private readonly warn: (message: string) => void;
   private readonly checkRecords: boolean;
+  /** Whether checking a group's digests failed (the groups before it checked out). */
+  private checkFailed = false;
   /** Records digests asked of the store, a group of segments at a time, checked in order. */
   private readonly digests: { segments: readonly StoredEffects[]; digests: Promise<number[]> }[] =
     [];
@@ -161,37 +163,47 @@ class Replay {
 
   async run(until: number, useEffects: boolean): Promise<void> {
     try {
-      while (this.seq < until) {
-        const segments = useEffects ? await this.store.readEffects(this.seq, EFFECTS_BATCH) : [];
-        // The segments that follow on from here, each checking out, go in together.
-        const group: StoredEffects[] = [];
-        let next = this.seq + 1;
-        for (const segment of segments) {
-          if (segment.firstSeq !== next || segment.lastSeq > until || !intact(segment)) break;
-          group.push(segment);
-          next = segment.lastSeq + 1;
-        }
-        if (group.length > 0) {
-          await this.applyGroup(group);
-          continue;
-        }
-        const first = segments[0];
-        if (first !== undefined && first.firstSeq === this.seq + 1 && first.lastSeq <= until) {
-          await this.insteadOfEffects(first, 'are damaged (checksum)');
-          continue;
-        }
-        // No segment starts here: commands, up to the next segment or the end.
-        const upTo =
-          first !== undefined && first.firstSeq > this.seq + 1 && first.firstSeq - 1 < until
-            ? first.firstSeq - 1
-            : until;
-        await this.replayCommands(upTo);
+      while (this.seq < until) await this.step(until, useEffects);
+    } catch (error) {
+      // Every digest asked for is waited for: none is left running. Damage behind a group
+      // applied before the failure is where recovery should have stopped: it is named first.
+      const settled = await Promise.allSettled(this.digests.map((d) => d.digests));
+      if (this.checkFailed) throw error;
+      for (const outcome of settled) {
+        if (outcome.status === 'rejected') break;
+        await this.checkOldestDigest();
       }
-    } finally {
-      // Every digest asked for is waited for, even when replay stopped: none is left running.
-      await Promise.allSettled(this.digests.map((d) => d.digests));
+      throw error;
     }
     while (this.digests.length > 0) await this.checkOldestDigest();
+  }
+
+  /** Replays from `seq` on: a group of segments that check out, one damaged, or commands. */
+  private async step(until: number, useEffects: boolean): Promise<void> {
+    const segments = useEffects ? await this.store.readEffects(this.seq, EFFECTS_BATCH) : [];
+    // The segments that follow on from here, each checking out, go in together.
+    const group: StoredEffects[] = [];
+    let next = this.seq + 1;
+    for (const segment of segments) {
+      if (segment.firstSeq !== next || segment.lastSeq > until || !intact(segment)) break;
+      group.push(segment);
+      next = segment.lastSeq + 1;
+    }
+    if (group.length > 0) {
+      await this.applyGroup(group);
+      return;
+    }
+    const first = segments[0];
+    if (first !== undefined && first.firstSeq === this.seq + 1 && first.lastSeq <= until) {
+      await this.insteadOfEffects(first, 'are damaged (checksum)');
+      return;
+    }
+    // No segment starts here: commands, up to the next segment or the end.
+    const upTo =
+      first !== undefined && first.firstSeq > this.seq + 1 && first.firstSeq - 1 < until
+        ? first.firstSeq - 1
+        : until;
+    await this.replayCommands(upTo);
   }
 
   /**
@@ -203,10 +215,12 @@ class Replay {
   private async applyGroup(group: readonly StoredEffects[], askDigests = true): Promise<void> {
     if (askDigests && this.checkRecords) {
       // Asked before the effects are applied, so that the store works on them meanwhile.
-      this.digests.push({
-        segments: group,
-        digests: this.store.recordsChecksums(group.map((s) => [s.firstSeq, s.lastSeq] as const)),
-      });
+      const digests = this.store.recordsChecksums(
+        group.map((s) => [s.firstSeq, s.lastSeq] as const),
+      );
+      // A refusal is taken up when the group is checked; until then it is not unhandled.
+      digests.catch(() => undefined);
+      this.digests.push({ segments: group, digests });
     }
     const firstSeq = (group[0] as StoredEffects).firstSeq;
     const lastSeq = (group.at(-1) as StoredEffects).lastSeq;
@@ -284,17 +298,23 @@ class Replay {
   private async checkOldestDigest(): Promise<void> {
     const oldest = this.digests.shift();
     if (oldest === undefined) return;
-    const digests = await oldest.digests;
-    for (const [i, segment] of oldest.segments.entries()) {
-      if (digests[i] === segment.recordsChecksum) continue;
-      let expected = segment.firstSeq;
-      await this.eachRecord(segment.firstSeq, segment.lastSeq, (record) =>
-        checkRecord(record, expected++),
-      );
-      throw new StoreError(
-        'store_corrupt',
-        `journal records ${segment.firstSeq} to ${segment.lastSeq} are not the records their effects were written with; recovery stopped there`,
-      );
+    try {
+      const digests = await oldest.digests;
+      for (const [i, segment] of oldest.segments.entries()) {
+        if (digests[i] === segment.recordsChecksum) continue;
+        let expected = segment.firstSeq;
+        await this.eachRecord(segment.firstSeq, segment.lastSeq, (record) =>
+          checkRecord(record, expected++),
+        );
+        throw new StoreError(
+          'store_corrupt',
+          `journal records ${segment.firstSeq} to ${segment.lastSeq} are not the records their effects were written with; recovery stopped there`,
+        );
+      }
+    } catch (error) {
+      // The groups before this one checked out: this is the earliest failure.
+      this.checkFailed = true;
+      throw error;
     }
   }
 }

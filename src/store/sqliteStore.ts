@@ -131,12 +131,23 @@ export class SqliteStore implements JournalStore {
   private readonly db: Database.Database;
   private readonly writer: Worker;
   private readonly opened: Promise<unknown>;
-  private readonly replies = new Map<number, (reply: WriterReply) => void>();
+  /** Questions sent to the writer thread and not yet answered, by message id. */
+  private readonly replies = new Map<
+    number,
+    {
+      readonly resolve: (value: number[]) => void;
+      readonly reject: (error: StoreError) => void;
+      /** What a refusal says was being done. */
+      readonly context: string;
+    }
+  >();
   private nextId = 1;
   private readStatement: Database.Statement | undefined;
   private effectsStatement: Database.Statement | undefined;
   /** Bytes of the frames of the last batch written: the size the next batch starts with. */
   private frameBytes = 1 << 10;
+  /** Why the writer thread answers no more (closed, exited, failed); null while it does. */
+  private gone: StoreError | null = null;
 
   /** Opens (creating if needed) the store in data folder `dir`. */
   constructor(dir: string, options: SqliteStoreOptions = {}) {
@@ -153,10 +164,18 @@ export class SqliteStore implements JournalStore {
     this.writer = new Worker(new URL('./sqliteWriter.mjs', import.meta.url));
     this.writer.unref();
     this.writer.on('message', (reply: WriterReply) => {
-      this.replies.get(reply.id)?.(reply);
+      const waiting = this.replies.get(reply.id);
+      if (waiting !== undefined) {
+        if (reply.ok) waiting.resolve(reply.value ?? []);
+        else waiting.reject(storeError(reply, waiting.context));
+      }
       this.replies.delete(reply.id);
       if (this.replies.size === 0) this.writer.unref();
     });
+    // A writer thread that stops answers nothing more: what waits on it is refused, not left
+    // waiting for ever.
+    this.writer.on('error', (error) => this.stopped(`its writer thread failed (${error.message})`));
+    this.writer.on('exit', (code) => this.stopped(`its writer thread exited (code ${code})`));
     this.opened = this.send({
       kind: 'open',
       file: this.location,
@@ -172,15 +191,23 @@ export class SqliteStore implements JournalStore {
    * has one), rejects with a StoreError.
    */
   private send(message: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<number[]> {
+    if (this.gone !== null) return Promise.reject(this.gone);
     const id = this.nextId++;
     this.writer.ref();
+    const context = `cannot ${message.kind === 'digests' ? 'read' : 'write'} the journal at ${this.location}`;
     return new Promise((resolve, reject) => {
-      this.replies.set(id, (reply) => {
-        if (reply.ok) resolve(reply.value ?? []);
-        else reject(storeError(reply, `cannot write the journal at ${this.location}`));
-      });
+      this.replies.set(id, { resolve, reject, context });
       this.writer.postMessage({ ...message, id }, transfer);
     });
+  }
+
+  /** The writer thread answers no more: every question still waiting is refused with `why`. */
+  private stopped(why: string): void {
+    this.gone ??= new StoreError('store_unavailable', `the journal at ${this.location}: ${why}`);
+    const waiting = [...this.replies.values()];
+    this.replies.clear();
+    this.writer.unref();
+    for (const { reject } of waiting) reject(this.gone);
   }
 
   private checkSchema(): void {
@@ -450,6 +477,7 @@ export class SqliteStore implements JournalStore {
   async close(): Promise<void> {
     await this.opened.catch(() => undefined);
     await this.send({ kind: 'close' }).catch(() => undefined);
+    this.stopped('it is closed');
     await this.writer.terminate();
     if (this.db.open) this.db.close();
   }

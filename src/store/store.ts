@@ -61,11 +61,11 @@ export interface JournalStore {
   readEffects(after: number, limit: number): Promise<StoredEffects[]>;
   /**
    * The records digest of each range of records (`[first, last]`, inclusive) as stored now,
-   * computed where the records are, by the same definition as the `recordsChecksum` the store
-   * wrote with each effects segment: any change to a record changes it. SQLite: the CRC-32 of
-   * the records' frames (`recordFrames.ts`), on the writer thread; PostgreSQL: of their digest
-   * text (`recordsDigest`), by the server. The question is asked before the call returns, so a
-   * caller can go on working while it is answered.
+   * by the same definition as the `recordsChecksum` the store wrote with each effects segment:
+   * any change to a record changes it. SQLite: the CRC-32 of the records' frames
+   * (`recordFrames.ts`), on the writer thread; PostgreSQL: of their digest text
+   * (`recordsDigest`), which the server builds and sends. The question is asked before the call
+   * returns, so a caller can go on working while it is answered.
    */
   recordsChecksums(ranges: readonly SeqRange[]): Promise<number[]>;
   /** Snapshots, newest first (without their state text). */

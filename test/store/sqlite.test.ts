@@ -134,7 +134,7 @@ describe('SQLite record segments', () => {
       const store = new SqliteStore(dir);
       // The second batch's records (2 to 4) are gone; their effects and the rest are there.
       store.exec('DELETE FROM segments WHERE first_seq = 2');
-      for (const options of [{}, { fullReplay: true }, { snapshots: false }]) {
+      for (const options of [{ fullReplay: true }, { snapshots: false }]) {
         const failure = await recover(store, { ...quiet, ...options }).catch((e: unknown) => e);
         expect(failure).toBeInstanceOf(StoreError);
         expect((failure as StoreError).code).toBe('store_corrupt');
@@ -143,6 +143,62 @@ describe('SQLite record segments', () => {
         );
       }
       await store.close();
+    }));
+
+  it('damage behind a group already applied is named before a failure that comes after it', () =>
+    inFolder(async (dir) => {
+      // Seventy one-record writes: seventy segments, applied in groups of up to 64.
+      const durable = await DurableEngine.open(new SqliteStore(dir), quiet);
+      await durable.submitJson(listing('USDC'));
+      for (let time = 1; time < 70; time++) {
+        await durable.submitJson({ type: 'accrue', time, asset: 'USDC' });
+      }
+      await durable.close();
+      const store = new SqliteStore(dir);
+      store.exec('UPDATE effects SET records_checksum = records_checksum + 1 WHERE first_seq = 3');
+      let reads = 0;
+      const failing = Object.assign(Object.create(Object.getPrototypeOf(store)), store, {
+        // The second group cannot be read.
+        readEffects: (after: number, limit: number) =>
+          ++reads === 2
+            ? Promise.reject(new StoreError('store_failed', 'the disk went away'))
+            : store.readEffects(after, limit),
+      }) as SqliteStore;
+      const failure = await recover(failing, quiet).catch((e: unknown) => e);
+      expect(reads).toBe(2);
+      expect((failure as StoreError).message).toMatch(
+        /journal records 3 to 3 are not the records their effects were written with/,
+      );
+      // A digest the store cannot give stops recovery with the store's error, handled even
+      // while recovery waits on a slow read.
+      store.exec('UPDATE effects SET records_checksum = records_checksum - 1 WHERE first_seq = 3');
+      const refusing = Object.assign(Object.create(Object.getPrototypeOf(store)), store, {
+        recordsChecksums: () => Promise.reject(new StoreError('store_failed', 'no digests')),
+        readEffects: async (after: number, limit: number) => {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          return store.readEffects(after, limit);
+        },
+      }) as SqliteStore;
+      await expect(recover(refusing, quiet)).rejects.toThrow('no digests');
+      expect((await recover(store, quiet)).report.fromEffects).toBe(70);
+      await store.close();
+    }));
+
+  it('a closed store refuses questions instead of leaving them unanswered; one asked is posted at once', () =>
+    inFolder(async (dir) => {
+      await fourBatches(dir);
+      const store = new SqliteStore(dir);
+      const waiting = () => (store as unknown as { replies: Map<number, unknown> }).replies.size;
+      const before = waiting();
+      const digests = store.recordsChecksums([[1, 4]]);
+      // Posted before the call returned: the writer works while the caller goes on.
+      expect(waiting()).toBe(before + 1);
+      expect(await digests).toHaveLength(1);
+      await store.close();
+      const refusal = await store.recordsChecksums([[1, 4]]).catch((e: unknown) => e);
+      expect(refusal).toBeInstanceOf(StoreError);
+      expect((refusal as StoreError).code).toBe('store_unavailable');
+      expect((refusal as StoreError).message).toMatch(/it is closed/);
     }));
 
   it('hold what the writer thread sealed: each record its checksum, each batch the digest of its frames', () =>

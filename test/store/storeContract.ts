@@ -161,6 +161,19 @@ export function storeContract(name: string, makeFixture: () => Promise<StoreFixt
           0,
         ]);
         expect(await store.recordsChecksums([])).toEqual([]);
+        // Ranges far past the end, asked together (more records than one PostgreSQL query
+        // reads), answer as each does alone, in order.
+        const [whole] = await store.recordsChecksums([[1, 20_000]]);
+        const [middle] = await store.recordsChecksums([[5, 6]]);
+        expect(whole).not.toBe(middle);
+        expect(
+          await store.recordsChecksums([
+            [1, 20_000],
+            [5, 6],
+            [1, 20_000],
+            [5, 6],
+          ]),
+        ).toEqual([whole, middle, whole, middle]);
 
         // A segment whose checksum fails: its commands are re-executed instead, with a warning.
         const second = segments[1];
