@@ -199,6 +199,12 @@ describe('SQLite record segments', () => {
       expect(refusal).toBeInstanceOf(StoreError);
       expect((refusal as StoreError).code).toBe('store_unavailable');
       expect((refusal as StoreError).message).toMatch(/it is closed/);
+      // A writer thread that exits (killed, crashed) is said so, to every later question too.
+      const other = new SqliteStore(dir);
+      await (other as unknown as { writer: { terminate(): Promise<number> } }).writer.terminate();
+      await expect(other.recordsChecksums([[1, 4]])).rejects.toThrow(/writer thread exited/);
+      await expect(other.append([], undefined)).rejects.toThrow(/writer thread exited/);
+      await other.close();
     }));
 
   it('hold what the writer thread sealed: each record its checksum, each batch the digest of its frames', () =>
