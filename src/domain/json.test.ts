@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FulcrumError } from './errors.js';
-import { parseJsonText, quoteJson, repeatedKey } from './json.js';
+import { hasKeys, parseJsonText, quoteJson, repeatedKey } from './json.js';
 
 describe('parseJsonText', () => {
   it.each([
@@ -69,5 +69,20 @@ describe('quoteJson', () => {
       }),
       { numRuns: 2_000 },
     );
+  });
+});
+
+describe('hasKeys', () => {
+  const inherited = Object.assign(Object.create({ c: 3 }) as object, { a: 1, b: 2 });
+  it.each([
+    [{ a: 1, b: 2 }, ['a', 'b'], true],
+    [{ a: 1 }, ['a', 'b'], false], // a key missing at the end
+    [{ b: 2 }, ['a', 'b'], false],
+    [{ a: 1, b: 2, c: 3 }, ['a', 'b'], false], // one more
+    [{ b: 2, a: 1 }, ['a', 'b'], false], // another order
+    [inherited, ['a', 'b'], false], // an inherited enumerable key counts, as for..in sees it
+    [{}, [], true],
+  ])('%o has exactly the keys %o: %s', (object, keys, expected) => {
+    expect(hasKeys(object, keys)).toBe(expected);
   });
 });

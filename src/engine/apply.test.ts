@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { marketWithLenderAndAlice, T0 } from '../../test/fixtures/market.js';
 import { AssertionError } from '../domain/errors.js';
 import { AMOUNT_MAX } from '../math/fixed.js';
+import { emptyPool, type PoolState } from '../pools/pool.js';
 import { applyCommand, dryRun } from './apply.js';
 import type { Command } from './commands.js';
+import { writePool } from './draft.js';
 import { Engine } from './engine.js';
 import { renderEvent } from './render.js';
 import { stateHash } from './stateHash.js';
@@ -282,3 +284,16 @@ describe('dryRun and the state hash', () => {
 function fail(): never {
   throw new Error('missing event');
 }
+
+describe('writePool', () => {
+  it('writes every field of a pool into the committed one', () => {
+    const fields = Object.keys(emptyPool(0)) as (keyof PoolState)[];
+    // Every field different from the empty pool's and from each other.
+    const source = Object.fromEntries(
+      fields.map((key, i) => [key, typeof emptyPool(0)[key] === 'bigint' ? BigInt(i + 7) : i + 7]),
+    ) as unknown as PoolState;
+    const target = emptyPool(0);
+    writePool(target, source);
+    expect(target).toEqual(source);
+  });
+});

@@ -6,6 +6,7 @@
  */
 import { FulcrumError } from '../domain/errors.js';
 import { hasKeys, quoteJson } from '../domain/json.js';
+import { refJson } from './render.js';
 import type {
   BorrowCommand,
   Command,
@@ -16,7 +17,6 @@ import type {
   TransferCommand,
   WithdrawCommand,
 } from './commands.js';
-import type { SubAccountRef } from './state.js';
 
 /** The fields, at any depth, whose values are bigints in a stored command. */
 const BIGINT_FIELDS = new Set([
@@ -146,6 +146,11 @@ function bigintsAsText(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? value.toString() : value;
 }
 
+/** An amount (base units, or `all`) as JSON; undefined for anything else. */
+function amountJson(amount: unknown): string | undefined {
+  return typeof amount === 'bigint' ? `"${amount}"` : amount === 'all' ? '"all"' : undefined;
+}
+
 /** A deposit, withdraw, borrow or repay in stored form (see {@link directForm}). */
 function encodeBalanceCommand(
   command: DepositCommand | WithdrawCommand | BorrowCommand | RepayCommand,
@@ -158,9 +163,8 @@ function encodeBalanceCommand(
   ) {
     return undefined;
   }
-  const amount = command.amount;
-  const amountText = typeof amount === 'bigint' ? `"${amount}"` : amount === 'all' ? '"all"' : null;
-  if (amountText === null) return undefined;
+  const amountText = amountJson(command.amount);
+  if (amountText === undefined) return undefined;
   if (!hasKeys(command, BALANCE_COMMAND_KEYS)) return undefined;
   return `{"type":"${command.type}","time":${command.time},"account":${quoteJson(command.account)},"subAccount":${command.subAccount},"asset":${quoteJson(command.asset)},"amount":${amountText}}`;
 }
@@ -182,36 +186,20 @@ function encodeSetPrice(command: SetPriceCommand): string | undefined {
 }
 
 const TRANSFER_COMMAND_KEYS = ['type', 'time', 'from', 'to', 'asset', 'amount'];
-const REF_KEYS = ['account', 'subAccount'];
-
-/** A sub-account reference in stored form, or undefined if it has another shape. */
-function refText(ref: SubAccountRef): string | undefined {
-  if (
-    typeof ref !== 'object' ||
-    ref === null ||
-    typeof ref.account !== 'string' ||
-    !Number.isSafeInteger(ref.subAccount) ||
-    !hasKeys(ref, REF_KEYS)
-  ) {
-    return undefined;
-  }
-  return `{"account":${quoteJson(ref.account)},"subAccount":${ref.subAccount}}`;
-}
-
 /** A transfer in stored form (see {@link directForm}). */
 function encodeTransfer(command: TransferCommand): string | undefined {
   const { time, asset, amount } = command;
-  const amountText = typeof amount === 'bigint' ? `"${amount}"` : amount === 'all' ? '"all"' : null;
+  const amountText = amountJson(amount);
   if (
-    amountText === null ||
+    amountText === undefined ||
     !Number.isSafeInteger(time) ||
     typeof asset !== 'string' ||
     !hasKeys(command, TRANSFER_COMMAND_KEYS)
   ) {
     return undefined;
   }
-  const from = refText(command.from);
-  const to = refText(command.to);
+  const from = refJson(command.from);
+  const to = refJson(command.to);
   if (from === undefined || to === undefined) return undefined;
   return `{"type":"transfer","time":${time},"from":${from},"to":${to},"asset":${quoteJson(asset)},"amount":${amountText}}`;
 }

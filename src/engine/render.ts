@@ -92,29 +92,38 @@ export function renderEventsJson(events: readonly EngineEvent[]): string {
   return `${text}]`;
 }
 
+/**
+ * One event as JSON: the common kinds written directly when they have exactly the keys, in the
+ * order, the engine builds them with (an event grown a field takes the general path until its
+ * form is updated; a test compares both paths over every event the scenarios and a random
+ * simulation emit).
+ */
 function renderEventJson(event: EngineEvent): string {
   switch (event.type) {
     case 'deposited':
     case 'withdrawn':
     case 'borrowed':
     case 'repaid':
-      if (keysAre(event, BALANCE_KEYS)) {
+      if (hasKeys(event, BALANCE_KEYS)) {
         return `{"type":"${event.type}","account":${quoteJson(event.account)},"subAccount":${event.subAccount},"asset":${quoteJson(event.asset)},"decimals":${event.decimals},"amount":"${formatDecimal(event.amount, event.decimals)}","scaledDelta":"${event.scaledDelta}"}`;
       }
       break;
     case 'price-set':
-      if (keysAre(event, PRICE_KEYS)) {
+      if (hasKeys(event, PRICE_KEYS)) {
         return `{"type":"price-set","asset":${quoteJson(event.asset)},"price":"${formatDecimal(event.price, PRICE_DECIMALS)}","stablePrice":"${formatDecimal(event.stablePrice, PRICE_DECIMALS)}"}`;
       }
       break;
     case 'interest-accrued':
-      if (keysAre(event, INTEREST_KEYS)) {
+      if (hasKeys(event, INTEREST_KEYS)) {
         return `{"type":"interest-accrued","asset":${quoteJson(event.asset)},"decimals":${event.decimals},"seconds":${event.seconds},"interest":"${formatDecimal(event.interest, event.decimals)}","treasuryMintedScaled":"${event.treasuryMintedScaled}","supplyIndexRay":"${formatDecimal(event.supplyIndexRay, RAY_DECIMALS)}","borrowIndexRay":"${formatDecimal(event.borrowIndexRay, RAY_DECIMALS)}","utilizationRay":"${formatDecimal(event.utilizationRay, RAY_DECIMALS)}","borrowRateRay":"${formatDecimal(event.borrowRateRay, RAY_DECIMALS)}"}`;
       }
       break;
     case 'transferred':
-      if (keysAre(event, TRANSFER_KEYS) && isRef(event.from) && isRef(event.to)) {
-        return `{"type":"transferred","from":${refJson(event.from)},"to":${refJson(event.to)},"asset":${quoteJson(event.asset)},"decimals":${event.decimals},"amount":"${formatDecimal(event.amount, event.decimals)}","scaled":"${event.scaled}"}`;
+      if (hasKeys(event, TRANSFER_KEYS)) {
+        const from = refJson(event.from);
+        const to = refJson(event.to);
+        if (from === undefined || to === undefined) break;
+        return `{"type":"transferred","from":${from},"to":${to},"asset":${quoteJson(event.asset)},"decimals":${event.decimals},"amount":"${formatDecimal(event.amount, event.decimals)}","scaled":"${event.scaled}"}`;
       }
       break;
     default:
@@ -134,7 +143,6 @@ const BALANCE_KEYS = [
 ];
 const PRICE_KEYS = ['type', 'asset', 'price', 'stablePrice'];
 const TRANSFER_KEYS = ['type', 'from', 'to', 'asset', 'decimals', 'amount', 'scaled'];
-const REF_KEYS = ['account', 'subAccount'];
 const INTEREST_KEYS = [
   'type',
   'asset',
@@ -148,24 +156,21 @@ const INTEREST_KEYS = [
   'borrowRateRay',
 ];
 
+const REF_KEYS = ['account', 'subAccount'];
+
 /**
- * Whether an event has exactly these keys in this order, as the engine builds it: the direct
- * forms write them so (an event grown a field takes the general path until its form is updated;
- * a test compares both paths over every event the scenarios and a random simulation emit).
+ * A sub-account reference as JSON, written directly; undefined when it has another shape (the
+ * stored commands and the events take their general path then).
  */
-function keysAre(event: EngineEvent, keys: readonly string[]): boolean {
-  return hasKeys(event, keys);
-}
-
-/** Whether a sub-account reference has the shape {@link refJson} writes. */
-function isRef(ref: SubAccountRef): boolean {
-  return (
-    hasKeys(ref, REF_KEYS) &&
-    typeof ref.account === 'string' &&
-    Number.isSafeInteger(ref.subAccount)
-  );
-}
-
-function refJson(ref: SubAccountRef): string {
+export function refJson(ref: SubAccountRef): string | undefined {
+  if (
+    typeof ref !== 'object' ||
+    ref === null ||
+    typeof ref.account !== 'string' ||
+    !Number.isSafeInteger(ref.subAccount) ||
+    !hasKeys(ref, REF_KEYS)
+  ) {
+    return undefined;
+  }
   return `{"account":${quoteJson(ref.account)},"subAccount":${ref.subAccount}}`;
 }
