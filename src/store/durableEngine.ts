@@ -20,13 +20,13 @@ import type { Draft } from '../engine/draft.js';
 import { EffectsWriter } from '../engine/effects.js';
 import { decodeJson, Engine } from '../engine/engine.js';
 import { renderEventsJson } from '../engine/render.js';
-import { serializeState, serializeStateSorted } from '../engine/snapshotCodec.js';
-import { sortedAccountIds } from '../engine/stateHash.js';
+import { serializeState } from '../engine/snapshotCodec.js';
 import { ACCOUNT_ID_PATTERN } from '../engine/state.js';
 import { assert, FulcrumError } from '../domain/errors.js';
-import { type SnapshotRecord, snapshotChecksum } from './journal.js';
-import { defaultWarn, hashOfSorted, recover, type RecoveryReport } from './recovery.js';
+import type { SnapshotRecord } from './journal.js';
+import { defaultWarn, recover, type RecoveryReport } from './recovery.js';
 import { defaultSnapshotWorker, SnapshotFollower } from './snapshotFollower.js';
+import { snapshotOf } from './snapshots.js';
 import { type JournalStore, type RecordBatch, StoreError } from './store.js';
 
 /**
@@ -40,10 +40,10 @@ export interface DurableEngineOptions {
   readonly snapshotEvery?: number;
   /**
    * Journal records between snapshots for each account the state holds, when that is more than
-   * {@link snapshotEvery}. A snapshot is taken on the engine's thread in time proportional to the
-   * state (5 to 9 µs an account: 5 to 9 s for a million), so a fixed interval would make a large
-   * venue spend most of its time snapshotting; scaled, a snapshot costs about a tenth of the
-   * engine's time over its interval, and recovery replays about this many records per account
+   * {@link snapshotEvery}. A snapshot takes time proportional to the state (5 to 9 µs an
+   * account: 5 to 9 s for a million), on the engine's thread or a follower's (see
+   * `snapshotWorker`), so a fixed interval would make a large venue spend most of its time
+   * snapshotting; scaled, a snapshot costs about a tenth of the engine's time over its interval, and recovery replays about this many records per account
    * after it. Default 10; 0 keeps the interval at `snapshotEvery` whatever the state's size.
    */
   readonly snapshotPerAccount?: number;
@@ -83,7 +83,10 @@ interface Waiter {
 }
 
 export class DurableEngine {
-  /** The in-memory engine: read from it freely; change it only through `submit`. */
+  /**
+   * The in-memory engine: read from it freely; change it only through this durable engine's
+   * `submit`, `submitPipelined` and `submitJson`.
+   */
   readonly engine: Engine;
   readonly store: JournalStore;
   readonly recovery: RecoveryReport;
@@ -110,8 +113,6 @@ export class DurableEngine {
     /** A snapshot of the state at the batch's end, taken as it filled. */
     snapshot?: SnapshotRecord;
   }[] = [];
-  /** Records in {@link batches}. */
-  private pendingRecords = 0;
   /** Callers waiting for a position to be durable, in order of position; `waitersHead` on. */
   private waiters: Waiter[] = [];
   private waitersHead = 0;
@@ -141,7 +142,7 @@ export class DurableEngine {
     this.snapshotEvery = options.snapshotEvery ?? 100_000;
     this.snapshotPerAccount = options.snapshotPerAccount ?? 10;
     this.batchMax = options.batchMax ?? 8_192;
-    // Segments of at most batchMax records: each write takes at most batchMax of the oldest.
+    // Segments of at most batchMax records: each write takes one batch, of at most batchMax.
     this.effects = new EffectsWriter(this.batchMax);
     this.seq = recovery.seq;
     this.durable = recovery.seq;
@@ -244,7 +245,6 @@ export class DurableEngine {
       accounts: accountsOf(command),
     });
     open.last = this.seq;
-    this.pendingRecords += 1;
     if (open.records.length >= this.batchMax) this.filled(open);
     this.schedule();
     return journaled(result, this.seq);
@@ -303,8 +303,8 @@ export class DurableEngine {
 
   /** Resolves once every command submitted so far is durable. */
   async flush(): Promise<void> {
-    while (this.failure === null && (this.pendingRecords > 0 || this.writing.size > 0)) {
-      if (this.pendingRecords > 0 && this.writing.size < WRITES_IN_FLIGHT) {
+    while (this.failure === null && (this.batches.length > 0 || this.writing.size > 0)) {
+      if (this.batches.length > 0 && this.writing.size < WRITES_IN_FLIGHT) {
         this.startWrite();
         continue;
       }
@@ -327,7 +327,7 @@ export class DurableEngine {
       await this.flush();
       // A snapshot the follower finished after the last batch is written before closing.
       const finished = this.follower?.take();
-      if (finished !== undefined && this.failure === null) await this.store.append([], finished);
+      if (finished !== undefined) await this.store.append([], finished);
     } finally {
       await this.follower?.close();
       await this.store.close();
@@ -335,7 +335,9 @@ export class DurableEngine {
   }
 
   private schedule(): void {
-    if (this.pendingRecords >= this.batchMax && this.writing.size < WRITES_IN_FLIGHT) {
+    // Batches close only when full: the oldest is full whenever another has opened behind it.
+    const full = (this.batches[0]?.records.length ?? 0) >= this.batchMax;
+    if (full && this.writing.size < WRITES_IN_FLIGHT) {
       this.startWrite();
       return;
     }
@@ -343,7 +345,7 @@ export class DurableEngine {
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      if (this.pendingRecords > 0 && this.writing.size < WRITES_IN_FLIGHT) this.startWrite();
+      if (this.batches.length > 0 && this.writing.size < WRITES_IN_FLIGHT) this.startWrite();
     });
   }
 
@@ -368,7 +370,6 @@ export class DurableEngine {
     const batch = this.batches.shift();
     if (batch === undefined) return;
     const { records, last } = batch;
-    this.pendingRecords -= records.length;
     let snapshot = batch.snapshot;
     let effects: Uint8Array;
     try {
@@ -394,7 +395,7 @@ export class DurableEngine {
       if (
         follower?.active !== true &&
         snapshot === undefined &&
-        this.pendingRecords === 0 &&
+        this.batches.length === 0 &&
         this.snapshotDue(last)
       ) {
         snapshot = this.takeSnapshot();
@@ -408,7 +409,7 @@ export class DurableEngine {
     }
     const write: Promise<void> = this.write(records, last, snapshot, effects).finally(() => {
       this.writing.delete(write);
-      if (this.pendingRecords > 0 && this.failure === null) this.schedule();
+      if (this.batches.length > 0 && this.failure === null) this.schedule();
     });
     this.writing.add(write);
   }
@@ -457,17 +458,14 @@ export class DurableEngine {
       `${failure.message}; the engine has stopped: nothing after journal record ${this.durable} was acknowledged`,
     );
     this.batches.length = 0;
-    this.pendingRecords = 0;
     // Its copy of the state is of no more use.
     void this.follower?.close();
     const waiting = this.waiters.slice(this.waitersHead);
     this.waiters = [];
     this.waitersHead = 0;
-    // A position made durable before the failure stays acknowledged.
-    for (const waiter of waiting) {
-      if (waiter.seq <= this.durable) waiter.resolve(waiter.value);
-      else waiter.reject(this.failure);
-    }
+    // Those left wait for positions past `durable`: each one at or before it was resolved by the
+    // write that made it durable, and stays acknowledged.
+    for (const waiter of waiting) waiter.reject(this.failure);
   }
 
   /** Whether a snapshot of the state at journal position `seq` is due. */
@@ -492,10 +490,7 @@ export class DurableEngine {
   }
 
   private takeSnapshot(): SnapshotRecord {
-    const ids = sortedAccountIds(this.engine.state);
-    const state = serializeStateSorted(this.engine.state, ids);
-    const snapshot = { seq: this.seq, stateHash: hashOfSorted(this.engine.state, ids), state };
-    return { ...snapshot, checksum: snapshotChecksum(snapshot) };
+    return snapshotOf(this.engine.state, this.seq);
   }
 }
 

@@ -116,10 +116,11 @@ export function effectsChecksum(firstSeq: number, lastSeq: number, data: Uint8Ar
 }
 
 /**
- * One record's part of the records digest: its fields joined by U+0001 and ended by U+0002
- * (accounts joined by spaces, as stored), so that a database can build the digest text of a
- * range of records itself (`seq || char(1) || ...`) and hand it over as one value. The digest
- * of a range is the CRC-32 of its records' pieces in order.
+ * One record's part of the PostgreSQL store's records digest: its fields joined by U+0001 and
+ * ended by U+0002 (accounts joined by spaces, as stored), so that the server can build the
+ * digest text of a range of records itself (`seq || chr(1) || ...`) and hand it over as one
+ * value. The digest of a range is the CRC-32 of its records' pieces in order. (The SQLite store
+ * digests its frames instead.)
  */
 export function recordsDigestPiece(record: RecordContent): string {
   return `${record.seq}\u0001${record.time}\u0001${record.command}\u0001${record.outcome}\u0001${record.events}\u0001${record.accounts.join(' ')}\u0002`;

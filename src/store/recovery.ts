@@ -11,13 +11,11 @@
  * last record is what a crash in the middle of a write leaves: it is dropped with a warning, never
  * silently.
  */
-import { createHash } from 'node:crypto';
 import { applyCommand } from '../engine/apply.js';
 import { decodeStoredCommand } from '../engine/commandCodec.js';
 import { applyEffectsInOrder, EffectsError } from '../engine/effects.js';
 import { deserializeState } from '../engine/snapshotCodec.js';
 import { createState, type EngineState } from '../engine/state.js';
-import { canonicalStateSorted, sortedAccountIds } from '../engine/stateHash.js';
 import {
   effectsChecksum,
   type JournalRecord,
@@ -25,6 +23,7 @@ import {
   snapshotChecksum,
   type StoredEffects,
 } from './journal.js';
+import { hashOf } from './snapshots.js';
 import { type JournalStore, StoreError } from './store.js';
 
 /** Records read from the store at a time during replay. */
@@ -118,16 +117,6 @@ export async function recover(
       stateHash: hashOf(state),
     },
   };
-}
-
-/** `stateHash`, with Node's SHA-256 (the core's own is plain JavaScript): the same digits. */
-export function hashOf(state: EngineState): string {
-  return hashOfSorted(state, sortedAccountIds(state));
-}
-
-/** {@link hashOf}, given `ids`: `sortedAccountIds` of the state, already sorted. */
-export function hashOfSorted(state: EngineState, ids: readonly string[]): string {
-  return createHash('sha256').update(canonicalStateSorted(state, ids)).digest('hex');
 }
 
 /** The journal after the starting point, replayed into `state`: by effects where it can. */

@@ -139,8 +139,9 @@ export class SnapshotFollower {
     return !this.stopped;
   }
 
-  /** Whether a snapshot was asked for and has not arrived yet. */
+  /** Whether a snapshot was asked for and has not arrived yet (replies in are read first). */
   get building(): boolean {
+    this.receive();
     return this.asked;
   }
 

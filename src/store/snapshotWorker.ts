@@ -15,11 +15,9 @@
  */
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { applyEffects } from '../engine/effects.js';
-import { deserializeState, serializeStateSorted } from '../engine/snapshotCodec.js';
+import { deserializeState } from '../engine/snapshotCodec.js';
 import type { EngineState } from '../engine/state.js';
-import { sortedAccountIds } from '../engine/stateHash.js';
-import { snapshotChecksum } from './journal.js';
-import { hashOfSorted } from './recovery.js';
+import { snapshotOf } from './snapshots.js';
 
 export type FollowerMessage =
   | { readonly kind: 'start'; readonly seq: number; readonly state: string }
@@ -74,10 +72,7 @@ function follow(message: FollowerMessage): void {
   seq = message.lastSeq;
   reply({ kind: 'applied', seq });
   if (message.snapshot) {
-    const ids = sortedAccountIds(state);
-    const text = serializeStateSorted(state, ids);
-    const snapshot = { seq, stateHash: hashOfSorted(state, ids), state: text };
-    reply({ kind: 'snapshot', snapshot: { ...snapshot, checksum: snapshotChecksum(snapshot) } });
+    reply({ kind: 'snapshot', snapshot: snapshotOf(state, seq) });
   }
 }
 

@@ -182,7 +182,8 @@ export class SqliteStore implements JournalStore {
       synchronous: options.synchronous ?? 'full',
       maxPageCount: options.maxPageCount === undefined ? null : Math.floor(options.maxPageCount),
     });
-    // A writer that cannot open is reported by the first append; until then it is not an error.
+    // A writer that cannot open is reported by the first question or write sent after; until
+    // then it is not an error.
     this.opened.catch(() => undefined);
   }
 

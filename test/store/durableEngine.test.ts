@@ -154,6 +154,12 @@ describe('acknowledgement by position', () => {
     expect(store.appends).toHaveLength(0);
     expect(() => durable.submitPipelined(accrue(2))).toThrow(StoreError);
     await expect(durable.submit(accrue(2))).rejects.toBeInstanceOf(StoreError);
+    // The same through `submit`: the failure its own command caused is what it rejects with.
+    const second = await DurableEngine.open(new Miscounting(), {
+      batchMax: 1,
+      warn: () => undefined,
+    });
+    await expect(second.submit(accrue(1))).rejects.toThrow(/an effects segment of 1 records/);
   });
 
   it('a position that is no position is refused', async () => {

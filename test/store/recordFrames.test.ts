@@ -116,12 +116,11 @@ describe('record frames', () => {
         const frames = encodeFrames(written);
         const length = cut % frames.length;
         const read = decodeFrames(written[0]?.seq ?? 1, frames.subarray(0, length));
-        const whole = offsets(frames).filter((o, i) => {
-          const end = offsets(frames)[i + 1] ?? frames.length;
-          return o >= 0 && end <= length;
-        }).length;
+        const at = offsets(frames);
+        // Frames that end at or before the cut are whole.
+        const whole = at.filter((_, i) => (at[i + 1] ?? frames.length) <= length).length;
         expect(read.slice(0, whole)).toEqual(written.slice(0, whole));
-        if (length > (offsets(frames)[whole] ?? frames.length)) {
+        if (length > (at[whole] ?? frames.length)) {
           expect(read).toHaveLength(whole + 1);
           expect(read[whole]?.seq).toBe(written[whole]?.seq);
           expect(recordIntact(read[whole] as JournalRecord)).toBe(false);
@@ -158,6 +157,29 @@ describe('record frames', () => {
         expect(byTime).toEqual(written.filter((r) => r.time >= from && r.time <= to));
       }),
     );
+  });
+
+  it('reads a time that is not plain digits as NaN, for the caller to judge on the record', () => {
+    const times = ['-5', '', '1e3', '12', '0'];
+    const frames = encodeFrames(
+      times.map((time, i) =>
+        // A time as text, as a damaged or hand-made frame may hold it.
+        sealRecord({
+          seq: i + 1,
+          time: time as unknown as number,
+          command: '{}',
+          outcome: 'ok',
+          events: '[]',
+          accounts: [],
+        }),
+      ),
+    );
+    const read: number[] = [];
+    decodeFramesWhere(1, frames, (f, s, e) => {
+      read.push(frameTime(f, s, e));
+      return false;
+    });
+    expect(read).toEqual([Number.NaN, Number.NaN, Number.NaN, 12, 0]);
   });
 
   it('a frame that names another position than its own is unreadable there', () => {

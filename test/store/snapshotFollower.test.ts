@@ -174,6 +174,29 @@ describe.skipIf(!built)('a snapshot follower', () => {
     expect(positions.length).toBeGreaterThanOrEqual(3);
   });
 
+  it('has the snapshot it finished after the last write written when the engine closes', async () => {
+    const dir = dataDir();
+    const durable = await DurableEngine.open(new SqliteStore(dir), {
+      snapshotWorker: WORKER,
+      snapshotEvery: 1,
+      snapshotPerAccount: 0,
+      warn: () => undefined,
+    });
+    // One batch, one write: the follower is asked for the state at its end as it goes out.
+    const all = commands(50, 9);
+    const results = all.map((command) => durable.submitJson(command));
+    await durable.flush();
+    await Promise.all(results);
+    const follower = (durable as unknown as { follower: SnapshotFollower }).follower;
+    for (let waited = 0; follower.building && waited < 20_000; waited += 10) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(follower.building).toBe(false);
+    const last = durable.durableSeq;
+    await durable.close();
+    expect(await expectSnapshotsMatchReplay(dir)).toEqual([last]);
+  });
+
   it('that falls too far behind is dropped, and the engine builds snapshots again at once', async () => {
     const dir = dataDir();
     const warnings: string[] = [];

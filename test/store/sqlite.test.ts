@@ -180,6 +180,13 @@ describe('SQLite record segments', () => {
         },
       }) as SqliteStore;
       await expect(recover(refusing, quiet)).rejects.toThrow('no digests');
+      // Both: a digest refused before the later failure is not damage found; the failure is
+      // what is reported.
+      reads = 0;
+      const both = Object.assign(Object.create(Object.getPrototypeOf(store)), failing, {
+        recordsChecksums: refusing.recordsChecksums,
+      }) as SqliteStore;
+      await expect(recover(both, quiet)).rejects.toThrow('the disk went away');
       expect((await recover(store, quiet)).report.fromEffects).toBe(70);
       await store.close();
     }));
@@ -205,6 +212,19 @@ describe('SQLite record segments', () => {
       await expect(other.recordsChecksums([[1, 4]])).rejects.toThrow(/writer thread exited/);
       await expect(other.append([], undefined)).rejects.toThrow(/writer thread exited/);
       await other.close();
+    }));
+
+  it('finds records by a time that is not plain digits (a negative one) in a time range', () =>
+    inFolder(async (dir) => {
+      const durable = await DurableEngine.open(new SqliteStore(dir), quiet);
+      // Refused (no such asset), journaled all the same, with the times they came with.
+      durable.submitPipelined({ type: 'accrue', time: -5, asset: 'USDC' });
+      durable.submitPipelined({ type: 'accrue', time: 7, asset: 'USDC' });
+      await durable.close();
+      const store = new SqliteStore(dir);
+      expect((await store.recordsInTimeRange(-10, -1, 10)).map((r) => r.seq)).toEqual([1]);
+      expect((await store.recordsInTimeRange(0, 100, 10)).map((r) => r.seq)).toEqual([2]);
+      await store.close();
     }));
 
   it('hold what the writer thread sealed: each record its checksum, each batch the digest of its frames', () =>

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeCommand, Engine } from '../../src/index.js';
 import { snapshotChecksum } from '../../src/store/journal.js';
+import type { RecordBatch } from '../../src/store/store.js';
 import { exampleLines } from '../fixtures/examples.js';
 import {
   accountHistory,
@@ -207,6 +208,17 @@ export function storeContract(name: string, makeFixture: () => Promise<StoreFixt
         expect((failure as StoreError).message).toMatch(
           new RegExp(`journal records ${third.firstSeq} to ${third.lastSeq} are not the records`),
         );
+        await store.close();
+      }),
+    );
+
+    it(
+      'refuses a batch another store made, writing nothing',
+      withFixture(async (fixture) => {
+        const store = await fixture.open();
+        const foreign = { length: 1, add: () => undefined } as unknown as RecordBatch;
+        await expect(store.append(foreign)).rejects.toThrow(/a batch made by another store/);
+        expect(await store.lastSeq()).toBe(0);
         await store.close();
       }),
     );
