@@ -18,9 +18,9 @@
 import { Buffer } from 'node:buffer';
 import { grownBytes } from '../engine/bytes.js';
 import { type JournalRecord, type RecordContent, sealedText } from './journal.js';
+import { accountsStart, FRAME_HEADER, frameBounds } from './segmentLayout.mjs';
 
-/** Bytes of a frame's header: length and checksum. */
-export const FRAME_HEADER = 8;
+export { FRAME_HEADER };
 
 const decoder = new TextDecoder();
 
@@ -158,10 +158,8 @@ export function frameNamesAccount(
   end: number,
   account: Uint8Array,
 ): boolean {
-  // The accounts are the last field: after the last U+0000, separated by U+0001.
-  let from = end;
-  while (from > start && frames[from - 1] !== 0) from--;
-  for (let at = from; at < end;) {
+  // The accounts are the last field, separated by U+0001.
+  for (let at = accountsStart(frames, start, end); at < end;) {
     let next = at;
     while (next < end && frames[next] !== 1) next++;
     if (next - at === account.length) {
@@ -188,27 +186,15 @@ export function frameTime(frames: Uint8Array, start: number, end: number): numbe
   return digits === 0 ? Number.NaN : time;
 }
 
-/**
- * The frames of records `first` to `last` of a segment starting at `firstSeq`, as they are
- * stored (`sqliteWriter.mjs` takes the same range for a digest).
- */
+/** The frames of records `first` to `last` of a segment starting at `firstSeq`, as stored. */
 export function frameRange(
   firstSeq: number,
   frames: Uint8Array,
   first: number,
   last: number,
 ): Uint8Array {
-  let start = -1;
-  let end = 0;
-  eachFrame(firstSeq, frames, (seq, textStart, textEnd) => {
-    if (seq > last) return false;
-    if (seq >= first) {
-      if (start < 0) start = textStart - FRAME_HEADER;
-      end = textEnd;
-    }
-    return true;
-  });
-  return start < 0 ? frames.subarray(0, 0) : frames.subarray(start, end);
+  const [from, to] = frameBounds(firstSeq, frames, first, last);
+  return frames.subarray(from, to);
 }
 
 function recordFromText(seq: number, text: string, checksum: number): JournalRecord {

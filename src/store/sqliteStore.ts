@@ -32,6 +32,14 @@ import {
   frameTime,
 } from './recordFrames.js';
 import {
+  ACCOUNT_BUCKET,
+  accountRows,
+  INSERT_SEGMENT,
+  insertAccountsSql,
+  LAST_SEQ,
+  SEGMENT_HOLDING,
+} from './segmentLayout.mjs';
+import {
   type JournalStore,
   type RecordBatch,
   type SeqRange,
@@ -49,13 +57,6 @@ export const SQLITE_FILE_NAME = 'fulcrum.sqlite';
  * are dropped (those records replay as commands, later ones from effects).
  */
 export const SQLITE_SCHEMA_VERSION = '3';
-
-/**
- * Journal positions per bucket of the account index (`segment_accounts`): its entries are
- * ordered by bucket, then account, so that a write touches the pages of one bucket only, and a
- * history query looks its account up once a bucket. `sqliteWriter.mjs` uses the same.
- */
-export const ACCOUNT_BUCKET = 1 << 20;
 
 /** Most records in a segment made by upgrading an older file. */
 const UPGRADE_SEGMENT = 8_192;
@@ -104,13 +105,6 @@ CREATE TABLE IF NOT EXISTS snapshots (
   checksum INTEGER NOT NULL
 );
 `;
-
-/**
- * SQL for the first position of the segment holding position `?` (or, in a gap, the one
- * before): segments do not overlap, so the segments from a position on start there, and a
- * query that says so walks the primary key from there instead of every segment before.
- */
-const SEGMENT_HOLDING = '(SELECT coalesce(max(first_seq), 0) FROM segments WHERE first_seq <= ?)';
 
 /** A segment row as `raw` statements return it: first position and frames. */
 type RawSegment = [number, Uint8Array];
@@ -280,9 +274,7 @@ export class SqliteStore implements JournalStore {
       for (const account of record.accounts) accounts.add(account);
     }
     this.db
-      .prepare(
-        'INSERT INTO segments (first_seq, last_seq, min_time, max_time, records) VALUES (?, ?, ?, ?, ?)',
-      )
+      .prepare(INSERT_SEGMENT)
       .run(
         first.seq,
         first.seq + records.length - 1,
@@ -290,19 +282,13 @@ export class SqliteStore implements JournalStore {
         Number.isFinite(maxTime) ? maxTime : 0,
         frames,
       );
-    const insert = this.db.prepare(
-      'INSERT OR IGNORE INTO segment_accounts (bucket, account, first_seq) VALUES (?, ?, ?)',
-    );
-    const bucket = Math.floor(first.seq / ACCOUNT_BUCKET);
-    for (const account of [...accounts].sort()) insert.run(bucket, account, first.seq);
+    const insert = this.db.prepare(insertAccountsSql(1));
+    const rows = accountRows(first.seq, accounts);
+    for (let at = 0; at < rows.length; at += 3) insert.run(rows.slice(at, at + 3));
   }
 
   async lastSeq(): Promise<number> {
-    // The last segment by position (an index seek; `max(last_seq)` would read them all).
-    const row = this.db
-      .prepare('SELECT last_seq AS seq FROM segments ORDER BY first_seq DESC LIMIT 1')
-      .get() as { seq: number } | undefined;
-    return row?.seq ?? 0;
+    return (this.db.prepare(LAST_SEQ).pluck().get() as number | undefined) ?? 0;
   }
 
   batch(): FrameBatch {

@@ -22,12 +22,20 @@ import { crc32 } from 'node:zlib';
 import { Buffer } from 'node:buffer';
 import { parentPort } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import {
+  accountRows,
+  accountsStart,
+  FRAME_HEADER,
+  frameBounds,
+  INSERT_SEGMENT,
+  insertAccountsSql,
+  LAST_SEQ,
+  SEGMENT_HOLDING,
+} from './segmentLayout.mjs';
 
 // Index rows go in by statements of ROWS rows each (the rest one by one): one statement call
 // per row cost more than SQLite's own work on the row.
 const ROWS = 64;
-const FRAME_HEADER = 8;
-const ACCOUNT_BUCKET = 1 << 20;
 
 let db = null;
 let insertSegment = null;
@@ -48,16 +56,10 @@ function open(message) {
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${message.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
   if (message.maxPageCount !== null) db.pragma(`max_page_count = ${message.maxPageCount}`);
-  insertSegment = db.prepare(
-    'INSERT INTO segments (first_seq, last_seq, min_time, max_time, records) VALUES (?, ?, ?, ?, ?)',
-  );
-  insertAccount = db.prepare(
-    'INSERT OR IGNORE INTO segment_accounts (bucket, account, first_seq) VALUES (?, ?, ?)',
-  );
-  insertAccounts = db.prepare(
-    `INSERT OR IGNORE INTO segment_accounts (bucket, account, first_seq) VALUES ${Array(ROWS).fill('(?, ?, ?)').join(', ')}`,
-  );
-  lastStored = db.prepare('SELECT last_seq FROM segments ORDER BY first_seq DESC LIMIT 1').pluck();
+  insertSegment = db.prepare(INSERT_SEGMENT);
+  insertAccount = db.prepare(insertAccountsSql(1));
+  insertAccounts = db.prepare(insertAccountsSql(ROWS));
+  lastStored = db.prepare(LAST_SEQ).pluck();
   insertSnapshot = db.prepare(
     'INSERT OR REPLACE INTO snapshots (seq, state_hash, state, checksum) VALUES (?, ?, ?, ?)',
   );
@@ -66,7 +68,7 @@ function open(message) {
   );
   segmentsIn = db
     .prepare(
-      'SELECT first_seq, records FROM segments WHERE first_seq >= (SELECT coalesce(max(first_seq), 0) FROM segments WHERE first_seq <= ?) AND first_seq <= ? ORDER BY first_seq',
+      `SELECT first_seq, records FROM segments WHERE first_seq >= ${SEGMENT_HOLDING} AND first_seq <= ? ORDER BY first_seq`,
     )
     .raw(true);
   appendBatch = db.transaction((message) => {
@@ -95,9 +97,7 @@ function open(message) {
           const textStart = at + FRAME_HEADER;
           const textEnd = textStart + view.getUint32(at, true);
           view.setUint32(at + 4, crc32(frames.subarray(textStart, textEnd)), true);
-          // The accounts are the last field: after the last U+0000, joined by U+0001.
-          let k = textEnd;
-          while (k > textStart && frames[k - 1] !== 0) k--;
+          const k = accountsStart(frames, textStart, textEnd);
           if (k < textEnd) {
             for (const account of decoder.decode(frames.subarray(k, textEnd)).split('\u0001')) {
               accounts.add(account);
@@ -115,14 +115,8 @@ function open(message) {
           runs[r + 4],
           Buffer.from(segment.buffer, segment.byteOffset, segment.byteLength),
         );
-        // The index is ordered by bucket, then account (ACCOUNT_BUCKET in sqliteStore.ts): a
-        // segment's entries, in account order, touch the pages of its bucket only (ordered by
-        // account first over the whole journal, they touched pages all over a growing index,
-        // and writes slowed as the journal grew).
-        const bucket = Math.floor(first / ACCOUNT_BUCKET);
-        const rows = [];
-        for (const account of [...accounts].sort()) rows.push(bucket, account, first);
-        insertInChunks(rows, 3, insertAccounts, insertAccount);
+        // In account order, within the segment's bucket (segmentLayout.mjs).
+        insertInChunks(accountRows(first, accounts), 3, insertAccounts, insertAccount);
       }
     }
     if (effects !== null && runs.length > 0) {
@@ -173,27 +167,13 @@ function digestsOf(ranges) {
     }
     let digest = 0;
     for (let k = lo; k < segments.length && segments[k][0] <= last; k++) {
-      const piece = framesOf(segments[k][0], segments[k][1], first, last);
-      if (piece.length > 0) digest = crc32(piece, digest);
+      const frames = segments[k][1];
+      const [from, to] = frameBounds(segments[k][0], frames, first, last);
+      if (to > from) digest = crc32(frames.subarray(from, to), digest);
     }
     digests.push(digest);
   }
   return digests;
-}
-
-/**
- * The frames of records `first` to `last` in a segment starting at `firstSeq`: the range
- * `frameRange` in recordFrames.ts takes (this file is plain JavaScript and cannot import it).
- */
-function framesOf(firstSeq, records, first, last) {
-  const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
-  let start = -1;
-  let at = 0;
-  for (let seq = firstSeq; at + FRAME_HEADER <= records.length && seq <= last; seq++) {
-    if (start < 0 && seq >= first) start = at;
-    at += FRAME_HEADER + view.getUint32(at, true);
-  }
-  return start < 0 ? records.subarray(0, 0) : records.subarray(start, Math.min(at, records.length));
 }
 
 parentPort.on('message', (message) => {

@@ -92,6 +92,21 @@ describe('record frames', () => {
     );
   });
 
+  it('the frames of a range of a segment cut short are its whole frames only', () => {
+    fc.assert(
+      fc.property(records, fc.nat(20), fc.nat(20), fc.nat(), (written, a, b, cut) => {
+        const first = written[0]?.seq ?? 1;
+        const [from, to] = [Math.min(a, b), Math.max(a, b)];
+        const frames = encodeFrames(written);
+        const length = cut % (frames.length + 1);
+        const at = offsets(frames);
+        const whole = at.filter((_, i) => (at[i + 1] ?? frames.length) <= length).length;
+        const range = frameRange(first, frames.subarray(0, length), first + from, first + to);
+        expect(range).toEqual(encodeFrames(written.slice(from, Math.min(to + 1, whole))));
+      }),
+    );
+  });
+
   it('a changed byte of a record fails that record only', () => {
     fc.assert(
       fc.property(records, fc.nat(), fc.nat(), (written, pick, where) => {
