@@ -10,7 +10,7 @@ import {
   decodeCommand,
   type EngineState,
 } from '../src/index.js';
-import type { Measurement } from './harness.js';
+import { type Measurement, rateMeasurement } from './harness.js';
 import { Random } from './random.js';
 
 const ACCOUNTS = 10_000;
@@ -185,11 +185,6 @@ function timed(rounds: number, prepare: () => () => void): number[] {
   return rates.sort((a, b) => a - b);
 }
 
-function median(rates: number[], name: string): Measurement {
-  const perSecond = rates[Math.floor(rates.length / 2)] ?? 0;
-  return { name, perSecond, nsPerOp: 1e9 / perSecond, rounds: rates.length };
-}
-
 export function commandBenchmarks(): {
   measurements: Measurement[];
   accepted: number;
@@ -224,9 +219,9 @@ export function commandBenchmarks(): {
   });
   return {
     measurements: [
-      median(typed, `Fulcrum: typed commands (${ACCOUNTS} accounts, mixed)`),
-      median(json, 'Fulcrum: JSON line -> decode -> apply'),
-      median(bare, 'bare Map.set with a bigint add per command (baseline)'),
+      rateMeasurement(`Fulcrum: typed commands (${ACCOUNTS} accounts, mixed)`, typed),
+      rateMeasurement('Fulcrum: JSON line -> decode -> apply', json),
+      rateMeasurement('bare Map.set with a bigint add per command (baseline)', bare),
     ],
     accepted,
     total: COMMANDS,

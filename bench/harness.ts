@@ -39,9 +39,19 @@ export function measure(
     const ms = time(() => run(n));
     rates.push((n * 1000) / ms);
   }
-  rates.sort((a, b) => a - b);
-  const perSecond = rates[Math.floor(rates.length / 2)] ?? 0;
-  return { name, perSecond, nsPerOp: 1e9 / perSecond, rounds };
+  return rateMeasurement(name, rates);
+}
+
+/** The median of `values` (the upper one of an even count). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+/** A figure from the rates (operations a second) of its rounds: their median. */
+export function rateMeasurement(name: string, rates: readonly number[]): Measurement {
+  const perSecond = median(rates);
+  return { name, perSecond, nsPerOp: 1e9 / perSecond, rounds: rates.length };
 }
 
 function time(f: () => void): number {

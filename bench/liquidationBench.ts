@@ -20,7 +20,7 @@ import {
   debtAmount,
 } from '../src/index.js';
 import type { EngineState, ScaledPosition } from '../src/engine/state.js';
-import type { Measurement } from './harness.js';
+import { type Measurement, median } from './harness.js';
 import { SeededRandom } from '../src/feeds/simulated.js';
 
 const ASSETS = [
@@ -249,11 +249,6 @@ function sameSet(a: readonly string[], b: readonly string[]): boolean {
 function latency(name: string, samples: readonly number[]): Measurement {
   const ms = median(samples);
   return { name, perSecond: 1000 / ms, nsPerOp: ms * 1e6, rounds: samples.length };
-}
-
-function median(samples: readonly number[]): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
 }
 
 function fmt(ms: number): string {
