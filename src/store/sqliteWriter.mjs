@@ -75,14 +75,14 @@ function open(message) {
     const { frames, runs, effects } = message;
     let digest = 0;
     // Positions only go forward: a write that would overlap the journal is refused whole.
-    let end = lastStored.get() ?? 0;
+    let journalEnd = lastStored.get() ?? 0;
     for (let r = 0; r < runs.length; r += 5) {
-      if (runs[r] <= end) {
+      if (runs[r] <= journalEnd) {
         throw new Error(
-          `journal record ${runs[r]} is already written (the journal ends at ${end})`,
+          `journal record ${runs[r]} is already written (the journal ends at ${journalEnd})`,
         );
       }
-      end = runs[r] + runs[r + 1] - 1;
+      journalEnd = runs[r] + runs[r + 1] - 1;
     }
     if (frames !== null) {
       const view = new DataView(frames.buffer, frames.byteOffset, frames.byteLength);
@@ -90,7 +90,7 @@ function open(message) {
       for (let r = 0; r < runs.length; r += 5) {
         const first = runs[r];
         const count = runs[r + 1];
-        const end = runs[r + 2];
+        const byteEnd = runs[r + 2];
         const start = at;
         const accounts = new Set();
         for (let i = 0; i < count; i++) {
@@ -105,8 +105,11 @@ function open(message) {
           }
           at = textEnd;
         }
-        if (at !== end) throw new Error(`frames of records ${first} on end at ${at}, not ${end}`);
-        const segment = frames.subarray(start, end);
+        // The main thread's runs and frames disagreeing is a bug there, never bad input.
+        if (at !== byteEnd) {
+          throw new Error(`frames of records ${first} on end at ${at}, not ${byteEnd}`);
+        }
+        const segment = frames.subarray(start, byteEnd);
         digest = crc32(segment, digest);
         insertSegment.run(
           first,
