@@ -21,7 +21,7 @@ import {
 export const ASSET_DECIMALS_MAX = 30;
 
 /** Symbols are short, upper-case-insensitive identifiers such as `ETH`, `USDC`, `wstETH`. */
-const SYMBOL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,15}$/;
+export const SYMBOL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,15}$/;
 
 /** A liability weight above this is almost certainly a typo (it means 10x the debt). */
 export const LIABILITY_WEIGHT_MAX = 10n * WEIGHT_SCALE;

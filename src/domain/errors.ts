@@ -20,6 +20,8 @@ export const ERROR_CODES = {
   limit_exceeded: 'a hard limit (assets, positions, accounts) would be exceeded',
   // Time.
   time_went_backwards: 'the command is older than the engine state',
+  time_jump_too_large:
+    "the command is dated further ahead of the engine's time than the venue allows",
   // Balances and pools.
   zero_amount: 'the amount is zero',
   insufficient_balance: 'the amount exceeds what the account holds in that asset',

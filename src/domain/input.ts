@@ -3,6 +3,7 @@
  * naming the field, so that a caller learns exactly which part of its input is wrong.
  */
 import { FulcrumError } from './errors.js';
+import { fieldName } from './quote.js';
 
 /** Longest string field accepted anywhere (identifiers, symbols). */
 export const STRING_FIELD_LENGTH_MAX = 128;
@@ -66,7 +67,7 @@ export function rejectUnknownFields(
 ): void {
   for (const key of Object.keys(input)) {
     if (!known.includes(key)) {
-      const where = field === '' ? key : `${field}.${key}`;
+      const where = field === '' ? fieldName(key) : `${field}.${fieldName(key)}`;
       throw new FulcrumError('invalid_field', `unknown field ${where}`, where);
     }
   }

@@ -29,6 +29,19 @@ describe('parseJsonText', () => {
     expect(parseJsonText(text, 'line 1')).toEqual(JSON.parse(text));
   });
 
+  it('quotes a long repeated key cut short, on one line', () => {
+    const key = `${'k'.repeat(1_000_000)}\n`;
+    const text = `{${JSON.stringify(key)}:1,${JSON.stringify(key)}:2}`;
+    let message = '';
+    try {
+      parseJsonText(text, 'line 1');
+    } catch (error) {
+      message = (error as FulcrumError).message;
+    }
+    expect(message).toMatch(/repeats the key "k{64}…" \(1000001 characters\)$/);
+    expect(message.length).toBeLessThan(200);
+  });
+
   it('refuses malformed text with invalid_json', () => {
     expect(() => parseJsonText('{"a":', 'line 7')).toThrow(/line 7 is not valid JSON/);
   });

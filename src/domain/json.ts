@@ -5,6 +5,7 @@
  * command two ways.
  */
 import { FulcrumError } from './errors.js';
+import { quoteInput } from './quote.js';
 
 /**
  * Parses JSON text, refusing malformed text and objects with a repeated key (`invalid_json`).
@@ -23,7 +24,7 @@ export function parseJsonText(text: string, what: string): unknown {
   }
   const repeated = repeatedKey(text);
   if (repeated !== undefined) {
-    throw new FulcrumError('invalid_json', `${what} repeats the key ${JSON.stringify(repeated)}`);
+    throw new FulcrumError('invalid_json', `${what} repeats the key ${quoteInput(repeated)}`);
   }
   return value;
 }
