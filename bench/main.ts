@@ -15,6 +15,7 @@ import { detectionBenchmark } from './liquidationBench.js';
 import { oracleBenchmarks } from './oracleBench.js';
 import { portfolioMarginBenchmarks } from './portfolioMarginBench.js';
 import { simulationBenchmarks } from './simulationBench.js';
+import { throttleWindowBenchmarks } from './throttleBench.js';
 
 interface Section {
   readonly title: string;
@@ -54,6 +55,10 @@ const SECTIONS: Record<string, Section> = {
   liquidation: {
     title: `Liquidation detection: ${DETECTION_ACCOUNTS.toLocaleString('en')} open accounts, one core`,
     run: () => detectionBenchmark(DETECTION_ACCOUNTS),
+  },
+  throttle: {
+    title: 'Liquidations in one throttle window (per-account cap on), one core',
+    run: () => ({ measurements: throttleWindowBenchmarks([5_000, 40_000]) }),
   },
   simulation: {
     title: `Cascade simulation: LUNA, 9 May 2022, one day of minute bars, one core`,

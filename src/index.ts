@@ -38,8 +38,11 @@ export {
   type AssetState,
   createState,
   type EngineState,
+  BACKSTOP_ACCOUNT,
   INSURANCE_ACCOUNT,
   LIMITS,
+  positionLimit,
+  RESERVED_ACCOUNT_PREFIX,
   type SubAccountRef,
   type SubAccountState,
 } from './engine/state.js';
@@ -80,8 +83,11 @@ export {
 export {
   accrue,
   debtAmount,
+  INDEX_MAX_RAY,
+  POOL_VALUE_MAX,
   type PoolState,
   poolSurplusRayUnits,
+  poolValue,
   supplyAmount,
   totalDebt,
   totalSupply,
@@ -106,13 +112,16 @@ export {
   type PricePolicy,
 } from './domain/priceGrade.js';
 export {
+  advanceDelay,
   aggregate,
   type Aggregation,
   breakerFrozen,
+  delayPrice,
   followStable,
   gradeAt,
   type OracleState,
   type SourceQuote,
+  type StoredQuote,
   takeQuote,
 } from './oracle/oracle.js';
 export { type Bar, barSeconds, OHLCV_HEADER, parseOhlcv } from './feeds/ohlcv.js';
@@ -125,6 +134,13 @@ export {
   type LiquidationConfig,
   parseLiquidationConfig,
 } from './domain/liquidationConfig.js';
+export {
+  DEFAULT_VENUE_CONFIG,
+  parseVenueConfig,
+  TIME_JUMP_SECONDS_LIMIT,
+  type VenueConfig,
+} from './domain/venueConfig.js';
+export { fieldName, QUOTED_INPUT_MAX, quoteInput } from './domain/quote.js';
 export {
   type LiquidationInput,
   type LiquidationLeg,
@@ -200,6 +216,8 @@ export {
   DerivativesLedger,
   FUND,
   type InstrumentState,
+  isSubAccountName,
+  LEDGER_LIMITS,
   type LedgerCommand,
   type LedgerConfig,
   type LedgerEvent,

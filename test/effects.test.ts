@@ -41,6 +41,7 @@ const KEPT = new Set([
   'set-weights',
   'quote',
   'configure-liquidation',
+  'configure-venue',
   'liquidate',
   'backstop',
   'resolve-bankruptcy',

@@ -316,11 +316,16 @@ function books(engine: Engine) {
   });
 }
 
+/** The throttle window of `time`, named by its start (unix seconds). */
+function windowStart(time: number, length: number): number {
+  return Math.floor(time / length) * length;
+}
+
 /** Debt value (VALUE_SCALE) the throttle still allows the target at `time`; null without caps. */
 function throttleRoom(engine: Engine, time: number): bigint | null {
   const config = engine.state.liquidationConfig;
   const throttle = engine.state.liquidationThrottle;
-  const fresh = throttle.window !== Math.floor(time / config.throttleWindowSeconds);
+  const fresh = throttle.window !== windowStart(time, config.throttleWindowSeconds);
   const used = (value: bigint | undefined) => (fresh ? 0n : (value ?? 0n));
   const rooms: bigint[] = [];
   if (config.accountCapValue !== null) {
@@ -495,7 +500,7 @@ function checkBooks(
 function checkThrottle(engine: Engine, time: number): void {
   const config = engine.state.liquidationConfig;
   const throttle = engine.state.liquidationThrottle;
-  expect(throttle.window).toBe(Math.floor(time / config.throttleWindowSeconds));
+  expect(throttle.window).toBe(windowStart(time, config.throttleWindowSeconds));
   if (config.globalCapValue !== null) {
     expect(throttle.globalValue <= config.globalCapValue, 'global cap exceeded').toBe(true);
   }

@@ -9,7 +9,7 @@ import { Draft } from './draft.js';
 import type { EngineEvent } from './events.js';
 import { accruePool, borrow, deposit, repay, transfer, withdraw } from './lending.js';
 import { backstop, configureLiquidation, liquidate, resolveBankruptcy } from './liquidate.js';
-import { listAsset, quote, setPrice, setWeights } from './market.js';
+import { configureVenue, listAsset, quote, setPrice, setWeights } from './market.js';
 import type { EngineState, SubAccountRef } from './state.js';
 import { validateCommand } from './validate.js';
 
@@ -66,7 +66,7 @@ function run(
   command: Command,
 ): { result: CommandResult; draft: Draft | undefined } {
   try {
-    validateCommand(command, state.time);
+    validateCommand(command, state);
     const draft = new Draft(state, command.time);
     HANDLERS[command.type](draft, command as never);
     const result: CommandResult = {
@@ -97,6 +97,7 @@ const HANDLERS: { readonly [T in Command['type']]: Handler<Extract<Command, { ty
   transfer,
   accrue: accruePool,
   'configure-liquidation': configureLiquidation,
+  'configure-venue': configureVenue,
   liquidate,
   backstop,
   'resolve-bankruptcy': resolveBankruptcy,

@@ -6,6 +6,7 @@
  */
 import { FulcrumError } from '../domain/errors.js';
 import { hasKeys, quoteJson } from '../domain/json.js';
+import { withLegacyOracleFields } from '../domain/oracleConfig.js';
 import { refJson } from './render.js';
 import type {
   BorrowCommand,
@@ -36,9 +37,12 @@ const BIGINT_FIELDS = new Set([
   'slope2Ray',
   'optimalUtilizationRay',
   'maxDeviationRay',
+  'maxSpreadRay',
   'maxConfidenceRay',
+  'confidenceWideningRay',
   'maxStableGapRay',
   'stableRatePerSecondRay',
+  'delayGrowthMaxRay',
   'breakerMoveRay',
   'confidence',
   'closeFactor',
@@ -220,7 +224,7 @@ export function decodeStoredCommand(text: string): Command {
   // The common commands carry their bigints at the top level, in known fields; the others (a
   // listing's config, new weights, a liquidation's penalty cap) are searched through.
   if (typeof raw.type !== 'string' || !FLAT_COMMANDS.has(raw.type)) {
-    return restoreBigints(raw) as Command;
+    return withLegacyFields(restoreBigints(raw) as Record<string, unknown>) as unknown as Command;
   }
   for (const key of TOP_LEVEL_BIGINTS) {
     const value = raw[key];
@@ -246,6 +250,23 @@ const FLAT_COMMANDS: ReadonlySet<string> = new Set<CommandType>([
 
 const TOP_LEVEL_BIGINTS = ['amount', 'price', 'stablePrice', 'confidence'] as const;
 
+/**
+ * A listing stored before its oracle had the agreement, frozen-source, delay-price and widening
+ * fields, read with the values that keep its oracle as it was (`withLegacyOracleFields`): a
+ * journal written then replays to the prices it gave.
+ */
+function withLegacyFields(command: Record<string, unknown>): Record<string, unknown> {
+  if (command.type !== 'list-asset') return command;
+  const config = command.config;
+  if (typeof config !== 'object' || config === null) return command;
+  const oracle = (config as Record<string, unknown>).oracle;
+  if (typeof oracle !== 'object' || oracle === null) return command;
+  return {
+    ...command,
+    config: { ...config, oracle: withLegacyOracleFields(oracle as Record<string, unknown>) },
+  };
+}
+
 function restoreBigints(value: unknown, key = ''): unknown {
   if (typeof value === 'string') {
     return BIGINT_FIELDS.has(key) && INTEGER.test(value) ? BigInt(value) : value;
@@ -253,7 +274,15 @@ function restoreBigints(value: unknown, key = ''): unknown {
   if (Array.isArray(value)) return value.map((v) => restoreBigints(v));
   if (typeof value === 'object' && value !== null) {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = restoreBigints(v, k);
+    // Defined, not assigned: a key `__proto__` stays a key and never sets the prototype.
+    for (const [k, v] of Object.entries(value)) {
+      Object.defineProperty(out, k, {
+        value: restoreBigints(v, k),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
     return out;
   }
   return value;

@@ -5,6 +5,7 @@
  */
 import type { AssetConfig, TierWeights } from '../domain/asset.js';
 import type { LiquidationConfig } from '../domain/liquidationConfig.js';
+import type { VenueConfig } from '../domain/venueConfig.js';
 import type { SubAccountRef } from './state.js';
 
 export interface ListAssetCommand {
@@ -94,6 +95,13 @@ export interface ConfigureLiquidationCommand {
   readonly config: LiquidationConfig;
 }
 
+/** Sets the venue's engine-wide rules (fields not given keep their values). */
+export interface ConfigureVenueCommand {
+  readonly type: 'configure-venue';
+  readonly time: number;
+  readonly config: VenueConfig;
+}
+
 /**
  * A liquidator repays up to `amount` of the target's debt in `debtAsset` from its own supply of
  * that asset, and receives the target's `collateralAsset` worth the repaid debt plus the penalty
@@ -154,6 +162,7 @@ export type Command =
   | TransferCommand
   | AccrueCommand
   | ConfigureLiquidationCommand
+  | ConfigureVenueCommand
   | LiquidateCommand
   | BackstopCommand
   | ResolveBankruptcyCommand;
@@ -172,6 +181,7 @@ export const COMMAND_TYPES: readonly CommandType[] = [
   'transfer',
   'accrue',
   'configure-liquidation',
+  'configure-venue',
   'liquidate',
   'backstop',
   'resolve-bankruptcy',

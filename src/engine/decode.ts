@@ -5,6 +5,7 @@
  */
 import { parseAssetConfig } from '../domain/asset.js';
 import { parseLiquidationConfig } from '../domain/liquidationConfig.js';
+import { parseVenueConfig } from '../domain/venueConfig.js';
 import { FulcrumError } from '../domain/errors.js';
 import {
   expectInteger,
@@ -97,6 +98,13 @@ export function decodeCommand(input: unknown, state: EngineState): Command {
         type,
         time,
         config: parseLiquidationConfig(raw.config, 'config', state.liquidationConfig),
+      };
+    case 'configure-venue':
+      rejectUnknownFields(raw, ['type', 'time', 'config'], '');
+      return {
+        type,
+        time,
+        config: parseVenueConfig(raw.config, 'config', state.venueConfig),
       };
     case 'liquidate': {
       rejectUnknownFields(

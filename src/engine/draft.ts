@@ -7,6 +7,7 @@
 import { assert, FulcrumError } from '../domain/errors.js';
 import { evaluateHealth, type HealthSnapshot, type Position } from '../margin/health.js';
 import type { LiquidationConfig } from '../domain/liquidationConfig.js';
+import type { VenueConfig } from '../domain/venueConfig.js';
 import { RAY } from '../math/fixed.js';
 import { accrue, debtAmount, type PoolState, supplyAmount } from '../pools/pool.js';
 import type { EngineEvent } from './events.js';
@@ -34,7 +35,7 @@ export interface DraftChanges {
   readonly assets: readonly AssetState[];
   /** Sub-accounts as the draft leaves them; no positions means emptied. */
   readonly subAccounts: readonly SubAccountChange[];
-  /** Whether the liquidation rules or the liquidation throttle change. */
+  /** Whether the liquidation rules, the liquidation throttle or the venue's rules change. */
   readonly liquidationState: boolean;
 }
 
@@ -48,8 +49,14 @@ export class Draft {
   private readonly assetChanges: AssetState[] = [];
   private readonly subAccountChanges: SubAccountChange[] = [];
   private readonly subAccountReads: SubAccountChange[] = [];
-  private throttleChange: LiquidationThrottle | undefined;
+  /**
+   * The throttle's change: the window's total and, when the per-account cap is kept, one
+   * sub-account's total (a command liquidates one target). Never a copy of the per-account map:
+   * a window of tens of thousands of liquidations must not copy it for each.
+   */
+  private throttleChange: ThrottleChange | undefined;
   private configChange: LiquidationConfig | undefined;
+  private venueChange: VenueConfig | undefined;
 
   /** The state's sequence when the draft was made: a draft is valid only until the next commit. */
   private readonly sequence: number;
@@ -124,6 +131,14 @@ export class Draft {
         borrowRateRay: accrual.rates?.borrowRateAnnualRay ?? 0n,
       });
     }
+    if (accrual.capped) {
+      this.emit({
+        type: 'interest-capped',
+        asset: asset.config.symbol,
+        supplyIndexRay: accrual.pool.supplyIndexRay,
+        borrowIndexRay: accrual.pool.borrowIndexRay,
+      });
+    }
     return accrued;
   }
 
@@ -167,7 +182,10 @@ export class Draft {
     return {
       assets: this.assetChanges,
       subAccounts: this.subAccountChanges,
-      liquidationState: this.throttleChange !== undefined || this.configChange !== undefined,
+      liquidationState:
+        this.throttleChange !== undefined ||
+        this.configChange !== undefined ||
+        this.venueChange !== undefined,
     };
   }
 
@@ -184,17 +202,65 @@ export class Draft {
     this.configChange = config;
   }
 
-  /** The liquidation throttle for the command's time: a new window starts empty. */
-  get liquidationThrottle(): LiquidationThrottle {
-    const current = this.throttleChange ?? this.base.liquidationThrottle;
-    const window = Math.floor(this.time / this.liquidationConfig.throttleWindowSeconds);
-    return current.window === window
-      ? current
-      : { window, globalValue: 0n, accountValues: new Map() };
+  get venueConfig(): VenueConfig {
+    return this.venueChange ?? this.base.venueConfig;
   }
 
-  setLiquidationThrottle(throttle: LiquidationThrottle): void {
-    this.throttleChange = throttle;
+  setVenueConfig(config: VenueConfig): void {
+    this.venueChange = config;
+  }
+
+  /**
+   * The throttle window of the command's time, named by its start (unix seconds): a window of
+   * another length never shares a name with this one, so a change of the window's length
+   * starts a fresh window rather than reusing an earlier period's totals.
+   */
+  get throttleWindow(): number {
+    const length = this.liquidationConfig.throttleWindowSeconds;
+    return Math.floor(this.time / length) * length;
+  }
+
+  /**
+   * Debt value (VALUE_SCALE) repaid by liquidations in the command's throttle window: across
+   * the venue, and of sub-account `key` (`account/number`). A new window starts empty.
+   */
+  throttleUsed(key: string): { readonly globalValue: bigint; readonly accountValue: bigint } {
+    this.assertCurrent();
+    const window = this.throttleWindow;
+    const change = this.throttleChange;
+    if (change !== undefined && change.window === window) {
+      const accountValue =
+        change.key === key ? change.accountValue : this.committedThrottleValue(key, window);
+      return { globalValue: change.globalValue, accountValue };
+    }
+    const base = this.base.liquidationThrottle;
+    return base.window === window
+      ? { globalValue: base.globalValue, accountValue: base.accountValues.get(key) ?? 0n }
+      : { globalValue: 0n, accountValue: 0n };
+  }
+
+  private committedThrottleValue(key: string, window: number): bigint {
+    const base = this.base.liquidationThrottle;
+    return base.window === window ? (base.accountValues.get(key) ?? 0n) : 0n;
+  }
+
+  /**
+   * Counts `value` of repaid debt against the window: across the venue, and against sub-account
+   * `key` (`account/number`). One sub-account a command.
+   */
+  countThrottle(key: string, value: bigint): void {
+    const used = this.throttleUsed(key);
+    const change = this.throttleChange;
+    assert(
+      change === undefined || change.key === key,
+      'one command counts one sub-account against the throttle',
+    );
+    this.throttleChange = {
+      window: this.throttleWindow,
+      globalValue: used.globalValue + value,
+      key,
+      accountValue: used.accountValue + value,
+    };
   }
 
   /** Signed amount in base units of a scaled balance in `asset`, at the command's time. */
@@ -240,10 +306,33 @@ export class Draft {
     }
     for (const { ref, state } of this.subAccountChanges) writeSubAccount(base, ref, state);
     if (this.configChange !== undefined) base.liquidationConfig = this.configChange;
-    if (this.throttleChange !== undefined) base.liquidationThrottle = this.throttleChange;
+    if (this.venueChange !== undefined) base.venueConfig = this.venueChange;
+    if (this.throttleChange !== undefined) commitThrottle(base, this.throttleChange);
     base.time = this.time;
     base.sequence += 1;
   }
+}
+
+interface ThrottleChange {
+  readonly window: number;
+  readonly globalValue: bigint;
+  /** The sub-account counted (`account/number`). */
+  readonly key: string;
+  readonly accountValue: bigint;
+}
+
+/**
+ * Writes a throttle change into the state: a new window starts a new map; within a window the
+ * one sub-account's total is set in place.
+ */
+function commitThrottle(base: EngineState, change: ThrottleChange): void {
+  let throttle = base.liquidationThrottle;
+  if (throttle.window !== change.window) {
+    throttle = { window: change.window, globalValue: 0n, accountValues: new Map() };
+    base.liquidationThrottle = throttle;
+  }
+  (throttle as Mutable<LiquidationThrottle>).globalValue = change.globalValue;
+  (throttle.accountValues as Map<string, bigint>).set(change.key, change.accountValue);
 }
 
 function sameSubAccount(a: SubAccountRef, b: SubAccountRef): boolean {

@@ -45,6 +45,7 @@ import {
   type EngineState,
   findSubAccount,
   LIMITS,
+  positionLimit,
   type ScaledPosition,
   type SubAccountState,
 } from './state.js';
@@ -77,10 +78,21 @@ export class EffectsError extends Error {
    * true when applying stopped part-way.
    */
   readonly stateChanged: boolean;
-  constructor(message: string, record: number | null = null, stateChanged = false) {
+  /**
+   * The refusal's code when a command the segment keeps as accepted was refused on replay: the
+   * segment checked out, so it was written under other rules. Null for any other fault.
+   */
+  readonly refusedOnReplay: string | null;
+  constructor(
+    message: string,
+    record: number | null = null,
+    stateChanged = false,
+    refusedOnReplay: string | null = null,
+  ) {
     super(message);
     this.record = record;
     this.stateChanged = stateChanged;
+    this.refusedOnReplay = refusedOnReplay;
   }
 }
 
@@ -425,6 +437,7 @@ export function applyEffectsInOrder(
           `a command kept in the effects was refused on replay (${result.error.code})`,
           step.record,
           true,
+          result.error.code,
         );
       }
       continue;
@@ -551,7 +564,8 @@ function parseSegments(segments: readonly EffectsSegment[]): {
           const image = reader.at;
           const number = reader.u8();
           const positions = reader.u8();
-          if (number >= LIMITS.subAccountsPerAccount || positions > LIMITS.positionsPerSubAccount) {
+          const holder = accounts[named[ref] as number] as string;
+          if (number >= LIMITS.subAccountsPerAccount || positions > positionLimit(holder, number)) {
             throw new EffectsError(`bad sub-account image`, record);
           }
           for (let p = 0; p < positions; p++) {
@@ -618,7 +632,9 @@ function applyRun(
     const reader = readerAt(readers, where);
     const oraclePrice = reader.big();
     const stablePrice = reader.big();
-    overwrite(asset, { risk: assetRisk(asset.config, oraclePrice, stablePrice) });
+    // Images carry prices set directly; an oracle's confidence (never changed by a run) stays.
+    const confidence = asset.oracle?.confidence ?? 0n;
+    overwrite(asset, { risk: assetRisk(asset.config, oraclePrice, stablePrice, confidence) });
   }
   for (const [key, where] of run.subs) {
     const account = accounts[Math.floor(key / 256)] as string;

@@ -43,9 +43,13 @@ export interface PriceAggregatedEvent {
   /** The asset's price after it (unchanged when the grade gave no new price). */
   readonly price: bigint;
   readonly stablePrice: bigint;
-  /** Sources whose quotes made the price, and those rejected as too far from the median. */
+  /**
+   * Sources whose quotes made the price; those rejected (outliers, or outside the agreeing
+   * majority); and those left out as frozen (unchanged too long while the others moved).
+   */
   readonly sources: readonly string[];
   readonly rejected: readonly string[];
+  readonly frozen: readonly string[];
 }
 
 export interface BreakerEvent {
@@ -69,6 +73,17 @@ export interface InterestAccruedEvent {
   /** Utilization and annual borrow rate in force over the interval. */
   readonly utilizationRay: bigint;
   readonly borrowRateRay: bigint;
+}
+
+/**
+ * Interest stopped short of what the rate charges: the pool reached a bound (its cash plus its
+ * debts at 2^127 base units, or an index at a billion). The indices are those left.
+ */
+export interface InterestCappedEvent {
+  readonly type: 'interest-capped';
+  readonly asset: string;
+  readonly supplyIndexRay: bigint;
+  readonly borrowIndexRay: bigint;
 }
 
 export interface BalanceEvent extends SubAccountRef {
@@ -144,6 +159,10 @@ export interface LiquidationConfiguredEvent {
   readonly type: 'liquidation-configured';
 }
 
+export interface VenueConfiguredEvent {
+  readonly type: 'venue-configured';
+}
+
 export type EngineEvent =
   | AssetListedEvent
   | PriceSetEvent
@@ -151,8 +170,10 @@ export type EngineEvent =
   | PriceAggregatedEvent
   | BreakerEvent
   | InterestAccruedEvent
+  | InterestCappedEvent
   | BalanceEvent
   | TransferredEvent
   | LiquidationEvent
   | BadDebtEvent
-  | LiquidationConfiguredEvent;
+  | LiquidationConfiguredEvent
+  | VenueConfiguredEvent;

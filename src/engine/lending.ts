@@ -10,6 +10,8 @@ import { breakerFrozen, gradeAt } from '../oracle/oracle.js';
 import { formatDecimal } from '../math/decimal.js';
 import {
   debtAmount,
+  POOL_VALUE_MAX,
+  poolValue,
   type PoolState,
   scaledCreditForDeposit,
   scaledDebitForWithdraw,
@@ -30,7 +32,7 @@ import type {
 import type { Draft } from './draft.js';
 import type { BalanceEvent } from './events.js';
 import { scaledBalance, withScaledBalance } from './positions.js';
-import { type AssetState, INSURANCE_ACCOUNT, type SubAccountRef } from './state.js';
+import { type AssetState, INSURANCE_ACCOUNT, positionLimit, type SubAccountRef } from './state.js';
 
 export function deposit(draft: Draft, command: DepositCommand): void {
   const asset = draft.accruePool(draft.findAsset(command.asset, 'asset').index);
@@ -50,6 +52,7 @@ export function deposit(draft: Draft, command: DepositCommand): void {
     cash: pool.cash + command.amount,
     supplyScaled: pool.supplyScaled + credit,
   };
+  requirePoolRoom(asset, next);
   if (config.supplyCap !== null && totalSupply(next) > config.supplyCap) {
     throw new FulcrumError(
       'supply_cap_exceeded',
@@ -59,7 +62,12 @@ export function deposit(draft: Draft, command: DepositCommand): void {
   }
   draft.setSubAccount(
     command,
-    withScaledBalance(draft.subAccount(command), asset.index, held + credit),
+    withScaledBalance(
+      draft.subAccount(command),
+      asset.index,
+      held + credit,
+      positionLimit(command.account, command.subAccount),
+    ),
   );
   finishPool(draft, asset, next);
   draft.emit(balanceEvent('deposited', command, asset, command.amount, credit));
@@ -114,6 +122,7 @@ export function borrow(draft: Draft, command: BorrowCommand): void {
     cash: pool.cash - command.amount,
     borrowScaled: pool.borrowScaled + debt,
   };
+  requirePoolRoom(asset, next);
   if (config.borrowCap !== null && totalDebt(next) > config.borrowCap) {
     throw new FulcrumError(
       'borrow_cap_exceeded',
@@ -189,7 +198,16 @@ export function transfer(draft: Draft, command: TransferCommand): void {
     );
   }
   draft.setSubAccount(from, withScaledBalance(source, asset.index, held - scaled));
-  draft.setSubAccount(to, withScaledBalance(target, asset.index, targetHeld + scaled));
+  draft.setSubAccount(
+    to,
+    withScaledBalance(
+      target,
+      asset.index,
+      targetHeld + scaled,
+      positionLimit(to.account, to.subAccount),
+      'to',
+    ),
+  );
   requireUsablePrices(draft, from, asset);
   requireInitialMargin(draft, from);
   draft.emit({
@@ -215,6 +233,21 @@ function finishPool(draft: Draft, asset: AssetState, next: PoolState): void {
   if (next !== asset.pool) draft.setAsset({ ...asset, pool: next });
 }
 
+/**
+ * Deposits and borrows may not take a pool's cash and debts past {@link POOL_VALUE_MAX}, the
+ * bound that keeps every balance within 2^128 − 1 base units (`limit_exceeded`).
+ */
+function requirePoolRoom(asset: AssetState, next: PoolState): void {
+  if (poolValue(next) > POOL_VALUE_MAX) {
+    const { symbol, decimals } = asset.config;
+    throw new FulcrumError(
+      'limit_exceeded',
+      `the ${symbol} pool's cash and debts would pass ${formatDecimal(POOL_VALUE_MAX, decimals)} ${symbol} (2^127 base units)`,
+      'amount',
+    );
+  }
+}
+
 function requireCash(asset: AssetState, amount: bigint): void {
   if (amount > asset.pool.cash) {
     const { symbol, decimals } = asset.config;
@@ -228,10 +261,13 @@ function requireCash(asset: AssetState, amount: bigint): void {
 
 /**
  * New risk rests on prices: every asset of the sub-account, and the command's, must have a price
- * whose grade allows new risk, and no tripped circuit breaker.
+ * whose grade allows new risk, and no tripped circuit breaker. A sub-account that owes nothing
+ * after the command needs no price: taking its own supply out is no risk to the venue.
  */
 export function requireUsablePrices(draft: Draft, ref: SubAccountRef, asset: AssetState): void {
-  const indices = new Set([asset.index, ...draft.subAccount(ref).positions.map((p) => p.asset)]);
+  const { positions } = draft.subAccount(ref);
+  if (!positions.some((p) => p.scaled < 0n)) return;
+  const indices = new Set([asset.index, ...positions.map((p) => p.asset)]);
   for (const index of indices) {
     const { oracle, config } = draft.asset(index);
     if (oracle === null || config.oracle === null) continue;
@@ -255,13 +291,13 @@ export function requireUsablePrices(draft: Draft, ref: SubAccountRef, asset: Ass
 }
 
 /** The check after every risk-increasing change: initial health must stay at or above 1. */
-export function requireInitialMargin(draft: Draft, ref: SubAccountRef): void {
+export function requireInitialMargin(draft: Draft, ref: SubAccountRef, field = 'amount'): void {
   const health = draft.health(ref);
   if (!health.meets('initial')) {
     throw new FulcrumError(
       'insufficient_collateral',
       `${accountName(ref)} would fall below initial margin (health ${formatDecimal(health.healthFactor('initial') ?? 0n, 18)})`,
-      'amount',
+      field,
     );
   }
 }

@@ -26,13 +26,19 @@ import type {
 } from './commands.js';
 import type { Draft } from './draft.js';
 import type { LiquidationEvent } from './events.js';
-import { accountName, requireInitialMargin, requireUsablePrices } from './lending.js';
+import { accountName, requireInitialMargin } from './lending.js';
 import { scaledBalance, withScaledBalance } from './positions.js';
-import { type AssetState, INSURANCE_ACCOUNT, type SubAccountRef } from './state.js';
+import {
+  type AssetState,
+  BACKSTOP_ACCOUNT,
+  INSURANCE_ACCOUNT,
+  positionLimit,
+  type SubAccountRef,
+} from './state.js';
 
 const W = WEIGHT_SCALE;
 const INSURANCE: SubAccountRef = { account: INSURANCE_ACCOUNT, subAccount: 0 };
-const BACKSTOP: SubAccountRef = { account: '@backstop', subAccount: 0 };
+const BACKSTOP: SubAccountRef = { account: BACKSTOP_ACCOUNT, subAccount: 0 };
 
 export function configureLiquidation(draft: Draft, command: ConfigureLiquidationCommand): void {
   draft.setLiquidationConfig(command.config);
@@ -66,7 +72,7 @@ function prepare(
       'collateralAsset',
     );
   }
-  requirePricesAllowLiquidation(draft, target);
+  requirePricesAllowLiquidation(draft, target, 'target');
   const debt: LiquidationLeg = {
     risk: debtAsset.risk,
     config: debtAsset.config,
@@ -89,8 +95,8 @@ function prepare(
 }
 
 /** Liquidation rests on every price of the account: each must have a grade that allows it. */
-function requirePricesAllowLiquidation(draft: Draft, target: SubAccountRef): void {
-  for (const { asset } of draft.subAccount(target).positions) {
+function requirePricesAllowLiquidation(draft: Draft, ref: SubAccountRef, field: string): void {
+  for (const { asset } of draft.subAccount(ref).positions) {
     const { oracle, config } = draft.asset(asset);
     if (oracle === null || config.oracle === null) continue;
     const grade = gradeAt(oracle, draft.time);
@@ -98,45 +104,45 @@ function requirePricesAllowLiquidation(draft: Draft, target: SubAccountRef): voi
       throw new FulcrumError(
         'price_unusable',
         `${config.symbol}'s price is ${grade}: no liquidation on it`,
-        'target',
+        field,
       );
     }
   }
 }
 
+/**
+ * The liquidator after a liquidation. It paid with its supply and received collateral worth
+ * more, so it took on no debt; but one that owes something is checked against initial margin,
+ * at prices whose grades allow liquidation. Neither the circuit breaker nor the grades that
+ * stop new risk apply: a liquidation takes risk off the venue, and it must go on through the
+ * very crash that trips the breaker. A liquidator that owes nothing needs no price at all.
+ */
+function requireLiquidatorMargin(draft: Draft, liquidator: SubAccountRef): void {
+  if (!draft.subAccount(liquidator).positions.some((p) => p.scaled < 0n)) return;
+  requirePricesAllowLiquidation(draft, liquidator, 'liquidator');
+  requireInitialMargin(draft, liquidator, 'liquidator');
+}
+
 /** Debt value (VALUE_SCALE) the throttle window still allows for this target; null: no caps. */
 function throttleRoom(draft: Draft, target: SubAccountRef): bigint | null {
   const config = draft.liquidationConfig;
-  const throttle = draft.liquidationThrottle;
+  const used = draft.throttleUsed(throttleKey(target));
   const rooms: bigint[] = [];
-  if (config.accountCapValue !== null) {
-    rooms.push(config.accountCapValue - (throttle.accountValues.get(throttleKey(target)) ?? 0n));
-  }
-  if (config.globalCapValue !== null) rooms.push(config.globalCapValue - throttle.globalValue);
+  if (config.accountCapValue !== null) rooms.push(config.accountCapValue - used.accountValue);
+  if (config.globalCapValue !== null) rooms.push(config.globalCapValue - used.globalValue);
   if (rooms.length === 0) return null;
   const room = rooms.reduce(minBig);
   return room > 0n ? room : 0n;
 }
 
 /**
- * Counts a liquidation against the window's caps. Per-account values are kept only while a
- * per-account cap is set: the map is copied for every liquidation (a refused command must leave
- * the state's map untouched), which a busy window without the cap should not pay for.
+ * Counts a liquidation against the window's caps, across the venue and for the target, whether
+ * or not a per-account cap is set now (one set later in the window sees what came before). The
+ * draft changes one entry, it never copies the window's map, so a liquidation costs the same
+ * however many came before it in the window.
  */
 function countThrottle(draft: Draft, target: SubAccountRef, value: bigint): void {
-  const throttle = draft.liquidationThrottle;
-  let accountValues = throttle.accountValues;
-  if (draft.liquidationConfig.accountCapValue !== null) {
-    const key = throttleKey(target);
-    const copy = new Map(accountValues);
-    copy.set(key, (copy.get(key) ?? 0n) + value);
-    accountValues = copy;
-  }
-  draft.setLiquidationThrottle({
-    window: throttle.window,
-    globalValue: throttle.globalValue + value,
-    accountValues,
-  });
+  draft.countThrottle(throttleKey(target), value);
 }
 
 function throttleKey(ref: SubAccountRef): string {
@@ -217,8 +223,6 @@ export function liquidate(draft: Draft, command: LiquidateCommand): void {
   credit(draft, INSURANCE, collateralAsset, toInsurance);
   credit(draft, liquidator, collateralAsset, taken - toInsurance);
   countThrottle(draft, target, plan.repayValue);
-  requireUsablePrices(draft, liquidator, collateralAsset);
-  requireInitialMargin(draft, liquidator);
   emitLiquidation(draft, command.target, liquidator, leg, plan, {
     toInsurance: plan.toInsurance,
     soldToMarket: 0n,
@@ -226,6 +230,8 @@ export function liquidate(draft: Draft, command: LiquidateCommand): void {
     before: snapshot.healthFactor('maintenance'),
   });
   resolveIfBankrupt(draft, target);
+  // Last: a bankruptcy may have cut the supply index of what the liquidator holds.
+  requireLiquidatorMargin(draft, liquidator);
 }
 
 /**
@@ -458,7 +464,8 @@ function credit(draft: Draft, ref: SubAccountRef, asset: AssetState, scaled: big
       'liquidator',
     );
   }
-  draft.setSubAccount(ref, withScaledBalance(sub, asset.index, held + scaled));
+  const limit = positionLimit(ref.account, ref.subAccount);
+  draft.setSubAccount(ref, withScaledBalance(sub, asset.index, held + scaled, limit, 'liquidator'));
 }
 
 function setPool(draft: Draft, index: number, change: (pool: PoolState) => PoolState): void {

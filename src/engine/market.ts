@@ -10,6 +10,7 @@ import { initialOracleState, takeQuote } from '../oracle/oracle.js';
 import { emptyPool } from '../pools/pool.js';
 import { validateAssetConfig } from '../domain/asset.js';
 import type {
+  ConfigureVenueCommand,
   ListAssetCommand,
   QuoteCommand,
   SetPriceCommand,
@@ -55,7 +56,7 @@ export function listAsset(draft: Draft, command: ListAssetCommand): void {
     config,
     risk: assetRisk(config, price, price),
     pool: emptyPool(draft.time),
-    oracle: config.oracle === null ? null : initialOracleState(price, draft.time),
+    oracle: config.oracle === null ? null : initialOracleState(price, draft.time, config.oracle),
   });
   draft.emit({ type: 'asset-listed', asset: config.symbol, decimals: config.decimals, price });
 }
@@ -87,7 +88,7 @@ export function setWeights(draft: Draft, command: SetWeightsCommand): void {
   draft.setAsset({
     ...asset,
     config,
-    risk: assetRisk(config, asset.risk.oraclePrice, asset.risk.stablePrice),
+    risk: assetRisk(config, asset.risk.oraclePrice, asset.risk.stablePrice, asset.risk.confidence),
   });
   draft.emit({
     type: 'weights-set',
@@ -103,7 +104,9 @@ export function setWeights(draft: Draft, command: SetWeightsCommand): void {
 
 /**
  * Takes one source's quote into the asset's oracle: re-aggregates, grades, moves the stable
- * price, watches the breaker, and adopts the new price when there is one.
+ * price, watches the breaker, and adopts the new price when there is one; the risk factors are
+ * rebuilt when the price, the stable price or the confidence (which may widen margin prices)
+ * moved.
  */
 export function quote(draft: Draft, command: QuoteCommand): void {
   const asset = draft.findAsset(command.asset, 'asset');
@@ -129,11 +132,14 @@ export function quote(draft: Draft, command: QuoteCommand): void {
   };
   const update = takeQuote(asset.oracle, source, draft.time, config.oracle);
   const next = update.state;
-  const moved = next.price !== asset.oracle.price || next.stablePrice !== asset.oracle.stablePrice;
+  const moved =
+    next.price !== asset.oracle.price ||
+    next.stablePrice !== asset.oracle.stablePrice ||
+    next.confidence !== asset.oracle.confidence;
   draft.setAsset({
     ...asset,
     oracle: next,
-    risk: moved ? assetRisk(config, next.price, next.stablePrice) : asset.risk,
+    risk: moved ? assetRisk(config, next.price, next.stablePrice, next.confidence) : asset.risk,
   });
   draft.emit({
     type: 'price-aggregated',
@@ -143,6 +149,7 @@ export function quote(draft: Draft, command: QuoteCommand): void {
     stablePrice: next.stablePrice,
     sources: update.aggregation.used,
     rejected: update.aggregation.rejected,
+    frozen: update.aggregation.frozen,
   });
   for (const change of update.breaker) {
     draft.emit(
@@ -156,4 +163,10 @@ export function quote(draft: Draft, command: QuoteCommand): void {
         : { type: 'breaker-reset', asset: config.symbol },
     );
   }
+}
+
+/** `configure-venue`: the venue's engine-wide rules (see `domain/venueConfig.ts`). */
+export function configureVenue(draft: Draft, command: ConfigureVenueCommand): void {
+  draft.setVenueConfig(command.config);
+  draft.emit({ type: 'venue-configured' });
 }

@@ -17,12 +17,15 @@ export function scaledBalance(sub: SubAccountState, asset: number): bigint {
 
 /**
  * The sub-account with its balance in `asset` set to `scaled`; a zero balance removes the
- * position. Refuses a new position beyond {@link LIMITS.positionsPerSubAccount}.
+ * position. Refuses a new position beyond `limit` (a sub-account's
+ * {@link LIMITS.positionsPerSubAccount} unless said: see {@link positionLimit}), naming `field`.
  */
 export function withScaledBalance(
   sub: SubAccountState,
   asset: number,
   scaled: bigint,
+  limit: number = LIMITS.positionsPerSubAccount,
+  field = 'asset',
 ): SubAccountState {
   const positions: ScaledPosition[] = [];
   let placed = false;
@@ -35,11 +38,11 @@ export function withScaledBalance(
     positions.push(position);
   }
   if (!placed && scaled !== 0n) positions.push({ asset, scaled });
-  if (positions.length > LIMITS.positionsPerSubAccount) {
+  if (positions.length > limit && positions.length > sub.positions.length) {
     throw new FulcrumError(
       'limit_exceeded',
-      `a sub-account may hold at most ${LIMITS.positionsPerSubAccount} assets`,
-      'asset',
+      `a sub-account may hold at most ${limit} assets`,
+      field,
     );
   }
   return { number: sub.number, positions };

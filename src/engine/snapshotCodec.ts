@@ -5,17 +5,24 @@
  */
 import { type AssetConfig, validateAssetConfig } from '../domain/asset.js';
 import { assert, FulcrumError } from '../domain/errors.js';
+import { quoteInput } from '../domain/quote.js';
 import { assetRisk } from '../margin/assetRisk.js';
 import type { OracleConfig } from '../domain/oracleConfig.js';
 import { type LiquidationConfig, validateLiquidationConfig } from '../domain/liquidationConfig.js';
 import type { Grade } from '../domain/priceGrade.js';
+import { type VenueConfig, validateVenueConfig } from '../domain/venueConfig.js';
 import type { OracleState } from '../oracle/oracle.js';
 import type { PoolState } from '../pools/pool.js';
 import type { AccountState, AssetState, EngineState, SubAccountState } from './state.js';
 import { sortedAccountIds } from './stateHash.js';
 
-/** Version of the snapshot text; a change of form must change it. */
-export const SNAPSHOT_FORMAT_VERSION = 1;
+/**
+ * Version of the snapshot text; a change of form must change it. 2 added the venue's rules; 3
+ * the oracle's agreement, frozen-source, delay-price and confidence-widening fields and state
+ * (the delay window, and the volatility reference price beside the stable price).
+ * A snapshot of another version is not read: recovery passes over it and replays the journal.
+ */
+export const SNAPSHOT_FORMAT_VERSION = 3;
 
 type Text = string;
 
@@ -35,6 +42,7 @@ interface SnapshotJson {
   readonly liquidationConfig: Record<string, unknown>;
   /** The throttle window: [window, global value, [[sub-account key, value], ...]], bigints as text. */
   readonly liquidationThrottle: [number, Text, [string, Text][]];
+  readonly venueConfig: Record<string, unknown>;
   /** [account id, [[sub-account number, [[asset index, scaled balance], ...]], ...]] */
   readonly accounts: readonly [string, readonly [number, readonly [number, Text][]][]][];
 }
@@ -81,6 +89,7 @@ export function serializeStateSorted(state: EngineState, ids: readonly string[])
         .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
         .map(([key, value]): [string, Text] => [key, value.toString()]),
     ],
+    venueConfig: { ...state.venueConfig },
     accounts: ids.map((id) => {
       const account = state.accounts.get(id) as AccountState;
       return [
@@ -104,7 +113,10 @@ export function deserializeState(text: string): EngineState {
     throw new FulcrumError('invalid_json', 'the snapshot is not valid JSON');
   }
   if (raw.format !== SNAPSHOT_FORMAT_VERSION) {
-    throw new FulcrumError('invalid_field', `unknown snapshot format ${String(raw.format)}`);
+    throw new FulcrumError(
+      'invalid_field',
+      `snapshot format ${quoteInput(raw.format)}, not this Fulcrum's ${SNAPSHOT_FORMAT_VERSION}`,
+    );
   }
   const assets: AssetState[] = raw.assets.map((entry, index) => {
     const config = configFromJson(entry.config);
@@ -112,12 +124,14 @@ export function deserializeState(text: string): EngineState {
     const pool = Object.fromEntries(
       POOL_FIELDS.map((f) => [f, BigInt(entry.pool[f] as string)]),
     ) as Omit<PoolState, 'accruedAt'>;
+    const oracle = entry.oracle === null ? null : oracleFromJson(entry.oracle);
+    const prices = [BigInt(entry.oraclePrice), BigInt(entry.stablePrice)] as const;
     return {
       index,
       config,
-      risk: assetRisk(config, BigInt(entry.oraclePrice), BigInt(entry.stablePrice)),
+      risk: assetRisk(config, ...prices, oracle?.confidence ?? 0n),
       pool: { ...pool, accruedAt: Number(entry.pool.accruedAt) },
-      oracle: entry.oracle === null ? null : oracleFromJson(entry.oracle),
+      oracle,
     };
   });
   const accounts = new Map<string, AccountState>();
@@ -145,6 +159,7 @@ export function deserializeState(text: string): EngineState {
         raw.liquidationThrottle[2].map(([key, value]) => [key, BigInt(value)]),
       ),
     },
+    venueConfig: venueConfigFromJson(raw.venueConfig),
   };
 }
 
@@ -164,6 +179,12 @@ function liquidationConfigFromJson(raw: Record<string, unknown>): LiquidationCon
     backstopImpactMax: big(raw.backstopImpactMax),
   };
   validateLiquidationConfig(config, 'snapshot.liquidationConfig');
+  return config;
+}
+
+function venueConfigFromJson(raw: Record<string, unknown>): VenueConfig {
+  const config: VenueConfig = { timeJumpSecondsMax: raw.timeJumpSecondsMax as number };
+  validateVenueConfig(config, 'snapshot.venueConfig');
   return config;
 }
 
@@ -210,10 +231,16 @@ function oracleConfigFromJson(raw: Record<string, unknown>): OracleConfig {
     quorum: raw.quorum as number,
     maxStalenessSeconds: raw.maxStalenessSeconds as number,
     maxDeviationRay: big(raw.maxDeviationRay),
+    maxSpreadRay: raw.maxSpreadRay === null ? null : big(raw.maxSpreadRay),
+    maxUnchangedSeconds: raw.maxUnchangedSeconds as number,
     maxConfidenceRay: big(raw.maxConfidenceRay),
+    confidenceWideningRay: big(raw.confidenceWideningRay),
     maxStableGapRay: big(raw.maxStableGapRay),
     stableRatePerSecondRay: big(raw.stableRatePerSecondRay),
     stableStepSecondsMax: raw.stableStepSecondsMax as number,
+    delayIntervals: raw.delayIntervals as number,
+    delayIntervalSeconds: raw.delayIntervalSeconds as number,
+    delayGrowthMaxRay: big(raw.delayGrowthMaxRay),
     breakerMoveRay: big(raw.breakerMoveRay),
     breakerWindowSeconds: raw.breakerWindowSeconds as number,
     breakerCooldownSeconds: raw.breakerCooldownSeconds as number,
@@ -228,6 +255,7 @@ function oracleFromJson(raw: Record<string, unknown>): OracleState {
     price: string;
     confidence: string | null;
     observedAt: number;
+    unchangedSince: number;
   }[];
   return {
     quotes: quotes.map((q) => ({
@@ -235,13 +263,19 @@ function oracleFromJson(raw: Record<string, unknown>): OracleState {
       price: big(q.price),
       confidence: q.confidence === null ? null : big(q.confidence),
       observedAt: q.observedAt,
+      unchangedSince: q.unchangedSince,
     })),
     grade: raw.grade as Grade,
     price: big(raw.price),
     confidence: big(raw.confidence),
     freshUntil: raw.freshUntil as number,
     stablePrice: big(raw.stablePrice),
+    volatilityReferencePrice: big(raw.volatilityReferencePrice),
     stableAt: raw.stableAt as number,
+    delayPrices: (raw.delayPrices as string[]).map(big),
+    delayInterval: raw.delayInterval as number,
+    delaySum: big(raw.delaySum),
+    delaySeconds: raw.delaySeconds as number,
     anchorPrice: big(raw.anchorPrice),
     anchorAt: raw.anchorAt as number,
     trippedAt: raw.trippedAt as number | null,

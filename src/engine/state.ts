@@ -4,6 +4,7 @@
  */
 import type { AssetConfig } from '../domain/asset.js';
 import { DEFAULT_LIQUIDATION_CONFIG, type LiquidationConfig } from '../domain/liquidationConfig.js';
+import { DEFAULT_VENUE_CONFIG, type VenueConfig } from '../domain/venueConfig.js';
 import type { AssetRisk } from '../margin/assetRisk.js';
 import type { OracleState } from '../oracle/oracle.js';
 import type { PoolState } from '../pools/pool.js';
@@ -47,7 +48,7 @@ export interface ScaledPosition {
 export interface SubAccountState {
   /** The sub-account's number (0 to 255); -1 for the empty stand-in. */
   readonly number: number;
-  /** Sorted by asset index; at most {@link LIMITS.positionsPerSubAccount}. */
+  /** Sorted by asset index; at most {@link positionLimit} of them. */
   readonly positions: readonly ScaledPosition[];
 }
 
@@ -63,12 +64,32 @@ export interface AccountState {
 /** The insurance fund: a system account that takes part of every penalty and pays bad debt. */
 export const INSURANCE_ACCOUNT = '@insurance';
 
+/** The protocol's backstop, as liquidation events name it; it holds nothing. */
+export const BACKSTOP_ACCOUNT = '@backstop';
+
+/**
+ * Account identifiers that begin with `@` are the venue's own: only the insurance fund exists
+ * (anyone may pay into it); no command may name any other.
+ */
+export const RESERVED_ACCOUNT_PREFIX = '@';
+
+/**
+ * Most assets sub-account `number` of `account` may hold or owe: a trader's sub-account
+ * {@link LIMITS.positionsPerSubAccount}; the insurance fund's, every listed asset, so that no
+ * liquidation ever waits for a slot in the fund.
+ */
+export function positionLimit(account: string, number: number): number {
+  return account === INSURANCE_ACCOUNT && number === 0
+    ? LIMITS.assets
+    : LIMITS.positionsPerSubAccount;
+}
+
 /** Debt value repaid by liquidations in the current throttle window (VALUE_SCALE). */
 export interface LiquidationThrottle {
-  /** Window number: floor(time / window length). */
+  /** The window, named by its start (unix seconds): floor(time / length) × length. */
   readonly window: number;
   readonly globalValue: bigint;
-  /** Per sub-account (`account/number`). */
+  /** Per sub-account (`account/number`), kept whether or not a per-account cap is set. */
   readonly accountValues: ReadonlyMap<string, bigint>;
 }
 
@@ -85,6 +106,8 @@ export interface EngineState {
   /** The venue's liquidation rules; changed by `configure-liquidation`. */
   liquidationConfig: LiquidationConfig;
   liquidationThrottle: LiquidationThrottle;
+  /** The venue's engine-wide rules; changed by `configure-venue`. */
+  venueConfig: VenueConfig;
 }
 
 /** An empty engine quoting prices in `quote` (default `USD`). */
@@ -98,6 +121,7 @@ export function createState(quote = 'USD'): EngineState {
     accounts: new Map(),
     liquidationConfig: DEFAULT_LIQUIDATION_CONFIG,
     liquidationThrottle: { window: 0, globalValue: 0n, accountValues: new Map() },
+    venueConfig: DEFAULT_VENUE_CONFIG,
   };
 }
 

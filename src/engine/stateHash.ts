@@ -8,8 +8,12 @@ import type { AssetConfig } from '../domain/asset.js';
 import { sha256Hex } from '../math/sha256.js';
 import type { AssetState, EngineState } from './state.js';
 
-/** Version of the canonical form; a change of form must change this. */
-export const STATE_FORMAT_VERSION = 1;
+/**
+ * Version of the canonical form; a change of form must change this. 2 added the venue's rules;
+ * 3 the oracle's agreement, frozen-source, delay-price and confidence-widening fields and state
+ * (the delay window, and the volatility reference price beside the stable price).
+ */
+export const STATE_FORMAT_VERSION = 3;
 
 /**
  * The state's account identifiers in code-unit order, the order its canonical text and its
@@ -31,6 +35,7 @@ export function canonicalStateSorted(state: EngineState, ids: readonly string[])
     `fulcrum-state ${STATE_FORMAT_VERSION}`,
     `time ${state.time} sequence ${state.sequence} quote ${state.quote}`,
     `liquidation ${canonicalJson(state.liquidationConfig)}`,
+    `venue ${canonicalJson(state.venueConfig)}`,
     `throttle ${state.liquidationThrottle.window} ${state.liquidationThrottle.globalValue} ${[
       ...state.liquidationThrottle.accountValues,
     ]

@@ -5,14 +5,23 @@
  */
 import { validateAssetConfig } from '../domain/asset.js';
 import { validateLiquidationConfig } from '../domain/liquidationConfig.js';
+import { validateVenueConfig } from '../domain/venueConfig.js';
 import { FulcrumError } from '../domain/errors.js';
 import { PRICE_MAX, validatePrice } from '../domain/price.js';
 import { AMOUNT_MAX, WEIGHT_SCALE } from '../math/fixed.js';
 import type { Command, QuoteCommand } from './commands.js';
-import { ACCOUNT_ID_PATTERN, LIMITS, SOURCE_ID_PATTERN, type SubAccountRef } from './state.js';
+import {
+  ACCOUNT_ID_PATTERN,
+  type EngineState,
+  INSURANCE_ACCOUNT,
+  LIMITS,
+  RESERVED_ACCOUNT_PREFIX,
+  SOURCE_ID_PATTERN,
+  type SubAccountRef,
+} from './state.js';
 
-export function validateCommand(command: Command, stateTime: number): void {
-  validateTime(command.time, stateTime);
+export function validateCommand(command: Command, state: EngineState): void {
+  validateTime(command.time, state);
   switch (command.type) {
     case 'list-asset':
       validateAssetConfig(command.config, 'config');
@@ -41,6 +50,9 @@ export function validateCommand(command: Command, stateTime: number): void {
       return;
     case 'configure-liquidation':
       validateLiquidationConfig(command.config, 'config');
+      return;
+    case 'configure-venue':
+      validateVenueConfig(command.config, 'config');
       return;
     case 'liquidate':
       validateRef(command.liquidator, 'liquidator');
@@ -75,7 +87,12 @@ export function validateCommand(command: Command, stateTime: number): void {
   );
 }
 
-function validateTime(time: number, stateTime: number): void {
+/**
+ * A command's time: whole unix seconds, never before the engine's time, and, once the engine
+ * has a time (its first command set it), at most the venue's `timeJumpSecondsMax` after it: a
+ * command dated in the year 9999 would otherwise be accepted and refuse every later one.
+ */
+function validateTime(time: number, state: EngineState): void {
   if (!Number.isSafeInteger(time) || time < 0 || time > LIMITS.timeMax) {
     throw new FulcrumError(
       'invalid_number',
@@ -83,10 +100,18 @@ function validateTime(time: number, stateTime: number): void {
       'time',
     );
   }
-  if (time < stateTime) {
+  if (time < state.time) {
     throw new FulcrumError(
       'time_went_backwards',
-      `time ${time} is before the engine's time ${stateTime}`,
+      `time ${time} is before the engine's time ${state.time}`,
+      'time',
+    );
+  }
+  const jump = state.venueConfig.timeJumpSecondsMax;
+  if (state.sequence > 0 && time - state.time > jump) {
+    throw new FulcrumError(
+      'time_jump_too_large',
+      `time ${time} is ${time - state.time} s after the engine's time ${state.time}; the venue allows at most ${jump} s (configure-venue timeJumpSecondsMax, dated at the engine's time, raises it)`,
       'time',
     );
   }
@@ -107,6 +132,16 @@ export function validateRef(ref: SubAccountRef, field: string): void {
       'invalid_number',
       `${prefix}subAccount must be a whole number from 0 to ${max}`,
       `${prefix}subAccount`,
+    );
+  }
+  if (
+    ref.account.startsWith(RESERVED_ACCOUNT_PREFIX) &&
+    (ref.account !== INSURANCE_ACCOUNT || ref.subAccount !== 0)
+  ) {
+    throw new FulcrumError(
+      'reserved_account',
+      `${prefix}account: names beginning with ${RESERVED_ACCOUNT_PREFIX} are the venue's own; the only one a command may name is ${INSURANCE_ACCOUNT} (sub-account 0)`,
+      `${prefix}account`,
     );
   }
 }

@@ -11,15 +11,18 @@
  * the liquidated account the better off.
  */
 import type { AssetConfig } from '../domain/asset.js';
-import { FulcrumError } from '../domain/errors.js';
+import { assert, FulcrumError } from '../domain/errors.js';
 import type { LiquidationConfig } from '../domain/liquidationConfig.js';
+import { formatDecimal } from '../math/decimal.js';
 import { divCeil, divFloor, minBig, pow10, WEIGHT_SCALE } from '../math/fixed.js';
-import { type AssetRisk, NORM_DECIMALS } from '../margin/assetRisk.js';
+import { type AssetRisk, NORM_DECIMALS, TIER_INDEX } from '../margin/assetRisk.js';
 import type { HealthSnapshot } from '../margin/health.js';
 
 /** Value numerators (as in `HealthSnapshot`) are over 10^30; values are then VALUE_SCALE. */
 const VALUE_DENOMINATOR = pow10(NORM_DECIMALS);
 const W = WEIGHT_SCALE;
+const MAINTENANCE = TIER_INDEX.maintenance;
+const LIQUIDATION_END = TIER_INDEX.liquidationEnd;
 
 export interface LiquidationLeg {
   readonly risk: AssetRisk;
@@ -47,7 +50,10 @@ export interface LiquidationPlan {
   /** Collateral seized in all, and the insurance fund's part, base units. */
   readonly seized: bigint;
   readonly toInsurance: bigint;
-  /** The penalty charged (WEIGHT_SCALE) and whether the guard shrank it. */
+  /**
+   * The penalty charged (WEIGHT_SCALE): the listing's, or the liquidator's lower bid, or less
+   * where the guard shrank it; `penaltyReduced` says only the last (a bid is not a reduction).
+   */
   readonly penalty: bigint;
   readonly penaltyReduced: boolean;
   readonly fullClose: boolean;
@@ -57,21 +63,26 @@ export interface LiquidationPlan {
 
 /**
  * The largest penalty (WEIGHT_SCALE) that does not lower maintenance health when `collateral`
- * is seized for `debt`: seizing (1 + p)·w of collateral value per unit of debt value weighted lw
- * keeps C/L only while (1 + p)·w/lw <= C/L. Negative when even no penalty would keep it; null
- * when the collateral has no maintenance weight (seizing it never lowers C).
+ * is seized for `debt`. Repaying one base unit of debt removes lD of weighted liabilities
+ * (`liabilityPerUnit`, at the debt's margin price) and seizes (1 + p)·vD/vC base units of
+ * collateral (the repay's worth at oracle prices, `valuePerUnit`), each removing cC of weighted
+ * collateral: C/L keeps only while (1 + p)·vD·cC / (vC·lD) <= C/L. Without a confidence widening
+ * (cC = vC·w, lD = vD·lw) that is (1 + p)·w/lw <= C/L. Negative when even no penalty would keep
+ * it; null when the collateral counts for nothing at maintenance (seizing it never lowers C).
  */
 export function penaltyLimit(
   snapshot: HealthSnapshot,
   debt: LiquidationLeg,
   collateral: LiquidationLeg,
 ): bigint | null {
-  const w = collateral.config.assetWeight.maintenance;
-  if (w === 0n) return null;
+  const cC = collateral.risk.collateralPerUnit[MAINTENANCE];
+  if (cC === 0n) return null;
   const c = snapshot.collateralNum('maintenance');
   const l = snapshot.liabilityNum('maintenance');
-  const lw = debt.config.liabilityWeight.maintenance;
-  return divFloor(lw * c * W, l * w) - W;
+  const lD = debt.risk.liabilityPerUnit[MAINTENANCE];
+  const vD = debt.risk.valuePerUnit;
+  const vC = collateral.risk.valuePerUnit;
+  return divFloor(c * vC * W * lD, l * vD * cC) - W;
 }
 
 export function planLiquidation(input: LiquidationInput): LiquidationPlan {
@@ -96,6 +107,7 @@ export function planLiquidation(input: LiquidationInput): LiquidationPlan {
   const seize = (x: bigint) => divFloor(x * vD * (W + penalty), vC * W);
   const owed = debt.amount;
   const held = collateral.amount;
+  const debtText = (x: bigint) => `${formatDecimal(x, debt.config.decimals)} ${debt.config.symbol}`;
 
   const health = snapshot.healthFactor('maintenance') ?? 0n;
   const fullClose =
@@ -132,7 +144,7 @@ export function planLiquidation(input: LiquidationInput): LiquidationPlan {
       // target), what it allows would leave the dust behind.
       throw new FulcrumError(
         'liquidation_dust',
-        `repaying at most ${asked} would leave a debt worth less than the dust value: repay all of it`,
+        `repaying at most ${debtText(asked)} would leave a debt worth less than the dust value: repay all of it, ${debtText(owed)}`,
         'amount',
       );
     }
@@ -143,11 +155,19 @@ export function planLiquidation(input: LiquidationInput): LiquidationPlan {
   // liquidator repays its worth (rounded up, so that seizing all of it is paid for in full).
   // When the whole debt is worth less, the debt is repaid whole instead and the collateral
   // left over stays with the account: seizing it too would take more than the debt and the
-  // penalty are worth.
+  // penalty are worth. As with debt, a liquidator whose own amount stands in the way is
+  // refused; the throttle may leave the dust for a later window.
   const leftCollateral = held - seized;
   if (leftCollateral > 0n && leftCollateral * vC < dust) {
     const forAll = minBig(owed, divCeil(held * vC * W, vD * (W + penalty)));
-    if (forAll <= byThrottle && (input.requested === 'max' || forAll <= input.requested)) {
+    if (forAll <= byThrottle) {
+      if (input.requested !== 'max' && forAll > input.requested) {
+        throw new FulcrumError(
+          'liquidation_dust',
+          `repaying at most ${debtText(input.requested)} would leave ${collateral.config.symbol} worth less than the dust value: ${forAll === owed ? 'repay the whole debt' : `repay ${debtText(forAll)} to take all of it`}`,
+          'amount',
+        );
+      }
       repay = forAll;
       seized = minBig(seize(repay), held);
       whole = true;
@@ -167,26 +187,32 @@ export function planLiquidation(input: LiquidationInput): LiquidationPlan {
     seized,
     toInsurance,
     penalty,
-    penaltyReduced: penalty < listed,
+    penaltyReduced: penalty < bid,
     fullClose: whole,
     repayValue: divCeil(repay * vD, VALUE_DENOMINATOR),
   };
 }
 
 /**
- * The repay that brings liquidation-end health back to 1 with this pair: each unit repaid
- * removes vD·lw_end of liabilities and vD·(1 + p)·w_end of collateral (rounded up).
+ * The repay that brings liquidation-end health back to 1 with this pair: each base unit repaid
+ * removes lD of weighted liabilities and seizes (1 + p)·vD/vC base units of collateral, each
+ * removing cC of weighted collateral (liquidation-end factors, at margin prices), so it gains
+ * lD − (1 + p)·vD·cC/vC; rounded up. Without a widening that is vD·(lw − (1 + p)·w).
  */
 function repayToRestore(input: LiquidationInput, penalty: bigint): bigint {
   const { snapshot, debt, collateral } = input;
   const shortfall =
     snapshot.liabilityNum('liquidationEnd') - snapshot.collateralNum('liquidationEnd');
   if (shortfall <= 0n) return 0n;
-  const lw = debt.config.liabilityWeight.liquidationEnd;
-  const w = collateral.config.assetWeight.liquidationEnd;
-  const gainPerUnit = debt.risk.valuePerUnit * (lw * W - (W + penalty) * w);
-  // The listing check (w_maint × (1 + penalty) < 1 <= lw) keeps the gain positive.
-  return divCeil(shortfall * W, gainPerUnit);
+  const lD = debt.risk.liabilityPerUnit[LIQUIDATION_END];
+  const cC = collateral.risk.collateralPerUnit[LIQUIDATION_END];
+  const vD = debt.risk.valuePerUnit;
+  const vC = collateral.risk.valuePerUnit;
+  const gain = lD * vC * W - vD * (W + penalty) * cC;
+  // The listing check (w_maint × (1 + penalty) < 1 <= lw) keeps the gain positive; a widening
+  // only lowers cC and raises lD.
+  assert(gain > 0n, 'a liquidation that gains no health');
+  return divCeil(shortfall * vC * W, gain);
 }
 
 function maxOne(x: bigint): bigint {

@@ -13,7 +13,7 @@
  */
 import type { AssetConfig } from '../domain/asset.js';
 import { assert } from '../domain/errors.js';
-import { divCeil, divFloor, RAY, WEIGHT_SCALE } from '../math/fixed.js';
+import { AMOUNT_MAX, divCeil, divFloor, RAY, WEIGHT_SCALE } from '../math/fixed.js';
 import { borrowRateAnnualRay, perSecondRay, utilizationRay } from './interestRateCurve.js';
 
 export interface PoolState {
@@ -31,6 +31,25 @@ export interface PoolState {
   readonly borrowIndexRay: bigint;
   /** Unix seconds of the last accrual. */
   readonly accruedAt: number;
+}
+
+/**
+ * Bounds that keep every balance within {@link AMOUNT_MAX} (2^128 − 1 base units) whatever
+ * the rates and however long the pool runs. A pool's cash plus what its borrowers owe bounds
+ * its total supply (the solvency surplus is never negative) and so every balance in it: deposits
+ * and borrows that would take it past {@link POOL_VALUE_MAX} (2^127, half the largest amount)
+ * are refused, and interest stops there; neither index passes {@link INDEX_MAX_RAY}. Repays,
+ * withdrawals and liquidations are never refused for it: a repay may add a unit of rounding,
+ * which the half left below {@link AMOUNT_MAX} has room for many times over.
+ */
+export const POOL_VALUE_MAX = (AMOUNT_MAX + 1n) / 2n;
+
+/** Largest supply or borrow index: a billion times its start (RAY). */
+export const INDEX_MAX_RAY = 10n ** 9n * RAY;
+
+/** The pool's cash plus what its borrowers owe (rounded up), base units. */
+export function poolValue(pool: PoolState): bigint {
+  return pool.cash + totalDebt(pool);
 }
 
 /** A pool with nothing in it, as listed at `time`. */
@@ -56,6 +75,8 @@ export interface Accrual {
   readonly treasuryMintedScaled: bigint;
   /** The rates in force over the interval (zero when nothing accrued). */
   readonly rates: PoolRates | null;
+  /** Interest stopped short of the rate at a bound: the pool's value or an index. */
+  readonly capped: boolean;
 }
 
 /**
@@ -70,13 +91,18 @@ export function accrue(pool: PoolState, config: AssetConfig, now: number): Accru
   const seconds = now - pool.accruedAt;
   if (seconds === 0 || pool.borrowScaled === 0n) {
     const moved = seconds === 0 ? pool : { ...pool, accruedAt: now };
-    return { pool: moved, seconds, interestRayUnits: 0n, treasuryMintedScaled: 0n, rates: null };
+    return {
+      pool: moved,
+      seconds,
+      interestRayUnits: 0n,
+      treasuryMintedScaled: 0n,
+      rates: null,
+      capped: false,
+    };
   }
   const rates = poolRates(pool, config);
-  const indexGrowth = divCeil(
-    pool.borrowIndexRay * rates.borrowRatePerSecondRay * BigInt(seconds),
-    RAY,
-  );
+  const byRate = divCeil(pool.borrowIndexRay * rates.borrowRatePerSecondRay * BigInt(seconds), RAY);
+  const indexGrowth = minGrowth(byRate, growthRoom(pool));
   const interestRayUnits = pool.borrowScaled * indexGrowth;
   const treasuryRayUnits = divFloor(interestRayUnits * config.reserveFactor, WEIGHT_SCALE);
   const suppliersRayUnits = interestRayUnits - treasuryRayUnits;
@@ -100,7 +126,28 @@ export function accrue(pool: PoolState, config: AssetConfig, now: number): Accru
     interestRayUnits,
     treasuryMintedScaled,
     rates,
+    capped: indexGrowth < byRate,
   };
+}
+
+/**
+ * The most the borrow index may grow at once within the bounds: the pool's value (what the
+ * borrowers owe, rounded up, plus cash, at most {@link POOL_VALUE_MAX}), the borrow index, and
+ * the supply index (whose growth is at most the borrow index's growth times borrowScaled over
+ * supplyScaled, since the suppliers' share never exceeds the interest).
+ */
+function growthRoom(pool: PoolState): bigint {
+  const { borrowScaled, supplyScaled, borrowIndexRay, supplyIndexRay } = pool;
+  const byValue = divFloor((POOL_VALUE_MAX - pool.cash) * RAY, borrowScaled) - borrowIndexRay;
+  let room = minGrowth(byValue, INDEX_MAX_RAY - borrowIndexRay);
+  if (supplyScaled > 0n) {
+    room = minGrowth(room, divFloor((INDEX_MAX_RAY - supplyIndexRay) * supplyScaled, borrowScaled));
+  }
+  return room > 0n ? room : 0n;
+}
+
+function minGrowth(a: bigint, b: bigint): bigint {
+  return a < b ? a : b;
 }
 
 /** A pool's utilization and the rates it sets, all RAY. */
