@@ -1,8 +1,8 @@
 /**
  * What an oracle makes of historical price files: each asset's quotes are replayed through an
  * engine whose listing has an oracle, and every aggregation is counted: grades, sources
- * rejected as outliers, breaker trips, and the largest gap between price and stable price.
- * This is `fulcrum oracle replay`.
+ * rejected (outliers, or outside the agreeing majority), sources left out as frozen, breaker
+ * trips, and the largest gap between price and stable price. This is `fulcrum oracle replay`.
  */
 import { FulcrumError } from '../domain/errors.js';
 import { GRADES, type Grade } from '../domain/priceGrade.js';
@@ -18,8 +18,10 @@ export interface AssetReplay {
   readonly sources: readonly string[];
   readonly quotes: number;
   readonly grades: Readonly<Record<Grade, number>>;
-  /** Quotes of each source rejected as too far from the median of the others. */
+  /** Aggregations that rejected each source: an outlier, or outside the agreeing majority. */
   readonly rejected: Readonly<Record<string, number>>;
+  /** Aggregations that left each source out as frozen (unchanged while the others moved). */
+  readonly frozen: Readonly<Record<string, number>>;
   readonly breakerTrips: readonly { time: number; from: string; to: string }[];
   /** The largest |price − stable| / stable seen, with when and the two prices. */
   readonly largestGap: { ratio: number; time: number; price: string; stablePrice: string } | null;
@@ -32,7 +34,9 @@ export interface AssetReplay {
 /**
  * Replays the series through an engine, one listing per asset with `oracle` (JSON listing
  * fields) as its oracle configuration. Defaults that depend on the data: quorum two sources (one
- * for an asset with a single file); staleness and the breaker's window one bar, its cooldown two.
+ * for an asset with a single file); staleness and the breaker's window one bar, its cooldown two;
+ * a source is frozen when unchanged for two bars (a bar's quotes lie a third of a bar apart, so
+ * a shorter span would call a bar whose low was its open frozen).
  */
 export function replayReport(
   series: readonly SourceSeries[],
@@ -53,6 +57,7 @@ export function replayReport(
       maxStalenessSeconds: bar,
       breakerWindowSeconds: bar,
       breakerCooldownSeconds: 2 * bar,
+      maxUnchangedSeconds: 2 * bar,
     };
     const listing = engine.applyJson({
       type: 'list-asset',
@@ -96,6 +101,7 @@ interface Stats {
   quotes: number;
   readonly grades: Record<Grade, number>;
   readonly rejected: Record<string, number>;
+  readonly frozen: Record<string, number>;
   readonly breakerTrips: { time: number; from: string; to: string }[];
   largestGap: AssetReplay['largestGap'];
   gapRay: bigint;
@@ -110,6 +116,7 @@ function newStats(asset: string, sources: string[]): Stats {
     quotes: 0,
     grades: Object.fromEntries(GRADES.map((g) => [g, 0])) as Record<Grade, number>,
     rejected: Object.fromEntries(sources.map((s) => [s, 0])),
+    frozen: Object.fromEntries(sources.map((s) => [s, 0])),
     breakerTrips: [],
     largestGap: null,
     gapRay: -1n,
@@ -127,6 +134,7 @@ function record(stats: Stats, time: number, events: readonly EngineEvent[]): voi
       if (stats.lowest < 0n || event.price < stats.lowest) stats.lowest = event.price;
       for (const source of event.rejected)
         stats.rejected[source] = (stats.rejected[source] ?? 0) + 1;
+      for (const source of event.frozen) stats.frozen[source] = (stats.frozen[source] ?? 0) + 1;
       const gap =
         event.price > event.stablePrice
           ? event.price - event.stablePrice

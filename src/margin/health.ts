@@ -5,7 +5,9 @@
  * weighted liabilities L_t = Σ debt × price_t × liabilityWeight_t over borrows, and
  * health_t = C_t / L_t (none without debt). Initial (to borrow, withdraw or transfer out) values
  * deposits at min(oracle, stable) and debts at max(oracle, stable); liquidation-end and
- * maintenance use the oracle price. Maintenance health below 1 makes an account liquidatable.
+ * maintenance use the oracle price; an asset whose oracle sets `confidenceWidening` has every
+ * tier's deposit price lowered and debt price raised by that multiple of its confidence
+ * (`margin/assetRisk.ts`). Maintenance health below 1 makes an account liquidatable.
  * With liability weight 1 and maintenance weight equal to Aave's liquidation threshold,
  * maintenance health is Aave's health factor.
  *

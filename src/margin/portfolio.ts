@@ -13,6 +13,7 @@ import { ASSET_CONFIG_FIELDS, type AssetConfig, parseAssetConfig } from '../doma
 import { FulcrumError } from '../domain/errors.js';
 import { expectObject, rejectUnknownFields } from '../domain/input.js';
 import { parsePrice } from '../domain/price.js';
+import { fieldName } from '../domain/quote.js';
 import { parseDecimal } from '../math/decimal.js';
 import { AMOUNT_MAX } from '../math/fixed.js';
 import { assetRisk } from './assetRisk.js';
@@ -48,14 +49,15 @@ export function parsePortfolio(input: unknown): Portfolio {
     if (!Object.hasOwn(assets, symbol)) {
       throw new FulcrumError(
         'unknown_asset',
-        `balances.${symbol} names an asset missing from assets`,
-        `balances.${symbol}`,
+        `balances.${fieldName(symbol)} names an asset missing from assets`,
+        `balances.${fieldName(symbol)}`,
       );
     }
   }
   const configs: AssetConfig[] = [];
   const positions: Position[] = symbols.map((symbol) => {
-    const field = `assets.${symbol}`;
+    // A key as messages show it: cut and escaped when long or odd.
+    const field = `assets.${fieldName(symbol)}`;
     const entry = expectObject(assets[symbol], field);
     const fields = ASSET_CONFIG_FIELDS.filter((f) => f !== 'symbol');
     rejectUnknownFields(entry, [...fields, 'price', 'stablePrice'], field);
@@ -69,7 +71,7 @@ export function parsePortfolio(input: unknown): Portfolio {
       balance === undefined
         ? 0n
         : parseDecimal(balance, config.decimals, {
-            field: `balances.${symbol}`,
+            field: `balances.${fieldName(symbol)}`,
             signed: true,
             min: -AMOUNT_MAX,
             max: AMOUNT_MAX,

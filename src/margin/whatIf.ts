@@ -42,8 +42,8 @@ export function maxWithdrawByMargin(
 
 /**
  * The oracle price (PRICE_SCALE) of a deposit of `held` base units at which maintenance health
- * reaches 1, all other prices held: any lower price makes the account liquidatable. Rounded up,
- * so that the statement stays exact.
+ * reaches 1, all other prices (and this price's confidence) held: any lower price makes the
+ * account liquidatable. Rounded up, so that the statement stays exact.
  * Null when no price of this asset can make the account liquidatable (no debt, a zero
  * maintenance weight, or the rest of the account covers its debts alone).
  */
@@ -58,16 +58,17 @@ export function collateralLiquidationPrice(
   const others = snapshot.collateralNum('maintenance') - held * perUnit;
   const shortfall = snapshot.liabilityNum('maintenance') - others;
   if (shortfall <= 0n) return null;
-  // perUnit = price × normFactor × weight, so the weight-and-norm part is perUnit / price.
-  const perUnitPerPrice = held * (perUnit / risk.oraclePrice);
-  return divCeil(shortfall, perUnitPerPrice);
+  // perUnit = (price − widening) × normFactor × weight, so the weight-and-norm part is
+  // perUnit / (price − widening), exactly; the margin price must reach shortfall / that.
+  const perUnitPerPrice = held * (perUnit / (risk.oraclePrice - risk.widening));
+  return divCeil(shortfall, perUnitPerPrice) + risk.widening;
 }
 
 /**
  * The oracle price (PRICE_SCALE) of a debt of `owed` base units at which maintenance health
- * reaches 1, all other prices held: any higher price makes the account liquidatable. Rounded
- * down, so that the statement stays exact. Zero when the account is liquidatable whatever this
- * asset's price.
+ * reaches 1, all other prices (and this price's confidence) held: any higher price makes the
+ * account liquidatable. Rounded down, so that the statement stays exact. Zero when the account
+ * is liquidatable whatever this asset's price.
  */
 export function debtLiquidationPrice(
   snapshot: HealthSnapshot,
@@ -79,7 +80,9 @@ export function debtLiquidationPrice(
   const others = snapshot.liabilityNum('maintenance') - owed * perUnit;
   const room = snapshot.collateralNum('maintenance') - others;
   if (room <= 0n) return 0n;
-  // Liquidatable when owed × price × w > room, that is price > room / (owed × w).
-  const perUnitPerPrice = owed * (perUnit / risk.oraclePrice);
-  return divFloor(room, perUnitPerPrice);
+  // perUnit = (price + widening) × normFactor × w: liquidatable when owed × (price + widening)
+  // × normFactor × w > room, that is price > room / (owed × normFactor × w) − widening.
+  const perUnitPerPrice = owed * (perUnit / (risk.oraclePrice + risk.widening));
+  const price = divFloor(room, perUnitPerPrice) - risk.widening;
+  return price > 0n ? price : 0n;
 }

@@ -107,6 +107,51 @@ describe('replay', () => {
   });
 });
 
+describe('replay: frozen sources', () => {
+  /** Six hourly bars from 2020-03-12T00:00Z, each `bar(k)` = [open, high, low, close]. */
+  function file(bar: (k: number) => [number, number, number, number]): string {
+    const rows = Array.from({ length: 6 }, (_, k) => {
+      const hour = String(k).padStart(2, '0');
+      return `2020-03-12T${hour}:00:00Z,${bar(k).join(',')},1`;
+    });
+    return `${HEADER}\n${rows.join('\n')}\n`;
+  }
+
+  it('counts a source frozen once unchanged for two bars while the others moved', () => {
+    // a never moves; b and c climb 0.1 a bar (0.1%), so they agree with a within 2%
+    const series = [
+      {
+        source: 'a',
+        bars: parseOhlcv(
+          file(() => [100, 100, 100, 100]),
+          'a.csv',
+        ),
+      },
+      {
+        source: 'b',
+        bars: parseOhlcv(
+          file((k) => [100 + k / 10, 100.1 + k / 10, 100 + k / 10, 100.1 + k / 10]),
+          'b.csv',
+        ),
+      },
+      {
+        source: 'c',
+        bars: parseOhlcv(
+          file((k) => [100.01 + k / 10, 100.11 + k / 10, 100.01 + k / 10, 100.11 + k / 10]),
+          'c.csv',
+        ),
+      },
+    ].map((s) => ({ asset: 'X', ...s }));
+    const [x] = replayReport(series);
+    // a quote at 0, 1200, 2400 and 3599 s into each bar, three sources each time. a is frozen
+    // once unchanged for more than two bars (7200 s): from 8400 s on, 3 times in bar 2 and
+    // 4 in each of bars 3 to 5, 15 times, each seen by 3 aggregations
+    expect(x?.frozen).toEqual({ a: 45, b: 0, c: 0 });
+    // and every aggregation has a price but the first (a alone, below the quorum of two)
+    expect(x?.grades).toMatchObject({ valid: 3 * 6 * 4 - 1, insufficientSources: 1 });
+  });
+});
+
 describe('simulated market', () => {
   const market = {
     asset: 'ETH',

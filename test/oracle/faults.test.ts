@@ -1,7 +1,7 @@
 /**
  * Fault injection on the oracle, seen from the engine: a stale source, an outage, one source
  * spiking for one tick, a negative price, a gap over the breaker, a move too violent for the
- * stable price, and a genuine fall. The assertions are what the venue must guarantee: no new
+ * volatility reference price, and a genuine fall. The assertions are what the venue must guarantee: no new
  * risk and no liquidation on a manipulated, stale or outlier price, and a genuine move still
  * liquidates.
  *
@@ -223,16 +223,18 @@ describe('oracle faults', () => {
     expect(refusal(borrowOne(engine, T0 + 710))).toBe('ok');
   });
 
-  it('a fall too violent for the stable price blocks liquidation until the stable price catches up', () => {
+  it('a fall too violent for the reference price blocks liquidation until that price catches up', () => {
     const engine = market();
     walk(engine, T0 + 10, 60, 2000, 2000);
-    quoteAll(engine, T0 + 80, 800); // -60% at once: more than 50% from the stable price
+    // -60% at once: more than 50% from the volatility reference price (the plain follower)
+    quoteAll(engine, T0 + 80, 800);
     expect(engine.liquidation(alice, T0 + 80)).toMatchObject({
       liquidatable: true,
       allowed: false,
       blockedBy: [{ asset: 'ETH', grade: 'tooVolatile' }],
     });
-    // the stable price follows at 0.03%/s: after a few minutes of steady quotes it is close enough
+    // the reference follows at 0.03%/s, not slowed by the delay price: after a few minutes of
+    // steady quotes it is close enough
     walk(engine, T0 + 90, 1200, 800, 800);
     expect(engine.liquidation(alice, T0 + 1290)).toMatchObject({
       liquidatable: true,
