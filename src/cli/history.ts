@@ -1,6 +1,7 @@
 /**
  * `fulcrum history ...` and `fulcrum verify`: questions to a journal, answered without changing
- * it (recovery may drop a torn last record, with a warning, as it always does).
+ * it. They open the journal read-only, take no lock (a run may be writing meanwhile), create
+ * nothing, and refuse a journal that is not there (`store_not_found`).
  */
 import { renderHealthReport } from '../margin/report.js';
 import { Engine } from '../engine/engine.js';
@@ -13,7 +14,7 @@ import {
 import { DurableLedger, openExistingLedgerStore } from '../store/durableLedger.js';
 import { openStore } from '../store/index.js';
 import { recover } from '../store/recovery.js';
-import type { JournalStore } from '../store/store.js';
+import { type JournalStore, StoreError } from '../store/store.js';
 import { ledgerWithPortfolioMargin } from './derivatives.js';
 import { CliError, EXIT } from './io.js';
 
@@ -25,9 +26,12 @@ async function withStore<T>(
   use: (store: JournalStore) => Promise<T>,
   journal: Journal = 'engine',
 ): Promise<T> {
-  const store = journal === 'engine' ? await openStore(data) : await openExistingLedgerStore(data);
+  const store =
+    journal === 'engine'
+      ? await openStore(data, { readOnly: true })
+      : await openExistingLedgerStore(data);
   if (store === null) {
-    throw new CliError(`${data} holds no derivatives journal`, EXIT.badInput);
+    throw new StoreError('store_not_found', `${data} holds no derivatives journal`);
   }
   try {
     return await use(store);
@@ -61,16 +65,13 @@ export function historyEvents(
   liquidationsOnly: boolean,
   journal: Journal = 'engine',
 ): Promise<string> {
+  // Wrong input is refused before any journal is looked for.
+  const range = [parseTime(from, 'FROM'), parseTime(to, 'TO')] as const;
   return withStore(
     data,
     async (store) => {
       const keep = liquidationsOnly ? isLiquidationEvent : () => true;
-      const events = await eventsInTimeRange(
-        store,
-        parseTime(from, 'FROM'),
-        parseTime(to, 'TO'),
-        keep,
-      );
+      const events = await eventsInTimeRange(store, ...range, keep);
       return events.map((e) => JSON.stringify(e)).join('\n');
     },
     journal,
@@ -79,8 +80,9 @@ export function historyEvents(
 
 /** `history state SEQ`: the state right after journal record SEQ, its hash and its accounts. */
 export function historyState(data: string, seqText: string): Promise<string> {
-  const seq = Number(seqText);
-  if (!Number.isSafeInteger(seq) || seq < 0) {
+  // Digits only: `1e3`, `0x10` or ` 1` are not how a position is written.
+  const seq = /^[0-9]{1,15}$/.test(seqText) ? Number(seqText) : Number.NaN;
+  if (!Number.isSafeInteger(seq)) {
     throw new CliError(
       `SEQ must be a journal position (a whole number), not ${JSON.stringify(seqText)}`,
       EXIT.usage,
@@ -124,14 +126,22 @@ export function historyState(data: string, seqText: string): Promise<string> {
 
 /**
  * `verify`: recovery (snapshot and tail) against a full replay of the commands, for each
- * journal `data` holds; for the engine's, also the whole journal from its effects.
+ * journal `data` holds (the engine's, the derivatives ledger's or both; none is refused); for
+ * the engine's, also the whole journal from its effects.
  */
 export async function verify(data: string): Promise<{ text: string; ok: boolean }> {
-  const engine = await verifyEngine(data);
+  let engine: { text: string; ok: boolean } | null = null;
+  let missing: StoreError | null = null;
+  try {
+    engine = await verifyEngine(data);
+  } catch (error) {
+    if (!(error instanceof StoreError && error.code === 'store_not_found')) throw error;
+    missing = error;
+  }
   const ledger = await verifyLedger(data);
-  return ledger === null
-    ? engine
-    : { text: `${engine.text}\n${ledger.text}`, ok: engine.ok && ledger.ok };
+  const verdicts = [engine, ledger].filter((v) => v !== null);
+  if (missing !== null && verdicts.length === 0) throw missing;
+  return { text: verdicts.map((v) => v.text).join('\n'), ok: verdicts.every((v) => v.ok) };
 }
 
 /** What a recovery reached, as `verify` compares it. */
@@ -197,14 +207,35 @@ async function verifyLedger(data: string): Promise<{ text: string; ok: boolean }
   return verdict('derivatives journal', fast.location, fast.recovery, full.recovery);
 }
 
-/** A time given as unix seconds or as an ISO-8601 date. */
+/** An ISO-8601 date, with a time and its zone if any: year, month, day, hour, minute, second. */
+const ISO_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
+
+/**
+ * A time given as unix seconds or as an ISO-8601 date (`2020-03-12`, `2020-03-12T10:00:00Z`, or
+ * with an offset; a time needs its zone, so that the answer does not depend on the machine's).
+ * A date that does not exist (30 February, hour 24) is refused, not carried into the next.
+ */
 function parseTime(text: string, name: string): number {
   if (/^[0-9]{1,12}$/.test(text)) return Number(text);
-  const ms = Date.parse(text);
-  if (Number.isNaN(ms))
-    throw new CliError(
-      `${name} must be unix seconds or an ISO date, not ${JSON.stringify(text)}`,
-      EXIT.usage,
-    );
-  return Math.floor(ms / 1000);
+  const parts = ISO_TIME.exec(text);
+  const ms = parts === null ? Number.NaN : Date.parse(text);
+  if (parts !== null && !Number.isNaN(ms)) {
+    // The fields as written (a time missing is midnight), against the day and time they make.
+    const fields = parts.slice(1, 7).map((field) => Number(field ?? 0));
+    const [year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0] = fields;
+    const written = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+    const exists =
+      written.getUTCFullYear() === year &&
+      written.getUTCMonth() === month - 1 &&
+      written.getUTCDate() === day &&
+      written.getUTCHours() === hour &&
+      written.getUTCMinutes() === minute &&
+      written.getUTCSeconds() === second;
+    if (exists) return Math.floor(ms / 1000);
+  }
+  throw new CliError(
+    `${name} must be unix seconds or an ISO date (2020-03-12, 2020-03-12T10:00:00Z), not ${JSON.stringify(text)}`,
+    EXIT.usage,
+  );
 }

@@ -157,7 +157,8 @@ export class DurableEngine {
   }
 
   /**
-   * Opens a durable engine on `store`: recovers what the store holds, then takes commands.
+   * Opens a durable engine on `store`: recovers what the store holds, then takes commands. If
+   * that fails, the store is closed (releasing its lock and its connection) and the error thrown.
    *
    * @example
    * const durable = await DurableEngine.open(new SqliteStore('fulcrum-data'));
@@ -167,26 +168,37 @@ export class DurableEngine {
     store: JournalStore,
     options: DurableEngineOptions = {},
   ): Promise<DurableEngine> {
-    const recovered =
-      options.warn === undefined
-        ? await recover(store)
-        : await recover(store, { warn: options.warn });
-    const durable = new DurableEngine(
-      store,
-      new Engine(recovered.state),
-      recovered.report,
-      options,
-    );
-    const script =
-      options.snapshotWorker === undefined ? defaultSnapshotWorker() : options.snapshotWorker;
-    if (script !== null) {
-      const text = serializeState(recovered.state);
-      durable.follower = await SnapshotFollower.start(script, durable.seq, text, {
-        warn: durable.warn,
-        ...(options.followerLagLimit === undefined ? {} : { lagLimit: options.followerLagLimit }),
-      });
+    try {
+      const recovered =
+        options.warn === undefined
+          ? await recover(store)
+          : await recover(store, { warn: options.warn });
+      const durable = new DurableEngine(
+        store,
+        new Engine(recovered.state),
+        recovered.report,
+        options,
+      );
+      // Newer snapshots that could not be used (damaged, or written by an earlier Fulcrum in
+      // another format) are replaced at once: otherwise every opening replays as far again.
+      const { snapshotsPassedOver, seq } = recovered.report;
+      if (snapshotsPassedOver > 0 && seq > (recovered.report.snapshotSeq ?? 0)) {
+        await durable.snapshot();
+      }
+      const script =
+        options.snapshotWorker === undefined ? defaultSnapshotWorker() : options.snapshotWorker;
+      if (script !== null) {
+        const text = serializeState(recovered.state);
+        durable.follower = await SnapshotFollower.start(script, durable.seq, text, {
+          warn: durable.warn,
+          ...(options.followerLagLimit === undefined ? {} : { lagLimit: options.followerLagLimit }),
+        });
+      }
+      return durable;
+    } catch (error) {
+      await store.close().catch(() => undefined);
+      throw error;
     }
-    return durable;
   }
 
   /** Journal position of the last command submitted. */

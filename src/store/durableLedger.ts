@@ -2,28 +2,27 @@
  * The derivatives ledger made durable: every command (accepted or refused, with its outcome
  * and events) goes into a journal store before it is acknowledged, and opening the store
  * loads the newest snapshot that checks out and replays the journal after it, checking each
- * record's checksum and outcome. A damaged last record (a write cut short) is dropped with a
- * warning; damage anywhere else stops recovery with `store_corrupt`; a damaged snapshot is
- * passed over (with a warning) for an older one or the start. Commands are written in batches,
+ * record's checksum and outcome. A damaged record, the last one included (a write is one
+ * transaction: a crash never leaves part of one), stops recovery with `store_corrupt`; a
+ * damaged snapshot is passed over (with a warning) for an older one or the start. Commands are written in batches,
  * one atomic write each; a snapshot goes in the same write as the batch it follows.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { FulcrumError } from '../domain/errors.js';
 import {
   DerivativesLedger,
   type LedgerCommand,
   type LedgerEvent,
+  isSubAccountName,
+  LEDGER_LIMITS,
   namedAccounts,
-  ACCOUNT_NAME_PATTERN,
 } from '../derivatives/ledger.js';
 import { ledgerHash, restoreLedger, serializeLedger } from '../derivatives/ledgerCodec.js';
 import { sha256Hex } from '../math/sha256.js';
 import { type RecordContent, type SnapshotRecord, snapshotChecksum } from './journal.js';
 import { isPostgresUrl, PostgresStore } from './postgresStore.js';
-import { checkedReplay, dropTornTail, newestSnapshotThatChecksOut } from './recovery.js';
+import { checkedReplay, newestSnapshotThatChecksOut } from './recovery.js';
 import { SqliteStore } from './sqliteStore.js';
-import type { JournalStore } from './store.js';
+import { type JournalStore, StoreError } from './store.js';
 
 /** A command's outcome: its events, or the refusal. */
 export type LedgerOutcome =
@@ -44,7 +43,7 @@ export interface DurableLedgerOptions {
   readonly snapshotEvery?: number;
   /** Ignore snapshots and replay the whole journal (verification). */
   readonly fullReplay?: boolean;
-  /** Where recovery warnings go (a dropped record, a damaged snapshot). Default: nowhere. */
+  /** Where recovery warnings go (a damaged snapshot). Default: nowhere. */
   readonly warn?: (message: string) => void;
 }
 
@@ -84,9 +83,7 @@ function accountsOf(command: LedgerCommand, events: readonly LedgerEvent[]): str
   const names = new Set(
     namedAccounts(command)
       .map(([, name]) => name)
-      .filter(
-        (name): name is string => typeof name === 'string' && ACCOUNT_NAME_PATTERN.test(name),
-      ),
+      .filter(isSubAccountName),
   );
   for (const e of events) {
     if (e.type === 'deleveraged') names.add(e.account).add(e.counterparty);
@@ -112,7 +109,7 @@ export class DurableLedger {
 
   /**
    * Opens a journal into `ledger` (empty, made with the configuration and portfolio hook
-   * wanted): drops a torn last record, loads the newest snapshot that checks out (unless
+   * wanted): loads the newest snapshot that checks out (unless
    * `fullReplay`), then replays the records after it. If recovery fails, the store is closed
    * and the error thrown.
    */
@@ -135,7 +132,6 @@ export class DurableLedger {
     options: DurableLedgerOptions,
   ): Promise<DurableLedger> {
     const warn = options.warn ?? (() => {});
-    await dropTornTail(store, warn);
     const start = options.fullReplay === true ? null : await restoreNewest(store, ledger, warn);
     let after = start ?? 0;
     for (;;) {
@@ -169,16 +165,23 @@ export class DurableLedger {
    * must refuse them the same way).
    */
   async submit(commands: readonly LedgerCommand[]): Promise<LedgerOutcome[]> {
+    // Every command is written first and applied as read back from what was written, so that
+    // the ledger runs exactly what replay will run: a value the stored form cannot carry (a
+    // function, undefined, a Map) is absent alike in both, never only in the live ledger. A
+    // command that cannot be written at all (a cycle) fails the batch before anything applies.
+    const texts = commands.map(encodeLedgerCommand);
     const outcomes: LedgerOutcome[] = [];
     const records: RecordContent[] = [];
-    for (const command of commands) {
+    for (const text of texts) {
+      const command = decodeLedgerCommand(text);
       const outcome = applyLedgerCommand(this.ledger, command);
       outcomes.push(outcome);
       this.seq += 1;
       records.push({
         seq: this.seq,
-        time: command.time,
-        command: encodeLedgerCommand(command),
+        // The ledger's time for a command refused for its own time, which is not a time.
+        time: outcome.ok || isRecordTime(command.time) ? command.time : this.ledger.time,
+        command: text,
         outcome: outcome.ok ? 'ok' : outcome.error.code,
         events: outcome.ok ? eventsJson(outcome.events) : '[]',
         accounts: accountsOf(command, outcome.ok ? outcome.events : []),
@@ -203,6 +206,13 @@ export class DurableLedger {
   async close(): Promise<void> {
     await this.store.close();
   }
+}
+
+/** Whether `time` can stand as a journal record's time: unix seconds the ledger accepts. */
+function isRecordTime(time: unknown): time is number {
+  return (
+    Number.isSafeInteger(time) && (time as number) >= 0 && (time as number) <= LEDGER_LIMITS.timeMax
+  );
 }
 
 /** Applies a command to a ledger: its events, or the refusal (other errors are thrown). */
@@ -248,10 +258,17 @@ export async function openLedgerStore(data: string): Promise<JournalStore> {
     : new SqliteStore(data, { fileName: LEDGER_SQLITE_FILE_NAME });
 }
 
-/** The derivatives journal `data` holds, or null: questions about a journal create none. */
+/**
+ * The derivatives journal `data` holds, opened for reading only (no lock; nothing created or
+ * changed), or null when it holds none: questions about a journal create none.
+ */
 export async function openExistingLedgerStore(data: string): Promise<JournalStore | null> {
-  const exists = isPostgresUrl(data)
-    ? await PostgresStore.schemaExists(data, LEDGER_POSTGRES_SCHEMA)
-    : existsSync(join(data, LEDGER_SQLITE_FILE_NAME));
-  return exists ? openLedgerStore(data) : null;
+  try {
+    return isPostgresUrl(data)
+      ? await PostgresStore.open(data, LEDGER_POSTGRES_SCHEMA, { readOnly: true })
+      : new SqliteStore(data, { fileName: LEDGER_SQLITE_FILE_NAME, readOnly: true });
+  } catch (error) {
+    if (error instanceof StoreError && error.code === 'store_not_found') return null;
+    throw error;
+  }
 }

@@ -4,9 +4,9 @@
  * any journal position (by replay from the nearest snapshot before it).
  */
 import type { EngineState } from '../engine/state.js';
-import type { JournalRecord } from './journal.js';
+import { type JournalRecord, recordIntact } from './journal.js';
 import { recover } from './recovery.js';
-import type { JournalStore } from './store.js';
+import { type JournalStore, StoreError } from './store.js';
 
 /** Most records one history query returns. */
 export const HISTORY_LIMIT_MAX = 100_000;
@@ -21,7 +21,14 @@ export interface HistoryEntry {
   readonly events: readonly Record<string, unknown>[];
 }
 
+/** A record as history tells it; a damaged one is refused, never told as what happened. */
 function entry(record: JournalRecord): HistoryEntry {
+  if (!recordIntact(record)) {
+    throw new StoreError(
+      'store_corrupt',
+      `journal record ${record.seq} is damaged (its checksum does not match)`,
+    );
+  }
   return {
     seq: record.seq,
     time: record.time,

@@ -22,7 +22,7 @@ export {
   sealRecord,
   type SnapshotRecord,
 } from './journal.js';
-export { PostgresStore } from './postgresStore.js';
+export { PostgresStore, type PostgresStoreOptions, postgresUrlProblem } from './postgresStore.js';
 export { recover, type Recovered, type RecoveryOptions, type RecoveryReport } from './recovery.js';
 export { snapshotWorkerScript } from './snapshotFollower.js';
 export { SQLITE_FILE_NAME, SqliteStore, type SqliteStoreOptions } from './sqliteStore.js';
@@ -36,12 +36,16 @@ export {
 
 /**
  * Opens the store a `--data` value names: a `postgres://` (or `postgresql://`) URL, or a folder
- * for the embedded SQLite store.
+ * for the embedded SQLite store. For writing (the default) it takes the journal's lock, and
+ * creates the folder and the journal if need be; with `readOnly`, it opens an existing journal
+ * for reading (`store_not_found` if there is none) and creates nothing.
  */
 export async function openStore(
   data: string,
   options: SqliteStoreOptions = {},
 ): Promise<JournalStore> {
-  if (isPostgresUrl(data)) return PostgresStore.open(data);
+  if (isPostgresUrl(data)) {
+    return PostgresStore.open(data, undefined, { readOnly: options.readOnly === true });
+  }
   return new SqliteStore(data, options);
 }

@@ -1,6 +1,6 @@
 /**
  * Journal records: one per command the engine decided, in order, each sealed with a checksum
- * over everything it holds, so that a record damaged on disk or cut short by a crash is found.
+ * over everything it holds, so that a record damaged after it was written is found.
  */
 import { crc32 } from 'node:zlib';
 

@@ -3,6 +3,11 @@
  * the history. Same tables as the SQLite store, in a schema of their own (default `fulcrum`).
  * An append is one transaction; PostgreSQL's default `synchronous_commit = on` makes it durable
  * at COMMIT, which is when the durable engine acknowledges.
+ *
+ * A store opened for writing holds a session advisory lock keyed by its schema for as long as
+ * its connection lives (the server releases it when the connection ends, however it ends): a
+ * second writer on the same schema is refused at once (`store_locked`). A store opened for
+ * reading takes no lock, creates nothing, runs its session read-only and refuses writes.
  */
 import pg from 'pg';
 import { crc32 } from 'node:zlib';
@@ -28,9 +33,72 @@ import {
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
+/**
+ * The first key of the writer's advisory lock (`pg_try_advisory_lock(int, int)`), the same for
+ * every Fulcrum journal; the second is the CRC-32 of the schema's name.
+ */
+const LOCK_CLASS = 0x46756c63;
+
 /** Whether a `--data` value names a PostgreSQL server (`postgres://` or `postgresql://`). */
 export function isPostgresUrl(data: string): boolean {
-  return /^postgres(ql)?:\/\//.test(data);
+  return /^postgres(ql)?:\/\//i.test(data);
+}
+
+/**
+ * What is wrong with a PostgreSQL URL (`postgres://user@host:port/database`), or null when it
+ * names a host, a port of 1 to 65535 if any, and a database: checked before connecting, so
+ * that a mistyped URL is refused in words rather than by the driver's exception.
+ */
+export function postgresUrlProblem(url: string): string | null {
+  if (!isPostgresUrl(url)) return 'it does not start with postgres:// or postgresql://';
+  let parsed: URL;
+  let host: string;
+  try {
+    parsed = new URL(url);
+    host = parsed.hostname;
+  } catch {
+    try {
+      // `user@/database?host=/socket` names its host in the query, as the driver allows.
+      parsed = new URL(url.replace('@/', '@placeholder/'));
+      host = '';
+    } catch {
+      // A URL parser refuses a port past 65535 without saying why: said here.
+      const port = PORT_AS_WRITTEN.exec(url)?.[1];
+      return port !== undefined && !isPort(port)
+        ? `its port ${JSON.stringify(port)} is not 1 to 65535`
+        : 'it is not a well-formed URL';
+    }
+  }
+  const query = parsed.searchParams;
+  if (host === '' && (query.get('host') ?? '') === '') return 'it names no host';
+  for (const port of [parsed.port, query.get('port') ?? '']) {
+    if (port !== '' && !isPort(port)) return `its port ${JSON.stringify(port)} is not 1 to 65535`;
+  }
+  let database: string;
+  try {
+    database = decodeURIComponent(parsed.pathname.slice(1));
+  } catch {
+    return 'its database name is not well-formed';
+  }
+  if (database === '') return 'it names no database (postgres://user@host:port/database)';
+  return null;
+}
+
+/** The port of a URL as written, after its host (a bracketed IPv6 address or a name). */
+const PORT_AS_WRITTEN = /^[a-z]+:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#[\]]*)(?::([^/?#]*))?/i;
+
+function isPort(text: string): boolean {
+  return /^[0-9]{1,5}$/.test(text) && Number(text) >= 1 && Number(text) <= 65_535;
+}
+
+/** Options of {@link PostgresStore.open}. */
+export interface PostgresStoreOptions {
+  /**
+   * Open an existing journal for reading only (verification, history): no lock, nothing
+   * created, the session read-only, every write refused. A schema without a journal is refused
+   * with `store_not_found`.
+   */
+  readonly readOnly?: boolean;
 }
 
 /** Most records whose digest text one query reads. */
@@ -39,6 +107,8 @@ const DIGEST_QUERY_RECORDS = 16_384;
 export class PostgresStore implements JournalStore {
   readonly kind = 'postgres';
   readonly location: string;
+  /** Whether this store was opened for reading only. */
+  readonly readOnly: boolean;
   private readonly client: pg.Client;
   private readonly schema: string;
   private failed: StoreError | null = null;
@@ -48,50 +118,50 @@ export class PostgresStore implements JournalStore {
    */
   private lane: Promise<unknown> = Promise.resolve();
 
-  private constructor(client: pg.Client, location: string, schema: string) {
+  private constructor(client: pg.Client, location: string, schema: string, readOnly: boolean) {
     this.client = client;
     this.location = location;
     this.schema = schema;
+    this.readOnly = readOnly;
   }
 
   /**
-   * Connects to `url` (`postgres://user@host:port/database`) and creates the tables in `schema`
-   * if they are not there.
+   * Connects to `url` (`postgres://user@host:port/database`). For writing (the default): takes
+   * the journal's lock, then creates the tables in `schema` if they are not there. With
+   * `readOnly`: opens the journal `schema` holds, for reading.
    */
-  static async open(url: string, schema = 'fulcrum'): Promise<PostgresStore> {
+  static async open(
+    url: string,
+    schema = 'fulcrum',
+    options: PostgresStoreOptions = {},
+  ): Promise<PostgresStore> {
     if (!SCHEMA_NAME.test(schema)) {
       throw new StoreError(
         'store_unavailable',
         `schema name ${JSON.stringify(schema)} is not allowed`,
       );
     }
+    const problem = postgresUrlProblem(url);
+    if (problem !== null) {
+      throw new StoreError(
+        'store_unavailable',
+        `${redact(url)} is not a PostgreSQL URL: ${problem}`,
+      );
+    }
+    const readOnly = options.readOnly === true;
     const location = `${redact(url)} (schema ${schema})`;
-    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+    let client: pg.Client | undefined;
     try {
+      // Inside: the driver reads certificate files named in the URL as it is made.
+      client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
       await client.connect();
-      await client.query(schemaSql(schema));
+      if (readOnly) await openForReading(client, schema, location);
+      else await openForWriting(client, schema, location);
     } catch (error) {
-      await client.end().catch(() => undefined);
+      await client?.end().catch(() => undefined);
       throw storeError(error, `cannot open the journal at ${location}`);
     }
-    return new PostgresStore(client, location, schema);
-  }
-
-  /** Whether `schema` exists at `url`, without creating it (as opening a store would). */
-  static async schemaExists(url: string, schema: string): Promise<boolean> {
-    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
-    try {
-      await client.connect();
-      const { rows } = await client.query(
-        'SELECT 1 FROM information_schema.schemata WHERE schema_name = $1',
-        [schema],
-      );
-      return rows.length > 0;
-    } catch (error) {
-      throw storeError(error, `cannot reach ${redact(url)}`);
-    } finally {
-      await client.end().catch(() => undefined);
-    }
+    return new PostgresStore(client, location, schema, readOnly);
   }
 
   async lastSeq(): Promise<number> {
@@ -110,6 +180,12 @@ export class PostgresStore implements JournalStore {
     snapshot?: SnapshotRecord,
     effects?: Uint8Array,
   ): Promise<void> {
+    if (this.readOnly) {
+      throw new StoreError(
+        'store_read_only',
+        `cannot write the journal at ${this.location}: it is open for reading only`,
+      );
+    }
     const list = recordsOf(records);
     return this.exclusive(() => this.appendNow(list, snapshot, effects));
   }
@@ -269,17 +345,6 @@ export class PostgresStore implements JournalStore {
     };
   }
 
-  async truncateFrom(seq: number): Promise<void> {
-    await this.exclusive(async () => {
-      await this.queryNow('BEGIN');
-      for (const table of ['journal', 'journal_accounts', 'snapshots']) {
-        await this.queryNow(`DELETE FROM ${this.t(table)} WHERE seq >= $1`, [seq]);
-      }
-      await this.queryNow(`DELETE FROM ${this.t('effects')} WHERE last_seq >= $1`, [seq]);
-      await this.queryNow('COMMIT');
-    });
-  }
-
   async recordsOfAccount(account: string, limit: number): Promise<JournalRecord[]> {
     const { rows } = await this.query<JournalRow & pg.QueryResultRow>(
       `SELECT j.* FROM ${this.t('journal_accounts')} a JOIN ${this.t('journal')} j ON j.seq = a.seq
@@ -302,7 +367,7 @@ export class PostgresStore implements JournalStore {
     await this.query(sql.replaceAll('{schema}', this.schema), params);
   }
 
-  /** Drops this store's schema and everything in it. Tests clean up with it. */
+  /** Drops this store's schema and everything in it. The benchmark cleans up with it. */
   async dropSchema(): Promise<void> {
     await this.query(`DROP SCHEMA IF EXISTS ${this.schema} CASCADE`);
   }
@@ -333,6 +398,43 @@ export class PostgresStore implements JournalStore {
     } catch (error) {
       throw storeError(error, `cannot read the journal at ${this.location}`);
     }
+  }
+}
+
+/**
+ * Takes the writer's lock of `schema` (a session advisory lock: the server drops it with the
+ * connection), then creates the journal's tables if they are not there.
+ */
+async function openForWriting(client: pg.Client, schema: string, location: string) {
+  const { rows } = await client.query<{ locked: boolean }>(
+    'SELECT pg_try_advisory_lock($1, $2) AS locked',
+    [LOCK_CLASS, crc32(schema) | 0],
+  );
+  if (rows[0]?.locked !== true) {
+    throw new StoreError(
+      'store_locked',
+      `the journal at ${location} is open for writing elsewhere (its advisory lock is held): a journal takes one writer at a time`,
+    );
+  }
+  await client.query(schemaSql(schema));
+}
+
+/** Makes the session read-only and checks that `schema` holds a journal, changing nothing. */
+async function openForReading(client: pg.Client, schema: string, location: string) {
+  await client.query('SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY');
+  const tables = ['journal', 'journal_accounts', 'effects', 'snapshots'];
+  const { rows } = await client.query<{ name: string }>(
+    `SELECT t.name FROM unnest($1::text[]) AS t(name) WHERE to_regclass($2 || '.' || t.name) IS NOT NULL`,
+    [tables, schema],
+  );
+  if (!rows.some((row) => row.name === 'journal')) {
+    throw new StoreError('store_not_found', `there is no journal at ${location}`);
+  }
+  if (rows.length < tables.length) {
+    throw new StoreError(
+      'store_unavailable',
+      `the journal at ${location} lacks tables this Fulcrum reads, and a reader changes nothing: open it once for writing (fulcrum run) to add them`,
+    );
   }
 }
 

@@ -7,9 +7,10 @@
  * record's position, checksum and outcome. The records behind each segment are checked too,
  * against the digest written with it, on the store's side while the effects are applied: a record
  * damaged anywhere stops recovery with an error naming it, whichever road replayed it (unless
- * `checkRecords: false` leaves the records behind sound segments unread). A damaged
- * last record is what a crash in the middle of a write leaves: it is dropped with a warning, never
- * silently.
+ * `checkRecords: false` leaves the records behind sound segments unread). The last record is no
+ * exception: both stores write a batch in one transaction, which a crash either leaves whole or
+ * undoes, so a record that is there was acknowledged, and one that does not check out is damage,
+ * never a write cut short. Recovery reads the journal and never changes it.
  */
 import { applyCommand } from '../engine/apply.js';
 import { decodeStoredCommand } from '../engine/commandCodec.js';
@@ -41,14 +42,18 @@ export interface RecoveryReport {
   readonly location: string;
   /** The snapshot recovery started from (journal position), or null for an empty start. */
   readonly snapshotSeq: number | null;
+  /**
+   * Snapshots newer than that one that could not be used (damaged, or of an earlier format):
+   * the durable engine writes a fresh snapshot as it opens, so that the next recovery need not
+   * replay as far again.
+   */
+  readonly snapshotsPassedOver: number;
   /** Records replayed after the snapshot. */
   readonly replayed: number;
   /** Of those, records whose effects were applied (the rest were re-executed). */
   readonly fromEffects: number;
   /** Journal length after recovery. */
   readonly seq: number;
-  /** The damaged last record that was dropped, if any. */
-  readonly droppedTail: { readonly seq: number; readonly reason: string } | null;
   readonly stateHash: string;
 }
 
@@ -58,7 +63,7 @@ export interface Recovered {
 }
 
 export interface RecoveryOptions {
-  /** Where warnings go (a dropped record, a damaged snapshot). Default: standard error. */
+  /** Where warnings go (a damaged snapshot or effects segment). Default: standard error. */
   readonly warn?: (message: string) => void;
   /** Replay only up to this journal position (history: the state at a sequence). */
   readonly untilSeq?: number;
@@ -89,11 +94,13 @@ export async function recover(
 ): Promise<Recovered> {
   const warn = options.warn ?? defaultWarn;
   const full = options.fullReplay === true;
-  const droppedTail = options.untilSeq === undefined ? await dropTornTail(store, warn) : null;
   const last = await store.lastSeq();
   const until = Math.min(options.untilSeq ?? last, last);
-  const start =
-    (options.snapshots ?? !full) ? await newestValidSnapshot(store, { until, last }, warn) : null;
+  const useSnapshots = options.snapshots ?? !full;
+  const start = useSnapshots ? await newestValidSnapshot(store, { until, last }, warn) : null;
+  const passedOver = useSnapshots
+    ? (await store.snapshots()).filter((s) => s.seq <= until && s.seq > (start?.seq ?? -1)).length
+    : 0;
   const state = start?.state ?? createState();
   const replay = new Replay(
     store,
@@ -110,10 +117,10 @@ export async function recover(
       store: store.kind,
       location: store.location,
       snapshotSeq: start?.seq ?? null,
+      snapshotsPassedOver: passedOver,
       replayed: replay.seq - (start?.seq ?? 0),
       fromEffects: replay.fromEffects,
       seq: replay.seq,
-      droppedTail,
       stateHash: hashOf(state),
     },
   };
@@ -220,6 +227,9 @@ class Replay {
       );
     } catch (error) {
       if (!(error instanceof EffectsError)) throw error;
+      if (error.refusedOnReplay !== null && error.record !== null) {
+        throw incompatible(firstSeq + error.record, error.refusedOnReplay, 'ok');
+      }
       if (error.stateChanged) {
         const where =
           error.record === null
@@ -318,7 +328,8 @@ export function replayRecord(state: EngineState, record: JournalRecord, expected
 
 /**
  * Checks a record's position and checksum, replays it with `apply` (which returns the outcome
- * code) and checks the outcome against the journal's: any mismatch is `store_corrupt`.
+ * code) and checks the outcome against the journal's. The record checked out, so a mismatch
+ * means the rules it was written under are not these: `store_incompatible`.
  */
 export function checkedReplay(
   record: JournalRecord,
@@ -327,12 +338,15 @@ export function checkedReplay(
 ): void {
   checkRecord(record, expectedSeq);
   const outcome = apply();
-  if (outcome !== record.outcome) {
-    throw new StoreError(
-      'store_corrupt',
-      `journal record ${record.seq} replayed to ${outcome} but the journal says ${record.outcome}`,
-    );
-  }
+  if (outcome !== record.outcome) throw incompatible(record.seq, outcome, record.outcome);
+}
+
+/** A record that checks out but replays to another outcome than the journal says. */
+export function incompatible(seq: number, outcome: string, recorded: string): StoreError {
+  return new StoreError(
+    'store_incompatible',
+    `journal record ${seq} replays to ${outcome} under this Fulcrum's rules, but the journal says ${recorded}: it was written under other rules (an earlier release); open it with the release that wrote it`,
+  );
 }
 
 /** Whether an effects segment matches its checksum. */
@@ -354,21 +368,6 @@ function checkRecord(record: JournalRecord, expectedSeq: number): void {
       `journal record ${record.seq} is damaged (its checksum does not match); recovery stopped there`,
     );
   }
-}
-
-/** A damaged last record is a write cut short: drop it (and any snapshot at it), with a warning. */
-export async function dropTornTail(
-  store: JournalStore,
-  warn: (message: string) => void,
-): Promise<RecoveryReport['droppedTail']> {
-  const last = await store.lastSeq();
-  if (last === 0) return null;
-  const [record] = await store.readRecords(last - 1, 1);
-  if (record === undefined || recordIntact(record)) return null;
-  const reason = 'its checksum does not match (a write cut short by a crash)';
-  warn(`dropping journal record ${last}: ${reason}; it was never acknowledged`);
-  await store.truncateFrom(last);
-  return { seq: last, reason };
 }
 
 async function newestValidSnapshot(
@@ -413,6 +412,18 @@ export async function newestSnapshotThatChecksOut<S>(
   reader: SnapshotReader<S>,
 ): Promise<{ state: S; seq: number; text: string } | null> {
   const { label } = reader;
+  // Snapshots that cannot be read for one reason (a format of an earlier Fulcrum, most often)
+  // are said once, with how many and where, not once each.
+  const unreadable = new Map<string, number[]>();
+  const sayUnreadable = () => {
+    for (const [why, seqs] of unreadable) {
+      const where =
+        seqs.length === 1
+          ? `at journal record ${seqs[0]}`
+          : `(${seqs.length}, at journal records ${seqs.at(-1)} to ${seqs[0]})`;
+      warn(`${label}${seqs.length === 1 ? '' : 's'} ${where} cannot be read (${why}); passed over`);
+    }
+  };
   for (const info of await store.snapshots()) {
     if (info.seq > range.last) {
       warn(
@@ -431,8 +442,13 @@ export async function newestSnapshotThatChecksOut<S>(
     let state: S;
     try {
       state = reader.read(snapshot.state);
-    } catch {
-      warn(`${label} at journal record ${info.seq} cannot be read; using an older one`);
+    } catch (error) {
+      // A snapshot of another format (written by an earlier Fulcrum) is passed over: recovery
+      // starts from an older one, or replays the journal, which upgrades it.
+      const why = error instanceof Error ? error.message : 'unreadable';
+      const seqs = unreadable.get(why) ?? [];
+      if (seqs.length === 0) unreadable.set(why, seqs);
+      seqs.push(info.seq);
       continue;
     }
     if (reader.hash(state) !== snapshot.stateHash) {
@@ -441,7 +457,9 @@ export async function newestSnapshotThatChecksOut<S>(
       );
       continue;
     }
+    sayUnreadable();
     return { state, seq: snapshot.seq, text: snapshot.state };
   }
+  sayUnreadable();
   return null;
 }

@@ -6,14 +6,23 @@
  * which is when the durable engine acknowledges. Reads use a connection of their own on the
  * calling thread (WAL lets readers and the writer work at once).
  *
+ * A store opened for writing holds the journal's lock, an exclusive SQLite transaction on an
+ * empty file beside it (`fulcrum.sqlite.lock`), until it closes: a second writer, in this
+ * process or another, is refused at once (`store_locked`), and the operating system releases
+ * the lock of a process that dies, so that no stale lock is ever left to clear by hand. Closing
+ * takes the file out of WAL mode when nobody else has it open, so that a copy of it is one
+ * file that opens anywhere, a read-only folder included. A store opened for reading
+ * (`readOnly`) takes no lock, creates nothing, opens the file read-only and refuses writes.
+ *
  * The records of each write are kept as one segment (`recordFrames.ts`): a row per write, not
  * per record, with the accounts it touched indexed per segment and the span of its times; the
  * history queries read the segments these point to and pick their records out.
  */
-import { mkdirSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { makeFolder } from './folder.js';
 import {
   type JournalRecord,
   type RecordContent,
@@ -28,7 +37,6 @@ import {
   encodeFrames,
   FrameBuilder,
   frameNamesAccount,
-  frameRange,
   frameTime,
 } from './recordFrames.js';
 import {
@@ -74,6 +82,12 @@ export interface SqliteStoreOptions {
    * different ledgers (the engine's, the derivatives ledger's) share a folder in files apart.
    */
   readonly fileName?: string;
+  /**
+   * Open an existing journal for reading only (verification, history): the file is opened
+   * read-only, no lock is taken, nothing is created or upgraded, and every write is refused.
+   * A journal that is not there is refused with `store_not_found`.
+   */
+  readonly readOnly?: boolean;
 }
 
 const SCHEMA = `
@@ -122,7 +136,11 @@ interface WriterReply {
 export class SqliteStore implements JournalStore {
   readonly kind = 'sqlite';
   readonly location: string;
+  /** Whether this store was opened for reading only. */
+  readonly readOnly: boolean;
   private readonly db: Database.Database;
+  /** The journal's lock, held while a store opened for writing is open; null for a reader. */
+  private readonly lock: Database.Database | null = null;
   private readonly writer: Worker;
   private readonly opened: Promise<unknown>;
   /** Questions sent to the writer thread and not yet answered, by message id. */
@@ -143,17 +161,40 @@ export class SqliteStore implements JournalStore {
   /** Why the writer thread answers no more (closed, exited, failed); null while it does. */
   private gone: StoreError | null = null;
 
-  /** Opens (creating if needed) the store in data folder `dir`. */
+  /**
+   * Opens the store in data folder `dir`: for writing (the default), creating the folder and
+   * the file if need be and taking the journal's lock; or, with `readOnly`, an existing journal
+   * for reading.
+   */
   constructor(dir: string, options: SqliteStoreOptions = {}) {
     this.location = join(dir, options.fileName ?? SQLITE_FILE_NAME);
-    try {
-      mkdirSync(dir, { recursive: true });
-      this.db = new Database(this.location);
-      this.db.pragma('journal_mode = WAL');
-      this.db.exec(SCHEMA);
-      this.checkSchema();
-    } catch (error) {
-      throw storeError(error, `cannot open the journal at ${this.location}`);
+    this.readOnly = options.readOnly === true;
+    if (this.readOnly) {
+      if (!existsSync(this.location)) {
+        throw new StoreError('store_not_found', `there is no journal at ${this.location}`);
+      }
+      let db: Database.Database | undefined;
+      try {
+        this.db = db = new Database(this.location, { readonly: true, fileMustExist: true });
+        this.checkSchema();
+      } catch (error) {
+        db?.close();
+        throw readError(error, this.location);
+      }
+    } else {
+      let db: Database.Database | undefined;
+      try {
+        makeFolder(dir);
+        this.lock = takeLock(this.location);
+        this.db = db = new Database(this.location);
+        this.db.pragma('journal_mode = WAL');
+        this.db.exec(SCHEMA);
+        this.checkSchema();
+      } catch (error) {
+        db?.close();
+        this.lock?.close();
+        throw storeError(error, `cannot open the journal at ${this.location}`);
+      }
     }
     this.writer = new Worker(new URL('./sqliteWriter.mjs', import.meta.url));
     this.writer.unref();
@@ -173,6 +214,7 @@ export class SqliteStore implements JournalStore {
     this.opened = this.send({
       kind: 'open',
       file: this.location,
+      readOnly: this.readOnly,
       synchronous: options.synchronous ?? 'full',
       maxPageCount: options.maxPageCount === undefined ? null : Math.floor(options.maxPageCount),
     });
@@ -206,12 +248,22 @@ export class SqliteStore implements JournalStore {
   }
 
   private checkSchema(): void {
+    if (this.readOnly && this.db.prepare(META_TABLE).get() === undefined) {
+      throw new StoreError('store_corrupt', `${this.location} is not a Fulcrum journal`);
+    }
     const row = this.db.prepare("SELECT value FROM meta WHERE key = 'schema'").get() as
       { value: string } | undefined;
-    if (row === undefined) {
+    if (row === undefined && !this.readOnly) {
       this.db
         .prepare("INSERT INTO meta (key, value) VALUES ('schema', ?)")
         .run(SQLITE_SCHEMA_VERSION);
+    } else if (row === undefined) {
+      throw new StoreError('store_corrupt', `${this.location} is not a Fulcrum journal`);
+    } else if ((row.value === '1' || row.value === '2') && this.readOnly) {
+      throw new StoreError(
+        'store_unavailable',
+        `${this.location} has schema ${row.value}, and a reader changes nothing: open it once for writing (fulcrum run) to upgrade it to schema ${SQLITE_SCHEMA_VERSION}`,
+      );
     } else if (row.value === '1' || row.value === '2') {
       this.upgrade();
     } else if (row.value !== SQLITE_SCHEMA_VERSION) {
@@ -255,14 +307,10 @@ export class SqliteStore implements JournalStore {
   }
 
   /**
-   * Stores consecutive records as one segment, their checksums as they are, on this thread's
-   * connection (upgrades and truncation; the writer thread stores what the engine appends).
-   * `frames`, when given, are the records' frames as stored, kept byte for byte.
+   * Stores consecutive records as one segment, their checksums as they are (damage included),
+   * on this thread's connection (upgrades; the writer thread stores what the engine appends).
    */
-  private insertSegment(
-    records: readonly JournalRecord[],
-    frames: Uint8Array = encodeFrames(records),
-  ): void {
+  private insertSegment(records: readonly JournalRecord[]): void {
     const first = records[0];
     if (first === undefined) return;
     let minTime = first.time;
@@ -280,7 +328,7 @@ export class SqliteStore implements JournalStore {
         first.seq + records.length - 1,
         Number.isFinite(minTime) ? minTime : 0,
         Number.isFinite(maxTime) ? maxTime : 0,
-        frames,
+        encodeFrames(records),
       );
     const insert = this.db.prepare(insertAccountsSql(1));
     const rows = accountRows(first.seq, accounts);
@@ -288,7 +336,19 @@ export class SqliteStore implements JournalStore {
   }
 
   async lastSeq(): Promise<number> {
-    return (this.db.prepare(LAST_SEQ).pluck().get() as number | undefined) ?? 0;
+    return this.read(() => (this.db.prepare(LAST_SEQ).pluck().get() as number | undefined) ?? 0);
+  }
+
+  /**
+   * Runs a read on this thread's connection: what SQLite or the file system refuses (a damaged
+   * page, a file gone) comes back as a StoreError, never as a driver's error.
+   */
+  private read<T>(query: () => T): T {
+    try {
+      return query();
+    } catch (error) {
+      throw readError(error, this.location);
+    }
   }
 
   batch(): FrameBatch {
@@ -302,6 +362,12 @@ export class SqliteStore implements JournalStore {
     snapshot?: SnapshotRecord,
     effects?: Uint8Array,
   ): Promise<void> {
+    if (this.readOnly) {
+      throw new StoreError(
+        'store_read_only',
+        `cannot write the journal at ${this.location}: it is open for reading only`,
+      );
+    }
     const batch = records instanceof FrameBatch ? records : FrameBatch.of(records);
     const { frames: framed, runs } = batch.take();
     if (framed !== null) this.frameBytes = Math.min(framed.byteLength, MAX_FRAME_HINT);
@@ -327,18 +393,20 @@ export class SqliteStore implements JournalStore {
   }
 
   async readEffects(after: number, limit: number): Promise<StoredEffects[]> {
-    this.effectsStatement ??= this.db
-      .prepare(
-        'SELECT first_seq, last_seq, data, checksum, records_checksum FROM effects WHERE first_seq > ? ORDER BY first_seq LIMIT ?',
-      )
-      .raw(true);
-    const rows = this.effectsStatement.all(after, limit) as [
-      number,
-      number,
-      Uint8Array,
-      number,
-      number,
-    ][];
+    const rows = this.read(() => {
+      this.effectsStatement ??= this.db
+        .prepare(
+          'SELECT first_seq, last_seq, data, checksum, records_checksum FROM effects WHERE first_seq > ? ORDER BY first_seq LIMIT ?',
+        )
+        .raw(true);
+      return this.effectsStatement.all(after, limit) as [
+        number,
+        number,
+        Uint8Array,
+        number,
+        number,
+      ][];
+    });
     return rows.map(([firstSeq, lastSeq, data, checksum, recordsChecksum]) => ({
       firstSeq,
       lastSeq,
@@ -362,98 +430,86 @@ export class SqliteStore implements JournalStore {
   }
 
   async readRecords(after: number, limit: number): Promise<JournalRecord[]> {
-    this.readStatement ??= this.db
-      .prepare(
-        `SELECT first_seq, records FROM segments WHERE first_seq >= ${SEGMENT_HOLDING} AND last_seq > ? ORDER BY first_seq`,
-      )
-      .raw(true);
-    const records: JournalRecord[] = [];
-    const segments = this.readStatement.iterate(after + 1, after) as Iterable<RawSegment>;
-    for (const [first, frames] of segments) {
-      for (const record of decodeFrames(first, frames, after + 1, limit - records.length)) {
-        records.push(record);
+    return this.read(() => {
+      this.readStatement ??= this.db
+        .prepare(
+          `SELECT first_seq, records FROM segments WHERE first_seq >= ${SEGMENT_HOLDING} AND last_seq > ? ORDER BY first_seq`,
+        )
+        .raw(true);
+      const records: JournalRecord[] = [];
+      const segments = this.readStatement.iterate(after + 1, after) as Iterable<RawSegment>;
+      for (const [first, frames] of segments) {
+        for (const record of decodeFrames(first, frames, after + 1, limit - records.length)) {
+          records.push(record);
+        }
+        if (records.length >= limit) break;
       }
-      if (records.length >= limit) break;
-    }
-    return records;
+      return records;
+    });
   }
 
   async snapshots(): Promise<SnapshotInfo[]> {
-    const rows = this.db
-      .prepare('SELECT seq, state_hash AS stateHash FROM snapshots ORDER BY seq DESC')
-      .all() as SnapshotInfo[];
-    return rows;
+    return this.read(
+      () =>
+        this.db
+          .prepare('SELECT seq, state_hash AS stateHash FROM snapshots ORDER BY seq DESC')
+          .all() as SnapshotInfo[],
+    );
   }
 
   async loadSnapshot(seq: number): Promise<SnapshotRecord | undefined> {
-    const row = this.db
-      .prepare('SELECT seq, state_hash AS stateHash, state, checksum FROM snapshots WHERE seq = ?')
-      .get(seq) as SnapshotRecord | undefined;
-    return row;
-  }
-
-  async truncateFrom(seq: number): Promise<void> {
-    this.db.transaction(() => {
-      // The segment the cut falls inside keeps the records before it, as they are.
-      const cut = this.db
-        .prepare(
-          `SELECT first_seq, records FROM segments WHERE first_seq = ${SEGMENT_HOLDING} AND first_seq < ? AND last_seq >= ?`,
-        )
-        .raw(true)
-        .get(seq, seq, seq) as RawSegment | undefined;
-      const from = cut?.[0] ?? seq;
-      this.db.prepare('DELETE FROM segments WHERE first_seq >= ?').run(from);
-      this.db
-        .prepare('DELETE FROM segment_accounts WHERE bucket >= ? AND first_seq >= ?')
-        .run(Math.floor(from / ACCOUNT_BUCKET), from);
-      if (cut !== undefined) {
-        const [first, frames] = cut;
-        const kept = frameRange(first, frames, first, seq - 1);
-        this.insertSegment(decodeFrames(first, kept), kept);
-      }
-      this.db.prepare('DELETE FROM snapshots WHERE seq >= ?').run(seq);
-      this.db.prepare('DELETE FROM effects WHERE last_seq >= ?').run(seq);
-    })();
+    return this.read(
+      () =>
+        this.db
+          .prepare(
+            'SELECT seq, state_hash AS stateHash, state, checksum FROM snapshots WHERE seq = ?',
+          )
+          .get(seq) as SnapshotRecord | undefined,
+    );
   }
 
   async recordsOfAccount(account: string, limit: number): Promise<JournalRecord[]> {
-    const inBucket = this.db
-      .prepare(
-        'SELECT s.first_seq, s.records FROM segment_accounts a JOIN segments s ON s.first_seq = a.first_seq WHERE a.bucket = ? AND a.account = ? ORDER BY a.first_seq',
-      )
-      .raw(true);
     const buckets = Math.floor((await this.lastSeq()) / ACCOUNT_BUCKET);
-    function* segments(): Generator<RawSegment> {
-      for (let bucket = 0; bucket <= buckets; bucket++) {
-        yield* inBucket.iterate(bucket, account) as Iterable<RawSegment>;
+    return this.read(() => {
+      const inBucket = this.db
+        .prepare(
+          'SELECT s.first_seq, s.records FROM segment_accounts a JOIN segments s ON s.first_seq = a.first_seq WHERE a.bucket = ? AND a.account = ? ORDER BY a.first_seq',
+        )
+        .raw(true);
+      function* segments(): Generator<RawSegment> {
+        for (let bucket = 0; bucket <= buckets; bucket++) {
+          yield* inBucket.iterate(bucket, account) as Iterable<RawSegment>;
+        }
       }
-    }
-    const name = new TextEncoder().encode(account);
-    return pick(
-      segments(),
-      limit,
-      (frames, start, end) => frameNamesAccount(frames, start, end, name),
-      (record) => record.accounts.includes(account),
-    );
+      const name = new TextEncoder().encode(account);
+      return pick(
+        segments(),
+        limit,
+        (frames, start, end) => frameNamesAccount(frames, start, end, name),
+        (record) => record.accounts.includes(account),
+      );
+    });
   }
 
   async recordsInTimeRange(from: number, to: number, limit: number): Promise<JournalRecord[]> {
-    const segments = this.db
-      .prepare(
-        'SELECT first_seq, records FROM segments WHERE min_time <= ? AND max_time >= ? ORDER BY first_seq',
-      )
-      .raw(true)
-      .iterate(to, from) as Iterable<RawSegment>;
-    return pick(
-      segments,
-      limit,
-      (frames, start, end) => {
-        const time = frameTime(frames, start, end);
-        // A time that is not plain digits is read in full, and judged on what it reads as.
-        return Number.isNaN(time) || (time >= from && time <= to);
-      },
-      (record) => record.time >= from && record.time <= to,
-    );
+    return this.read(() => {
+      const segments = this.db
+        .prepare(
+          'SELECT first_seq, records FROM segments WHERE min_time <= ? AND max_time >= ? ORDER BY first_seq',
+        )
+        .raw(true)
+        .iterate(to, from) as Iterable<RawSegment>;
+      return pick(
+        segments,
+        limit,
+        (frames, start, end) => {
+          const time = frameTime(frames, start, end);
+          // A time that is not plain digits is read in full, and judged on what it reads as.
+          return Number.isNaN(time) || (time >= from && time <= to);
+        },
+        (record) => record.time >= from && record.time <= to,
+      );
+    });
   }
 
   /** Runs raw SQL: tests use it to damage records on purpose. */
@@ -466,7 +522,12 @@ export class SqliteStore implements JournalStore {
     await this.send({ kind: 'close' }).catch(() => undefined);
     this.stopped('it is closed');
     await this.writer.terminate();
-    if (this.db.open) this.db.close();
+    if (this.db.open) {
+      if (!this.readOnly) leaveWal(this.db);
+      this.db.close();
+    }
+    // Released last: the next writer finds the file as this one left it.
+    if (this.lock?.open === true) this.lock.close();
   }
 }
 
@@ -542,6 +603,88 @@ function pick(
   return picked;
 }
 
+/** SQL that finds the journal's `meta` table: a file without it is no Fulcrum journal. */
+const META_TABLE = "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'meta'";
+
+/**
+ * Takes the lock of the journal file `location`: an exclusive transaction, never committed, on
+ * the empty database file `location.lock` (its rollback journal kept in memory, so that nothing
+ * else appears beside it). SQLite's file locks are the operating system's, released when the
+ * process ends however it ends, and SQLite keeps them straight between connections of one
+ * process too. The lock file stays when the store closes: removing it could let two writers
+ * lock two different files of that name.
+ */
+function takeLock(location: string): Database.Database {
+  const path = `${location}.lock`;
+  const lock = new Database(path, { timeout: 0 });
+  try {
+    lock.pragma('journal_mode = MEMORY');
+    lock.exec('BEGIN EXCLUSIVE');
+    return lock;
+  } catch (error) {
+    lock.close();
+    if (String((error as { code?: unknown }).code).startsWith('SQLITE_BUSY')) {
+      throw new StoreError(
+        'store_locked',
+        `the journal at ${location} is open for writing elsewhere (${path} is held): a journal takes one writer at a time`,
+      );
+    }
+    throw error;
+  }
+}
+
+/**
+ * Takes a closing writer's file out of WAL mode (its log checkpointed into it and removed), so
+ * that the journal at rest is one file, which SQLite can open read-only anywhere: in WAL mode a
+ * reader needs the `-shm` file beside it, or a folder it may create one in. While anyone else
+ * has the file open it stays in WAL mode, as it is safe to.
+ */
+function leaveWal(db: Database.Database): void {
+  try {
+    db.pragma('busy_timeout = 0');
+    db.pragma('journal_mode = DELETE');
+  } catch {
+    // Busy: a reader has it open.
+  }
+}
+
+/**
+ * A failure to read the journal at `location` as a StoreError. A file in WAL mode without its
+ * `-shm` file, in a folder SQLite may not create one in, cannot be opened read-only: said so,
+ * with what to do.
+ */
+function readError(error: unknown, location: string): StoreError {
+  const context = `cannot read the journal at ${location}`;
+  if (
+    !(error instanceof StoreError) &&
+    String((error as { code?: unknown }).code).startsWith('SQLITE_CANTOPEN') &&
+    inWalMode(location) &&
+    !existsSync(`${location}-shm`)
+  ) {
+    return new StoreError(
+      'store_unavailable',
+      `${context}: it was left in WAL mode and SQLite cannot create its -shm file in this folder; copy it with its -wal and -shm files, or into a folder that can be written`,
+    );
+  }
+  return storeError(error, context);
+}
+
+/** Whether the database file's header says WAL mode (its read and write versions are 2). */
+function inWalMode(location: string): boolean {
+  const header = Buffer.alloc(20);
+  try {
+    const fd = openSync(location, 'r');
+    try {
+      readSync(fd, header, 0, header.length, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
+  return header[18] === 2 && header[19] === 2;
+}
+
 /** A failure from SQLite or the file system as a StoreError an operator can act on. */
 function storeError(error: unknown, context: string): StoreError {
   if (error instanceof StoreError) return error;
@@ -564,7 +707,7 @@ function storeError(error: unknown, context: string): StoreError {
       `${context}: the data folder is read-only (${detail})`,
     );
   }
-  if (code === 'SQLITE_CANTOPEN') {
+  if (code.startsWith('SQLITE_CANTOPEN') || code === 'ENOENT' || code === 'ENOTDIR') {
     return new StoreError('store_unavailable', `${context}: it cannot be opened (${detail})`);
   }
   if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') {

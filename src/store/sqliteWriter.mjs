@@ -3,7 +3,7 @@
 // the time of the slower of the two, not their sum. Plain JavaScript (no build step), because
 // it is loaded as a worker from `src/` (tests) and `dist/` (the package) alike.
 //
-// Messages in: { id, kind: 'open', file, synchronous, maxPageCount }
+// Messages in: { id, kind: 'open', file, readOnly, synchronous, maxPageCount }
 //              { id, kind: 'append', frames: Uint8Array | null, runs: Float64Array,
 //                snapshot: {...} | null, effects: Uint8Array | null }
 //              { id, kind: 'digests', ranges: Float64Array }   (first, last of each range)
@@ -16,7 +16,8 @@
 // record checksum of journal.ts), each segment its accounts in the index, and an effects
 // segment the records digest of its batch: the CRC-32 of the batch's frames as stored. A
 // `digests` message computes the same over records as stored now, a digest per range, for
-// recovery to compare.
+// recovery to compare. A store opened for reading opens the file read-only here too, and only
+// answers `digests`.
 import { TextDecoder } from 'node:util';
 import { crc32 } from 'node:zlib';
 import { Buffer } from 'node:buffer';
@@ -52,6 +53,11 @@ let failed = null;
 const decoder = new TextDecoder();
 
 function open(message) {
+  if (message.readOnly) {
+    db = new Database(message.file, { readonly: true, fileMustExist: true });
+    prepareDigests();
+    return;
+  }
   db = new Database(message.file);
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${message.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
@@ -66,11 +72,7 @@ function open(message) {
   insertEffects = db.prepare(
     'INSERT INTO effects (first_seq, last_seq, data, checksum, records_checksum) VALUES (?, ?, ?, ?, ?)',
   );
-  segmentsIn = db
-    .prepare(
-      `SELECT first_seq, records FROM segments WHERE first_seq >= ${SEGMENT_HOLDING} AND first_seq <= ? ORDER BY first_seq`,
-    )
-    .raw(true);
+  prepareDigests();
   appendBatch = db.transaction((message) => {
     const { frames, runs, effects } = message;
     let digest = 0;
@@ -132,6 +134,15 @@ function open(message) {
     const s = message.snapshot;
     if (s !== null) insertSnapshot.run(s.seq, s.stateHash, s.state, s.checksum);
   });
+}
+
+/** The statement `digestsOf` reads segments with. */
+function prepareDigests() {
+  segmentsIn = db
+    .prepare(
+      `SELECT first_seq, records FROM segments WHERE first_seq >= ${SEGMENT_HOLDING} AND first_seq <= ? ORDER BY first_seq`,
+    )
+    .raw(true);
 }
 
 /** Inserts `values` (`width` per row) by statements of ROWS rows, the rest row by row. */

@@ -35,6 +35,11 @@ export class RecordList implements RecordBatch {
 /** Journal positions `first` to `last`, both included. */
 export type SeqRange = readonly [first: number, last: number];
 
+/**
+ * A journal store. One opened for writing holds the journal's lock until it is closed, so that
+ * two writers never interleave (the second is refused at once with `store_locked`); one opened
+ * for reading takes no lock, creates nothing and refuses every write.
+ */
 export interface JournalStore {
   /** `sqlite` or `postgres`, for reports. */
   readonly kind: string;
@@ -71,11 +76,6 @@ export interface JournalStore {
   /** Snapshots, newest first (without their state text). */
   snapshots(): Promise<SnapshotInfo[]>;
   loadSnapshot(seq: number): Promise<SnapshotRecord | undefined>;
-  /**
-   * Removes records from `seq` on (a torn tail found at recovery), with the snapshots and the
-   * effects segments that reach them.
-   */
-  truncateFrom(seq: number): Promise<void>;
   /** Records that touched `account`, ascending, at most `limit`. */
   recordsOfAccount(account: string, limit: number): Promise<JournalRecord[]>;
   /** Records whose command time lies in [from, to], ascending, at most `limit`. */
@@ -83,9 +83,22 @@ export interface JournalStore {
   close(): Promise<void>;
 }
 
-/** Codes of storage failures: what went wrong, in words an operator can act on. */
+/**
+ * Codes of storage failures: what went wrong, in words an operator can act on. `store_locked`:
+ * another writer has the journal open (a journal takes one writer at a time); `store_not_found`:
+ * a reader was pointed at a journal that does not exist (readers create nothing);
+ * `store_incompatible`: a record that checks out replays to another outcome than the journal's,
+ * because it was written under other rules (an earlier release of Fulcrum).
+ */
 export type StoreErrorCode =
-  'store_unavailable' | 'store_read_only' | 'store_full' | 'store_corrupt' | 'store_failed';
+  | 'store_unavailable'
+  | 'store_incompatible'
+  | 'store_read_only'
+  | 'store_full'
+  | 'store_corrupt'
+  | 'store_locked'
+  | 'store_not_found'
+  | 'store_failed';
 
 /** A storage failure. Whatever was acknowledged before it stays durable. */
 export class StoreError extends Error {

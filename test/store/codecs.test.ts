@@ -181,7 +181,9 @@ describe('snapshots', () => {
   });
 
   it('refuse text that is not a snapshot', () => {
-    expect(() => deserializeState('{"format": 99}')).toThrow(/unknown snapshot format/);
+    expect(() => deserializeState('{"format": 99}')).toThrow(
+      /snapshot format 99, not this Fulcrum's/,
+    );
     expect(() => deserializeState('not json')).toThrow(/not valid JSON/);
   });
 });

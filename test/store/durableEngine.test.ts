@@ -50,7 +50,6 @@ class ManualStore implements JournalStore {
   async loadSnapshot() {
     return undefined;
   }
-  async truncateFrom() {}
   async recordsOfAccount() {
     return [];
   }

@@ -51,6 +51,15 @@ function expectReadOnlyRefusal(refused: ReturnType<typeof fulcrum>): void {
   );
 }
 
+/** A reader refused a file of schema 2 in one line, saying how to upgrade it. */
+function expectOldSchemaRefusal(refused: ReturnType<typeof fulcrum>): void {
+  expect(refused.status, refused.stdout).toBe(1);
+  expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+  expect(refused.stderr).toMatch(
+    /^fulcrum: error store_unavailable: .* has schema 2, and a reader changes nothing: open it once for writing/,
+  );
+}
+
 /** `fulcrum verify` passes on `dir`, a journal of `records` records. */
 function expectVerified(dir: string, records: number): void {
   const verified = fulcrum(['verify', '--data', dir], '');
@@ -119,14 +128,19 @@ describe('a data folder that goes bad', () => {
         const before = readFileSync(file);
 
         // Opening it would upgrade it, which cannot be done here: refused, and nothing written.
+        // A reader upgrades nothing, here or anywhere: it says how to upgrade.
         makeReadOnly(dir, true);
         expectReadOnlyRefusal(fulcrum(['run', '-', '--data', dir], deposit('carol', '1', 4)));
-        expectReadOnlyRefusal(fulcrum(['verify', '--data', dir], ''));
+        expectOldSchemaRefusal(fulcrum(['verify', '--data', dir], ''));
         expect(readFileSync(file).equals(before)).toBe(true);
         expect(readdirSync(dir)).toEqual([SQLITE_FILE_NAME]);
 
-        // Writable again, it is upgraded and every record is there.
+        // Writable again, a reader still changes nothing; a writer upgrades it, and every
+        // record is there.
         makeReadOnly(dir, false);
+        expectOldSchemaRefusal(fulcrum(['verify', '--data', dir], ''));
+        expect(readFileSync(file).equals(before)).toBe(true);
+        expect(fulcrum(['run', '-', '--data', dir], '').status).toBe(0);
         expectVerified(dir, 4);
       } finally {
         if (isRoot) execFileSync('umount', [dir]);

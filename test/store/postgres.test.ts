@@ -29,6 +29,17 @@ async function reachable(): Promise<string | null> {
 }
 
 const unreachable = await reachable();
+
+/** Runs one query on a connection of its own (cleaning up, looking at what a store made). */
+async function query<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
 let counter = 0;
 
 if (unreachable !== null && process.env.CI !== 'true') {
@@ -76,13 +87,50 @@ if (unreachable !== null && process.env.CI !== 'true') {
         (store as PostgresStore).exec(`UPDATE {schema}.effects SET ${set} WHERE first_seq = $1`, [
           firstSeq,
         ]),
+      openForReading: async () => {
+        const store = await PostgresStore.open(url, schema, { readOnly: true });
+        opened.push(store);
+        return store;
+      },
+      contents: async () =>
+        (
+          await query<{ table_name: string }>(
+            'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1',
+            [schema],
+          )
+        ).map((row) => row.table_name),
       dispose: async () => {
-        const cleaner = await PostgresStore.open(url, schema);
-        await cleaner.dropSchema();
-        await cleaner.close();
+        // Stores the test left open let go of the journal's lock first.
         await Promise.all(opened.map((s) => s.close().catch(() => undefined)));
+        await query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
       },
     };
+  });
+  describe('opening a PostgreSQL journal', () => {
+    it('a writer locks its own schema only; a reader’s session refuses any write, even raw SQL', async () => {
+      const [first, second] = [`fulcrum_test_${process.pid}_a`, `fulcrum_test_${process.pid}_b`];
+      const stores: PostgresStore[] = [];
+      try {
+        stores.push(await PostgresStore.open(url, first));
+        // Another schema is another journal, with a lock of its own.
+        stores.push(await PostgresStore.open(url, second));
+        await expect(PostgresStore.open(url, first)).rejects.toMatchObject({
+          code: 'store_locked',
+        });
+        const reader = await PostgresStore.open(url, first, { readOnly: true });
+        stores.push(reader);
+        expect(reader.readOnly).toBe(true);
+        await expect(
+          reader.exec("INSERT INTO {schema}.snapshots VALUES (1, 'h', 's', 0)"),
+        ).rejects.toMatchObject({ code: 'store_read_only' });
+        expect(await reader.snapshots()).toEqual([]);
+      } finally {
+        await Promise.all(stores.map((s) => s.close().catch(() => undefined)));
+        await query(
+          `DROP SCHEMA IF EXISTS ${first} CASCADE; DROP SCHEMA IF EXISTS ${second} CASCADE`,
+        );
+      }
+    });
   });
   describe('the derivatives journal on PostgreSQL', () => {
     it('recovers from its newest snapshot to the state of the story in memory', async () => {
@@ -96,9 +144,7 @@ if (unreachable !== null && process.env.CI !== 'true') {
         expect(durable.recovery.stateHash).toBe(ledgerHash(storyInMemory()));
         await durable.close();
       } finally {
-        const cleaner = await PostgresStore.open(url, schema);
-        await cleaner.dropSchema();
-        await cleaner.close();
+        await query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
       }
     });
   });

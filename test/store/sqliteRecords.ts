@@ -94,10 +94,13 @@ export function writeOldFile(dir: string, version: 1 | 2, records: readonly Jour
   db.prepare("INSERT INTO meta (key, value) VALUES ('schema', ?)").run(String(version));
   const row = db.prepare('INSERT INTO journal VALUES (?, ?, ?, ?, ?, ?, ?)');
   const account = db.prepare('INSERT INTO journal_accounts VALUES (?, ?)');
-  for (const r of records) {
-    row.run(r.seq, r.time, r.command, r.outcome, r.events, r.accounts.join(' '), r.checksum);
-    for (const id of r.accounts) account.run(id, r.seq);
-  }
+  // One transaction: a row a commit (and a disk flush each) took a minute for 9,000 records.
+  db.transaction(() => {
+    for (const r of records) {
+      row.run(r.seq, r.time, r.command, r.outcome, r.events, r.accounts.join(' '), r.checksum);
+      for (const id of r.accounts) account.run(id, r.seq);
+    }
+  })();
   if (version === 2) {
     db.prepare('INSERT INTO effects VALUES (?, ?, ?, ?, ?)').run(
       1,
