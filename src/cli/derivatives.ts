@@ -19,7 +19,7 @@ import {
   scenarioRequirement,
   VALUE_UNIT,
 } from '../derivatives/ledger.js';
-import { portfolioMargin } from '../derivatives/portfolioMargin.js';
+import { portfolioMargin, underlyingMarkets } from '../derivatives/portfolioMargin.js';
 import { flatSurface } from '../derivatives/volSurface.js';
 import { PRICE_SCALE } from '../math/fixed.js';
 import {
@@ -41,8 +41,8 @@ export function ledgerWithPortfolioMargin(): DerivativesLedger {
     scenarioRequirement((positions, indices, time) =>
       portfolioMargin(positions, {
         time,
-        underlyings: Object.fromEntries(
-          Object.entries(indices).map(([u, index]) => [
+        underlyings: underlyingMarkets(
+          [...indices].map(([u, index]) => [
             u,
             { index, surface: flatSurface(ledger.volatility.get(u) ?? DEFAULT_VOLATILITY) },
           ]),

@@ -8,9 +8,22 @@
  * margin) work in floats on the same figures.
  */
 import { FulcrumError } from '../domain/errors.js';
+import { fieldName, quoteInput } from '../domain/quote.js';
+import { LIMITS } from '../engine/state.js';
 
 /** Decimals of a position size: 10^-8 of a unit of the underlying. */
 export const SIZE_DECIMALS = 8;
+
+/** An instrument's symbol: 1 to 40 letters, digits, `.`, `_` or `-`, starting with a letter or digit. */
+export const SYMBOL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/;
+/** An underlying's name: 1 to 16 letters, digits, `.`, `_` or `-`, starting with a letter or digit. */
+export const UNDERLYING_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,15}$/;
+/**
+ * The highest strike, in quote per unit: the highest index any part of Fulcrum reads (the
+ * portfolio margin's). The lowest is 10^-9: the ledger settles options on the strike to 10^-9.
+ */
+export const STRIKE_MAX = 1e15;
+export const STRIKE_MIN = 1e-9;
 
 interface InstrumentBase {
   /** The instrument's name, such as `ETH-PERP`, `BTC-20301227`, `ETH-20301227-2500-C`. */
@@ -51,25 +64,61 @@ export interface OptionSpec extends InstrumentBase {
 
 export type InstrumentSpec = PerpetualSpec | FutureSpec | OptionSpec;
 
-/** Checks an instrument's fields; throws `invalid_config` naming the field. */
+/** The fields each kind of instrument has beyond those every instrument has. */
+const FIELDS: Readonly<Record<InstrumentSpec['kind'], readonly string[]>> = {
+  perpetual: ['fundingIntervalSeconds', 'fundingClamp'],
+  future: ['expiry'],
+  option: ['expiry', 'strike', 'right'],
+};
+const COMMON_FIELDS = [
+  'kind',
+  'symbol',
+  'underlying',
+  'initialMargin',
+  'maintenanceMargin',
+  'sizePremium',
+];
+
+/**
+ * Checks an instrument's fields; throws `invalid_config` naming the field. Every number must be
+ * a JavaScript number in its range (a string such as `"0.1"` is refused, not compared as text),
+ * and a field the kind does not have is refused, so that what the ledger keeps is exactly the
+ * instrument described.
+ */
 export function validateInstrument(spec: InstrumentSpec): void {
   const fail = (field: string, message: string): never => {
-    throw new FulcrumError('invalid_config', `${spec.symbol}: ${message}`, field);
+    const name = typeof spec?.symbol === 'string' ? `${quoteInput(spec.symbol)}: ` : '';
+    throw new FulcrumError('invalid_config', `${name}${message}`, field);
   };
-  if (typeof spec.symbol !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/.test(spec.symbol))
-    fail('symbol', 'symbol must be 1-40 letters, digits, ".", "_" or "-"');
-  if (
-    typeof spec.underlying !== 'string' ||
-    !/^[A-Za-z0-9][A-Za-z0-9._-]{0,15}$/.test(spec.underlying)
-  )
-    fail('underlying', 'underlying must be 1-16 letters, digits, ".", "_" or "-"');
+  if (typeof spec !== 'object' || spec === null || Array.isArray(spec))
+    fail('instrument', 'an instrument must be an object');
+  if (typeof spec.symbol !== 'string' || !SYMBOL_PATTERN.test(spec.symbol))
+    fail(
+      'symbol',
+      'symbol must be 1-40 letters, digits, ".", "_" or "-", starting with a letter or digit',
+    );
+  if (typeof spec.underlying !== 'string' || !UNDERLYING_PATTERN.test(spec.underlying))
+    fail(
+      'underlying',
+      'underlying must be 1-16 letters, digits, ".", "_" or "-", starting with a letter or digit',
+    );
+  const kindFields = Object.hasOwn(FIELDS, spec.kind) ? FIELDS[spec.kind] : undefined;
+  if (kindFields === undefined) return fail('kind', 'kind must be perpetual, future or option');
+  for (const key of Object.keys(spec)) {
+    if (!COMMON_FIELDS.includes(key) && !kindFields.includes(key))
+      fail(fieldName(key), `a ${spec.kind} has no field ${quoteInput(key)}`);
+  }
+  const number = (value: unknown): value is number =>
+    typeof value === 'number' && Number.isFinite(value);
   if (!(
+    number(spec.maintenanceMargin) &&
+    number(spec.initialMargin) &&
     spec.maintenanceMargin > 0 &&
     spec.maintenanceMargin <= spec.initialMargin &&
     spec.initialMargin <= 1
   ))
     fail('initialMargin', 'margins must satisfy 0 < maintenance <= initial <= 1');
-  if (!(spec.sizePremium >= 0 && spec.sizePremium <= 1))
+  if (!(number(spec.sizePremium) && spec.sizePremium >= 0 && spec.sizePremium <= 1))
     fail('sizePremium', 'the size premium must be from 0 to 1');
   switch (spec.kind) {
     case 'perpetual':
@@ -79,23 +128,28 @@ export function validateInstrument(spec: InstrumentSpec): void {
         spec.fundingIntervalSeconds > 86_400
       )
         fail('fundingIntervalSeconds', 'the funding interval must be 60 to 86,400 whole seconds');
-      if (!(spec.fundingClamp > 0 && spec.fundingClamp <= 0.1))
+      if (!(number(spec.fundingClamp) && spec.fundingClamp > 0 && spec.fundingClamp <= 0.1))
         fail('fundingClamp', 'the funding clamp must be above 0 and at most 0.1 per interval');
       return;
     case 'future':
-      if (!Number.isSafeInteger(spec.expiry) || spec.expiry <= 0)
-        fail('expiry', 'expiry must be unix seconds');
+      checkExpiry(spec.expiry, fail);
       return;
     case 'option':
-      if (!Number.isSafeInteger(spec.expiry) || spec.expiry <= 0)
-        fail('expiry', 'expiry must be unix seconds');
-      if (!(spec.strike > 0 && Number.isFinite(spec.strike)))
-        fail('strike', 'the strike must be above 0');
+      checkExpiry(spec.expiry, fail);
+      if (!(number(spec.strike) && spec.strike >= STRIKE_MIN && spec.strike <= STRIKE_MAX))
+        fail('strike', `the strike must be from ${STRIKE_MIN} to ${STRIKE_MAX}`);
       if (spec.right !== 'call' && spec.right !== 'put') fail('right', 'right must be call or put');
       return;
-    default:
-      fail('kind', 'kind must be perpetual, future or option');
   }
+}
+
+function checkExpiry(expiry: unknown, fail: (field: string, message: string) => never): void {
+  if (
+    !Number.isSafeInteger(expiry) ||
+    (expiry as number) <= 0 ||
+    (expiry as number) > LIMITS.timeMax
+  )
+    fail('expiry', `expiry must be unix seconds from 1 to ${LIMITS.timeMax}`);
 }
 
 /**

@@ -14,6 +14,7 @@ import { listAt } from '../../test/fixtures/derivatives.js';
 import {
   DerivativesLedger,
   FUND,
+  LEDGER_LIMITS,
   type LedgerCommand,
   type PortfolioRequirement,
   VALUE_UNIT,
@@ -451,12 +452,13 @@ describe('worked cases', () => {
     conserved(l);
   });
 
-  it('zero and very large prices and sizes: refusals are typed, value is conserved', () => {
+  it('zero and the largest prices and sizes: refusals are typed, value is conserved', () => {
     const l = ledger();
-    l.apply({ type: 'deposit', time: T0, to: 'big', amount: 10n ** 30n });
-    l.apply({ type: 'deposit', time: T0, to: 'big2', amount: 10n ** 30n });
-    l.apply({ type: 'set-prices', time: T0, marks: { 'ETH-PERP': 10n ** 36n } });
-    trade(l, T0, 'big', 'big2', 'ETH-PERP', units(1), 10n ** 36n);
+    const { cashMax, priceMax, sizeMax } = LEDGER_LIMITS;
+    l.apply({ type: 'deposit', time: T0, to: 'big', amount: cashMax });
+    l.apply({ type: 'deposit', time: T0, to: 'big2', amount: cashMax });
+    l.apply({ type: 'set-prices', time: T0, marks: { 'ETH-PERP': priceMax } });
+    trade(l, T0, 'big', 'big2', 'ETH-PERP', 1n, priceMax);
     expect(
       refusedWith(l, {
         type: 'trade',
@@ -464,14 +466,25 @@ describe('worked cases', () => {
         buyer: 'big',
         seller: 'big2',
         instrument: 'ETH-PERP',
-        size: 10n ** 30n + 1n,
+        size: sizeMax + 1n,
         price: 1n,
       }),
     ).toBe('invalid_number');
     expect(
-      refusedWith(l, { type: 'set-prices', time: T0, marks: { 'ETH-PERP': 10n ** 36n + 1n } }),
+      refusedWith(l, { type: 'set-prices', time: T0, marks: { 'ETH-PERP': priceMax + 1n } }),
     ).toBe('invalid_number');
     expect(refusedWith(l, { type: 'set-prices', time: T0, index: { ETH: -1n } })).toBe(
+      'invalid_number',
+    );
+    // An index of 0 would read as no index at all: refused.
+    expect(refusedWith(l, { type: 'set-prices', time: T0, index: { ETH: 0n } })).toBe(
+      'invalid_number',
+    );
+    // Cash past the limit, by a deposit or a transfer in, is refused.
+    expect(refusedWith(l, { type: 'deposit', time: T0, to: 'big', amount: 1n })).toBe(
+      'limit_exceeded',
+    );
+    expect(refusedWith(l, { type: 'deposit', time: T0, to: 'alice', amount: cashMax + 1n })).toBe(
       'invalid_number',
     );
     // A mark of 0: big's long is worth 0 (equity still huge, maintenance 0).

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { FulcrumError } from '../domain/errors.js';
 import { SeededRandom } from '../feeds/simulated.js';
 import type { InstrumentSpec } from './instruments.js';
-import { portfolioMargin } from './portfolioMargin.js';
+import { portfolioMargin, underlyingMarkets } from './portfolioMargin.js';
 import { flatSurface } from './volSurface.js';
 import {
   DerivativesLedger,
@@ -720,8 +720,8 @@ describe('portfolio margin mode', () => {
     const requirement = scenarioRequirement((positions, indices, time) =>
       portfolioMargin(positions, {
         time,
-        underlyings: Object.fromEntries(
-          Object.entries(indices).map(([u, index]) => [u, { index, surface: flatSurface(0.7) }]),
+        underlyings: underlyingMarkets(
+          [...indices].map(([u, index]) => [u, { index, surface: flatSurface(0.7) }]),
         ),
       }),
     );

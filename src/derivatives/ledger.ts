@@ -16,6 +16,9 @@
  * (each handler checks everything before it writes).
  */
 import { FulcrumError } from '../domain/errors.js';
+import { PRICE_MAX } from '../domain/price.js';
+import { fieldName, quoteInput } from '../domain/quote.js';
+import { ACCOUNT_ID_PATTERN, LIMITS } from '../engine/state.js';
 import { PRICE_SCALE } from '../math/fixed.js';
 import {
   type InstrumentSpec,
@@ -100,19 +103,74 @@ export const DEFAULT_LEDGER_CONFIG: LedgerConfig = {
 };
 
 /**
- * A sub-account's name: 1 to 64 letters, digits or `_ . : @ / -`, starting with a letter, a
- * digit or `@` (`alice`, `alice/1`). Journals and history index accounts by name, separated by
- * spaces: no name may hold one.
+ * Hard limits: every collection the ledger keeps and every amount a command brings is bounded,
+ * so that no sequence of commands can grow it without end or carry a number past what its
+ * analytics read exactly.
  */
-export const ACCOUNT_NAME_PATTERN = /^[A-Za-z0-9@][A-Za-z0-9._:@/-]{0,63}$/;
+export const LEDGER_LIMITS = {
+  /** Listed instruments, settled ones included. */
+  instruments: 1_024,
+  /** Distinct underlyings among them: the engine's limit on assets. */
+  underlyings: LIMITS.assets,
+  /** Sub-accounts, the insurance fund aside. */
+  subAccounts: 1_000_000,
+  /**
+   * Open positions of one sub-account. The fund is exempt: it takes over whatever it must
+   * (its positions are bounded by the number of instruments).
+   */
+  positionsPerSubAccount: 256,
+  /**
+   * The largest trade and the largest position, 10^-8 units: 10^12 units, the portfolio
+   * margin's limit. A trade may still reduce a larger position (the fund's, after liquidations).
+   */
+  sizeMax: 10n ** 12n * 10n ** BigInt(SIZE_DECIMALS),
+  /**
+   * The largest deposit, and the most cash a deposit or a transfer in may leave in a
+   * sub-account: 10^15 USDC, in base units.
+   */
+  cashMax: 10n ** 15n * 10n ** 6n,
+  /** The highest index, mark or trade price, PRICE_SCALE: the engine's `PRICE_MAX`. */
+  priceMax: PRICE_MAX,
+  /** The latest command time and expiry: the engine's (unix seconds, the year 9999). */
+  timeMax: LIMITS.timeMax,
+} as const;
 
-/** Refuses a command naming a sub-account outside {@link ACCOUNT_NAME_PATTERN}. */
+/** A sub-account number after the slash: 0 to 255, written without leading zeros. */
+const SUB_ACCOUNT_NUMBER_PATTERN = /^(?:0|[1-9][0-9]{0,2})$/;
+
+/** What {@link isSubAccountName} accepts, for messages. */
+export const SUB_ACCOUNT_NAME_RULE =
+  'an account id (1-64 letters, digits or _ . : @ -), then optionally / and a sub-account number from 0 to 255 without leading zeros, such as ann or ann/1';
+
+/**
+ * Whether `name` names a sub-account: an account id as the engine's (`ACCOUNT_ID_PATTERN`),
+ * then optionally `/` and a sub-account number below `LIMITS.subAccountsPerAccount` written
+ * canonically (`ann`, `ann/1`, `ann/255`; not `ann/01`, `ann/256` or `ann/`). Journals and
+ * history index accounts by name, separated by spaces: no name may hold one.
+ *
+ * @example
+ * isSubAccountName('ann/1'); // true
+ * isSubAccountName('ann/256'); // false
+ */
+export function isSubAccountName(name: unknown): name is string {
+  if (typeof name !== 'string' || name.length > 68) return false;
+  const slash = name.indexOf('/');
+  if (slash < 0) return ACCOUNT_ID_PATTERN.test(name);
+  const number = name.slice(slash + 1);
+  return (
+    ACCOUNT_ID_PATTERN.test(name.slice(0, slash)) &&
+    SUB_ACCOUNT_NUMBER_PATTERN.test(number) &&
+    Number(number) < LIMITS.subAccountsPerAccount
+  );
+}
+
+/** Refuses a command naming a sub-account that is not {@link isSubAccountName}. */
 function checkAccountNames(command: LedgerCommand): void {
   for (const [field, name] of namedAccounts(command)) {
-    if (typeof name !== 'string' || !ACCOUNT_NAME_PATTERN.test(name)) {
+    if (!isSubAccountName(name)) {
       throw new FulcrumError(
         'invalid_field',
-        `${field} must be a sub-account name: 1-64 letters, digits or _ . : @ / -`,
+        `${field} must be a sub-account name: ${SUB_ACCOUNT_NAME_RULE} (got ${quoteInput(name)})`,
         field,
       );
     }
@@ -152,7 +210,10 @@ export type LedgerCommand =
   | {
       readonly type: 'set-prices';
       readonly time: number;
-      /** Index per underlying and mark per instrument, PRICE_SCALE. */
+      /**
+       * Index per underlying and mark per instrument, PRICE_SCALE. Only own entries are read: a
+       * name such as `valueOf` is never looked up on a prototype.
+       */
       readonly index?: Readonly<Record<string, bigint>>;
       readonly marks?: Readonly<Record<string, bigint>>;
       /** Annual volatility per underlying, for the portfolio mode's scenarios (a float). */
@@ -268,7 +329,21 @@ export class DerivativesLedger {
    * before the command restores everything when it is refused midway.
    */
   apply(command: LedgerCommand): LedgerEvent[] {
-    if (!Number.isSafeInteger(command.time) || command.time < this.time) {
+    if (typeof command !== 'object' || command === null) {
+      throw new FulcrumError('invalid_field', 'a command must be an object', 'command');
+    }
+    if (
+      !Number.isSafeInteger(command.time) ||
+      command.time < 0 ||
+      command.time > LEDGER_LIMITS.timeMax
+    ) {
+      throw new FulcrumError(
+        'invalid_field',
+        `time must be unix seconds from 0 to ${LEDGER_LIMITS.timeMax} (got ${quoteInput(command.time)})`,
+        'time',
+      );
+    }
+    if (command.time < this.time) {
       throw new FulcrumError('invalid_field', 'time must not go backwards', 'time');
     }
     const accounts = new Map(this.accounts);
@@ -301,27 +376,17 @@ export class DerivativesLedger {
         this.listInstrument(command.spec, command.time);
         break;
       case 'set-prices':
-        this.setPrices(command.index ?? {}, command.marks ?? {}, command.time);
-        for (const [underlying, vol] of Object.entries(command.volatility ?? {})) {
-          if (!(typeof vol === 'number' && vol > 0 && vol <= 10)) {
-            throw new FulcrumError(
-              'invalid_number',
-              'a volatility must be above 0 and at most 10',
-              `volatility.${underlying}`,
-            );
-          }
-          this.volatility.set(underlying, vol);
-        }
+        this.setPrices(command);
         break;
       case 'deposit': {
-        positive(command.amount, 'amount');
+        positive(command.amount, 'amount', LEDGER_LIMITS.cashMax);
         const sub = this.sub(command.to);
-        this.accounts.set(command.to, { ...sub, cash: sub.cash + command.amount * CASH_UNIT });
+        this.accounts.set(command.to, this.withCashIn(command.to, sub, command.amount));
         this.netDeposits += command.amount * CASH_UNIT;
         break;
       }
       case 'withdraw': {
-        positive(command.amount, 'amount');
+        positive(command.amount, 'amount', LEDGER_LIMITS.cashMax);
         const sub = this.sub(command.from);
         const next = { ...sub, cash: sub.cash - command.amount * CASH_UNIT };
         this.requireWithdrawable(command.from, next);
@@ -330,7 +395,7 @@ export class DerivativesLedger {
         break;
       }
       case 'transfer': {
-        positive(command.amount, 'amount');
+        positive(command.amount, 'amount', LEDGER_LIMITS.cashMax);
         if (command.from === command.to) {
           throw new FulcrumError('same_account', 'a transfer needs two sub-accounts', 'to');
         }
@@ -339,7 +404,7 @@ export class DerivativesLedger {
         const next = { ...from, cash: from.cash - command.amount * CASH_UNIT };
         this.requireWithdrawable(command.from, next);
         this.accounts.set(command.from, next);
-        this.accounts.set(command.to, { ...to, cash: to.cash + command.amount * CASH_UNIT });
+        this.accounts.set(command.to, this.withCashIn(command.to, to, command.amount));
         break;
       }
       case 'set-mode': {
@@ -379,8 +444,36 @@ export class DerivativesLedger {
       case 'liquidate':
         events.push(...this.liquidate(command.account));
         break;
+      default:
+        throw new FulcrumError(
+          'unknown_command',
+          `unknown command type ${quoteInput((command as { type: unknown }).type)}`,
+          'type',
+        );
+    }
+    // Only a command that opened a sub-account can take the count past the limit.
+    const subAccounts = this.accounts.size - (this.accounts.has(FUND) ? 1 : 0);
+    if (subAccounts > LEDGER_LIMITS.subAccounts) {
+      throw new FulcrumError(
+        'limit_exceeded',
+        `the ledger holds at most ${LEDGER_LIMITS.subAccounts} sub-accounts`,
+        'account',
+      );
     }
     return events;
+  }
+
+  /** A sub-account after `amount` (USDC base units) of cash came in, within the cash limit. */
+  private withCashIn(account: string, sub: SubAccount, amount: bigint): SubAccount {
+    const cash = sub.cash + amount * CASH_UNIT;
+    if (cash > LEDGER_LIMITS.cashMax * CASH_UNIT) {
+      throw new FulcrumError(
+        'limit_exceeded',
+        `${account} would hold more than ${LEDGER_LIMITS.cashMax / 10n ** BigInt(CASH_DECIMALS)} of cash`,
+        'amount',
+      );
+    }
+    return { ...sub, cash };
   }
 
   /** A sub-account (empty if it has never been used). */
@@ -388,10 +481,10 @@ export class DerivativesLedger {
     return this.accounts.get(account) ?? EMPTY;
   }
 
-  instrument(symbol: string): InstrumentState {
+  instrument(symbol: string, field = 'instrument'): InstrumentState {
     const state = this.instruments.get(symbol);
     if (state === undefined) {
-      throw new FulcrumError('unknown_instrument', `no instrument ${symbol}`, 'instrument');
+      throw new FulcrumError('unknown_instrument', `no instrument ${quoteInput(symbol)}`, field);
     }
     return state;
   }
@@ -459,8 +552,31 @@ export class DerivativesLedger {
     if (this.instruments.has(spec.symbol)) {
       throw new FulcrumError('already_listed', `${spec.symbol} is already listed`, 'symbol');
     }
+    if (spec.kind !== 'perpetual' && spec.expiry <= time) {
+      throw new FulcrumError(
+        'invalid_config',
+        `${spec.symbol}: expiry ${spec.expiry} is not after the listing time ${time}`,
+        'expiry',
+      );
+    }
+    if (this.instruments.size >= LEDGER_LIMITS.instruments) {
+      throw new FulcrumError(
+        'limit_exceeded',
+        `the ledger lists at most ${LEDGER_LIMITS.instruments} instruments`,
+        'symbol',
+      );
+    }
+    const underlyings = this.underlyings();
+    if (!underlyings.has(spec.underlying) && underlyings.size >= LEDGER_LIMITS.underlyings) {
+      throw new FulcrumError(
+        'limit_exceeded',
+        `the ledger lists instruments on at most ${LEDGER_LIMITS.underlyings} underlyings`,
+        'underlying',
+      );
+    }
     this.instruments.set(spec.symbol, {
-      spec,
+      // A copy: what the ledger keeps cannot change behind it.
+      spec: { ...spec },
       index: 0n,
       mark: 0n,
       funding: 0n,
@@ -471,32 +587,66 @@ export class DerivativesLedger {
     });
   }
 
-  private setPrices(
-    index: Readonly<Record<string, bigint>>,
-    marks: Readonly<Record<string, bigint>>,
-    time: number,
-  ): void {
-    for (const [symbol, price] of Object.entries(marks)) {
-      this.instrument(symbol);
-      priceCheck(price, `marks.${symbol}`);
+  /** The underlyings of the listed instruments. */
+  underlyings(): Set<string> {
+    const names = new Set<string>();
+    for (const state of this.instruments.values()) names.add(state.spec.underlying);
+    return names;
+  }
+
+  /**
+   * Index prices per underlying, marks per instrument, volatilities per underlying: each name
+   * must be listed and each value in range. The command's objects are read by their own entries
+   * into maps, so that a name such as `valueOf` or `constructor` is a name and never a property
+   * every object has.
+   */
+  private setPrices(command: Extract<LedgerCommand, { type: 'set-prices' }>): void {
+    const underlyings = this.underlyings();
+    const marks = new Map<string, bigint>();
+    for (const [symbol, price] of ownEntries(command.marks, 'marks')) {
+      const field = `marks.${fieldName(symbol)}`;
+      this.instrument(symbol, field);
+      marks.set(symbol, priceCheck(price, field, 0n));
     }
-    for (const [underlying, price] of Object.entries(index)) {
-      priceCheck(price, `index.${underlying}`);
-      if (![...this.instruments.values()].some((i) => i.spec.underlying === underlying)) {
+    const index = new Map<string, bigint>();
+    for (const [underlying, price] of ownEntries(command.index, 'index')) {
+      const field = `index.${fieldName(underlying)}`;
+      if (!underlyings.has(underlying)) {
         throw new FulcrumError(
           'unknown_asset',
-          `no instrument on ${underlying}`,
-          `index.${underlying}`,
+          `no instrument on ${quoteInput(underlying)}`,
+          field,
         );
       }
+      index.set(underlying, priceCheck(price, field, 1n));
     }
+    for (const [underlying, vol] of ownEntries(command.volatility, 'volatility')) {
+      const field = `volatility.${fieldName(underlying)}`;
+      if (!underlyings.has(underlying)) {
+        throw new FulcrumError(
+          'unknown_asset',
+          `no instrument on ${quoteInput(underlying)}`,
+          field,
+        );
+      }
+      if (!(typeof vol === 'number' && vol > 0 && vol <= 10)) {
+        throw new FulcrumError(
+          'invalid_number',
+          'a volatility must be above 0 and at most 10',
+          field,
+        );
+      }
+      this.volatility.set(underlying, vol);
+    }
+    const time = command.time;
     for (const [symbol, state] of this.instruments) {
-      const nextIndex = index[state.spec.underlying] ?? state.index;
-      const nextMark = marks[symbol] ?? state.mark;
+      const newIndex = index.get(state.spec.underlying);
+      const nextIndex = newIndex ?? state.index;
+      const nextMark = marks.get(symbol) ?? state.mark;
       // The first index at or after expiry is the settlement price; later ones do not move it.
       const expiring = state.spec.kind !== 'perpetual' && time >= state.spec.expiry;
       const settlementIndex =
-        expiring && state.settlementIndex === 0n && index[state.spec.underlying] !== undefined
+        expiring && state.settlementIndex === 0n && newIndex !== undefined
           ? nextIndex
           : state.settlementIndex;
       this.instruments.set(symbol, {
@@ -510,8 +660,8 @@ export class DerivativesLedger {
 
   private trade(command: Extract<LedgerCommand, { type: 'trade' }>): void {
     const state = this.instrument(command.instrument);
-    positive(command.size, 'size');
-    priceCheck(command.price, 'price');
+    positive(command.size, 'size', LEDGER_LIMITS.sizeMax);
+    priceCheck(command.price, 'price', 0n);
     if (state.settled) {
       throw new FulcrumError(
         'instrument_settled',
@@ -595,6 +745,7 @@ export class DerivativesLedger {
         keptQuote = openQuote;
       }
     }
+    if (account !== FUND) this.checkPositionLimits(sub, symbol, before.size, combined.size);
     const positions = new Map(sub.positions);
     if (combined.size === 0n) positions.delete(symbol);
     else positions.set(symbol, { size: combined.size, quote: keptQuote, funding: state.funding });
@@ -604,6 +755,32 @@ export class DerivativesLedger {
       positions,
       realized: addRealized(sub, symbol, realized),
     };
+  }
+
+  /**
+   * Refuses a trade that would open a position past the number a sub-account may hold, or take
+   * a position past the largest size (a trade that shrinks one is always allowed).
+   */
+  private checkPositionLimits(sub: SubAccount, symbol: string, before: bigint, after: bigint) {
+    if (
+      before === 0n &&
+      after !== 0n &&
+      !sub.positions.has(symbol) &&
+      sub.positions.size >= LEDGER_LIMITS.positionsPerSubAccount
+    ) {
+      throw new FulcrumError(
+        'limit_exceeded',
+        `a sub-account holds at most ${LEDGER_LIMITS.positionsPerSubAccount} positions`,
+        'instrument',
+      );
+    }
+    if (abs(after) > LEDGER_LIMITS.sizeMax && abs(after) > abs(before)) {
+      throw new FulcrumError(
+        'limit_exceeded',
+        `a position is at most ${LEDGER_LIMITS.sizeMax / SIZE_UNIT} units`,
+        'size',
+      );
+    }
   }
 
   private settleFunding(symbol: string, time: number): LedgerEvent {
@@ -1025,20 +1202,38 @@ function ceilDiv(a: bigint, b: bigint): bigint {
   return q * b === a || a < 0n ? q : q + 1n;
 }
 
-function positive(amount: bigint, field: string): void {
-  if (typeof amount !== 'bigint' || amount <= 0n || amount > 10n ** 30n) {
+function positive(amount: bigint, field: string, max: bigint): void {
+  if (typeof amount !== 'bigint' || amount <= 0n || amount > max) {
     throw new FulcrumError(
       'invalid_number',
-      `${field} must be a positive whole number of base units`,
+      `${field} must be a whole number of base units from 1 to ${max}`,
       field,
     );
   }
 }
 
-function priceCheck(price: bigint, field: string): void {
-  if (typeof price !== 'bigint' || price < 0n || price > 10n ** 36n) {
-    throw new FulcrumError('invalid_number', `${field} must be a price of at least 0`, field);
+/** A price (PRICE_SCALE) from `min` to the price limit, or `invalid_number`. */
+function priceCheck(price: unknown, field: string, min: bigint): bigint {
+  if (typeof price !== 'bigint' || price < min || price > LEDGER_LIMITS.priceMax) {
+    throw new FulcrumError(
+      'invalid_number',
+      `${field} must be a price ${min === 0n ? 'of at least 0' : 'above 0'} and at most ${LEDGER_LIMITS.priceMax / PRICE_SCALE}`,
+      field,
+    );
   }
+  return price;
+}
+
+/**
+ * The own entries of a command's name-to-value object (none when absent): never a property
+ * every object inherits. Anything but a plain object is refused.
+ */
+function ownEntries(record: object | undefined, field: string): [string, unknown][] {
+  if (record === undefined) return [];
+  if (typeof record !== 'object' || record === null || Array.isArray(record)) {
+    throw new FulcrumError('invalid_field', `${field} must be an object of names to values`, field);
+  }
+  return Object.entries(record);
 }
 
 function minBig(a: bigint, b: bigint): bigint {
@@ -1062,17 +1257,17 @@ function abs(a: bigint): bigint {
 export function scenarioRequirement(
   margin: (
     positions: readonly { instrument: InstrumentSpec; size: number }[],
-    indices: Readonly<Record<string, number>>,
+    indices: ReadonlyMap<string, number>,
     time: number,
   ) => { initial: number; maintenance: number },
 ): PortfolioRequirement {
   return (_account, sub, ledger) => {
     const positions: { instrument: InstrumentSpec; size: number }[] = [];
-    const indices: Record<string, number> = {};
+    const indices = new Map<string, number>();
     for (const [symbol, position] of sub.positions) {
       const state = ledger.instrument(symbol);
       positions.push({ instrument: state.spec, size: Number(position.size) / Number(SIZE_UNIT) });
-      indices[state.spec.underlying] = Number(state.index) / Number(PRICE_SCALE);
+      indices.set(state.spec.underlying, Number(state.index) / Number(PRICE_SCALE));
     }
     const result = margin(positions, indices, ledger.time);
     const toNumerator = (x: number) => BigInt(Math.ceil(x * 1e6)) * CASH_UNIT;

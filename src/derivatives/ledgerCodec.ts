@@ -6,7 +6,16 @@
  */
 import { FulcrumError } from '../domain/errors.js';
 import { sha256Hex } from '../math/sha256.js';
-import type { DerivativesLedger, InstrumentState, Position, SubAccount } from './ledger.js';
+import { validateInstrument } from './instruments.js';
+import {
+  type DerivativesLedger,
+  FUND,
+  type InstrumentState,
+  isSubAccountName,
+  LEDGER_LIMITS,
+  type Position,
+  type SubAccount,
+} from './ledger.js';
 
 interface LedgerText {
   readonly version: 1;
@@ -69,14 +78,7 @@ export function restoreLedger(ledger: DerivativesLedger, text: string): Derivati
   } catch {
     throw new FulcrumError('invalid_json', 'a ledger snapshot is not valid JSON');
   }
-  if (
-    state?.version !== 1 ||
-    !Array.isArray(state.instruments) ||
-    !Array.isArray(state.accounts) ||
-    !Array.isArray(state.volatility)
-  ) {
-    throw new FulcrumError('invalid_json', 'a ledger snapshot does not hold a ledger state');
-  }
+  checkLedgerText(state);
   if (ledger.accounts.size > 0 || ledger.instruments.size > 0) {
     throw new FulcrumError('invalid_field', 'a snapshot is restored into an empty ledger only');
   }
@@ -93,4 +95,93 @@ export function restoreLedger(ledger: DerivativesLedger, text: string): Derivati
   }
   for (const [underlying, vol] of state.volatility) ledger.volatility.set(underlying, vol);
   return ledger;
+}
+
+/**
+ * Checks that parsed snapshot text holds a ledger state the ledger itself could have reached:
+ * every value of the type and range the commands allow, every name one the commands accept,
+ * no name twice, every position and realized result on a listed instrument, within the
+ * ledger's limits, and cash and position balances adding up to the net deposits. Throws
+ * `invalid_json` naming the first fault, so that a snapshot forged to pass its checksum still
+ * cannot put into a ledger what no command could.
+ */
+function checkLedgerText(state: LedgerText): void {
+  const fail = (what: string): never => {
+    throw new FulcrumError(
+      'invalid_json',
+      `a ledger snapshot does not hold a ledger state: ${what}`,
+    );
+  };
+  const isBig = (v: unknown): v is bigint => typeof v === 'bigint';
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
+  const pairs = (v: unknown, what: string, max: number): [unknown, unknown][] => {
+    if (!Array.isArray(v) || v.length > max)
+      return fail(`${what} must be a list of at most ${max}`);
+    for (const entry of v)
+      if (!Array.isArray(entry) || entry.length !== 2)
+        fail(`${what} must hold [name, value] pairs`);
+    const names = new Set(v.map((entry: unknown[]) => entry[0]));
+    if (names.size !== v.length) fail(`${what} names one entry twice`);
+    return v as [unknown, unknown][];
+  };
+  if (!isObject(state) || state.version !== 1) return fail('no version 1 state');
+  if (!Number.isSafeInteger(state.time) || state.time < 0 || state.time > LEDGER_LIMITS.timeMax)
+    fail('time');
+  if (!isBig(state.netDeposits)) fail('netDeposits');
+  for (const [symbol, instrument] of pairs(
+    state.instruments,
+    'instruments',
+    LEDGER_LIMITS.instruments,
+  )) {
+    if (!isObject(instrument)) return fail('an instrument');
+    try {
+      validateInstrument(instrument.spec as InstrumentState['spec']);
+    } catch {
+      fail('an instrument specification');
+    }
+    const i = instrument as unknown as InstrumentState;
+    const price = (v: unknown) => isBig(v) && v >= 0n && v <= LEDGER_LIMITS.priceMax;
+    if (
+      symbol !== i.spec.symbol ||
+      !price(i.index) ||
+      !price(i.mark) ||
+      !price(i.settlementIndex) ||
+      !isBig(i.funding) ||
+      !isBig(i.openInterest) ||
+      i.openInterest < 0n ||
+      !Number.isSafeInteger(i.lastFunding) ||
+      typeof i.settled !== 'boolean'
+    )
+      fail('an instrument');
+  }
+  const listed = new Set(state.instruments.map(([symbol]) => symbol));
+  let total = 0n;
+  let subAccounts = 0;
+  for (const [name, sub] of pairs(state.accounts, 'accounts', LEDGER_LIMITS.subAccounts + 1)) {
+    if (name !== FUND && !isSubAccountName(name)) fail('a sub-account name');
+    if (name !== FUND) subAccounts++;
+    if (!isObject(sub) || !['cross', 'isolated', 'portfolio'].includes(sub.mode as string))
+      return fail('a sub-account');
+    if (!isBig(sub.cash)) fail('a sub-account cash');
+    total += sub.cash as bigint;
+    const most = name === FUND ? LEDGER_LIMITS.instruments : LEDGER_LIMITS.positionsPerSubAccount;
+    for (const [symbol, p] of pairs(sub.positions, 'positions', most)) {
+      if (!listed.has(symbol as string) || !isObject(p)) return fail('a position');
+      if (!isBig(p.size) || p.size === 0n || !isBig(p.quote) || !isBig(p.funding))
+        fail('a position');
+      total += p.quote as bigint;
+    }
+    for (const [symbol, r] of pairs(sub.realized, 'realized', LEDGER_LIMITS.instruments))
+      if (!listed.has(symbol as string) || !isBig(r)) fail('a realized result');
+  }
+  if (subAccounts > LEDGER_LIMITS.subAccounts) fail('too many sub-accounts');
+  if (total !== state.netDeposits) fail('cash and positions do not add up to the net deposits');
+  const underlyings = new Set(state.instruments.map(([, i]) => i.spec.underlying));
+  for (const [underlying, vol] of pairs(state.volatility, 'volatility', LEDGER_LIMITS.underlyings))
+    if (
+      !underlyings.has(underlying as string) ||
+      !(typeof vol === 'number' && vol > 0 && vol <= 10)
+    )
+      fail('a volatility');
 }

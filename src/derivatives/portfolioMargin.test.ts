@@ -159,7 +159,12 @@ describe('volSurface', () => {
     ['vols[0][1]', { expiries: [NOW], strikes: [1, 2], vols: [[0.5, 0]] }],
     ['vols[0][0]', { expiries: [NOW], strikes: [1], vols: [[Number.NaN]] }],
     ['vols[0][0]', { expiries: [NOW], strikes: [1], vols: [[11]] }],
-  ] as [string, VolSurface][])('refuses a bad grid: %s', (field, grid) => {
+    // Text is not a number, though `'0.5' > 0` would say it is.
+    ['vols[0][0]', { expiries: [NOW], strikes: [1], vols: [['0.5']] }],
+    ['strikes', { expiries: [NOW], strikes: ['1'], vols: [[0.5]] }],
+    ['strikes', { expiries: [NOW], strikes: [1e16], vols: [[0.5]] }],
+    ['expiries', { expiries: [1e15], strikes: [1], vols: [[0.5]] }],
+  ] as unknown as [string, VolSurface][])('refuses a bad grid: %s', (field, grid) => {
     expect(refusal(() => volSurface(grid))).toEqual({
       code: 'invalid_config',
       field: `surface.${field}`,

@@ -72,7 +72,40 @@ export interface UnderlyingMarket {
 export interface PortfolioMarket {
   /** Unix seconds: the time the options' time to expiry is counted from. */
   readonly time: number;
+  /**
+   * The market of each underlying by name. Only own entries are read ({@link underlyingMarket}),
+   * so a name such as `valueOf` or `constructor` never finds what every object inherits;
+   * {@link underlyingMarkets} builds one without a prototype.
+   */
   readonly underlyings: Readonly<Record<string, UnderlyingMarket>>;
+}
+
+/**
+ * The market entry of an underlying: an own entry of `market.underlyings`, or undefined.
+ *
+ * @example
+ * underlyingMarket({ time, underlyings: { ETH: eth } }, 'toString'); // undefined
+ */
+export function underlyingMarket(
+  market: PortfolioMarket,
+  name: string,
+): UnderlyingMarket | undefined {
+  return Object.hasOwn(market.underlyings, name) ? market.underlyings[name] : undefined;
+}
+
+/**
+ * Underlying markets by name in an object without a prototype, where any name, `__proto__`
+ * included, is only a key.
+ *
+ * @example
+ * underlyingMarkets([['ETH', { index: 3000, surface: flatSurface(0.7) }]]);
+ */
+export function underlyingMarkets(
+  entries: Iterable<readonly [string, UnderlyingMarket]>,
+): Readonly<Record<string, UnderlyingMarket>> {
+  const markets = Object.create(null) as Record<string, UnderlyingMarket>;
+  for (const [name, market] of entries) markets[name] = market;
+  return markets;
 }
 
 /** A far move of the extended table and the share of its loss counted. */
@@ -416,14 +449,14 @@ function netPositions(
   });
   const names = [...new Set(positions.map((p) => p.instrument.underlying))].sort();
   positions.forEach((p, i) => {
-    if (!Object.hasOwn(market.underlyings, p.instrument.underlying))
+    if (underlyingMarket(market, p.instrument.underlying) === undefined)
       throw new FulcrumError(
         'unknown_asset',
         `no index for underlying ${p.instrument.underlying}`,
         `positions[${i}].instrument.underlying`,
       );
   });
-  for (const name of names) validateUnderlyingMarket(name, market.underlyings[name]);
+  for (const name of names) validateUnderlyingMarket(name, underlyingMarket(market, name));
   const groups = new Map<string, Leg[]>(names.map((name) => [name, []]));
   for (const leg of bySymbol.values()) groups.get(leg.instrument.underlying)?.push(leg);
   return groups;
@@ -472,7 +505,7 @@ function underlyingMargin(
   scenarios: readonly PortfolioScenario[],
   config: PortfolioMarginConfig,
 ): UnderlyingMargin {
-  const { index, surface } = market.underlyings[underlying] as UnderlyingMarket;
+  const { index, surface } = underlyingMarket(market, underlying) as UnderlyingMarket;
   const options: OptionLeg[] = [];
   // Perpetuals and futures: their total size, each counting delta 1 per unit.
   let linearSize = 0;

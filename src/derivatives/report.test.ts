@@ -292,6 +292,112 @@ describe('reading a portfolio', () => {
       'invalid_field',
       'positions.0.instrument.kind',
     ],
+    [
+      'an underlying named __proto__',
+      (p) => ({
+        ...p,
+        underlyings: JSON.parse('{"__proto__": {"index": "1", "volatility": "1"}}'),
+      }),
+      'invalid_field',
+      'underlyings.__proto__',
+    ],
+    [
+      'an underlying name that is no name',
+      (p) => ({ ...p, underlyings: { 'E TH': { index: '1', volatility: '1' } } }),
+      'invalid_field',
+      'underlyings.E TH',
+    ],
+    [
+      'more underlyings than the limit',
+      (p) => ({
+        ...p,
+        underlyings: Object.fromEntries(
+          Array.from({ length: 129 }, (_, i) => [`U${i}`, { index: '1', volatility: '1' }]),
+        ),
+      }),
+      'limit_exceeded',
+      'underlyings',
+    ],
+    [
+      'more positions than the limit',
+      (p) => ({ ...p, positions: Array.from({ length: 1_001 }, () => 0) }),
+      'limit_exceeded',
+      'positions',
+    ],
+    [
+      'more surface expiries than the limit',
+      (p) => ({
+        ...p,
+        underlyings: {
+          ETH: {
+            index: '1',
+            surface: { expiries: Array.from({ length: 65 }, () => 0), strikes: ['1'], vols: [] },
+          },
+        },
+      }),
+      'limit_exceeded',
+      'underlyings.ETH.surface.expiries',
+    ],
+    [
+      'both a volatility and a surface',
+      (p) => ({
+        ...p,
+        underlyings: {
+          ETH: {
+            index: '2000',
+            volatility: '0.5',
+            surface: { expiries: [1_900_000_000], strikes: ['1'], vols: [['0.5']] },
+          },
+        },
+      }),
+      'invalid_field',
+      'underlyings.ETH.volatility',
+    ],
+    [
+      'a size past the portfolio margin limit',
+      (p) => ({
+        ...p,
+        positions: [
+          {
+            instrument: { kind: 'perpetual', symbol: 'ETH-PERP', underlying: 'ETH' },
+            size: '1000000000001',
+          },
+        ],
+      }),
+      'invalid_number',
+      'positions.0.size',
+    ],
+    [
+      'a size in hexadecimal',
+      (p) => ({
+        ...p,
+        positions: [
+          {
+            instrument: { kind: 'perpetual', symbol: 'ETH-PERP', underlying: 'ETH' },
+            size: '0x10',
+          },
+        ],
+      }),
+      'invalid_number',
+      'positions.0.size',
+    ],
+    [
+      'an underlying that is not a string',
+      (p) => ({
+        ...p,
+        positions: [
+          { instrument: { kind: 'perpetual', symbol: 'ETH-PERP', underlying: ['ETH'] }, size: '1' },
+        ],
+      }),
+      'invalid_field',
+      'positions.0.instrument.underlying',
+    ],
+    [
+      'a date that does not exist',
+      (p) => ({ ...p, time: '2030-02-29T00:00:00Z' }),
+      'invalid_field',
+      'time',
+    ],
   ];
   it.each(bad)('refuses %s with a typed error naming the field', (_, change, code, field) => {
     let caught: unknown;
@@ -303,5 +409,78 @@ describe('reading a portfolio', () => {
     expect(caught).toBeInstanceOf(FulcrumError);
     expect((caught as FulcrumError).code).toBe(code);
     expect((caught as FulcrumError).field).toBe(field);
+  });
+
+  it.each(['valueOf', 'toString', 'constructor', 'hasOwnProperty'])(
+    'an underlying and an instrument named %s are names: the report is computed',
+    (name) => {
+      const report = portfolioReport(
+        parsePortfolio({
+          time: '2030-01-01T00:00:00Z',
+          collateral: '10000',
+          underlyings: { [name]: { index: '2000', volatility: '0.8' } },
+          positions: [
+            { instrument: { kind: 'perpetual', symbol: name, underlying: name }, size: '1' },
+            {
+              instrument: {
+                kind: 'option',
+                symbol: `${name}-C`,
+                underlying: name,
+                expiry: '2030-02-01T00:00:00Z',
+                strike: '2000',
+                right: 'call',
+              },
+              size: '-1',
+            },
+          ],
+        }),
+      );
+      expect(report.positions.map((p) => p.symbol)).toEqual([name, `${name}-C`]);
+      expect(report.positions[0]?.mark).toBe(2000);
+      expect(Number.isFinite(report.margins[2]?.initial)).toBe(true);
+      expect(Object.keys(report.crossLiquidationPrices)).toEqual([name]);
+    },
+  );
+
+  it('an instrument on an underlying named like a property of every object, absent, is refused', () => {
+    let caught: unknown;
+    try {
+      parsePortfolio({
+        time: '2030-01-01T00:00:00Z',
+        underlyings: { ETH: { index: '2000', volatility: '0.8' } },
+        positions: [
+          { instrument: { kind: 'perpetual', symbol: 'P', underlying: 'toString' }, size: '1' },
+        ],
+      });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(FulcrumError);
+    expect((caught as FulcrumError).code).toBe('unknown_asset');
+    // Nor does the report itself read a market off the prototype.
+    const portfolio = parsePortfolio(example);
+    const p = portfolio.positions[0];
+    if (p === undefined) throw new Error('no position');
+    expect(() =>
+      positionReport(
+        { ...p, instrument: { ...p.instrument, underlying: 'toString' } },
+        portfolio.market,
+      ),
+    ).toThrow(/no market for "toString"/);
+  });
+
+  it('quotes a long or multi-line name short, on one line', () => {
+    for (const name of ['U'.repeat(1_000_000), 'a\nb']) {
+      let caught: unknown;
+      try {
+        parsePortfolio({ ...example, underlyings: { [name]: { index: 'x' } } });
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(FulcrumError);
+      const { message, field } = caught as FulcrumError;
+      expect(message.length).toBeLessThan(400);
+      expect(`${message} ${field}`).not.toMatch(/\n/);
+    }
   });
 });

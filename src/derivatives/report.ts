@@ -7,11 +7,15 @@
  */
 import { FulcrumError } from '../domain/errors.js';
 import { expectObject, rejectUnknownFields } from '../domain/input.js';
+import { isoUtcMillis } from '../domain/isoTime.js';
+import { fieldName, quoteInput } from '../domain/quote.js';
+import { LIMITS } from '../engine/state.js';
 import { PRICE_SCALE } from '../math/fixed.js';
 import { black76 } from './black76.js';
 import {
   type InstrumentSpec,
   sizeAdjusted,
+  UNDERLYING_PATTERN,
   validateInstrument,
   YEAR_SECONDS,
 } from './instruments.js';
@@ -22,11 +26,27 @@ import {
   VALUE_UNIT,
 } from './ledger.js';
 import {
+  PORTFOLIO_INDEX_MAX,
+  PORTFOLIO_POSITIONS_MAX,
+  PORTFOLIO_SIZE_MAX,
   type PortfolioMarket,
   portfolioMargin,
   type PortfolioPosition,
+  underlyingMarket,
+  type UnderlyingMarket,
+  underlyingMarkets,
 } from './portfolioMargin.js';
-import { flatSurface, volatilityAt, type VolSurface, volSurface } from './volSurface.js';
+import {
+  flatSurface,
+  SURFACE_EXPIRIES_MAX,
+  SURFACE_STRIKES_MAX,
+  volatilityAt,
+  type VolSurface,
+  volSurface,
+} from './volSurface.js';
+
+/** Underlyings a portfolio file may describe: the engine's limit on assets. */
+export const PORTFOLIO_UNDERLYINGS_MAX = LIMITS.assets;
 
 export interface ReportPosition {
   readonly instrument: InstrumentSpec;
@@ -162,9 +182,11 @@ export function portfolioReport(portfolio: Portfolio): PortfolioReport {
       excess: portfolio.collateral - portfolioNeeded(pm.initial),
     },
   ];
-  const crossLiquidationPrices: Record<string, number | null> = {};
+  // Keyed by underlying names: an object without a prototype, where a name is only a key.
+  const crossLiquidationPrices = Object.create(null) as Record<string, number | null>;
+  const held = new Set(positions.map((p) => p.instrument.underlying));
   for (const underlying of Object.keys(market.underlyings).sort()) {
-    if (!positions.some((p) => p.instrument.underlying === underlying)) continue;
+    if (!held.has(underlying) || underlyingMarket(market, underlying) === undefined) continue;
     crossLiquidationPrices[underlying] = crossLiquidationPrice(portfolio, underlying);
   }
   const sum = (f: (r: PositionReport) => number) => reports.reduce((s, r) => s + f(r), 0);
@@ -189,12 +211,12 @@ export function portfolioReport(portfolio: Portfolio): PortfolioReport {
 /** One position at the market's index and surface. */
 export function positionReport(position: ReportPosition, market: PortfolioMarket): PositionReport {
   const { instrument, size } = position;
-  const state = market.underlyings[instrument.underlying];
+  const state = underlyingMarket(market, instrument.underlying);
   if (state === undefined) {
     throw new FulcrumError(
       'unknown_asset',
-      `no market for ${instrument.underlying}`,
-      `underlyings.${instrument.underlying}`,
+      `no market for ${quoteInput(instrument.underlying)}`,
+      `underlyings.${fieldName(String(instrument.underlying))}`,
     );
   }
   const valuation = value(instrument, state.index, state.surface, market.time);
@@ -353,17 +375,20 @@ export function isolatedLiquidationPrice(
  * side where the account loses. Null if the account stays above maintenance throughout.
  */
 function crossLiquidationPrice(portfolio: Portfolio, underlying: string): number | null {
-  const base = portfolio.market.underlyings[underlying];
+  const base = underlyingMarket(portfolio.market, underlying);
   if (base === undefined) return null;
   const surplus = (index: number): number => {
     const market: PortfolioMarket = {
       ...portfolio.market,
-      underlyings: { ...portfolio.market.underlyings, [underlying]: { ...base, index } },
+      underlyings: underlyingMarkets([
+        ...Object.entries(portfolio.market.underlyings),
+        [underlying, { ...base, index }],
+      ]),
     };
     let equity = portfolio.collateral;
     let maintenance = 0;
     for (const p of portfolio.positions) {
-      const state = market.underlyings[p.instrument.underlying];
+      const state = underlyingMarket(market, p.instrument.underlying);
       if (state === undefined) continue;
       const v = value(p.instrument, state.index, state.surface, market.time);
       equity += p.size * (v.mark - p.entryPrice);
@@ -422,65 +447,105 @@ export function parsePortfolio(input: unknown): Portfolio {
   rejectUnknownFields(raw, ['time', 'collateral', 'underlyings', 'positions'], '');
   const time = parseTime(raw.time, 'time');
   const collateral = parseNumber(raw.collateral ?? '0', 'collateral', { min: 0 });
-  const underlyingsRaw = expectObject(raw.underlyings, 'underlyings');
-  const underlyings: Record<string, { index: number; surface: VolSurface }> = {};
-  for (const [name, value] of Object.entries(underlyingsRaw)) {
-    const u = expectObject(value, `underlyings.${name}`);
-    rejectUnknownFields(u, ['index', 'volatility', 'surface'], `underlyings.${name}`);
-    const index = parseNumber(u.index, `underlyings.${name}.index`, { min: 0, exclusive: true });
-    let surface: VolSurface;
-    if (u.surface !== undefined) {
-      const s = expectObject(u.surface, `underlyings.${name}.surface`);
-      rejectUnknownFields(s, ['expiries', 'strikes', 'vols'], `underlyings.${name}.surface`);
-      surface = volSurface({
-        expiries: list(s.expiries, `underlyings.${name}.surface.expiries`).map((e, i) =>
-          parseTime(e, `underlyings.${name}.surface.expiries.${i}`),
-        ),
-        strikes: list(s.strikes, `underlyings.${name}.surface.strikes`).map((x, i) =>
-          parseNumber(x, `underlyings.${name}.surface.strikes.${i}`, { min: 0, exclusive: true }),
-        ),
-        vols: list(s.vols, `underlyings.${name}.surface.vols`).map((row, i) =>
-          list(row, `underlyings.${name}.surface.vols.${i}`).map((v, j) =>
-            parseNumber(v, `underlyings.${name}.surface.vols.${i}.${j}`, {
-              min: 0,
-              exclusive: true,
-            }),
-          ),
-        ),
-      });
-    } else {
-      surface = flatSurface(
-        parseNumber(u.volatility, `underlyings.${name}.volatility`, { min: 0, exclusive: true }),
+  const underlyingsRaw = Object.entries(expectObject(raw.underlyings, 'underlyings'));
+  if (underlyingsRaw.length > PORTFOLIO_UNDERLYINGS_MAX) {
+    throw new FulcrumError(
+      'limit_exceeded',
+      `at most ${PORTFOLIO_UNDERLYINGS_MAX} underlyings`,
+      'underlyings',
+    );
+  }
+  const markets = new Map<string, UnderlyingMarket>();
+  for (const [name, value] of underlyingsRaw) {
+    const field = `underlyings.${fieldName(name)}`;
+    if (!UNDERLYING_PATTERN.test(name)) {
+      throw new FulcrumError(
+        'invalid_field',
+        `${quoteInput(name)} is not an underlying: 1-16 letters, digits, ".", "_" or "-", starting with a letter or digit`,
+        field,
       );
     }
-    underlyings[name] = { index, surface };
+    markets.set(name, parseUnderlying(value, field));
   }
-  const positions = list(raw.positions, 'positions').map((p, i) => {
+  const rawPositions = list(raw.positions, 'positions', PORTFOLIO_POSITIONS_MAX);
+  const positions = rawPositions.map((p, i) => {
     const field = `positions.${i}`;
     const o = expectObject(p, field);
     rejectUnknownFields(o, ['instrument', 'size', 'entryPrice'], field);
     const instrument = parseInstrument(o.instrument, `${field}.instrument`);
-    if (underlyings[instrument.underlying] === undefined) {
+    const market = markets.get(instrument.underlying);
+    if (market === undefined) {
       throw new FulcrumError(
         'unknown_asset',
         `no market for ${instrument.underlying}`,
         `${field}.instrument.underlying`,
       );
     }
-    const size = parseNumber(o.size, `${field}.size`, {});
+    const size = parseNumber(o.size, `${field}.size`, { max: PORTFOLIO_SIZE_MAX });
     if (size === 0)
       throw new FulcrumError('invalid_number', 'size must not be zero', `${field}.size`);
-    const market = underlyings[instrument.underlying] as { index: number; surface: VolSurface };
     const entryPrice =
       o.entryPrice === undefined
         ? value(instrument, market.index, market.surface, time).mark
         : parseNumber(o.entryPrice, `${field}.entryPrice`, { min: 0 });
     return { instrument, size, entryPrice };
   });
-  if (positions.length > 1_000) {
-    throw new FulcrumError('limit_exceeded', 'at most 1,000 positions', 'positions');
+  return {
+    time,
+    collateral,
+    market: { time, underlyings: underlyingMarkets(markets) },
+    positions,
+  };
+}
+
+/** One underlying's market from JSON: an index, and a volatility or a surface. */
+function parseUnderlying(input: unknown, field: string): UnderlyingMarket {
+  const u = expectObject(input, field);
+  rejectUnknownFields(u, ['index', 'volatility', 'surface'], field);
+  const index = parseNumber(u.index, `${field}.index`, {
+    min: 0,
+    exclusive: true,
+    max: PORTFOLIO_INDEX_MAX,
+  });
+  const positive = { min: 0, exclusive: true } as const;
+  if (u.surface === undefined) {
+    if (u.volatility === undefined) {
+      throw new FulcrumError(
+        'invalid_field',
+        `${field} needs a volatility or a surface`,
+        `${field}.volatility`,
+      );
+    }
+    return {
+      index,
+      surface: flatSurface(parseNumber(u.volatility, `${field}.volatility`, positive)),
+    };
   }
-  return { time, collateral, market: { time, underlyings }, positions };
+  if (u.volatility !== undefined) {
+    throw new FulcrumError(
+      'invalid_field',
+      `${field} has a volatility and a surface: give one`,
+      `${field}.volatility`,
+    );
+  }
+  const s = expectObject(u.surface, `${field}.surface`);
+  rejectUnknownFields(s, ['expiries', 'strikes', 'vols'], `${field}.surface`);
+  const at = `${field}.surface`;
+  const expiries = list(s.expiries, `${at}.expiries`, SURFACE_EXPIRIES_MAX);
+  const strikes = list(s.strikes, `${at}.strikes`, SURFACE_STRIKES_MAX);
+  const vols = list(s.vols, `${at}.vols`, SURFACE_EXPIRIES_MAX);
+  return {
+    index,
+    surface: volSurface({
+      expiries: expiries.map((e, i) => parseTime(e, `${at}.expiries.${i}`)),
+      strikes: strikes.map((x, i) => parseNumber(x, `${at}.strikes.${i}`, positive)),
+      vols: vols.map((row, i) =>
+        list(row, `${at}.vols.${i}`, SURFACE_STRIKES_MAX).map((v, j) =>
+          parseNumber(v, `${at}.vols.${i}.${j}`, positive),
+        ),
+      ),
+    }),
+  };
 }
 
 /**
@@ -491,8 +556,8 @@ export function parseInstrument(input: unknown, field: string): InstrumentSpec {
   const o = expectObject(input, field);
   const kind = o.kind;
   const common = {
-    symbol: String(o.symbol ?? ''),
-    underlying: String(o.underlying ?? ''),
+    symbol: nameField(o.symbol, `${field}.symbol`),
+    underlying: nameField(o.underlying, `${field}.underlying`),
     initialMargin: parseNumber(o.initialMargin ?? '0.05', `${field}.initialMargin`, {}),
     maintenanceMargin: parseNumber(o.maintenanceMargin ?? '0.03', `${field}.maintenanceMargin`, {}),
     sizePremium: parseNumber(o.sizePremium ?? '0', `${field}.sizePremium`, {}),
@@ -530,7 +595,11 @@ export function parseInstrument(input: unknown, field: string): InstrumentSpec {
         kind,
         ...common,
         expiry: parseTime(o.expiry, `${field}.expiry`),
-        strike: parseNumber(o.strike, `${field}.strike`, { min: 0, exclusive: true }),
+        strike: parseNumber(o.strike, `${field}.strike`, {
+          min: 0,
+          exclusive: true,
+          decimals: STRIKE_DECIMALS,
+        }),
         right: o.right === 'put' ? 'put' : o.right === 'call' ? 'call' : (undefined as never),
       };
       if (o.right !== 'call' && o.right !== 'put') {
@@ -548,23 +617,40 @@ export function parseInstrument(input: unknown, field: string): InstrumentSpec {
   return spec;
 }
 
-const DECIMAL = /^-?(0|[1-9]\d*)(\.\d+)?$/;
+const DECIMAL = /^-?(0|[1-9]\d*)(\.(\d+))?$/;
+/** The ledger settles options on the strike to 10^-9: a strike has at most 9 decimals. */
+const STRIKE_DECIMALS = 9;
+/** The largest magnitude of a number in a portfolio file. */
+const NUMBER_MAX = 1e15;
 
+/**
+ * A decimal string as a number, within `range`: at least `min` (above it when `exclusive`), at
+ * most `max` in magnitude (10^15 by default) and with at most `decimals` fractional digits.
+ */
 function parseNumber(
   input: unknown,
   field: string,
-  range: { min?: number; exclusive?: boolean },
+  range: { min?: number; exclusive?: boolean; max?: number; decimals?: number },
 ): number {
-  if (typeof input !== 'string' || !DECIMAL.test(input) || input.length > 40) {
+  const match = typeof input === 'string' && input.length <= 40 ? DECIMAL.exec(input) : null;
+  if (match === null) {
     throw new FulcrumError(
       'invalid_number',
-      `${field} must be a plain decimal string like "12.5"`,
+      `${field} must be a plain decimal string like "12.5" (got ${quoteInput(input)})`,
+      field,
+    );
+  }
+  if (range.decimals !== undefined && (match[3] ?? '').length > range.decimals) {
+    throw new FulcrumError(
+      'too_many_decimals',
+      `${field} has more than ${range.decimals} decimal places`,
       field,
     );
   }
   const x = Number(input);
-  if (!Number.isFinite(x) || Math.abs(x) > 1e15) {
-    throw new FulcrumError('invalid_number', `${field} is out of range`, field);
+  const max = range.max ?? NUMBER_MAX;
+  if (!Number.isFinite(x) || Math.abs(x) > max) {
+    throw new FulcrumError('invalid_number', `${field} must be at most ${max} either way`, field);
   }
   if (range.min !== undefined && (x < range.min || (range.exclusive === true && x === range.min))) {
     throw new FulcrumError(
@@ -576,22 +662,42 @@ function parseNumber(
   return x;
 }
 
-/** A time from JSON: unix seconds, or ISO-8601 UTC to the second. */
-export function parseTime(input: unknown, field: string): number {
-  if (typeof input === 'number' && Number.isSafeInteger(input) && input >= 0) return input;
-  if (typeof input === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(input)) {
-    const ms = Date.parse(input);
-    if (!Number.isNaN(ms)) return ms / 1000;
+/** A symbol or underlying name from JSON: a string (checked by the instrument's rules). */
+function nameField(input: unknown, field: string): string {
+  if (typeof input !== 'string') {
+    throw new FulcrumError('invalid_field', `${field} must be a string`, field);
   }
-  throw new FulcrumError(
-    'invalid_field',
-    `${field} must be an ISO-8601 UTC time like 2030-01-31T08:00:00Z, or unix seconds`,
-    field,
-  );
+  return input;
 }
 
-function list(input: unknown, field: string): unknown[] {
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+
+/**
+ * A time from JSON: unix seconds, or ISO-8601 UTC to the second, from 1970 to the engine's
+ * latest time. A calendar date that does not exist (`2030-02-30`, hour 24) is refused, not
+ * carried into the next day.
+ */
+export function parseTime(input: unknown, field: string): number {
+  let seconds: number | undefined;
+  if (typeof input === 'number' && Number.isSafeInteger(input)) seconds = input;
+  else if (typeof input === 'string' && ISO_TIME.test(input)) {
+    const ms = isoUtcMillis(input);
+    if (ms !== undefined) seconds = ms / 1000;
+  }
+  if (seconds === undefined || seconds < 0 || seconds > LIMITS.timeMax) {
+    throw new FulcrumError(
+      'invalid_field',
+      `${field} must be an ISO-8601 UTC time like 2030-01-31T08:00:00Z, or unix seconds from 0 to ${LIMITS.timeMax} (got ${quoteInput(input)})`,
+      field,
+    );
+  }
+  return seconds;
+}
+
+function list(input: unknown, field: string, max: number): unknown[] {
   if (!Array.isArray(input))
     throw new FulcrumError('invalid_field', `${field} must be a list`, field);
+  if (input.length > max)
+    throw new FulcrumError('limit_exceeded', `${field} holds at most ${max} entries`, field);
   return input;
 }

@@ -11,7 +11,8 @@
  * and are skipped. Analytics: floats, pure.
  */
 import { FulcrumError } from '../domain/errors.js';
-import { YEAR_SECONDS } from './instruments.js';
+import { LIMITS } from '../engine/state.js';
+import { STRIKE_MAX, YEAR_SECONDS } from './instruments.js';
 
 /** Expiries a surface may hold: more than any venue lists for one underlying. */
 export const SURFACE_EXPIRIES_MAX = 64;
@@ -89,13 +90,15 @@ export function validateVolSurface(surface: VolSurface, field = 'surface'): void
     fail('strikes', `a surface needs 1 to ${SURFACE_STRIKES_MAX} strikes`);
   for (let i = 0; i < expiries.length; i++) {
     const e = expiries[i] as number;
-    if (!Number.isSafeInteger(e) || e <= 0) fail('expiries', 'expiries must be unix seconds');
+    if (!Number.isSafeInteger(e) || e <= 0 || e > LIMITS.timeMax)
+      fail('expiries', `expiries must be unix seconds from 1 to ${LIMITS.timeMax}`);
     if (i > 0 && !(e > (expiries[i - 1] as number)))
       fail('expiries', 'expiries must be strictly increasing');
   }
   for (let j = 0; j < strikes.length; j++) {
     const k = strikes[j] as number;
-    if (!(k > 0 && Number.isFinite(k))) fail('strikes', 'strikes must be finite and above 0');
+    if (!(typeof k === 'number' && k > 0 && k <= STRIKE_MAX))
+      fail('strikes', `strikes must be numbers above 0 and at most ${STRIKE_MAX}`);
     if (j > 0 && !(k > (strikes[j - 1] as number)))
       fail('strikes', 'strikes must be strictly increasing');
   }
@@ -107,7 +110,7 @@ export function validateVolSurface(surface: VolSurface, field = 'surface'): void
       fail(`vols[${i}]`, 'each row of vols must have one volatility per strike');
     for (let j = 0; j < strikes.length; j++) {
       const v = (row as readonly number[])[j] as number;
-      if (!(v > 0 && v <= VOLATILITY_MAX))
+      if (!(typeof v === 'number' && v > 0 && v <= VOLATILITY_MAX))
         fail(`vols[${i}][${j}]`, `a volatility must be above 0 and at most ${VOLATILITY_MAX}`);
     }
   }
