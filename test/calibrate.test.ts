@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { calibrate, type CalibrateOptions } from '../src/cli/calibrate.js';
 import { CliError, EXIT } from '../src/cli/io.js';
+import { CALIBRATION_BARS_MIN } from '../src/risk/volatility.js';
 
 const root = join(import.meta.dirname, '..');
 const ETH = join(root, 'examples', 'data', 'binance-spot_ETHUSDT_1h.csv');
@@ -165,10 +166,10 @@ describe('fulcrum calibrate options', () => {
     [[ETH], { horizon: '4 hours' }, /--horizon must be a positive duration/],
     [[ETH], { size: '-5' }, /--size must not be negative/],
     [[ETH], { size: '1e6' }, /--size must be a plain decimal/],
-    [[ETH], { penalty: '1' }, /--penalty must be below 1/],
+    [[ETH], { penalty: '1' }, /--penalty must be at least 0 and below 1/],
     [[ETH], { from: 'March 2020' }, /--from must be an ISO date/],
     [[ETH], { from: '2020-03-12', to: '2020-03-11' }, /--from must be before --to/],
-    [[ETH, GEMINI_ETH], { orderBook: BOOK }, /book of BTC, but no BTC price file/],
+    [[ETH, GEMINI_ETH], { orderBook: BOOK }, /book of "BTC", but no price file of it/],
     [[], {}, /usage: fulcrum calibrate/],
   ] as [string[], Omit<CalibrateOptions, 'json'>, RegExp][])(
     'refuses %j with %j',
@@ -184,7 +185,7 @@ describe('fulcrum calibrate options', () => {
 
   it('refuses a window without two bars, and a malformed order book with a typed error', () => {
     expect(() => calibrate([ETH], { json: false, from: '2021-01-01' })).toThrow(
-      expect.objectContaining({ exitCode: EXIT.badInput }) as unknown as Error,
+      expect.objectContaining({ name: 'FulcrumError', code: 'invalid_field' }) as unknown as Error,
     );
     const dir = mkdtempSync(join(tmpdir(), 'fulcrum-calibrate-'));
     try {
@@ -204,4 +205,68 @@ describe('fulcrum calibrate options', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe('fulcrum calibrate: a sample large enough to measure', () => {
+  /** A file of `count` hourly bars at one price: no volatility at all. */
+  function flatFile(dir: string, count: number): string {
+    const path = join(dir, 'flat_ETHUSDT_1h.csv');
+    const lines = Array.from({ length: count }, (_, i) => {
+      const time = new Date(Date.UTC(2020, 2, 1, i)).toISOString().replace('.000Z', 'Z');
+      return `${time},100,100,100,100,10`;
+    });
+    writeFileSync(path, `timestamp,open,high,low,close,volume\n${lines.join('\n')}\n`);
+    return path;
+  }
+
+  it(`refuses fewer than ${CALIBRATION_BARS_MIN} bars unless --min-bars asks for fewer`, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fulcrum-calibrate-'));
+    try {
+      // Two flat bars measure no volatility: without a minimum they would propose the largest
+      // weight the rules allow.
+      const two = flatFile(dir, 2);
+      expect(() => calibrate([two], { json: false })).toThrow(
+        expect.objectContaining({
+          name: 'FulcrumError',
+          code: 'invalid_field',
+          field: two,
+          message: `${two}: 2 bars in the window, fewer than the 24 a calibration needs`,
+        }) as unknown as Error,
+      );
+      expect(one([two], { minBars: '2' }).listing.maintenanceWeight).toBe('0.95');
+      const day = flatFile(dir, CALIBRATION_BARS_MIN);
+      expect(one([day]).bars).toBe(CALIBRATION_BARS_MIN);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('--min-bars counts the bars in the window: the 48 of the crash days pass 48, not 49', () => {
+    const crash = { from: '2020-03-12', to: '2020-03-14' };
+    expect(one([ETH], { ...crash, minBars: '48' }).bars).toBe(48);
+    expect(() => calibrate([ETH], { json: false, ...crash, minBars: '49' })).toThrow(
+      /48 bars in the window, fewer than the 49/,
+    );
+  });
+
+  it.each([
+    [{ minBars: '1' }, /--min-bars must be a whole number from 2/],
+    [{ minBars: '0x10' }, /--min-bars must be a whole number \(got "0x10"\)/],
+    [{ size: '0x10' }, /--size must be a plain decimal number/],
+    [{ size: ' 1' }, /--size must be a plain decimal number/],
+    [{ penalty: '5e-2' }, /--penalty must be a plain decimal number/],
+    [{ confidence: '0.99 ' }, /--confidence must be a plain decimal number/],
+    [{ horizon: '0x10h' }, /--horizon must be a positive duration/],
+    [{ from: '2020-02-30' }, /--from must be an ISO date .* \(got "2020-02-30"\)/],
+    [{ to: '2020-03-11T24:00:00Z' }, /--to must be an ISO date/],
+  ] as [Omit<CalibrateOptions, 'json'>, RegExp][])(
+    'refuses %j as a usage error naming the option',
+    (options, message) => {
+      const attempt = () => calibrate([ETH], { json: false, ...options });
+      expect(attempt).toThrow(message);
+      expect(attempt).toThrow(
+        expect.objectContaining({ exitCode: EXIT.usage }) as unknown as Error,
+      );
+    },
+  );
 });

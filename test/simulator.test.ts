@@ -25,7 +25,13 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { CliError, EXIT } from '../src/cli/io.js';
-import { assemble, loadSeries, planOf, type SimulateOptions } from '../src/cli/simulate.js';
+import {
+  assemble,
+  loadSeries,
+  parsePolicies,
+  planOf,
+  type SimulateOptions,
+} from '../src/cli/simulate.js';
 import { FulcrumError } from '../src/domain/errors.js';
 import type { CommandResult } from '../src/engine/apply.js';
 import type { Command } from '../src/engine/commands.js';
@@ -51,6 +57,7 @@ import {
   type AccountSpec,
   DEFAULT_POPULATION,
   generatePopulation,
+  parsePopulation,
   type PopulationSpec,
   validatePopulation,
 } from '../src/sim/population.js';
@@ -1225,6 +1232,173 @@ describe('populations', () => {
 
 // ---- 7. the command line's plan -------------------------------------------------------------
 
+describe('population files', () => {
+  const line = (extra: Record<string, unknown> = {}) =>
+    JSON.stringify({
+      id: 'a1',
+      collateral: [{ symbol: 'ETH', units: '12.5' }],
+      health: '1.4',
+      ...extra,
+    });
+
+  it('reads one account a line, blank lines skipped', () => {
+    const text = `${line()}\n\n${line({
+      id: 'b2',
+      collateral: [
+        { symbol: 'ETH', units: '1' },
+        { symbol: 'BTC', units: '0.5' },
+      ],
+    })}\n`;
+    expect(parsePopulation(text, 'book.jsonl')).toEqual([
+      { id: 'a1', collateral: [{ symbol: 'ETH', units: 12.5 }], health: 1.4 },
+      {
+        id: 'b2',
+        collateral: [
+          { symbol: 'ETH', units: 1 },
+          { symbol: 'BTC', units: 0.5 },
+        ],
+        health: 1.4,
+      },
+    ]);
+  });
+
+  it.each([
+    ['null', 'null', 'invalid_field', 'book.jsonl:1'],
+    [
+      'a collateral of null',
+      line({ collateral: [null] }),
+      'invalid_field',
+      'book.jsonl:1 collateral[0]',
+    ],
+    ['a repeated id', `${line()}\n${line()}`, 'invalid_field', 'book.jsonl:2 id'],
+    ['an unknown field', line({ leverage: '3' }), 'invalid_field', 'book.jsonl:1.leverage'],
+    [
+      'units in hex',
+      line({ collateral: [{ symbol: 'ETH', units: '0x10' }] }),
+      'invalid_number',
+      'book.jsonl:1 collateral[0].units',
+    ],
+    [
+      'units with a space',
+      line({ collateral: [{ symbol: 'ETH', units: ' 1' }] }),
+      'invalid_number',
+      'book.jsonl:1 collateral[0].units',
+    ],
+    [
+      'units as a number',
+      line({ collateral: [{ symbol: 'ETH', units: 1 }] }),
+      'invalid_number',
+      'book.jsonl:1 collateral[0].units',
+    ],
+    [
+      'zero units',
+      line({ collateral: [{ symbol: 'ETH', units: '0' }] }),
+      'invalid_number',
+      'book.jsonl:1 collateral[0].units',
+    ],
+    [
+      '10^15 units',
+      line({ collateral: [{ symbol: 'ETH', units: '1000000000000000' }] }),
+      'invalid_number',
+      'book.jsonl:1 collateral[0].units',
+    ],
+    [
+      'a symbol twice',
+      line({
+        collateral: [
+          { symbol: 'ETH', units: '1' },
+          { symbol: 'ETH', units: '1' },
+        ],
+      }),
+      'invalid_field',
+      'book.jsonl:1 collateral[1].symbol',
+    ],
+    [
+      'a symbol __proto__',
+      line({ collateral: [{ symbol: '__proto__', units: '1' }] }),
+      'invalid_field',
+      'book.jsonl:1 collateral[0].symbol',
+    ],
+    ['a health of 1', line({ health: '1' }), 'invalid_number', 'book.jsonl:1 health'],
+    ['a health of NaN', line({ health: 'NaN' }), 'invalid_number', 'book.jsonl:1 health'],
+    ['an id __proto__', line({ id: '__proto__' }), 'invalid_field', 'book.jsonl:1 id'],
+    ['no accounts', '\n\n', 'invalid_field', 'book.jsonl'],
+  ])('refuses %s, naming the file, the line and the field', (_name, text, code, field) => {
+    expect(() => parsePopulation(text, 'book.jsonl')).toThrow(
+      expect.objectContaining({ name: 'FulcrumError', code, field }) as unknown as Error,
+    );
+  });
+});
+
+describe('user-given symbols and ids in a run', () => {
+  const window = {
+    start: seconds('2020-03-12T09:00:00Z'),
+    end: seconds('2020-03-12T10:00:00Z'),
+    stepSeconds: 60,
+    population: { ...DEFAULT_POPULATION, accounts: 20, largestShare: 0.1 },
+  };
+  const renamed = (symbol: string): BarSeries => ({ ...ETH, symbol });
+
+  it('an asset named toString, constructor or valueOf is only a name', () => {
+    for (const symbol of ['toString', 'constructor', 'valueOf']) {
+      expect(defaultListing(symbol).assetWeight).toEqual(defaultListing('XYZ').assetWeight);
+      const { input } = buildInput([renamed(symbol)], window);
+      const run = simulate(input, policy('partial'));
+      expect(run.metrics.lows.map((l) => l.symbol)).toEqual([symbol]);
+    }
+  });
+
+  it('refuses the debt asset, a file naming no asset, one asset twice, and the lender', () => {
+    const refused = (series: BarSeries[], options = {}) => {
+      let caught: unknown;
+      try {
+        buildInput(series, { ...window, ...options });
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(FulcrumError);
+      return caught as FulcrumError;
+    };
+    expect(refused([renamed(DEBT_ASSET)]).field).toBe('prices');
+    expect(refused([renamed('')]).field).toBe('prices');
+    expect(refused([ETH, renamed('ETH')]).field).toBe('prices');
+    const lender = [{ id: 'lender', collateral: [{ symbol: 'ETH', units: 10 }], health: 1.5 }];
+    expect(refused([ETH], { accounts: lender }).field).toBe('population');
+    // Each account below 10^15 units, but more in all than a pool takes (2^127 base units).
+    const whales = Array.from({ length: 100_001 }, (_, i) => ({
+      id: `w${i}`,
+      collateral: [{ symbol: 'ETH', units: 999_999_999_999_999 }],
+      health: 1.5,
+    }));
+    const error = refused([ETH], { accounts: whales });
+    expect([error.code, error.field]).toEqual(['limit_exceeded', 'population']);
+  });
+
+  it('refuses prices too small for the book rather than failing inside the run', () => {
+    const tiny: BarSeries = {
+      ...ETH,
+      bars: ETH.bars.map((b) => ({
+        ...b,
+        open: 10_000n,
+        high: 10_000n,
+        low: 10_000n,
+        close: 10_000n,
+      })),
+    };
+    const error = (() => {
+      try {
+        buildInput([tiny], window);
+      } catch (caught) {
+        return caught as FulcrumError;
+      }
+      return undefined;
+    })();
+    expect(error?.code).toBe('invalid_number');
+    expect(error?.field).toBe('bookValue');
+    expect(error?.message).toMatch(/starts at a price too small for this book/);
+  });
+});
+
 describe('planOf (fulcrum simulate)', () => {
   const ethFile = join(DATA, ETH_FILE);
 
@@ -1256,6 +1430,25 @@ describe('planOf (fulcrum simulate)', () => {
     // Price files get the same population checks as a scenario.
     usage({ prices: [ethFile], accounts: '3000000' });
     usage({ prices: [ethFile], healthMedian: '25' });
+    // Every number is read strictly, and every date must be a real one.
+    usage({ scenario: 'black-thursday', accounts: '0x10' });
+    usage({ scenario: 'black-thursday', accounts: ' 1' });
+    usage({ scenario: 'black-thursday', liquidatorCapital: '1e300' });
+    usage({ scenario: 'black-thursday', liquidatorCapital: '11' });
+    usage({ scenario: 'black-thursday', liquidatorDelay: 'Infinity' });
+    usage({ scenario: 'black-thursday', bookValue: '1e9' });
+    usage({ scenario: 'black-thursday', from: '2021-02-30' });
+    usage({ scenario: 'black-thursday', to: '2020-03-12T24:00:00Z' });
+  });
+
+  it('--policy names known policies, each once; an empty name is refused, not read as all', () => {
+    expect(parsePolicies(undefined).map((p) => p.name)).toEqual(POLICIES.map((p) => p.name));
+    expect(parsePolicies('full,partial').map((p) => p.name)).toEqual(['full', 'partial']);
+    for (const text of [',', '', 'partial,', 'partial,partial', 'toString', 'all,partial']) {
+      expect(() => parsePolicies(text), text).toThrow(
+        expect.objectContaining({ exitCode: EXIT.usage, field: '--policy' }) as unknown as Error,
+      );
+    }
   });
 
   it('the synthetic scenario generates its bars from the path seed: same seed, same path', () => {

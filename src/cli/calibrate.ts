@@ -9,8 +9,8 @@
  * `src/risk/`; this file reads files, checks options and lays out the figures.
  */
 import { FulcrumError } from '../domain/errors.js';
-import { type Bar, parseOhlcv } from '../feeds/ohlcv.js';
-import { describeFile } from '../feeds/replay.js';
+import { quoteInput } from '../domain/quote.js';
+import { type Bar, BARS_MAX, parseOhlcv } from '../feeds/ohlcv.js';
 import { formatDecimal } from '../math/decimal.js';
 import { WEIGHT_DECIMALS, WEIGHT_SCALE } from '../math/fixed.js';
 import {
@@ -28,7 +28,9 @@ import {
   linearDepthImpact,
   parseOrderBook,
 } from '../risk/liquidity.js';
-import { CliError, EXIT, readInput } from './io.js';
+import { CALIBRATION_BARS_MIN, requireSample } from '../risk/volatility.js';
+import { CliError, EXIT, priceFileNames, readInput, showPath } from './io.js';
+import { dateOption, numberOption, optionalNumber } from './options.js';
 import { table } from './table.js';
 
 export interface CalibrateOptions {
@@ -47,6 +49,8 @@ export interface CalibrateOptions {
   readonly from?: string | undefined;
   /** ISO date or time: bars opening before it. */
   readonly to?: string | undefined;
+  /** Fewest bars in the window (default {@link CALIBRATION_BARS_MIN}). */
+  readonly minBars?: string | undefined;
 }
 
 /** The position `--size` stands for when not given: a large account on a mid-size venue. */
@@ -73,70 +77,76 @@ interface BookFit {
   readonly linearImpact: number;
 }
 
-const DECIMAL = /^(0|[1-9][0-9]*)(\.[0-9]+)?$/;
-const DURATION = /^([0-9]+(?:\.[0-9]+)?)([smhd]?)$/;
-const DURATION_UNITS: Readonly<Record<string, number>> = { '': 1, s: 1, m: 60, h: 3600, d: 86_400 };
-const DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?Z)?$/;
+const DURATION = /^((?:0|[1-9][0-9]*)(?:\.[0-9]+)?)([smhd]?)$/;
+const DURATION_UNITS = new Map([
+  ['', 1],
+  ['s', 1],
+  ['m', 60],
+  ['h', 3600],
+  ['d', 86_400],
+]);
+/** Longest horizon a tier may take: a year. */
+const HORIZON_SECONDS_MAX = 365 * 86_400;
+/** Largest `--size`: 10^15 in the quote unit. */
+const SIZE_MAX = 1e15;
 
-function usage(message: string): never {
-  throw new CliError(message, EXIT.usage);
-}
-
-/** A plain non-negative decimal, as a float (these are analytics inputs, not money). */
-function decimalOption(text: string, name: string): number {
-  if (text.startsWith('-')) usage(`--${name} must not be negative: ${text}`);
-  if (!DECIMAL.test(text))
-    usage(`--${name} must be a plain decimal number: ${JSON.stringify(text)}`);
-  return Number(text);
+function usage(message: string, option?: string): never {
+  throw new CliError(
+    message,
+    EXIT.usage,
+    option === undefined ? {} : { code: 'invalid_field', field: `--${option}` },
+  );
 }
 
 /** One value, or two separated by a comma: maintenance first, then initial. */
 function pairOption<T>(
   text: string | undefined,
+  option: string,
   parse: (part: string) => T,
 ): [T | undefined, T | undefined] {
   if (text === undefined) return [undefined, undefined];
   const parts = text.split(',');
-  if (parts.length > 2) usage(`expected one value or two separated by a comma: ${text}`);
+  if (parts.length > 2) {
+    usage(
+      `--${option} takes one value or two separated by a comma (got ${quoteInput(text)})`,
+      option,
+    );
+  }
   return [parse(parts[0] ?? ''), parts[1] === undefined ? undefined : parse(parts[1])];
 }
 
 function confidenceOption(text: string): number {
-  const value = decimalOption(text, 'confidence');
-  if (!(value > 0.5 && value < 1)) usage(`--confidence must be between 0.5 and 1: ${text}`);
-  return value;
+  return numberOption(text, 'confidence', { min: 0.5, max: 1, above: true, below: true });
 }
 
 function horizonOption(text: string): number {
   const match = DURATION.exec(text);
   const seconds =
-    match === null ? Number.NaN : Number(match[1]) * (DURATION_UNITS[match[2] ?? ''] ?? 1);
-  if (!(seconds > 0))
-    usage(`--horizon must be a positive duration such as 4h, 1d or 3600: ${text}`);
+    match === null ? Number.NaN : Number(match[1]) * (DURATION_UNITS.get(match[2] ?? '') ?? 1);
+  if (!(seconds > 0 && seconds <= HORIZON_SECONDS_MAX)) {
+    usage(
+      `--horizon must be a positive duration such as 4h, 1d or 3600, at most 365d (got ${quoteInput(text)})`,
+      'horizon',
+    );
+  }
   return seconds;
-}
-
-function dateOption(text: string | undefined, name: string): number | undefined {
-  if (text === undefined) return undefined;
-  const ms = DATE.test(text)
-    ? Date.parse(text.includes('T') ? text : `${text}T00:00:00Z`)
-    : Number.NaN;
-  if (Number.isNaN(ms))
-    usage(`--${name} must be an ISO date such as 2020-03-11 or 2020-03-11T12:00Z`);
-  return ms / 1000;
 }
 
 /** The haircut configuration the options ask for. */
 function haircutConfig(options: CalibrateOptions): HaircutConfig {
   const [maintenanceConfidence, initialConfidence] = pairOption(
     options.confidence,
+    'confidence',
     confidenceOption,
   );
-  const [maintenanceHorizon, initialHorizon] = pairOption(options.horizon, horizonOption);
+  const [maintenanceHorizon, initialHorizon] = pairOption(
+    options.horizon,
+    'horizon',
+    horizonOption,
+  );
   let penalty = DEFAULT_HAIRCUT_CONFIG.liquidationPenalty;
   if (options.penalty !== undefined) {
-    const value = decimalOption(options.penalty, 'penalty');
-    if (!(value < 1)) usage(`--penalty must be below 1: ${options.penalty}`);
+    const value = numberOption(options.penalty, 'penalty', { min: 0, max: 1, below: true });
     // Up to a ppm: a larger penalty is the stricter check of maintenance × (1 + penalty) < 1.
     penalty = BigInt(Math.ceil(value * Number(WEIGHT_SCALE)));
   }
@@ -155,14 +165,17 @@ function haircutConfig(options: CalibrateOptions): HaircutConfig {
   };
 }
 
-/** The bars of a file inside [from, to). */
-function windowBars(path: string, from: number | undefined, to: number | undefined): Bar[] {
+/** The bars of a file inside [from, to): at least `minBars` of them. */
+function windowBars(
+  path: string,
+  from: number | undefined,
+  to: number | undefined,
+  minBars: number,
+): Bar[] {
   const bars = parseOhlcv(readInput(path), path).filter(
     (b) => (from === undefined || b.time >= from) && (to === undefined || b.time < to),
   );
-  if (bars.length < 2) {
-    throw new CliError(`${path}: fewer than two bars between --from and --to`, EXIT.badInput);
-  }
+  requireSample(bars, minBars, showPath(path));
   return bars;
 }
 
@@ -173,22 +186,36 @@ function windowBars(path: string, from: number | undefined, to: number | undefin
 export function calibrate(paths: readonly string[], options: CalibrateOptions): string {
   if (paths.length === 0) usage('usage: fulcrum calibrate FILE... [options]');
   const config = haircutConfig(options);
-  const sizeQuote =
-    options.size === undefined ? DEFAULT_SIZE_QUOTE : decimalOption(options.size, 'size');
-  const from = dateOption(options.from, 'from');
-  const to = dateOption(options.to, 'to');
-  if (from !== undefined && to !== undefined && from >= to) usage('--from must be before --to');
+  const sizeQuote = optionalNumber(
+    options.size,
+    'size',
+    { min: 0, max: SIZE_MAX },
+    DEFAULT_SIZE_QUOTE,
+  );
+  const minBars = optionalNumber(
+    options.minBars,
+    'min-bars',
+    { min: 2, max: BARS_MAX, whole: true },
+    CALIBRATION_BARS_MIN,
+  );
+  const from = options.from === undefined ? undefined : dateOption(options.from, 'from');
+  const to = options.to === undefined ? undefined : dateOption(options.to, 'to');
+  if (from !== undefined && to !== undefined && from >= to)
+    usage('--from must be before --to', 'to');
   const book = options.orderBook === undefined ? undefined : readBook(options.orderBook);
   if (
     book !== undefined &&
     paths.length > 1 &&
-    !paths.some((p) => describeFile(p).asset === book.asset)
+    !paths.some((p) => priceFileNames(p).asset === book.asset)
   ) {
-    usage(`--order-book is a book of ${book.asset}, but no ${book.asset} price file was given`);
+    usage(
+      `--order-book is a book of ${quoteInput(book.asset)}, but no price file of it was given`,
+      'order-book',
+    );
   }
   const results = paths.map((path): AssetCalibration => {
-    const { asset, source } = describeFile(path);
-    const stats = dailyStats(windowBars(path, from, to));
+    const { asset, source } = priceFileNames(path);
+    const stats = dailyStats(windowBars(path, from, to, minBars));
     const proposal = proposeWeights(
       {
         volatilityAnnual: stats.volatility.chosen.annual,
@@ -208,15 +235,15 @@ export function calibrate(paths: readonly string[], options: CalibrateOptions): 
 }
 
 function readBook(path: string): Omit<BookFit, 'linearImpact'> & { readonly asset: string } {
-  const { asset, source } = describeFile(path);
+  const { asset, source } = priceFileNames(path);
   const parsed = parseOrderBook(readInput(path), path);
   const side = parsed.bids.length > 0 ? 'bid' : 'ask';
   const levels = side === 'bid' ? parsed.bids : parsed.asks;
   if (levels.length < 2) {
     throw new FulcrumError(
       'invalid_field',
-      `${path}: a depth fit needs two levels of one side`,
-      path,
+      `${showPath(path)}: a depth fit needs two levels of one side`,
+      showPath(path),
     );
   }
   return { asset, file: path, source, side, time: parsed.time, fit: fitLinearDepth(levels) };

@@ -14,7 +14,7 @@ import { INSURANCE_ACCOUNT, type SubAccountRef } from '../engine/state.js';
 import { LiquidationMonitor } from '../liquidation/monitor.js';
 import { formatDecimal } from '../math/decimal.js';
 import { HEALTH_DECIMALS, pow10, PRICE_DECIMALS, RAY_DECIMALS } from '../math/fixed.js';
-import { describeError, parseJson, readInput } from './io.js';
+import { commandLines, describeError, lineTooLong, oneLine, parseJson, readInput } from './io.js';
 import { shorten, table } from './table.js';
 
 /** Per asset: the losses its lenders and the insurance fund took, and what the fund received. */
@@ -29,6 +29,9 @@ interface AssetLosses {
   indexBefore: bigint | null;
   indexAfter: bigint | null;
 }
+
+/** Most sub-accounts the text's last line names; `--json` lists every one. */
+const NAMES_LISTED_MAX = 100;
 
 interface Totals {
   liquidations: number;
@@ -57,12 +60,10 @@ export function liquidationsFile(
   };
   let accepted = 0;
   let refused = 0;
-  text.split('\n').forEach((line, index) => {
-    const trimmed = line.trim();
-    if (trimmed === '' || trimmed.startsWith('//')) return;
-    const lineNumber = index + 1;
+  for (const { lineNumber, text: trimmed, tooLong } of commandLines(text)) {
     let result: CommandResult;
     try {
+      if (tooLong) throw lineTooLong(lineNumber);
       result = engine.applyJson(parseJson(trimmed, `line ${lineNumber}`));
     } catch (error) {
       if (!(error instanceof FulcrumError)) throw error;
@@ -73,9 +74,9 @@ export function liquidationsFile(
       write(
         json
           ? JSON.stringify({ line: lineNumber, ok: false, error: result.error.toJSON() })
-          : `${at(lineNumber)}  refused       ${describeError(result.error)}`,
+          : `${at(lineNumber)}  refused       ${oneLine(describeError(result.error))}`,
       );
-      return;
+      continue;
     }
     accepted++;
     for (const event of result.events) {
@@ -104,7 +105,7 @@ export function liquidationsFile(
           : `${at(lineNumber)}  recovered     ${name(ref)}: health ${shorten(health)}`,
       );
     }
-  });
+  }
   const stillLiquidatable = monitor
     .liquidatable()
     .map(name)
@@ -124,7 +125,7 @@ export function liquidationsFile(
           waterfall: Object.fromEntries(
             [...losses].map(([symbol, l]) => [symbol, renderLosses(l)]),
           ),
-          insuranceFund: fund,
+          insuranceFund: Object.fromEntries(fund),
           stillLiquidatable,
         },
       }),
@@ -161,7 +162,7 @@ export function liquidationsFile(
   );
   write('');
   write('Insurance fund');
-  const fundRows = [...losses.keys(), ...Object.keys(fund)]
+  const fundRows = [...losses.keys(), ...fund.keys()]
     .filter((symbol, i, all) => all.indexOf(symbol) === i)
     .map((symbol) => {
       const l = losses.get(symbol);
@@ -170,7 +171,7 @@ export function liquidationsFile(
         symbol,
         shorten(formatDecimal(l?.penaltyIntake ?? 0n, decimals), 6),
         shorten(formatDecimal(l?.insuranceDraw ?? 0n, decimals), 6),
-        shorten(fund[symbol] ?? '0', 6),
+        shorten(fund.get(symbol) ?? '0', 6),
       ];
     });
   write(
@@ -179,10 +180,12 @@ export function liquidationsFile(
       : table(['asset', 'from penalties', 'paid for bad debt', 'balance'], fundRows),
   );
   write('');
+  const listed = stillLiquidatable.slice(0, NAMES_LISTED_MAX);
+  const more = stillLiquidatable.length - listed.length;
   write(
     stillLiquidatable.length === 0
       ? 'no account is below maintenance at the end'
-      : `below maintenance at the end: ${stillLiquidatable.join(', ')}`,
+      : `below maintenance at the end: ${listed.join(', ')}${more > 0 ? ` and ${more} more (--json lists every one)` : ''}`,
   );
   return 0;
 }
@@ -246,13 +249,14 @@ function indexFall(l: AssetLosses): string {
   return shorten(formatDecimal(fall, 6), 4);
 }
 
-/** The insurance fund's balances, in whole units. */
-function insuranceBalances(engine: Engine): Record<string, string> {
+/** The insurance fund's balances, in whole units, by symbol (a `Map`: a symbol is only a name). */
+function insuranceBalances(engine: Engine): Map<string, string> {
   const report = engine.health({ account: INSURANCE_ACCOUNT, subAccount: 0 });
-  const out: Record<string, string> = {};
+  const out = new Map<string, string>();
   for (const position of report.positions) {
-    if (position.amount !== 0n)
-      out[position.symbol] = formatDecimal(position.amount, position.decimals);
+    if (position.amount !== 0n) {
+      out.set(position.symbol, formatDecimal(position.amount, position.decimals));
+    }
   }
   return out;
 }

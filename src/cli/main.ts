@@ -8,16 +8,19 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { FulcrumError } from '../domain/errors.js';
+import { isPostgresUrl, postgresUrlProblem } from '../store/postgresStore.js';
 import { StoreError } from '../store/store.js';
 import { healthCommand } from './health.js';
 import { historyAccount, historyEvents, historyState, type Journal, verify } from './history.js';
-import { CliError, describeError, EXIT } from './io.js';
+import { appliedNote, CliError, describeError, EXIT, flushOut, oneLine, writeOut } from './io.js';
 import { liquidationsFile } from './liquidations.js';
 import { oracleReplay } from './oracle.js';
 import { runFile } from './run.js';
 import { calibrate } from './calibrate.js';
 import { derivativesFile } from './derivatives.js';
 import { greeksCommand } from './greeks.js';
+import { numberOption } from './options.js';
+import { quoteInput } from '../domain/quote.js';
 import { SIMULATE_HELP, simulateCommand } from './simulate.js';
 
 /** The data folder when `--data` is not given: in the working directory. */
@@ -33,7 +36,7 @@ usage:
   fulcrum simulate --prices FILE... [--from ISO] [--to ISO] ...
       the same on your own price files (CSV: timestamp,open,high,low,close,volume)
   fulcrum calibrate FILE... [--from ISO] [--to ISO] [--confidence C[,C]] [--horizon H[,H]]
-                    [--size QUOTE] [--penalty P] [--order-book FILE] [--json]
+                    [--size QUOTE] [--penalty P] [--order-book FILE] [--min-bars N] [--json]
       propose an asset's weights from OHLCV price files (one asset each): volatility,
       haircuts (volatility + liquidity for --size), initial / liquidation-end / maintenance
       weights and the listing fields to paste (docs/RISK.md)
@@ -64,15 +67,16 @@ usage:
       falls below maintenance, every liquidation and bad debt, then the loss waterfall
   fulcrum verify [--data DIR]
       recover from the newest snapshot and check it against a full replay of the journal;
-      the same for the derivatives journal when DIR holds one
+      the same for the derivatives journal when DIR holds one (at least one must be there)
   fulcrum oracle replay FILE... [--oracle JSON] [--json]
       replay OHLCV price files (one source of one asset each, named source_PAIR_...csv)
       through the oracle; per asset: grades, outliers, breaker trips, largest stable gap
   fulcrum help | --version
 
 options:
-  --data DIR    the journal: a folder (SQLite, created if needed; default ./${DEFAULT_DATA})
-                or a postgres:// URL
+  --data DIR    the journal: a folder (SQLite, created if needed by run, demo and derivatives;
+                default ./${DEFAULT_DATA}) or a postgres:// URL; one writer at a time
+                (store_locked); verify and history read it read-only and create nothing
   --memory      run without a journal (nothing is kept)
   --json        machine-readable output, one JSON object a line
   --strict      exit with status 1 if any command was refused
@@ -81,6 +85,7 @@ options:
   --size QUOTE        calibrate: position to liquidate, quote unit (default 1000000)
   --penalty P         calibrate: the listing's liquidation penalty (default 0.05)
   --order-book FILE   calibrate: an order-book snapshot of one of the assets
+  --min-bars N        calibrate: fewest bars in the window (default 24, a day of hourly bars)
 
 Numbers are decimal strings everywhere ("10.5"); see the README for every field.`;
 
@@ -121,6 +126,7 @@ const OPTIONS = {
   size: { type: 'string' },
   penalty: { type: 'string' },
   'order-book': { type: 'string' },
+  'min-bars': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -131,20 +137,49 @@ function parse(argv: readonly string[]) {
   try {
     return parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new CliError(error instanceof Error ? error.message : String(error), EXIT.usage);
+    throw argumentError(error);
   }
+}
+
+/**
+ * What the argument parser refused, as one short line naming the option (the parser's own
+ * messages run over three lines, and quote an unknown argument whole).
+ */
+function argumentError(error: unknown): CliError {
+  const message = error instanceof Error ? error.message : String(error);
+  const option = /^Option '(--[a-z-]+)/.exec(message)?.[1];
+  const at = (field: string, text: string) =>
+    new CliError(text, EXIT.usage, { code: 'invalid_field', field });
+  if (option !== undefined && message.includes('argument is ambiguous')) {
+    return at(
+      option,
+      `${option} takes a value; a value starting with "-" is written ${option}=VALUE`,
+    );
+  }
+  if (option !== undefined && message.includes('argument missing')) {
+    return at(option, `${option} takes a value`);
+  }
+  if (option !== undefined && message.includes('does not take an argument')) {
+    return at(option, `${option} takes no value`);
+  }
+  const unknown = /^Unknown option '(.*?)'\. /s.exec(message);
+  if (unknown !== null) {
+    return new CliError(`unknown option ${quoteInput(unknown[1])}; try fulcrum help`, EXIT.usage);
+  }
+  return new CliError(message, EXIT.usage);
 }
 
 async function main(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parse(argv);
   const [command, ...args] = positionals;
-  const write = (text: string) => {
-    if (text !== '') process.stdout.write(`${text}\n`);
-  };
+  // Waits for standard output to drain when it asks to (a long summary never piles up).
+  const write = (text: string): Promise<void> | undefined =>
+    text === '' ? undefined : writeOut(`${text}\n`);
   if (values.version === true) {
     write(JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')).version);
     return EXIT.ok;
   }
+  if (values.data !== undefined) checkData(values.data);
   const data = values.data ?? DEFAULT_DATA;
   switch (command) {
     case undefined:
@@ -158,6 +193,12 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'run': {
       allow(values, ['data', 'memory', 'json', 'strict']);
       const [path = '-'] = only(args, 1, 'run FILE.jsonl');
+      if (values.memory === true && values.data !== undefined) {
+        throw new CliError(
+          '--memory runs without a journal: give --memory or --data, not both',
+          EXIT.usage,
+        );
+      }
       const store = values.memory === true ? null : data;
       return runFile(
         path,
@@ -200,6 +241,7 @@ async function main(argv: readonly string[]): Promise<number> {
         'order-book',
         'from',
         'to',
+        'min-bars',
       ]);
       if (args.length === 0) {
         throw new CliError('usage: fulcrum calibrate FILE... (OHLCV price files)', EXIT.usage);
@@ -214,6 +256,7 @@ async function main(argv: readonly string[]): Promise<number> {
           orderBook: values['order-book'],
           from: values.from,
           to: values.to,
+          minBars: values['min-bars'],
         }),
       );
       return EXIT.ok;
@@ -306,10 +349,7 @@ async function main(argv: readonly string[]): Promise<number> {
       return ok ? EXIT.ok : EXIT.badInput;
     }
     default:
-      throw new CliError(
-        `unknown command ${JSON.stringify(command)}; try fulcrum help`,
-        EXIT.usage,
-      );
+      throw new CliError(`unknown command ${quoteInput(command)}; try fulcrum help`, EXIT.usage);
   }
 }
 
@@ -324,10 +364,10 @@ async function history(
     case 'account': {
       allow(values, ['data', 'limit', 'derivatives']);
       const [id = ''] = only(rest, 1, 'history account ID');
-      const limit = values.limit === undefined ? 1_000 : Number(values.limit);
-      if (!Number.isSafeInteger(limit) || limit < 1) {
-        throw new CliError('--limit must be a positive whole number', EXIT.usage);
-      }
+      const limit =
+        values.limit === undefined
+          ? 1_000
+          : numberOption(values.limit, 'limit', { min: 1, max: 1_000_000, whole: true });
       write(await historyAccount(data, id, limit, journalOf(values)));
       return EXIT.ok;
     }
@@ -353,6 +393,18 @@ function journalOf(values: Values): Journal {
   return values.derivatives === true ? 'derivatives' : 'engine';
 }
 
+/**
+ * `--data` names a folder or a PostgreSQL URL with a host, a port of 1 to 65535 (if any) and a
+ * database: anything else is refused here, in one line, before a journal is looked for.
+ */
+function checkData(data: string): void {
+  if (data === '') throw new CliError('--data must name a folder or a postgres:// URL', EXIT.usage);
+  const problem = isPostgresUrl(data) ? postgresUrlProblem(data) : null;
+  if (problem !== null) {
+    throw new CliError(`--data is not a usable PostgreSQL URL: ${problem}`, EXIT.usage);
+  }
+}
+
 /** Exactly `count` positional arguments, or a usage error. */
 function only(args: readonly string[], count: number, usage: string): readonly string[] {
   if (args.length !== count) throw new CliError(`usage: fulcrum ${usage}`, EXIT.usage);
@@ -369,29 +421,49 @@ function allow(values: Values, allowed: readonly (keyof Values)[]): void {
 }
 
 // A closed or full standard output (`fulcrum demo | head`, a full disk) ends the program quietly
-// or in one line, never with a stack trace.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code !== 'EPIPE')
-    process.stderr.write(`fulcrum: cannot write output (${error.code})\n`);
-  process.exit(error.code === 'EPIPE' ? EXIT.ok : EXIT.badInput);
+// or in one line, never with a stack trace. When commands were already applied to a journal, the
+// program first lets them become durable, then says so with the status `outputIncomplete`: a
+// failed print is not a failed run, and never leaves a run half applied.
+process.stdout.once('error', (error: NodeJS.ErrnoException) => {
+  void appliedNote().then((applied) => {
+    if (error.code !== 'EPIPE' || applied !== null) {
+      const note = applied === null ? '' : `; ${applied}`;
+      process.stderr.write(`fulcrum: ${oneLine(`cannot write output (${error.code})${note}`)}\n`);
+    }
+    process.exit(
+      applied !== null ? EXIT.outputIncomplete : error.code === 'EPIPE' ? EXIT.ok : EXIT.badInput,
+    );
+  });
 });
 
 main(process.argv.slice(2)).then(
-  (code) => {
+  async (code) => {
+    await flushOut();
     process.exitCode = code;
   },
-  (error: unknown) => {
+  async (error: unknown) => {
+    // What the command printed comes first; then the error, one line of bounded length,
+    // whatever input it quotes.
+    await flushOut();
+    const say = (text: string) => process.stderr.write(`fulcrum: ${oneLine(text)}\n`);
     if (error instanceof FulcrumError) {
-      process.stderr.write(`fulcrum: ${describeError(error)}\n`);
+      say(describeError(error));
       process.exitCode = EXIT.badInput;
     } else if (error instanceof StoreError) {
-      process.stderr.write(`fulcrum: error ${error.code}: ${error.message}\n`);
+      say(`error ${error.code}: ${error.message}`);
       process.exitCode = EXIT.badInput;
     } else if (error instanceof CliError) {
-      process.stderr.write(`fulcrum: ${error.message}\n`);
+      say(error.code === undefined ? error.message : describeError(error));
       process.exitCode = error.exitCode;
-    } else {
+    } else if (process.env.FULCRUM_DEBUG === '1') {
       throw error;
+    } else {
+      // A fault in Fulcrum, not in the input: one line, and the stack on request.
+      const what = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      say(
+        `internal error (a fault in Fulcrum, not in the input): ${what}; FULCRUM_DEBUG=1 shows where`,
+      );
+      process.exitCode = EXIT.internal;
     }
   },
 );

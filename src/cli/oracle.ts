@@ -3,23 +3,33 @@
  * the grades, the outliers rejected, the breaker's trips and the largest gap between price and
  * stable price.
  */
+import { expectObject, type JsonObject } from '../domain/input.js';
+import { parseOracleConfig } from '../domain/oracleConfig.js';
 import { GRADES } from '../domain/priceGrade.js';
 import { parseOhlcv } from '../feeds/ohlcv.js';
-import { describeFile } from '../feeds/replay.js';
 import { type AssetReplay, replayReport } from '../feeds/replayReport.js';
-import { parseJson, readInput } from './io.js';
+import { parseJson, priceFileNames, readInput } from './io.js';
 import { table } from './table.js';
 
 export function oracleReplay(paths: readonly string[], json: boolean, oracleText?: string): string {
   const series = paths.map((path) => ({
-    ...describeFile(path),
+    ...priceFileNames(path),
     bars: parseOhlcv(readInput(path), path),
   }));
-  const oracle =
-    oracleText === undefined ? {} : (parseJson(oracleText, '--oracle') as Record<string, unknown>);
-  const report = replayReport(series, oracle);
+  const oracle = oracleText === undefined ? {} : oracleOption(oracleText);
+  const report = replayReport(series, { ...oracle });
   if (json) return report.map((r) => JSON.stringify(r)).join('\n');
   return report.map(describe).join('\n\n');
+}
+
+/**
+ * `--oracle`: a JSON object of oracle fields, checked here so that an error names `--oracle`
+ * and its field (`[]`, `null` or `1` is refused, not read as no fields).
+ */
+function oracleOption(text: string): JsonObject {
+  const value = expectObject(parseJson(text, '--oracle'), '--oracle');
+  parseOracleConfig(value, '--oracle');
+  return value;
 }
 
 function iso(seconds: number): string {
@@ -33,7 +43,7 @@ function describe(r: AssetReplay): string {
   );
   const rejected = table(
     ['source', 'quotes rejected as outliers'],
-    r.sources.map((s) => [s, String(r.rejected[s] ?? 0)]),
+    r.sources.map((s) => [s, String(Object.hasOwn(r.rejected, s) ? r.rejected[s] : 0)]),
   );
   const trips =
     r.breakerTrips.length === 0

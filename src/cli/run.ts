@@ -1,7 +1,9 @@
 /**
  * `fulcrum run FILE.jsonl`: applies a file of commands, one JSON object a line, and prints each
  * result, then the pools, the accounts and the state hash. A refused command prints its error
- * and the run goes on.
+ * and the run goes on. The closing summary is written a line at a time and bounded in text
+ * (at most {@link SUMMARY_ACCOUNTS_MAX} sub-accounts listed), so that a book of any size prints;
+ * a failure to print it after the commands were journaled says that they were applied.
  */
 import { FulcrumError } from '../domain/errors.js';
 import type { CommandResult } from '../engine/apply.js';
@@ -11,7 +13,17 @@ import { openStore } from '../store/index.js';
 import { LIMITS } from '../engine/state.js';
 import { renderResult } from '../engine/render.js';
 import { renderHealthReport } from '../margin/report.js';
-import { describeError, parseJson, readInput } from './io.js';
+import {
+  CliError,
+  commandLines,
+  describeError,
+  EXIT,
+  lineTooLong,
+  oneLine,
+  parseJson,
+  readInput,
+  whenOutputFails,
+} from './io.js';
 import { shorten, table } from './table.js';
 
 export interface RunOptions {
@@ -35,6 +47,12 @@ export interface RunOutcome {
 /** What applies one parsed line: the in-memory engine, or the durable one (acknowledged later). */
 type Applier = (input: unknown) => CommandResult | Promise<CommandResult>;
 
+/** Where output lines go; a promise asks the caller to wait (standard output is draining). */
+export type LineWriter = (line: string) => void | Promise<void>;
+
+/** Most sub-accounts the text summary lists; `--json` lists every one. */
+export const SUMMARY_ACCOUNTS_MAX = 100;
+
 /**
  * Applies every line of `text`, reporting each result through `write` in order. With a durable
  * engine all lines are submitted at once, so that group commit batches them, and each result is
@@ -45,16 +63,14 @@ export async function runLines(
   apply: Applier,
   text: string,
   options: Pick<RunOptions, 'json'>,
-  write: (line: string) => void,
+  write: LineWriter,
 ): Promise<RunOutcome> {
   const submitted: { lineNumber: number; input: unknown; result: ReturnType<Applier> }[] = [];
-  text.split('\n').forEach((line, index) => {
-    const trimmed = line.trim();
-    if (trimmed === '' || trimmed.startsWith('//')) return;
-    const lineNumber = index + 1;
+  for (const { lineNumber, text: trimmed, tooLong } of commandLines(text)) {
     let input: unknown;
     let result: ReturnType<Applier>;
     try {
+      if (tooLong) throw lineTooLong(lineNumber);
       input = parseJson(trimmed, `line ${lineNumber}`);
       result = apply(input);
     } catch (error) {
@@ -65,14 +81,14 @@ export async function runLines(
     // the others must not surface as unhandled rejections.
     if (result instanceof Promise) result.catch(() => undefined);
     submitted.push({ lineNumber, input, result });
-  });
+  }
   let accepted = 0;
   let refused = 0;
   for (const { lineNumber, input, result: pending } of submitted) {
     const result = await pending;
     if (result.ok) accepted++;
     else refused++;
-    write(
+    await write(
       options.json
         ? JSON.stringify({ line: lineNumber, ...renderResult(result) })
         : describeLine(lineNumber, input, result),
@@ -81,24 +97,43 @@ export async function runLines(
   return { engine, accepted, refused };
 }
 
-/** The run's closing report: pools, accounts with their health, and the state hash. */
-export function summary(outcome: RunOutcome, options: RunOptions): string {
+/**
+ * The run's closing report, written a line at a time: the pools, the sub-accounts with their
+ * health, and the state hash. In text, at most {@link SUMMARY_ACCOUNTS_MAX} sub-accounts are
+ * listed (all of them by name when they fit; otherwise those below maintenance or initial
+ * margin first, then the others, by name) and a last line counts the rest by status. With
+ * `json`, one line per sub-account and then one summary object, never one string of them all.
+ */
+export async function writeSummary(
+  outcome: RunOutcome,
+  options: Pick<RunOptions, 'json'>,
+  write: LineWriter,
+): Promise<void> {
   const { engine, accepted, refused } = outcome;
   const { state } = engine;
   const pools = engine.pools();
-  const accounts = accountRows(engine);
   if (options.json) {
-    return JSON.stringify({
-      summary: {
-        accepted,
-        refused,
-        time: state.time,
-        sequence: state.sequence,
-        pools,
-        accounts: accounts.map((a) => a.json),
-      },
-      stateHash: engine.hash(),
-    });
+    let count = 0;
+    for (const sub of subAccounts(engine)) {
+      await write(
+        JSON.stringify({ account: sub.account, subAccount: sub.subAccount, ...sub.report }),
+      );
+      count++;
+    }
+    await write(
+      JSON.stringify({
+        summary: {
+          accepted,
+          refused,
+          time: state.time,
+          sequence: state.sequence,
+          pools,
+          accounts: count,
+        },
+        stateHash: engine.hash(),
+      }),
+    );
+    return;
   }
   const poolTable = table(
     ['asset', 'price', 'cash', 'supply', 'debt', 'util %', 'borrow APR %', 'supply APR %'],
@@ -113,25 +148,37 @@ export function summary(outcome: RunOutcome, options: RunOptions): string {
       percent(p.supplyRate),
     ]),
   );
-  const accountTable = table(
-    ['sub-account', 'collateral', 'debt', 'initial HF', 'maint. HF', 'status'],
-    accounts.map((a) => a.row),
+  // Blank lines ride inside the pieces: the writer skips an empty one.
+  await write(
+    `\n${accepted + refused} commands: ${accepted} accepted, ${refused} refused; engine time ${isoTime(state.time)}\n\n${poolTable}\n`,
   );
-  return [
-    '',
-    `${accepted + refused} commands: ${accepted} accepted, ${refused} refused; engine time ${isoTime(state.time)}`,
-    '',
-    poolTable,
-    '',
-    accounts.length > 0 ? accountTable : '(no accounts)',
-    '',
-    `state hash ${engine.hash()}`,
-    '',
-  ].join('\n');
+  const listed = listedSubAccounts(engine);
+  const accountTable =
+    listed.rows.length > 0
+      ? table(
+          ['sub-account', 'collateral', 'debt', 'initial HF', 'maint. HF', 'status'],
+          listed.rows,
+        )
+      : '(no accounts)';
+  const counts = [...listed.counts].map(([status, n]) => `${n} ${status}`).join(', ');
+  await write(
+    listed.total > listed.rows.length
+      ? `${accountTable}\n... and ${listed.total - listed.rows.length} more sub-accounts not listed (of ${listed.total}: ${counts}; --json lists every one)`
+      : accountTable,
+  );
+  await write(`\nstate hash ${engine.hash()}\n`);
 }
 
-function accountRows(engine: Engine) {
-  const rows: { row: string[]; json: Record<string, unknown> }[] = [];
+/** One sub-account as the summary shows it. */
+interface SubAccountLine {
+  readonly account: string;
+  readonly subAccount: number;
+  readonly report: ReturnType<typeof renderHealthReport>;
+  readonly status: string;
+}
+
+/** Every sub-account, by account name and number, with its health and status; one at a time. */
+function* subAccounts(engine: Engine): Generator<SubAccountLine> {
   const ids = [...engine.state.accounts.keys()].sort();
   for (const id of ids) {
     const account = engine.state.accounts.get(id);
@@ -146,32 +193,70 @@ function accountRows(engine: Engine) {
           : report.belowInitial
             ? 'below initial'
             : 'healthy';
-      rows.push({
-        row: [
-          `${id}/${subAccount}`,
-          shorten(report.collateralValue, 2),
-          shorten(report.liabilityValue, 2),
-          shorten(report.initialHealthFactor),
-          shorten(report.healthFactor),
-          status,
-        ],
-        json: { account: id, subAccount, ...report },
-      });
+      yield { account: id, subAccount, report, status };
     }
   }
-  return rows;
+}
+
+/**
+ * The rows the text summary lists (see {@link writeSummary}), how many sub-accounts there are,
+ * and how many of each status (blocked ones counted together). Holds at most three times
+ * {@link SUMMARY_ACCOUNTS_MAX} rows, whatever the book's size.
+ */
+function listedSubAccounts(engine: Engine): {
+  rows: string[][];
+  total: number;
+  counts: Map<string, number>;
+} {
+  const inOrder: string[][] = [];
+  const troubled: string[][] = [];
+  const healthy: string[][] = [];
+  const counts = new Map<string, number>();
+  let total = 0;
+  for (const sub of subAccounts(engine)) {
+    total++;
+    const kind = sub.status.startsWith('liquidatable, blocked')
+      ? 'liquidatable but blocked'
+      : sub.status;
+    counts.set(kind, (counts.get(kind) ?? 0) + 1);
+    const row = [
+      `${sub.account}/${sub.subAccount}`,
+      shorten(sub.report.collateralValue, 2),
+      shorten(sub.report.liabilityValue, 2),
+      shorten(sub.report.initialHealthFactor),
+      shorten(sub.report.healthFactor),
+      sub.status,
+    ];
+    if (inOrder.length < SUMMARY_ACCOUNTS_MAX) inOrder.push(row);
+    const bucket = sub.status === 'healthy' ? healthy : troubled;
+    if (bucket.length < SUMMARY_ACCOUNTS_MAX) bucket.push(row);
+  }
+  const rows =
+    total <= SUMMARY_ACCOUNTS_MAX
+      ? inOrder
+      : [...troubled, ...healthy].slice(0, SUMMARY_ACCOUNTS_MAX);
+  return { rows, total, counts };
 }
 
 function describeLine(lineNumber: number, input: unknown, result: CommandResult): string {
   const head = `${String(lineNumber).padStart(4)}  ${describeCommand(input)}`.padEnd(60);
-  if (!result.ok) return `${head}  REFUSED ${describeError(result.error)}`;
+  if (!result.ok) return `${head}  REFUSED ${oneLine(describeError(result.error))}`;
   return `${head}  ok #${result.sequence}`;
 }
+
+/** Longest piece of a command's own text a result line shows. */
+const SHOWN_TEXT_MAX = 24;
 
 function describeCommand(input: unknown): string {
   if (typeof input !== 'object' || input === null) return '(not a command)';
   const c = input as Record<string, unknown>;
-  const text = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : '?');
+  // The command's values as written, cut short and on one line: a result is one line, whatever
+  // the command holds (a value of a million characters, a name with a line break).
+  const text = (v: unknown) => {
+    const shown = typeof v === 'string' || typeof v === 'number' ? String(v) : '?';
+    const cut = shown.length > SHOWN_TEXT_MAX ? `${shown.slice(0, SHOWN_TEXT_MAX)}…` : shown;
+    return oneLine(cut);
+  };
   const who = (v: unknown) => {
     const r = (typeof v === 'object' && v !== null ? v : {}) as Record<string, unknown>;
     return `${text(r.account)}/${text(r.subAccount ?? 0)}`;
@@ -215,7 +300,7 @@ function isoTime(seconds: number): string {
 export async function runFile(
   path: string,
   options: RunOptions,
-  write: (line: string) => void,
+  write: LineWriter,
 ): Promise<number> {
   const text = readInput(path);
   if (options.data === null) {
@@ -227,7 +312,7 @@ export async function runFile(
       options,
       write,
     );
-    write(summary(outcome, options));
+    await writeSummary(outcome, options, write);
     return options.strict && outcome.refused > 0 ? 1 : 0;
   }
   const durable = await DurableEngine.open(await openStore(options.data));
@@ -239,6 +324,18 @@ export async function runFile(
           `(snapshot at ${recovery.snapshotSeq ?? 'none'}, ${recovery.replayed} replayed)`,
       );
     }
+    // From here on, a failure to print must not pass for a failed run: the commands are let
+    // become durable and the message says they were applied.
+    const location = durable.store.location;
+    const applied = () =>
+      `the commands of this run were applied and are durable in ${location} ` +
+      `(journal: ${durable.durableSeq} records); do not apply them again`;
+    whenOutputFails(() =>
+      durable.flush().then(applied, (error: unknown) => {
+        const what = error instanceof Error ? error.message : String(error);
+        return `some commands of this run may have been applied to the journal in ${location} (${what}): check it with fulcrum verify and fulcrum history before applying any again`;
+      }),
+    );
     const outcome = await runLines(
       durable.engine,
       (input) => durable.submitJson(input),
@@ -247,9 +344,17 @@ export async function runFile(
       write,
     );
     await durable.flush();
-    write(summary(outcome, options));
-    if (!options.json) {
-      write(`journal: ${durable.durableSeq} records, all durable, in ${durable.store.location}`);
+    try {
+      await writeSummary(outcome, options, write);
+      if (!options.json) {
+        await write(`journal: ${durable.durableSeq} records, all durable, in ${location}`);
+      }
+    } catch (error) {
+      const what = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      throw new CliError(
+        `the summary could not be printed (${what}); ${applied()}`,
+        EXIT.outputIncomplete,
+      );
     }
     return options.strict && outcome.refused > 0 ? 1 : 0;
   } finally {

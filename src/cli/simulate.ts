@@ -4,18 +4,23 @@
  * across the machine's cores, one worker thread per policy at a time), shows progress on
  * standard error, prints the comparison, and writes the JSON result and the HTML report.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { FulcrumError } from '../domain/errors.js';
+import { quoteInput } from '../domain/quote.js';
 import { barSeconds, parseOhlcv } from '../feeds/ohlcv.js';
-import { describeFile } from '../feeds/replay.js';
 import { DEFAULT_MARKET_MODEL, type MarketModel, validateMarketModel } from '../sim/market.js';
 import type { BarSeries } from '../sim/path.js';
-import { POLICIES, type Policy, selectPolicies } from '../sim/policies.js';
-import { DEFAULT_POPULATION, type AccountSpec, validatePopulation } from '../sim/population.js';
+import { POLICIES, type Policy } from '../sim/policies.js';
+import {
+  DEFAULT_POPULATION,
+  parsePopulation,
+  POPULATION_ACCOUNTS_MAX,
+  validatePopulation,
+} from '../sim/population.js';
 import { renderReport } from '../sim/report.js';
 import type { PolicyRun, SimulationResult } from '../sim/result.js';
 import {
@@ -26,7 +31,8 @@ import {
   type BuildOptions,
 } from '../sim/scenarios.js';
 import { simulate } from '../sim/simulator.js';
-import { CliError, EXIT, parseJson, readInput } from './io.js';
+import { CliError, ensureFolder, EXIT, priceFileNames, readInput, showPath } from './io.js';
+import { dateOption, optionalNumber } from './options.js';
 import { table } from './table.js';
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -66,7 +72,8 @@ run:
   --sweep KEY=V1,V2,...  a parameter sweep: every policy at every value of one of
                          liquidity, recovery, liquidator-capital, liquidator-delay,
                          health-median (one run each, spread over the workers)
-  --out DIR              where the JSON result and the HTML report go (default ./fulcrum-reports)
+  --out DIR              where the JSON result and the HTML report go (default ./fulcrum-reports;
+                         created if needed, checked before the runs start)
   --json                 print the result as JSON instead of the table
   --quiet                no progress on standard error`;
 
@@ -112,23 +119,114 @@ export async function simulateCommand(
   write: (text: string) => void,
 ): Promise<number> {
   const plan = planOf(options);
-  const policies = selectPolicies((options.policy ?? 'all').split(',').filter((p) => p !== ''));
-  const jobs = positiveInt(options.jobs, 'jobs', availableParallelism());
+  const policies = parsePolicies(options.policy);
+  const jobs = optionalNumber(
+    options.jobs,
+    'jobs',
+    { min: 1, max: JOBS_MAX, whole: true },
+    Math.min(JOBS_MAX, availableParallelism()),
+  );
   const tasks = sweepTasks(options, plan, policies);
   const { series } = loadSeries(plan);
-  const { input, population } = buildInput(series, plan.build);
+  const { input, population } = inOptionTerms(() => buildInput(series, plan.build));
+  // Where the files go is checked before the runs, which may take minutes (and after the input,
+  // so that refused input leaves nothing behind): a folder that cannot be made or written, or a
+  // report's name taken by a folder, fails now, in one line.
+  const out = resolve(options.out ?? 'fulcrum-reports');
+  ensureFolder(out, '--out');
+  const base = join(out, `simulation-${plan.name}`);
+  for (const file of [`${base}.json`, `${base}.html`]) checkWritableFile(file);
   const progress = options.quiet === true ? null : new ProgressBoard(tasks.map((t) => t.label));
   const runs = await runAll(tasks, Math.min(jobs, tasks.length), progress);
   progress?.done();
   const result = assemble(plan, input.path, population, runs);
-  const out = resolve(options.out ?? 'fulcrum-reports');
-  mkdirSync(out, { recursive: true });
-  const base = join(out, `simulation-${plan.name}`);
-  writeFileSync(`${base}.json`, `${JSON.stringify(result, null, 2)}\n`);
-  writeFileSync(`${base}.html`, renderReport(result));
+  writeReport(`${base}.json`, `${JSON.stringify(result, null, 2)}\n`);
+  writeReport(`${base}.html`, renderReport(result));
   if (options.json === true) write(JSON.stringify(result));
   else write(summary(result, `${base}.json`, `${base}.html`));
   return EXIT.ok;
+}
+
+/** Seeds are 32-bit. */
+const SEED_MAX = 0xffff_ffff;
+
+/** `--step`: one second to a day. */
+const STEP_RANGE = { min: 1, max: 86_400, whole: true } as const;
+
+/** Largest `--liquidator-capital`: ten times the book. */
+const LIQUIDATOR_CAPITAL_MAX = 10;
+
+/** Largest `--liquidator-delay` scale: a hundred times the profile's delays. */
+const LIQUIDATOR_DELAY_MAX = 100;
+
+/** Most worker threads `--jobs` may ask for. */
+const JOBS_MAX = 64;
+
+/** Most price files `--prices` takes: one per asset. */
+const PRICE_FILES_MAX = 16;
+
+/** Most names `--policy` takes (each policy once). */
+const POLICY_NAMES_MAX = POLICIES.length;
+
+/**
+ * The policies `--policy` names, in the order given (`all`, or nothing, for every one): each a
+ * known policy, named once; an empty name (`--policy ,`) is refused, not read as "all".
+ */
+export function parsePolicies(text: string | undefined): Policy[] {
+  if (text === undefined || text === 'all') return [...POLICIES];
+  const fail = (message: string): never => {
+    throw new CliError(message, EXIT.usage, { code: 'invalid_field', field: '--policy' });
+  };
+  const names = text.split(',');
+  if (names.length > POLICY_NAMES_MAX) {
+    fail(
+      `--policy names at most ${POLICY_NAMES_MAX} policies, each once (got ${quoteInput(text)})`,
+    );
+  }
+  const byName = new Map(POLICIES.map((p) => [p.name, p]));
+  const chosen: Policy[] = [];
+  for (const name of names) {
+    const policy = byName.get(name);
+    if (policy === undefined) {
+      fail(
+        name === ''
+          ? `--policy holds an empty name (got ${quoteInput(text)}); policies: ${POLICIES.map((p) => p.name).join(', ')}`
+          : `unknown policy ${quoteInput(name)}; policies: ${POLICIES.map((p) => p.name).join(', ')}`,
+      );
+    }
+    if (chosen.includes(policy as Policy)) fail(`--policy names ${quoteInput(name)} twice`);
+    chosen.push(policy as Policy);
+  }
+  return chosen;
+}
+
+/** A report file may be written: nothing there yet, or a file (it is replaced). */
+function checkWritableFile(path: string): void {
+  let file: boolean;
+  try {
+    file = statSync(path).isFile();
+  } catch {
+    return; // Not there: the folder, checked writable, takes it.
+  }
+  if (!file) {
+    throw new CliError(`--out: ${showPath(path)} exists and is not a file`, EXIT.badInput, {
+      code: 'invalid_field',
+      field: '--out',
+    });
+  }
+}
+
+/** Writes a report file, or fails in one line naming it. */
+function writeReport(path: string, text: string): void {
+  try {
+    writeFileSync(path, text);
+  } catch (error) {
+    const code = error instanceof Error && 'code' in error ? String(error.code) : 'failed';
+    throw new CliError(`cannot write ${showPath(path)} (${code})`, EXIT.badInput, {
+      code: 'invalid_field',
+      field: '--out',
+    });
+  }
 }
 
 /** The scenario, or the user's price files, and every option read and checked. */
@@ -140,63 +238,97 @@ export function planOf(options: SimulateOptions): Plan {
       EXIT.usage,
     );
   }
-  const accounts = positiveInt(options.accounts, 'accounts', DEFAULT_POPULATION.accounts);
+  const accounts = optionalNumber(
+    options.accounts,
+    'accounts',
+    { min: 1, max: POPULATION_ACCOUNTS_MAX, whole: true },
+    DEFAULT_POPULATION.accounts,
+  );
   const population = {
     ...DEFAULT_POPULATION,
     accounts,
     // A small book cannot keep every account under 2% of it: the cap then leaves room to fill it.
     largestShare: Math.min(1, Math.max(DEFAULT_POPULATION.largestShare, 2 / accounts)),
-    seed: nonNegativeInt(options.seed, 'seed', DEFAULT_POPULATION.seed),
-    bookValue: positiveNumber(options.bookValue, 'book-value', DEFAULT_POPULATION.bookValue),
-    healthMedian: positiveNumber(
+    seed: optionalNumber(
+      options.seed,
+      'seed',
+      { min: 0, max: SEED_MAX, whole: true },
+      DEFAULT_POPULATION.seed,
+    ),
+    bookValue: optionalNumber(
+      options.bookValue,
+      'book-value',
+      { min: 1_000, max: 1e13 },
+      DEFAULT_POPULATION.bookValue,
+    ),
+    healthMedian: optionalNumber(
       options.healthMedian,
       'health-median',
+      { min: 1, max: 20, above: true },
       DEFAULT_POPULATION.healthMedian,
     ),
   };
   const impact = options.impact ?? DEFAULT_MARKET_MODEL.impact;
   if (impact !== 'sqrt' && impact !== 'linear' && impact !== 'none') {
-    throw new CliError('--impact must be sqrt, linear or none', EXIT.usage);
+    throw new CliError(
+      `--impact must be sqrt, linear or none (got ${quoteInput(impact)})`,
+      EXIT.usage,
+      { code: 'invalid_field', field: '--impact' },
+    );
   }
   const marketModel: MarketModel = {
     ...DEFAULT_MARKET_MODEL,
     impact,
-    liquidityFactor: positiveNumber(
+    liquidityFactor: optionalNumber(
       options.liquidity,
       'liquidity',
+      { min: 0, max: 100, above: true },
       DEFAULT_MARKET_MODEL.liquidityFactor,
     ),
-    recoveryHalfLifeSeconds: positiveNumber(
+    recoveryHalfLifeSeconds: optionalNumber(
       options.recovery,
       'recovery',
+      { min: 1, max: 30 * 86_400 },
       DEFAULT_MARKET_MODEL.recoveryHalfLifeSeconds,
     ),
   };
   try {
     validateMarketModel(marketModel);
   } catch (error) {
-    if (error instanceof FulcrumError) throw new CliError(error.message, EXIT.usage);
+    if (error instanceof FulcrumError) {
+      throw new CliError(error.message, EXIT.usage, {
+        code: error.code,
+        field: optionOf(error.field),
+      });
+    }
     throw error;
   }
-  const loaded = options.population === undefined ? undefined : loadPopulation(options.population);
+  const loaded =
+    options.population === undefined
+      ? undefined
+      : parsePopulation(readInput(options.population), options.population);
   const common = {
     marketModel,
-    liquidatorCapitalShare: positiveNumber(options.liquidatorCapital, 'liquidator-capital', 0.02),
-    liquidatorDelayScale: nonNegativeNumber(options.liquidatorDelay, 'liquidator-delay', 1),
+    liquidatorCapitalShare: optionalNumber(
+      options.liquidatorCapital,
+      'liquidator-capital',
+      { min: 0, max: LIQUIDATOR_CAPITAL_MAX, above: true },
+      0.02,
+    ),
+    liquidatorDelayScale: optionalNumber(
+      options.liquidatorDelay,
+      'liquidator-delay',
+      { min: 0, max: LIQUIDATOR_DELAY_MAX },
+      1,
+    ),
     ...(loaded === undefined ? {} : { accounts: loaded }),
   };
   if (options.scenario !== undefined) {
     const scenario = findScenario(options.scenario);
     const population2 = { ...population, mix: scenario.mix };
     checkPopulation(population2);
-    const start =
-      options.from === undefined
-        ? isoSeconds(scenario.start, 'scenario')
-        : isoSeconds(options.from, 'from');
-    const end =
-      options.to === undefined
-        ? isoSeconds(scenario.end, 'scenario')
-        : isoSeconds(options.to, 'to');
+    const start = dateOption(options.from ?? scenario.start, 'from');
+    const end = dateOption(options.to ?? scenario.end, 'to');
     return {
       name: scenario.name,
       description: scenario.description,
@@ -206,20 +338,44 @@ export function planOf(options: SimulateOptions): Plan {
       })),
       ...(scenario.synthetic === undefined
         ? {}
-        : { pathSeed: nonNegativeInt(options.pathSeed, 'path-seed', 7) }),
+        : {
+            pathSeed: optionalNumber(
+              options.pathSeed,
+              'path-seed',
+              { min: 0, max: SEED_MAX, whole: true },
+              7,
+            ),
+          }),
       build: {
         start,
         end,
-        stepSeconds: positiveInt(options.step, 'step', scenario.stepSeconds),
+        stepSeconds: optionalNumber(options.step, 'step', STEP_RANGE, scenario.stepSeconds),
         population: population2,
         ...common,
       },
     };
   }
-  const files = (options.prices ?? []).map((path) => ({ symbol: describeFile(path).asset, path }));
+  if ((options.prices ?? []).length > PRICE_FILES_MAX) {
+    throw new CliError(
+      `--prices takes at most ${PRICE_FILES_MAX} files, one per asset`,
+      EXIT.usage,
+      {
+        code: 'limit_exceeded',
+        field: '--prices',
+      },
+    );
+  }
+  const files = (options.prices ?? []).map((path) => ({
+    symbol: priceFileNames(path).asset,
+    path,
+  }));
   const symbols = files.map((f) => f.symbol);
   if (new Set(symbols).size !== symbols.length) {
-    throw new CliError(`one price file per asset: ${symbols.join(', ')}`, EXIT.usage);
+    throw new CliError(
+      `one price file per asset: ${symbols.map((s) => quoteInput(s)).join(', ')}`,
+      EXIT.usage,
+      { code: 'invalid_field', field: '--prices' },
+    );
   }
   // The window: as given, or from a week (a day, for short files) after the first bar to the end.
   const { series } = loadSeries({
@@ -231,8 +387,8 @@ export function planOf(options: SimulateOptions): Plan {
   const first = Math.max(...series.map((s) => s.bars[0]?.time ?? 0));
   const last = Math.min(...series.map((s) => (s.bars.at(-1)?.time ?? 0) + barSeconds(s.bars)));
   const lead = last - first > 9 * 86_400 ? 7 * 86_400 : 86_400;
-  const start = options.from === undefined ? first + lead : isoSeconds(options.from, 'from');
-  const end = options.to === undefined ? last : isoSeconds(options.to, 'to');
+  const start = options.from === undefined ? first + lead : dateOption(options.from, 'from');
+  const end = options.to === undefined ? last : dateOption(options.to, 'to');
   const mix = Object.fromEntries(symbols.map((s) => [s, 1 / symbols.length]));
   checkPopulation({ ...population, mix });
   return {
@@ -242,7 +398,7 @@ export function planOf(options: SimulateOptions): Plan {
     build: {
       start,
       end,
-      stepSeconds: positiveInt(options.step, 'step', 60),
+      stepSeconds: optionalNumber(options.step, 'step', STEP_RANGE, 60),
       population: { ...population, mix },
       ...common,
     },
@@ -254,8 +410,46 @@ function checkPopulation(spec: Parameters<typeof validatePopulation>[0]): void {
   try {
     validatePopulation(spec);
   } catch (error) {
-    if (error instanceof FulcrumError) throw new CliError(error.message, EXIT.usage);
+    if (error instanceof FulcrumError) {
+      throw new CliError(error.message, EXIT.usage, {
+        code: error.code,
+        field: optionOf(error.field),
+      });
+    }
     throw error;
+  }
+}
+
+/** The option a population, market or input field comes from: `bookValue` is `--book-value`. */
+const OPTION_OF_FIELD = new Map([
+  ['accounts', '--accounts'],
+  ['seed', '--seed'],
+  ['bookValue', '--book-value'],
+  ['healthMedian', '--health-median'],
+  ['liquidityFactor', '--liquidity'],
+  ['recoveryHalfLifeSeconds', '--recovery'],
+  ['impact', '--impact'],
+  ['population', '--population'],
+  ['prices', '--prices'],
+  ['window', '--from/--to'],
+  ['step', '--step'],
+]);
+
+function optionOf(field: string | undefined): string {
+  const name = (field ?? '').replace(/^market\./, '');
+  return OPTION_OF_FIELD.get(name) ?? (name === '' ? 'options' : name);
+}
+
+/** Runs `build`, naming the option behind a refusal of the input it builds (exit status 1). */
+function inOptionTerms<T>(build: () => T): T {
+  try {
+    return build();
+  } catch (error) {
+    if (!(error instanceof FulcrumError)) throw error;
+    throw new CliError(error.message, EXIT.badInput, {
+      code: error.code,
+      field: optionOf(error.field),
+    });
   }
 }
 
@@ -268,7 +462,7 @@ export function loadSeries(plan: Plan): { series: BarSeries[] } {
     series: plan.files.map(({ symbol, path }) => ({
       symbol,
       source: path.split(/[\\/]/).at(-1) ?? path,
-      bars: parseOhlcv(readInput(path), path.split(/[\\/]/).at(-1) ?? path),
+      bars: parseOhlcv(readInput(path), path),
     })),
   };
 }
@@ -280,6 +474,9 @@ interface Task {
   /** The policy's name, and the swept value if any: `partial liquidity=0.25`. */
   readonly label: string;
 }
+
+/** Most values one `--sweep` may take. */
+const SWEEP_VALUES_MAX = 32;
 
 const SWEEPABLE = [
   'liquidity',
@@ -294,15 +491,20 @@ function sweepTasks(options: SimulateOptions, plan: Plan, policies: readonly Pol
   if (options.sweep === undefined) {
     return policies.map((policy) => ({ plan, policy, label: policy.name }));
   }
-  const [key = '', list = ''] = options.sweep.split('=');
+  const equals = options.sweep.indexOf('=');
+  const key = equals === -1 ? options.sweep : options.sweep.slice(0, equals);
+  const list = equals === -1 ? '' : options.sweep.slice(equals + 1);
+  const fail = (message: string): never => {
+    throw new CliError(message, EXIT.usage, { code: 'invalid_field', field: '--sweep' });
+  };
   if (!(SWEEPABLE as readonly string[]).includes(key) || list === '') {
-    throw new CliError(
-      `--sweep takes KEY=V1,V2,... with KEY one of ${SWEEPABLE.join(', ')}`,
-      EXIT.usage,
+    fail(
+      `--sweep takes KEY=V1,V2,... with KEY one of ${SWEEPABLE.join(', ')} (got ${quoteInput(options.sweep)})`,
     );
   }
   const values = list.split(',');
-  if (values.length > 32) throw new CliError('--sweep takes at most 32 values', EXIT.usage);
+  if (values.length > SWEEP_VALUES_MAX) fail(`--sweep takes at most ${SWEEP_VALUES_MAX} values`);
+  if (new Set(values).size !== values.length) fail('--sweep names a value twice');
   const tasks: Task[] = [];
   for (const value of values) {
     const variant = planOf({ ...options, ...sweptOption(key, value) });
@@ -348,39 +550,77 @@ async function runAll(
     });
   }
   const runs: PolicyRun[] = new Array(tasks.length);
+  const running = new Set<Worker>();
   let next = 0;
+  let failed = false;
   const worker = async (): Promise<void> => {
-    while (next < tasks.length) {
+    while (next < tasks.length && !failed) {
       const index = next++;
       const task = tasks[index] as Task;
-      const run = await runInWorker(task.plan, task.policy.name, (done, total) =>
+      const run = await runInWorker(task.plan, task.policy.name, running, (done, total) =>
         progress?.update(task.label, done, total),
       );
       runs[index] = label(run, task);
     }
   };
-  await Promise.all(Array.from({ length: jobs }, worker));
+  try {
+    await Promise.all(Array.from({ length: jobs }, worker));
+  } catch (error) {
+    // One failed run fails the command at once: the others are stopped, not waited for.
+    failed = true;
+    await Promise.all([...running].map((w) => w.terminate()));
+    throw error;
+  }
   return runs;
 }
 
+/** One policy's run in a worker thread; `running` holds the worker while it runs. */
 function runInWorker(
   plan: Plan,
   policy: string,
+  running: Set<Worker>,
   onProgress: (done: number, total: number) => void,
 ): Promise<PolicyRun> {
   return new Promise((resolvePromise, reject) => {
     const worker = new Worker(new URL('./simulateWorker.js', import.meta.url), {
       workerData: { plan, policy },
     });
+    running.add(worker);
+    let settled = false;
+    const settle = (outcome: () => void) => {
+      if (settled) return;
+      settled = true;
+      running.delete(worker);
+      outcome();
+    };
     worker.on('message', (message: { progress?: [number, number]; run?: PolicyRun }) => {
       if (message.progress !== undefined) onProgress(...message.progress);
-      if (message.run !== undefined) resolvePromise(message.run);
+      if (message.run !== undefined) {
+        const run = message.run;
+        settle(() => resolvePromise(run));
+      }
     });
-    worker.on('error', reject);
+    worker.on('error', (error) => settle(() => reject(fromWorker(error, policy))));
     worker.on('exit', (code) => {
-      if (code !== 0) reject(new Error(`simulation worker for ${policy} exited with ${code}`));
+      settle(() => reject(new Error(`the simulation of ${policy} stopped (exit code ${code})`)));
     });
   });
+}
+
+/**
+ * An error thrown in a worker, as this thread reports it: a refusal keeps its code and field
+ * (a structured clone keeps only an error's name and message), anything else stays a fault.
+ */
+function fromWorker(error: unknown, policy: string): Error {
+  if (!(error instanceof Error)) return new Error(`the simulation of ${policy} failed`);
+  const refusal = error as Error & { code?: unknown; field?: unknown };
+  if (error.name === 'FulcrumError' && typeof refusal.code === 'string') {
+    return new CliError(error.message, EXIT.badInput, {
+      code: refusal.code as FulcrumError['code'],
+      ...(typeof refusal.field === 'string' ? { field: refusal.field } : {}),
+    });
+  }
+  return error;
 }
 
 /** The result: the runs, and which policy did best on bad debt and on amplification. */
@@ -560,98 +800,6 @@ class ProgressBoard {
     for (const label of this.labels) process.stderr.write(`\x1b[2K${this.line(label)}\n`);
     this.drawn = this.labels.length;
   }
-}
-
-function loadPopulation(path: string): AccountSpec[] {
-  const lines = readInput(path).split(/\r?\n/);
-  const accounts: AccountSpec[] = [];
-  lines.forEach((text, i) => {
-    if (text.trim() === '') return;
-    const where = `${path}:${i + 1}`;
-    const raw = parseJson(text, where) as Record<string, unknown>;
-    const id = raw.id;
-    const collateral = raw.collateral;
-    const health = Number(raw.health);
-    if (typeof id !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(id)) {
-      throw new CliError(
-        `${where}: id must be 1-64 letters, digits, ".", "_" or "-"`,
-        EXIT.badInput,
-      );
-    }
-    if (!Array.isArray(collateral) || collateral.length === 0 || collateral.length > 8) {
-      throw new CliError(`${where}: collateral must list 1 to 8 assets`, EXIT.badInput);
-    }
-    if (!(health > 1 && health <= 100)) {
-      throw new CliError(
-        `${where}: health must be a number above 1 and at most 100`,
-        EXIT.badInput,
-      );
-    }
-    accounts.push({
-      id,
-      health,
-      collateral: collateral.map((c: unknown) => {
-        const entry = c as Record<string, unknown>;
-        const units = Number(entry.units);
-        if (typeof entry.symbol !== 'string' || !(units > 0 && units < 1e15)) {
-          throw new CliError(
-            `${where}: each collateral needs a symbol and units above 0`,
-            EXIT.badInput,
-          );
-        }
-        return { symbol: entry.symbol, units };
-      }),
-    });
-  });
-  if (accounts.length === 0) throw new CliError(`${path}: no accounts`, EXIT.badInput);
-  return accounts;
-}
-
-function isoSeconds(text: string, option: string): number {
-  const ms = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?Z)?$/.test(text) ? Date.parse(text) : NaN;
-  if (Number.isNaN(ms)) {
-    throw new CliError(
-      `--${option} must be an ISO date like 2020-03-12 or 2020-03-12T06:00:00Z`,
-      EXIT.usage,
-    );
-  }
-  return ms / 1000;
-}
-
-function positiveInt(text: string | undefined, option: string, fallback: number): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) {
-    throw new CliError(`--${option} must be a positive whole number`, EXIT.usage);
-  }
-  return n;
-}
-
-function nonNegativeInt(text: string | undefined, option: string, fallback: number): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n)) {
-    throw new CliError(`--${option} must be a whole number`, EXIT.usage);
-  }
-  return n;
-}
-
-function positiveNumber(text: string | undefined, option: string, fallback: number): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!/^\d+(\.\d+)?(e\d+)?$/.test(text) || !(n > 0) || !Number.isFinite(n)) {
-    throw new CliError(`--${option} must be a positive number`, EXIT.usage);
-  }
-  return n;
-}
-
-function nonNegativeNumber(text: string | undefined, option: string, fallback: number): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!/^\d+(\.\d+)?$/.test(text) || !Number.isFinite(n)) {
-    throw new CliError(`--${option} must be a number of at least 0`, EXIT.usage);
-  }
-  return n;
 }
 
 function iso(seconds: number): string {

@@ -1,7 +1,13 @@
 /** Plain-text tables for the command line: columns padded, numbers right-aligned. */
 
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  // A loop, not `Math.max(...column)`: spreading a long column overflows the stack.
+  const widths = header.map((h) => h.length);
+  for (const row of rows) {
+    header.forEach((_, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, (row[i] ?? '').length);
+    });
+  }
   const numeric = header.map(
     (_, i) => rows.length > 0 && rows.every((r) => /^-?[0-9.,%x]*$/.test(r[i] ?? '')),
   );

@@ -7,10 +7,15 @@
  * ```
  *
  * `timestamp` is ISO-8601 UTC and the bar's open time; prices are plain decimals in the quote
- * unit; volume is in the base asset. Parsing is strict: the header, every number, strictly
- * increasing times and `low <= open, close <= high` on every bar.
+ * unit; volume is in the base asset. Parsing is strict: the header, every number (prices at
+ * most {@link PRICE_MAX}), times that name a real instant (`2021-02-30` and `T24:00:00Z` are
+ * refused, not rolled over), strictly increasing times and `low <= open, close <= high` on every
+ * bar. Every error names the file and the line (`eth.csv:12`).
  */
 import { FulcrumError } from '../domain/errors.js';
+import { isoUtcMillis } from '../domain/isoTime.js';
+import { PRICE_MAX } from '../domain/price.js';
+import { fieldName } from '../domain/quote.js';
 import { parseDecimal } from '../math/decimal.js';
 import { PRICE_DECIMALS } from '../math/fixed.js';
 
@@ -39,12 +44,14 @@ const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
  * @example
  * parseOhlcv('timestamp,open,high,low,close,volume\n2020-03-12T00:00:00Z,1,2,1,2,5\n', 'eth.csv');
  */
-export function parseOhlcv(text: string, name: string): Bar[] {
+export function parseOhlcv(text: string, fileName: string): Bar[] {
+  // The file's name as messages show it: cut and escaped when long or odd, one line always.
+  const name = fieldName(fileName);
   const lines = text.split(/\r?\n/);
   if (lines[0]?.trim() !== OHLCV_HEADER) {
     throw new FulcrumError(
       'invalid_field',
-      `${name}: the first line must be "${OHLCV_HEADER}"`,
+      `${name}:1: the first line must be "${OHLCV_HEADER}"`,
       `${name}:1`,
     );
   }
@@ -62,17 +69,18 @@ export function parseOhlcv(text: string, name: string): Bar[] {
       );
     }
     const [stamp = '', ...numbers] = cells;
-    const ms = ISO_UTC.test(stamp) ? Date.parse(stamp) : Number.NaN;
-    if (Number.isNaN(ms)) {
+    const ms = ISO_UTC.test(stamp) ? isoUtcMillis(stamp) : undefined;
+    if (ms === undefined) {
       throw new FulcrumError(
         'invalid_field',
-        `${where}: timestamp must be ISO-8601 UTC like 2020-03-12T00:00:00Z`,
-        where,
+        `${where}: timestamp must be a real ISO-8601 UTC time like 2020-03-12T00:00:00Z`,
+        `${where} timestamp`,
       );
     }
     const [open, high, low, close] = numbers.slice(0, 4).map((n, k) =>
       parseDecimal(n, PRICE_DECIMALS, {
         field: `${where} ${['open', 'high', 'low', 'close'][k]}`,
+        max: PRICE_MAX,
       }),
     ) as [bigint, bigint, bigint, bigint];
     const volume = parseDecimal(numbers[4], PRICE_DECIMALS, { field: `${where} volume` });
@@ -91,7 +99,7 @@ export function parseOhlcv(text: string, name: string): Bar[] {
       throw new FulcrumError('invalid_field', `${where}: timestamps must increase`, where);
     }
     if (bars.length >= BARS_MAX) {
-      throw new FulcrumError('limit_exceeded', `${name}: more than ${BARS_MAX} bars`, where);
+      throw new FulcrumError('limit_exceeded', `${where}: more than ${BARS_MAX} bars`, where);
     }
     bars.push(bar);
   }

@@ -25,6 +25,9 @@
  * levels in order, prices moving away from the best one, and a book that is not crossed.
  */
 import { FulcrumError } from '../domain/errors.js';
+import { isoUtcMillis } from '../domain/isoTime.js';
+import { PRICE_MAX } from '../domain/price.js';
+import { fieldName } from '../domain/quote.js';
 import { type Bar } from '../feeds/ohlcv.js';
 import { parseDecimal } from '../math/decimal.js';
 import { PRICE_DECIMALS } from '../math/fixed.js';
@@ -88,7 +91,9 @@ const ISO_UTC_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?Z$/;
  * parseOrderBook('timestamp,timestamp_ms,side,level,price,qty\n' +
  *   '2022-11-01T23:49:39.146Z,1667346579146,bid,1,20377.00,1.770\n', 'book.csv');
  */
-export function parseOrderBook(text: string, name: string): OrderBook {
+export function parseOrderBook(text: string, fileName: string): OrderBook {
+  // The file's name as messages show it: cut and escaped when long or odd, one line always.
+  const name = fieldName(fileName);
   const lines = text.split(/\r?\n/);
   if (lines[0]?.trim() !== ORDER_BOOK_HEADER) {
     throw new FulcrumError(
@@ -110,8 +115,8 @@ export function parseOrderBook(text: string, name: string): OrderBook {
     const cells = line.split(',');
     if (cells.length !== 6) fail('invalid_field', `expected 6 fields, found ${cells.length}`);
     const [stamp = '', msText = '', side = '', levelText = '', priceText, qtyText] = cells;
-    const ms = ISO_UTC_MS.test(stamp) ? Date.parse(stamp) : Number.NaN;
-    if (Number.isNaN(ms)) fail('invalid_field', 'timestamp must be ISO-8601 UTC');
+    const ms = (ISO_UTC_MS.test(stamp) ? isoUtcMillis(stamp) : undefined) ?? Number.NaN;
+    if (Number.isNaN(ms)) fail('invalid_field', 'timestamp must be a real ISO-8601 UTC time');
     if (!/^[0-9]{1,16}$/.test(msText) || Number(msText) !== ms) {
       fail('invalid_field', 'timestamp_ms must be the timestamp in milliseconds');
     }
@@ -127,7 +132,11 @@ export function parseOrderBook(text: string, name: string): OrderBook {
         `level must be ${levels.length + 1} (levels count from 1 on each side)`,
       );
     }
-    const price = parseDecimal(priceText, PRICE_DECIMALS, { field: `${where} price`, min: 1n });
+    const price = parseDecimal(priceText, PRICE_DECIMALS, {
+      field: `${where} price`,
+      min: 1n,
+      max: PRICE_MAX,
+    });
     parseDecimal(qtyText, PRICE_DECIMALS, { field: `${where} qty`, min: 1n });
     const previous = levels.at(-1);
     if (

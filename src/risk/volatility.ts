@@ -240,3 +240,27 @@ export function volatilityEstimates(
     chosen,
   };
 }
+
+/**
+ * Fewest bars a calibration proposes weights from unless told otherwise: a day of hourly bars.
+ * Fewer say too little about volatility (two flat bars measure none, and would propose the
+ * largest weight); 24 bars give 23 returns, which know σ to within about 15% (1/√(2n)).
+ */
+export const CALIBRATION_BARS_MIN = 24;
+
+/**
+ * Refuses a sample of fewer than `minBars` bars (`invalid_field` at `field`), so that weights are
+ * never proposed from a volatility measured on almost nothing.
+ *
+ * @example
+ * requireSample(bars, CALIBRATION_BARS_MIN, 'eth.csv'); // throws for 23 bars or fewer
+ */
+export function requireSample(bars: readonly Bar[], minBars: number, field: string): void {
+  if (bars.length < Math.max(2, minBars)) {
+    throw new FulcrumError(
+      'invalid_field',
+      `${field}: ${bars.length} bars in the window, fewer than the ${Math.max(2, minBars)} a calibration needs`,
+      field,
+    );
+  }
+}

@@ -11,7 +11,12 @@
  * initial margin allows.
  */
 import { SeededRandom } from '../feeds/simulated.js';
+import { SYMBOL_PATTERN } from '../domain/asset.js';
 import { FulcrumError } from '../domain/errors.js';
+import { expectObject, rejectUnknownFields } from '../domain/input.js';
+import { parseJsonText } from '../domain/json.js';
+import { fieldName, quoteInput } from '../domain/quote.js';
+import { parseDecimal } from '../math/decimal.js';
 
 export interface PopulationSpec {
   readonly accounts: number;
@@ -78,11 +83,6 @@ export function validatePopulation(spec: PopulationSpec): void {
     fail('healthMedian', 'the median health must be above 1 and at most 20');
   if (!(spec.healthSpread >= 0 && spec.healthSpread <= 3))
     fail('healthSpread', 'the health spread must be from 0 to 3');
-  if (spec.accounts * spec.largestShare < 1)
-    fail(
-      'largestShare',
-      'accounts × largest share must be at least 1, or no book reaches its value',
-    );
 }
 
 /**
@@ -99,7 +99,8 @@ export function generatePopulation(
   const random = new SeededRandom(spec.seed);
   const symbols = Object.keys(spec.mix).filter((s) => (spec.mix[s] ?? 0) > 0);
   for (const symbol of symbols) {
-    const price = prices[symbol];
+    // Own properties only: a symbol such as `toString` is a name, not a method of the object.
+    const price = Object.hasOwn(prices, symbol) ? prices[symbol] : undefined;
     if (price === undefined || !(price > 0)) {
       throw new FulcrumError('unknown_asset', `no price for ${symbol}`, 'mix');
     }
@@ -170,4 +171,116 @@ export function generatePopulation(
     accounts.push({ id: `a${String(i + 1).padStart(width, '0')}`, collateral, health });
   }
   return accounts;
+}
+
+/** Most accounts a population file may hold (as many as a generated population). */
+export const POPULATION_ACCOUNTS_MAX = 2_000_000;
+
+/** Most collateral assets one account of a population file may hold. */
+export const POPULATION_COLLATERAL_MAX = 8;
+
+/** Largest units of one collateral asset an account may hold (below 10^15). */
+const UNITS_MAX = 10n ** 33n - 1n;
+
+/** Account ids of a population file: 1-64 letters, digits, `.`, `_` or `-`, a letter or digit first. */
+const POPULATION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/**
+ * Parses a population file: one account a line,
+ * `{"id":"a1","collateral":[{"symbol":"ETH","units":"12.5"}],"health":"1.4"}`, blank lines
+ * skipped. Strict: every field typed and in range, no other field, units and health as decimal
+ * strings, each id once and each symbol once per account, at most
+ * {@link POPULATION_ACCOUNTS_MAX} accounts. Errors name `name:line` and the field.
+ *
+ * @example
+ * parsePopulation('{"id":"a1","collateral":[{"symbol":"ETH","units":"2"}],"health":"1.5"}', 'book.jsonl');
+ */
+export function parsePopulation(text: string, name: string): AccountSpec[] {
+  const file = fieldName(name);
+  const accounts: AccountSpec[] = [];
+  const lineOf = new Map<string, number>();
+  let lineNumber = 0;
+  let start = 0;
+  while (start <= text.length) {
+    const end = text.indexOf('\n', start);
+    const line = text.slice(start, end === -1 ? text.length : end).trim();
+    lineNumber++;
+    start = end === -1 ? text.length + 1 : end + 1;
+    if (line === '') continue;
+    const where = `${file}:${lineNumber}`;
+    if (accounts.length >= POPULATION_ACCOUNTS_MAX) {
+      throw new FulcrumError(
+        'limit_exceeded',
+        `${file} holds more than ${POPULATION_ACCOUNTS_MAX} accounts`,
+        where,
+      );
+    }
+    const account = parseAccountLine(line, where);
+    const earlier = lineOf.get(account.id);
+    if (earlier !== undefined) {
+      throw new FulcrumError(
+        'invalid_field',
+        `${where}: account ${quoteInput(account.id)} is already on line ${earlier}`,
+        `${where} id`,
+      );
+    }
+    lineOf.set(account.id, lineNumber);
+    accounts.push(account);
+  }
+  if (accounts.length === 0) {
+    throw new FulcrumError('invalid_field', `${file} holds no accounts`, file);
+  }
+  return accounts;
+}
+
+/** One line of a population file. */
+function parseAccountLine(line: string, where: string): AccountSpec {
+  const raw = expectObject(parseJsonText(line, where), where);
+  rejectUnknownFields(raw, ['id', 'collateral', 'health'], where);
+  const fail = (
+    field: string,
+    message: string,
+    code: 'invalid_field' | 'invalid_number' = 'invalid_field',
+  ): never => {
+    throw new FulcrumError(code, `${where} ${field} ${message}`, `${where} ${field}`);
+  };
+  const id = raw.id;
+  if (typeof id !== 'string' || !POPULATION_ID_PATTERN.test(id)) {
+    fail('id', `must be 1-64 letters, digits, ".", "_" or "-" (got ${quoteInput(id)})`);
+  }
+  const collateral = raw.collateral;
+  if (
+    !Array.isArray(collateral) ||
+    collateral.length === 0 ||
+    collateral.length > POPULATION_COLLATERAL_MAX
+  ) {
+    fail('collateral', `must list 1 to ${POPULATION_COLLATERAL_MAX} assets`);
+  }
+  const held = new Set<string>();
+  const entries = (collateral as unknown[]).map((entry, k) => {
+    const field = `collateral[${k}]`;
+    const c = expectObject(entry, `${where} ${field}`);
+    rejectUnknownFields(c, ['symbol', 'units'], `${where} ${field}`);
+    const symbol = c.symbol;
+    if (typeof symbol !== 'string' || !SYMBOL_PATTERN.test(symbol)) {
+      fail(
+        `${field}.symbol`,
+        `must be an asset symbol of 1-16 letters or digits (got ${quoteInput(symbol)})`,
+      );
+    }
+    if (held.has(symbol as string)) fail(`${field}.symbol`, `repeats ${quoteInput(symbol)}`);
+    held.add(symbol as string);
+    const units = parseDecimal(c.units, 18, {
+      field: `${where} ${field}.units`,
+      min: 1n,
+      max: UNITS_MAX,
+    });
+    return { symbol: symbol as string, units: Number(units) / 1e18 };
+  });
+  const health = parseDecimal(raw.health, 18, { field: `${where} health` });
+  const healthValue = Number(health) / 1e18;
+  if (!(healthValue > 1 && healthValue <= 100)) {
+    fail('health', 'must be above 1 and at most 100', 'invalid_number');
+  }
+  return { id: id as string, collateral: entries, health: healthValue };
 }

@@ -15,8 +15,15 @@ import {
   type PopulationSpec,
 } from './population.js';
 import type { PopulationInfo } from './result.js';
-import type { AssetConfig } from '../domain/asset.js';
-import { defaultListing, type LiquidatorSpec, type SimulationInput } from './simulator.js';
+import { type AssetConfig, SYMBOL_PATTERN } from '../domain/asset.js';
+import { quoteInput } from '../domain/quote.js';
+import {
+  DEBT_ASSET,
+  defaultListing,
+  LENDER_ACCOUNT,
+  type LiquidatorSpec,
+  type SimulationInput,
+} from './simulator.js';
 
 export interface Scenario {
   readonly name: string;
@@ -158,7 +165,7 @@ export function findScenario(name: string): Scenario {
   if (scenario === undefined) {
     throw new FulcrumError(
       'invalid_field',
-      `unknown scenario ${JSON.stringify(name)}; scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}`,
+      `unknown scenario ${quoteInput(name)}; scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}`,
       'scenario',
     );
   }
@@ -210,6 +217,7 @@ export function buildInput(
   series: readonly BarSeries[],
   options: BuildOptions,
 ): { input: SimulationInput; population: PopulationInfo } {
+  checkSymbols(series);
   const path = pathFromBars(series, options.start, options.end, options.stepSeconds);
   const market: MarketAsset[] = [];
   const baselineVolatility: number[] = [];
@@ -233,26 +241,15 @@ export function buildInput(
     });
     baselineVolatility.push(stats.volatility.chosen.annual);
   }
-  const startPrices: Record<string, number> = {};
-  path.symbols.forEach((symbol, i) => {
-    startPrices[symbol] = (path.prices[i] as Float64Array)[0] as number;
-  });
+  const startPrices: Record<string, number> = Object.fromEntries(
+    path.symbols.map((symbol, i) => [symbol, (path.prices[i] as Float64Array)[0] as number]),
+  );
   const mix =
     options.population.mix ??
     Object.fromEntries(path.symbols.map((s) => [s, 1 / path.symbols.length]));
   const accounts =
     options.accounts ?? generatePopulation({ ...options.population, mix }, startPrices);
-  for (const account of accounts) {
-    for (const c of account.collateral) {
-      if (!path.symbols.includes(c.symbol)) {
-        throw new FulcrumError(
-          'unknown_asset',
-          `account ${account.id} holds ${c.symbol}, which has no price path`,
-          'population',
-        );
-      }
-    }
-  }
+  checkAccounts(accounts, path.symbols, options.accounts === undefined);
   const population = describePopulation(accounts, startPrices, options.population.seed);
   const book = population.collateralValue;
   const capital = book * (options.liquidatorCapitalShare ?? 0.02);
@@ -286,6 +283,86 @@ export function buildInput(
   };
 }
 
+/**
+ * Each series names a distinct asset the engine can list, other than the debt asset the
+ * simulator lends: a file name gives the symbol, so `x_USDCUSDT_1h.csv` or `x__1h.csv` must be
+ * refused here rather than fail inside a run.
+ */
+function checkSymbols(series: readonly BarSeries[]): void {
+  const seen = new Set<string>();
+  for (const { symbol, source } of series) {
+    const fail = (message: string): never => {
+      throw new FulcrumError('invalid_field', `${quoteInput(source)}: ${message}`, 'prices');
+    };
+    if (!SYMBOL_PATTERN.test(symbol)) {
+      fail(`the asset ${quoteInput(symbol)} is not a symbol of 1-16 letters or digits`);
+    }
+    if (symbol === DEBT_ASSET) fail(`${DEBT_ASSET} is the debt asset the simulator lends`);
+    if (seen.has(symbol)) fail(`a second price file of ${symbol}: one file per asset`);
+    seen.add(symbol);
+  }
+}
+
+/** Largest units of one collateral asset the simulator deposits for an account (below 10^15). */
+const ACCOUNT_UNITS_MAX = 1e15;
+
+/**
+ * Largest units of one collateral asset the whole book may hold (below 10^20): a pool takes at
+ * most 2^127 base units (`POOL_VALUE_MAX`), about 1.7 × 10^20 whole units at 18 decimals.
+ */
+const BOOK_UNITS_MAX = 1e20;
+
+/**
+ * Every account holds assets with a price path, in amounts the engine can hold, under an id that
+ * is not the simulator's own (the lender, a liquidator).
+ */
+function checkAccounts(
+  accounts: readonly AccountSpec[],
+  symbols: readonly string[],
+  generated: boolean,
+): void {
+  const totals = new Map<string, number>();
+  for (const account of accounts) {
+    if (account.id === LENDER_ACCOUNT || /^liquidator[0-9]+$/.test(account.id)) {
+      throw new FulcrumError(
+        'invalid_field',
+        `account ${quoteInput(account.id)} is an account of the simulator's own (the lender or a liquidator)`,
+        'population',
+      );
+    }
+    for (const c of account.collateral) {
+      if (!symbols.includes(c.symbol)) {
+        throw new FulcrumError(
+          'unknown_asset',
+          `account ${quoteInput(account.id)} holds ${quoteInput(c.symbol)}, which has no price path`,
+          'population',
+        );
+      }
+      if (!(c.units > 0 && c.units < ACCOUNT_UNITS_MAX)) {
+        // A generated account's units are its value over the start price: a price near zero
+        // asks for more units than the engine's amounts can hold.
+        throw new FulcrumError(
+          'invalid_number',
+          generated
+            ? `${c.symbol} starts at a price too small for this book: account ${account.id} would hold ${c.units.toPrecision(3)} units, the most is below 10^15; choose a smaller --book-value or another window`
+            : `account ${quoteInput(account.id)} holds ${c.units.toPrecision(3)} ${c.symbol}, the most is below 10^15 units`,
+          generated ? 'bookValue' : 'population',
+        );
+      }
+      totals.set(c.symbol, (totals.get(c.symbol) ?? 0) + c.units);
+    }
+  }
+  for (const [symbol, units] of totals) {
+    if (units >= BOOK_UNITS_MAX) {
+      throw new FulcrumError(
+        'limit_exceeded',
+        `the book holds ${units.toPrecision(3)} ${symbol} in all, the most a pool takes is below 10^20 units`,
+        generated ? 'bookValue' : 'population',
+      );
+    }
+  }
+}
+
 /** Sizes, mix and health of a population at the start prices. */
 export function describePopulation(
   accounts: readonly AccountSpec[],
@@ -311,7 +388,7 @@ export function describePopulation(
     let maintenance = 0;
     let initial = 0;
     for (const c of a.collateral) {
-      const v = c.units * (prices[c.symbol] ?? 0);
+      const v = c.units * ((Object.hasOwn(prices, c.symbol) ? prices[c.symbol] : 0) ?? 0);
       value += v;
       maintenance += v * weight(c.symbol, 'maintenance');
       initial += v * weight(c.symbol, 'initial');

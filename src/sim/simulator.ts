@@ -76,23 +76,29 @@ export interface SimulationInput {
 /** Health histogram buckets (upper bounds). */
 const HEALTH_BOUNDS: readonly (number | null)[] = [0.5, 0.8, 0.9, 1, 1.1, 1.25, 1.5, 2, 3, null];
 
-const LENDER: SubAccountRef = { account: 'lender', subAccount: 0 };
+/** The account that lends the debt asset to the population (no population id may take it). */
+export const LENDER_ACCOUNT = 'lender';
+const LENDER: SubAccountRef = { account: LENDER_ACCOUNT, subAccount: 0 };
 const INSURANCE: SubAccountRef = { account: INSURANCE_ACCOUNT, subAccount: 0 };
 const PRICE_FLOAT = Number(PRICE_SCALE);
 const USDC_UNIT = 1e6;
 
-/** Listings for the assets the shipped scenarios use (Aave v2 mainnet-like); others get a default. */
+/**
+ * [initial, maintenance, penalty] of the assets the shipped scenarios use (Aave v2 mainnet-like).
+ * A `Map`, so that a symbol read from a file name (`toString`) is only a name.
+ */
+const KNOWN_LISTINGS = new Map<string, readonly [string, string, string]>([
+  ['ETH', ['0.8', '0.825', '0.05']],
+  ['BTC', ['0.7', '0.75', '0.065']],
+  ['SOL', ['0.5', '0.6', '0.1']],
+  ['LUNA', ['0.5', '0.6', '0.1']],
+  ['FTT', ['0.4', '0.5', '0.1']],
+  ['UST', ['0.75', '0.8', '0.05']],
+]);
+
+/** Listings for the assets the shipped scenarios use; others get a default. */
 export function defaultListing(symbol: string): AssetConfig {
-  const known: Record<string, [string, string, string]> = {
-    // [initial, maintenance, penalty]
-    ETH: ['0.8', '0.825', '0.05'],
-    BTC: ['0.7', '0.75', '0.065'],
-    SOL: ['0.5', '0.6', '0.1'],
-    LUNA: ['0.5', '0.6', '0.1'],
-    FTT: ['0.4', '0.5', '0.1'],
-    UST: ['0.75', '0.8', '0.05'],
-  };
-  const [initial, maintenance, penalty] = known[symbol] ?? ['0.6', '0.7', '0.075'];
+  const [initial, maintenance, penalty] = KNOWN_LISTINGS.get(symbol) ?? ['0.6', '0.7', '0.075'];
   return parseAssetConfig(
     {
       symbol,
@@ -192,7 +198,11 @@ class Run {
         : null,
     );
     this.multipliers = this.symbols.map(() => 1);
-    this.listings = this.symbols.map((symbol) => input.listings[symbol] ?? defaultListing(symbol));
+    this.listings = this.symbols.map((symbol) =>
+      Object.hasOwn(input.listings, symbol)
+        ? (input.listings[symbol] as AssetConfig)
+        : defaultListing(symbol),
+    );
     this.realizedLow = this.symbols.map(() => Number.POSITIVE_INFINITY);
     this.exogenousLow = this.symbols.map(() => Number.POSITIVE_INFINITY);
     this.sampleExogenousLow = this.symbols.map(() => Number.POSITIVE_INFINITY);
