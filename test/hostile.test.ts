@@ -1165,6 +1165,30 @@ const ENGINE_LINES: readonly (readonly [
     'time',
   ],
   [
+    'the year 9999, within the range of times',
+    JSON.stringify({ type: 'accrue', time: 253_402_300_799, asset: 'ETH' }),
+    'time_jump_too_large',
+    'time',
+  ],
+  [
+    'configure-venue: a bound of zero',
+    command({ type: 'configure-venue', config: { timeJumpSecondsMax: 0 } }),
+    'invalid_number',
+    'config.timeJumpSecondsMax',
+  ],
+  [
+    'configure-venue: an unknown field',
+    command({ type: 'configure-venue', config: { valueOf: 1 } }),
+    'invalid_field',
+    'config.valueOf',
+  ],
+  [
+    'deposit: the account @backstop',
+    command({ type: 'deposit', account: '@backstop', asset: 'USDC', amount: '1' }),
+    'reserved_account',
+    'account',
+  ],
+  [
     'a time as a string',
     JSON.stringify({ type: 'accrue', time: '1060', asset: 'ETH' }),
     'invalid_field',
