@@ -3,6 +3,85 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// The core does no I/O: no Node.js module in any folder but the adapters (`src/cli`, `src/store`).
+const NO_IO = { group: ['node:*', 'fs', 'path', 'os', 'crypto'], message: 'the core does no I/O' };
+
+// The layers of docs/ARCHITECTURE.md, lowest first. A file may import its own folder and the
+// folders its layer lists, nothing else of `src/` (`src/index.ts`, the public entry, included).
+// `liquidation/` holds two layers: `plan.ts` is a rule below the engine, `monitor.ts` watches it.
+const GROUND = ['base', 'math', 'domain'];
+const RULES = ['pools', 'margin', 'oracle', 'liquidation/plan.js'];
+const LAYERS = [
+  { files: ['src/base/**'], may: [], why: 'base/ is the ground: it imports nothing of Fulcrum' },
+  { files: ['src/math/**'], may: ['base'], why: 'math/ imports only base/' },
+  { files: ['src/domain/**'], may: ['base', 'math'], why: 'domain/ imports only base/ and math/' },
+  {
+    files: ['src/pools/**', 'src/margin/**', 'src/oracle/**', 'src/liquidation/plan.ts'],
+    may: [...GROUND, ...RULES],
+    also: [{ regex: '^\\./monitor(\\.js)?$', message: 'liquidation/plan.ts is below the monitor' }],
+    why: 'the rules (pools/, margin/, oracle/, liquidation/plan.ts) import only each other and base/, math/, domain/, never the engine',
+  },
+  {
+    files: ['src/derivatives/**'],
+    may: GROUND,
+    why: 'derivatives/ holds rules below the engine: it imports only base/, math/ and domain/',
+  },
+  {
+    files: ['src/risk/**'],
+    may: GROUND,
+    why: 'risk/ is analytics on numbers: it imports only base/, math/ and domain/ (no feeds, no engine)',
+  },
+  {
+    files: ['src/engine/**'],
+    may: [...GROUND, ...RULES, 'derivatives'],
+    why: 'engine/ imports only the rules, derivatives/ and the ground: never the monitor, feeds, risk, sim, store or cli',
+  },
+  {
+    files: ['src/liquidation/monitor.ts'],
+    may: [...GROUND, ...RULES, 'derivatives', 'engine'],
+    why: 'the monitor imports the engine and what is below it',
+  },
+  {
+    files: ['src/feeds/**'],
+    may: [...GROUND, ...RULES, 'derivatives', 'engine', 'liquidation', 'risk'],
+    why: 'feeds/ imports the engine and what is below it, never sim/, store/ or cli/',
+  },
+  {
+    files: ['src/sim/**'],
+    may: [...GROUND, ...RULES, 'derivatives', 'engine', 'liquidation', 'risk', 'feeds'],
+    why: 'sim/ is core: it never imports store/ or cli/',
+  },
+  {
+    files: ['src/store/**'],
+    may: [...GROUND, ...RULES, 'derivatives', 'engine', 'liquidation', 'risk', 'feeds', 'sim'],
+    io: true,
+    why: 'store/ never imports cli/',
+  },
+];
+
+/** The import sources a layer refuses: any path out of its folder to a folder it may not use. */
+function leavingFolder(may) {
+  const allowed = may.map((m) => (m.endsWith('.js') ? `${m.replace(/\./g, '\\.')}$` : `${m}/`));
+  return allowed.length === 0 ? '^\\.\\./' : `^\\.\\./(?!${allowed.join('|')})`;
+}
+
+const layerRules = LAYERS.map(({ files, may, also = [], io = false, why }) => ({
+  files,
+  ignores: ['src/**/*.test.ts'],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          ...(io ? [] : [NO_IO]),
+          { regex: leavingFolder(may), caseSensitive: true, message: why },
+          ...also.map((pattern) => ({ ...pattern, caseSensitive: true })),
+        ],
+      },
+    ],
+  },
+}));
+
 export default tseslint.config(
   { ignores: ['dist/**', 'dist-bench/**', 'node_modules/**', 'coverage/**'] },
   js.configs.recommended,
@@ -37,15 +116,29 @@ export default tseslint.config(
         'error',
         { selector: "NewExpression[callee.name='Date']", message: 'the core reads no clock' },
       ],
+      'no-restricted-imports': ['error', { patterns: [NO_IO] }],
+      'no-console': 'error',
+    },
+  },
+  // Each layer imports only the layers below it (docs/ARCHITECTURE.md, "Layers"); tests may
+  // reach anything.
+  ...layerRules,
+  {
+    files: ['src/index.ts'],
+    rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
-            { group: ['node:*', 'fs', 'path', 'os', 'crypto'], message: 'the core does no I/O' },
+            NO_IO,
+            {
+              regex: '^\\./(store|cli)/',
+              caseSensitive: true,
+              message: 'src/index.ts is the core: the adapters have their own entry',
+            },
           ],
         },
       ],
-      'no-console': 'error',
     },
   },
 );

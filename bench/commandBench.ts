@@ -10,8 +10,8 @@ import {
   decodeCommand,
   type EngineState,
 } from '../src/index.js';
+import { SeededRandom } from '../src/math/random.js';
 import { type Measurement, rateMeasurement } from './harness.js';
-import { Random } from './random.js';
 
 const ACCOUNTS = 10_000;
 const COMMANDS = 200_000;
@@ -70,12 +70,12 @@ export function setup(): EngineState {
  * 15%, withdrawals 10%, transfers 5%; the clock moves every 100 commands.
  */
 export class Workload {
-  private readonly random: Random;
+  private readonly random: SeededRandom;
   private readonly prices = LISTINGS.map((l) => BigInt(l.price) * 10n ** 18n);
   private index = 0;
 
   constructor(seed: number) {
-    this.random = new Random(seed);
+    this.random = new SeededRandom(seed);
   }
 
   next(count: number): Command[] {
@@ -88,15 +88,16 @@ export class Workload {
     const { random, prices } = this;
     const i = this.index++;
     const time = 1 + Math.floor(i / COMMANDS_PER_SECOND);
-    const account = `acct-${random.int(ACCOUNTS)}`;
-    const which = random.int(LISTINGS.length);
+    const account = `acct-${random.integer(0, ACCOUNTS - 1)}`;
+    const which = random.integer(0, LISTINGS.length - 1);
     const listing = LISTINGS[which] ?? LISTINGS[0];
     const asset = listing.symbol;
-    const small = (listing.unit * BigInt(1 + random.int(1000))) / BigInt(listing.price * 100);
+    const small =
+      (listing.unit * BigInt(1 + random.integer(0, 1000 - 1))) / BigInt(listing.price * 100);
     const roll = random.next();
     if (roll < 0.3) {
       const old = prices[which] ?? 1n;
-      const moved = (old * BigInt(9990 + random.int(21))) / 10_000n;
+      const moved = (old * BigInt(9990 + random.integer(0, 21 - 1))) / 10_000n;
       prices[which] = moved;
       return { type: 'set-price', time, asset, price: moved };
     } else if (roll < 0.5) {
@@ -131,7 +132,7 @@ export class Workload {
         amount: small,
       };
     } else {
-      const to = { account: `acct-${random.int(ACCOUNTS)}`, subAccount: 1 };
+      const to = { account: `acct-${random.integer(0, ACCOUNTS - 1)}`, subAccount: 1 };
       return {
         type: 'transfer',
         time,

@@ -13,6 +13,7 @@ import {
   parseDecimal,
   TIERS,
 } from '../src/index.js';
+import { SeededRandom } from '../src/math/random.js';
 import {
   aaveHealth,
   prepareAave,
@@ -20,7 +21,6 @@ import {
   type SimplePosition,
 } from '../test/aave/aaveAdapter.js';
 import { type Measurement, measure } from './harness.js';
-import { Random } from './random.js';
 
 const MARKET: SimpleAsset[] = [
   {
@@ -55,7 +55,7 @@ interface Portfolio {
 
 /** `count` portfolios: WETH, WBTC, LINK deposited; USDC and DAI borrowed; random sizes. */
 export function portfolios(count: number, seed: number): Portfolio[] {
-  const random = new Random(seed);
+  const random = new SeededRandom(seed);
   const risks = new Map<string, AssetRisk>();
   for (const a of MARKET) {
     const config: AssetConfig = parseAssetConfig(
@@ -72,7 +72,9 @@ export function portfolios(count: number, seed: number): Portfolio[] {
   }
   const out: Portfolio[] = [];
   for (let i = 0; i < count; i++) {
-    const amounts = MARKET.map((a) => random.bigIntBelow(10n ** BigInt(a.decimals + 5)) + 1n);
+    const amounts = MARKET.map(
+      (a) => random.bigintOfAnySizeBelow(10n ** BigInt(a.decimals + 5)) + 1n,
+    );
     const fulcrum = MARKET.map((a, j): Position => {
       const risk = risks.get(a.symbol);
       if (risk === undefined) throw new Error('missing risk');

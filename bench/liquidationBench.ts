@@ -21,7 +21,7 @@ import {
 } from '../src/index.js';
 import type { EngineState, ScaledPosition } from '../src/engine/state.js';
 import { type Measurement, median } from './harness.js';
-import { SeededRandom } from '../src/feeds/simulated.js';
+import { SeededRandom } from '../src/math/random.js';
 
 const ASSETS = [
   { symbol: 'USDC', decimals: 6, price: 1, initial: '0.85', maintenance: '0.875' },
@@ -146,17 +146,17 @@ function openBook(count: number): Engine {
     if (!result.ok) throw new Error(result.error.message);
   }
   const state = engine.state;
-  const random = mulberry32(20_261_124);
+  const random = new SeededRandom(20_261_124);
   const supplied = ASSETS.map(() => 0n);
   const borrowed = ASSETS.map(() => 0n);
   for (let i = 0; i < count; i++) {
-    const size = pickSize(random());
+    const size = pickSize(random.next());
     const chosen = pickAssets(random, size);
-    const collateralCount = size === 1 ? 1 : 1 + Math.floor(random() * Math.min(3, size - 1));
+    const collateralCount = size === 1 ? 1 : 1 + Math.floor(random.next() * Math.min(3, size - 1));
     const collateral = chosen.slice(0, collateralCount);
     const debts = chosen.slice(collateralCount);
     // Collateral: $500 to $500,000, log-uniform, split at random.
-    const value = 500 * 1000 ** random();
+    const value = 500 * 1000 ** random.next();
     let borrowingPower = 0;
     const positions: ScaledPosition[] = [];
     const shares = split(random, collateral.length);
@@ -170,7 +170,7 @@ function openBook(count: number): Engine {
     });
     if (debts.length > 0) {
       // Borrowed share of the limit: most books sit well inside it, a tail near it.
-      const use = Math.min(0.999, Math.max(0.02, 1 - Math.abs(gaussian(random)) * 0.35));
+      const use = Math.min(0.999, Math.max(0.02, 1 - Math.abs(random.normal()) * 0.35));
       const debtShares = split(random, debts.length);
       debts.forEach((a, k) => {
         const asset = ASSETS[a] as (typeof ASSETS)[number];
@@ -265,11 +265,11 @@ function pickSize(u: number): number {
 }
 
 /** `size` distinct asset indices, weighted toward the large assets as books are. */
-function pickAssets(random: () => number, size: number): number[] {
+function pickAssets(random: SeededRandom, size: number): number[] {
   const weights = [20, 8, 5, 25, 15, 10, 5, 5, 4, 3];
   const chosen: number[] = [];
   while (chosen.length < size) {
-    let u = random() * weights.reduce((s, w, i) => (chosen.includes(i) ? s : s + w), 0);
+    let u = random.next() * weights.reduce((s, w, i) => (chosen.includes(i) ? s : s + w), 0);
     for (let i = 0; i < weights.length; i++) {
       if (chosen.includes(i)) continue;
       u -= weights[i] as number;
@@ -282,8 +282,8 @@ function pickAssets(random: () => number, size: number): number[] {
   return chosen;
 }
 
-function split(random: () => number, parts: number): number[] {
-  const raw = Array.from({ length: parts }, () => 0.2 + random());
+function split(random: SeededRandom, parts: number): number[] {
+  const raw = Array.from({ length: parts }, () => 0.2 + random.next());
   const total = raw.reduce((s, x) => s + x, 0);
   return raw.map((x) => x / total);
 }
@@ -291,16 +291,6 @@ function split(random: () => number, parts: number): number[] {
 function toUnits(amount: number, decimals: number): bigint {
   const digits = Math.min(decimals, 6);
   return BigInt(Math.floor(amount * 10 ** digits)) * 10n ** BigInt(decimals - digits);
-}
-
-function gaussian(random: () => number): number {
-  const u = Math.max(random(), 1e-12);
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
-}
-
-function mulberry32(seed: number): () => number {
-  const source = new SeededRandom(seed);
-  return () => source.next();
 }
 
 function heapBytes(): number {

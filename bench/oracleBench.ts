@@ -14,20 +14,20 @@ import {
   PRICE_SCALE,
   takeQuote,
 } from '../src/index.js';
+import { SeededRandom } from '../src/math/random.js';
 import { initialOracleState, type SourceQuote } from '../src/oracle/oracle.js';
 import { type Measurement, measure } from './harness.js';
-import { Random } from './random.js';
 
 const SOURCES = ['binance', 'coinbase', 'kraken'];
 
 /** Prices that wander by up to ±0.1% a step around 2000, per source with its own noise. */
 function priceSeries(count: number): bigint[] {
-  const random = new Random(3);
+  const random = new SeededRandom(3);
   const out: bigint[] = [];
   let price = 2000n * PRICE_SCALE;
   for (let i = 0; i < count; i++) {
-    price = (price * BigInt(99_900 + random.int(201))) / 100_000n;
-    out.push(price + BigInt(random.int(1000)) * 10n ** 12n);
+    price = (price * BigInt(99_900 + random.integer(0, 201 - 1))) / 100_000n;
+    out.push(price + BigInt(random.integer(0, 1000 - 1)) * 10n ** 12n);
   }
   return out;
 }

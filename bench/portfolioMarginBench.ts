@@ -7,7 +7,8 @@
  * is pricing and how much the rest (validation, netting, surface reads, the minimum charge).
  */
 import { black76, type Black76Input } from '../src/derivatives/black76.js';
-import { type InstrumentSpec, YEAR_SECONDS } from '../src/derivatives/instruments.js';
+import { type InstrumentSpec } from '../src/derivatives/instruments.js';
+import { YEAR_SECONDS } from '../src/math/time.js';
 import {
   DEFAULT_PORTFOLIO_MARGIN_CONFIG,
   type PortfolioMarket,

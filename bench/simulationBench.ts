@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Draft } from '../src/engine/draft.js';
 import { parseOhlcv } from '../src/feeds/ohlcv.js';
+import { isoUtcMillis } from '../src/math/time.js';
 import { DEFAULT_MARKET_MODEL } from '../src/sim/market.js';
 import { POLICIES } from '../src/sim/policies.js';
 import { DEFAULT_POPULATION } from '../src/sim/population.js';
@@ -31,8 +32,8 @@ export function simulationBenchmarks(largest: number): SimulationBenchResult {
     const path = join(process.cwd(), 'examples', 'data', file);
     return { symbol, source: file, bars: parseOhlcv(readFileSync(path, 'utf8'), file) };
   });
-  const start = Date.parse(scenario.start) / 1000;
-  const end = Date.parse(scenario.end) / 1000;
+  const start = (isoUtcMillis(scenario.start) ?? Number.NaN) / 1000;
+  const end = (isoUtcMillis(scenario.end) ?? Number.NaN) / 1000;
   const partial = POLICIES[0];
   if (partial === undefined) throw new Error('no policy');
   const measurements: Measurement[] = [];

@@ -14,7 +14,7 @@ export {
   type Tier,
   validateAssetConfig,
 } from './domain/asset.js';
-export { AssertionError, ERROR_CODES, type ErrorCode, FulcrumError } from './domain/errors.js';
+export { AssertionError, ERROR_CODES, type ErrorCode, FulcrumError } from './base/errors.js';
 export { PRICE_MAX, parsePrice } from './domain/price.js';
 export { parseJsonText } from './domain/json.js';
 export { applyCommand, type CommandResult, dryRun } from './engine/apply.js';
@@ -40,12 +40,12 @@ export {
   type EngineState,
   BACKSTOP_ACCOUNT,
   INSURANCE_ACCOUNT,
-  LIMITS,
   positionLimit,
   RESERVED_ACCOUNT_PREFIX,
   type SubAccountRef,
   type SubAccountState,
 } from './engine/state.js';
+export { LIMITS } from './domain/limits.js';
 export { canonicalState, stateHash } from './engine/stateHash.js';
 export { type AssetRisk, assetRisk } from './margin/assetRisk.js';
 export { evaluateHealth, HealthSnapshot, type Position, type TierHealth } from './margin/health.js';
@@ -68,13 +68,15 @@ export {
   PRICE_SCALE,
   RAY,
   RAY_DECIMALS,
-  SECONDS_PER_YEAR,
   VALUE_DECIMALS,
   VALUE_SCALE,
   WEIGHT_DECIMALS,
   WEIGHT_SCALE,
 } from './math/fixed.js';
+export { inverseNormalCdf, normalCdf, normalPdf } from './math/normal.js';
+export { SeededRandom } from './math/random.js';
 export { sha256Hex } from './math/sha256.js';
+export { barSeconds, DAY_SECONDS, SECONDS_PER_YEAR, YEAR_SECONDS } from './math/time.js';
 export {
   borrowRateAnnualRay,
   supplyRateAnnualRay,
@@ -124,10 +126,11 @@ export {
   type StoredQuote,
   takeQuote,
 } from './oracle/oracle.js';
-export { type Bar, barSeconds, OHLCV_HEADER, parseOhlcv } from './feeds/ohlcv.js';
+export type { Bar } from './domain/bar.js';
+export { OHLCV_HEADER, parseOhlcv } from './feeds/ohlcv.js';
 export { describeFile, type QuoteJson, replayQuotes, type SourceSeries } from './feeds/replay.js';
 export { type AssetReplay, replayReport } from './feeds/replayReport.js';
-export { SeededRandom, type SimulatedMarket, simulateMarket } from './feeds/simulated.js';
+export { type SimulatedMarket, simulateMarket } from './feeds/simulated.js';
 export { LiveFeed, type LiveQuote } from './feeds/live.js';
 export {
   DEFAULT_LIQUIDATION_CONFIG,

@@ -5,8 +5,8 @@
  * bid, and a throttle window with tens of thousands of liquidations.
  */
 import { describe, expect, it } from 'vitest';
+import { LIMITS } from '../src/domain/limits.js';
 import { Engine, type EngineEvent, type LiquidationEvent } from '../src/index.js';
-import { LIMITS } from '../src/engine/state.js';
 
 type Json = Record<string, unknown>;
 

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FulcrumError } from '../src/domain/errors.js';
+import { FulcrumError } from '../src/base/errors.js';
 import {
   DEFAULT_MARKET_MODEL,
   Market,

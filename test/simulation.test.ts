@@ -15,6 +15,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Engine, type EngineState, renderEvent, renderEventsJson } from '../src/index.js';
+import { SeededRandom } from '../src/math/random.js';
 import { poolRates } from '../src/pools/pool.js';
 import { type ModelPool, RAY, type Ref, ReferenceModel } from './reference/referenceModel.js';
 
@@ -26,63 +27,6 @@ const SEEDS = (process.env.SIM_SEEDS ?? '')
   .filter((s) => s.trim() !== '')
   .map(Number);
 const COMMANDS = Number(process.env.SIM_COMMANDS ?? 2000);
-
-// ---- seeded random numbers -----------------------------------------------------------------
-
-class Rng {
-  private state: number;
-
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-
-  /** mulberry32: a float in [0, 1). */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-
-  /** An integer in [low, high]. */
-  int(low: number, high: number): number {
-    return low + Math.floor(this.next() * (high - low + 1));
-  }
-
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-
-  pick<T>(items: readonly T[]): T {
-    const item = items[Math.floor(this.next() * items.length)];
-    if (item === undefined) throw new Error('pick from an empty list');
-    return item;
-  }
-
-  /** A bigint in [0, bound) (slightly biased; fine for test data). */
-  below(bound: bigint): bigint {
-    if (bound <= 0n) return 0n;
-    let value = 0n;
-    for (let bits = 0n; 1n << bits <= bound * 2n ** 32n; bits += 32n) {
-      value = (value << 32n) | BigInt(Math.floor(this.next() * 4294967296));
-    }
-    return value % bound;
-  }
-
-  /** Picks a key with probability proportional to its weight. */
-  weighted<K extends string>(weights: Readonly<Record<K, number>>): K {
-    const entries = Object.entries(weights) as [K, number][];
-    let roll = this.next() * entries.reduce((sum, [, w]) => sum + w, 0);
-    for (const [key, weight] of entries) {
-      roll -= weight;
-      if (roll < 0) return key;
-    }
-    const last = entries[entries.length - 1];
-    if (last === undefined) throw new Error('no weights');
-    return last[0];
-  }
-}
 
 // ---- market and accounts -------------------------------------------------------------------
 
@@ -109,7 +53,7 @@ function unitsWorth(dollars: bigint, price: bigint): bigint {
   return units > 0n ? units : 1n;
 }
 
-function makeAsset(rng: Rng, symbol: string, decimals: number, price: bigint): AssetSpec {
+function makeAsset(rng: SeededRandom, symbol: string, decimals: number, price: bigint): AssetSpec {
   const initialWeight = rng.pick([0, 500_000, 750_000, 800_000, 900_000, 920_000]);
   // Below 1 / (1 + 5% penalty): a liquidation at the threshold must leave an account better.
   const maintenanceWeight = Math.min(950_000, initialWeight + 50_000);
@@ -135,9 +79,9 @@ function makeAsset(rng: Rng, symbol: string, decimals: number, price: bigint): A
     config.reserveFactor = rng.pick(['0', '0.1', '0.25', '0.999999', '1']);
   }
   if (rng.chance(0.3))
-    config.supplyCap = unitsWorth(BigInt(rng.int(100_000, 800_000)), price).toString();
+    config.supplyCap = unitsWorth(BigInt(rng.integer(100_000, 800_000)), price).toString();
   if (rng.chance(0.3))
-    config.borrowCap = unitsWorth(BigInt(rng.int(20_000, 300_000)), price).toString();
+    config.borrowCap = unitsWorth(BigInt(rng.integer(20_000, 300_000)), price).toString();
   return { symbol, decimals, price, config };
 }
 
@@ -156,7 +100,7 @@ interface Scenario {
 
 const NAMES = ['alice', 'bob', 'carol', 'dave', 'erin', 'desk-7.a:b@c_d', 'grace', 'heidi'];
 
-function standardScenario(rng: Rng): Scenario {
+function standardScenario(rng: SeededRandom): Scenario {
   const assets = [
     makeAsset(rng, 'USDC', 6, PRICE_ONE),
     makeAsset(rng, 'WBTC', 8, 60_000n * PRICE_ONE),
@@ -166,22 +110,22 @@ function standardScenario(rng: Rng): Scenario {
   return {
     assets,
     listedAtStart: 3,
-    accounts: makeAccounts(rng, rng.int(5, 8)),
+    accounts: makeAccounts(rng, rng.integer(5, 8)),
     fillPositions: false,
   };
 }
 
 /** Many assets, few accounts: sub-accounts run into the 16-position limit. */
-function manyAssetScenario(rng: Rng): Scenario {
+function manyAssetScenario(rng: SeededRandom): Scenario {
   const decimals = [6, 8, 18, 9, 7, 12];
   const assets = Array.from({ length: 18 }, (_, i) => {
-    const price = BigInt(rng.int(1, 5_000_000)) * 10n ** 15n;
+    const price = BigInt(rng.integer(1, 5_000_000)) * 10n ** 15n;
     return makeAsset(rng, `A${i}`, decimals[i % decimals.length] ?? 6, price);
   });
   return { assets, listedAtStart: 17, accounts: makeAccounts(rng, 3), fillPositions: true };
 }
 
-function makeAccounts(rng: Rng, count: number): Ref[] {
+function makeAccounts(rng: SeededRandom, count: number): Ref[] {
   const refs: Ref[] = [];
   for (const account of NAMES.slice(0, count)) {
     const subs = rng.chance(0.6) ? 2 : 1;
@@ -206,18 +150,18 @@ const KINDS: Record<Kind, number> = {
 };
 
 class Generator {
-  private readonly rng: Rng;
+  private readonly rng: SeededRandom;
   private readonly model: ReferenceModel;
   private readonly scenario: Scenario;
   private readonly listAt: readonly number[];
 
-  constructor(rng: Rng, model: ReferenceModel, scenario: Scenario, commands: number) {
+  constructor(rng: SeededRandom, model: ReferenceModel, scenario: Scenario, commands: number) {
     this.rng = rng;
     this.model = model;
     this.scenario = scenario;
     const later = scenario.assets.length - scenario.listedAtStart;
     this.listAt = Array.from({ length: later }, () =>
-      rng.int(Math.floor(commands * 0.1), Math.floor(commands * 0.4)),
+      rng.integer(Math.floor(commands * 0.1), Math.floor(commands * 0.4)),
     ).sort((a, b) => a - b);
   }
 
@@ -261,15 +205,15 @@ class Generator {
   private nextTime(): number {
     const now = this.model.time;
     const r = this.rng.next();
-    if (r < 0.02 && now > 0) return now - this.rng.int(1, 7200);
+    if (r < 0.02 && now > 0) return now - this.rng.integer(1, 7200);
     if (r < 0.3) return now;
-    if (r < 0.5) return now + this.rng.int(1, 60);
-    if (r < 0.7) return now + this.rng.int(61, 3600);
-    return now + this.rng.int(3601, 4 * 86_400);
+    if (r < 0.5) return now + this.rng.integer(1, 60);
+    if (r < 0.7) return now + this.rng.integer(61, 3600);
+    return now + this.rng.integer(3601, 4 * 86_400);
   }
 
   private randomAsset(): number {
-    return this.rng.int(0, this.model.assetCount - 1);
+    return this.rng.integer(0, this.model.assetCount - 1);
   }
 
   private symbol(asset: number): string {
@@ -336,10 +280,10 @@ class Generator {
   /** A plausible amount: $1 to $1M worth, or 1 base unit. */
   private plausible(asset: number): bigint {
     if (this.rng.chance(0.08)) return 1n;
-    const dollars = BigInt(this.rng.int(1, 9)) * 10n ** BigInt(this.rng.int(0, 5));
+    const dollars = BigInt(this.rng.integer(1, 9)) * 10n ** BigInt(this.rng.integer(0, 5));
     const price = this.model.prices(asset).oracle;
     const units = (dollars * PRICE_ONE * 10n ** BigInt(this.decimals(asset))) / price;
-    const jitter = this.rng.below(units / 10n + 1n);
+    const jitter = this.rng.bigintBelow(units / 10n + 1n);
     return units + jitter > 0n ? units + jitter : 1n;
   }
 
@@ -408,7 +352,7 @@ class Generator {
     }
     if (r < 0.6) return this.oddAmount(asset);
     if (balance === 0n) return this.text(this.plausible(asset), asset);
-    return this.text(this.rng.below(balance) + 1n, asset);
+    return this.text(this.rng.bigintBelow(balance) + 1n, asset);
   }
 
   private withdraw(time: number): Json {
@@ -441,7 +385,7 @@ class Generator {
       if (most === 0n) amount = this.text(1n, asset);
       else if (r < 0.2) amount = this.text(most, asset);
       else if (r < 0.27) amount = this.text(most + 1n, asset);
-      else amount = this.text(this.rng.below(most) + 1n, asset);
+      else amount = this.text(this.rng.bigintBelow(most) + 1n, asset);
     } else if (r < 0.45) amount = this.text(1n, asset);
     else if (r < 0.5) amount = this.text(cash + 1n, asset);
     else if (r < 0.54) amount = this.oddAmount(asset);
@@ -460,7 +404,7 @@ class Generator {
     else if (r < 0.5) amount = this.text(owed + 1n, asset);
     else if (r < 0.62) amount = this.text(1n, asset);
     else if (r < 0.66) amount = this.oddAmount(asset);
-    else if (owed > 1n) amount = this.text(this.rng.below(owed - 1n) + 1n, asset);
+    else if (owed > 1n) amount = this.text(this.rng.bigintBelow(owed - 1n) + 1n, asset);
     else amount = this.text(this.plausible(asset), asset);
     return this.accountCommand('repay', time, ref, asset, amount);
   }
@@ -496,7 +440,7 @@ class Generator {
     const asset = this.randomAsset();
     const { oracle } = this.model.prices(asset);
     const move = (price: bigint, range: number) => {
-      const moved = (price * BigInt(1_000_000 + this.rng.int(-range, range))) / 1_000_000n;
+      const moved = (price * BigInt(1_000_000 + this.rng.integer(-range, range))) / 1_000_000n;
       if (moved < 10n ** 6n) return 10n ** 6n;
       return moved > 10n ** 29n ? 10n ** 29n : moved;
     };
@@ -515,7 +459,7 @@ class Generator {
     const asset = this.randomAsset();
     const ref = this.randomRef();
     const amount = this.text(this.plausible(asset), asset);
-    switch (this.rng.int(0, 9)) {
+    switch (this.rng.integer(0, 9)) {
       case 0:
         return { type: 'deposit', time, account: ref.account, asset: 'DOGE', amount: '1' };
       case 1: {
@@ -670,17 +614,17 @@ interface Stats {
 function runSeed(
   seed: number,
   commands: number,
-  scenarioOf: (rng: Rng) => Scenario,
+  scenarioOf: (rng: SeededRandom) => Scenario,
   replay: string,
 ): Stats {
-  const rng = new Rng(seed);
+  const rng = new SeededRandom(seed);
   const scenario = scenarioOf(rng);
   const engine = new Engine();
   const model = new ReferenceModel();
   const generator = new Generator(rng, model, scenario, commands);
   const stats: Stats = { accepted: 0, codes: new Map(), kinds: new Map() };
   const recent: string[] = [];
-  const start = 1_700_000_000 + rng.int(0, 10_000_000);
+  const start = 1_700_000_000 + rng.integer(0, 10_000_000);
   const stream = generator.opening(start);
   let hash = engine.hash();
 

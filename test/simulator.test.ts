@@ -32,7 +32,7 @@ import {
   planOf,
   type SimulateOptions,
 } from '../src/cli/simulate.js';
-import { FulcrumError } from '../src/domain/errors.js';
+import { FulcrumError } from '../src/base/errors.js';
 import type { CommandResult } from '../src/engine/apply.js';
 import type { Command } from '../src/engine/commands.js';
 import { Draft } from '../src/engine/draft.js';
@@ -41,7 +41,8 @@ import { canonicalState } from '../src/engine/stateHash.js';
 import type { BadDebtEvent, LiquidationEvent } from '../src/engine/events.js';
 import { scaledBalance } from '../src/engine/positions.js';
 import { type AssetState, findSubAccount, type SubAccountRef } from '../src/engine/state.js';
-import { type Bar, parseOhlcv } from '../src/feeds/ohlcv.js';
+import { parseOhlcv } from '../src/feeds/ohlcv.js';
+import { type Bar } from '../src/domain/bar.js';
 import { HEALTH_SCALE, PRICE_SCALE } from '../src/math/fixed.js';
 import { supplyAmount } from '../src/pools/pool.js';
 import { DEFAULT_MARKET_MODEL, type MarketAsset, type MarketModel } from '../src/sim/market.js';

@@ -8,11 +8,13 @@
  * the depth fitted to an order-book snapshot of one of the assets. The arithmetic lives in
  * `src/risk/`; this file reads files, checks options and lays out the figures.
  */
-import { FulcrumError } from '../domain/errors.js';
+import { FulcrumError } from '../base/errors.js';
+import { type Bar } from '../domain/bar.js';
 import { quoteInput } from '../domain/quote.js';
-import { type Bar, BARS_MAX, parseOhlcv } from '../feeds/ohlcv.js';
+import { BARS_MAX, parseOhlcv } from '../feeds/ohlcv.js';
 import { formatDecimal } from '../math/decimal.js';
 import { WEIGHT_DECIMALS, WEIGHT_SCALE } from '../math/fixed.js';
+import { isoUtc } from '../math/time.js';
 import {
   DEFAULT_HAIRCUT_CONFIG,
   type HaircutConfig,
@@ -257,8 +259,9 @@ const pct = (x: number, places = 2) =>
 const money = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : 'inf');
 const weight = (w: bigint) => formatDecimal(w, WEIGHT_DECIMALS);
 
+/** A time as ISO-8601 UTC, without its seconds when they are zero (`2020-03-12T06:00Z`). */
 function iso(seconds: number): string {
-  return new Date(seconds * 1000).toISOString().replace(':00.000Z', 'Z').replace('.000Z', 'Z');
+  return isoUtc(seconds).replace(':00Z', 'Z');
 }
 
 /** A duration as the largest whole unit: 4h, 1d, 90s. */

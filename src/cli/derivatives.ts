@@ -8,7 +8,7 @@
  * sub-accounts are margined with the scenario portfolio margin at the volatilities `set-prices`
  * gives.
  */
-import { FulcrumError } from '../domain/errors.js';
+import { FulcrumError } from '../base/errors.js';
 import { parseJsonText } from '../domain/json.js';
 import { decodeLedgerJson } from '../derivatives/json.js';
 import {

@@ -5,6 +5,7 @@
  */
 import { renderHealthReport } from '../margin/report.js';
 import { Engine } from '../engine/engine.js';
+import { isoZonedMillis } from '../math/time.js';
 import {
   accountHistory,
   eventsInTimeRange,
@@ -207,10 +208,6 @@ async function verifyLedger(data: string): Promise<{ text: string; ok: boolean }
   return verdict('derivatives journal', fast.location, fast.recovery, full.recovery);
 }
 
-/** An ISO-8601 date, with a time and its zone if any: year, month, day, hour, minute, second. */
-const ISO_TIME =
-  /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
-
 /**
  * A time given as unix seconds or as an ISO-8601 date (`2020-03-12`, `2020-03-12T10:00:00Z`, or
  * with an offset; a time needs its zone, so that the answer does not depend on the machine's).
@@ -218,22 +215,8 @@ const ISO_TIME =
  */
 function parseTime(text: string, name: string): number {
   if (/^[0-9]{1,12}$/.test(text)) return Number(text);
-  const parts = ISO_TIME.exec(text);
-  const ms = parts === null ? Number.NaN : Date.parse(text);
-  if (parts !== null && !Number.isNaN(ms)) {
-    // The fields as written (a time missing is midnight), against the day and time they make.
-    const fields = parts.slice(1, 7).map((field) => Number(field ?? 0));
-    const [year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0] = fields;
-    const written = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
-    const exists =
-      written.getUTCFullYear() === year &&
-      written.getUTCMonth() === month - 1 &&
-      written.getUTCDate() === day &&
-      written.getUTCHours() === hour &&
-      written.getUTCMinutes() === minute &&
-      written.getUTCSeconds() === second;
-    if (exists) return Math.floor(ms / 1000);
-  }
+  const ms = isoZonedMillis(text);
+  if (ms !== undefined) return Math.floor(ms / 1000);
   throw new CliError(
     `${name} must be unix seconds or an ISO date (2020-03-12, 2020-03-12T10:00:00Z), not ${JSON.stringify(text)}`,
     EXIT.usage,

@@ -5,10 +5,10 @@
  */
 import { accessSync, closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { SYMBOL_PATTERN } from '../domain/asset.js';
-import { type ErrorCode, FulcrumError } from '../domain/errors.js';
+import { type ErrorCode, FulcrumError } from '../base/errors.js';
 import { parseJsonText } from '../domain/json.js';
+import { SOURCE_ID_PATTERN } from '../domain/limits.js';
 import { fieldName, quoteInput } from '../domain/quote.js';
-import { SOURCE_ID_PATTERN } from '../engine/state.js';
 import { describeFile } from '../feeds/replay.js';
 import { FolderError, makeFolder } from '../store/folder.js';
 

@@ -5,7 +5,7 @@
  * health before and after, every bad debt, and at the end the loss waterfall per asset
  * (deficits, what the insurance fund paid, what the lenders bore) and the insurance fund.
  */
-import { FulcrumError } from '../domain/errors.js';
+import { FulcrumError } from '../base/errors.js';
 import type { CommandResult } from '../engine/apply.js';
 import { Engine } from '../engine/engine.js';
 import type { BadDebtEvent, LiquidationEvent } from '../engine/events.js';

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { FulcrumError } from '../domain/errors.js';
+import { FulcrumError } from '../base/errors.js';
 import { isPostgresUrl, postgresUrlProblem } from '../store/postgresStore.js';
 import { StoreError } from '../store/store.js';
 import { healthCommand } from './health.js';

@@ -3,8 +3,8 @@
  * so that `0x10`, `" 1"`, `1e3`, `Infinity` or `2021-02-30` is refused by every command alike
  * instead of being read the way `Number` or `Date.parse` happens to read it.
  */
-import { isoUtcMillis } from '../domain/isoTime.js';
 import { quoteInput } from '../domain/quote.js';
+import { isoUtcMillis } from '../math/time.js';
 import { CliError, EXIT } from './io.js';
 
 /** A plain decimal: digits, an optional fraction, no sign, exponent, spaces or leading zeros. */

@@ -8,6 +8,7 @@ import { parseOracleConfig } from '../domain/oracleConfig.js';
 import { GRADES } from '../domain/priceGrade.js';
 import { parseOhlcv } from '../feeds/ohlcv.js';
 import { type AssetReplay, replayReport } from '../feeds/replayReport.js';
+import { isoUtc } from '../math/time.js';
 import { parseJson, priceFileNames, readInput } from './io.js';
 import { table } from './table.js';
 
@@ -32,10 +33,6 @@ function oracleOption(text: string): JsonObject {
   return value;
 }
 
-function iso(seconds: number): string {
-  return new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
-}
-
 function describe(r: AssetReplay): string {
   const grades = table(
     ['grade', 'aggregations'],
@@ -50,13 +47,13 @@ function describe(r: AssetReplay): string {
       ? 'breaker: never tripped'
       : [
           `breaker: tripped ${r.breakerTrips.length} times`,
-          ...r.breakerTrips.slice(0, 10).map((t) => `  ${iso(t.time)}  ${t.from} -> ${t.to}`),
+          ...r.breakerTrips.slice(0, 10).map((t) => `  ${isoUtc(t.time)}  ${t.from} -> ${t.to}`),
           ...(r.breakerTrips.length > 10 ? [`  ... and ${r.breakerTrips.length - 10} more`] : []),
         ].join('\n');
   const gap =
     r.largestGap === null
       ? 'largest price/stable gap: none'
-      : `largest price/stable gap: ${(r.largestGap.ratio * 100).toFixed(2)}% at ${iso(r.largestGap.time)} (price ${r.largestGap.price}, stable ${r.largestGap.stablePrice})`;
+      : `largest price/stable gap: ${(r.largestGap.ratio * 100).toFixed(2)}% at ${isoUtc(r.largestGap.time)} (price ${r.largestGap.price}, stable ${r.largestGap.stablePrice})`;
   return [
     `${r.asset}: ${r.quotes} quotes from ${r.sources.join(', ')}; prices adopted from ${r.lowestPrice} to ${r.highestPrice}, final ${r.finalPrice}`,
     '',

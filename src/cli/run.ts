@@ -5,14 +5,15 @@
  * (at most {@link SUMMARY_ACCOUNTS_MAX} sub-accounts listed), so that a book of any size prints;
  * a failure to print it after the commands were journaled says that they were applied.
  */
-import { FulcrumError } from '../domain/errors.js';
+import { FulcrumError } from '../base/errors.js';
 import type { CommandResult } from '../engine/apply.js';
 import { Engine } from '../engine/engine.js';
 import { DurableEngine } from '../store/durableEngine.js';
 import { openStore } from '../store/index.js';
-import { LIMITS } from '../engine/state.js';
+import { LIMITS } from '../domain/limits.js';
 import { renderResult } from '../engine/render.js';
 import { renderHealthReport } from '../margin/report.js';
+import { isoUtc } from '../math/time.js';
 import {
   CliError,
   commandLines,
@@ -290,7 +291,7 @@ function percent(fraction: string): string {
 /** A command's time for display; `?` for anything that is not a time the engine accepts. */
 function isoTime(seconds: number): string {
   if (!Number.isSafeInteger(seconds) || seconds < 0 || seconds > LIMITS.timeMax) return '?';
-  return new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
+  return isoUtc(seconds);
 }
 
 /**

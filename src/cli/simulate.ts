@@ -9,9 +9,10 @@ import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { FulcrumError } from '../domain/errors.js';
+import { FulcrumError } from '../base/errors.js';
 import { quoteInput } from '../domain/quote.js';
-import { barSeconds, parseOhlcv } from '../feeds/ohlcv.js';
+import { parseOhlcv } from '../feeds/ohlcv.js';
+import { barSeconds, isoUtc } from '../math/time.js';
 import { DEFAULT_MARKET_MODEL, type MarketModel, validateMarketModel } from '../sim/market.js';
 import type { BarSeries } from '../sim/path.js';
 import { POLICIES, type Policy } from '../sim/policies.js';
@@ -732,7 +733,7 @@ function summary(result: SimulationResult, json: string, html: string): string {
   const p = result.population;
   return [
     `${result.scenario}: ${result.description}`,
-    `${result.steps} steps of ${result.stepSeconds} s from ${iso(result.start)}; ${p.accounts} accounts (seed ${p.seed}), ` +
+    `${result.steps} steps of ${result.stepSeconds} s from ${isoUtc(result.start)}; ${p.accounts} accounts (seed ${p.seed}), ` +
       `collateral ${money(p.collateralValue)}; exogenous lows: ${result.paths.map((x) => `${x.symbol} ${sig(x.low)}`).join(', ')}`,
     '',
     table(
@@ -800,10 +801,6 @@ class ProgressBoard {
     for (const label of this.labels) process.stderr.write(`\x1b[2K${this.line(label)}\n`);
     this.drawn = this.labels.length;
   }
-}
-
-function iso(seconds: number): string {
-  return new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
 }
 
 /** A price to five significant digits. */

@@ -11,6 +11,7 @@
  * default (no carry between trade and settlement). At or after expiry (T <= 0) the price is the
  * intrinsic value and the Greeks are those of the payoff (delta 0 or ±1, no gamma or vega).
  */
+import { normalCdf, normalPdf } from '../math/normal.js';
 
 export interface Black76Input {
   /** Forward (or index) price of the underlying. */
@@ -35,80 +36,6 @@ export interface Black76Result {
   readonly vega: number;
   /** ∂V/∂t per year as time passes (negative for a long option, typically). */
   readonly theta: number;
-}
-
-/** The standard normal density. */
-export function normalPdf(x: number): number {
-  return Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);
-}
-
-/**
- * The standard normal distribution function, to about 1e-15 absolute: W. J. Cody's rational
- * approximations of erfc (1969), as used by most numerical libraries.
- */
-export function normalCdf(x: number): number {
-  const z = Math.abs(x) / Math.SQRT2;
-  const tail = 0.5 * erfc(z);
-  return x >= 0 ? 1 - tail : tail;
-}
-
-/** The complementary error function for z >= 0 (Cody's three ranges). */
-function erfc(z: number): number {
-  if (z < 0.5) {
-    // erf by a rational function of z².
-    const t = z * z;
-    const num =
-      ((((0.18577770618460315 * t + 3.1611237438705655) * t + 113.86415415105016) * t +
-        377.485237685302) *
-        t +
-        3209.3775891384694) *
-      z;
-    const den =
-      (((t + 23.601290952344122) * t + 244.02463793444417) * t + 1282.6165260773723) * t +
-      2844.236833439171;
-    return 1 - num / den;
-  }
-  if (z < 4) {
-    const num =
-      (((((((2.1531153547440383e-8 * z + 0.5641884969886701) * z + 8.883149794388377) * z +
-        66.11919063714163) *
-        z +
-        298.6351381974001) *
-        z +
-        881.952221241769) *
-        z +
-        1712.0476126340707) *
-        z +
-        2051.0783778260716) *
-        z +
-      1230.3393547979972;
-    const den =
-      (((((((z + 15.744926110709835) * z + 117.6939508913125) * z + 537.1811018620099) * z +
-        1621.3895745666903) *
-        z +
-        3290.7992357334597) *
-        z +
-        4362.619090143247) *
-        z +
-        3439.3676741437216) *
-        z +
-      1230.3393548037495;
-    return (Math.exp(-z * z) * num) / den;
-  }
-  const t = 1 / (z * z);
-  const num =
-    ((((0.016315387137302097 * t + 0.30532663496123236) * t + 0.36034489994980445) * t +
-      0.12578172611122926) *
-      t +
-      0.016083785148742275) *
-      t +
-    6.587491615298378e-4;
-  const den =
-    ((((t + 2.568520192289822) * t + 1.8729528499234673) * t + 0.5279051029514285) * t +
-      0.06051834131244132) *
-      t +
-    2.335204976268692e-3;
-  return (Math.exp(-z * z) / z) * (1 / Math.sqrt(Math.PI) - (t * num) / den);
 }
 
 /**

@@ -7,9 +7,9 @@
  * {@link SIZE_DECIMALS} decimals and prices in PRICE_SCALE; analytics (pricing, Greeks, scenario
  * margin) work in floats on the same figures.
  */
-import { FulcrumError } from '../domain/errors.js';
+import { FulcrumError } from '../base/errors.js';
+import { LIMITS } from '../domain/limits.js';
 import { fieldName, quoteInput } from '../domain/quote.js';
-import { LIMITS } from '../engine/state.js';
 
 /** Decimals of a position size: 10^-8 of a unit of the underlying. */
 export const SIZE_DECIMALS = 8;
@@ -162,6 +162,3 @@ function checkExpiry(expiry: unknown, fail: (field: string, message: string) => 
 export function sizeAdjusted(base: number, premium: number, size: number): number {
   return Math.min(1, Math.max(base, 0.8 * base + premium * Math.sqrt(Math.abs(size))));
 }
-
-/** Seconds in a year for option time to expiry (365 days, the market's convention). */
-export const YEAR_SECONDS = 31_536_000;

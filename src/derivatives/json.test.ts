@@ -1,6 +1,6 @@
 /** Ledger commands from JSON: whole units to base units, and strict refusals naming the field. */
 import { describe, expect, it } from 'vitest';
-import { FulcrumError } from '../domain/errors.js';
+import { FulcrumError } from '../base/errors.js';
 import { decodeLedgerJson } from './json.js';
 
 describe('decodeLedgerJson', () => {

@@ -4,7 +4,7 @@
  * ISO-8601 UTC. Strict: unknown fields, malformed numbers and too many decimals are refused with
  * a typed error naming the field.
  */
-import { FulcrumError } from '../domain/errors.js';
+import { FulcrumError } from '../base/errors.js';
 import { expectObject, expectString, rejectUnknownFields } from '../domain/input.js';
 import { fieldName, quoteInput } from '../domain/quote.js';
 import { parseDecimal } from '../math/decimal.js';

@@ -7,8 +7,8 @@
  * line. Each refusal leaves the state hash as it was.
  */
 import { describe, expect, it } from 'vitest';
-import { FulcrumError } from '../domain/errors.js';
 import { expectRefusal } from '../../test/fixtures/refusal.js';
+import { FulcrumError } from '../base/errors.js';
 import type { InstrumentSpec } from './instruments.js';
 import {
   DerivativesLedger,

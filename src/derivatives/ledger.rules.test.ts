@@ -8,7 +8,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FulcrumError } from '../domain/errors.js';
+import { FulcrumError } from '../base/errors.js';
 import type { InstrumentSpec } from './instruments.js';
 import { listAt } from '../../test/fixtures/derivatives.js';
 import {

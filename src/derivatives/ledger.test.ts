@@ -4,8 +4,8 @@
  * nothing, and a seeded random simulation checking conservation after every command.
  */
 import { describe, expect, it } from 'vitest';
-import { FulcrumError } from '../domain/errors.js';
-import { SeededRandom } from '../feeds/simulated.js';
+import { FulcrumError } from '../base/errors.js';
+import { SeededRandom } from '../math/random.js';
 import type { InstrumentSpec } from './instruments.js';
 import { portfolioMargin, underlyingMarkets } from './portfolioMargin.js';
 import { flatSurface } from './volSurface.js';

@@ -15,10 +15,10 @@
  * Deterministic, no clock: time comes with each command. A refused command changes nothing
  * (each handler checks everything before it writes).
  */
-import { FulcrumError } from '../domain/errors.js';
+import { FulcrumError } from '../base/errors.js';
+import { ACCOUNT_ID_PATTERN, LIMITS } from '../domain/limits.js';
 import { PRICE_MAX } from '../domain/price.js';
 import { fieldName, quoteInput } from '../domain/quote.js';
-import { ACCOUNT_ID_PATTERN, LIMITS } from '../engine/state.js';
 import { PRICE_SCALE } from '../math/fixed.js';
 import {
   type InstrumentSpec,

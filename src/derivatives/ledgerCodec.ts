@@ -4,7 +4,7 @@
  * one more, so that nothing is ambiguous), maps as lists of entries in their order, so that a ledger read back iterates as the original
  * did and writes the very same text again. The state hash is SHA-256 of that text.
  */
-import { FulcrumError } from '../domain/errors.js';
+import { FulcrumError } from '../base/errors.js';
 import { sha256Hex } from '../math/sha256.js';
 import { validateInstrument } from './instruments.js';
 import {

@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FulcrumError } from '../domain/errors.js';
+import { FulcrumError } from '../base/errors.js';
 import { black76 } from './black76.js';
-import { type InstrumentSpec, YEAR_SECONDS } from './instruments.js';
+import { type InstrumentSpec } from './instruments.js';
+import { YEAR_SECONDS } from '../math/time.js';
 import {
   DEFAULT_PORTFOLIO_MARGIN_CONFIG,
   type PortfolioMarket,

@@ -36,9 +36,10 @@
  * days. Only the market entries of underlyings held are read. Analytics: floats, pure; the
  * exact ledger keeps the positions.
  */
-import { FulcrumError } from '../domain/errors.js';
+import { FulcrumError } from '../base/errors.js';
+import { YEAR_SECONDS } from '../math/time.js';
 import { black76 } from './black76.js';
-import { type InstrumentSpec, validateInstrument, YEAR_SECONDS } from './instruments.js';
+import { type InstrumentSpec, validateInstrument } from './instruments.js';
 import {
   DEFAULT_VEGA_POWER,
   type VegaPowerConfig,

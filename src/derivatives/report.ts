@@ -5,19 +5,18 @@
  * checked strictly; computed with Black-76, the ledger's standard requirements and the scenario
  * portfolio margin.
  */
-import { FulcrumError } from '../domain/errors.js';
+import { FulcrumError } from '../base/errors.js';
 import { expectObject, rejectUnknownFields } from '../domain/input.js';
-import { isoUtcMillis } from '../domain/isoTime.js';
+import { LIMITS } from '../domain/limits.js';
 import { fieldName, quoteInput } from '../domain/quote.js';
-import { LIMITS } from '../engine/state.js';
 import { PRICE_SCALE } from '../math/fixed.js';
+import { DAY_SECONDS, isoUtcMillis, YEAR_SECONDS } from '../math/time.js';
 import { black76 } from './black76.js';
 import {
   type InstrumentSpec,
   sizeAdjusted,
   UNDERLYING_PATTERN,
   validateInstrument,
-  YEAR_SECONDS,
 } from './instruments.js';
 import {
   DEFAULT_LEDGER_CONFIG,
@@ -134,8 +133,6 @@ export interface PortfolioReport {
    */
   readonly crossLiquidationPrices: Readonly<Record<string, number | null>>;
 }
-
-const DAY_SECONDS = 86_400;
 
 /** The report of a portfolio. */
 export function portfolioReport(portfolio: Portfolio): PortfolioReport {

@@ -10,9 +10,10 @@
  * last expiry. Expiries already past at the reading time carry no information about the future
  * and are skipped. Analytics: floats, pure.
  */
-import { FulcrumError } from '../domain/errors.js';
-import { LIMITS } from '../engine/state.js';
-import { STRIKE_MAX, YEAR_SECONDS } from './instruments.js';
+import { FulcrumError } from '../base/errors.js';
+import { LIMITS } from '../domain/limits.js';
+import { DAY_SECONDS, YEAR_SECONDS } from '../math/time.js';
+import { STRIKE_MAX } from './instruments.js';
 
 /** Expiries a surface may hold: more than any venue lists for one underlying. */
 export const SURFACE_EXPIRIES_MAX = 64;
@@ -198,7 +199,7 @@ export function volShockFactor(
   secondsToExpiry: number,
   vegaPower: VegaPowerConfig = DEFAULT_VEGA_POWER,
 ): number {
-  const days = secondsToExpiry / 86_400;
+  const days = secondsToExpiry / DAY_SECONDS;
   const power = days < vegaPower.pivotDays ? vegaPower.shortTermPower : vegaPower.longTermPower;
   return 1 + shock * (vegaPower.pivotDays / Math.max(days, vegaPower.floorDays)) ** power;
 }

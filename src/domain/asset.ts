@@ -8,7 +8,7 @@
 import { parseDecimal } from '../math/decimal.js';
 import { type OracleConfig, parseOracleConfig, validateOracleConfig } from './oracleConfig.js';
 import { AMOUNT_MAX, RAY, RAY_DECIMALS, WEIGHT_DECIMALS, WEIGHT_SCALE } from '../math/fixed.js';
-import { FulcrumError } from './errors.js';
+import { FulcrumError } from '../base/errors.js';
 import {
   expectInteger,
   expectObject,

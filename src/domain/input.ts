@@ -2,7 +2,7 @@
  * Shape checks for untrusted JSON: each returns the typed value or throws `invalid_field`
  * naming the field, so that a caller learns exactly which part of its input is wrong.
  */
-import { FulcrumError } from './errors.js';
+import { FulcrumError } from '../base/errors.js';
 import { fieldName } from './quote.js';
 
 /** Longest string field accepted anywhere (identifiers, symbols). */

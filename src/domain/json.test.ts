@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FulcrumError } from './errors.js';
+import { FulcrumError } from '../base/errors.js';
 import { hasKeys, parseJsonText, quoteJson, repeatedKey } from './json.js';
 
 describe('parseJsonText', () => {

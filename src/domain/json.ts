@@ -4,7 +4,7 @@
  * Fulcrum refuses such text, so that the engine, its journal and an auditor can never read one
  * command two ways.
  */
-import { FulcrumError } from './errors.js';
+import { FulcrumError } from '../base/errors.js';
 import { quoteInput } from './quote.js';
 
 /**

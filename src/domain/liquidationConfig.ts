@@ -4,6 +4,7 @@
  * liquidations may go (throttles against cascades), and when the protocol's backstop steps in.
  * Values are in the quote unit (VALUE_SCALE), ratios in WEIGHT_SCALE, health in HEALTH_SCALE.
  */
+import { FulcrumError } from '../base/errors.js';
 import { parseDecimal } from '../math/decimal.js';
 import {
   HEALTH_DECIMALS,
@@ -13,7 +14,6 @@ import {
   WEIGHT_DECIMALS,
   WEIGHT_SCALE,
 } from '../math/fixed.js';
-import { FulcrumError } from './errors.js';
 import { expectInteger, expectObject, rejectUnknownFields } from './input.js';
 
 export interface LiquidationConfig {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { FulcrumError } from '../base/errors.js';
 import { decodeStoredCommand, encodeCommand } from '../engine/commandCodec.js';
 import { Engine } from '../engine/engine.js';
 import { RAY } from '../math/fixed.js';
-import { FulcrumError } from './errors.js';
 import {
   DEFAULT_ORACLE_CONFIG,
   LEGACY_ORACLE_FIELDS,

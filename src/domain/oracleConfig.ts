@@ -5,10 +5,11 @@
  * breaker trips, and what each grade allows. Ratios are fixed point in RAY (1e27 = 1.0); times
  * in seconds.
  */
-import { FulcrumError } from './errors.js';
+import { FulcrumError } from '../base/errors.js';
 import { expectInteger, expectObject, rejectUnknownFields } from './input.js';
 import { parseDecimal } from '../math/decimal.js';
 import { RAY, RAY_DECIMALS } from '../math/fixed.js';
+import { DAY_SECONDS } from '../math/time.js';
 import { DEFAULT_PRICE_POLICY, parsePricePolicy, type PricePolicy } from './priceGrade.js';
 
 /** Most sources an asset's oracle may have. */
@@ -156,7 +157,6 @@ const FIELDS = [
   'policy',
 ] as const;
 
-const DAY = 86_400;
 /** Largest confidence widening: ten times the confidence. */
 const CONFIDENCE_WIDENING_MAX = 10n * RAY;
 
@@ -178,7 +178,7 @@ export function parseOracleConfig(input: unknown, field: string): OracleConfig {
   const seconds = (name: string, fallback: number, min: number) =>
     raw[name] === undefined
       ? fallback
-      : expectInteger(raw[name], `${field}.${name}`, min, 30 * DAY);
+      : expectInteger(raw[name], `${field}.${name}`, min, 30 * DAY_SECONDS);
   // Off switches: null and 0 both mean off.
   const offOr = (name: string, read: () => number) => (raw[name] === null ? 0 : read());
   const config: OracleConfig = {
@@ -266,7 +266,7 @@ export function validateOracleConfig(config: OracleConfig, field: string): void 
     fail(`delayIntervals must be 0 to ${DELAY_INTERVALS_MAX}`, 'delayIntervals');
   }
   const length = config.delayIntervalSeconds;
-  if (!Number.isSafeInteger(length) || length < 1 || length > 30 * DAY) {
+  if (!Number.isSafeInteger(length) || length < 1 || length > 30 * DAY_SECONDS) {
     fail('delayIntervalSeconds must be 1 second to 30 days', 'delayIntervalSeconds');
   }
 }

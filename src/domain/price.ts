@@ -2,9 +2,9 @@
  * Prices at the boundary: quote units per whole unit of an asset, PRICE_SCALE (18 decimals),
  * strictly positive and at most {@link PRICE_MAX}.
  */
+import { FulcrumError } from '../base/errors.js';
 import { parseDecimal } from '../math/decimal.js';
 import { PRICE_DECIMALS, PRICE_SCALE } from '../math/fixed.js';
-import { FulcrumError } from './errors.js';
 
 /** Largest price accepted: 10^12 quote units per whole unit of an asset. */
 export const PRICE_MAX = 10n ** 12n * PRICE_SCALE;

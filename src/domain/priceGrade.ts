@@ -6,7 +6,7 @@
  * policy is configuration; its defaults keep new risk to valid prices and never liquidate on a
  * non-positive, too volatile or stale price.
  */
-import { FulcrumError } from './errors.js';
+import { FulcrumError } from '../base/errors.js';
 import { expectObject, rejectUnknownFields } from './input.js';
 
 export const GRADES = [

@@ -2,13 +2,12 @@
  * The venue's own rules for the engine as a whole, beside its liquidation rules: today, how far
  * ahead of the engine's time a command may be dated. Changed by `configure-venue`.
  */
-import { FulcrumError } from './errors.js';
+import { FulcrumError } from '../base/errors.js';
+import { DAY_SECONDS } from '../math/time.js';
 import { expectInteger, expectObject, rejectUnknownFields } from './input.js';
 
-const DAY = 86_400;
-
 /** The largest `timeJumpSecondsMax` a venue may set: ten years. */
-export const TIME_JUMP_SECONDS_LIMIT = 3_650 * DAY;
+export const TIME_JUMP_SECONDS_LIMIT = 3_650 * DAY_SECONDS;
 
 export interface VenueConfig {
   /**
@@ -27,7 +26,7 @@ export interface VenueConfig {
  * engine's own time, which is always accepted.
  */
 export const DEFAULT_VENUE_CONFIG: VenueConfig = {
-  timeJumpSecondsMax: 366 * DAY,
+  timeJumpSecondsMax: 366 * DAY_SECONDS,
 };
 
 const FIELDS = ['timeJumpSecondsMax'] as const;

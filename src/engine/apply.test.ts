@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { marketWithLenderAndAlice, T0 } from '../../test/fixtures/market.js';
-import { AssertionError } from '../domain/errors.js';
+import { AssertionError } from '../base/errors.js';
 import { AMOUNT_MAX } from '../math/fixed.js';
 import { emptyPool, type PoolState } from '../pools/pool.js';
 import { applyCommand, dryRun } from './apply.js';

@@ -3,7 +3,7 @@
  * changes the state only when the command is accepted. `dryRun` runs the very same code on a
  * draft that is never committed: pre-trade checks, what-ifs and the simulator use it.
  */
-import { FulcrumError } from '../domain/errors.js';
+import { FulcrumError } from '../base/errors.js';
 import type { Command } from './commands.js';
 import { Draft } from './draft.js';
 import type { EngineEvent } from './events.js';

@@ -4,7 +4,7 @@
  * listing parameters). Unlike the JSON that people write (whole units, which need the asset's
  * decimals to read), it decodes without the state, exactly, and fast: journals and replays use it.
  */
-import { FulcrumError } from '../domain/errors.js';
+import { FulcrumError } from '../base/errors.js';
 import { hasKeys, quoteJson } from '../domain/json.js';
 import { withLegacyOracleFields } from '../domain/oracleConfig.js';
 import { refJson } from './render.js';

@@ -3,7 +3,7 @@ import { expectRefusal } from '../../test/fixtures/refusal.js';
 import { ETH_LISTING, marketWithLenderAndAlice, T0 } from '../../test/fixtures/market.js';
 import { decodeCommand } from './decode.js';
 import { Engine } from './engine.js';
-import { LIMITS } from './state.js';
+import { LIMITS } from '../domain/limits.js';
 
 const deposit = { type: 'deposit', time: T0, account: 'alice', asset: 'ETH', amount: '1' };
 

@@ -4,9 +4,10 @@
  * strings in quote units. Unknown fields are refused, so a typo never becomes a silent default.
  */
 import { parseAssetConfig } from '../domain/asset.js';
+import { LIMITS } from '../domain/limits.js';
 import { parseLiquidationConfig } from '../domain/liquidationConfig.js';
 import { parseVenueConfig } from '../domain/venueConfig.js';
-import { FulcrumError } from '../domain/errors.js';
+import { FulcrumError } from '../base/errors.js';
 import {
   expectInteger,
   expectObject,
@@ -19,7 +20,7 @@ import { parseDecimal } from '../math/decimal.js';
 import { AMOUNT_MAX, PRICE_DECIMALS, WEIGHT_DECIMALS, WEIGHT_SCALE } from '../math/fixed.js';
 import type { Command, LiquidateCommand, QuoteCommand } from './commands.js';
 import { COMMAND_TYPES } from './commands.js';
-import { type EngineState, LIMITS, type SubAccountRef } from './state.js';
+import { type EngineState, type SubAccountRef } from './state.js';
 
 const ACCOUNT_FIELDS = ['type', 'time', 'account', 'subAccount', 'asset', 'amount'];
 

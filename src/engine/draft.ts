@@ -4,8 +4,9 @@
  * A refused command simply drops its draft, so nothing it touched changes. Dry runs use the
  * same drafts and never commit.
  */
-import { assert, FulcrumError } from '../domain/errors.js';
+import { assert, FulcrumError } from '../base/errors.js';
 import { evaluateHealth, type HealthSnapshot, type Position } from '../margin/health.js';
+import { LIMITS } from '../domain/limits.js';
 import type { LiquidationConfig } from '../domain/liquidationConfig.js';
 import type { VenueConfig } from '../domain/venueConfig.js';
 import { RAY } from '../math/fixed.js';
@@ -17,7 +18,6 @@ import {
   EMPTY_SUB_ACCOUNT,
   type EngineState,
   findSubAccount,
-  LIMITS,
   type LiquidationThrottle,
   type ScaledPosition,
   type SubAccountRef,

@@ -35,6 +35,7 @@
  *
  * Part of the core: no I/O, no clock; the stores add the checksums.
  */
+import { LIMITS } from '../domain/limits.js';
 import { assetRisk } from '../margin/assetRisk.js';
 import type { PoolState } from '../pools/pool.js';
 import { applyCommand } from './apply.js';
@@ -44,7 +45,6 @@ import { type Draft, type DraftChanges, overwrite, writePool, writeSubAccount } 
 import {
   type EngineState,
   findSubAccount,
-  LIMITS,
   positionLimit,
   type ScaledPosition,
   type SubAccountState,

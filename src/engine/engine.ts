@@ -2,7 +2,7 @@
  * `Engine`: a convenience wrapper that owns one state and answers the usual questions about it.
  * Everything it does is also available as plain functions over an `EngineState`.
  */
-import { FulcrumError } from '../domain/errors.js';
+import { FulcrumError } from '../base/errors.js';
 import type { HealthReport } from '../margin/report.js';
 import { applyCommand, type CommandResult, dryRun } from './apply.js';
 import type { Command } from './commands.js';

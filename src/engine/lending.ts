@@ -4,7 +4,7 @@
  * out) end with the initial-margin check on the sub-account, so a command that would leave it
  * short is refused and its draft dropped.
  */
-import { FulcrumError } from '../domain/errors.js';
+import { FulcrumError } from '../base/errors.js';
 import { gradeAllows } from '../domain/priceGrade.js';
 import { breakerFrozen, gradeAt } from '../oracle/oracle.js';
 import { formatDecimal } from '../math/decimal.js';

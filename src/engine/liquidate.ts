@@ -4,7 +4,7 @@
  * the balances move: every collateral and debt unit goes somewhere recorded, scaled balances
  * move as they are, and the pools' solvency surplus never falls.
  */
-import { FulcrumError } from '../domain/errors.js';
+import { FulcrumError } from '../base/errors.js';
 import { gradeAllows } from '../domain/priceGrade.js';
 import { divCeil, divFloor, minBig, pow10, RAY, WEIGHT_SCALE } from '../math/fixed.js';
 import { NORM_DECIMALS } from '../margin/assetRisk.js';

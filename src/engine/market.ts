@@ -3,8 +3,9 @@
  * listed without an oracle) or aggregated from its sources' quotes (`quote`, for assets with
  * one: see `oracle/oracle.ts`).
  */
-import { FulcrumError } from '../domain/errors.js';
+import { FulcrumError } from '../base/errors.js';
 import { assetRisk } from '../margin/assetRisk.js';
+import { LIMITS } from '../domain/limits.js';
 import { ORACLE_SOURCES_MAX } from '../domain/oracleConfig.js';
 import { initialOracleState, takeQuote } from '../oracle/oracle.js';
 import { emptyPool } from '../pools/pool.js';
@@ -17,7 +18,6 @@ import type {
   SetWeightsCommand,
 } from './commands.js';
 import type { Draft } from './draft.js';
-import { LIMITS } from './state.js';
 
 /**
  * Fewest decimals a pool asset may have. Scaled balances round to the base unit in the venue's

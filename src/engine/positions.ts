@@ -3,8 +3,9 @@
  * A change returns a new state for the draft; the position objects of assets it does not touch
  * are shared with the committed state, which `Draft.commit` updates in place.
  */
-import { FulcrumError } from '../domain/errors.js';
-import { LIMITS, type ScaledPosition, type SubAccountState } from './state.js';
+import { FulcrumError } from '../base/errors.js';
+import { LIMITS } from '../domain/limits.js';
+import { type ScaledPosition, type SubAccountState } from './state.js';
 
 /** The scaled balance held in `asset` (0n when none). */
 export function scaledBalance(sub: SubAccountState, asset: number): bigint {

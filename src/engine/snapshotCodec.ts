@@ -4,7 +4,7 @@
  * gives the same text. Risk factors are not stored; they are rebuilt from listings and prices.
  */
 import { type AssetConfig, validateAssetConfig } from '../domain/asset.js';
-import { assert, FulcrumError } from '../domain/errors.js';
+import { assert, FulcrumError } from '../base/errors.js';
 import { quoteInput } from '../domain/quote.js';
 import { assetRisk } from '../margin/assetRisk.js';
 import type { OracleConfig } from '../domain/oracleConfig.js';

@@ -3,31 +3,12 @@
  * numbered sub-accounts. Only `applyCommand` changes it, and only when a command is accepted.
  */
 import type { AssetConfig } from '../domain/asset.js';
+import { LIMITS } from '../domain/limits.js';
 import { DEFAULT_LIQUIDATION_CONFIG, type LiquidationConfig } from '../domain/liquidationConfig.js';
 import { DEFAULT_VENUE_CONFIG, type VenueConfig } from '../domain/venueConfig.js';
 import type { AssetRisk } from '../margin/assetRisk.js';
 import type { OracleState } from '../oracle/oracle.js';
 import type { PoolState } from '../pools/pool.js';
-
-/** Hard limits: every collection the engine keeps is bounded. */
-export const LIMITS = {
-  /** Listed assets. */
-  assets: 128,
-  /** Distinct assets one sub-account may hold or owe at once. */
-  positionsPerSubAccount: 16,
-  /** Sub-account numbers run from 0 to this minus one. */
-  subAccountsPerAccount: 256,
-  /** Accounts. */
-  accounts: 50_000_000,
-  /** Largest command time: unix seconds up to the year 10,000. */
-  timeMax: 253_402_300_799,
-} as const;
-
-/** Account identifiers: 1-64 letters, digits and `_ . : @ -`. */
-export const ACCOUNT_ID_PATTERN = /^[A-Za-z0-9_.:@-]{1,64}$/;
-
-/** Price source identifiers: 1-32 letters, digits and `_ . : -`. */
-export const SOURCE_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,32}$/;
 
 export interface AssetState {
   readonly index: number;

@@ -4,19 +4,17 @@
  * refusals as JSON input does.
  */
 import { validateAssetConfig } from '../domain/asset.js';
+import { ACCOUNT_ID_PATTERN, LIMITS, SOURCE_ID_PATTERN } from '../domain/limits.js';
 import { validateLiquidationConfig } from '../domain/liquidationConfig.js';
 import { validateVenueConfig } from '../domain/venueConfig.js';
-import { FulcrumError } from '../domain/errors.js';
+import { FulcrumError } from '../base/errors.js';
 import { PRICE_MAX, validatePrice } from '../domain/price.js';
 import { AMOUNT_MAX, WEIGHT_SCALE } from '../math/fixed.js';
 import type { Command, QuoteCommand } from './commands.js';
 import {
-  ACCOUNT_ID_PATTERN,
   type EngineState,
   INSURANCE_ACCOUNT,
-  LIMITS,
   RESERVED_ACCOUNT_PREFIX,
-  SOURCE_ID_PATTERN,
   type SubAccountRef,
 } from './state.js';
 

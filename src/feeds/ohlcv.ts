@@ -12,24 +12,13 @@
  * refused, not rolled over), strictly increasing times and `low <= open, close <= high` on every
  * bar. Every error names the file and the line (`eth.csv:12`).
  */
-import { FulcrumError } from '../domain/errors.js';
-import { isoUtcMillis } from '../domain/isoTime.js';
+import { FulcrumError } from '../base/errors.js';
+import type { Bar } from '../domain/bar.js';
 import { PRICE_MAX } from '../domain/price.js';
 import { fieldName } from '../domain/quote.js';
 import { parseDecimal } from '../math/decimal.js';
 import { PRICE_DECIMALS } from '../math/fixed.js';
-
-export interface Bar {
-  /** Unix seconds of the bar's open. */
-  readonly time: number;
-  /** PRICE_SCALE. */
-  readonly open: bigint;
-  readonly high: bigint;
-  readonly low: bigint;
-  readonly close: bigint;
-  /** Traded volume in the base asset (a float: it feeds analytics, never a balance). */
-  readonly volume: number;
-}
+import { isoUtcMillis } from '../math/time.js';
 
 export const OHLCV_HEADER = 'timestamp,open,high,low,close,volume';
 
@@ -105,13 +94,4 @@ export function parseOhlcv(text: string, fileName: string): Bar[] {
   }
   if (bars.length === 0) throw new FulcrumError('invalid_field', `${name}: no bars`, name);
   return bars;
-}
-
-/** The bar length in seconds: the smallest gap between consecutive bars (60 for one bar). */
-export function barSeconds(bars: readonly Bar[]): number {
-  let step = Number.POSITIVE_INFINITY;
-  for (let i = 1; i < bars.length; i++) {
-    step = Math.min(step, (bars[i]?.time ?? 0) - (bars[i - 1]?.time ?? 0));
-  }
-  return Number.isFinite(step) ? step : 60;
 }

@@ -6,9 +6,10 @@
  * its end. Files of one asset are merged in time order, so that the oracle sees its sources as
  * they came.
  */
+import { type Bar } from '../domain/bar.js';
 import { formatDecimal } from '../math/decimal.js';
 import { PRICE_DECIMALS } from '../math/fixed.js';
-import { type Bar, barSeconds } from './ohlcv.js';
+import { barSeconds } from '../math/time.js';
 
 export interface SourceSeries {
   readonly asset: string;

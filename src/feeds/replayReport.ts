@@ -4,13 +4,13 @@
  * rejected (outliers, or outside the agreeing majority), sources left out as frozen, breaker
  * trips, and the largest gap between price and stable price. This is `fulcrum oracle replay`.
  */
-import { FulcrumError } from '../domain/errors.js';
+import { FulcrumError } from '../base/errors.js';
 import { GRADES, type Grade } from '../domain/priceGrade.js';
 import { Engine } from '../engine/engine.js';
 import type { EngineEvent } from '../engine/events.js';
 import { formatDecimal } from '../math/decimal.js';
 import { PRICE_DECIMALS, RAY } from '../math/fixed.js';
-import { barSeconds } from './ohlcv.js';
+import { barSeconds } from '../math/time.js';
 import { replayQuotes, type SourceSeries } from './replay.js';
 
 export interface AssetReplay {

@@ -3,6 +3,8 @@
  * Brownian motion with jumps (Merton's model), and sources that each quote it with their own
  * small noise. Seeded: the same options give the same quotes, every time.
  */
+import { SeededRandom } from '../math/random.js';
+import { DAY_SECONDS, YEAR_SECONDS } from '../math/time.js';
 import type { QuoteJson } from './replay.js';
 
 export interface SimulatedMarket {
@@ -26,32 +28,6 @@ export interface SimulatedMarket {
   readonly seed: number;
 }
 
-const YEAR_SECONDS = 31_536_000;
-
-/** A small seeded generator (mulberry32) with normal draws (Box-Muller). */
-export class SeededRandom {
-  private state: number;
-
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-
-  /** A number in [0, 1). */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  }
-
-  /** A standard normal draw. */
-  normal(): number {
-    const u = Math.max(this.next(), Number.EPSILON);
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.next());
-  }
-}
-
 /**
  * The quotes of every source at every step, in time order, and the true path behind them.
  *
@@ -63,7 +39,7 @@ export function simulateMarket(market: SimulatedMarket): { quotes: QuoteJson[]; 
   const random = new SeededRandom(market.seed);
   const dt = market.stepSeconds / YEAR_SECONDS;
   const sigma = market.volatility;
-  const jumpChance = ((market.jumpsPerDay ?? 0) * market.stepSeconds) / 86_400;
+  const jumpChance = ((market.jumpsPerDay ?? 0) * market.stepSeconds) / DAY_SECONDS;
   const quotes: QuoteJson[] = [];
   const truth: number[] = [];
   let price = market.startPrice;

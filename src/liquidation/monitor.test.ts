@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../engine/engine.js';
 import { formatDecimal } from '../math/decimal.js';
+import { SeededRandom } from '../math/random.js';
 import { liquidationStatus } from '../engine/queries.js';
 import type { SubAccountRef } from '../engine/state.js';
 import { LiquidationMonitor, SWEEP_THRESHOLD } from './monitor.js';
-import { SeededRandom } from '../feeds/simulated.js';
 
 type Json = Record<string, unknown>;
 
@@ -120,12 +120,6 @@ describe('LiquidationMonitor', () => {
   });
 });
 
-/** A seeded generator of floats in [0, 1) (mulberry32). */
-function rng(seed: number): () => number {
-  const source = new SeededRandom(seed);
-  return () => source.next();
-}
-
 /**
  * A market of four assets and 30 borrowers on two sub-accounts, driven by large and tiny price
  * moves, time passing (interest), borrowing, repaying, withdrawing and liquidations. After every
@@ -133,9 +127,9 @@ function rng(seed: number): () => number {
  * new and recovered must be the difference from the previous scan.
  */
 function simulate(seed: number, steps: number): void {
-  const random = rng(seed);
-  const int = (low: number, high: number) => low + Math.floor(random() * (high - low + 1));
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+  const random = new SeededRandom(seed);
+  const int = (low: number, high: number) => random.integer(low, high);
+  const pick = <T>(items: readonly T[]): T => random.pick(items);
   const engine = new Engine();
   const assets = [
     { config: USDC, price: 1, start: 1, decimals: 6 },
@@ -170,7 +164,7 @@ function simulate(seed: number, steps: number): void {
     return (value / asset.price).toFixed(Math.min(asset.decimals, 6));
   };
   for (let step = 0; step < steps; step++) {
-    const roll = random();
+    const roll = random.next();
     const account = pick(borrowers);
     const subAccount = int(0, 1);
     const asset = pick(assets);
@@ -180,7 +174,7 @@ function simulate(seed: number, steps: number): void {
       // Deposits, and borrows of a random share of what the account may borrow.
       const report = engine.health({ account, subAccount });
       const room = report.positions.find((p) => p.symbol === symbol)?.maxBorrow ?? 0n;
-      const borrow = random() < 0.6 && room > 0n;
+      const borrow = random.next() < 0.6 && room > 0n;
       const share = BigInt(int(1, 1000));
       command = {
         type: borrow ? 'borrow' : 'deposit',
@@ -195,9 +189,9 @@ function simulate(seed: number, steps: number): void {
     } else if (roll < 0.4 && symbol !== 'USDC') {
       // A large move toward or away from the starting price, or a tick too small to sweep.
       const factor =
-        random() < 0.6
-          ? (1 + (random() - 0.5) * 0.3) * (asset.start / asset.price) ** 0.3
-          : 1 + (random() - 0.5) * 1e-7;
+        random.next() < 0.6
+          ? (1 + (random.next() - 0.5) * 0.3) * (asset.start / asset.price) ** 0.3
+          : 1 + (random.next() - 0.5) * 1e-7;
       asset.price = asset.price * factor;
       command = { type: 'set-price', time, asset: symbol, price: asset.price.toPrecision(15) };
     } else if (roll < 0.45) {
@@ -208,19 +202,19 @@ function simulate(seed: number, steps: number): void {
       const price = Number(formatDecimal(edge.liquidationPrice, 18));
       const moved = assets.find((a) => a.config.symbol === edge.symbol);
       if (moved === undefined) continue;
-      moved.price = price * (1 + (random() - 0.5) * 1e-12);
+      moved.price = price * (1 + (random.next() - 0.5) * 1e-12);
       command = { type: 'set-price', time, asset: edge.symbol, price: moved.price.toPrecision(16) };
     } else if (roll < 0.55) {
       time += pick([1, 10, 600, 86_400, 30 * 86_400]);
       command = { type: 'deposit', time, account: 'lender', asset: symbol, amount: '1' };
     } else if (roll < 0.65) {
       command = {
-        type: random() < 0.5 ? 'repay' : 'withdraw',
+        type: random.next() < 0.5 ? 'repay' : 'withdraw',
         time,
         account,
         subAccount,
         asset: symbol,
-        amount: random() < 0.3 ? 'all' : amountOf(symbol, int(10, 5_000)),
+        amount: random.next() < 0.3 ? 'all' : amountOf(symbol, int(10, 5_000)),
       };
     } else {
       const targets = [...previous];

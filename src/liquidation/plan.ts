@@ -11,7 +11,7 @@
  * the liquidated account the better off.
  */
 import type { AssetConfig } from '../domain/asset.js';
-import { assert, FulcrumError } from '../domain/errors.js';
+import { assert, FulcrumError } from '../base/errors.js';
 import type { LiquidationConfig } from '../domain/liquidationConfig.js';
 import { formatDecimal } from '../math/decimal.js';
 import { divCeil, divFloor, minBig, pow10, WEIGHT_SCALE } from '../math/fixed.js';

@@ -16,9 +16,9 @@
  * the throttle) use the oracle price itself: the widening is a margin of safety on what a
  * position may be worth, not a price anyone trades at.
  */
+import { assert } from '../base/errors.js';
 import type { AssetConfig, Tier } from '../domain/asset.js';
 import { ASSET_DECIMALS_MAX } from '../domain/asset.js';
-import { assert } from '../domain/errors.js';
 import { divCeil, maxBig, minBig, pow10, RAY } from '../math/fixed.js';
 
 /** Every balance is brought to this many decimals before it is valued. */

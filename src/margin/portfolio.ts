@@ -9,8 +9,8 @@
  *  "balances": {"ETH": "10", "USDC": "-5000"}}
  * ```
  */
+import { FulcrumError } from '../base/errors.js';
 import { ASSET_CONFIG_FIELDS, type AssetConfig, parseAssetConfig } from '../domain/asset.js';
-import { FulcrumError } from '../domain/errors.js';
 import { expectObject, rejectUnknownFields } from '../domain/input.js';
 import { parsePrice } from '../domain/price.js';
 import { fieldName } from '../domain/quote.js';

@@ -5,7 +5,7 @@
  * no leading `+`, no `.5` or `5.`, no leading zeros, no spaces, no `NaN` or `Infinity`. Extra
  * fractional digits are accepted only when they are zeros, so a value is never silently rounded.
  */
-import { FulcrumError } from '../domain/errors.js';
+import { FulcrumError } from '../base/errors.js';
 import { pow10 } from './fixed.js';
 
 /** Longest decimal string accepted; anything longer is refused before it is looked at. */

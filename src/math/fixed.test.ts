@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AssertionError } from '../domain/errors.js';
+import { AssertionError } from '../base/errors.js';
 import { divCeil, divFloor, maxBig, minBig, mulDivCeil, mulDivFloor, pow10 } from './fixed.js';
 
 describe('divFloor and divCeil', () => {

@@ -6,7 +6,7 @@
  * down, debt and requirements round up). Nothing here reads a clock or allocates beyond the
  * bigints themselves.
  */
-import { assert } from '../domain/errors.js';
+import { assert } from '../base/errors.js';
 
 /** Prices: quote units per whole unit of an asset, 18 decimals. */
 export const PRICE_DECIMALS = 18;
@@ -27,9 +27,6 @@ export const HEALTH_SCALE = 10n ** 18n;
 /** Interest rates, utilization and cumulative indices, 27 decimals (RAY). */
 export const RAY_DECIMALS = 27;
 export const RAY = 10n ** 27n;
-
-/** Seconds in the 365-day year that annual rates are quoted over. */
-export const SECONDS_PER_YEAR = 31_536_000n;
 
 /** Largest amount of one asset, in base units, that any balance or command may hold: 2^128 - 1. */
 export const AMOUNT_MAX = (1n << 128n) - 1n;

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { InterestRateCurve } from '../domain/asset.js';
-import { RAY, SECONDS_PER_YEAR, WEIGHT_SCALE } from '../math/fixed.js';
+import { RAY, WEIGHT_SCALE } from '../math/fixed.js';
+import { SECONDS_PER_YEAR } from '../math/time.js';
 import {
   borrowRateAnnualRay,
   perSecondRay,

@@ -1,9 +1,10 @@
 /**
  * The kinked (two-slope) borrow-rate curve of Aave v3 and Compound, and the supply rate it implies.
  */
+import { assert } from '../base/errors.js';
 import type { InterestRateCurve } from '../domain/asset.js';
-import { assert } from '../domain/errors.js';
-import { divCeil, divFloor, RAY, SECONDS_PER_YEAR, WEIGHT_SCALE } from '../math/fixed.js';
+import { divCeil, divFloor, RAY, WEIGHT_SCALE } from '../math/fixed.js';
+import { SECONDS_PER_YEAR } from '../math/time.js';
 
 /**
  * Utilization `borrows / (cash + borrows)` in RAY, rounded up (a higher utilization charges a

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type AssetConfig, parseAssetConfig } from '../domain/asset.js';
-import { RAY, SECONDS_PER_YEAR } from '../math/fixed.js';
+import { RAY } from '../math/fixed.js';
+import { SECONDS_PER_YEAR } from '../math/time.js';
 import { perSecondRay } from './interestRateCurve.js';
 import {
   accrue,

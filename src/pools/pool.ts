@@ -11,8 +11,8 @@
  * solvency invariant exact (see {@link poolSurplusRayUnits}): cash plus what borrowers owe is
  * never less than what suppliers and the treasury may claim.
  */
+import { assert } from '../base/errors.js';
 import type { AssetConfig } from '../domain/asset.js';
-import { assert } from '../domain/errors.js';
 import { AMOUNT_MAX, divCeil, divFloor, RAY, WEIGHT_SCALE } from '../math/fixed.js';
 import { borrowRateAnnualRay, perSecondRay, utilizationRay } from './interestRateCurve.js';
 

@@ -6,7 +6,6 @@ import { WEIGHT_DECIMALS, WEIGHT_SCALE } from '../math/fixed.js';
 import {
   DEFAULT_HAIRCUT_CONFIG,
   type HaircutConfig,
-  inverseNormalCdf,
   meetsPenaltyRule,
   penaltyRuleMax,
   proposeWeights,
@@ -17,44 +16,6 @@ import { exampleBars } from '../../test/fixtures/priceFiles.js';
 
 const HOUR = 3600;
 const DAY = 86_400;
-
-describe('inverseNormalCdf (Wichura AS241)', () => {
-  it.each([
-    // p, z (tables; Python's statistics.NormalDist agrees to every digit shown)
-    [0.5, 0],
-    [0.975, 1.959964],
-    [0.99, 2.326348],
-    [0.999, 3.090232],
-    [0.025, -1.959964],
-    [1e-10, -6.361341], // the far tail, past the central region of the algorithm
-    [1 - 1e-12, 7.034487],
-  ])('z(%d) = %d', (p, z) => {
-    expect(Math.abs(inverseNormalCdf(p) - z)).toBeLessThan(1e-6);
-  });
-
-  it('is increasing and odd about 0.5', () => {
-    fc.assert(
-      fc.property(
-        fc.double({ min: 1e-12, max: 1 - 1e-12, noNaN: true }),
-        fc.double({ min: 1e-12, max: 1 - 1e-12, noNaN: true }),
-        (a, b) => {
-          const [lo, hi] = a < b ? [a, b] : [b, a];
-          expect(inverseNormalCdf(lo)).toBeLessThanOrEqual(inverseNormalCdf(hi));
-          // 1 − a is exact enough only away from the ends.
-          if (a > 1e-6 && a < 1 - 1e-6) {
-            expect(inverseNormalCdf(a) + inverseNormalCdf(1 - a)).toBeCloseTo(0, 6);
-          }
-        },
-      ),
-    );
-  });
-
-  it.each([[0], [1], [-0.1], [1.5], [Number.NaN]])('refuses p = %d', (p) => {
-    expect(() => inverseNormalCdf(p)).toThrow(
-      expect.objectContaining({ code: 'invalid_number' }) as unknown as Error,
-    );
-  });
-});
 
 describe('tierHaircut', () => {
   it('is z × σ × sqrt(horizon / year) plus the liquidity term, rounded up to a ppm', () => {

@@ -10,12 +10,14 @@
  * bigints in WEIGHT_SCALE, the haircut rounded up to a part per million and the weight then
  * rounded down to a step, both in the venue's favour.
  */
+import { FulcrumError } from '../base/errors.js';
 import { type TierWeights } from '../domain/asset.js';
-import { FulcrumError } from '../domain/errors.js';
 import { formatDecimal } from '../math/decimal.js';
 import { divCeil, WEIGHT_DECIMALS, WEIGHT_SCALE } from '../math/fixed.js';
+import { inverseNormalCdf } from '../math/normal.js';
+import { DAY_SECONDS } from '../math/time.js';
 import { squareRootImpact } from './liquidity.js';
-import { DAY_SECONDS, overHorizon } from './volatility.js';
+import { overHorizon } from './volatility.js';
 
 /** How far and how surely one tier must cover a fall in price. */
 export interface TierHorizon {
@@ -71,62 +73,6 @@ export const DEFAULT_HAIRCUT_CONFIG: HaircutConfig = {
   maxWeight: 950_000n,
   liquidationPenalty: 50_000n,
 };
-
-// Wichura's algorithm AS241 (PPND16, Applied Statistics 37, 1988), accurate to about 1e-16. The
-// coefficients are the paper's, written with the digits a double holds.
-const A = [
-  3.3871328727963665, 133.14166789178438, 1971.5909503065513, 13731.69376550946, 45921.95393154987,
-  67265.7709270087, 33430.57558358813, 2509.0809287301227,
-];
-const B = [
-  1, 42.31333070160091, 687.1870074920579, 5394.196021424751, 21213.794301586597, 39307.89580009271,
-  28729.085735721943, 5226.495278852546,
-];
-const C = [
-  1.4234371107496835, 4.630337846156546, 5.769497221460691, 3.6478483247632045, 1.2704582524523684,
-  0.2417807251774506, 0.022723844989269184, 0.0007745450142783414,
-];
-const D = [
-  1, 2.053191626637759, 1.6763848301838038, 0.6897673349851, 0.14810397642748008,
-  0.015198666563616457, 0.0005475938084995345, 1.0507500716444169e-9,
-];
-const E = [
-  6.657904643501103, 5.463784911164114, 1.7848265399172913, 0.29656057182850487,
-  0.026532189526576124, 0.0012426609473880784, 2.7115555687434876e-5, 2.0103343992922881e-7,
-];
-const F = [
-  1, 0.599832206555888, 0.1369298809227358, 0.014875361290850615, 0.0007868691311456133,
-  1.8463183175100548e-5, 1.421511758316446e-7, 2.0442631033899397e-15,
-];
-
-/** Horner's rule over coefficients lowest degree first. */
-function poly(coefficients: readonly number[], x: number): number {
-  let sum = 0;
-  for (let i = coefficients.length - 1; i >= 0; i--) sum = sum * x + (coefficients[i] ?? 0);
-  return sum;
-}
-
-/**
- * The inverse of the standard normal CDF (the quantile z with P(Z <= z) = p), by Wichura's
- * AS241, accurate to about 1e-16 over (0, 1).
- *
- * @example
- * inverseNormalCdf(0.975); // 1.959963985
- * inverseNormalCdf(0.99); // 2.326347874
- */
-export function inverseNormalCdf(p: number): number {
-  if (!(p > 0 && p < 1)) {
-    throw new FulcrumError('invalid_number', `a probability must be in (0, 1): ${p}`, 'confidence');
-  }
-  const q = p - 0.5;
-  if (Math.abs(q) <= 0.425) {
-    const r = 0.180625 - q * q;
-    return (q * poly(A, r)) / poly(B, r);
-  }
-  const r = Math.sqrt(-Math.log(q < 0 ? p : 1 - p));
-  const z = r <= 5 ? poly(C, r - 1.6) / poly(D, r - 1.6) : poly(E, r - 5) / poly(F, r - 5);
-  return q < 0 ? -z : z;
-}
 
 /** Every figure behind one tier's haircut. */
 export interface TierHaircut {

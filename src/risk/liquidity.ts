@@ -24,19 +24,14 @@
  * base asset. Parsing is strict: the header, every number, one timestamp for the whole file,
  * levels in order, prices moving away from the best one, and a book that is not crossed.
  */
-import { FulcrumError } from '../domain/errors.js';
-import { isoUtcMillis } from '../domain/isoTime.js';
+import { FulcrumError } from '../base/errors.js';
+import { type Bar } from '../domain/bar.js';
 import { PRICE_MAX } from '../domain/price.js';
 import { fieldName } from '../domain/quote.js';
-import { type Bar } from '../feeds/ohlcv.js';
 import { parseDecimal } from '../math/decimal.js';
 import { PRICE_DECIMALS } from '../math/fixed.js';
-import {
-  DAY_SECONDS,
-  overHorizon,
-  volatilityEstimates,
-  type VolatilityEstimates,
-} from './volatility.js';
+import { DAY_SECONDS, isoUtcMillis } from '../math/time.js';
+import { overHorizon, volatilityEstimates, type VolatilityEstimates } from './volatility.js';
 
 export const ORDER_BOOK_HEADER = 'timestamp,timestamp_ms,side,level,price,qty';
 

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type TierWeights } from '../domain/asset.js';
 import { WEIGHT_SCALE } from '../math/fixed.js';
+import { YEAR_SECONDS } from '../math/time.js';
 import {
   DEFAULT_STRESS_MARGIN_CONFIG,
   MULTIPLIER_ONE_PPM,
@@ -11,7 +12,7 @@ import {
   stressedWeights,
   validateStressMarginConfig,
 } from './stressMargin.js';
-import { volatilityEstimates, YEAR_SECONDS } from './volatility.js';
+import { volatilityEstimates } from './volatility.js';
 import { exampleBars } from '../../test/fixtures/priceFiles.js';
 
 const HOUR = 3600;

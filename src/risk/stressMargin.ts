@@ -22,10 +22,10 @@
  * Ratios are float64: the same observations give the same decisions on the same JavaScript
  * engine (engines may differ in the last bit of `Math.log`).
  */
+import { FulcrumError } from '../base/errors.js';
 import { type TierWeights } from '../domain/asset.js';
-import { FulcrumError } from '../domain/errors.js';
 import { divCeil, WEIGHT_SCALE } from '../math/fixed.js';
-import { YEAR_SECONDS } from './volatility.js';
+import { YEAR_SECONDS } from '../math/time.js';
 
 /** The controller's parameters. */
 export interface StressMarginConfig {

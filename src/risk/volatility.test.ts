@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type Bar, parseOhlcv } from '../feeds/ohlcv.js';
+import { parseOhlcv } from '../feeds/ohlcv.js';
+import { type Bar } from '../domain/bar.js';
 import {
   annualize,
   closeToCloseVolatility,

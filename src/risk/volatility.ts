@@ -9,14 +9,9 @@
  * Bars may come at any spacing. A return over a gap longer than the bar is scaled back to one
  * bar's length (its square times `barSeconds / gap`), so a missing bar does not pass for a jump.
  */
-import { FulcrumError } from '../domain/errors.js';
-import { type Bar, barSeconds } from '../feeds/ohlcv.js';
-
-/** Seconds in the 365-day year that annual volatility is quoted over. */
-export const YEAR_SECONDS = 31_536_000;
-
-/** Seconds in a day. */
-export const DAY_SECONDS = 86_400;
+import { FulcrumError } from '../base/errors.js';
+import type { Bar } from '../domain/bar.js';
+import { barSeconds, DAY_SECONDS, YEAR_SECONDS } from '../math/time.js';
 
 /**
  * Default EWMA half-life: one day. RiskMetrics' λ = 0.94 on daily returns is a half-life of

@@ -14,7 +14,7 @@
  *
  * D is capped (`maxImpact`). A seller gets the average of D before and after its own sale.
  */
-import { FulcrumError } from '../domain/errors.js';
+import { FulcrumError } from '../base/errors.js';
 
 export interface MarketAsset {
   readonly symbol: string;

@@ -7,10 +7,11 @@
  * a falling one, as the oracle replay walks bars), then the close at its end, linear in between; so an hourly bar's low is reached, as it was in the market, inside the hour. A bar no
  * longer than the step gives its close. Or synthetic: geometric Brownian motion with jumps.
  */
-import { type Bar, barSeconds } from '../feeds/ohlcv.js';
+import { FulcrumError } from '../base/errors.js';
+import type { Bar } from '../domain/bar.js';
 import { simulateMarket } from '../feeds/simulated.js';
-import { FulcrumError } from '../domain/errors.js';
 import { PRICE_SCALE } from '../math/fixed.js';
+import { barSeconds, DAY_SECONDS } from '../math/time.js';
 
 /** Every asset's exogenous price at every step, on one time grid. */
 export interface PricePath {
@@ -196,7 +197,7 @@ export function syntheticBars(
       sources: [],
       startPrice,
       startTime: 0,
-      steps: Math.round((days * 86_400) / quarter) + 1,
+      steps: Math.round((days * DAY_SECONDS) / quarter) + 1,
       stepSeconds: quarter,
       volatility: asset.volatility * (stressed ? stressFactor : 1),
       drift: asset.drift ?? 0,

@@ -3,7 +3,7 @@
  * to the venue's rules, applied through the engine's own commands (`configure-liquidation`,
  * `set-weights`) or, for the Dutch auction, through what liquidators may bid.
  */
-import { FulcrumError } from '../domain/errors.js';
+import { FulcrumError } from '../base/errors.js';
 
 export interface Policy {
   readonly name: string;

@@ -10,13 +10,13 @@
  * 1 + a log-normal draw (median `healthMedian` − 1, log spread `healthSpread`), never more than
  * initial margin allows.
  */
-import { SeededRandom } from '../feeds/simulated.js';
+import { FulcrumError } from '../base/errors.js';
 import { SYMBOL_PATTERN } from '../domain/asset.js';
-import { FulcrumError } from '../domain/errors.js';
 import { expectObject, rejectUnknownFields } from '../domain/input.js';
 import { parseJsonText } from '../domain/json.js';
 import { fieldName, quoteInput } from '../domain/quote.js';
 import { parseDecimal } from '../math/decimal.js';
+import { SeededRandom } from '../math/random.js';
 
 export interface PopulationSpec {
   readonly accounts: number;

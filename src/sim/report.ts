@@ -10,6 +10,7 @@
  * taken from the result is escaped. Times are shown in UTC, computed without `Date` so that the
  * core stays free of clocks.
  */
+import { DAY_SECONDS, isoUtc, utcFields } from '../math/time.js';
 import type { HealthHistogram, PolicyRun, Sample, SimulationResult } from './result.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -121,65 +122,28 @@ function trimZeros(text: string, trim: boolean): string {
   return text.replace(/0+$/, '').replace(/\.$/, '');
 }
 
-const SECONDS_PER_DAY = 86_400;
-
-/**
- * The calendar date of a day count since 1970-01-01 (proleptic Gregorian, H. Hinnant's
- * `civil_from_days`): year, month 1-12, day 1-31.
- */
-function civilFromDays(days: number): readonly [number, number, number] {
-  const z = days + 719_468;
-  const era = Math.floor(z / 146_097);
-  const dayOfEra = z - era * 146_097;
-  const yearOfEra = Math.floor(
-    (dayOfEra -
-      Math.floor(dayOfEra / 1460) +
-      Math.floor(dayOfEra / 36_524) -
-      Math.floor(dayOfEra / 146_096)) /
-      365,
-  );
-  const dayOfYear =
-    dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
-  const monthIndex = Math.floor((5 * dayOfYear + 2) / 153);
-  const day = dayOfYear - Math.floor((153 * monthIndex + 2) / 5) + 1;
-  const month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9;
-  return [yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day];
-}
-
 interface UtcParts {
   readonly date: string;
   readonly monthDay: string;
   readonly year: string;
   readonly hourMinute: string;
-  readonly second: string;
 }
 
 function utcParts(seconds: number): UtcParts {
-  const whole = Math.floor(seconds);
-  const days = Math.floor(whole / SECONDS_PER_DAY);
-  const ofDay = whole - days * SECONDS_PER_DAY;
-  const [year, month, day] = civilFromDays(days);
+  const t = utcFields(seconds);
   const pad = (n: number): string => String(n).padStart(2, '0');
-  const monthDay = `${pad(month)}-${pad(day)}`;
+  const monthDay = `${pad(t.month)}-${pad(t.day)}`;
   return {
-    date: `${String(year).padStart(4, '0')}-${monthDay}`,
+    date: `${String(t.year).padStart(4, '0')}-${monthDay}`,
     monthDay,
-    year: String(year),
-    hourMinute: `${pad(Math.floor(ofDay / 3600))}:${pad(Math.floor((ofDay % 3600) / 60))}`,
-    second: pad(ofDay % 60),
+    year: String(t.year),
+    hourMinute: `${pad(t.hour)}:${pad(t.minute)}`,
   };
 }
 
-/**
- * Formats Unix seconds as ISO-8601 UTC, to the second.
- *
- * @example
- * isoUtc(1_583_971_200); // '2020-03-12T00:00:00Z'
- */
-export function isoUtc(seconds: number): string {
-  if (!Number.isFinite(seconds)) return MISSING;
-  const parts = utcParts(seconds);
-  return `${parts.date}T${parts.hourMinute}:${parts.second}Z`;
+/** A time as ISO-8601 UTC, to the second; a dash when there is none. */
+function timeText(seconds: number): string {
+  return Number.isFinite(seconds) ? isoUtc(seconds) : MISSING;
 }
 
 /** A duration in seconds as the largest whole unit that divides it (`60 s` reads `1 min`). */
@@ -414,14 +378,14 @@ function timeAxis(domain: readonly [number, number]): TimeAxis {
   const span = domain[1] - domain[0];
   const step =
     TIME_STEPS.find((s) => span / s <= TIME_TICKS_MAX) ??
-    Math.ceil(span / TIME_TICKS_MAX / SECONDS_PER_DAY) * SECONDS_PER_DAY;
+    Math.ceil(span / TIME_TICKS_MAX / DAY_SECONDS) * DAY_SECONDS;
   const ticks: TimeTick[] = [];
   let previous: UtcParts | undefined;
   for (let at = Math.ceil(domain[0] / step) * step; at <= domain[1]; at += step) {
     const parts = utcParts(at);
     // The date is written under the first tick and wherever it changes; the year likewise.
     const lines =
-      step < SECONDS_PER_DAY
+      step < DAY_SECONDS
         ? [parts.hourMinute, previous?.date === parts.date ? '' : parts.monthDay]
         : [parts.monthDay, previous?.year === parts.year ? '' : parts.year];
     ticks.push({ at, lines, minor: at % (2 * step) !== 0 });
@@ -1129,7 +1093,7 @@ function headerSection(result: SimulationResult): string {
     `<p class="answer"><span>Least bad debt: <strong>${escapeHtml(leastBadDebt.policy)}</strong> ` +
     `${formatMoney(leastBadDebt.badDebt)}</span><span>Least amplification: ` +
     `<strong>${escapeHtml(leastAmplification.policy)}</strong> ${formatPercent(leastAmplification.amplification)}</span></p></section>` +
-    `<p class="facts"><span>Window <time>${isoUtc(result.start)}</time> → <time>${isoUtc(result.end)}</time></span>` +
+    `<p class="facts"><span>Window <time>${timeText(result.start)}</time> → <time>${timeText(result.end)}</time></span>` +
     `<span>${formatCount(result.steps)} steps × ${formatDuration(result.stepSeconds)}</span>` +
     `<span>seed ${escapeHtml(String(result.seed))}</span>` +
     `<span>${formatCount(population.accounts)} accounts</span>` +

@@ -3,8 +3,7 @@
  * path inside the window, the market's volatility and volume measured on the days before it,
  * the population, the liquidators and the insurance fund. Pure: files are read by the caller.
  */
-import { FulcrumError } from '../domain/errors.js';
-import type { Bar } from '../feeds/ohlcv.js';
+import { FulcrumError } from '../base/errors.js';
 import { dailyStats } from '../risk/liquidity.js';
 import { DEFAULT_MARKET_MODEL, type MarketAsset, type MarketModel } from './market.js';
 import { type BarSeries, pathFromBars, type SyntheticMarketAsset, syntheticBars } from './path.js';
@@ -16,7 +15,9 @@ import {
 } from './population.js';
 import type { PopulationInfo } from './result.js';
 import { type AssetConfig, SYMBOL_PATTERN } from '../domain/asset.js';
+import type { Bar } from '../domain/bar.js';
 import { quoteInput } from '../domain/quote.js';
+import { DAY_SECONDS, isoUtcMillis } from '../math/time.js';
 import {
   DEBT_ASSET,
   defaultListing,
@@ -145,7 +146,9 @@ export const SYNTHETIC_STRESS_FACTOR = 2.5;
 
 /** A synthetic scenario's bars, per asset, for a path seed. */
 export function syntheticSeries(scenario: Scenario, pathSeed: number): BarSeries[] {
-  const start = Date.parse(scenario.start) / 1000 - SYNTHETIC_CALM_DAYS * 86_400;
+  const startMs = isoUtcMillis(scenario.start) ?? Number.NaN;
+  const endMs = isoUtcMillis(scenario.end) ?? Number.NaN;
+  const start = startMs / 1000 - SYNTHETIC_CALM_DAYS * DAY_SECONDS;
   return (scenario.synthetic ?? []).map((asset, i) => ({
     symbol: asset.symbol,
     source: `synthetic (GBM ${(asset.volatility * 100).toFixed(0)}% a year, x${SYNTHETIC_STRESS_FACTOR} and ${asset.jumpsPerDay ?? 0} jumps of ${((asset.jumpMean ?? 0) * 100).toFixed(0)}% a day in the window, path seed ${pathSeed})`,
@@ -153,7 +156,7 @@ export function syntheticSeries(scenario: Scenario, pathSeed: number): BarSeries
       asset,
       start,
       SYNTHETIC_CALM_DAYS,
-      (Date.parse(scenario.end) - Date.parse(scenario.start)) / 86_400_000,
+      (endMs - startMs) / (DAY_SECONDS * 1000),
       SYNTHETIC_STRESS_FACTOR,
       pathSeed * 101 + i,
     ),
@@ -223,7 +226,10 @@ export function buildInput(
   const baselineVolatility: number[] = [];
   for (const s of series) {
     const before = s.bars.filter((b: Bar) => b.time < options.start);
-    if (before.length < 2 || (before.at(-1)?.time ?? 0) - (before[0]?.time ?? 0) < 86_400 - 1) {
+    if (
+      before.length < 2 ||
+      (before.at(-1)?.time ?? 0) - (before[0]?.time ?? 0) < DAY_SECONDS - 1
+    ) {
       throw new FulcrumError(
         'invalid_field',
         `${s.symbol}: ${s.source} needs at least a day of bars before the window, to measure the market`,

@@ -7,7 +7,7 @@
  * damaged snapshot is passed over (with a warning) for an older one or the start. Commands are written in batches,
  * one atomic write each; a snapshot goes in the same write as the batch it follows.
  */
-import { FulcrumError } from '../domain/errors.js';
+import { FulcrumError } from '../base/errors.js';
 import {
   DerivativesLedger,
   type LedgerCommand,

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { temporaryFolders } from '../fixtures/examples.js';
 import { ledgerWithPortfolioMargin } from '../../src/cli/derivatives.js';
-import { FulcrumError } from '../../src/domain/errors.js';
+import { FulcrumError } from '../../src/base/errors.js';
 import { DerivativesLedger, type LedgerCommand } from '../../src/derivatives/ledger.js';
 import { ledgerHash, restoreLedger, serializeLedger } from '../../src/derivatives/ledgerCodec.js';
 import {

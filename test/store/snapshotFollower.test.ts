@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { stateHash } from '../../src/index.js';
 import { deserializeState, serializeState } from '../../src/engine/snapshotCodec.js';
+import { SeededRandom } from '../../src/math/random.js';
 import { createState } from '../../src/engine/state.js';
 import { DurableEngine, recover, SqliteStore } from '../../src/store/index.js';
 import { SnapshotFollower } from '../../src/store/snapshotFollower.js';
@@ -36,26 +37,20 @@ const BLACK_THURSDAY = exampleLines('black-thursday-liquidations.jsonl');
  * follower), then `count` seeded random balance commands and prices (kept as images).
  */
 function commands(count: number, seed: number): unknown[] {
-  let state = seed >>> 0 || 1;
-  const random = () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 2 ** 32;
-  };
-  const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)] as T;
+  const random = new SeededRandom(seed);
+  const pick = <T>(items: readonly T[]) => random.pick(items);
   const accounts = ['ann', 'ben', 'cy', 'dee', 'eve', 'fay', 'gil', 'hal', 'ivy', 'jo'];
   let time = 1_584_070_000;
   const out: unknown[] = [...BLACK_THURSDAY];
   for (let i = 0; i < count; i++) {
-    time += Math.floor(random() * 30);
+    time += Math.floor(random.next() * 30);
     const account = pick(accounts);
-    const roll = random();
+    const roll = random.next();
     if (roll < 0.15) {
-      out.push({ type: 'set-price', time, asset: 'ETH', price: String(100 + random() * 80) });
+      out.push({ type: 'set-price', time, asset: 'ETH', price: String(100 + random.next() * 80) });
     } else if (roll < 0.45) {
       const asset = pick(['ETH', 'USDC']);
-      const amount = asset === 'ETH' ? String(1 + Math.floor(random() * 9)) : '500';
+      const amount = asset === 'ETH' ? String(1 + Math.floor(random.next() * 9)) : '500';
       out.push({ type: 'deposit', time, account, asset, amount });
     } else if (roll < 0.65) {
       out.push({ type: 'borrow', time, account, asset: 'USDC', amount: '100' });
