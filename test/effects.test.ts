@@ -45,6 +45,13 @@ const KEPT = new Set([
   'liquidate',
   'backstop',
   'resolve-bankruptcy',
+  'list-instrument',
+  'trade',
+  'settle-funding',
+  'expire',
+  'set-mode',
+  'settle-pnl',
+  'liquidate-position',
 ]);
 
 /**
@@ -81,9 +88,15 @@ function journal(
     // Input that never became a command is not journaled.
     if (command instanceof FulcrumError) continue;
     const text = encodeCommand(command);
-    const result = applyCommand(live, command, (draft) => writer.accepted(draft, text));
+    // A price set or quoted on an instrument (or one that fixes a settlement price) changes an
+    // instrument: kept as a command too.
+    let changesDerivatives = false;
+    const result = applyCommand(live, command, (draft) => {
+      changesDerivatives = draft.changes().liquidationState;
+      writer.accepted(draft, text);
+    });
     if (!result.ok) writer.refused();
-    else if (KEPT.has(command.type)) kept++;
+    else if (KEPT.has(command.type) || changesDerivatives) kept++;
     records++;
     hashAfter.push(stateHash(live));
     if (takeNow(records)) take();

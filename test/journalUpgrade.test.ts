@@ -52,7 +52,7 @@ describe('a journal of snapshot format 1', () => {
     expect(verified.status, verified.stderr).toBe(0);
     expect(verified.stdout).toMatch(/^ok: the hashes agree$/m);
     expect(verified.stderr.trim().split('\n')).toEqual([
-      "fulcrum: warning: snapshots (8, at journal records 5 to 40) cannot be read (snapshot format 1, not this Fulcrum's 3); passed over",
+      "fulcrum: warning: snapshots (8, at journal records 5 to 40) cannot be read (snapshot format 1, not this Fulcrum's 4); passed over",
     ]);
     // The same commands applied in memory today reach the same state.
     const story = join(root, 'examples', 'black-thursday-liquidations.jsonl');

@@ -9,6 +9,8 @@
  * - `{"check": "liquidatable", "account", "subAccount"?, "equals": true}`
  * - `{"check": "liquidationPrice", "account", "subAccount"?, "asset", "equals": "606.06" | null}`
  * - `{"check": "maxBorrow" | "maxWithdraw", "account", "subAccount"?, "asset", "equals": "..."}`
+ * - `{"check": "position", "account", "instrument", "equals"}`: a derivatives position's size
+ *   (units of the underlying; "0" when there is none)
  * - `{"check": "conserved"}`: every pool solvent and its totals equal to its accounts' balances
  * - `{"check": "event", "type": "liquidation", "index"?: 0, "count"?: 1, "fields"?: {...}}`: among the
  *   events of the command just before (none if it was refused), those of `type`: `count` says how
@@ -106,6 +108,12 @@ function check(engine: Engine, line: Json, where: string, events: readonly Json[
       const pool = engine.pools().find((p) => p.asset === line.asset) as
         Record<string, string> | undefined;
       compare(pool?.[String(line.field)] ?? null, line, where);
+      return;
+    }
+    case 'position': {
+      const { derivatives } = renderHealthReport(engine.health(ref));
+      const held = derivatives?.positions.find((p) => p.instrument === line.instrument);
+      compare(held?.size ?? '0', line, where);
       return;
     }
     case 'liquidatable':

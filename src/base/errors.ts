@@ -64,6 +64,9 @@ export const ERROR_CODES = {
   not_expired: 'the instrument has not reached its expiry',
   instrument_expired: 'the instrument has reached its expiry: it only settles',
   adl_failed: 'no opposite position was left to deleverage against',
+  price_out_of_band: "the fill's price is further from the mark than the venue's band allows",
+  no_pnl: 'the sub-account has no unsettled profit or loss',
+  no_position: 'the sub-account holds no position in the instrument',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -17,6 +17,12 @@ export const LIMITS = {
   accounts: 50_000_000,
   /** Largest command time: unix seconds up to the year 10,000. */
   timeMax: 253_402_300_799,
+  /** Listed derivatives instruments, settled ones included. */
+  instruments: 1_024,
+  /** Open derivatives positions of one sub-account (the insurance fund: every instrument). */
+  derivativesPerSubAccount: 32,
+  /** The largest fill and the largest position, 10^-8 units of the underlying: 10^12 units. */
+  sizeMax: 10n ** 20n,
 } as const;
 
 /** Account identifiers: 1-64 letters, digits and `_ . : @ -`. */

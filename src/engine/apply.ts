@@ -9,7 +9,9 @@ import { Draft } from './draft.js';
 import type { EngineEvent } from './events.js';
 import { accruePool, borrow, deposit, repay, transfer, withdraw } from './lending.js';
 import { backstop, configureLiquidation, liquidate, resolveBankruptcy } from './liquidate.js';
+import { liquidatePosition } from './liquidatePosition.js';
 import { configureVenue, listAsset, quote, setPrice, setWeights } from './market.js';
+import { expire, listInstrument, setMode, settleFunding, settlePnl, trade } from './trading.js';
 import type { EngineState, SubAccountRef } from './state.js';
 import { validateCommand } from './validate.js';
 
@@ -101,4 +103,11 @@ const HANDLERS: { readonly [T in Command['type']]: Handler<Extract<Command, { ty
   liquidate,
   backstop,
   'resolve-bankruptcy': resolveBankruptcy,
+  'list-instrument': listInstrument,
+  trade,
+  'settle-funding': settleFunding,
+  expire,
+  'set-mode': setMode,
+  'settle-pnl': settlePnl,
+  'liquidate-position': liquidatePosition,
 };

@@ -21,6 +21,11 @@ import type {
 
 /** The fields, at any depth, whose values are bigints in a stored command. */
 const BIGINT_FIELDS = new Set([
+  'size',
+  'buyerFee',
+  'sellerFee',
+  'tradeBand',
+  'profitCap',
   'amount',
   'price',
   'stablePrice',

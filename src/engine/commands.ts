@@ -6,7 +6,8 @@
 import type { AssetConfig, TierWeights } from '../domain/asset.js';
 import type { LiquidationConfig } from '../domain/liquidationConfig.js';
 import type { VenueConfig } from '../domain/venueConfig.js';
-import type { SubAccountRef } from './state.js';
+import type { InstrumentListing } from '../derivatives/listing.js';
+import type { MarginMode, SubAccountRef } from './state.js';
 
 export interface ListAssetCommand {
   readonly type: 'list-asset';
@@ -150,6 +151,75 @@ export interface AccrueCommand {
   readonly asset: string;
 }
 
+/** Lists a derivatives instrument on a listed underlying asset, with its first mark. */
+export interface ListInstrumentCommand {
+  readonly type: 'list-instrument';
+  readonly time: number;
+  readonly config: InstrumentListing;
+  /** The first mark, PRICE_SCALE. */
+  readonly price: bigint;
+}
+
+/**
+ * A fill from the venue's matching engine: `buyer` buys `size` of `instrument` from `seller`
+ * at `price`; each pays its fee in the settlement asset. Fulcrum holds no order book: it checks
+ * the fill against the mark's band and each side's margin, and books it.
+ */
+export interface TradeCommand {
+  readonly type: 'trade';
+  readonly time: number;
+  readonly buyer: SubAccountRef;
+  readonly seller: SubAccountRef;
+  readonly instrument: string;
+  /** 10^-8 units of the underlying, above 0. */
+  readonly size: bigint;
+  /** PRICE_SCALE. */
+  readonly price: bigint;
+  /** Fees in base units of the settlement asset (to the venue). */
+  readonly buyerFee?: bigint;
+  readonly sellerFee?: bigint;
+}
+
+/** Pays a perpetual's funding for every whole interval since it was last paid. */
+export interface SettleFundingCommand {
+  readonly type: 'settle-funding';
+  readonly time: number;
+  readonly instrument: string;
+}
+
+/** Settles every position of a dated instrument at its settlement price. */
+export interface ExpireCommand {
+  readonly type: 'expire';
+  readonly time: number;
+  readonly instrument: string;
+}
+
+/** A sub-account's margin mode; changes only without open positions. */
+export interface SetModeCommand extends SubAccountRef {
+  readonly type: 'set-mode';
+  readonly time: number;
+  readonly mode: MarginMode;
+}
+
+/** Settles a sub-account's unsettled profit from the settlement reserve, as far as it holds. */
+export interface SettlePnlCommand extends SubAccountRef {
+  readonly type: 'settle-pnl';
+  readonly time: number;
+}
+
+/**
+ * A liquidator takes over up to `amount` (10^-8 units) of the target's position in
+ * `instrument` at the mark less the instrument's penalty; the insurance fund takes its share.
+ */
+export interface LiquidatePositionCommand {
+  readonly type: 'liquidate-position';
+  readonly time: number;
+  readonly liquidator: SubAccountRef;
+  readonly target: SubAccountRef;
+  readonly instrument: string;
+  readonly amount: bigint | 'max';
+}
+
 export type Command =
   | ListAssetCommand
   | SetPriceCommand
@@ -165,7 +235,14 @@ export type Command =
   | ConfigureVenueCommand
   | LiquidateCommand
   | BackstopCommand
-  | ResolveBankruptcyCommand;
+  | ResolveBankruptcyCommand
+  | ListInstrumentCommand
+  | TradeCommand
+  | SettleFundingCommand
+  | ExpireCommand
+  | SetModeCommand
+  | SettlePnlCommand
+  | LiquidatePositionCommand;
 
 export type CommandType = Command['type'];
 
@@ -185,4 +262,11 @@ export const COMMAND_TYPES: readonly CommandType[] = [
   'liquidate',
   'backstop',
   'resolve-bankruptcy',
+  'list-instrument',
+  'trade',
+  'settle-funding',
+  'expire',
+  'set-mode',
+  'settle-pnl',
+  'liquidate-position',
 ];

@@ -18,7 +18,10 @@ import {
 import { PRICE_MAX, parsePrice } from '../domain/price.js';
 import { parseDecimal } from '../math/decimal.js';
 import { AMOUNT_MAX, PRICE_DECIMALS, WEIGHT_DECIMALS, WEIGHT_SCALE } from '../math/fixed.js';
-import type { Command, LiquidateCommand, QuoteCommand } from './commands.js';
+import type { Command, LiquidateCommand, QuoteCommand, TradeCommand } from './commands.js';
+import { SIZE_DECIMALS } from '../derivatives/instruments.js';
+import { parseInstrumentListing } from '../derivatives/listing.js';
+import { quoteInput } from '../domain/quote.js';
 import { COMMAND_TYPES } from './commands.js';
 import { type EngineState, type SubAccountRef } from './state.js';
 
@@ -52,7 +55,7 @@ export function decodeCommand(input: unknown, state: EngineState): Command {
       };
     case 'set-price': {
       rejectUnknownFields(raw, ['type', 'time', 'asset', 'price', 'stablePrice'], '');
-      const asset = assetSymbol(raw, state);
+      const asset = assetSymbol(raw, state, 'asset', true);
       const oracle = parsePrice(raw.price, 'price');
       return raw.stablePrice === undefined
         ? { type, time, asset, price: oracle }
@@ -70,7 +73,7 @@ export function decodeCommand(input: unknown, state: EngineState): Command {
         ['type', 'time', 'asset', 'source', 'price', 'confidence', 'observedAt'],
         '',
       );
-      const asset = assetSymbol(raw, state);
+      const asset = assetSymbol(raw, state, 'asset', true);
       const source = expectString(raw.source, 'source');
       const price = parseDecimal(raw.price, PRICE_DECIMALS, {
         field: 'price',
@@ -152,6 +155,66 @@ export function decodeCommand(input: unknown, state: EngineState): Command {
     case 'resolve-bankruptcy':
       rejectUnknownFields(raw, ['type', 'time', 'target'], '');
       return { type, time, target: ref(expectObject(raw.target, 'target'), 'target') };
+    case 'list-instrument':
+      rejectUnknownFields(raw, ['type', 'time', 'config', 'price'], '');
+      return {
+        type,
+        time,
+        config: parseInstrumentListing(raw.config, 'config'),
+        price: parsePrice(raw.price, 'price'),
+      };
+    case 'trade': {
+      rejectUnknownFields(
+        raw,
+        ['type', 'time', 'buyer', 'seller', 'instrument', 'size', 'price', 'buyerFee', 'sellerFee'],
+        '',
+      );
+      const command: TradeCommand = {
+        type,
+        time,
+        buyer: ref(expectObject(raw.buyer, 'buyer'), 'buyer'),
+        seller: ref(expectObject(raw.seller, 'seller'), 'seller'),
+        instrument: instrumentSymbol(raw, state),
+        size: size(raw.size, 'size'),
+        price: parsePrice(raw.price, 'price'),
+      };
+      const fee = (field: 'buyerFee' | 'sellerFee') =>
+        raw[field] === undefined ? {} : { [field]: settlementAmount(raw[field], field, state) };
+      return { ...command, ...fee('buyerFee'), ...fee('sellerFee') };
+    }
+    case 'settle-funding':
+    case 'expire':
+      rejectUnknownFields(raw, ['type', 'time', 'instrument'], '');
+      return { type, time, instrument: instrumentSymbol(raw, state) };
+    case 'set-mode': {
+      rejectUnknownFields(raw, ['type', 'time', 'account', 'subAccount', 'mode'], '');
+      const mode = expectString(raw.mode, 'mode');
+      if (mode !== 'cross' && mode !== 'isolated' && mode !== 'portfolio') {
+        throw new FulcrumError(
+          'invalid_field',
+          'mode must be cross, isolated or portfolio',
+          'mode',
+        );
+      }
+      return { type, time, ...ref(raw, ''), mode };
+    }
+    case 'settle-pnl':
+      rejectUnknownFields(raw, ['type', 'time', 'account', 'subAccount'], '');
+      return { type, time, ...ref(raw, '') };
+    case 'liquidate-position':
+      rejectUnknownFields(
+        raw,
+        ['type', 'time', 'liquidator', 'target', 'instrument', 'amount'],
+        '',
+      );
+      return {
+        type,
+        time,
+        liquidator: ref(expectObject(raw.liquidator, 'liquidator'), 'liquidator'),
+        target: ref(expectObject(raw.target, 'target'), 'target'),
+        instrument: instrumentSymbol(raw, state),
+        amount: raw.amount === 'max' ? 'max' : size(raw.amount, 'amount'),
+      };
     case 'set-weights': {
       rejectUnknownFields(
         raw,
@@ -200,12 +263,46 @@ export function decodeCommand(input: unknown, state: EngineState): Command {
   throw new FulcrumError('unknown_command', `unknown command type ${type}`, 'type');
 }
 
-function assetSymbol(raw: JsonObject, state: EngineState, field = 'asset'): string {
+function assetSymbol(
+  raw: JsonObject,
+  state: EngineState,
+  field = 'asset',
+  orInstrument = false,
+): string {
   const symbol = expectString(raw[field], field);
+  if (orInstrument && state.instrumentIndex.has(symbol)) return symbol;
   if (!state.assetIndex.has(symbol)) {
     throw new FulcrumError('unknown_asset', `asset ${JSON.stringify(symbol)} is not listed`, field);
   }
   return symbol;
+}
+
+function instrumentSymbol(raw: JsonObject, state: EngineState, field = 'instrument'): string {
+  const symbol = expectString(raw[field], field);
+  if (!state.instrumentIndex.has(symbol)) {
+    throw new FulcrumError(
+      'unknown_instrument',
+      `instrument ${quoteInput(symbol)} is not listed`,
+      field,
+    );
+  }
+  return symbol;
+}
+
+/** A size in units of the underlying (8 decimals), above 0 and at most 10^12 units. */
+function size(input: unknown, field: string): bigint {
+  return parseDecimal(input, SIZE_DECIMALS, { field, max: LIMITS.sizeMax });
+}
+
+/** An amount of the settlement asset in its whole units (a fee). */
+function settlementAmount(input: unknown, field: string, state: EngineState): bigint {
+  const symbol = state.venueConfig.settlementAsset;
+  const index = state.assetIndex.get(symbol);
+  if (index === undefined) {
+    throw new FulcrumError('unknown_asset', `the settlement asset ${symbol} is not listed`, field);
+  }
+  const decimals = state.assets[index]?.config.decimals ?? 0;
+  return parseDecimal(input, decimals, { field, max: AMOUNT_MAX });
 }
 
 function ref(raw: JsonObject, field: string): SubAccountRef {

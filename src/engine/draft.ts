@@ -5,16 +5,34 @@
  * same drafts and never commit.
  */
 import { assert, FulcrumError } from '../base/errors.js';
-import { evaluateHealth, type HealthSnapshot, type Position } from '../margin/health.js';
+import { quoteInput } from '../domain/quote.js';
+import { DEFAULT_PROFIT_WEIGHT } from '../derivatives/listing.js';
+import {
+  type DerivativesTiers,
+  derivativesTiers,
+  type InstrumentPrices,
+  type ProfitWeights,
+} from '../derivatives/margin.js';
+import { VALUE_UNIT } from '../derivatives/position.js';
+import { NORM_DECIMALS } from '../margin/assetRisk.js';
+import {
+  evaluateHealth,
+  type ExtraMargin,
+  type HealthSnapshot,
+  type Position,
+} from '../margin/health.js';
 import { LIMITS } from '../domain/limits.js';
 import type { LiquidationConfig } from '../domain/liquidationConfig.js';
 import type { VenueConfig } from '../domain/venueConfig.js';
-import { RAY } from '../math/fixed.js';
+import { pow10, PRICE_SCALE, RAY } from '../math/fixed.js';
 import { accrue, debtAmount, type PoolState, supplyAmount } from '../pools/pool.js';
 import type { EngineEvent } from './events.js';
 import {
   type AccountState,
   type AssetState,
+  bookIsEmpty,
+  type DerivativesBook,
+  type InstrumentState,
   EMPTY_SUB_ACCOUNT,
   type EngineState,
   findSubAccount,
@@ -35,7 +53,10 @@ export interface DraftChanges {
   readonly assets: readonly AssetState[];
   /** Sub-accounts as the draft leaves them; no positions means emptied. */
   readonly subAccounts: readonly SubAccountChange[];
-  /** Whether the liquidation rules, the liquidation throttle or the venue's rules change. */
+  /**
+   * Whether the liquidation rules, the liquidation throttle, the venue's rules, an instrument
+   * or any sub-account's derivatives change: such a command is journaled as itself.
+   */
   readonly liquidationState: boolean;
 }
 
@@ -55,6 +76,9 @@ export class Draft {
    * a window of tens of thousands of liquidations must not copy it for each.
    */
   private throttleChange: ThrottleChange | undefined;
+  private readonly instrumentChanges: InstrumentState[] = [];
+  /** Whether any sub-account's derivatives book changes. */
+  private derivativesChanged = false;
   private configChange: LiquidationConfig | undefined;
   private venueChange: VenueConfig | undefined;
 
@@ -77,6 +101,60 @@ export class Draft {
 
   emit(event: EngineEvent): void {
     this.events.push(event);
+  }
+
+  /** Number of listed instruments, the draft's listings included. */
+  get instrumentCount(): number {
+    const listed = this.base.instruments.length;
+    return listed + this.instrumentChanges.filter((i) => i.index >= listed).length;
+  }
+
+  instrument(index: number): InstrumentState {
+    this.assertCurrent();
+    for (const changed of this.instrumentChanges) if (changed.index === index) return changed;
+    const listed = this.base.instruments[index];
+    if (listed === undefined) throw new RangeError(`no instrument at index ${index}`);
+    return listed;
+  }
+
+  /** The instrument listed as `symbol`, or `unknown_instrument` naming `field`. */
+  findInstrument(symbol: string, field: string): InstrumentState {
+    const index = this.base.instrumentIndex.get(symbol);
+    if (index !== undefined) return this.instrument(index);
+    for (const changed of this.instrumentChanges) {
+      if (changed.listing.spec.symbol === symbol) return changed;
+    }
+    throw new FulcrumError(
+      'unknown_instrument',
+      `instrument ${quoteInput(symbol)} is not listed`,
+      field,
+    );
+  }
+
+  /** The instrument `symbol` if one is listed (assets and instruments share one namespace). */
+  lookupInstrument(symbol: string): InstrumentState | undefined {
+    const index = this.base.instrumentIndex.get(symbol);
+    if (index !== undefined) return this.instrument(index);
+    return this.instrumentChanges.find((i) => i.listing.spec.symbol === symbol);
+  }
+
+  setInstrument(instrument: InstrumentState): void {
+    const at = this.instrumentChanges.findIndex((i) => i.index === instrument.index);
+    if (at >= 0) this.instrumentChanges[at] = instrument;
+    else this.instrumentChanges.push(instrument);
+  }
+
+  /** An instrument's prices and weights, as margin reads them, at the draft's state. */
+  instrumentPrices(index: number): InstrumentPrices {
+    const instrument = this.instrument(index);
+    const w = instrument.listing.profitWeight;
+    return {
+      spec: instrument.listing.spec,
+      mark: instrument.mark,
+      index: this.asset(instrument.underlying).risk.oraclePrice,
+      fundingIndex: instrument.fundingIndex,
+      profitWeights: [w.initial, w.liquidationEnd, w.maintenance],
+    };
   }
 
   /** Number of listed assets, the draft's listings included. */
@@ -165,6 +243,7 @@ export class Draft {
   }
 
   setSubAccount(ref: SubAccountRef, state: SubAccountState): void {
+    if (state.derivatives !== this.subAccount(ref).derivatives) this.derivativesChanged = true;
     const { accounts } = this.base;
     if (accounts.size >= LIMITS.accounts && !accounts.has(ref.account)) {
       throw new FulcrumError(
@@ -185,7 +264,9 @@ export class Draft {
       liquidationState:
         this.throttleChange !== undefined ||
         this.configChange !== undefined ||
-        this.venueChange !== undefined,
+        this.venueChange !== undefined ||
+        this.instrumentChanges.length > 0 ||
+        this.derivativesChanged,
     };
   }
 
@@ -278,7 +359,31 @@ export class Draft {
   }
 
   health(ref: SubAccountRef): HealthSnapshot {
-    return evaluateHealth(this.positions(ref));
+    const book = this.subAccount(ref).derivatives;
+    return evaluateHealth(this.positions(ref), book === undefined ? null : this.extraMargin(book));
+  }
+
+  /** The health a sub-account would have holding `positions` (scaled) and `book`. */
+  healthOf(
+    positions: readonly ScaledPosition[],
+    book: DerivativesBook | undefined,
+  ): HealthSnapshot {
+    const amounts = positions.map(({ asset, scaled }) => ({
+      risk: this.asset(asset).risk,
+      amount: this.amountOf(asset, scaled),
+    }));
+    return evaluateHealth(amounts, book === undefined ? null : this.extraMargin(book));
+  }
+
+  /** What a sub-account's derivatives add to its health (see docs/MARGIN.md). */
+  extraMargin(book: DerivativesBook): ExtraMargin {
+    const tiers = derivativesTiers(
+      book.positions,
+      (index) => this.instrumentPrices(index),
+      book.unsettled,
+      UNSETTLED_WEIGHTS,
+    );
+    return scaleDerivativesTiers(tiers, this.venueConfig.profitCap);
   }
 
   /**
@@ -303,6 +408,13 @@ export class Draft {
         target.oracle = asset.oracle;
         if (asset.pool !== existing.pool) writePool(existing.pool, asset.pool);
       }
+    }
+    for (const instrument of this.instrumentChanges) {
+      if (base.instruments[instrument.index] === undefined) {
+        base.instrumentIndex.set(instrument.listing.spec.symbol, instrument.index);
+        indexInstrument(base, instrument);
+      }
+      base.instruments[instrument.index] = instrument;
     }
     for (const { ref, state } of this.subAccountChanges) writeSubAccount(base, ref, state);
     if (this.configChange !== undefined) base.liquidationConfig = this.configChange;
@@ -333,6 +445,33 @@ function commitThrottle(base: EngineState, change: ThrottleChange): void {
   }
   (throttle as Mutable<LiquidationThrottle>).globalValue = change.globalValue;
   (throttle.accountValues as Map<string, bigint>).set(change.key, change.accountValue);
+}
+
+/** Derivatives tiers (numerator × WEIGHT_SCALE over VALUE_UNIT) onto the health's denominator. */
+const DERIVATIVES_TO_HEALTH = (pow10(NORM_DECIMALS) * PRICE_SCALE) / VALUE_UNIT;
+
+/** Unsettled profit counts at the default profit weights: it waits on the settlement reserve. */
+const UNSETTLED_WEIGHTS: ProfitWeights = [
+  DEFAULT_PROFIT_WEIGHT.initial,
+  DEFAULT_PROFIT_WEIGHT.liquidationEnd,
+  DEFAULT_PROFIT_WEIGHT.maintenance,
+];
+
+/** Derivatives tiers as the health snapshot adds them. */
+export function scaleDerivativesTiers(tiers: DerivativesTiers, profitCap: bigint): ExtraMargin {
+  const k = DERIVATIVES_TO_HEALTH;
+  return {
+    collateral: [tiers.profit[0] * k, tiers.profit[1] * k, tiers.profit[2] * k],
+    liabilities: [tiers.liabilities[0] * k, tiers.liabilities[1] * k, tiers.liabilities[2] * k],
+    profitCap,
+  };
+}
+
+/** Adds a newly listed instrument to the index of instruments per underlying asset. */
+export function indexInstrument(base: EngineState, instrument: InstrumentState): void {
+  const list = base.instrumentsByAsset.get(instrument.underlying);
+  if (list === undefined) base.instrumentsByAsset.set(instrument.underlying, [instrument.index]);
+  else list.push(instrument.index);
 }
 
 function sameSubAccount(a: SubAccountRef, b: SubAccountRef): boolean {
@@ -372,8 +511,9 @@ export function writeSubAccount(
   next: SubAccountState,
 ): void {
   let account: AccountState | undefined = base.accounts.get(ref.account);
+  const empty = next.positions.length === 0 && bookIsEmpty(next.derivatives);
   if (account === undefined) {
-    if (next.positions.length === 0) return;
+    if (empty) return;
     account = { id: ref.account, subAccounts: [] };
     base.accounts.set(ref.account, account);
   }
@@ -381,15 +521,23 @@ export function writeSubAccount(
   const at = subAccounts.findIndex((s) => s.number >= ref.subAccount);
   const existing =
     at >= 0 && subAccounts[at]?.number === ref.subAccount ? subAccounts[at] : undefined;
-  if (next.positions.length === 0) {
+  if (empty) {
     if (existing !== undefined) subAccounts.splice(at, 1);
     if (subAccounts.length === 0) base.accounts.delete(ref.account);
   } else if (existing === undefined) {
-    const entry = { number: ref.subAccount, positions: next.positions };
+    const entry: SubAccountState =
+      next.derivatives === undefined || bookIsEmpty(next.derivatives)
+        ? { number: ref.subAccount, positions: next.positions }
+        : { number: ref.subAccount, positions: next.positions, derivatives: next.derivatives };
     if (at < 0) subAccounts.push(entry);
     else subAccounts.splice(at, 0, entry);
   } else {
     mergePositions(existing, next);
+    if (existing.derivatives !== next.derivatives) {
+      (existing as Mutable<SubAccountState>).derivatives = bookIsEmpty(next.derivatives)
+        ? undefined
+        : next.derivatives;
+    }
   }
 }
 

@@ -652,7 +652,11 @@ function applyRun(
       }
       positions[p] = { asset, scaled: reader.big() };
     }
-    const next: SubAccountState = { number, positions };
+    // An image is a sub-account's balances: its derivatives, which change only by commands
+    // kept whole in the effects, stay as they are.
+    const derivatives = findSubAccount(state.accounts.get(account), number)?.derivatives;
+    const next: SubAccountState =
+      derivatives === undefined ? { number, positions } : { number, positions, derivatives };
     writeSubAccount(state, { account, subAccount: number }, next);
   }
   state.time = run.time;

@@ -159,6 +159,83 @@ export interface LiquidationConfiguredEvent {
   readonly type: 'liquidation-configured';
 }
 
+/** A derivatives instrument listed on an underlying asset, with its first mark. */
+export interface InstrumentListedEvent {
+  readonly type: 'instrument-listed';
+  readonly instrument: string;
+  readonly underlying: string;
+  readonly kind: string;
+  readonly price: bigint;
+}
+
+/**
+ * A fill booked: sizes in 10^-8 units (`size`, `sizeDecimals`), the price, each side's realized
+ * profit (numerator over VALUE_UNIT: `*Value` fields) and its fee in the settlement asset.
+ */
+export interface TradedEvent {
+  readonly type: 'traded';
+  readonly instrument: string;
+  readonly buyer: SubAccountRef;
+  readonly seller: SubAccountRef;
+  readonly size: bigint;
+  readonly price: bigint;
+  readonly buyerRealizedValue: bigint;
+  readonly sellerRealizedValue: bigint;
+  readonly buyerFee: bigint;
+  readonly sellerFee: bigint;
+  readonly feeDecimals: number;
+}
+
+/** A perpetual's funding: the rate per interval (RATE 10^-12), intervals paid, per unit (numerator). */
+export interface FundingPaidEvent {
+  readonly type: 'funding-paid';
+  readonly instrument: string;
+  readonly rate: bigint;
+  readonly intervals: number;
+  readonly perUnitValue: bigint;
+}
+
+/** A dated instrument settled: its price and the positions it closed. */
+export interface InstrumentExpiredEvent {
+  readonly type: 'instrument-expired';
+  readonly instrument: string;
+  readonly price: bigint;
+  readonly positions: number;
+}
+
+/** A sub-account's unsettled profit settled into the settlement asset (negative: paid in). */
+export interface PnlSettledEvent extends SubAccountRef {
+  readonly type: 'pnl-settled';
+  readonly asset: string;
+  readonly decimals: number;
+  readonly amount: bigint;
+  /** What stays unsettled, numerator over VALUE_UNIT. */
+  readonly unsettledValue: bigint;
+}
+
+export interface ModeSetEvent extends SubAccountRef {
+  readonly type: 'mode-set';
+  readonly mode: string;
+}
+
+/**
+ * A liquidator (or the insurance fund, for the backstop) took over part of a position: the size
+ * and the price it took it at (the mark less the penalty), the insurance fund's part of the
+ * penalty (numerator over VALUE_UNIT), and maintenance health before and after.
+ */
+export interface PositionLiquidatedEvent {
+  readonly type: 'position-liquidated';
+  readonly target: SubAccountRef;
+  readonly liquidator: SubAccountRef;
+  readonly instrument: string;
+  readonly size: bigint;
+  readonly mark: bigint;
+  readonly price: bigint;
+  readonly toInsuranceValue: bigint;
+  readonly healthBeforeWad: bigint | null;
+  readonly healthAfterWad: bigint | null;
+}
+
 export interface VenueConfiguredEvent {
   readonly type: 'venue-configured';
 }
@@ -176,4 +253,11 @@ export type EngineEvent =
   | LiquidationEvent
   | BadDebtEvent
   | LiquidationConfiguredEvent
-  | VenueConfiguredEvent;
+  | VenueConfiguredEvent
+  | InstrumentListedEvent
+  | TradedEvent
+  | FundingPaidEvent
+  | InstrumentExpiredEvent
+  | PnlSettledEvent
+  | ModeSetEvent
+  | PositionLiquidatedEvent;

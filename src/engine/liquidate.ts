@@ -95,7 +95,11 @@ function prepare(
 }
 
 /** Liquidation rests on every price of the account: each must have a grade that allows it. */
-function requirePricesAllowLiquidation(draft: Draft, ref: SubAccountRef, field: string): void {
+export function requirePricesAllowLiquidation(
+  draft: Draft,
+  ref: SubAccountRef,
+  field: string,
+): void {
   for (const { asset } of draft.subAccount(ref).positions) {
     const { oracle, config } = draft.asset(asset);
     if (oracle === null || config.oracle === null) continue;
@@ -124,7 +128,7 @@ function requireLiquidatorMargin(draft: Draft, liquidator: SubAccountRef): void 
 }
 
 /** Debt value (VALUE_SCALE) the throttle window still allows for this target; null: no caps. */
-function throttleRoom(draft: Draft, target: SubAccountRef): bigint | null {
+export function throttleRoom(draft: Draft, target: SubAccountRef): bigint | null {
   const config = draft.liquidationConfig;
   const used = draft.throttleUsed(throttleKey(target));
   const rooms: bigint[] = [];
@@ -141,7 +145,7 @@ function throttleRoom(draft: Draft, target: SubAccountRef): bigint | null {
  * draft changes one entry, it never copies the window's map, so a liquidation costs the same
  * however many came before it in the window.
  */
-function countThrottle(draft: Draft, target: SubAccountRef, value: bigint): void {
+export function countThrottle(draft: Draft, target: SubAccountRef, value: bigint): void {
   draft.countThrottle(throttleKey(target), value);
 }
 
@@ -362,9 +366,16 @@ export function resolveBankruptcy(draft: Draft, command: ResolveBankruptcyComman
  * the insurance fund's supply of that asset, then written off against the asset's lenders by
  * lowering its supply index (every lender loses in proportion). Every step is an event.
  */
-function resolveIfBankrupt(draft: Draft, target: SubAccountRef): void {
-  const positions = draft.subAccount(target).positions;
+export function resolveIfBankrupt(draft: Draft, target: SubAccountRef): void {
+  const { positions, derivatives } = draft.subAccount(target);
   if (positions.some((p) => p.scaled > 0n)) return;
+  // Positions still open, or profit still to be paid, are something left to liquidate.
+  if (
+    derivatives !== undefined &&
+    (derivatives.positions.length > 0 || derivatives.unsettled > 0n)
+  ) {
+    return;
+  }
   for (const { asset: index, scaled } of positions) {
     if (scaled >= 0n) continue;
     const asset = draft.accruePool(index);

@@ -5,6 +5,7 @@
  */
 import { FulcrumError } from '../base/errors.js';
 import { assetRisk } from '../margin/assetRisk.js';
+import { captureSettlement, quoteInstrument, setInstrumentPrice } from './trading.js';
 import { LIMITS } from '../domain/limits.js';
 import { ORACLE_SOURCES_MAX } from '../domain/oracleConfig.js';
 import { initialOracleState, takeQuote } from '../oracle/oracle.js';
@@ -29,7 +30,7 @@ export const POOL_DECIMALS_MIN = 6;
 export function listAsset(draft: Draft, command: ListAssetCommand): void {
   const { config, price } = command;
   const index = draft.assetCount;
-  if (draft.base.assetIndex.has(config.symbol)) {
+  if (draft.base.assetIndex.has(config.symbol) || draft.lookupInstrument(config.symbol)) {
     throw new FulcrumError(
       'asset_already_listed',
       `${config.symbol} is already listed`,
@@ -62,6 +63,11 @@ export function listAsset(draft: Draft, command: ListAssetCommand): void {
 }
 
 export function setPrice(draft: Draft, command: SetPriceCommand): void {
+  const instrument = draft.lookupInstrument(command.asset);
+  if (instrument !== undefined) {
+    setInstrumentPrice(draft, instrument, command);
+    return;
+  }
   const asset = draft.findAsset(command.asset, 'asset');
   if (asset.oracle !== null) {
     throw new FulcrumError(
@@ -73,6 +79,7 @@ export function setPrice(draft: Draft, command: SetPriceCommand): void {
   const stablePrice = command.stablePrice ?? command.price;
   draft.setAsset({ ...asset, risk: assetRisk(asset.config, command.price, stablePrice) });
   draft.emit({ type: 'price-set', asset: asset.config.symbol, price: command.price, stablePrice });
+  captureSettlement(draft, asset.index);
 }
 
 /**
@@ -109,6 +116,11 @@ export function setWeights(draft: Draft, command: SetWeightsCommand): void {
  * moved.
  */
 export function quote(draft: Draft, command: QuoteCommand): void {
+  const instrument = draft.lookupInstrument(command.asset);
+  if (instrument !== undefined) {
+    quoteInstrument(draft, instrument, command);
+    return;
+  }
   const asset = draft.findAsset(command.asset, 'asset');
   const { config } = asset;
   if (asset.oracle === null || config.oracle === null) {
@@ -141,6 +153,7 @@ export function quote(draft: Draft, command: QuoteCommand): void {
     oracle: next,
     risk: moved ? assetRisk(config, next.price, next.stablePrice, next.confidence) : asset.risk,
   });
+  if (update.aggregation.price !== null) captureSettlement(draft, asset.index);
   draft.emit({
     type: 'price-aggregated',
     asset: config.symbol,

@@ -46,5 +46,7 @@ export function withScaledBalance(
       field,
     );
   }
-  return { number: sub.number, positions };
+  return sub.derivatives === undefined
+    ? { number: sub.number, positions }
+    : { number: sub.number, positions, derivatives: sub.derivatives };
 }

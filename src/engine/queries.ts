@@ -5,17 +5,27 @@
  */
 
 import type { Position } from '../margin/health.js';
-import { type HealthReport, healthReport } from '../margin/report.js';
+import { type DerivativeLine, type HealthReport, healthReport } from '../margin/report.js';
+import { SIZE_DECIMALS } from '../derivatives/instruments.js';
+import { positionValue, RATE_SCALE, VALUE_UNIT } from '../derivatives/position.js';
+import { standardRequirement } from '../derivatives/requirement.js';
 import { gradeAllows, type Grade } from '../domain/priceGrade.js';
 import { formatDecimal } from '../math/decimal.js';
 import { gradeAt } from '../oracle/oracle.js';
-import { minBig, PRICE_DECIMALS, RAY_DECIMALS } from '../math/fixed.js';
+import {
+  minBig,
+  PRICE_DECIMALS,
+  PRICE_SCALE,
+  RAY_DECIMALS,
+  VALUE_DECIMALS,
+  VALUE_SCALE,
+} from '../math/fixed.js';
 import { borrowRateAnnualRay, supplyRateAnnualRay } from '../pools/interestRateCurve.js';
 import { poolUtilizationRay, supplyAmount, totalDebt, totalSupply } from '../pools/pool.js';
 import { dryRun } from './apply.js';
 import { Draft } from './draft.js';
 import { scaledBalance } from './positions.js';
-import type { EngineState, SubAccountRef } from './state.js';
+import type { DerivativesBook, EngineState, SubAccountRef } from './state.js';
 
 /**
  * Health report of one sub-account at `time` (default: the state's time). Lists every asset, so
@@ -36,7 +46,11 @@ export function subAccountReport(
     const amount = draft.amountOf(asset.index, scaledBalance(sub, asset.index));
     return { risk: asset.risk, amount };
   });
-  const report = healthReport(positions);
+  const book = sub.derivatives;
+  const report = {
+    ...healthReport(positions, book === undefined ? null : draft.extraMargin(book)),
+    ...(book === undefined ? {} : { derivatives: derivativesReport(draft, book) }),
+  };
   const narrowed = report.positions.map((position, index) => {
     const asset = state.assets[index];
     if (asset === undefined) return position;
@@ -57,6 +71,39 @@ export function subAccountReport(
   });
   return { ...report, positions: narrowed };
 }
+
+/** A book's positions as the report shows them, in the quote unit. */
+function derivativesReport(draft: Draft, book: DerivativesBook) {
+  const quote = (numerator: bigint) => formatDecimal(numerator / QUOTE_TO_VALUE, VALUE_DECIMALS);
+  return {
+    mode: book.mode,
+    unsettled: quote(book.unsettled),
+    positions: book.positions.map((position): DerivativeLine => {
+      const prices = draft.instrumentPrices(position.instrument);
+      const requirement = standardRequirement(
+        prices.spec,
+        prices.mark,
+        prices.index,
+        position.size,
+      );
+      return {
+        instrument: prices.spec.symbol,
+        size: formatDecimal(position.size, SIZE_DECIMALS),
+        entryPrice: formatDecimal(
+          (-position.quote * PRICE_SCALE) / (position.size * PRICE_SCALE * RATE_SCALE),
+          PRICE_DECIMALS,
+        ),
+        mark: formatDecimal(prices.mark, PRICE_DECIMALS),
+        unrealized: quote(positionValue(position, prices.mark, prices.fundingIndex)),
+        initialRequirement: quote(requirement.initial),
+        maintenanceRequirement: quote(requirement.maintenance),
+      };
+    }),
+  };
+}
+
+/** VALUE_UNIT numerators per VALUE_SCALE unit. */
+const QUOTE_TO_VALUE = VALUE_UNIT / VALUE_SCALE;
 
 /**
  * The largest amount in [0, bound] that `accepts`, given that acceptance only gets harder as the

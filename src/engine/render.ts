@@ -6,6 +6,10 @@ import { hasKeys, quoteJson } from '../domain/json.js';
 import { formatDecimal } from '../math/decimal.js';
 import { HEALTH_DECIMALS, PRICE_DECIMALS, RAY_DECIMALS, WEIGHT_DECIMALS } from '../math/fixed.js';
 import type { CommandResult } from './apply.js';
+import { SIZE_DECIMALS } from '../derivatives/instruments.js';
+
+/** Decimals of a derivatives value numerator: VALUE_UNIT is 10^38 per quote unit. */
+const VALUE_UNIT_DECIMALS = 38;
 import type { EngineEvent } from './events.js';
 import type { SubAccountRef } from './state.js';
 
@@ -23,10 +27,18 @@ const AMOUNT_FIELDS: Readonly<Record<string, string>> = {
   toLiquidator: 'collateralDecimals',
   toInsurance: 'collateralDecimals',
   soldToMarket: 'collateralDecimals',
+  buyerFee: 'feeDecimals',
+  sellerFee: 'feeDecimals',
 };
 
 /** Decimals of a bigint field by its name's ending, for fields that are not amounts. */
 const SUFFIX_DECIMALS: readonly [string, number][] = [
+  // Derivatives: sizes in 10^-8 units of the underlying, values over VALUE_UNIT (10^38) per
+  // quote unit, funding rates in 10^-12.
+  ['size', SIZE_DECIMALS],
+  ['Value', VALUE_UNIT_DECIMALS],
+  ['rate', 12],
+  ['mark', PRICE_DECIMALS],
   ['Ray', RAY_DECIMALS],
   ['Wad', HEALTH_DECIMALS],
   ['Ppm', WEIGHT_DECIMALS],

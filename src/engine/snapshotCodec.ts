@@ -13,7 +13,17 @@ import type { Grade } from '../domain/priceGrade.js';
 import { type VenueConfig, validateVenueConfig } from '../domain/venueConfig.js';
 import type { OracleState } from '../oracle/oracle.js';
 import type { PoolState } from '../pools/pool.js';
-import type { AccountState, AssetState, EngineState, SubAccountState } from './state.js';
+import type { InstrumentSpec } from '../derivatives/instruments.js';
+import { type InstrumentListing, validateInstrumentListing } from '../derivatives/listing.js';
+import type {
+  AccountState,
+  AssetState,
+  DerivativesBook,
+  EngineState,
+  InstrumentState,
+  MarginMode,
+  SubAccountState,
+} from './state.js';
 import { sortedAccountIds } from './stateHash.js';
 
 /**
@@ -22,7 +32,7 @@ import { sortedAccountIds } from './stateHash.js';
  * (the delay window, and the volatility reference price beside the stable price).
  * A snapshot of another version is not read: recovery passes over it and replays the journal.
  */
-export const SNAPSHOT_FORMAT_VERSION = 3;
+export const SNAPSHOT_FORMAT_VERSION = 4;
 
 type Text = string;
 
@@ -44,7 +54,28 @@ interface SnapshotJson {
   readonly liquidationThrottle: [number, Text, [string, Text][]];
   readonly venueConfig: Record<string, unknown>;
   /** [account id, [[sub-account number, [[asset index, scaled balance], ...]], ...]] */
-  readonly accounts: readonly [string, readonly [number, readonly [number, Text][]][]][];
+  /**
+   * [account id, [[sub-account number, [[asset index, scaled balance], ...], book?], ...]]; a
+   * book is [mode, unsettled, [[instrument, size, quote, funding], ...]].
+   */
+  readonly accounts: readonly [string, readonly SubAccountJson[]][];
+  /** Listed instruments (format 4 on). */
+  readonly instruments?: readonly InstrumentJson[];
+}
+
+type BookJson = [MarginMode, Text, [number, Text, Text, Text][]];
+type SubAccountJson = [number, [number, Text][]] | [number, [number, Text][], BookJson];
+
+interface InstrumentJson {
+  readonly listing: Record<string, unknown>;
+  readonly underlying: number;
+  readonly mark: Text;
+  readonly oracle: Record<string, unknown> | null;
+  readonly fundingIndex: Text;
+  readonly fundingAt: number;
+  readonly openInterest: Text;
+  readonly settlementPrice: Text | null;
+  readonly settled: boolean;
 }
 
 const POOL_FIELDS = [
@@ -89,17 +120,23 @@ export function serializeStateSorted(state: EngineState, ids: readonly string[])
         .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
         .map(([key, value]): [string, Text] => [key, value.toString()]),
     ],
-    venueConfig: { ...state.venueConfig },
+    venueConfig: JSON.parse(stringify(state.venueConfig)) as Record<string, unknown>,
     accounts: ids.map((id) => {
       const account = state.accounts.get(id) as AccountState;
-      return [
-        id,
-        account.subAccounts.map(({ number, positions }) => [
-          number,
-          positions.map(({ asset, scaled }): [number, Text] => [asset, scaled.toString()]),
-        ]),
-      ];
+      return [id, account.subAccounts.map(subAccountJson)];
     }),
+    instruments: state.instruments.map((i): InstrumentJson => ({
+      listing: JSON.parse(stringify(i.listing)) as Record<string, unknown>,
+      underlying: i.underlying,
+      mark: i.mark.toString(),
+      oracle:
+        i.oracle === null ? null : (JSON.parse(stringify(i.oracle)) as Record<string, unknown>),
+      fundingIndex: i.fundingIndex.toString(),
+      fundingAt: i.fundingAt,
+      openInterest: i.openInterest.toString(),
+      settlementPrice: i.settlementPrice === null ? null : i.settlementPrice.toString(),
+      settled: i.settled,
+    })),
   };
   return JSON.stringify(snapshot);
 }
@@ -136,11 +173,24 @@ export function deserializeState(text: string): EngineState {
   });
   const accounts = new Map<string, AccountState>();
   for (const [id, subs] of raw.accounts) {
-    const subAccounts: SubAccountState[] = subs.map(([number, positions]) => ({
-      number,
-      positions: positions.map(([asset, scaled]) => ({ asset, scaled: BigInt(scaled) })),
-    }));
+    const subAccounts: SubAccountState[] = subs.map(([number, positions, book]) => {
+      const sub = {
+        number,
+        positions: positions.map(([asset, scaled]) => ({ asset, scaled: BigInt(scaled) })),
+      };
+      return book === undefined ? sub : { ...sub, derivatives: bookFromJson(book) };
+    });
     accounts.set(id, { id, subAccounts });
+  }
+  const instruments = (raw.instruments ?? []).map((entry, index) =>
+    instrumentFromJson(entry, index, assets.length),
+  );
+  const instrumentIndex = new Map(instruments.map((i) => [i.listing.spec.symbol, i.index]));
+  const instrumentsByAsset = new Map<number, number[]>();
+  for (const instrument of instruments) {
+    const list = instrumentsByAsset.get(instrument.underlying) ?? [];
+    list.push(instrument.index);
+    instrumentsByAsset.set(instrument.underlying, list);
   }
   const assetIndex = new Map(assets.map((a) => [a.config.symbol, a.index]));
   assert(assetIndex.size === assets.length, 'snapshot lists an asset twice');
@@ -160,6 +210,9 @@ export function deserializeState(text: string): EngineState {
       ),
     },
     venueConfig: venueConfigFromJson(raw.venueConfig),
+    instruments,
+    instrumentIndex,
+    instrumentsByAsset,
   };
 }
 
@@ -182,8 +235,81 @@ function liquidationConfigFromJson(raw: Record<string, unknown>): LiquidationCon
   return config;
 }
 
+function subAccountJson({ number, positions, derivatives }: SubAccountState): SubAccountJson {
+  const balances = positions.map(({ asset, scaled }): [number, Text] => [asset, scaled.toString()]);
+  if (derivatives === undefined) return [number, balances];
+  return [
+    number,
+    balances,
+    [
+      derivatives.mode,
+      derivatives.unsettled.toString(),
+      derivatives.positions.map((p): [number, Text, Text, Text] => [
+        p.instrument,
+        p.size.toString(),
+        p.quote.toString(),
+        p.funding.toString(),
+      ]),
+    ],
+  ];
+}
+
+function bookFromJson([mode, unsettled, positions]: BookJson): DerivativesBook {
+  assert(
+    mode === 'cross' || mode === 'isolated' || mode === 'portfolio',
+    'snapshot: a margin mode',
+  );
+  return {
+    mode,
+    unsettled: BigInt(unsettled),
+    positions: positions.map(([instrument, size, quote, funding]) => ({
+      instrument,
+      size: BigInt(size),
+      quote: BigInt(quote),
+      funding: BigInt(funding),
+    })),
+  };
+}
+
+function instrumentFromJson(entry: InstrumentJson, index: number, assets: number): InstrumentState {
+  const raw = entry.listing;
+  const big = (v: unknown) => BigInt(v as string);
+  const weights = raw.profitWeight as Record<string, unknown>;
+  const listing: InstrumentListing = {
+    spec: raw.spec as InstrumentSpec,
+    profitWeight: {
+      initial: big(weights.initial),
+      liquidationEnd: big(weights.liquidationEnd),
+      maintenance: big(weights.maintenance),
+    },
+    liquidationPenalty: big(raw.liquidationPenalty),
+    insuranceShare: big(raw.insuranceShare),
+    oracle:
+      raw.oracle === null ? null : oracleConfigFromJson(raw.oracle as Record<string, unknown>),
+  };
+  validateInstrumentListing(listing, `snapshot.instruments.${index}`);
+  assert(entry.underlying >= 0 && entry.underlying < assets, 'snapshot: an underlying asset');
+  return {
+    index,
+    listing,
+    underlying: entry.underlying,
+    mark: big(entry.mark),
+    oracle: entry.oracle === null ? null : oracleFromJson(entry.oracle),
+    fundingIndex: big(entry.fundingIndex),
+    fundingAt: entry.fundingAt,
+    openInterest: big(entry.openInterest),
+    settlementPrice: entry.settlementPrice === null ? null : big(entry.settlementPrice),
+    settled: entry.settled,
+  };
+}
+
 function venueConfigFromJson(raw: Record<string, unknown>): VenueConfig {
-  const config: VenueConfig = { timeJumpSecondsMax: raw.timeJumpSecondsMax as number };
+  const config: VenueConfig = {
+    timeJumpSecondsMax: raw.timeJumpSecondsMax as number,
+    settlementAsset: raw.settlementAsset as string,
+    tradeBand: BigInt(raw.tradeBand as string),
+    profitCap: BigInt(raw.profitCap as string),
+  };
   validateVenueConfig(config, 'snapshot.venueConfig');
   return config;
 }

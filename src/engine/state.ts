@@ -6,6 +6,8 @@ import type { AssetConfig } from '../domain/asset.js';
 import { LIMITS } from '../domain/limits.js';
 import { DEFAULT_LIQUIDATION_CONFIG, type LiquidationConfig } from '../domain/liquidationConfig.js';
 import { DEFAULT_VENUE_CONFIG, type VenueConfig } from '../domain/venueConfig.js';
+import type { InstrumentListing } from '../derivatives/listing.js';
+import type { DerivativePosition } from '../derivatives/position.js';
 import type { AssetRisk } from '../margin/assetRisk.js';
 import type { OracleState } from '../oracle/oracle.js';
 import type { PoolState } from '../pools/pool.js';
@@ -26,11 +28,59 @@ export interface ScaledPosition {
   readonly scaled: bigint;
 }
 
+export type MarginMode = 'cross' | 'isolated' | 'portfolio';
+
+/**
+ * A sub-account's derivatives: its margin mode, its positions and the profit it realized that
+ * is not yet settled into the settlement asset. Absent from a sub-account that never traded.
+ */
+export interface DerivativesBook {
+  readonly mode: MarginMode;
+  /** Sorted by instrument index; at most {@link LIMITS.derivativesPerSubAccount}. */
+  readonly positions: readonly DerivativePosition[];
+  /** Realized profit not yet settled (negative: a loss not yet paid), numerator (VALUE_UNIT). */
+  readonly unsettled: bigint;
+}
+
 export interface SubAccountState {
   /** The sub-account's number (0 to 255); -1 for the empty stand-in. */
   readonly number: number;
   /** Sorted by asset index; at most {@link positionLimit} of them. */
   readonly positions: readonly ScaledPosition[];
+  /** Its derivatives; undefined when it has none (most sub-accounts). */
+  readonly derivatives?: DerivativesBook | undefined;
+}
+
+/** Whether a book holds nothing: no position, nothing unsettled, the default mode. */
+export function bookIsEmpty(book: DerivativesBook | undefined): boolean {
+  return (
+    book === undefined ||
+    (book.positions.length === 0 && book.unsettled === 0n && book.mode === 'cross')
+  );
+}
+
+/** A listed derivatives instrument: its listing, its mark, funding, expiry and open interest. */
+export interface InstrumentState {
+  readonly index: number;
+  readonly listing: InstrumentListing;
+  /** The index of the underlying's asset: its oracle price is the instrument's index. */
+  readonly underlying: number;
+  /** The mark, PRICE_SCALE, with the smoothed mark beside it (as an asset's risk factors). */
+  readonly mark: bigint;
+  readonly oracle: OracleState | null;
+  /** Cumulative funding per size unit (numerator); perpetuals only. */
+  readonly fundingIndex: bigint;
+  /** When funding was last paid up to (unix seconds). */
+  readonly fundingAt: number;
+  /** The sum of long sizes (equal to that of short sizes), kept with every fill. */
+  readonly openInterest: bigint;
+  /**
+   * What a dated instrument settles at (PRICE_SCALE): set by the underlying's first price at or
+   * after expiry; null before.
+   */
+  readonly settlementPrice: bigint | null;
+  /** Whether `expire` has settled every position. */
+  readonly settled: boolean;
 }
 
 export interface AccountState {
@@ -44,6 +94,15 @@ export interface AccountState {
 
 /** The insurance fund: a system account that takes part of every penalty and pays bad debt. */
 export const INSURANCE_ACCOUNT = '@insurance';
+
+/**
+ * The settlement reserve: the settlement asset that derivatives losses paid in, from which
+ * profits are paid out (docs/MARGIN.md).
+ */
+export const SETTLEMENT_ACCOUNT = '@settlement';
+
+/** The venue's own account: trading fees. */
+export const VENUE_ACCOUNT = '@venue';
 
 /** The protocol's backstop, as liquidation events name it; it holds nothing. */
 export const BACKSTOP_ACCOUNT = '@backstop';
@@ -60,7 +119,8 @@ export const RESERVED_ACCOUNT_PREFIX = '@';
  * liquidation ever waits for a slot in the fund.
  */
 export function positionLimit(account: string, number: number): number {
-  return account === INSURANCE_ACCOUNT && number === 0
+  return number === 0 &&
+    (account === INSURANCE_ACCOUNT || account === SETTLEMENT_ACCOUNT || account === VENUE_ACCOUNT)
     ? LIMITS.assets
     : LIMITS.positionsPerSubAccount;
 }
@@ -89,6 +149,12 @@ export interface EngineState {
   liquidationThrottle: LiquidationThrottle;
   /** The venue's engine-wide rules; changed by `configure-venue`. */
   venueConfig: VenueConfig;
+  /** Listed derivatives instruments, by index. */
+  readonly instruments: InstrumentState[];
+  /** Instrument symbols to their index (symbols are shared with assets: one namespace). */
+  readonly instrumentIndex: Map<string, number>;
+  /** Derived, never stored: the instruments on each asset, by asset index. */
+  readonly instrumentsByAsset: Map<number, number[]>;
 }
 
 /** An empty engine quoting prices in `quote` (default `USD`). */
@@ -103,6 +169,9 @@ export function createState(quote = 'USD'): EngineState {
     liquidationConfig: DEFAULT_LIQUIDATION_CONFIG,
     liquidationThrottle: { window: 0, globalValue: 0n, accountValues: new Map() },
     venueConfig: DEFAULT_VENUE_CONFIG,
+    instruments: [],
+    instrumentIndex: new Map(),
+    instrumentsByAsset: new Map(),
   };
 }
 

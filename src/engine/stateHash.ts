@@ -13,7 +13,7 @@ import type { AssetState, EngineState } from './state.js';
  * 3 the oracle's agreement, frozen-source, delay-price and confidence-widening fields and state
  * (the delay window, and the volatility reference price beside the stable price).
  */
-export const STATE_FORMAT_VERSION = 3;
+export const STATE_FORMAT_VERSION = 4;
 
 /**
  * The state's account identifiers in code-unit order, the order its canonical text and its
@@ -44,12 +44,20 @@ export function canonicalStateSorted(state: EngineState, ids: readonly string[])
       .join(' ')}`,
   ];
   for (const asset of state.assets) lines.push(assetLine(asset));
+  for (const instrument of state.instruments) {
+    lines.push(`instrument ${instrument.index} ${canonicalJson(instrument)}`);
+  }
   for (const id of ids) {
     const account = state.accounts.get(id);
     if (account === undefined) continue;
-    for (const { number, positions } of account.subAccounts) {
+    for (const { number, positions, derivatives } of account.subAccounts) {
       const held = positions.map((p) => `${p.asset}:${p.scaled}`).join(' ');
       lines.push(`account ${id} ${number} ${held}`);
+      if (derivatives === undefined) continue;
+      const open = derivatives.positions
+        .map((p) => `${p.instrument}:${p.size}:${p.quote}:${p.funding}`)
+        .join(' ');
+      lines.push(`book ${derivatives.mode} ${derivatives.unsettled} ${open}`);
     }
   }
   return `${lines.join('\n')}\n`;

@@ -7,6 +7,7 @@ import { validateAssetConfig } from '../domain/asset.js';
 import { ACCOUNT_ID_PATTERN, LIMITS, SOURCE_ID_PATTERN } from '../domain/limits.js';
 import { validateLiquidationConfig } from '../domain/liquidationConfig.js';
 import { validateVenueConfig } from '../domain/venueConfig.js';
+import { validateInstrumentListing } from '../derivatives/listing.js';
 import { FulcrumError } from '../base/errors.js';
 import { PRICE_MAX, validatePrice } from '../domain/price.js';
 import { AMOUNT_MAX, WEIGHT_SCALE } from '../math/fixed.js';
@@ -76,6 +77,43 @@ export function validateCommand(command: Command, state: EngineState): void {
       validateRef(command.to, 'to');
       if (command.amount !== 'all') validateAmount(command.amount, 'amount');
       return;
+    case 'list-instrument':
+      validateInstrumentListing(command.config, 'config');
+      validatePrice(command.price, 'price');
+      return;
+    case 'trade':
+      validateRef(command.buyer, 'buyer');
+      validateRef(command.seller, 'seller');
+      validateSize(command.size, 'size');
+      validatePrice(command.price, 'price');
+      for (const field of ['buyerFee', 'sellerFee'] as const) {
+        const fee = command[field];
+        if (fee !== undefined && (typeof fee !== 'bigint' || fee < 0n || fee > AMOUNT_MAX)) {
+          throw new FulcrumError('invalid_number', `${field} must be a non-negative amount`, field);
+        }
+      }
+      return;
+    case 'settle-funding':
+    case 'expire':
+      return;
+    case 'set-mode':
+      validateRef(command, '');
+      if (!['cross', 'isolated', 'portfolio'].includes(command.mode)) {
+        throw new FulcrumError(
+          'invalid_field',
+          'mode must be cross, isolated or portfolio',
+          'mode',
+        );
+      }
+      return;
+    case 'settle-pnl':
+      validateRef(command, '');
+      return;
+    case 'liquidate-position':
+      validateRef(command.liquidator, 'liquidator');
+      validateRef(command.target, 'target');
+      if (command.amount !== 'max') validateSize(command.amount, 'amount');
+      return;
   }
   const unknown: { type?: unknown } = command;
   throw new FulcrumError(
@@ -140,6 +178,17 @@ export function validateRef(ref: SubAccountRef, field: string): void {
       'reserved_account',
       `${prefix}account: names beginning with ${RESERVED_ACCOUNT_PREFIX} are the venue's own; the only one a command may name is ${INSURANCE_ACCOUNT} (sub-account 0)`,
       `${prefix}account`,
+    );
+  }
+}
+
+/** A size: 10^-8 units of the underlying, above 0 and at most {@link LIMITS.sizeMax}. */
+function validateSize(size: bigint, field: string): void {
+  if (typeof size !== 'bigint' || size <= 0n || size > LIMITS.sizeMax) {
+    throw new FulcrumError(
+      'invalid_number',
+      `${field} must be above 0 and at most 10^12 units of the underlying`,
+      field,
     );
   }
 }

@@ -18,6 +18,19 @@ import type { Tier } from '../domain/asset.js';
 import { divCeil, divFloor, HEALTH_SCALE, pow10, WEIGHT_SCALE } from '../math/fixed.js';
 import { type AssetRisk, NORM_DECIMALS, TIER_INDEX } from './assetRisk.js';
 
+/**
+ * What an account's other holdings (its derivatives) add to each tier [initial, liquidationEnd,
+ * maintenance], as weighted numerators over the snapshot's own denominator: collateral (positive
+ * profit, weighted) and liabilities (losses and requirements). The initial tier's collateral is
+ * capped at `profitCapPpm` of the balances' own initial weighted collateral.
+ */
+export interface ExtraMargin {
+  readonly collateral: readonly [bigint, bigint, bigint];
+  readonly liabilities: readonly [bigint, bigint, bigint];
+  /** WEIGHT_SCALE; null for no cap. */
+  readonly profitCap: bigint | null;
+}
+
 /** One position of an account: a signed amount in base units (negative = owed). */
 export interface Position {
   readonly risk: AssetRisk;
@@ -59,9 +72,12 @@ export class HealthSnapshot {
   private c2 = 0n;
   private l2 = 0n;
   private values: readonly [bigint, bigint] | undefined;
+  /** What derivatives add; null for an account of balances only. */
+  readonly extra: ExtraMargin | null;
 
-  constructor(positions: readonly Position[]) {
+  constructor(positions: readonly Position[], extra: ExtraMargin | null = null) {
     this.positions = positions;
+    this.extra = extra;
   }
 
   /** Exact weighted collateral numerator of a tier (over the weighted denominator). */
@@ -88,8 +104,9 @@ export class HealthSnapshot {
     return this.valueSums()[1];
   }
 
-  /** True when the account owes anything. */
+  /** True when the account owes anything, or carries a derivatives loss or requirement. */
   get hasDebt(): boolean {
+    if (this.extra !== null && this.extra.liabilities[2] > 0n) return true;
     return this.positions.some((p) => p.amount < 0n);
   }
 
@@ -147,6 +164,16 @@ export class HealthSnapshot {
       if (amount > 0n) collateral += amount * risk.collateralPerUnit[index];
       else if (amount < 0n) liabilities -= amount * risk.liabilityPerUnit[index];
     }
+    const { extra } = this;
+    if (extra !== null) {
+      let profit = extra.collateral[index];
+      if (index === 0 && extra.profitCap !== null) {
+        const cap = (collateral * extra.profitCap) / WEIGHT_SCALE;
+        if (profit > cap) profit = cap;
+      }
+      collateral += profit;
+      liabilities += extra.liabilities[index];
+    }
     if (index === 0) {
       this.c0 = collateral;
       this.l0 = liabilities;
@@ -188,6 +215,9 @@ export const HEALTH_DENOMINATORS = {
  *   { risk: usdc, amount: -5000n * 10n ** 6n }]);
  * snapshot.healthFactor('maintenance'); // 3.3 × HEALTH_SCALE for weight 0.825 at $2000
  */
-export function evaluateHealth(positions: readonly Position[]): HealthSnapshot {
-  return new HealthSnapshot(positions);
+export function evaluateHealth(
+  positions: readonly Position[],
+  extra: ExtraMargin | null = null,
+): HealthSnapshot {
+  return new HealthSnapshot(positions, extra);
 }

@@ -8,6 +8,7 @@ import { formatDecimal } from '../math/decimal.js';
 import { divFloor, HEALTH_DECIMALS, PRICE_DECIMALS, VALUE_DECIMALS } from '../math/fixed.js';
 import {
   evaluateHealth,
+  type ExtraMargin,
   HEALTH_DENOMINATORS,
   type HealthSnapshot,
   type Position,
@@ -36,10 +37,29 @@ export interface PositionReport {
   readonly maxBorrow: bigint;
 }
 
+/** A derivatives position as the report shows it (all figures in the quote unit). */
+export interface DerivativeLine {
+  readonly instrument: string;
+  /** Signed size, units of the underlying (8 decimals), as text. */
+  readonly size: string;
+  readonly entryPrice: string | null;
+  readonly mark: string;
+  /** Unrealized profit (funding owed included). */
+  readonly unrealized: string;
+  readonly initialRequirement: string;
+  readonly maintenanceRequirement: string;
+}
+
 export interface HealthReport {
   readonly snapshot: HealthSnapshot;
   readonly tiers: Readonly<Record<Tier, TierHealth>>;
   readonly positions: readonly PositionReport[];
+  /** The sub-account's derivatives, when it holds any: mode, positions, unsettled profit. */
+  readonly derivatives?: {
+    readonly mode: string;
+    readonly unsettled: string;
+    readonly positions: readonly DerivativeLine[];
+  };
 }
 
 /**
@@ -49,8 +69,11 @@ export interface HealthReport {
  * const report = healthReport(positions);
  * report.tiers.maintenance.healthFactor; // HEALTH_SCALE, or null without debt
  */
-export function healthReport(positions: readonly Position[]): HealthReport {
-  const snapshot = evaluateHealth(positions);
+export function healthReport(
+  positions: readonly Position[],
+  extra: ExtraMargin | null = null,
+): HealthReport {
+  const snapshot = evaluateHealth(positions, extra);
   const tiers = {
     initial: snapshot.tier('initial'),
     liquidationEnd: snapshot.tier('liquidationEnd'),
@@ -125,5 +148,6 @@ export function renderHealthReport(report: HealthReport) {
       price: formatDecimal(p.price, PRICE_DECIMALS),
       value: formatDecimal(p.value, VALUE_DECIMALS),
     })),
+    ...(report.derivatives === undefined ? {} : { derivatives: report.derivatives }),
   };
 }
