@@ -52,6 +52,7 @@ const KEPT = new Set([
   'set-mode',
   'settle-pnl',
   'liquidate-position',
+  'deleverage',
 ]);
 
 /**

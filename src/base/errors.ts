@@ -67,6 +67,7 @@ export const ERROR_CODES = {
   price_out_of_band: "the fill's price is further from the mark than the venue's band allows",
   no_pnl: 'the sub-account has no unsettled profit or loss',
   no_position: 'the sub-account holds no position in the instrument',
+  adl_not_needed: 'the insurance fund covers the deficit: the backstop takes the positions over',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -10,6 +10,7 @@ import type { EngineEvent } from './events.js';
 import { accruePool, borrow, deposit, repay, transfer, withdraw } from './lending.js';
 import { backstop, configureLiquidation, liquidate, resolveBankruptcy } from './liquidate.js';
 import { liquidatePosition } from './liquidatePosition.js';
+import { deleverage } from './deleverage.js';
 import { configureVenue, listAsset, quote, setPrice, setWeights } from './market.js';
 import { expire, listInstrument, setMode, settleFunding, settlePnl, trade } from './trading.js';
 import type { EngineState, SubAccountRef } from './state.js';
@@ -110,4 +111,5 @@ const HANDLERS: { readonly [T in Command['type']]: Handler<Extract<Command, { ty
   'set-mode': setMode,
   'settle-pnl': settlePnl,
   'liquidate-position': liquidatePosition,
+  deleverage,
 };

@@ -220,6 +220,18 @@ export interface LiquidatePositionCommand {
   readonly amount: bigint | 'max';
 }
 
+/**
+ * Auto-deleveraging: closes a bankrupt sub-account's position in `instrument` against the
+ * opposite positions of other accounts at the bankruptcy price, when the insurance fund cannot
+ * cover its deficit.
+ */
+export interface DeleverageCommand {
+  readonly type: 'deleverage';
+  readonly time: number;
+  readonly target: SubAccountRef;
+  readonly instrument: string;
+}
+
 export type Command =
   | ListAssetCommand
   | SetPriceCommand
@@ -242,7 +254,8 @@ export type Command =
   | ExpireCommand
   | SetModeCommand
   | SettlePnlCommand
-  | LiquidatePositionCommand;
+  | LiquidatePositionCommand
+  | DeleverageCommand;
 
 export type CommandType = Command['type'];
 
@@ -269,4 +282,5 @@ export const COMMAND_TYPES: readonly CommandType[] = [
   'set-mode',
   'settle-pnl',
   'liquidate-position',
+  'deleverage',
 ];

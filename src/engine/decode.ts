@@ -201,6 +201,14 @@ export function decodeCommand(input: unknown, state: EngineState): Command {
     case 'settle-pnl':
       rejectUnknownFields(raw, ['type', 'time', 'account', 'subAccount'], '');
       return { type, time, ...ref(raw, '') };
+    case 'deleverage':
+      rejectUnknownFields(raw, ['type', 'time', 'target', 'instrument'], '');
+      return {
+        type,
+        time,
+        target: ref(expectObject(raw.target, 'target'), 'target'),
+        instrument: instrumentSymbol(raw, state),
+      };
     case 'liquidate-position':
       rejectUnknownFields(
         raw,

@@ -236,6 +236,16 @@ export interface PositionLiquidatedEvent {
   readonly healthAfterWad: bigint | null;
 }
 
+/** Part of a bankrupt position closed against a counterparty at the bankruptcy price. */
+export interface DeleveragedEvent {
+  readonly type: 'deleveraged';
+  readonly target: SubAccountRef;
+  readonly counterparty: SubAccountRef;
+  readonly instrument: string;
+  readonly size: bigint;
+  readonly price: bigint;
+}
+
 export interface VenueConfiguredEvent {
   readonly type: 'venue-configured';
 }
@@ -260,4 +270,5 @@ export type EngineEvent =
   | InstrumentExpiredEvent
   | PnlSettledEvent
   | ModeSetEvent
-  | PositionLiquidatedEvent;
+  | PositionLiquidatedEvent
+  | DeleveragedEvent;

@@ -369,13 +369,8 @@ export function resolveBankruptcy(draft: Draft, command: ResolveBankruptcyComman
 export function resolveIfBankrupt(draft: Draft, target: SubAccountRef): void {
   const { positions, derivatives } = draft.subAccount(target);
   if (positions.some((p) => p.scaled > 0n)) return;
-  // Positions still open, or profit still to be paid, are something left to liquidate.
-  if (
-    derivatives !== undefined &&
-    (derivatives.positions.length > 0 || derivatives.unsettled > 0n)
-  ) {
-    return;
-  }
+  // Positions still open are something left to liquidate (or to deleverage).
+  if (derivatives !== undefined && derivatives.positions.length > 0) return;
   for (const { asset: index, scaled } of positions) {
     if (scaled >= 0n) continue;
     const asset = draft.accruePool(index);

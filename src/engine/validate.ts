@@ -109,6 +109,9 @@ export function validateCommand(command: Command, state: EngineState): void {
     case 'settle-pnl':
       validateRef(command, '');
       return;
+    case 'deleverage':
+      validateRef(command.target, 'target');
+      return;
     case 'liquidate-position':
       validateRef(command.liquidator, 'liquidator');
       validateRef(command.target, 'target');
