@@ -66,16 +66,28 @@ export function settle(draft: Draft, ref: SubAccountRef, field = 'account'): Set
   if (book === undefined || book.unsettled === 0n) return { amount: 0n };
   const asset = settlementAsset(draft, field);
   const unit = baseUnitValue(asset.config.decimals);
+  let amount: bigint;
   if (book.unsettled < 0n) {
     // Rounded up: the account pays whole base units, and the remainder stays to its credit.
-    const amount = (-book.unsettled + unit - 1n) / unit;
-    payIn(draft, ref, asset, amount);
-    setBook(draft, ref, { ...book, unsettled: book.unsettled + amount * unit });
-    return { amount: -amount };
+    const paid = (-book.unsettled + unit - 1n) / unit;
+    payIn(draft, ref, asset, paid);
+    amount = -paid;
+  } else {
+    amount = payOut(draft, ref, asset, book.unsettled / unit);
   }
-  const paid = payOut(draft, ref, asset, book.unsettled / unit);
-  if (paid > 0n) setBook(draft, ref, { ...book, unsettled: book.unsettled - paid * unit });
-  return { amount: paid };
+  if (amount === 0n) return { amount };
+  const unsettled = book.unsettled - amount * unit;
+  setBook(draft, ref, { ...book, unsettled });
+  draft.emit({
+    type: 'pnl-settled',
+    account: ref.account,
+    subAccount: ref.subAccount,
+    asset: asset.config.symbol,
+    decimals: asset.config.decimals,
+    amount,
+    unsettledValue: unsettled,
+  });
+  return { amount };
 }
 
 /**

@@ -556,17 +556,14 @@ export function settlePnl(draft: Draft, command: SettlePnlCommand): void {
   if (book === undefined || book.unsettled === 0n) {
     throw new FulcrumError('no_pnl', `${accountName(command)} has nothing to settle`, 'account');
   }
-  const asset = settlementAsset(draft, 'account');
   const { amount } = settle(draft, command);
-  draft.emit({
-    type: 'pnl-settled',
-    account: command.account,
-    subAccount: command.subAccount,
-    asset: asset.config.symbol,
-    decimals: asset.config.decimals,
-    amount,
-    unsettledValue: draft.subAccount(command).derivatives?.unsettled ?? 0n,
-  });
+  if (amount === 0n) {
+    throw new FulcrumError(
+      'no_pnl',
+      `${accountName(command)}'s profit waits: the settlement reserve holds nothing to pay it`,
+      'account',
+    );
+  }
 }
 
 function abs(x: bigint): bigint {
