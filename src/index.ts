@@ -213,6 +213,7 @@ export {
 export * from './derivatives/black76.js';
 export * from './derivatives/volSurface.js';
 export * from './derivatives/portfolioMargin.js';
+export * from './derivatives/forwards.js';
 export {
   CASH_DECIMALS,
   DEFAULT_LEDGER_CONFIG,

@@ -704,6 +704,78 @@ describe('fulcrum greeks', () => {
     expect(report.margins.map((m) => m.mode)).toEqual(['cross', 'isolated', 'portfolio']);
   });
 
+  it('labels each Greek with what it is, in the headers, the legend and the JSON names', () => {
+    const { stdout } = fulcrum(['greeks', 'examples/options-portfolio.json']);
+    expect(stdout.split('\n')[0]).toMatch(
+      /^position\s+size\s+forward\s+mark\s+vol\s+uPnL\s+notional\s+delta Δ·S\s+gamma Γ·S²\/100\s+vega \/vol pt\s+theta \/day\s/,
+    );
+    expect(stdout).toMatch(/^delta Δ·S: the exposure in quote/m);
+    expect(stdout).toMatch(
+      /^greeks: delta Δ·S [-\d,]+, gamma Γ·S²\/100 [-\d,]+ per 1% move, vega [-\d,]+ per vol point, theta [-\d,]+ per day$/m,
+    );
+    // The March future on its forward (BTC's 5% rate: 40000·e^{0.05·87.33/365} = 40481.4).
+    expect(stdout).toMatch(/^BTC-20300329\s+3\s+40481\.4\s+40481\.4\s/m);
+    // The put that expired in December, on its settlement price.
+    expect(stdout).toMatch(/^expired, settled: ETH-20291228-2000-P at 1940 \(worth 60 a unit\)$/m);
+    const json = JSON.parse(
+      fulcrum(['greeks', 'examples/options-portfolio.json', '--json']).stdout,
+    );
+    expect(Object.keys(json.greeks)).toEqual([
+      'deltaQuote',
+      'gammaQuotePerPercent',
+      'vegaQuotePerVolPoint',
+      'thetaQuotePerDay',
+    ]);
+    for (const key of [
+      'deltaUnits',
+      'deltaQuote',
+      'gammaQuotePerPercent',
+      'vegaQuotePerVolPoint',
+      'thetaQuotePerDay',
+      'expired',
+      'needsSettlement',
+      'forward',
+    ])
+      expect(Object.keys(json.positions[0])).toContain(key);
+  });
+
+  it('an expired option without a settlement price is flagged and left out, never valued on the index', () => {
+    const portfolio = {
+      time: '2030-01-01T00:00:00Z',
+      collateral: '1000',
+      underlyings: { ETH: { index: '2000', volatility: '0.7' } },
+      positions: [
+        {
+          instrument: {
+            kind: 'option',
+            symbol: 'ETH-DEC-1500-C',
+            underlying: 'ETH',
+            expiry: '2029-12-28T08:00:00Z',
+            strike: '1500',
+            right: 'call',
+          },
+          size: '-1',
+          entryPrice: '100',
+        },
+      ],
+    };
+    const text = fulcrum(['greeks', '-'], JSON.stringify(portfolio));
+    expect(text.status).toBe(0);
+    expect(text.stdout).toMatch(/^ETH-DEC-1500-C\s+-1\s+-\s+expired\s/m);
+    expect(text.stdout).toMatch(
+      /^expired, needs settlement: ETH-DEC-1500-C \(no settlement price given: left out of equity, Greeks and margin\)$/m,
+    );
+    expect(text.stdout).toMatch(/equity 1,000,/);
+    const json = JSON.parse(fulcrum(['greeks', '-', '--json'], JSON.stringify(portfolio)).stdout);
+    expect(json.needsSettlement).toEqual(['ETH-DEC-1500-C']);
+    expect(json.positions[0]).toMatchObject({
+      expired: true,
+      mark: null,
+      unrealizedPnl: null,
+      initial: 0,
+    });
+  });
+
   it('a malformed portfolio is one line naming the field, status 1', () => {
     const { status, stderr } = fulcrum(
       ['greeks', '-'],

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { black76, type Black76Input } from './black76.js';
+import { YEAR_SECONDS } from '../math/time.js';
+import { black76, type Black76Input, thetaPerDay } from './black76.js';
 
 const price = (input: Black76Input): number => black76(input).price;
 
@@ -252,5 +253,107 @@ describe('black76: at and after expiry', () => {
       const near = price({ forward: 120, strike: 100, time: 1e-10, volatility: 0.8, right: side });
       expect(near).toBeCloseTo(side === 'call' ? 20 : 0, 10);
     }
+  });
+});
+
+describe('black76: theta per day, meaningful to the last hour', () => {
+  const HOUR = 3600 / YEAR_SECONDS;
+  const DAY = 86_400 / YEAR_SECONDS;
+
+  it('one hour left, at the money: minus the time value left (−8.95), not θ/365 (−107)', () => {
+    // F = K = 3000, 70%, r = 0: the call is all time value, F·(2N(σ√T/2) − 1) ≈ 0.3989·F·σ√T =
+    // 8.951 (σ√T = 0.7·√(1/8760) = 0.00748). Over what is left of the day (the hour) it loses
+    // all of it. The instantaneous rate F·n(d1)·σ/(2√T)/365 (d1 = σ√T/2) reads 107.41 a day: it
+    // grows as 1/√T and is infinite at expiry, a rate no position ever pays over a real day.
+    const input = { forward: 3000, strike: 3000, time: HOUR, volatility: 0.7 } as const;
+    for (const right of ['call', 'put'] as const) {
+      const { price, theta } = black76({ ...input, right });
+      expect(price).toBeCloseTo(8.951097655810827, 9);
+      const day = thetaPerDay({ ...input, right });
+      expect(Number.isFinite(day)).toBe(true);
+      expect(day).toBeCloseTo(-price, 12);
+      expect(theta / 365).toBeCloseTo(-107.4126711814129, 9);
+    }
+  });
+
+  it('one hour left, in the money with a rate: the intrinsic value less the price', () => {
+    // F = 3100, K = 3000, 5%: the call is worth 99.99946 (e^{−0.05/8760}·(100 + a hair of time
+    // value)); at expiry it pays 100 undiscounted, so over the hour it gains 0.00054.
+    const input = {
+      forward: 3100,
+      strike: 3000,
+      time: HOUR,
+      volatility: 0.7,
+      rate: 0.05,
+      right: 'call',
+    } as const;
+    const { price } = black76(input);
+    expect(price).toBeCloseTo(99.99945695553969, 9);
+    expect(thetaPerDay(input)).toBeCloseTo(100 - price, 12);
+  });
+
+  it('in the last day it is the whole change to expiry, finite, for any time left (property)', () => {
+    fc.assert(
+      fc.property(
+        forward,
+        moneyness,
+        fc.double({ min: 1e-9, max: 1, noNaN: true }),
+        volatility,
+        rate,
+        right,
+        (f, m, share, sigma, r, side) => {
+          const input = {
+            forward: f,
+            strike: f * m,
+            time: share * DAY,
+            volatility: sigma,
+            rate: r,
+            right: side,
+          };
+          const intrinsic = Math.max(side === 'call' ? f - f * m : f * m - f, 0);
+          const day = thetaPerDay(input);
+          expect(Number.isFinite(day)).toBe(true);
+          expect(day).toBe(intrinsic - black76(input).price);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('well before expiry it is the analytic theta integrated over the day (Simpson, property)', () => {
+    // V(T − h) − V(T) = ∫ θ(τ) dτ over [T − h, T], θ = −∂V/∂T per year; Simpson's rule with
+    // θ at T, T − h/2 and T − h is exact to (h/T)^4 relative, under 1e-6 from a week out.
+    fc.assert(
+      fc.property(
+        forward,
+        fc.double({ min: 0.5, max: 2, noNaN: true }),
+        fc.double({ min: 7 * DAY, max: 5, noNaN: true }),
+        fc.double({ min: 0.05, max: 3, noNaN: true }),
+        rate,
+        right,
+        (f, m, t, sigma, r, side) => {
+          const input = {
+            forward: f,
+            strike: f * m,
+            time: t,
+            volatility: sigma,
+            rate: r,
+            right: side,
+          };
+          const at = (time: number) => black76({ ...input, time }).theta;
+          const simpson = (DAY / 6) * (at(t) + 4 * at(t - DAY / 2) + at(t - DAY));
+          const scale = DAY * ((f * sigma) / Math.sqrt(t - DAY) + Math.abs(r) * f * (1 + m));
+          expect(Math.abs(thetaPerDay(input) - simpson)).toBeLessThanOrEqual(1e-6 * scale);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('nothing at or after expiry', () => {
+    for (const time of [0, -1])
+      expect(thetaPerDay({ forward: 130, strike: 100, time, volatility: 0.8, right: 'call' })).toBe(
+        0,
+      );
   });
 });

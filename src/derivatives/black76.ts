@@ -7,10 +7,17 @@
  *   Γ = e^{−rT} n(d1) / (F σ √T),  vega = e^{−rT} F n(d1) √T  (per 1.00 of volatility)
  *   θ = −∂V/∂T per year: −e^{−rT} F n(d1) σ / (2√T) + r V
  *
- * Crypto venues settle options in the quote asset at expiry on the index, with r = 0 as the
- * default (no carry between trade and settlement). At or after expiry (T <= 0) the price is the
- * intrinsic value and the Greeks are those of the payoff (delta 0 or ±1, no gamma or vega).
+ * F is the forward for the option's expiry (`forwards.ts`: the index when no forward or rate is
+ * given). The payoff is settled in the quote asset at expiry, so the price is its value today:
+ * discounted by e^{−rT} at the rate r if one is given, undiscounted with r = 0, the default (no
+ * carry between trade and settlement). At or after expiry (T <= 0) the price is the intrinsic
+ * value and the Greeks are those of the payoff (delta 0 or ±1, no gamma or vega).
+ *
+ * `theta` is the instantaneous rate −∂V/∂T per year, which grows without bound as T → 0 (as
+ * 1/√T at the money). What a position loses in a day is {@link thetaPerDay}: the price change
+ * over one calendar day, or over the time left when less than a day is left.
  */
+import { DAY_SECONDS, YEAR_SECONDS } from '../math/time.js';
 import { normalCdf, normalPdf } from '../math/normal.js';
 
 export interface Black76Input {
@@ -77,4 +84,24 @@ export function black76(input: Black76Input): Black76Result {
     vega: discount * f * density * root,
     theta: (-discount * f * density * sigma) / (2 * root) + r * price,
   };
+}
+
+/** One calendar day in years (of 365 days). */
+const DAY_YEARS = DAY_SECONDS / YEAR_SECONDS;
+
+/**
+ * Theta per calendar day: V(T − h) − V(T) with h = min(1 day, T), the forward, the volatility
+ * and the rate held. Over a day well before expiry this is about θ/365; in the last day it is
+ * the whole change to expiry, minus the time value left (the price less its undiscounted
+ * intrinsic value), finite where the instantaneous θ grows as 1/√T. 0 at or after expiry.
+ *
+ * @example
+ * // One hour left, F = K = 3000, 70%: the call is worth about 0.4·F·σ√T = 8.95, all time
+ * // value, so theta per day is −8.95 (the instantaneous θ/365 reads −107 a day).
+ * thetaPerDay({ forward: 3000, strike: 3000, time: 3600 / YEAR_SECONDS, volatility: 0.7, right: 'call' });
+ */
+export function thetaPerDay(input: Black76Input): number {
+  if (!(input.time > 0)) return 0;
+  const h = Math.min(DAY_YEARS, input.time);
+  return black76({ ...input, time: input.time - h }).price - black76(input).price;
 }

@@ -254,7 +254,7 @@ describe('portfolioMargin: worked examples', () => {
     });
     expect(eth.initial).toBeCloseTo(4800, 9);
     expect(eth.maintenance).toBeCloseTo(0.8 * 4800, 9); // 3840
-    expect(eth.greeks).toEqual({ delta: 10, gamma: 0, vega: 0, theta: 0 });
+    expect(eth.greeks).toEqual({ delta: 10, gamma: 0, vega: 0, thetaPerDay: 0 });
     const all = portfolioMargin([{ instrument: ethPerp, size: 10 }], ethAt3000BtcAt60000);
     expect(all.initial).toBe(eth.initial);
     expect(all.maintenance).toBeCloseTo(3840, 9);
@@ -294,13 +294,58 @@ describe('portfolioMargin: worked examples', () => {
     expect(eth.minimumCharge.total).toBeCloseTo(0.02 * now.delta * 3000 + 3, 12);
   });
 
-  it('an expired option revalues at its intrinsic value', () => {
-    // Expired 2 days ago, strike 2800, index 3000: worth 200; at −16% (2520) worth 0.
+  it('an expired option without a settlement price: flagged, never valued on the index', () => {
+    // Expired 2 days ago, strike 2800. The index (3000 today) says nothing about what it settled
+    // at: it is listed as needing settlement, with no value, no Greeks and no margin.
     const expired = option('ETH', 'call', 2800, -2);
-    const eth = only([{ instrument: expired, size: 1 }]);
-    const down16 = eth.scenarios.find((s) => s.table === 'grid' && s.move === -0.16);
-    expect(down16?.pnl).toBeCloseTo(-200, 9);
-    expect(eth.greeks).toEqual({ delta: 1, gamma: 0, vega: 0, theta: 0 });
+    for (const index of [3000, 1000]) {
+      const market = { time: NOW, underlyings: { ETH: { index, surface: flatSurface(0.7) } } };
+      const result = portfolioMargin([{ instrument: expired, size: -5 }], market);
+      expect(result.needsSettlement).toEqual([expired.symbol]);
+      expect(result.initial).toBe(0);
+      const eth = result.underlyings[0] as UnderlyingMargin;
+      expect(eth.expired).toEqual([
+        { symbol: expired.symbol, size: -5, settlement: null, value: null },
+      ]);
+      for (const s of eth.scenarios) expect(Math.abs(s.pnl)).toBe(0);
+      expect(eth.greeks).toEqual({ delta: 0, gamma: 0, vega: 0, thetaPerDay: 0 });
+      expect(eth.minimumCharge.total).toBe(0);
+    }
+  });
+
+  it('an expired option or future with a settlement price: valued on it, margined at nothing', () => {
+    // Settled at 2950: the call struck at 2800 is worth 150 a unit, the put 0, the future 2950,
+    // whatever the index is today. Beside a 10 ETH perpetual, the margin is the perpetual's.
+    const call = option('ETH', 'call', 2800, -2);
+    const put = option('ETH', 'put', 2800, -2);
+    const dated = future('ETH', -2);
+    const market: PortfolioMarket = {
+      time: NOW,
+      underlyings: {
+        ETH: {
+          index: 3000,
+          surface: flatSurface(0.7),
+          settlements: [{ expiry: NOW - 2 * DAY, price: 2950 }],
+        },
+      },
+    };
+    const positions = [
+      { instrument: call, size: -5 },
+      { instrument: put, size: 3 },
+      { instrument: dated, size: 2 },
+      { instrument: ethPerp, size: 10 },
+    ];
+    const result = portfolioMargin(positions, market);
+    expect(result.needsSettlement).toEqual([]);
+    const eth = result.underlyings[0] as UnderlyingMargin;
+    expect(eth.expired).toEqual([
+      { symbol: call.symbol, size: -5, settlement: 2950, value: 150 },
+      { symbol: put.symbol, size: 3, settlement: 2950, value: 0 },
+      { symbol: dated.symbol, size: 2, settlement: 2950, value: 2950 },
+    ]);
+    expect(eth.greeks.delta).toBe(10);
+    expect(result.initial).toBe(margin([{ instrument: ethPerp, size: 10 }], market));
+    expect(result.initial).toBeCloseTo(4800, 9);
   });
 
   it('a conversion (long call, short put, short perpetual) is flat: margin = minimum charge', () => {
@@ -317,6 +362,103 @@ describe('portfolioMargin: worked examples', () => {
     expect(eth.scanRisk).toBeLessThan(1e-8);
     expect(eth.minimumCharge.hedgedDelta).toBeCloseTo(10, 12);
     expect(eth.initial).toBeCloseTo(330, 9);
+  });
+});
+
+describe('portfolioMargin: forwards and a rate', () => {
+  /** ETH at 3000 with the 30-day forward at 3060 (a 2% basis), flat 70%. */
+  const basis: PortfolioMarket = {
+    time: NOW,
+    underlyings: {
+      ETH: {
+        index: 3000,
+        surface: flatSurface(0.7),
+        forwards: [{ expiry: NOW + 30 * DAY, forward: 3060 }],
+      },
+    },
+  };
+
+  it('a future moves with its forward: short 2 at 3060 loses 16% × 2 × 3060 = 979.2', () => {
+    const eth = only([{ instrument: ethFuture30d, size: -2 }], basis);
+    expect(eth.worst.weightedPnl).toBeCloseTo(-979.2, 9);
+    expect(eth.initial).toBeCloseTo(979.2, 9);
+    // Delta against the index: ∂F/∂S = 3060/3000 = 1.02 a unit.
+    expect(eth.greeks.delta).toBeCloseTo(-2.04, 12);
+    // No forward given: 960 on the index.
+    expect(margin([{ instrument: ethFuture30d, size: -2 }])).toBeCloseTo(960, 9);
+  });
+
+  it('a conversion is flat against the future of its expiry, not against the perpetual', () => {
+    // Long 10 calls, short 10 puts at 3000, 30 days: by parity (r = 0) worth 10·(F − 3000),
+    // delta 10 in F. Short 10 of the 30-day future: flat in every scenario, the margin the
+    // minimum charge: gross delta 10·1.02·(Δc + |Δp|) + 10·1.02 = 20.4, hedged 10.2: 1% × 10.2 ×
+    // 3000 = 306, plus 0.1% × 10 × 3000 = 30 for the short puts: 336.
+    const options = [
+      { instrument: ethCall30d, size: 10 },
+      { instrument: ethPut30d, size: -10 },
+    ];
+    const withFuture = only([...options, { instrument: ethFuture30d, size: -10 }], basis);
+    for (const s of withFuture.scenarios) expect(Math.abs(s.pnl)).toBeLessThan(1e-8);
+    expect(withFuture.greeks.delta).toBeCloseTo(0, 12);
+    expect(withFuture.initial).toBeCloseTo(336, 9);
+    // Against the perpetual the basis is left: 10 × move × (3060 − 3000), −96 at −16%.
+    const withPerp = only([...options, { instrument: ethPerp, size: -10 }], basis);
+    for (const s of withPerp.scenarios) expect(s.pnl).toBeCloseTo(10 * s.move * 60, 8);
+    expect(withPerp.greeks.delta).toBeCloseTo(0.2, 12);
+  });
+
+  it('a rate: the call on S·e^{rT}, its payoff discounted, so 5% a year changes the margin', () => {
+    // Short 1 call at 3000, 30 days, 5%: each scenario is −(C − C₀) on F = 3000·e^{0.05·30/365}
+    // moved with the index, discounted by e^{−0.05·30/365}.
+    const t = (30 * DAY) / YEAR_SECONDS;
+    const market: PortfolioMarket = {
+      time: NOW,
+      underlyings: { ETH: { index: 3000, surface: flatSurface(0.7), rate: 0.05 } },
+    };
+    const f = 3000 * Math.exp(0.05 * t);
+    const call = (forward: number, volatility: number) =>
+      black76({ forward, strike: 3000, time: t, volatility, rate: 0.05, right: 'call' }).price;
+    const vol = { up: 1.05, same: 0.7, down: 0.525 } as const;
+    const eth = only([{ instrument: ethCall30d, size: -1 }], market);
+    for (const s of eth.scenarios)
+      expect(s.pnl).toBeCloseTo(-(call(f * (1 + s.move), vol[s.vol]) - call(f, 0.7)), 9);
+    // Black-76 on S·e^{rT} discounted is Black–Scholes on the index: Δ_S = N(d1) e^{−rT}·e^{rT}.
+    const d = black76({
+      forward: f,
+      strike: 3000,
+      time: t,
+      volatility: 0.7,
+      rate: 0.05,
+      right: 'call',
+    });
+    expect(eth.greeks.delta).toBeCloseTo(-d.delta * Math.exp(0.05 * t), 14);
+    expect(margin([{ instrument: ethCall30d, size: -1 }], market)).not.toBeCloseTo(
+      margin([{ instrument: ethCall30d, size: -1 }]),
+      3,
+    );
+  });
+
+  it('forwards equal to the index and a rate of 0 change nothing (property)', () => {
+    fc.assert(
+      fc.property(portfolioArb, (positions) => {
+        const expiries = [...new Set(positions.map((p) => p.instrument))]
+          .flatMap((i) => (i.kind === 'perpetual' ? [] : [i.expiry]))
+          .filter((e, k, all) => all.indexOf(e) === k)
+          .sort((a, b) => a - b);
+        const flat = (index: number) => expiries.map((expiry) => ({ expiry, forward: index }));
+        const market: PortfolioMarket = {
+          time: NOW,
+          underlyings: {
+            ETH: { index: 3000, surface: flatSurface(0.7), forwards: flat(3000), rate: 0 },
+            BTC: { index: 60_000, surface: flatSurface(0.55), forwards: flat(60_000) },
+          },
+        };
+        expect(portfolioMargin(positions, market)).toEqual(
+          portfolioMargin(positions, ethAt3000BtcAt60000),
+        );
+      }),
+      { numRuns: 200 },
+    );
   });
 });
 
@@ -418,30 +560,71 @@ const positionArb: fc.Arbitrary<PortfolioPosition> = fc
 const portfolioArb = fc.array(positionArb, { minLength: 1, maxLength: 8 });
 
 /**
- * The reference: each position revalued on its own in every scenario, by Black-76 directly,
- * with the shocked volatility written out from the configuration.
+ * The same market with a carry: ETH's one forward, 3045 for 45 days (so every expiry's forward
+ * is 3000·1.015^{T/45 days}: before it read in ln F from the index, beyond it its basis held);
+ * BTC a rate of 4% (forwards 60,000·e^{0.04T}, payoffs discounted by e^{−0.04T}).
  */
-function referencePnl(positions: readonly PortfolioPosition[], underlying: string): number[] {
-  const { index, surface } = ethAt3000BtcAt60000.underlyings[underlying] as {
+const withCarry: PortfolioMarket = {
+  time: NOW,
+  underlyings: {
+    ETH: {
+      index: 3000,
+      surface: flatSurface(0.7),
+      forwards: [{ expiry: NOW + 45 * DAY, forward: 3045 }],
+    },
+    BTC: { index: 60_000, surface: flatSurface(0.55), rate: 0.04 },
+  },
+};
+
+/** Each market's forward and rate for T years ahead, written out by hand. */
+const carries = new Map<PortfolioMarket, (u: string, t: number) => [number, number]>([
+  [ethAt3000BtcAt60000, (u) => [u === 'ETH' ? 3000 : 60_000, 0]],
+  [
+    withCarry,
+    (u, t) =>
+      u === 'ETH'
+        ? [3000 * 1.015 ** ((t * YEAR_SECONDS) / (45 * DAY)), 0]
+        : [60_000 * Math.exp(0.04 * t), 0.04],
+  ],
+]);
+
+/**
+ * The reference: each position revalued on its own in every scenario, by Black-76 directly on
+ * the forward written out by hand, with the shocked volatility written out from the
+ * configuration. Positions past expiry are out.
+ */
+function referencePnl(
+  positions: readonly PortfolioPosition[],
+  underlying: string,
+  market: PortfolioMarket = ethAt3000BtcAt60000,
+): number[] {
+  const { index, surface } = market.underlyings[underlying] as {
     index: number;
     surface: VolSurface;
   };
+  const carry = carries.get(market) as (u: string, t: number) => [number, number];
   return portfolioScenarios().map((s) => {
     let pnl = 0;
     for (const { instrument: i, size } of positions) {
       if (i.underlying !== underlying) continue;
-      if (i.kind !== 'option') {
+      if (i.kind === 'perpetual') {
         pnl += size * index * s.move;
+        continue;
+      }
+      if (i.expiry <= NOW) continue;
+      const t = (i.expiry - NOW) / YEAR_SECONDS;
+      const [forward, rate] = carry(underlying, t);
+      if (i.kind === 'future') {
+        pnl += size * forward * s.move;
         continue;
       }
       const days = (i.expiry - NOW) / DAY;
       const power = days < 30 ? 0.3 : 0.13;
       const vol = volatilityAt(surface, i.strike, i.expiry, NOW);
       const shocked = vol * (1 + s.volShock * (30 / Math.max(days, 1)) ** power);
-      const t = (i.expiry - NOW) / YEAR_SECONDS;
-      const at = (forward: number, volatility: number) =>
-        black76({ forward, strike: i.strike, time: t, volatility, right: i.right }).price;
-      pnl += size * (at(index * (1 + s.move), shocked) - at(index, vol));
+      const at = (f: number, volatility: number) =>
+        black76({ forward: f, strike: i.strike, time: t, volatility, right: i.right, rate }).price;
+      pnl += size * (at(forward * (1 + s.move), shocked) - at(forward, vol));
     }
     return pnl;
   });
@@ -458,11 +641,11 @@ function notional(positions: readonly PortfolioPosition[]): number {
 describe('portfolioMargin: properties', () => {
   it('every scenario matches the reference; margin >= every grid loss and weighted extended loss', () => {
     fc.assert(
-      fc.property(portfolioArb, (positions) => {
-        const result = portfolioMargin(positions, ethAt3000BtcAt60000);
+      fc.property(portfolioArb, fc.constantFrom(...carries.keys()), (positions, market) => {
+        const result = portfolioMargin(positions, market);
         const tolerance = 1e-9 * (1 + 6 * notional(positions));
         for (const u of result.underlyings) {
-          const reference = referencePnl(positions, u.underlying);
+          const reference = referencePnl(positions, u.underlying, market);
           u.scenarios.forEach((s, i) => {
             expect(Math.abs(s.pnl - (reference[i] as number))).toBeLessThanOrEqual(tolerance);
             const counted = s.table === 'grid' ? -s.pnl : -s.pnl * s.weight;
@@ -593,6 +776,7 @@ describe('portfolioMargin: properties', () => {
       underlyings: [],
       initial: 0,
       maintenance: 0,
+      needsSettlement: [],
     });
   });
 });
@@ -706,6 +890,67 @@ describe('portfolioMargin: refusals', () => {
         }),
       'invalid_config',
       'config.priceRange',
+    ],
+    [
+      'forwards out of order',
+      () =>
+        portfolioMargin(
+          [long],
+          withEth({
+            index: 3000,
+            surface: flatSurface(0.7),
+            forwards: [
+              { expiry: NOW + 2 * DAY, forward: 3010 },
+              { expiry: NOW + DAY, forward: 3005 },
+            ],
+          }),
+        ),
+      'invalid_config',
+      'market.underlyings.ETH.forwards[1]',
+    ],
+    [
+      'a NaN forward',
+      () =>
+        portfolioMargin(
+          [long],
+          withEth({
+            index: 3000,
+            surface: flatSurface(0.7),
+            forwards: [{ expiry: NOW + DAY, forward: Number.NaN }],
+          }),
+        ),
+      'invalid_number',
+      'market.underlyings.ETH.forwards[0].forward',
+    ],
+    [
+      'a rate of 300%',
+      () => portfolioMargin([long], withEth({ index: 3000, surface: flatSurface(0.7), rate: 3 })),
+      'invalid_number',
+      'market.underlyings.ETH.rate',
+    ],
+    [
+      'a settlement price for an expiry still ahead',
+      () =>
+        portfolioMargin(
+          [long],
+          withEth({
+            index: 3000,
+            surface: flatSurface(0.7),
+            settlements: [{ expiry: NOW + DAY, price: 3000 }],
+          }),
+        ),
+      'invalid_config',
+      'market.underlyings.ETH.settlements[0].expiry',
+    ],
+    [
+      'a rate carried 40 years (r·T = 40, beyond e^30)',
+      () =>
+        portfolioMargin(
+          [{ instrument: option('ETH', 'call', 3000, 40 * 365), size: 1 }],
+          withEth({ index: 3000, surface: flatSurface(0.7), rate: 1 }),
+        ),
+      'invalid_number',
+      'market.underlyings.ETH',
     ],
     [
       'an extended move of −100%',

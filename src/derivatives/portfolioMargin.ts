@@ -11,10 +11,17 @@
  * - An extended table of far moves (−66, −33, +50, +100, +200, +300, +400, +500%) with volatility
  *   up, each loss counted at a reduced weight (Paradex: 16%/|move|), so that short far-out-of-
  *   the-money options, which the ±16% grid barely touches, still carry margin.
- * - Every option is revalued in full by Black-76 at the shocked index and shocked volatility,
- *   never approximated by its Greeks, which diverge from the price at these moves. Perpetuals and
- *   futures revalue linearly on the index (the basis of a future is ignored). Volatility is
- *   sticky by strike: each option keeps the volatility of its strike as the index moves.
+ * - Every option is revalued in full by Black-76 on its expiry's forward at the shocked index
+ *   and shocked volatility, never approximated by its Greeks, which diverge from the price at
+ *   these moves. Perpetuals revalue linearly on the index, futures linearly on their forward.
+ *   Each expiry's forward (`forwards.ts`: the index when the market gives no forwards or rate)
+ *   moves with the index, the basis held as a ratio, and an option's payoff is discounted at the
+ *   market's rate if it gives one. Volatility is sticky by strike: each option keeps the
+ *   volatility of its strike as the index moves.
+ * - A future or option at or past its expiry is not at risk any more and is never revalued on
+ *   the index: it is listed apart (`expired`) with its value on the settlement price of its
+ *   expiry if the market gives one, or flagged as needing settlement (`needsSettlement`), and
+ *   left out of the scenarios, the Greeks and the margin either way.
  * - The scan risk is the largest weighted loss (0 if no scenario loses); the initial margin is
  *   the larger of it and a minimum charge: Paradex's MinDelta, (2%·|net delta| + 1%·hedged
  *   delta)·index, plus a contingency per unit of net short option (Deribit's form; see
@@ -31,14 +38,19 @@
  *   notional). With no premium it is 1. It follows the net exposure: a large delta-hedged book
  *   keeps a factor near 1, its residual risk charged by the scenarios unscaled.
  *
- * Positions in the same instrument (same symbol) are netted first. Options are priced with
- * r = 0 (settled in the quote asset on the index, no carry), time to expiry in years of 365
- * days. Only the market entries of underlyings held are read. Analytics: floats, pure; the
- * exact ledger keeps the positions.
+ * Positions in the same instrument (same symbol) are netted first. Options are priced with time
+ * to expiry in years of 365 days. Only the market entries of underlyings held are read.
+ * Analytics: floats, pure; the exact ledger keeps the positions.
  */
 import { FulcrumError } from '../base/errors.js';
-import { YEAR_SECONDS } from '../math/time.js';
-import { black76 } from './black76.js';
+import { black76, thetaPerDay } from './black76.js';
+import {
+  type CarryMarket,
+  carryAt,
+  settledValue,
+  settlementAt,
+  validateCarryMarket,
+} from './forwards.js';
 import { type InstrumentSpec, validateInstrument } from './instruments.js';
 import {
   DEFAULT_VEGA_POWER,
@@ -64,7 +76,11 @@ export interface PortfolioPosition {
   readonly size: number;
 }
 
-export interface UnderlyingMarket {
+/**
+ * An underlying's market: its index and volatility surface, and optionally forwards by expiry,
+ * a rate and the settlement prices of past expiries (`forwards.ts`).
+ */
+export interface UnderlyingMarket extends CarryMarket {
   /** Index price, quote per unit of the underlying. */
   readonly index: number;
   readonly surface: VolSurface;
@@ -193,8 +209,9 @@ export interface ScenarioPnl extends PortfolioScenario {
 }
 
 /**
- * Net Greeks of an underlying's positions, in the quote asset: Black-76's per option times its
- * size, perpetuals and futures counting delta 1 per unit.
+ * Net Greeks of an underlying's positions not expired, against the index (the basis held as a
+ * ratio): Black-76's per option times its size and ∂F/∂S = F/S, a perpetual counting delta 1
+ * per unit and a future F/S.
  */
 export interface NetGreeks {
   /** ∂V/∂index: units of the underlying (quote per quote-per-unit move). */
@@ -203,8 +220,25 @@ export interface NetGreeks {
   readonly gamma: number;
   /** ∂V/∂σ, quote per 1.00 of volatility (÷100 for one volatility point). */
   readonly vega: number;
-  /** ∂V/∂t, quote per year as time passes. */
-  readonly theta: number;
+  /**
+   * Quote per calendar day: the value change over one day, or over the time left if less
+   * ({@link thetaPerDay}), forwards, volatility and rate held.
+   */
+  readonly thetaPerDay: number;
+}
+
+/** A future or option at or past its expiry: out of the scenarios, Greeks and margin. */
+export interface ExpiredLeg {
+  readonly symbol: string;
+  /** Net size, units of the underlying. */
+  readonly size: number;
+  /** The settlement price of its expiry, or null if the market gives none. */
+  readonly settlement: number | null;
+  /**
+   * What one unit settles at: the settlement price for a future, the intrinsic value on it for
+   * an option; null without a settlement price (it needs settlement, and is not valued).
+   */
+  readonly value: number | null;
 }
 
 /** The minimum charge of an underlying, its parts shown. */
@@ -267,6 +301,8 @@ export interface UnderlyingMargin {
   /** mmFactor × initial, quote. */
   readonly maintenance: number;
   readonly greeks: NetGreeks;
+  /** Its futures and options at or past expiry, in order of symbol: margined at nothing. */
+  readonly expired: readonly ExpiredLeg[];
 }
 
 export interface PortfolioMargin {
@@ -276,6 +312,11 @@ export interface PortfolioMargin {
   readonly initial: number;
   /** mmFactor × initial, quote. */
   readonly maintenance: number;
+  /**
+   * Symbols of expired positions with no settlement price in the market, in order: not valued,
+   * and left out of the margin until the settlement price is given.
+   */
+  readonly needsSettlement: readonly string[];
 }
 
 /** The grid then the extended scenarios of a configuration, in table order. */
@@ -306,8 +347,9 @@ export function portfolioScenarios(
  * `invalid_config` (the configuration), `limit_exceeded` (too many positions), `invalid_config`
  * (each instrument), `invalid_number` (the time, then each size), `invalid_config` (one symbol
  * given as two different instruments), `unknown_asset` (an underlying missing from the market),
- * then per underlying in order of name `invalid_number` (its index) and `invalid_config` (its
- * surface).
+ * then per underlying in order of name `invalid_number` (its index), `invalid_config` (its
+ * surface), its forwards, settlements and rate ({@link validateCarryMarket}), and
+ * `invalid_number` if the carry to an expiry held is beyond range ({@link carryAt}).
  *
  * @example
  * // 10 ETH long perpetual at an index of 3000: the −16% move loses 0.16 × 10 × 3000 = 4800.
@@ -325,13 +367,20 @@ export function portfolioMargin(
   const groups = netPositions(positions, market);
   const scenarios = portfolioScenarios(config);
   const underlyings: UnderlyingMargin[] = [];
+  const needsSettlement: string[] = [];
   let initial = 0;
   for (const [underlying, legs] of groups) {
     const margin = underlyingMargin(underlying, legs, market, scenarios, config);
     underlyings.push(margin);
     initial += margin.initial;
+    for (const e of margin.expired) if (e.settlement === null) needsSettlement.push(e.symbol);
   }
-  return { underlyings, initial, maintenance: config.mmFactor * initial };
+  return {
+    underlyings,
+    initial,
+    maintenance: config.mmFactor * initial,
+    needsSettlement: needsSettlement.sort(),
+  };
 }
 
 /**
@@ -457,7 +506,8 @@ function netPositions(
         `positions[${i}].instrument.underlying`,
       );
   });
-  for (const name of names) validateUnderlyingMarket(name, underlyingMarket(market, name));
+  for (const name of names)
+    validateUnderlyingMarket(name, underlyingMarket(market, name), market.time);
   const groups = new Map<string, Leg[]>(names.map((name) => [name, []]));
   for (const leg of bySymbol.values()) groups.get(leg.instrument.underlying)?.push(leg);
   return groups;
@@ -472,7 +522,11 @@ function sameInstrument(a: InstrumentSpec, b: InstrumentSpec): boolean {
   return true;
 }
 
-function validateUnderlyingMarket(name: string, entry: UnderlyingMarket | undefined): void {
+function validateUnderlyingMarket(
+  name: string,
+  entry: UnderlyingMarket | undefined,
+  time: number,
+): void {
   const field = `market.underlyings.${name}`;
   const index = entry?.index;
   if (!(typeof index === 'number' && index > 0 && index <= PORTFOLIO_INDEX_MAX))
@@ -482,6 +536,7 @@ function validateUnderlyingMarket(name: string, entry: UnderlyingMarket | undefi
       `${field}.index`,
     );
   validateVolSurface((entry as UnderlyingMarket).surface, `${field}.surface`);
+  validateCarryMarket(entry as UnderlyingMarket, field, time, PORTFOLIO_INDEX_MAX);
 }
 
 /** An option leg with what every scenario needs computed once. */
@@ -489,8 +544,11 @@ interface OptionLeg {
   readonly size: number;
   readonly strike: number;
   readonly right: 'call' | 'put';
-  /** Years to expiry; at most 0 once expired. */
+  /** Years to expiry, above 0. */
   readonly time: number;
+  /** The forward of its expiry now, and the rate its payoff is discounted at. */
+  readonly forward: number;
+  readonly rate: number;
   /** The volatility now, and shocked up and down at this option's expiry. */
   readonly vol: number;
   readonly volUp: number;
@@ -506,10 +564,14 @@ function underlyingMargin(
   scenarios: readonly PortfolioScenario[],
   config: PortfolioMarginConfig,
 ): UnderlyingMargin {
-  const { index, surface } = underlyingMarket(market, underlying) as UnderlyingMarket;
+  const entry = underlyingMarket(market, underlying) as UnderlyingMarket;
+  const { index, surface } = entry;
+  const field = `market.underlyings.${underlying}`;
   const options: OptionLeg[] = [];
-  // Perpetuals and futures: their total size, each counting delta 1 per unit.
-  let linearSize = 0;
+  const expired: ExpiredLeg[] = [];
+  // Perpetuals and futures: Σ size × (index, or the future's forward), each scenario's profit
+  // being this times the move.
+  let linearValue = 0;
   let delta = 0;
   let grossDelta = 0;
   let gamma = 0;
@@ -518,41 +580,58 @@ function underlyingMargin(
   let shortOptions = 0;
   let premium = 0;
   for (const { instrument, size } of legs) {
+    if (instrument.kind !== 'perpetual' && instrument.expiry <= market.time) {
+      const settlement = settlementAt(entry, instrument.expiry) ?? null;
+      const value = settlement === null ? null : settledValue(instrument, settlement);
+      expired.push({ symbol: instrument.symbol, size, settlement, value });
+      continue;
+    }
     premium = Math.max(premium, instrument.sizePremium);
-    if (instrument.kind !== 'option') {
-      linearSize += size;
+    if (instrument.kind === 'perpetual') {
+      linearValue += size * index;
       delta += size;
       grossDelta += Math.abs(size);
       continue;
     }
+    const carry = carryAt(entry, instrument.expiry, market.time, field);
+    if (instrument.kind === 'future') {
+      linearValue += size * carry.forward;
+      delta += size * carry.ratio;
+      grossDelta += Math.abs(size * carry.ratio);
+      continue;
+    }
     const seconds = instrument.expiry - market.time;
     const vol = volatilityAt(surface, instrument.strike, instrument.expiry, market.time);
-    const time = seconds / YEAR_SECONDS;
-    const now = black76({
-      forward: index,
+    const input = {
+      forward: carry.forward,
       strike: instrument.strike,
-      time,
+      time: carry.years,
       volatility: vol,
       right: instrument.right,
-    });
+      rate: carry.rate,
+    };
+    const now = black76(input);
     options.push({
       size,
       strike: instrument.strike,
       right: instrument.right,
-      time,
+      time: carry.years,
+      forward: carry.forward,
+      rate: carry.rate,
       vol,
       volUp: vol * volShockFactor(config.volUp, seconds, config.vegaPower),
       volDown: vol * volShockFactor(-config.volDown, seconds, config.vegaPower),
       price: now.price,
     });
-    delta += size * now.delta;
-    grossDelta += Math.abs(size * now.delta);
-    gamma += size * now.gamma;
+    delta += size * now.delta * carry.ratio;
+    grossDelta += Math.abs(size * now.delta * carry.ratio);
+    gamma += size * now.gamma * carry.ratio * carry.ratio;
     vega += size * now.vega;
-    theta += size * now.theta;
+    theta += size * thetaPerDay(input);
     shortOptions += Math.max(0, -size);
   }
-  const results = scenarios.map((s) => scenarioPnl(s, index, linearSize, options));
+  expired.sort((a, b) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
+  const results = scenarios.map((s) => scenarioPnl(s, linearValue, options));
   const worst = worstScenario(results);
   const units = Math.abs(delta) + shortOptions;
   const size = { units, premium, factor: sizeFactor(units, premium, config.priceRange) };
@@ -569,28 +648,32 @@ function underlyingMargin(
     minimumCharge,
     initial,
     maintenance: config.mmFactor * initial,
-    greeks: { delta, gamma, vega, theta },
+    greeks: { delta, gamma, vega, thetaPerDay: theta },
+    expired,
   };
 }
 
-/** The profit of the legs in one scenario: options revalued in full, the rest linearly. */
+/**
+ * The profit of the legs in one scenario: options revalued in full on their forward moved with
+ * the index, perpetuals and futures linearly (`linearValue` × move).
+ */
 function scenarioPnl(
   scenario: PortfolioScenario,
-  index: number,
-  linearSize: number,
+  linearValue: number,
   options: readonly OptionLeg[],
 ): ScenarioPnl {
-  const forward = index * (1 + scenario.move);
-  let pnl = linearSize * index * scenario.move;
+  const shift = 1 + scenario.move;
+  let pnl = linearValue * scenario.move;
   for (const o of options) {
     const volatility =
       scenario.vol === 'up' ? o.volUp : scenario.vol === 'down' ? o.volDown : o.vol;
     const price = black76({
-      forward,
+      forward: o.forward * shift,
       strike: o.strike,
       time: o.time,
       volatility,
       right: o.right,
+      rate: o.rate,
     }).price;
     pnl += o.size * (price - o.price);
   }

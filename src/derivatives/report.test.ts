@@ -9,23 +9,26 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FulcrumError } from '../base/errors.js';
 import type { InstrumentSpec } from './instruments.js';
+import { black76 } from './black76.js';
 import { DerivativesLedger } from './ledger.js';
 import {
   collateralNeeded,
   isolatedLiquidationPrice,
   parsePortfolio,
   type Portfolio,
+  type PositionReport,
   portfolioReport,
   positionReport,
 } from './report.js';
 import { flatSurface } from './volSurface.js';
+import { withIndex } from './forwards.js';
 import { listAt } from '../../test/fixtures/derivatives.js';
 
 const example = JSON.parse(
   readFileSync(join(import.meta.dirname, '..', '..', 'examples', 'options-portfolio.json'), 'utf8'),
 ) as Record<string, unknown>;
 
-/** The same portfolio with one underlying's index moved. */
+/** The same portfolio with one underlying's index moved, its forwards with it. */
 function moved(portfolio: Portfolio, underlying: string, index: number): Portfolio {
   const base = portfolio.market.underlyings[underlying];
   if (base === undefined) throw new Error(underlying);
@@ -33,7 +36,7 @@ function moved(portfolio: Portfolio, underlying: string, index: number): Portfol
     ...portfolio,
     market: {
       ...portfolio.market,
-      underlyings: { ...portfolio.market.underlyings, [underlying]: { ...base, index } },
+      underlyings: { ...portfolio.market.underlyings, [underlying]: withIndex(base, index) },
     },
   };
 }
@@ -186,7 +189,7 @@ describe('the report of the example portfolio', () => {
     // Isolated needs at least what cross needs: losses cannot be offset by other positions' gains.
     expect((isolated?.collateralNeeded ?? 0) >= (cross?.collateralNeeded ?? 0) - 1e-6).toBe(true);
     expect(report.equity).toBeCloseTo(
-      portfolio.collateral + report.positions.reduce((s, p) => s + p.unrealizedPnl, 0),
+      portfolio.collateral + report.positions.reduce((s, p) => s + (p.unrealizedPnl ?? 0), 0),
       9,
     );
   });
@@ -221,13 +224,347 @@ describe('the report of the example portfolio', () => {
   it('a perpetual has delta 1 per unit, no gamma or vega; a long option a positive gamma and vega', () => {
     const perp = report.positions.find((p) => p.kind === 'perpetual');
     expect(perp?.deltaQuote).toBe(-2.5 * 2000);
-    expect(Math.abs(perp?.gammaQuote ?? 1)).toBe(0);
+    expect(Math.abs(perp?.gammaQuotePerPercent ?? 1)).toBe(0);
     const call = report.positions.find((p) => p.symbol === 'ETH-20300131-2000-C');
     expect(
-      (call?.gammaQuote ?? 0) > 0 && (call?.vegaQuote ?? 0) > 0 && (call?.thetaQuote ?? 0) < 0,
+      (call?.gammaQuotePerPercent ?? 0) > 0 &&
+        (call?.vegaQuotePerVolPoint ?? 0) > 0 &&
+        (call?.thetaQuotePerDay ?? 0) < 0,
     ).toBe(true);
   });
 });
+
+const T0 = '2030-01-01T00:00:00Z';
+/** 59 days after T0. */
+const MARCH = '2030-03-01T00:00:00Z';
+const YEARS_TO_MARCH = (59 * 86_400) / 31_536_000;
+const DECEMBER = '2029-12-28T08:00:00Z';
+
+/**
+ * ETH at 2000, 70% flat, the March forward 2040 (unix seconds as its key), a 5% rate: long 3
+ * March futures from 2030, short 10 March calls at 2100, long 1 perpetual from 1990, and any
+ * `more` positions; `eth` adds to ETH's market.
+ */
+function bookJson(
+  more: unknown[] = [],
+  eth: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    time: T0,
+    collateral: '100000',
+    underlyings: {
+      ETH: {
+        index: '2000',
+        volatility: '0.7',
+        forwards: { '1898553600': '2040' },
+        rate: '0.05',
+        ...eth,
+      },
+    },
+    positions: [
+      {
+        instrument: { kind: 'future', symbol: 'ETH-MAR', underlying: 'ETH', expiry: MARCH },
+        size: '3',
+        entryPrice: '2030',
+      },
+      {
+        instrument: {
+          kind: 'option',
+          symbol: 'ETH-MAR-2100-C',
+          underlying: 'ETH',
+          expiry: MARCH,
+          strike: '2100',
+          right: 'call',
+        },
+        size: '-10',
+      },
+      {
+        instrument: { kind: 'perpetual', symbol: 'ETH-PERP', underlying: 'ETH' },
+        size: '1',
+        entryPrice: '1990',
+      },
+      ...more,
+    ],
+  };
+}
+
+function book(more: unknown[] = [], eth: Record<string, unknown> = {}): Portfolio {
+  return parsePortfolio(bookJson(more, eth));
+}
+
+const expiredPut = (entryPrice?: string) => ({
+  instrument: {
+    kind: 'option',
+    symbol: 'ETH-DEC-2000-P',
+    underlying: 'ETH',
+    expiry: DECEMBER,
+    strike: '2000',
+    right: 'put',
+  },
+  size: '20',
+  ...(entryPrice === undefined ? {} : { entryPrice }),
+});
+const expiredFuture = {
+  instrument: { kind: 'future', symbol: 'ETH-DEC', underlying: 'ETH', expiry: DECEMBER },
+  size: '-2',
+  entryPrice: '1990',
+};
+
+function find(report: { positions: readonly PositionReport[] }, symbol: string): PositionReport {
+  const p = report.positions.find((x) => x.symbol === symbol);
+  if (p === undefined) throw new Error(symbol);
+  return p;
+}
+
+describe('forwards and a rate in the report', () => {
+  const report = portfolioReport(book());
+
+  it('a future is valued on its forward: mark, notional, delta and margin at 2040', () => {
+    const future = find(report, 'ETH-MAR');
+    expect(future.forward).toBe(2040);
+    expect(future.mark).toBe(2040);
+    expect(future.unrealizedPnl).toBeCloseTo(3 * (2040 - 2030), 9);
+    expect(future.notional).toBeCloseTo(3 * 2040, 9);
+    // Against the index, the basis held as a ratio: ∂F/∂S = 2040/2000 = 1.02 a unit.
+    expect(future.deltaUnits).toBeCloseTo(3.06, 12);
+    expect(future.deltaQuote).toBeCloseTo(3 * 2040, 9);
+    // 5% of the notional at its mark, the ledger's standard requirement.
+    expect(future.initial).toBeCloseTo(0.05 * 3 * 2040, 6);
+    expect(future.initialRatio).toBeCloseTo(0.05, 9);
+    expect(future.expired).toBe(false);
+  });
+
+  it('an option is Black-76 on its forward, discounted at the rate; its delta against the index', () => {
+    const call = find(report, 'ETH-MAR-2100-C');
+    const b = black76({
+      forward: 2040,
+      strike: 2100,
+      time: YEARS_TO_MARCH,
+      volatility: 0.7,
+      rate: 0.05,
+      right: 'call',
+    });
+    expect(call.forward).toBe(2040);
+    expect(call.mark).toBeCloseTo(b.price, 12);
+    // No entry given: at the mark, no profit yet.
+    expect(call.entryPrice).toBe(call.mark);
+    expect(Math.abs(call.unrealizedPnl ?? 1)).toBe(0);
+    expect(call.deltaUnits).toBeCloseTo(-10 * b.delta * 1.02, 12);
+    // Γ_S·S²/100 = Γ_F·(F/S)²·S²/100 = Γ_F·F²/100.
+    expect(call.gammaQuotePerPercent).toBeCloseTo((-10 * b.gamma * 2040 * 2040) / 100, 9);
+    expect(call.vegaQuotePerVolPoint).toBeCloseTo((-10 * b.vega) / 100, 12);
+  });
+
+  it('a perpetual stays on the index; without forwards the rate gives S·e^{rT}, without either the index', () => {
+    const perp = find(report, 'ETH-PERP');
+    expect(perp.forward).toBeNull();
+    expect(perp.mark).toBe(2000);
+    expect(perp.deltaUnits).toBe(1);
+    // Without the forwards, the rate alone gives March 2000·e^{0.05·59/365}.
+    const rateOnly = portfolioReport(book([], { forwards: {} }));
+    expect(find(rateOnly, 'ETH-MAR').forward).toBeCloseTo(
+      2000 * Math.exp(0.05 * YEARS_TO_MARCH),
+      9,
+    );
+    // And without a rate either, the index.
+    const neither = portfolioReport(
+      parsePortfolio({
+        time: T0,
+        underlyings: { ETH: { index: '2000', volatility: '0.7' } },
+        positions: [
+          {
+            instrument: { kind: 'future', symbol: 'ETH-MAR', underlying: 'ETH', expiry: MARCH },
+            size: '1',
+          },
+        ],
+      }),
+    );
+    expect(find(neither, 'ETH-MAR').mark).toBe(2000);
+  });
+
+  it('the same expiry as ISO or unix seconds is one forward; given twice it is refused', () => {
+    const iso = book([], { forwards: { [MARCH]: '2040' } });
+    expect(iso.market.underlyings.ETH).toEqual(book().market.underlyings.ETH);
+    expect(() => book([], { forwards: { [MARCH]: '2040', '1898553600': '2041' } })).toThrow(
+      /given twice/,
+    );
+  });
+});
+
+describe('each Greek is what its label says (finite differences of the report)', () => {
+  const portfolio = book();
+  const report = portfolioReport(portfolio);
+  const at = (p: Portfolio) => portfolioReport(p).positions;
+
+  it('deltaUnits is ∂V/∂S and deltaQuote is it times S, the forwards moving with the index', () => {
+    const h = 2000 * 1e-5;
+    const up = at(moved(portfolio, 'ETH', 2000 + h));
+    const down = at(moved(portfolio, 'ETH', 2000 - h));
+    report.positions.forEach((p, i) => {
+      const dv = ((up[i]?.unrealizedPnl ?? 0) - (down[i]?.unrealizedPnl ?? 0)) / (2 * h);
+      expect(dv).toBeCloseTo(p.deltaUnits, 6);
+      expect(p.deltaQuote).toBeCloseTo(p.deltaUnits * 2000, 9);
+    });
+  });
+
+  it('gammaQuotePerPercent is how much deltaUnits changes for a 1% move, × the index', () => {
+    // Γ·S²/100 = (∂Δ/∂S)·S · S/100: a central difference of deltaUnits over ±0.1%.
+    const e = 1e-3;
+    const up = at(moved(portfolio, 'ETH', 2000 * (1 + e)));
+    const down = at(moved(portfolio, 'ETH', 2000 * (1 - e)));
+    report.positions.forEach((p, i) => {
+      const perPercent = (((up[i]?.deltaUnits ?? 0) - (down[i]?.deltaUnits ?? 0)) / (2 * e)) * 0.01;
+      expect(perPercent * 2000).toBeCloseTo(p.gammaQuotePerPercent, 3);
+    });
+    expect(find(report, 'ETH-MAR-2100-C').gammaQuotePerPercent).toBeLessThan(-1);
+  });
+
+  it('vegaQuotePerVolPoint is the value change for one volatility point', () => {
+    // A central difference over 70% ± 0.01 points, scaled to one point (× 50).
+    const vol = (v: string) => at(book([], { volatility: v }));
+    const up = vol('0.7001');
+    const down = vol('0.6999');
+    report.positions.forEach((p, i) => {
+      const change = 50 * p.size * ((up[i]?.mark ?? 0) - (down[i]?.mark ?? 0));
+      expect(change).toBeCloseTo(p.vegaQuotePerVolPoint, 6);
+    });
+    expect(find(report, 'ETH-MAR-2100-C').vegaQuotePerVolPoint).toBeLessThan(-1);
+  });
+
+  it('thetaQuotePerDay is the value change over the next day, the forward, volatility and rate held', () => {
+    // The March forward is given, so a day later it is still 2040: the report one day on
+    // revalues every position exactly as theta per day assumes.
+    const later = at(parsePortfolio({ ...bookJson(), time: '2030-01-02T00:00:00Z' }));
+    report.positions.forEach((p, i) => {
+      const change = p.size * ((later[i]?.mark ?? 0) - (p.mark ?? 0));
+      expect(change).toBeCloseTo(p.thetaQuotePerDay, 9);
+    });
+    expect(find(report, 'ETH-MAR-2100-C').thetaQuotePerDay).toBeGreaterThan(0); // short
+  });
+
+  it('one hour before expiry, theta per day is minus the time value left, finite', () => {
+    // ETH at 2000, no forward or rate, 70%: a call struck at 1990 expiring in an hour is worth
+    // 12.2415, its intrinsic 10 and 2.2415 of time value; by expiry the time value is gone, so
+    // theta per day is −2.2415 a unit (−8.97 for 4), not the instantaneous rate θ/365 (−57.06
+    // a unit a day, and infinite at expiry).
+    const r = portfolioReport(
+      parsePortfolio({
+        time: T0,
+        underlyings: { ETH: { index: '2000', volatility: '0.7' } },
+        positions: [
+          {
+            instrument: {
+              kind: 'option',
+              symbol: 'C',
+              underlying: 'ETH',
+              expiry: '2030-01-01T01:00:00Z',
+              strike: '1990',
+              right: 'call',
+            },
+            size: '4',
+          },
+        ],
+      }),
+    );
+    const call = r.positions[0] as PositionReport;
+    expect(call.mark).toBeCloseTo(12.241467926970927, 9);
+    const timeValue = (call.mark ?? 0) - 10;
+    expect(Number.isFinite(call.thetaQuotePerDay)).toBe(true);
+    expect(call.thetaQuotePerDay).toBeCloseTo(-4 * timeValue, 9);
+    expect(r.greeks.thetaQuotePerDay).toBe(call.thetaQuotePerDay);
+  });
+});
+
+describe("expired positions: flagged, never valued on today's index", () => {
+  const live = portfolioReport(book());
+
+  it('without a settlement price: no mark, no profit, no Greeks, no margin, listed as needing settlement', () => {
+    for (const index of ['2000', '1500']) {
+      const r = portfolioReport(book([expiredPut('45'), expiredFuture], { index }));
+      for (const symbol of ['ETH-DEC-2000-P', 'ETH-DEC']) {
+        expect(find(r, symbol)).toMatchObject({
+          expired: true,
+          needsSettlement: true,
+          settlementPrice: null,
+          forward: null,
+          mark: null,
+          unrealizedPnl: null,
+          notional: 0,
+          deltaUnits: 0,
+          deltaQuote: 0,
+          gammaQuotePerPercent: 0,
+          vegaQuotePerVolPoint: 0,
+          thetaQuotePerDay: 0,
+          initial: 0,
+          maintenance: 0,
+          leverage: null,
+          isolatedLiquidationPrice: null,
+        });
+      }
+      expect(r.needsSettlement).toEqual(['ETH-DEC-2000-P', 'ETH-DEC']);
+    }
+    // Everything else is the report without them.
+    const r = portfolioReport(book([expiredPut('45'), expiredFuture]));
+    expect(r.equity).toBe(live.equity);
+    expect(r.greeks).toEqual(live.greeks);
+    expect(r.margins).toEqual(live.margins);
+    expect(r.crossLiquidationPrices).toEqual(live.crossLiquidationPrices);
+    expect(live.needsSettlement).toEqual([]);
+    // No entry price and no mark: none is made up.
+    expect(find(portfolioReport(book([expiredPut()])), 'ETH-DEC-2000-P').entryPrice).toBeNull();
+  });
+
+  it('with a settlement price: valued on it (the put at 2000 − 1940 = 60), no Greeks, no margin', () => {
+    const settled = { settlements: { [DECEMBER]: '1940' } };
+    for (const index of ['2000', '1500']) {
+      const r = portfolioReport(book([expiredPut('45'), expiredFuture], { index, ...settled }));
+      const put = find(r, 'ETH-DEC-2000-P');
+      expect(put).toMatchObject({ expired: true, needsSettlement: false, settlementPrice: 1940 });
+      expect(put.mark).toBe(60);
+      // 20 × (60 − 45) = 300.
+      expect(put.unrealizedPnl).toBe(300);
+      // The future at the settlement price: −2 × (1940 − 1990) = 100.
+      expect(find(r, 'ETH-DEC').mark).toBe(1940);
+      expect(find(r, 'ETH-DEC').unrealizedPnl).toBe(100);
+      for (const p of [put, find(r, 'ETH-DEC')]) {
+        expect([
+          p.deltaQuote,
+          p.gammaQuotePerPercent,
+          p.vegaQuotePerVolPoint,
+          p.thetaQuotePerDay,
+        ]).toEqual([0, 0, 0, 0]);
+        expect([p.initial, p.maintenance, p.notional]).toEqual([0, 0, 0]);
+      }
+      expect(r.needsSettlement).toEqual([]);
+    }
+    const r = portfolioReport(book([expiredPut('45'), expiredFuture], settled));
+    expect(r.equity).toBeCloseTo(live.equity + 400, 9);
+    expect(r.margins[2]?.initial).toBe(live.margins[2]?.initial);
+    expect(r.margins[0]?.initial).toBe(live.margins[0]?.initial);
+    // No entry price: at the settlement value, no profit.
+    const atMark = find(portfolioReport(book([expiredPut()], settled)), 'ETH-DEC-2000-P');
+    expect([atMark.entryPrice, atMark.unrealizedPnl]).toEqual([60, 0]);
+  });
+
+  it('the shipped example holds a settled put: worth 60 a unit, 300 of profit', () => {
+    const put = find(portfolioReport(parsePortfolio(example)), 'ETH-20291228-2000-P');
+    expect(put).toMatchObject({
+      expired: true,
+      settlementPrice: 1940,
+      mark: 60,
+      unrealizedPnl: 300,
+    });
+  });
+});
+
+/** The portfolio with ETH's market entry changed by `change`. */
+function withEth(
+  p: Record<string, unknown>,
+  change: Record<string, unknown>,
+): Record<string, unknown> {
+  const underlyings = p.underlyings as Record<string, Record<string, unknown>>;
+  return { ...p, underlyings: { ...underlyings, ETH: { ...underlyings.ETH, ...change } } };
+}
 
 describe('reading a portfolio', () => {
   const bad: [string, (p: Record<string, unknown>) => unknown, string, string][] = [
@@ -249,7 +586,7 @@ describe('reading a portfolio', () => {
       'no market for an underlying',
       (p) => ({ ...p, underlyings: { ETH: { index: '2000', volatility: '0.7' } } }),
       'unknown_asset',
-      'positions.4.instrument.underlying',
+      'positions.5.instrument.underlying',
     ],
     [
       'a zero size',
@@ -398,11 +735,83 @@ describe('reading a portfolio', () => {
       'invalid_field',
       'time',
     ],
+    [
+      'a forward keyed by something that is no time',
+      (p) => withEth(p, { forwards: { tomorrow: '2010' } }),
+      'invalid_field',
+      'underlyings.ETH.forwards.tomorrow',
+    ],
+    [
+      'a forward of 0',
+      (p) => withEth(p, { forwards: { '2030-02-01T00:00:00Z': '0' } }),
+      'invalid_number',
+      'underlyings.ETH.forwards.2030-02-01T00:00:00Z',
+    ],
+    [
+      'forwards given as a list',
+      (p) => withEth(p, { forwards: ['2010'] }),
+      'invalid_field',
+      'underlyings.ETH.forwards',
+    ],
+    [
+      'more than 64 forwards',
+      (p) =>
+        withEth(p, {
+          forwards: Object.fromEntries(
+            Array.from({ length: 65 }, (_, i) => [String(1_900_000_000 + i), '2000']),
+          ),
+        }),
+      'limit_exceeded',
+      'underlyings.ETH.forwards',
+    ],
+    [
+      'a rate of 150%',
+      (p) => withEth(p, { rate: '1.5' }),
+      'invalid_number',
+      'underlyings.ETH.rate',
+    ],
+    [
+      'a rate as a percentage',
+      (p) => withEth(p, { rate: '5%' }),
+      'invalid_number',
+      'underlyings.ETH.rate',
+    ],
+    [
+      'a settlement for an expiry after the time',
+      (p) => withEth(p, { settlements: { '2030-01-02T00:00:00Z': '2000' } }),
+      'invalid_field',
+      'underlyings.ETH.settlements.2030-01-02T00:00:00Z',
+    ],
+    [
+      'a negative settlement price',
+      (p) => withEth(p, { settlements: { '2029-12-28T08:00:00Z': '-1' } }),
+      'invalid_number',
+      'underlyings.ETH.settlements.2029-12-28T08:00:00Z',
+    ],
+    [
+      'a rate carried so far that the forward would overflow',
+      (p) => ({
+        ...withEth(p, { rate: '1' }),
+        positions: [
+          {
+            instrument: {
+              kind: 'future',
+              symbol: 'F',
+              underlying: 'ETH',
+              expiry: '2070-01-01T00:00:00Z',
+            },
+            size: '1',
+          },
+        ],
+      }),
+      'invalid_number',
+      'underlyings.ETH',
+    ],
   ];
   it.each(bad)('refuses %s with a typed error naming the field', (_, change, code, field) => {
     let caught: unknown;
     try {
-      parsePortfolio(change(example));
+      portfolioReport(parsePortfolio(change(example)));
     } catch (error) {
       caught = error;
     }

@@ -2,16 +2,41 @@
  * The risk report of a derivatives portfolio: per position and for the account, the Greeks in
  * quote terms, notional, leverage, the margin of each mode side by side (cross, isolated,
  * portfolio), and liquidation prices. Read from a JSON portfolio (decimal strings, ISO times),
- * checked strictly; computed with Black-76, the ledger's standard requirements and the scenario
- * portfolio margin.
+ * checked strictly; computed with Black-76 on each expiry's forward (`forwards.ts`), the
+ * ledger's standard requirements and the scenario portfolio margin.
+ *
+ * The Greeks, all against the index S with the basis held as a ratio (∂F/∂S = F/S), say their
+ * units in their names: `deltaUnits` (∂V/∂S, units of the underlying), `deltaQuote` (∂V/∂S·S,
+ * the quote value of the exposure: a 1% move changes the value by about 1% of it),
+ * `gammaQuotePerPercent` (Γ·S²/100: how much deltaUnits changes for a 1% move of the index,
+ * valued at the index), `vegaQuotePerVolPoint` (the value change for a volatility point, 0.01)
+ * and `thetaQuotePerDay` (the value change over one calendar day, or the time left if less, the
+ * forward, volatility and rate held: in the last day, minus the time value left, never the
+ * instantaneous rate that grows without bound at expiry).
+ *
+ * A future or option at or past its expiry at the portfolio's time is `expired`: it is valued
+ * on its expiry's settlement price if the portfolio gives one (a future at it, an option at its
+ * intrinsic value on it), with no Greeks and no requirement; without one it `needsSettlement`,
+ * is not valued at all (mark and profit null) and is left out of equity, Greeks and margin. It
+ * is never valued on today's index.
  */
 import { FulcrumError } from '../base/errors.js';
 import { expectObject, rejectUnknownFields } from '../domain/input.js';
 import { LIMITS } from '../domain/limits.js';
 import { fieldName, quoteInput } from '../domain/quote.js';
 import { PRICE_SCALE } from '../math/fixed.js';
-import { DAY_SECONDS, isoUtcMillis, YEAR_SECONDS } from '../math/time.js';
-import { black76 } from './black76.js';
+import { isoUtcMillis } from '../math/time.js';
+import { black76, thetaPerDay } from './black76.js';
+import {
+  carryAt,
+  EXPIRY_POINTS_MAX,
+  type ForwardPoint,
+  RATE_MAX,
+  type SettlementPoint,
+  settledValue,
+  settlementAt,
+  withIndex,
+} from './forwards.js';
 import {
   type InstrumentSpec,
   sizeAdjusted,
@@ -40,7 +65,6 @@ import {
   SURFACE_EXPIRIES_MAX,
   SURFACE_STRIKES_MAX,
   volatilityAt,
-  type VolSurface,
   volSurface,
 } from './volSurface.js';
 
@@ -51,7 +75,7 @@ export interface ReportPosition {
   readonly instrument: InstrumentSpec;
   readonly size: number;
   /** Average entry price; the mark when not given (no profit or loss yet). */
-  readonly entryPrice: number;
+  readonly entryPrice?: number;
 }
 
 export interface Portfolio {
@@ -67,37 +91,52 @@ export interface PositionReport {
   readonly kind: InstrumentSpec['kind'];
   readonly underlying: string;
   readonly size: number;
-  /** The mark: Black-76 at the surface's volatility for an option, the index otherwise. */
-  readonly mark: number;
+  /** A future or option at or past its expiry at the portfolio's time. */
+  readonly expired: boolean;
+  /** Expired with no settlement price given: not valued, out of equity, Greeks and margin. */
+  readonly needsSettlement: boolean;
+  /** The settlement price of its expiry when expired and given, else null. */
+  readonly settlementPrice: number | null;
+  /** The forward of its expiry (futures and options not expired), else null. */
+  readonly forward: number | null;
+  /**
+   * The mark: the index for a perpetual, the forward for a future, Black-76 on the forward at
+   * the surface's volatility for an option; expired, the settlement value; null if it needs
+   * settlement.
+   */
+  readonly mark: number | null;
   readonly volatility: number | null;
-  readonly entryPrice: number;
-  readonly unrealizedPnl: number;
-  /** |size| × index. */
+  /** The entry price given; the mark when not given; null if neither. */
+  readonly entryPrice: number | null;
+  /** size × (mark − entry); null if it needs settlement. */
+  readonly unrealizedPnl: number | null;
+  /** |size| × index (a future: × its forward); 0 once expired. */
   readonly notional: number;
-  /** Delta in units of the underlying, and in quote (× index). */
-  readonly delta: number;
+  /** ∂V/∂S: units of the underlying. */
+  readonly deltaUnits: number;
+  /** deltaUnits × S: the exposure in quote. */
   readonly deltaQuote: number;
-  /** Change of deltaQuote for a 1% move of the index. */
-  readonly gammaQuote: number;
+  /** Γ·S²/100: the change of deltaUnits for a 1% move of the index, × the index (quote). */
+  readonly gammaQuotePerPercent: number;
   /** Value change for one volatility point (0.01). */
-  readonly vegaQuote: number;
-  /** Value change over one day as time passes. */
-  readonly thetaQuote: number;
+  readonly vegaQuotePerVolPoint: number;
+  /** Value change over one calendar day (or the time left), forward, volatility, rate held. */
+  readonly thetaQuotePerDay: number;
   /** Standard requirements of the position alone (the cross and isolated modes' terms). */
   readonly initial: number;
   readonly maintenance: number;
   /**
    * The shares those requirements charge, after the size premium: of notional for perpetuals
    * and futures, of the index value beyond the option's own value for short options; null for
-   * long options (paid in full).
+   * long options (paid in full) and expired positions.
    */
   readonly initialRatio: number | null;
   readonly maintenanceRatio: number | null;
   /** |deltaQuote| / initial: the exposure the position carries per unit of its own margin. */
   readonly leverage: number | null;
   /**
-   * Isolated (perpetuals and futures): funded with its initial margin, the price at which it
-   * reaches maintenance at the size-adjusted ratio the ledger liquidates at.
+   * Isolated (perpetuals and futures not expired): funded with its initial margin, the price at
+   * which it reaches maintenance at the size-adjusted ratio the ledger liquidates at.
    */
   readonly isolatedLiquidationPrice: number | null;
 }
@@ -119,13 +158,19 @@ export interface PortfolioReport {
   readonly notional: number;
   /** notional / equity (null without equity). */
   readonly leverage: number | null;
+  /** Σ over positions, each as in {@link PositionReport}. */
   readonly greeks: {
     readonly deltaQuote: number;
-    readonly gammaQuote: number;
-    readonly vegaQuote: number;
-    readonly thetaQuote: number;
+    readonly gammaQuotePerPercent: number;
+    readonly vegaQuotePerVolPoint: number;
+    readonly thetaQuotePerDay: number;
   };
   readonly positions: readonly PositionReport[];
+  /**
+   * Symbols of expired positions without a settlement price, in order of position: left out of
+   * equity, Greeks and margin, so those figures are incomplete until it is given.
+   */
+  readonly needsSettlement: readonly string[];
   readonly margins: readonly ModeMargin[];
   /**
    * Cross mode: per underlying, the index at which the account's equity falls to its
@@ -138,8 +183,8 @@ export interface PortfolioReport {
 export function portfolioReport(portfolio: Portfolio): PortfolioReport {
   const { market, positions } = portfolio;
   const reports = positions.map((p) => positionReport(p, market));
-  const pnl = reports.reduce((s, r) => s + r.unrealizedPnl, 0);
-  const profit = reports.reduce((s, r) => s + Math.max(0, r.unrealizedPnl), 0);
+  const pnl = reports.reduce((s, r) => s + (r.unrealizedPnl ?? 0), 0);
+  const profit = reports.reduce((s, r) => s + Math.max(0, r.unrealizedPnl ?? 0), 0);
   const equity = portfolio.collateral + pnl;
   const notional = reports.reduce((s, r) => s + r.notional, 0);
   const initial = reports.reduce((s, r) => s + r.initial, 0);
@@ -147,7 +192,12 @@ export function portfolioReport(portfolio: Portfolio): PortfolioReport {
   const crossNeeded = collateralNeeded(initial, pnl - profit, profit);
   const isolatedNeeded = reports.reduce(
     (s, r) =>
-      s + collateralNeeded(r.initial, Math.min(0, r.unrealizedPnl), Math.max(0, r.unrealizedPnl)),
+      s +
+      collateralNeeded(
+        r.initial,
+        Math.min(0, r.unrealizedPnl ?? 0),
+        Math.max(0, r.unrealizedPnl ?? 0),
+      ),
     0,
   );
   // Portfolio mode counts profit as cross mode does.
@@ -195,17 +245,21 @@ export function portfolioReport(portfolio: Portfolio): PortfolioReport {
     leverage: equity > 0 ? notional / equity : null,
     greeks: {
       deltaQuote: sum((r) => r.deltaQuote),
-      gammaQuote: sum((r) => r.gammaQuote),
-      vegaQuote: sum((r) => r.vegaQuote),
-      thetaQuote: sum((r) => r.thetaQuote),
+      gammaQuotePerPercent: sum((r) => r.gammaQuotePerPercent),
+      vegaQuotePerVolPoint: sum((r) => r.vegaQuotePerVolPoint),
+      thetaQuotePerDay: sum((r) => r.thetaQuotePerDay),
     },
     positions: reports,
+    needsSettlement: reports.filter((r) => r.needsSettlement).map((r) => r.symbol),
     margins,
     crossLiquidationPrices,
   };
 }
 
-/** One position at the market's index and surface. */
+/**
+ * One position at the market's index, forwards and surface, or, expired, at its expiry's
+ * settlement price (if given).
+ */
 export function positionReport(position: ReportPosition, market: PortfolioMarket): PositionReport {
   const { instrument, size } = position;
   const state = underlyingMarket(market, instrument.underlying);
@@ -216,38 +270,54 @@ export function positionReport(position: ReportPosition, market: PortfolioMarket
       `underlyings.${fieldName(String(instrument.underlying))}`,
     );
   }
-  const valuation = value(instrument, state.index, state.surface, market.time);
-  const requirement = requirementOf(instrument, size, state.index, valuation.mark);
-  const notional = Math.abs(size) * state.index;
-  const ratios = appliedRatios(instrument, size, state.index, valuation.mark, requirement);
+  const v = value(instrument, state, market.time);
+  const { index } = state;
+  const live = !v.expired;
+  const requirement =
+    live && v.mark !== null
+      ? requirementOf(instrument, size, index, v.mark)
+      : { initial: 0, maintenance: 0 };
+  const notional = live
+    ? Math.abs(size) * (instrument.kind === 'future' ? (v.mark ?? 0) : index)
+    : 0;
+  const ratios = live
+    ? appliedRatios(instrument, size, index, v.mark ?? 0, requirement)
+    : { initial: null, maintenance: null };
+  const entry = position.entryPrice ?? v.mark;
   const isolated =
-    instrument.kind === 'option'
+    instrument.kind === 'option' || !live || entry === null
       ? null
       : isolatedLiquidationPrice(
           size,
-          position.entryPrice,
+          entry,
           requirement.initial,
           // The ledger's ratio: size-adjusted, rounded up to parts per million.
           Math.ceil(
             sizeAdjusted(instrument.maintenanceMargin, instrument.sizePremium, size) * 1e6 - 1e-9,
           ) / 1e6,
         );
-  const deltaQuote = size * valuation.delta * state.index;
+  // `+ 0`: a short's zero Greeks are 0, not −0.
+  const deltaUnits = size * v.delta + 0;
+  const deltaQuote = deltaUnits * index;
   return {
     symbol: instrument.symbol,
     kind: instrument.kind,
     underlying: instrument.underlying,
     size,
-    mark: valuation.mark,
-    volatility: valuation.volatility,
-    entryPrice: position.entryPrice,
-    unrealizedPnl: size * (valuation.mark - position.entryPrice),
+    expired: v.expired,
+    needsSettlement: v.expired && v.mark === null,
+    settlementPrice: v.settlement,
+    forward: v.forward,
+    mark: v.mark,
+    volatility: v.volatility,
+    entryPrice: entry,
+    unrealizedPnl: v.mark === null || entry === null ? null : size * (v.mark - entry),
     notional,
-    delta: size * valuation.delta,
+    deltaUnits,
     deltaQuote,
-    gammaQuote: size * valuation.gamma * state.index * state.index * 0.01,
-    vegaQuote: (size * valuation.vega) / 100,
-    thetaQuote: (size * valuation.theta * DAY_SECONDS) / YEAR_SECONDS,
+    gammaQuotePerPercent: (size * v.gamma * index * index) / 100 + 0,
+    vegaQuotePerVolPoint: (size * v.vega) / 100 + 0,
+    thetaQuotePerDay: size * v.thetaPerDay + 0,
     initial: requirement.initial,
     maintenance: requirement.maintenance,
     initialRatio: ratios.initial,
@@ -280,7 +350,8 @@ function appliedRatios(
   mark: number,
   requirement: { initial: number; maintenance: number },
 ): { initial: number | null; maintenance: number | null } {
-  const exposure = Math.abs(size) * index;
+  // Perpetuals and futures are margined on their notional at the mark (a future's forward).
+  const exposure = Math.abs(size) * (instrument.kind === 'option' ? index : mark);
   if (exposure === 0) return { initial: null, maintenance: null };
   if (instrument.kind !== 'option') {
     return {
@@ -296,33 +367,84 @@ function appliedRatios(
   };
 }
 
-/** Mark and per-unit Greeks of an instrument at an index. */
-function value(
-  instrument: InstrumentSpec,
-  index: number,
-  surface: VolSurface,
-  time: number,
-): {
-  mark: number;
-  volatility: number | null;
-  delta: number;
-  gamma: number;
-  vega: number;
-  theta: number;
-} {
-  if (instrument.kind !== 'option') {
-    return { mark: index, volatility: null, delta: 1, gamma: 0, vega: 0, theta: 0 };
+/** Mark and per-unit Greeks (against the index) of an instrument. */
+interface Valuation {
+  readonly expired: boolean;
+  /** Expired: the settlement price given, else null. */
+  readonly settlement: number | null;
+  /** Not expired, futures and options: the forward of its expiry. */
+  readonly forward: number | null;
+  /** Null: expired without a settlement price. */
+  readonly mark: number | null;
+  readonly volatility: number | null;
+  readonly delta: number;
+  readonly gamma: number;
+  readonly vega: number;
+  readonly thetaPerDay: number;
+}
+
+const NO_GREEKS = { delta: 0, gamma: 0, vega: 0, thetaPerDay: 0 } as const;
+
+/**
+ * An instrument's valuation at `time` on its underlying's market: a perpetual on the index, a
+ * future on its expiry's forward, an option by Black-76 on that forward (Greeks against the
+ * index: Δ·F/S, Γ·(F/S)²), an expired one on its settlement price or not at all.
+ */
+function value(instrument: InstrumentSpec, market: UnderlyingMarket, time: number): Valuation {
+  if (instrument.kind === 'perpetual') {
+    return {
+      expired: false,
+      settlement: null,
+      forward: null,
+      mark: market.index,
+      volatility: null,
+      ...NO_GREEKS,
+      delta: 1,
+    };
   }
-  const years = (instrument.expiry - time) / YEAR_SECONDS;
-  const volatility = volatilityAt(surface, instrument.strike, instrument.expiry, time);
-  const r = black76({
-    forward: index,
+  if (instrument.expiry <= time) {
+    const settlement = settlementAt(market, instrument.expiry) ?? null;
+    const mark = settlement === null ? null : settledValue(instrument, settlement);
+    return { expired: true, settlement, forward: null, mark, volatility: null, ...NO_GREEKS };
+  }
+  const carry = carryAt(
+    market,
+    instrument.expiry,
+    time,
+    `underlyings.${fieldName(instrument.underlying)}`,
+  );
+  if (instrument.kind === 'future') {
+    return {
+      expired: false,
+      settlement: null,
+      forward: carry.forward,
+      mark: carry.forward,
+      volatility: null,
+      ...NO_GREEKS,
+      delta: carry.ratio,
+    };
+  }
+  const volatility = volatilityAt(market.surface, instrument.strike, instrument.expiry, time);
+  const input = {
+    forward: carry.forward,
     strike: instrument.strike,
-    time: years,
+    time: carry.years,
     volatility,
     right: instrument.right,
-  });
-  return { mark: r.price, volatility, ...r };
+    rate: carry.rate,
+  };
+  const r = black76(input);
+  return {
+    expired: false,
+    settlement: null,
+    forward: carry.forward,
+    mark: r.price,
+    volatility,
+    delta: r.delta * carry.ratio,
+    gamma: r.gamma * carry.ratio * carry.ratio,
+    vega: r.vega,
+    thetaPerDay: thetaPerDay(input),
+  };
 }
 
 /** The ledger's standard requirement of one position, in quote units. */
@@ -374,23 +496,33 @@ export function isolatedLiquidationPrice(
 function crossLiquidationPrice(portfolio: Portfolio, underlying: string): number | null {
   const base = underlyingMarket(portfolio.market, underlying);
   if (base === undefined) return null;
+  // Entries not given are the marks at the portfolio's own market.
+  const entries = portfolio.positions.map((p) => {
+    if (p.entryPrice !== undefined) return p.entryPrice;
+    const state = underlyingMarket(portfolio.market, p.instrument.underlying);
+    return state === undefined ? null : value(p.instrument, state, portfolio.time).mark;
+  });
   const surplus = (index: number): number => {
     const market: PortfolioMarket = {
       ...portfolio.market,
       underlyings: underlyingMarkets([
         ...Object.entries(portfolio.market.underlyings),
-        [underlying, { ...base, index }],
+        [underlying, withIndex(base, index)],
       ]),
     };
     let equity = portfolio.collateral;
     let maintenance = 0;
-    for (const p of portfolio.positions) {
+    portfolio.positions.forEach((p, i) => {
       const state = underlyingMarket(market, p.instrument.underlying);
-      if (state === undefined) continue;
-      const v = value(p.instrument, state.index, state.surface, market.time);
-      equity += p.size * (v.mark - p.entryPrice);
-      maintenance += requirementOf(p.instrument, p.size, state.index, v.mark).maintenance;
-    }
+      const entry = entries[i] ?? null;
+      if (state === undefined) return;
+      const v = value(p.instrument, state, market.time);
+      // Expired without a settlement price: left out, as everywhere in the report.
+      if (v.mark === null || entry === null) return;
+      equity += p.size * (v.mark - entry);
+      if (!v.expired)
+        maintenance += requirementOf(p.instrument, p.size, state.index, v.mark).maintenance;
+    });
     return equity - maintenance;
   };
   const now = surplus(base.index);
@@ -437,7 +569,9 @@ function crossLiquidationPrice(portfolio: Portfolio, underlying: string): number
  * ```
  * Instruments' margins default to 5% initial, 3% maintenance and no size premium; perpetuals'
  * funding to 8 hours and a 0.75% clamp. A surface is `{ "expiries": [...], "strikes": [...],
- * "vols": [[...]] }` instead of `volatility`.
+ * "vols": [[...]] }` instead of `volatility`. An underlying may also give `forwards` and
+ * `settlements`, each an object from an expiry (ISO time or unix seconds) to a price, and a
+ * `rate` (`forwards.ts`); a settlement is for an expiry at or before `time`.
  */
 export function parsePortfolio(input: unknown): Portfolio {
   const raw = expectObject(input, 'portfolio');
@@ -462,7 +596,7 @@ export function parsePortfolio(input: unknown): Portfolio {
         field,
       );
     }
-    markets.set(name, parseUnderlying(value, field));
+    markets.set(name, parseUnderlying(value, field, time));
   }
   const rawPositions = list(raw.positions, 'positions', PORTFOLIO_POSITIONS_MAX);
   const positions = rawPositions.map((p, i) => {
@@ -481,11 +615,12 @@ export function parsePortfolio(input: unknown): Portfolio {
     const size = parseNumber(o.size, `${field}.size`, { max: PORTFOLIO_SIZE_MAX });
     if (size === 0)
       throw new FulcrumError('invalid_number', 'size must not be zero', `${field}.size`);
+    // Not given: the mark now (none for an expired position that needs settlement).
     const entryPrice =
       o.entryPrice === undefined
-        ? value(instrument, market.index, market.surface, time).mark
+        ? (value(instrument, market, time).mark ?? undefined)
         : parseNumber(o.entryPrice, `${field}.entryPrice`, { min: 0 });
-    return { instrument, size, entryPrice };
+    return entryPrice === undefined ? { instrument, size } : { instrument, size, entryPrice };
   });
   return {
     time,
@@ -495,15 +630,45 @@ export function parsePortfolio(input: unknown): Portfolio {
   };
 }
 
-/** One underlying's market from JSON: an index, and a volatility or a surface. */
-function parseUnderlying(input: unknown, field: string): UnderlyingMarket {
+/**
+ * One underlying's market from JSON: an index, a volatility or a surface, and optionally
+ * forwards, a rate and settlements.
+ */
+function parseUnderlying(input: unknown, field: string, time: number): UnderlyingMarket {
   const u = expectObject(input, field);
-  rejectUnknownFields(u, ['index', 'volatility', 'surface'], field);
+  rejectUnknownFields(
+    u,
+    ['index', 'volatility', 'surface', 'forwards', 'rate', 'settlements'],
+    field,
+  );
   const index = parseNumber(u.index, `${field}.index`, {
     min: 0,
     exclusive: true,
     max: PORTFOLIO_INDEX_MAX,
   });
+  const price = { min: 0, exclusive: true, max: PORTFOLIO_INDEX_MAX } as const;
+  const carry: { forwards?: ForwardPoint[]; rate?: number; settlements?: SettlementPoint[] } = {};
+  if (u.forwards !== undefined) {
+    carry.forwards = expiryMap(u.forwards, `${field}.forwards`, price).map(([expiry, forward]) => ({
+      expiry,
+      forward,
+    }));
+  }
+  if (u.settlements !== undefined) {
+    carry.settlements = expiryMap(u.settlements, `${field}.settlements`, price).map(
+      ([expiry, settled, at]) => {
+        if (expiry > time) {
+          throw new FulcrumError(
+            'invalid_field',
+            `a settlement is for an expiry at or before the portfolio's time, not after it`,
+            at,
+          );
+        }
+        return { expiry, price: settled };
+      },
+    );
+  }
+  if (u.rate !== undefined) carry.rate = parseNumber(u.rate, `${field}.rate`, { max: RATE_MAX });
   const positive = { min: 0, exclusive: true } as const;
   if (u.surface === undefined) {
     if (u.volatility === undefined) {
@@ -516,6 +681,7 @@ function parseUnderlying(input: unknown, field: string): UnderlyingMarket {
     return {
       index,
       surface: flatSurface(parseNumber(u.volatility, `${field}.volatility`, positive)),
+      ...carry,
     };
   }
   if (u.volatility !== undefined) {
@@ -542,7 +708,39 @@ function parseUnderlying(input: unknown, field: string): UnderlyingMarket {
         ),
       ),
     }),
+    ...carry,
   };
+}
+
+/**
+ * An object from expiries (ISO-8601 UTC or unix seconds, as keys) to decimal prices in `range`,
+ * as [expiry, price, field] in order of expiry: at most {@link EXPIRY_POINTS_MAX}, each expiry
+ * once (`2030-01-01T00:00:00Z` and `1893456000` are the same one).
+ */
+function expiryMap(
+  input: unknown,
+  field: string,
+  range: { min: number; exclusive: boolean; max: number },
+): [number, number, string][] {
+  const entries = Object.entries(expectObject(input, field));
+  if (entries.length > EXPIRY_POINTS_MAX) {
+    throw new FulcrumError(
+      'limit_exceeded',
+      `${field} holds at most ${EXPIRY_POINTS_MAX} expiries`,
+      field,
+    );
+  }
+  const seen = new Set<number>();
+  const out = entries.map(([key, raw]): [number, number, string] => {
+    const at = `${field}.${fieldName(key)}`;
+    const expiry = parseTime(/^\d{1,16}$/.test(key) ? Number(key) : key, at);
+    if (seen.has(expiry)) {
+      throw new FulcrumError('invalid_field', `the expiry ${expiry} is given twice`, at);
+    }
+    seen.add(expiry);
+    return [expiry, parseNumber(raw, at, range), at];
+  });
+  return out.sort((a, b) => a[0] - b[0]);
 }
 
 /**
