@@ -53,6 +53,7 @@ const KEPT = new Set([
   'settle-pnl',
   'liquidate-position',
   'deleverage',
+  'set-volatility',
 ]);
 
 /**

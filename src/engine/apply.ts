@@ -12,7 +12,15 @@ import { backstop, configureLiquidation, liquidate, resolveBankruptcy } from './
 import { liquidatePosition } from './liquidatePosition.js';
 import { deleverage } from './deleverage.js';
 import { configureVenue, listAsset, quote, setPrice, setWeights } from './market.js';
-import { expire, listInstrument, setMode, settleFunding, settlePnl, trade } from './trading.js';
+import {
+  expire,
+  listInstrument,
+  setMode,
+  settleFunding,
+  settlePnl,
+  setVolatility,
+  trade,
+} from './trading.js';
 import type { EngineState, SubAccountRef } from './state.js';
 import { validateCommand } from './validate.js';
 
@@ -112,4 +120,5 @@ const HANDLERS: { readonly [T in Command['type']]: Handler<Extract<Command, { ty
   'settle-pnl': settlePnl,
   'liquidate-position': liquidatePosition,
   deleverage,
+  'set-volatility': setVolatility,
 };

@@ -21,6 +21,7 @@ import type {
 
 /** The fields, at any depth, whose values are bigints in a stored command. */
 const BIGINT_FIELDS = new Set([
+  'volatility',
   'size',
   'buyerFee',
   'sellerFee',

@@ -232,6 +232,15 @@ export interface DeleverageCommand {
   readonly instrument: string;
 }
 
+/** An asset's annual volatility, for portfolio margin's scenarios on options on it. */
+export interface SetVolatilityCommand {
+  readonly type: 'set-volatility';
+  readonly time: number;
+  readonly asset: string;
+  /** Millionths: 700,000 is 70% a year. */
+  readonly volatility: bigint;
+}
+
 export type Command =
   | ListAssetCommand
   | SetPriceCommand
@@ -255,7 +264,8 @@ export type Command =
   | SetModeCommand
   | SettlePnlCommand
   | LiquidatePositionCommand
-  | DeleverageCommand;
+  | DeleverageCommand
+  | SetVolatilityCommand;
 
 export type CommandType = Command['type'];
 
@@ -283,4 +293,5 @@ export const COMMAND_TYPES: readonly CommandType[] = [
   'settle-pnl',
   'liquidate-position',
   'deleverage',
+  'set-volatility',
 ];

@@ -201,6 +201,14 @@ export function decodeCommand(input: unknown, state: EngineState): Command {
     case 'settle-pnl':
       rejectUnknownFields(raw, ['type', 'time', 'account', 'subAccount'], '');
       return { type, time, ...ref(raw, '') };
+    case 'set-volatility':
+      rejectUnknownFields(raw, ['type', 'time', 'asset', 'volatility'], '');
+      return {
+        type,
+        time,
+        asset: assetSymbol(raw, state),
+        volatility: parseDecimal(raw.volatility, 6, { field: 'volatility', max: 10_000_000n }),
+      };
     case 'deleverage':
       rejectUnknownFields(raw, ['type', 'time', 'target', 'instrument'], '');
       return {

@@ -14,6 +14,7 @@ import {
   type ProfitWeights,
 } from '../derivatives/margin.js';
 import { VALUE_UNIT } from '../derivatives/position.js';
+import { portfolioRequirement, unweighted } from './portfolio.js';
 import { NORM_DECIMALS } from '../margin/assetRisk.js';
 import {
   evaluateHealth,
@@ -77,6 +78,7 @@ export class Draft {
    */
   private throttleChange: ThrottleChange | undefined;
   private readonly instrumentChanges: InstrumentState[] = [];
+  private readonly volatilityChanges = new Map<number, bigint>();
   /** Whether any sub-account's derivatives book changes. */
   private derivativesChanged = false;
   private configChange: LiquidationConfig | undefined;
@@ -266,6 +268,7 @@ export class Draft {
         this.configChange !== undefined ||
         this.venueChange !== undefined ||
         this.instrumentChanges.length > 0 ||
+        this.volatilityChanges.size > 0 ||
         this.derivativesChanged,
     };
   }
@@ -359,8 +362,8 @@ export class Draft {
   }
 
   health(ref: SubAccountRef): HealthSnapshot {
-    const book = this.subAccount(ref).derivatives;
-    return evaluateHealth(this.positions(ref), book === undefined ? null : this.extraMargin(book));
+    const sub = this.subAccount(ref);
+    return this.healthOf(sub.positions, sub.derivatives);
   }
 
   /** The health a sub-account would have holding `positions` (scaled) and `book`. */
@@ -368,20 +371,32 @@ export class Draft {
     positions: readonly ScaledPosition[],
     book: DerivativesBook | undefined,
   ): HealthSnapshot {
-    const amounts = positions.map(({ asset, scaled }) => ({
-      risk: this.asset(asset).risk,
-      amount: this.amountOf(asset, scaled),
-    }));
-    return evaluateHealth(amounts, book === undefined ? null : this.extraMargin(book));
+    const portfolio = book?.mode === 'portfolio';
+    const amounts = positions.map(({ asset, scaled }) => {
+      const risk = this.asset(asset).risk;
+      return { risk: portfolio ? unweighted(risk) : risk, amount: this.amountOf(asset, scaled) };
+    });
+    return evaluateHealth(amounts, book === undefined ? null : this.extraMargin(book, positions));
+  }
+
+  /** An asset's volatility (a share a year) as the draft sees it; undefined when never set. */
+  volatility(asset: number): number | undefined {
+    const ppm = this.volatilityChanges.get(asset) ?? this.base.volatilities.get(asset);
+    return ppm === undefined ? undefined : Number(ppm) / 1e6;
+  }
+
+  setVolatility(asset: number, ppm: bigint): void {
+    this.volatilityChanges.set(asset, ppm);
   }
 
   /** What a sub-account's derivatives add to its health (see docs/MARGIN.md). */
-  extraMargin(book: DerivativesBook): ExtraMargin {
+  extraMargin(book: DerivativesBook, balances: readonly ScaledPosition[] = []): ExtraMargin {
     const tiers = derivativesTiers(
       book.positions,
       (index) => this.instrumentPrices(index),
       book.unsettled,
       UNSETTLED_WEIGHTS,
+      book.mode === 'portfolio' ? portfolioRequirement(this, book, balances) : undefined,
     );
     return scaleDerivativesTiers(tiers, this.venueConfig.profitCap);
   }
@@ -416,6 +431,7 @@ export class Draft {
       }
       base.instruments[instrument.index] = instrument;
     }
+    for (const [asset, ppm] of this.volatilityChanges) base.volatilities.set(asset, ppm);
     for (const { ref, state } of this.subAccountChanges) writeSubAccount(base, ref, state);
     if (this.configChange !== undefined) base.liquidationConfig = this.configChange;
     if (this.venueChange !== undefined) base.venueConfig = this.venueChange;
@@ -527,8 +543,8 @@ export function writeSubAccount(
   } else if (existing === undefined) {
     const entry: SubAccountState =
       next.derivatives === undefined || bookIsEmpty(next.derivatives)
-        ? { number: ref.subAccount, positions: next.positions }
-        : { number: ref.subAccount, positions: next.positions, derivatives: next.derivatives };
+        ? { number: ref.subAccount, positions: [...next.positions] }
+        : { number: ref.subAccount, positions: [...next.positions], derivatives: next.derivatives };
     if (at < 0) subAccounts.push(entry);
     else subAccounts.splice(at, 0, entry);
   } else {

@@ -246,6 +246,12 @@ export interface DeleveragedEvent {
   readonly price: bigint;
 }
 
+export interface VolatilitySetEvent {
+  readonly type: 'volatility-set';
+  readonly asset: string;
+  readonly volatilityPpm: bigint;
+}
+
 export interface VenueConfiguredEvent {
   readonly type: 'venue-configured';
 }
@@ -271,4 +277,5 @@ export type EngineEvent =
   | PnlSettledEvent
   | ModeSetEvent
   | PositionLiquidatedEvent
-  | DeleveragedEvent;
+  | DeleveragedEvent
+  | VolatilitySetEvent;

@@ -24,6 +24,7 @@ import { borrowRateAnnualRay, supplyRateAnnualRay } from '../pools/interestRateC
 import { poolUtilizationRay, supplyAmount, totalDebt, totalSupply } from '../pools/pool.js';
 import { dryRun } from './apply.js';
 import { Draft } from './draft.js';
+import { unweighted } from './portfolio.js';
 import { scaledBalance } from './positions.js';
 import type { DerivativesBook, EngineState, SubAccountRef } from './state.js';
 
@@ -48,7 +49,12 @@ export function subAccountReport(
   });
   const book = sub.derivatives;
   const report = {
-    ...healthReport(positions, book === undefined ? null : draft.extraMargin(book)),
+    ...healthReport(
+      book?.mode === 'portfolio'
+        ? positions.map((p) => ({ ...p, risk: unweighted(p.risk) }))
+        : positions,
+      book === undefined ? null : draft.extraMargin(book, sub.positions),
+    ),
     ...(book === undefined ? {} : { derivatives: derivativesReport(draft, book) }),
   };
   const narrowed = report.positions.map((position, index) => {

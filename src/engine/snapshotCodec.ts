@@ -59,6 +59,8 @@ interface SnapshotJson {
    * book is [mode, unsettled, [[instrument, size, quote, funding], ...]].
    */
   readonly accounts: readonly [string, readonly SubAccountJson[]][];
+  /** Volatility per asset index, millionths (format 4 on). */
+  readonly volatilities?: readonly [number, Text][];
   /** Listed instruments (format 4 on). */
   readonly instruments?: readonly InstrumentJson[];
 }
@@ -125,6 +127,9 @@ export function serializeStateSorted(state: EngineState, ids: readonly string[])
       const account = state.accounts.get(id) as AccountState;
       return [id, account.subAccounts.map(subAccountJson)];
     }),
+    volatilities: [...state.volatilities]
+      .sort(([a], [b]) => a - b)
+      .map(([asset, ppm]): [number, Text] => [asset, ppm.toString()]),
     instruments: state.instruments.map((i): InstrumentJson => ({
       listing: JSON.parse(stringify(i.listing)) as Record<string, unknown>,
       underlying: i.underlying,
@@ -213,6 +218,7 @@ export function deserializeState(text: string): EngineState {
     instruments,
     instrumentIndex,
     instrumentsByAsset,
+    volatilities: new Map((raw.volatilities ?? []).map(([asset, ppm]) => [asset, BigInt(ppm)])),
   };
 }
 

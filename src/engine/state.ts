@@ -153,6 +153,11 @@ export interface EngineState {
   readonly instruments: InstrumentState[];
   /** Instrument symbols to their index (symbols are shared with assets: one namespace). */
   readonly instrumentIndex: Map<string, number>;
+  /**
+   * Annual volatility per asset index (millionths), set by `set-volatility`: what portfolio
+   * margin's scenarios shock options on that underlying with.
+   */
+  readonly volatilities: Map<number, bigint>;
   /** Derived, never stored: the instruments on each asset, by asset index. */
   readonly instrumentsByAsset: Map<number, number[]>;
 }
@@ -172,6 +177,7 @@ export function createState(quote = 'USD'): EngineState {
     instruments: [],
     instrumentIndex: new Map(),
     instrumentsByAsset: new Map(),
+    volatilities: new Map(),
   };
 }
 
@@ -181,7 +187,11 @@ export interface SubAccountRef {
   readonly subAccount: number;
 }
 
-export const EMPTY_SUB_ACCOUNT: SubAccountState = { number: -1, positions: [] };
+/** Frozen: a committed sub-account gets its own position list, never this one. */
+export const EMPTY_SUB_ACCOUNT: SubAccountState = Object.freeze({
+  number: -1,
+  positions: Object.freeze([]) as readonly ScaledPosition[],
+});
 
 /** The sub-account `number` of an account, if it holds or owes anything. */
 export function findSubAccount(

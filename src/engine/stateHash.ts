@@ -44,6 +44,9 @@ export function canonicalStateSorted(state: EngineState, ids: readonly string[])
       .join(' ')}`,
   ];
   for (const asset of state.assets) lines.push(assetLine(asset));
+  for (const [asset, ppm] of [...state.volatilities].sort(([a], [b]) => a - b)) {
+    lines.push(`volatility ${asset} ${ppm}`);
+  }
   for (const instrument of state.instruments) {
     lines.push(`instrument ${instrument.index} ${canonicalJson(instrument)}`);
   }

@@ -22,6 +22,7 @@ import type {
   ListInstrumentCommand,
   QuoteCommand,
   SetModeCommand,
+  SetVolatilityCommand,
   SetPriceCommand,
   SettleFundingCommand,
   SettlePnlCommand,
@@ -572,4 +573,15 @@ function abs(x: bigint): bigint {
 
 function formatShare(ppm: bigint): string {
   return `${Number(ppm) / 1e4}%`;
+}
+
+/** `set-volatility`: an asset's volatility, which portfolio margin's option scenarios read. */
+export function setVolatility(draft: Draft, command: SetVolatilityCommand): void {
+  const asset = draft.findAsset(command.asset, 'asset');
+  draft.setVolatility(asset.index, command.volatility);
+  draft.emit({
+    type: 'volatility-set',
+    asset: asset.config.symbol,
+    volatilityPpm: command.volatility,
+  });
 }

@@ -109,6 +109,19 @@ export function validateCommand(command: Command, state: EngineState): void {
     case 'settle-pnl':
       validateRef(command, '');
       return;
+    case 'set-volatility':
+      if (
+        typeof command.volatility !== 'bigint' ||
+        command.volatility <= 0n ||
+        command.volatility > 10_000_000n
+      ) {
+        throw new FulcrumError(
+          'invalid_number',
+          'volatility must be above 0 and at most 10',
+          'volatility',
+        );
+      }
+      return;
     case 'deleverage':
       validateRef(command.target, 'target');
       return;
