@@ -14,6 +14,15 @@ import {
   TIERS,
 } from '../src/index.js';
 import { SeededRandom } from '../src/math/random.js';
+import type { InstrumentSpec } from '../src/derivatives/instruments.js';
+import {
+  DerivativesMargin,
+  type InstrumentPrices,
+  pricesWithFloats,
+  type ProfitWeights,
+} from '../src/derivatives/margin.js';
+import { type DerivativePosition, RATE_SCALE } from '../src/derivatives/position.js';
+import { DERIVATIVES_TO_HEALTH } from '../src/engine/draft.js';
 import {
   aaveHealth,
   prepareAave,
@@ -134,6 +143,92 @@ export function healthBenchmarks(): Measurement[] {
     },
     { rounds: 5, roundMs: 300 },
   );
+  const mixed = mixedBook(4096, 7);
+  const mixedMaintenance = measure(
+    'Fulcrum: mixed account (3 balances, 2 perpetuals): maintenance health, exact',
+    (n) => {
+      for (let i = 0; i < n; i++) {
+        const account = mixed[i & 4095] as MixedAccount;
+        const snapshot = evaluateHealth(account.balances, derivatives(account));
+        sink ^= snapshot.healthFactor('maintenance') ?? 0n;
+      }
+    },
+  );
+  const mixedCheck = measure('Fulcrum: mixed account: maintenance check, exact', (n) => {
+    for (let i = 0; i < n; i++) {
+      const account = mixed[i & 4095] as MixedAccount;
+      if (!evaluateHealth(account.balances, derivatives(account)).meets('maintenance'))
+        liquidatable++;
+    }
+  });
   if (sink === -1n || text === 'x' || liquidatable < 0) console.log('unreachable');
-  return [maintenance, check, everyTier, report, aave];
+  return [maintenance, check, everyTier, report, mixedMaintenance, mixedCheck, aave];
+}
+
+const W = 1_000_000n;
+const UNSETTLED: ProfitWeights = [900_000n, 950_000n, 1_000_000n];
+
+/** What the engine adds to a mixed account's health (as `Draft.extraMargin` builds it). */
+function derivatives(account: MixedAccount): DerivativesMargin {
+  return new DerivativesMargin(
+    account.perps,
+    account.prices,
+    0n,
+    UNSETTLED,
+    W,
+    DERIVATIVES_TO_HEALTH,
+  );
+}
+
+interface MixedAccount {
+  readonly balances: Position[];
+  readonly perps: DerivativePosition[];
+  readonly prices: (index: number) => InstrumentPrices;
+}
+
+/**
+ * `count` mixed accounts: WETH and WBTC deposited and USDC borrowed (the balances of the lending
+ * book), and an ETH and a BTC perpetual of random size and side, entered near the mark.
+ */
+function mixedBook(count: number, seed: number): MixedAccount[] {
+  const random = new SeededRandom(seed);
+  const lending = portfolios(count, seed);
+  const perp = (symbol: string, underlying: string, sizePremium: number): InstrumentSpec => ({
+    kind: 'perpetual',
+    symbol,
+    underlying,
+    initialMargin: 0.1,
+    maintenanceMargin: 0.05,
+    sizePremium,
+    fundingIntervalSeconds: 28_800,
+    fundingClamp: 0.0075,
+  });
+  const markets: InstrumentPrices[] = [
+    {
+      spec: perp('ETH-PERP', 'WETH', 0.0005),
+      mark: 2_000n * 10n ** 18n,
+      index: 2_000n * 10n ** 18n,
+      fundingIndex: 0n,
+      profitWeights: UNSETTLED,
+    },
+    {
+      spec: perp('BTC-PERP', 'WBTC', 0.0005),
+      mark: 60_000n * 10n ** 18n,
+      index: 60_000n * 10n ** 18n,
+      fundingIndex: 0n,
+      profitWeights: UNSETTLED,
+    },
+  ];
+  const kept = markets.map(pricesWithFloats);
+  const prices = (index: number) => kept[index] as InstrumentPrices;
+  return lending.map(({ fulcrum }) => {
+    const perps = markets.map((market, instrument): DerivativePosition => {
+      const units = BigInt(random.integer(1, 100_000)) * 10n ** 5n; // 0.001 to 100 units
+      const size = random.chance(0.5) ? units : -units;
+      const entry = (market.mark * BigInt(random.integer(950, 1050))) / 1000n;
+      return { instrument, size, quote: -size * entry * RATE_SCALE, funding: 0n };
+    });
+    // The deposits and one borrow: three balances.
+    return { balances: fulcrum.slice(0, 2).concat(fulcrum.slice(3, 4)), perps, prices };
+  });
 }

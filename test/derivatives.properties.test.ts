@@ -15,6 +15,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Engine, type EngineEvent, poolSurplusRayUnits } from '../src/index.js';
 import { VALUE_UNIT } from '../src/derivatives/position.js';
+import { Draft } from '../src/engine/draft.js';
 
 type Json = Record<string, unknown>;
 
@@ -248,6 +249,22 @@ function checkInstruments(engine: Engine): void {
   }
 }
 
+/** The health's float screen never answers otherwise than the exact comparison. */
+function checkScreen(engine: Engine): void {
+  for (const [id, account] of engine.state.accounts) {
+    for (const sub of account.subAccounts) {
+      const ref = { account: id, subAccount: sub.number };
+      for (const tier of ['initial', 'liquidationEnd', 'maintenance'] as const) {
+        const screened = new Draft(engine.state, engine.state.time).health(ref).meets(tier);
+        const exact = new Draft(engine.state, engine.state.time).health(ref);
+        expect(screened, `${id} ${tier}`).toBe(
+          exact.collateralNum(tier) >= exact.liabilityNum(tier),
+        );
+      }
+    }
+  }
+}
+
 function settledIn(events: readonly EngineEvent[]): bigint {
   let total = 0n;
   for (const event of events) if (event.type === 'pnl-settled') total += event.amount;
@@ -287,6 +304,7 @@ describe('derivatives in the one margin account, over random command streams', (
             // What was settled left the positions' and books' values for the pools, exactly.
             expect(heldValue(engine) + settled * USDC_UNIT).toBe(0n);
             checkInstruments(engine);
+            checkScreen(engine);
             for (const asset of engine.state.assets) {
               expect(poolSurplusRayUnits(asset.pool) >= 0n, `${asset.config.symbol} solvent`).toBe(
                 true,

@@ -4,15 +4,17 @@
  * full. The engine adds these to the weighted collateral and liabilities of the sub-account's
  * balances, so one health covers everything it holds (see docs/MARGIN.md).
  *
- * Figures are numerators over VALUE_UNIT per quote unit (see `position.ts`) multiplied by a
- * weight in WEIGHT_SCALE: what the engine's health snapshot adds after one exact scaling.
+ * A tier is computed when first asked for: a liquidation check reads maintenance only. The
+ * standard requirement's ratios (the size premium's square root) are kept per position for
+ * perpetuals and futures, whose ratios depend only on the size; options' depend on the index.
  */
 import { WEIGHT_SCALE } from '../math/fixed.js';
-import type { InstrumentSpec } from './instruments.js';
-import { type DerivativePosition, positionValue } from './position.js';
-import { standardRequirement } from './requirement.js';
+import { type InstrumentSpec, sizeAdjusted } from './instruments.js';
+import { type DerivativePosition, RATE_SCALE, SIZE_UNIT } from './position.js';
+import { ppmUp, type Requirement, standardRequirement } from './requirement.js';
 
 const W = WEIGHT_SCALE;
+const PPM = 1_000_000n;
 
 /** Weights of positive profit per tier, WEIGHT_SCALE: [initial, liquidationEnd, maintenance]. */
 export type ProfitWeights = readonly [bigint, bigint, bigint];
@@ -28,70 +30,202 @@ export interface InstrumentPrices {
   readonly fundingIndex: bigint;
   /** Positive profit counts at these weights. */
   readonly profitWeights: ProfitWeights;
+  /** The mark, funding index and weights as floats, when the producer keeps them. */
+  readonly floats?: {
+    readonly mark: number;
+    readonly fundingIndex: number;
+    readonly weights: readonly [number, number, number];
+  };
 }
 
-/** Per tier [initial, liquidationEnd, maintenance], numerator × WEIGHT_SCALE. */
-export interface DerivativesTiers {
-  /** Positive profit, weighted. */
-  readonly profit: readonly [bigint, bigint, bigint];
-  /** Losses and requirements, at weight 1. */
-  readonly liabilities: readonly [bigint, bigint, bigint];
+/** The float figures of an instrument's prices, computed once by whoever keeps the prices. */
+export function pricesWithFloats(prices: InstrumentPrices): InstrumentPrices {
+  const w = prices.profitWeights;
+  return {
+    ...prices,
+    floats: {
+      mark: Number(prices.mark),
+      fundingIndex: Number(prices.fundingIndex),
+      weights: [Number(w[0]), Number(w[1]), Number(w[2])],
+    },
+  };
 }
-
-export const NO_DERIVATIVES: DerivativesTiers = {
-  profit: [0n, 0n, 0n],
-  liabilities: [0n, 0n, 0n],
-};
 
 /**
- * The tiers of a book of positions with `unsettled` realized profit not yet settled (it counts
- * like unrealized profit or loss, at `unsettledWeights` when positive). Each position's value
- * (unrealized profit, funding owed included) counts as profit at its instrument's weights or as
- * a loss in full; its requirement is the instrument's initial requirement in the initial tier,
- * its maintenance requirement in maintenance, and midway (rounded up) in liquidation-end.
- * `requirement` replaces the standard requirements when given (portfolio margin).
+ * A book's contribution to health, tier by tier, as numerators over VALUE_UNIT per quote unit
+ * times WEIGHT_SCALE, multiplied by `scale` (what puts them on the health snapshot's
+ * denominator). Unsettled profit counts like unrealized profit, at `unsettledWeights` when
+ * positive. `requirement` replaces the standard requirements when given (portfolio margin).
  */
-export function derivativesTiers(
-  positions: readonly DerivativePosition[],
-  instruments: (index: number) => InstrumentPrices,
-  unsettled: bigint,
-  unsettledWeights: ProfitWeights,
-  requirement?: { readonly initial: bigint; readonly maintenance: bigint },
-): DerivativesTiers {
-  let p0 = 0n;
-  let p1 = 0n;
-  let p2 = 0n;
-  let losses = 0n;
-  let initial = 0n;
-  let maintenance = 0n;
-  let middle = 0n;
-  const profit = (value: bigint, weights: ProfitWeights) => {
-    if (value > 0n) {
-      p0 += value * weights[0];
-      p1 += value * weights[1];
-      p2 += value * weights[2];
-    } else {
-      losses -= value;
+export class DerivativesMargin {
+  // The tiers once computed: plain fields, not an array, to keep a check allocation-light.
+  private tier0: readonly [bigint, bigint] | undefined;
+  private tier1: readonly [bigint, bigint] | undefined;
+  private tier2: readonly [bigint, bigint] | undefined;
+
+  constructor(
+    private readonly positions: readonly DerivativePosition[],
+    private readonly instruments: (index: number) => InstrumentPrices,
+    private readonly unsettled: bigint,
+    private readonly unsettledWeights: ProfitWeights,
+    readonly profitCap: bigint | null,
+    private readonly scale: bigint = 1n,
+    private readonly requirement?: Requirement,
+  ) {}
+
+  /**
+   * The tier as floats with the magnitude of what was summed (for the health's float screen);
+   * null with options or a replaced requirement, which the exact figures decide.
+   */
+  floatTier(index: 0 | 1 | 2): readonly [number, number, number] | null {
+    if (this.requirement !== undefined) return null;
+    let profit = 0;
+    let losses = 0;
+    let magnitude = 0;
+    const unsettled = Number(this.unsettled);
+    if (unsettled > 0) profit += unsettled * Number(this.unsettledWeights[index]);
+    else losses -= unsettled;
+    magnitude += Math.abs(unsettled);
+    const { positions } = this;
+    for (let i = 0; i < positions.length; i++) {
+      const position = positions[i] as DerivativePosition;
+      const prices = this.instruments(position.instrument);
+      if (prices.spec.kind === 'option') return null;
+      const [size, quote, funding, initialRatio, maintenanceRatio] = floatsOf(
+        position,
+        prices.spec,
+      );
+      const f = prices.floats;
+      const notional = size * (f?.mark ?? Number(prices.mark)) * RATE_FLOAT;
+      const owed =
+        prices.fundingIndex === position.funding
+          ? 0
+          : size * ((f?.fundingIndex ?? Number(prices.fundingIndex)) - funding);
+      const value = notional + quote - owed;
+      if (value > 0) {
+        profit += value * (f?.weights[index] ?? Number(prices.profitWeights[index]));
+      } else {
+        losses -= value;
+      }
+      const absolute = Math.abs(notional);
+      const required =
+        index === 0
+          ? absolute * initialRatio
+          : index === 2
+            ? absolute * maintenanceRatio
+            : (absolute * (initialRatio + maintenanceRatio)) / 2;
+      losses += required / 1e6;
+      magnitude += absolute + Math.abs(quote) + Math.abs(owed) + required / 1e6;
     }
-  };
-  profit(unsettled, unsettledWeights);
-  for (let i = 0; i < positions.length; i++) {
-    const position = positions[i] as DerivativePosition;
-    const prices = instruments(position.instrument);
-    profit(positionValue(position, prices.mark, prices.fundingIndex), prices.profitWeights);
-    if (requirement !== undefined) continue;
-    const r = standardRequirement(prices.spec, prices.mark, prices.index, position.size);
-    initial += r.initial;
-    maintenance += r.maintenance;
-    middle += (r.initial + r.maintenance + 1n) / 2n;
+    const scale = Number(this.scale);
+    const w = Number(W);
+    return [profit * scale, losses * w * scale, magnitude * w * scale];
   }
-  if (requirement !== undefined) {
-    initial = requirement.initial;
-    maintenance = requirement.maintenance;
-    middle = (initial + maintenance + 1n) / 2n;
+
+  /** [collateral, liabilities] of tier `index` (0 initial, 1 liquidation-end, 2 maintenance). */
+  tier(index: 0 | 1 | 2): readonly [bigint, bigint] {
+    const kept = index === 0 ? this.tier0 : index === 1 ? this.tier1 : this.tier2;
+    if (kept !== undefined) return kept;
+    let profit = 0n;
+    let losses = 0n;
+    let required = 0n;
+    if (this.unsettled > 0n) profit += this.unsettled * (this.unsettledWeights[index] as bigint);
+    else losses -= this.unsettled;
+    const { positions } = this;
+    for (let i = 0; i < positions.length; i++) {
+      const position = positions[i] as DerivativePosition;
+      const prices = this.instruments(position.instrument);
+      const value =
+        position.size * prices.mark * RATE_SCALE +
+        position.quote -
+        position.size * (prices.fundingIndex - position.funding);
+      if (value > 0n) profit += value * (prices.profitWeights[index] as bigint);
+      else losses -= value;
+      if (this.requirement === undefined) required += requirementOf(position, prices, index);
+    }
+    if (this.requirement !== undefined) {
+      const { initial, maintenance } = this.requirement;
+      required =
+        index === 0 ? initial : index === 2 ? maintenance : (initial + maintenance + 1n) / 2n;
+    }
+    const result = [profit * this.scale, (losses + required) * W * this.scale] as const;
+    if (index === 0) this.tier0 = result;
+    else if (index === 1) this.tier1 = result;
+    else this.tier2 = result;
+    return result;
   }
-  return {
-    profit: [p0, p1, p2],
-    liabilities: [(losses + initial) * W, (losses + middle) * W, (losses + maintenance) * W],
-  };
+}
+
+/**
+ * A position's figures as floats, kept per position (positions never change in place): size,
+ * quote, funding, and its requirement ratios (ppm) given its instrument.
+ */
+const floats = new WeakMap<DerivativePosition, readonly [number, number, number, number, number]>();
+
+function floatsOf(
+  position: DerivativePosition,
+  spec: InstrumentSpec,
+): readonly [number, number, number, number, number] {
+  let kept = floats.get(position);
+  if (kept === undefined) {
+    const ratio = ratiosOf(position, spec);
+    kept = [
+      Number(position.size),
+      Number(position.quote),
+      Number(position.funding),
+      Number(ratio[0]),
+      Number(ratio[1]),
+    ];
+    floats.set(position, kept);
+  }
+  return kept;
+}
+
+/** Ratios (ppm) of a perpetual's or future's requirement, by position: they depend on its size. */
+const ratios = new WeakMap<DerivativePosition, readonly [bigint, bigint]>();
+
+/** A position's requirement in tier `index`: initial, maintenance, or midway (rounded up). */
+function requirementOf(
+  position: DerivativePosition,
+  prices: InstrumentPrices,
+  index: 0 | 1 | 2,
+): bigint {
+  const { spec } = prices;
+  if (spec.kind === 'option') {
+    const r = standardRequirement(spec, prices.mark, prices.index, position.size);
+    return index === 0
+      ? r.initial
+      : index === 2
+        ? r.maintenance
+        : (r.initial + r.maintenance + 1n) / 2n;
+  }
+  const kept = ratiosOf(position, spec);
+  const absSize = position.size < 0n ? -position.size : position.size;
+  const notional = absSize * prices.mark * RATE_SCALE;
+  const initial = () => divUp(notional * kept[0], PPM);
+  const maintenance = () => divUp(notional * kept[1], PPM);
+  if (index === 0) return initial();
+  if (index === 2) return maintenance();
+  return (initial() + maintenance() + 1n) / 2n;
+}
+
+function ratiosOf(position: DerivativePosition, spec: InstrumentSpec): readonly [bigint, bigint] {
+  let kept = ratios.get(position);
+  if (kept === undefined) {
+    const absSize = position.size < 0n ? -position.size : position.size;
+    const units = Number(absSize) / Number(SIZE_UNIT);
+    kept = [
+      ppmUp(sizeAdjusted(spec.initialMargin, spec.sizePremium, units)),
+      ppmUp(sizeAdjusted(spec.maintenanceMargin, spec.sizePremium, units)),
+    ];
+    ratios.set(position, kept);
+  }
+  return kept;
+}
+
+const RATE_FLOAT = Number(RATE_SCALE);
+
+function divUp(a: bigint, b: bigint): bigint {
+  const q = a / b;
+  return q * b === a ? q : q + 1n;
 }

@@ -8,11 +8,12 @@ import { assert, FulcrumError } from '../base/errors.js';
 import { quoteInput } from '../domain/quote.js';
 import { DEFAULT_PROFIT_WEIGHT } from '../derivatives/listing.js';
 import {
-  type DerivativesTiers,
-  derivativesTiers,
+  DerivativesMargin,
   type InstrumentPrices,
+  pricesWithFloats,
   type ProfitWeights,
 } from '../derivatives/margin.js';
+import type { AssetRisk } from '../margin/assetRisk.js';
 import { VALUE_UNIT } from '../derivatives/position.js';
 import { portfolioRequirement, unweighted } from './portfolio.js';
 import { NORM_DECIMALS } from '../margin/assetRisk.js';
@@ -149,14 +150,19 @@ export class Draft {
   /** An instrument's prices and weights, as margin reads them, at the draft's state. */
   instrumentPrices(index: number): InstrumentPrices {
     const instrument = this.instrument(index);
+    const risk = this.asset(instrument.underlying).risk;
+    const kept = pricesKept.get(instrument);
+    if (kept !== undefined && kept.risk === risk) return kept.prices;
     const w = instrument.listing.profitWeight;
-    return {
+    const prices = pricesWithFloats({
       spec: instrument.listing.spec,
       mark: instrument.mark,
-      index: this.asset(instrument.underlying).risk.oraclePrice,
+      index: risk.oraclePrice,
       fundingIndex: instrument.fundingIndex,
       profitWeights: [w.initial, w.liquidationEnd, w.maintenance],
-    };
+    });
+    pricesKept.set(instrument, { risk, prices });
+    return prices;
   }
 
   /** Number of listed assets, the draft's listings included. */
@@ -391,14 +397,15 @@ export class Draft {
 
   /** What a sub-account's derivatives add to its health (see docs/MARGIN.md). */
   extraMargin(book: DerivativesBook, balances: readonly ScaledPosition[] = []): ExtraMargin {
-    const tiers = derivativesTiers(
+    return new DerivativesMargin(
       book.positions,
       (index) => this.instrumentPrices(index),
       book.unsettled,
       UNSETTLED_WEIGHTS,
+      this.venueConfig.profitCap,
+      DERIVATIVES_TO_HEALTH,
       book.mode === 'portfolio' ? portfolioRequirement(this, book, balances) : undefined,
     );
-    return scaleDerivativesTiers(tiers, this.venueConfig.profitCap);
   }
 
   /**
@@ -464,7 +471,13 @@ function commitThrottle(base: EngineState, change: ThrottleChange): void {
 }
 
 /** Derivatives tiers (numerator × WEIGHT_SCALE over VALUE_UNIT) onto the health's denominator. */
-const DERIVATIVES_TO_HEALTH = (pow10(NORM_DECIMALS) * PRICE_SCALE) / VALUE_UNIT;
+export const DERIVATIVES_TO_HEALTH = (pow10(NORM_DECIMALS) * PRICE_SCALE) / VALUE_UNIT;
+
+/**
+ * An instrument's prices as margin reads them, kept per instrument state (states are replaced,
+ * never changed in place) while its underlying's risk factors are the same object.
+ */
+const pricesKept = new WeakMap<InstrumentState, { risk: AssetRisk; prices: InstrumentPrices }>();
 
 /** Unsettled profit counts at the default profit weights: it waits on the settlement reserve. */
 const UNSETTLED_WEIGHTS: ProfitWeights = [
@@ -472,16 +485,6 @@ const UNSETTLED_WEIGHTS: ProfitWeights = [
   DEFAULT_PROFIT_WEIGHT.liquidationEnd,
   DEFAULT_PROFIT_WEIGHT.maintenance,
 ];
-
-/** Derivatives tiers as the health snapshot adds them. */
-export function scaleDerivativesTiers(tiers: DerivativesTiers, profitCap: bigint): ExtraMargin {
-  const k = DERIVATIVES_TO_HEALTH;
-  return {
-    collateral: [tiers.profit[0] * k, tiers.profit[1] * k, tiers.profit[2] * k],
-    liabilities: [tiers.liabilities[0] * k, tiers.liabilities[1] * k, tiers.liabilities[2] * k],
-    profitCap,
-  };
-}
 
 /** Adds a newly listed instrument to the index of instruments per underlying asset. */
 export function indexInstrument(base: EngineState, instrument: InstrumentState): void {

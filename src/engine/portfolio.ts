@@ -98,10 +98,13 @@ export function unweighted(risk: AssetRisk): AssetRisk {
   let out = unweightedRisks.get(risk);
   if (out === undefined) {
     const value = risk.valuePerUnit * WEIGHT_SCALE;
+    const float = Number(value);
     out = {
       ...risk,
       collateralPerUnit: [value, value, value],
       liabilityPerUnit: [value, value, value],
+      collateralPerUnitFloat: [float, float, float],
+      liabilityPerUnitFloat: [float, float, float],
     };
     unweightedRisks.set(risk, out);
   }

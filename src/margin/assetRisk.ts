@@ -43,6 +43,9 @@ export interface AssetRisk {
   readonly collateralPerUnit: TierFactors;
   /** Weighted liability numerator per base unit owed, per tier. */
   readonly liabilityPerUnit: TierFactors;
+  /** The same factors as floats: a health check's screen, confirmed exactly near the threshold. */
+  readonly collateralPerUnitFloat: readonly [number, number, number];
+  readonly liabilityPerUnitFloat: readonly [number, number, number];
 }
 
 /** Factors indexed like {@link TIER_INDEX}: [initial, liquidationEnd, maintenance]. */
@@ -83,6 +86,16 @@ export function assetRisk(
   const high = higher(maxBig(oraclePrice, stablePrice));
   const a = config.assetWeight;
   const l = config.liabilityWeight;
+  const collateral: TierFactors = [
+    low * a.initial,
+    lowOracle * a.liquidationEnd,
+    lowOracle * a.maintenance,
+  ];
+  const liability: TierFactors = [
+    high * l.initial,
+    highOracle * l.liquidationEnd,
+    highOracle * l.maintenance,
+  ];
   return {
     symbol: config.symbol,
     decimals: config.decimals,
@@ -92,7 +105,9 @@ export function assetRisk(
     confidence,
     widening,
     valuePerUnit: oraclePrice * normFactor,
-    collateralPerUnit: [low * a.initial, lowOracle * a.liquidationEnd, lowOracle * a.maintenance],
-    liabilityPerUnit: [high * l.initial, highOracle * l.liquidationEnd, highOracle * l.maintenance],
+    collateralPerUnit: collateral,
+    liabilityPerUnit: liability,
+    collateralPerUnitFloat: [Number(collateral[0]), Number(collateral[1]), Number(collateral[2])],
+    liabilityPerUnitFloat: [Number(liability[0]), Number(liability[1]), Number(liability[2])],
   };
 }

@@ -19,14 +19,21 @@ import { divCeil, divFloor, HEALTH_SCALE, pow10, WEIGHT_SCALE } from '../math/fi
 import { type AssetRisk, NORM_DECIMALS, TIER_INDEX } from './assetRisk.js';
 
 /**
- * What an account's other holdings (its derivatives) add to each tier [initial, liquidationEnd,
- * maintenance], as weighted numerators over the snapshot's own denominator: collateral (positive
- * profit, weighted) and liabilities (losses and requirements). The initial tier's collateral is
- * capped at `profitCapPpm` of the balances' own initial weighted collateral.
+ * What an account's other holdings (its derivatives) add to a tier (0 initial, 1
+ * liquidation-end, 2 maintenance), as weighted numerators over the snapshot's own denominator:
+ * collateral (positive profit, weighted) and liabilities (losses and requirements), computed
+ * when the tier is first asked for. The initial tier's collateral is capped at `profitCap` of
+ * the balances' own initial weighted collateral.
  */
 export interface ExtraMargin {
-  readonly collateral: readonly [bigint, bigint, bigint];
-  readonly liabilities: readonly [bigint, bigint, bigint];
+  tier(index: 0 | 1 | 2): readonly [collateral: bigint, liabilities: bigint];
+  /**
+   * The tier as floats, with the magnitude its float error is relative to: a screen for
+   * `meets`; null when no float figure is offered (the exact one decides).
+   */
+  floatTier?(
+    index: 0 | 1 | 2,
+  ): readonly [collateral: number, liabilities: number, magnitude: number] | null;
   /** WEIGHT_SCALE; null for no cap. */
   readonly profitCap: bigint | null;
 }
@@ -36,6 +43,9 @@ export interface Position {
   readonly risk: AssetRisk;
   readonly amount: bigint;
 }
+
+/** Relative band of the float screen in `meets`: far beyond its rounding error. */
+const SCREEN_BAND = 1e-9;
 
 /** Denominator of value numerators: 10^NORM_DECIMALS (values are then in VALUE_SCALE). */
 const VALUE_DENOMINATOR = pow10(NORM_DECIMALS);
@@ -106,7 +116,7 @@ export class HealthSnapshot {
 
   /** True when the account owes anything, or carries a derivatives loss or requirement. */
   get hasDebt(): boolean {
-    if (this.extra !== null && this.extra.liabilities[2] > 0n) return true;
+    if (this.extra !== null && this.extra.tier(2)[1] > 0n) return true;
     return this.positions.some((p) => p.amount < 0n);
   }
 
@@ -120,9 +130,51 @@ export class HealthSnapshot {
     return divCeil(this.liabilityValueNum, VALUE_DENOMINATOR);
   }
 
-  /** Exact test of health_t >= 1 (true without debt). */
+  /**
+   * Exact test of health_t >= 1 (true without debt). A float screen decides first when its
+   * margin from the threshold is far beyond its error (relative 10^-9 of the magnitudes summed:
+   * each float sum of a few dozen products errs by a few 2^-53 of them); otherwise, and always
+   * once the tier's exact sums are known, the exact comparison decides: the answer is the exact
+   * one either way.
+   */
   meets(tier: Tier): boolean {
+    const index = TIER_INDEX[tier];
+    if ((this.summed & (1 << index)) === 0) {
+      const screened = this.screen(index);
+      if (screened !== null) return screened;
+    }
     return this.collateralNum(tier) >= this.liabilityNum(tier);
+  }
+
+  /** The float screen of {@link meets}: true or false when clear of the band, null otherwise. */
+  private screen(index: 0 | 1 | 2): boolean | null {
+    let collateral = 0;
+    let liabilities = 0;
+    const { positions } = this;
+    for (let i = 0; i < positions.length; i++) {
+      const { risk, amount } = positions[i] as Position;
+      if (amount > 0n)
+        collateral += Number(amount) * (risk.collateralPerUnitFloat[index] as number);
+      else if (amount < 0n)
+        liabilities -= Number(amount) * (risk.liabilityPerUnitFloat[index] as number);
+    }
+    let magnitude = collateral + liabilities;
+    const { extra } = this;
+    if (extra !== null) {
+      const tier = extra.floatTier?.(index) ?? null;
+      if (tier === null) return null;
+      let profit = tier[0];
+      if (index === 0 && extra.profitCap !== null) {
+        profit = Math.min(profit, (collateral * Number(extra.profitCap)) / 1e6);
+      }
+      collateral += profit;
+      liabilities += tier[1];
+      magnitude += tier[0] + tier[1] + tier[2];
+    }
+    const band = SCREEN_BAND * magnitude;
+    if (collateral - liabilities > band) return true;
+    if (liabilities - collateral > band) return false;
+    return null;
   }
 
   /** Exact free collateral numerator of a tier (over the weighted denominator); may be negative. */
@@ -166,13 +218,14 @@ export class HealthSnapshot {
     }
     const { extra } = this;
     if (extra !== null) {
-      let profit = extra.collateral[index];
+      const [extraCollateral, extraLiabilities] = extra.tier(index);
+      let profit = extraCollateral;
       if (index === 0 && extra.profitCap !== null) {
         const cap = (collateral * extra.profitCap) / WEIGHT_SCALE;
         if (profit > cap) profit = cap;
       }
       collateral += profit;
-      liabilities += extra.liabilities[index];
+      liabilities += extraLiabilities;
     }
     if (index === 0) {
       this.c0 = collateral;
