@@ -7,11 +7,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { accountBenchmarks } from './accountBench.js';
 import { commandBenchmarks } from './commandBench.js';
 import { formatRate, type Measurement, machine } from './harness.js';
 import { healthBenchmarks } from './healthBench.js';
 import { journalBenchmarks, recoveryBenchmark, snapshotBenchmarks } from './journalBench.js';
-import { detectionBenchmark } from './liquidationBench.js';
+import { detectionBenchmark, mixedDetectionBenchmark, PERP_SHARE } from './liquidationBench.js';
 import { oracleBenchmarks } from './oracleBench.js';
 import { portfolioMarginBenchmarks } from './portfolioMarginBench.js';
 import { simulationBenchmarks } from './simulationBench.js';
@@ -48,6 +49,11 @@ const SECTIONS: Record<string, Section> = {
       };
     },
   },
+  account: {
+    title:
+      'The one margin account: a derivatives venue mix, and cost against the book size, one core',
+    run: () => accountBenchmarks(),
+  },
   oracle: {
     title: 'Oracle: aggregated price updates, one core',
     run: () => ({ measurements: oracleBenchmarks() }),
@@ -55,6 +61,10 @@ const SECTIONS: Record<string, Section> = {
   liquidation: {
     title: `Liquidation detection: ${DETECTION_ACCOUNTS.toLocaleString('en')} open accounts, one core`,
     run: () => detectionBenchmark(DETECTION_ACCOUNTS),
+  },
+  'liquidation-mixed': {
+    title: `Liquidation detection, mixed book: ${DETECTION_ACCOUNTS.toLocaleString('en')} accounts, ${PERP_SHARE * 100}% also holding ETH-PERP, one core`,
+    run: () => mixedDetectionBenchmark(DETECTION_ACCOUNTS),
   },
   throttle: {
     title: 'Liquidations in one throttle window (per-account cap on), one core',

@@ -28,7 +28,7 @@ import type {
   SettlePnlCommand,
   TradeCommand,
 } from './commands.js';
-import type { Draft } from './draft.js';
+import { Draft } from './draft.js';
 import { accountName } from './lending.js';
 import { baseUnitValue, settle, settleAll, settlementAsset } from './settlement.js';
 import {
@@ -212,7 +212,6 @@ export function trade(draft: Draft, command: TradeCommand): void {
   }
   const settlement = settlementAsset(draft, 'instrument');
   const unit = baseUnitValue(settlement.config.decimals);
-  const before = [draft.health(buyer).freeNum('initial'), draft.health(seller).freeNum('initial')];
   const quote = command.size * command.price * RATE_SCALE;
   const buyerFill = fill(draft, buyer, instrument, command.size, -quote, 'buyer');
   const sellerFill = fill(
@@ -244,8 +243,8 @@ export function trade(draft: Draft, command: TradeCommand): void {
       long(sellerFill.before),
   });
   settleAll(draft, feeTotal > 0n ? [buyer, seller, VENUE] : [buyer, seller]);
-  requireTradeMargin(draft, buyer, buyerFill, before[0] as bigint, 'buyer');
-  requireTradeMargin(draft, seller, sellerFill, before[1] as bigint, 'seller');
+  requireTradeMargin(draft, buyer, buyerFill, 'buyer');
+  requireTradeMargin(draft, seller, sellerFill, 'seller');
   draft.emit({
     type: 'traded',
     instrument: spec.symbol,
@@ -341,7 +340,6 @@ function requireTradeMargin(
   draft: Draft,
   ref: SubAccountRef,
   side: SideFill,
-  freeBefore: bigint,
   field: string,
 ): void {
   const reduced =
@@ -358,7 +356,12 @@ function requireTradeMargin(
   if (!reduced) requireDerivativePrices(draft, ref, 'newRisk', field);
   const health = draft.health(ref);
   if (health.meets('initial')) return;
-  if (reduced && health.freeNum('initial') >= freeBefore) return;
+  // Only a reduction below initial margin needs the sub-account as it was: read from the state,
+  // which the draft has not changed.
+  if (reduced) {
+    const before = new Draft(draft.base, draft.time).health(ref).freeNum('initial');
+    if (health.freeNum('initial') >= before) return;
+  }
   throw new FulcrumError(
     'insufficient_collateral',
     `${accountName(ref)} would fall below initial margin`,
