@@ -41,13 +41,14 @@ function runAndKill(dir: string, seed: number, killAfterMs: number): Promise<str
 }
 
 describe('crash recovery under SIGKILL', () => {
-  it(`loses no acknowledged command over ${ROUNDS} kills, and recovery equals a full replay`, async () => {
+  it(`loses no acknowledged command over ${ROUNDS} kills, balances and positions, and recovery equals a full replay`, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fulcrum-crash-'));
     try {
       let acknowledged = 0;
       let fromSnapshot = 0;
       let fromEffects = 0;
       let previousHash: string | null = null;
+      let openInterest = 0n;
       for (let round = 0; round < ROUNDS; round++) {
         // Kill times spread from "during recovery" to well into the load, in a fixed order.
         const killAfterMs = 5 + ((round * 37) % 11) * 25;
@@ -75,6 +76,8 @@ describe('crash recovery under SIGKILL', () => {
           expect(records).toHaveLength(maxAck);
           expect(records.every(recordIntact)).toBe(true);
           previousHash = recovered.report.stateHash;
+          const perp = recovered.state.instruments[0];
+          if (perp !== undefined) openInterest = perp.openInterest;
           if (recovered.report.snapshotSeq !== null) fromSnapshot++;
         } finally {
           await store.close();
@@ -84,6 +87,8 @@ describe('crash recovery under SIGKILL', () => {
       expect(acknowledged).toBeGreaterThan(2_000);
       expect(fromSnapshot).toBeGreaterThan(ROUNDS / 2);
       expect(fromEffects).toBeGreaterThan(acknowledged / 2);
+      // Positions were open in the one journal, beside the balances, when the kills came.
+      expect(openInterest).toBeGreaterThan(0n);
       process.stderr.write(
         `crash test: ${acknowledged} acknowledgements over ${ROUNDS} kills, ${fromSnapshot} recoveries from a snapshot, ${fromEffects} records applied from effects\n`,
       );

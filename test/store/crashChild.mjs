@@ -1,4 +1,5 @@
 // A process that applies commands under load until it is killed: the crash test's victim.
+// Its commands mix lending and derivatives (fills, marks, funding, takeovers) on one journal.
 // It prints `ready <seq> <hash>` after recovery, then `ack <seq>` for every command the
 // durable engine acknowledges, with synchronous writes so that no acknowledgement is still
 // buffered in this process when SIGKILL arrives.
@@ -44,6 +45,19 @@ if (durable.recovery.seq === 0) {
     listing('ETH', 18, '2000'),
     { type: 'deposit', time, account: 'lender', asset: 'USDC', amount: '100000000' },
     { type: 'deposit', time, account: 'lender', asset: 'ETH', amount: '100000' },
+    {
+      type: 'list-instrument',
+      time,
+      price: '2000',
+      config: {
+        kind: 'perpetual',
+        symbol: 'ETH-PERP',
+        underlying: 'ETH',
+        initialMargin: '0.1',
+        maintenanceMargin: '0.05',
+        fundingIntervalSeconds: '60',
+      },
+    },
   ]) {
     await durable.submitJson(command);
   }
@@ -54,14 +68,50 @@ function command() {
   time += Math.floor(random() * 3);
   const account = pick(accounts);
   const roll = random();
-  if (roll < 0.2)
+  // Derivatives: fills between two accounts near the mark, marks, funding and takeovers.
+  if (roll < 0.12)
+    return {
+      type: 'trade',
+      time,
+      buyer: { account },
+      seller: { account: pick(accounts) },
+      instrument: 'ETH-PERP',
+      size: String(1 + Math.floor(random() * 20)),
+      price: String(1500 + Math.floor(random() * 1000)),
+    };
+  if (roll < 0.17)
+    return {
+      type: 'set-price',
+      time,
+      asset: 'ETH-PERP',
+      price: String(1500 + Math.floor(random() * 1000)),
+    };
+  if (roll < 0.19) return { type: 'settle-funding', time, instrument: 'ETH-PERP' };
+  if (roll < 0.22)
+    return {
+      type: 'liquidate-position',
+      time,
+      liquidator: { account: 'lender' },
+      target: { account },
+      instrument: 'ETH-PERP',
+      amount: 'max',
+    };
+  if (roll < 0.25)
+    return {
+      type: 'deposit',
+      time,
+      account,
+      asset: 'USDC',
+      amount: String(1000 + Math.floor(random() * 10000)),
+    };
+  if (roll < 0.4)
     return {
       type: 'set-price',
       time,
       asset: 'ETH',
       price: String(1500 + Math.floor(random() * 1000)),
     };
-  if (roll < 0.5)
+  if (roll < 0.55)
     return {
       type: 'deposit',
       time,
@@ -69,7 +119,7 @@ function command() {
       asset: 'ETH',
       amount: String(1 + Math.floor(random() * 5)),
     };
-  if (roll < 0.7)
+  if (roll < 0.72)
     return {
       type: 'borrow',
       time,
