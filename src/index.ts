@@ -39,11 +39,16 @@ export {
   createState,
   type EngineState,
   BACKSTOP_ACCOUNT,
+  type DerivativesBook,
   INSURANCE_ACCOUNT,
+  type InstrumentState,
+  type MarginMode,
   positionLimit,
   RESERVED_ACCOUNT_PREFIX,
+  SETTLEMENT_ACCOUNT,
   type SubAccountRef,
   type SubAccountState,
+  VENUE_ACCOUNT,
 } from './engine/state.js';
 export { LIMITS } from './domain/limits.js';
 export { canonicalState, stateHash } from './engine/stateHash.js';
@@ -95,6 +100,7 @@ export {
   totalSupply,
 } from './pools/pool.js';
 export {
+  holdingReport,
   type LiquidationStatus,
   liquidationStatus,
   poolSummaries,
@@ -215,26 +221,22 @@ export * from './derivatives/volSurface.js';
 export * from './derivatives/portfolioMargin.js';
 export * from './derivatives/forwards.js';
 export {
-  CASH_DECIMALS,
-  DEFAULT_LEDGER_CONFIG,
-  DerivativesLedger,
-  FUND,
-  type InstrumentState,
-  isSubAccountName,
-  LEDGER_LIMITS,
-  type LedgerCommand,
-  type LedgerConfig,
-  type LedgerEvent,
-  type LedgerMargin,
-  type MarginMode,
-  type PortfolioRequirement,
-  type Position as DerivativePosition,
+  type DerivativePosition,
+  positionValue,
   RATE_SCALE,
-  scenarioRequirement,
-  standardRequirement,
-  type SubAccount,
+  SIZE_UNIT,
   VALUE_UNIT,
-} from './derivatives/ledger.js';
+} from './derivatives/position.js';
+export {
+  type Requirement,
+  settlementPrice,
+  standardRequirement,
+} from './derivatives/requirement.js';
+export {
+  DEFAULT_PROFIT_WEIGHT,
+  type InstrumentListing,
+  parseInstrumentListing,
+} from './derivatives/listing.js';
 export {
   isolatedLiquidationPrice,
   type ModeMargin,

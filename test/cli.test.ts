@@ -7,7 +7,6 @@ import {
   closeSync,
   copyFileSync,
   createReadStream,
-  existsSync,
   mkdtempSync,
   openSync,
   readFileSync,
@@ -206,6 +205,49 @@ describe('fulcrum run and demo', () => {
     expect(loose.stdout).toMatch(/REFUSED error invalid_json/);
     expect(loose.stdout).toMatch(/3 commands: 2 accepted, 1 refused/);
     expect(fulcrum(['run', '-', '--strict', '--memory'], input).status).toBe(1);
+  });
+
+  it('shows every lending command readably: what it acts on, with no "?" for a field it has', () => {
+    const line = (command: Record<string, unknown>) => JSON.stringify({ time: 60, ...command });
+    const usdc = { symbol: 'USDC', decimals: 6, initialWeight: '0.9', maintenanceWeight: '0.95' };
+    const sol = { ...usdc, symbol: 'SOL', decimals: 9, oracle: { quorum: 1 } };
+    const commands = [
+      line({ type: 'list-asset', config: usdc, price: '1' }),
+      line({ type: 'list-asset', config: sol, price: '20' }),
+      line({ type: 'quote', asset: 'SOL', source: 'cex', price: '21' }),
+      line({ type: 'set-weights', asset: 'SOL', initialWeight: '0.5', maintenanceWeight: '0.6' }),
+      line({ type: 'configure-liquidation', config: { closeFactor: '0.4', dustValue: '50' } }),
+      line({ type: 'configure-venue', config: { timeJumpSecondsMax: 86400 } }),
+      line({
+        type: 'liquidate',
+        liquidator: { account: 'liz' },
+        target: { account: 'bob', subAccount: 2 },
+        debtAsset: 'USDC',
+        collateralAsset: 'SOL',
+        amount: 'max',
+      }),
+      line({
+        type: 'backstop',
+        target: { account: 'bob' },
+        debtAsset: 'USDC',
+        collateralAsset: 'SOL',
+      }),
+      line({ type: 'resolve-bankruptcy', target: { account: 'bob' } }),
+    ];
+    const { stdout } = fulcrum(['run', '-', '--memory'], `${commands.join('\n')}\n`);
+    const shown = stdout.split('\n').slice(0, commands.length);
+    expect(shown.map((l) => l.slice(19).split(/ {2,}(?:ok #|REFUSED)/)[0])).toEqual([
+      'list-asset USDC @ 1',
+      'list-asset SOL @ 20',
+      'quote SOL 21 from cex',
+      'set-weights SOL 0.5 / 0.6',
+      'configure-liquidation closeFactor, dustValue',
+      'configure-venue timeJumpSecondsMax',
+      'liquidate bob/2 by liz/0: max USDC for SOL',
+      'backstop bob/0: USDC for SOL',
+      'resolve-bankruptcy bob/0',
+    ]);
+    for (const l of shown) expect(l.split(/ {2}(ok #|REFUSED)/)[0]).not.toContain('?');
   });
 
   it('a time no engine accepts is refused in one line, not a stack trace', () => {
@@ -783,93 +825,5 @@ describe('fulcrum greeks', () => {
     );
     expect(status).toBe(1);
     expectOneLineError(stderr, /leverage/);
-  });
-});
-
-describe('fulcrum derivatives', () => {
-  it('tells the perpetuals story: funding, two liquidations, deleveraging, expiry, and conserves value', () => {
-    const { status, stdout } = fulcrum(['derivatives', 'examples/perp-story.jsonl']);
-    expect(status).toBe(0);
-    expect(stdout).toMatch(/funding\s+ETH-PERP: 0\.5000% of the index/);
-    expect(stdout).toMatch(/liquidated\s+ben: equity 1,600 below maintenance 3,600; fee 540/);
-    expect(stdout).toMatch(/liquidated\s+cat\/1: equity 800 below maintenance 1,800; fee 270/);
-    expect(stdout).toMatch(
-      /deleveraged\s+ann against mm: 50 ETH-PERP at the bankruptcy price 1610/,
-    );
-    expect(stdout).toMatch(/^cat\s+cross\s+10,000\s/m);
-    expect(stdout).toContain(
-      'conservation: cash + position balances = deposits − withdrawals, exactly',
-    );
-    const json = fulcrum(['derivatives', 'examples/perp-story.jsonl', '--json']);
-    const last = JSON.parse(json.stdout.trim().split('\n').at(-1) ?? '{}') as {
-      conserved: boolean;
-      refused: number;
-      accounts: { account: string; cash: number }[];
-    };
-    expect(last.conserved).toBe(true);
-    expect(last.refused).toBe(4);
-    expect(last.accounts.reduce((s, a) => s + a.cash, 0)).toBeCloseTo(1_047_000, 6);
-  });
-});
-
-describe('fulcrum derivatives --data', () => {
-  it('journals the commands and continues from the journal', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'fulcrum-derivatives-'));
-    try {
-      const first = fulcrum(['derivatives', 'examples/perp-story.jsonl', '--data', dir]);
-      expect(first.status).toBe(0);
-      expect(first.stdout).toMatch(/^journal .*: 0 commands replayed$/m);
-      // Nothing more to apply: the journal alone gives back every account.
-      const again = fulcrum(['derivatives', '-', '--data', dir], '');
-      expect(again.status).toBe(0);
-      expect(again.stdout).toMatch(/^journal .*: 30 commands replayed$/m);
-      expect(again.stdout).toMatch(/^mm\s+cross\s+1,033,300\s/m);
-      // Its own file in the folder: the engine's journal (fulcrum.sqlite) can live beside it.
-      expect(existsSync(join(dir, 'derivatives.sqlite'))).toBe(true);
-      expect(existsSync(join(dir, 'fulcrum.sqlite'))).toBe(false);
-      // verify checks it too: recovery from its snapshot against a full replay.
-      const verified = fulcrum(['verify', '--data', dir]);
-      expect(verified.status).toBe(0);
-      expect(verified.stdout).toMatch(/^derivatives journal: 30 records in /m);
-      // The folder holds no engine journal: verify reads the one there is, and makes none.
-      expect(verified.stdout.match(/^ok: the hashes agree$/gm)).toHaveLength(1);
-      expect(existsSync(join(dir, 'fulcrum.sqlite'))).toBe(false);
-      // History reads it with --derivatives: ann's commands, and the story's liquidations.
-      const ann = fulcrum(['history', 'account', 'ann', '--derivatives', '--data', dir]);
-      expect(ann.status).toBe(0);
-      const annLines = ann.stdout
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as { seq: number });
-      expect(annLines.length).toBeGreaterThan(2);
-      const liquidations = fulcrum([
-        'history',
-        'events',
-        '0',
-        '2100-01-01',
-        '--liquidations',
-        '--derivatives',
-        '--data',
-        dir,
-      ]);
-      expect(liquidations.status).toBe(0);
-      const types = liquidations.stdout
-        .trim()
-        .split('\n')
-        .map((l) => (JSON.parse(l) as { type: string; account: string }).type);
-      expect(types).toEqual(['liquidated', 'liquidated', 'deleveraged']);
-      // Without a derivatives journal, the question says so (and creates none).
-      const empty = mkdtempSync(join(tmpdir(), 'fulcrum-empty-'));
-      try {
-        const none = fulcrum(['history', 'account', 'ann', '--derivatives', '--data', empty]);
-        expect(none.status).not.toBe(0);
-        expect(none.stderr).toMatch(/holds no derivatives journal/);
-        expect(existsSync(join(empty, 'derivatives.sqlite'))).toBe(false);
-      } finally {
-        rmSync(empty, { recursive: true, force: true });
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
   });
 });

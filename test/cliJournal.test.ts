@@ -167,9 +167,6 @@ describe('one writer at a time', () => {
       const history = fulcrum(['history', 'account', 'w0', '--data', dir]);
       expect(history.status, history.stderr).toBe(0);
       expect(JSON.parse(history.stdout).seq).toBeGreaterThan(1);
-      // The derivatives journal beside it has a lock of its own.
-      const derivatives = fulcrum(['derivatives', 'examples/perp-story.jsonl', '--data', dir]);
-      expect(derivatives.status, derivatives.stderr).toBe(0);
     } finally {
       // Killed, the journal open: the operating system releases its lock with it.
       await writer.kill();
@@ -177,21 +174,6 @@ describe('one writer at a time', () => {
     const after = fulcrum(['run', '-', '--data', dir], deposit('amy', '1', 2));
     expect(after.status, after.stderr).toBe(0);
     expect(after.stdout).toMatch(/journal: 5 records, all durable/);
-
-    const ledgerWriter = await startWriter(dir, 'derivatives.sqlite');
-    try {
-      expectRefused(
-        fulcrum(['derivatives', '-', '--data', dir], ''),
-        1,
-        /^fulcrum: error store_locked: the journal at .*derivatives\.sqlite is open for writing elsewhere/,
-      );
-      expect(fulcrum(['verify', '--data', dir]).stdout).toMatch(
-        /^derivatives journal: 30 records/m,
-      );
-    } finally {
-      await ledgerWriter.stop();
-    }
-    expect(fulcrum(['derivatives', '-', '--data', dir], '').status).toBe(0);
   });
 });
 
@@ -199,9 +181,8 @@ describe('a folder that cannot be made or is not there', () => {
   const journalCommands = [
     ['run', '-'],
     ['demo'],
-    ['derivatives', '-'],
     ...readerCommands,
-    ['history', 'account', 'ann', '--derivatives'],
+    ['greeks', '--account', 'alice'],
   ];
 
   it.skipIf(!existsSync('/proc/self'))(
@@ -209,11 +190,7 @@ describe('a folder that cannot be made or is not there', () => {
     () => {
       for (const args of journalCommands) {
         const result = fulcrum([...args, '--data', '/proc/nope']);
-        expectRefused(
-          result,
-          1,
-          /^fulcrum: error store_(unavailable|not_found): .*\/proc\/nope|holds no derivatives journal/,
-        );
+        expectRefused(result, 1, /^fulcrum: error store_(unavailable|not_found): .*\/proc\/nope/);
       }
       expect(existsSync('/proc/nope')).toBe(false);
     },
@@ -223,10 +200,7 @@ describe('a folder that cannot be made or is not there', () => {
     const dir = folder('dangling');
     mkdirSync(dir);
     symlinkSync(join(dir, 'gone'), join(dir, 'link'));
-    for (const args of [
-      ['run', '-'],
-      ['derivatives', '-'],
-    ]) {
+    for (const args of [['run', '-'], ['demo']]) {
       expectRefused(
         fulcrum([...args, '--data', join(dir, 'link', 'data')]),
         1,
@@ -240,18 +214,13 @@ describe('a folder that cannot be made or is not there', () => {
     const dir = folder('typo');
     mkdirSync(dir);
     for (const missing of [join(dir, 'fulcrum-dat'), join(dir, 'a', 'b')]) {
-      for (const args of readerCommands) {
+      for (const args of [...readerCommands, ['greeks', '--account', 'alice']]) {
         expectRefused(
           fulcrum([...args, '--data', missing]),
           1,
           /^fulcrum: error store_not_found: there is no journal at .*fulcrum\.sqlite$/,
         );
       }
-      expectRefused(
-        fulcrum(['history', 'account', 'ann', '--derivatives', '--data', missing]),
-        1,
-        /^fulcrum: error store_not_found: .* holds no derivatives journal$/,
-      );
     }
     expect(readdirSync(dir)).toEqual([]);
     // An existing folder that holds no journal is refused the same way, and stays empty.

@@ -1,8 +1,9 @@
 /**
- * `fulcrum derivatives` and `fulcrum greeks` given hostile input, as a user meets them: the
- * built program run as a child process (`npm test` builds first). Names that are properties of
- * every JavaScript object are names; sub-account names, expiries, numbers and limits are checked;
- * and a refusal is always one short line naming the field, never a stack trace.
+ * Derivatives commands through `fulcrum run`, and `fulcrum greeks`, given hostile input as a
+ * user meets them: the built program run as a child process (`npm test` builds first). Names
+ * that are properties of every JavaScript object are names (as instrument symbols, underlyings
+ * and accounts), in memory, journaled and read back; sizes, sub-accounts, expiries and numbers
+ * are checked; a refusal is always one short line naming the field, never a stack trace.
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -31,178 +32,244 @@ function expectNoStackTrace(result: { stdout: string; stderr: string }): void {
   expect(result.stderr.trim().split('\n').filter(Boolean).length).toBeLessThanOrEqual(1);
 }
 
-/** The `refused` lines of a derivatives run, as `line N: code at field`. */
+type Json = Record<string, unknown>;
+
+function jsonLines(stdout: string): Json[] {
+  return stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Json);
+}
+
+/** The refusals of a `run --json`, as `line N: code at field`. */
 function refusals(stdout: string): string[] {
-  return [...stdout.matchAll(/^line\s+(\d+)\s+refused\s+error (\w+)(?: at (\S+))?:/gm)].map(
-    ([, line, code, field]) => `line ${line}: ${code}${field === undefined ? '' : ` at ${field}`}`,
-  );
+  return jsonLines(stdout)
+    .filter((l) => l.ok === false)
+    .map((l) => {
+      const error = l.error as { code: string; field?: string };
+      return `line ${l.line}: ${error.code}${error.field === undefined ? '' : ` at ${error.field}`}`;
+    });
 }
 
-const T = '2030-01-01T00:00:00Z';
-const HOUR_LATER = '2030-01-01T01:00:00Z';
-const DAY_LATER = '2030-01-02T00:00:00Z';
+const T = 1_893_456_000; // 2030-01-01T00:00:00Z
+const HOUR_LATER = T + 3_600;
+const DAY_LATER = T + 86_400;
 
-/**
- * Every derivatives command with `name` as an instrument, an underlying and an account (and
- * `name/1` as an isolated sub-account), beside an ordinary ETH perpetual.
- */
-function story(name: string): string {
-  const fut = `F-${name}`;
-  return [
-    {
-      type: 'list-instrument',
-      time: T,
-      instrument: {
-        kind: 'perpetual',
-        symbol: name,
-        underlying: name,
-        fundingIntervalSeconds: '3600',
-      },
-    },
-    {
-      type: 'list-instrument',
-      time: T,
-      instrument: { kind: 'future', symbol: fut, underlying: name, expiry: DAY_LATER },
-    },
-    {
-      type: 'list-instrument',
-      time: T,
-      instrument: { kind: 'perpetual', symbol: 'ETH-PERP', underlying: 'ETH' },
-    },
-    { type: 'set-prices', time: T, index: { ETH: '2000' }, marks: { 'ETH-PERP': '2000' } },
-    {
-      type: 'set-prices',
-      time: T,
-      index: { [name]: '2000' },
-      marks: { [name]: '2000', [fut]: '2000' },
-      volatility: { [name]: '0.6' },
-    },
-    { type: 'deposit', time: T, account: name, amount: '100000' },
-    { type: 'deposit', time: T, account: 'mm', amount: '1000000' },
-    { type: 'set-mode', time: T, account: `${name}/1`, mode: 'isolated' },
-    { type: 'transfer', time: T, from: name, to: `${name}/1`, amount: '1000' },
-    {
-      type: 'trade',
-      time: T,
-      buyer: name,
-      seller: 'mm',
-      instrument: name,
-      size: '1',
-      price: '2000',
-    },
-    {
-      type: 'trade',
-      time: T,
-      buyer: name,
-      seller: 'mm',
-      instrument: 'ETH-PERP',
-      size: '1',
-      price: '2000',
-    },
-    {
-      type: 'trade',
-      time: T,
-      buyer: `${name}/1`,
-      seller: 'mm',
-      instrument: 'ETH-PERP',
-      size: '1',
-      price: '2000',
-    },
-    // The marks left out: they stay what they were.
-    { type: 'set-prices', time: T, index: { [name]: '2010' } },
-    { type: 'set-prices', time: HOUR_LATER },
-    { type: 'settle-funding', time: HOUR_LATER, instrument: name },
-    { type: 'withdraw', time: HOUR_LATER, account: name, amount: '1' },
-    { type: 'liquidate', time: HOUR_LATER, account: name },
-    { type: 'set-prices', time: DAY_LATER, index: { [name]: '1990' } },
-    { type: 'expire', time: DAY_LATER, instrument: fut },
-  ]
-    .map((c) => JSON.stringify(c))
-    .join('\n');
-}
-
-/** A portfolio with `name` as an underlying and an instrument. */
-function portfolio(name: string): string {
-  return JSON.stringify({
-    time: T,
-    collateral: '10000',
-    underlyings: { [name]: { index: '2000', volatility: '0.8' } },
-    positions: [
-      { instrument: { kind: 'perpetual', symbol: name, underlying: name }, size: '1' },
-      {
-        instrument: {
-          kind: 'option',
-          symbol: `C-${name}`,
-          underlying: name,
-          expiry: DAY_LATER,
-          strike: '2000',
-          right: 'call',
-        },
-        size: '-1',
-      },
-    ],
-  });
-}
+const lines = (...commands: unknown[]) => commands.map((c) => JSON.stringify(c)).join('\n');
 
 const PROTOTYPE_NAMES = ['valueOf', 'toString', 'constructor', 'hasOwnProperty', '__proto__'];
 
+/**
+ * The name the story gives the underlying asset beside the instrument `name` (assets and
+ * instruments share one namespace): the next prototype name, so that each is both.
+ */
+function underlyingOf(name: string): string {
+  if (name === '__proto__') return name;
+  const names = PROTOTYPE_NAMES.filter((n) => n !== '__proto__');
+  return names[(names.indexOf(name) + 1) % names.length] as string;
+}
+
+/**
+ * Every derivatives command with `name` as a perpetual's symbol and as an account (with
+ * `name`/1 isolated), and {@link underlyingOf} `name` as the asset under a future.
+ */
+function story(name: string): string {
+  const underlying = underlyingOf(name);
+  const fut = `F-${name}`;
+  const me = { account: name };
+  const isolated = { account: name, subAccount: 1 };
+  const mm = { account: 'mm' };
+  return lines(
+    {
+      type: 'list-asset',
+      time: T,
+      config: { symbol: 'USDC', decimals: 6, initialWeight: '0.9', maintenanceWeight: '0.95' },
+      price: '1',
+    },
+    {
+      type: 'list-asset',
+      time: T,
+      config: { symbol: 'ETH', decimals: 18, initialWeight: '0.8', maintenanceWeight: '0.825' },
+      price: '2000',
+    },
+    {
+      type: 'list-asset',
+      time: T,
+      config: { symbol: underlying, decimals: 18, initialWeight: '0.5', maintenanceWeight: '0.6' },
+      price: '2000',
+    },
+    {
+      type: 'list-instrument',
+      time: T,
+      config: {
+        kind: 'perpetual',
+        symbol: name,
+        underlying: 'ETH',
+        fundingIntervalSeconds: '3600',
+        initialMargin: '0.1',
+        maintenanceMargin: '0.05',
+      },
+      price: '2000',
+    },
+    {
+      type: 'list-instrument',
+      time: T,
+      config: {
+        kind: 'future',
+        symbol: fut,
+        underlying,
+        expiry: '2030-01-02T00:00:00Z',
+        initialMargin: '0.1',
+        maintenanceMargin: '0.05',
+      },
+      price: '2000',
+    },
+    { type: 'set-volatility', time: T, asset: underlying, volatility: '0.6' },
+    { type: 'deposit', time: T, account: name, asset: 'USDC', amount: '100000' },
+    { type: 'deposit', time: T, account: 'mm', asset: 'USDC', amount: '1000000' },
+    { type: 'set-mode', time: T, ...isolated, mode: 'isolated' },
+    { type: 'transfer', time: T, from: me, to: isolated, asset: 'USDC', amount: '1000' },
+    { type: 'trade', time: T, buyer: me, seller: mm, instrument: name, size: '1', price: '2000' },
+    { type: 'trade', time: T, buyer: me, seller: mm, instrument: fut, size: '1', price: '2000' },
+    {
+      type: 'trade',
+      time: T,
+      buyer: isolated,
+      seller: mm,
+      instrument: name,
+      size: '0.1',
+      price: '2000',
+    },
+    // Line 14: the isolated sub-account holds one instrument.
+    {
+      type: 'trade',
+      time: T,
+      buyer: isolated,
+      seller: mm,
+      instrument: fut,
+      size: '0.1',
+      price: '2000',
+    },
+    { type: 'set-price', time: T, asset: name, price: '2010' },
+    { type: 'settle-funding', time: HOUR_LATER, instrument: name },
+    // Lines 17 to 19: nothing unsettled, healthy, not bankrupt.
+    { type: 'settle-pnl', time: HOUR_LATER, account: name },
+    {
+      type: 'liquidate-position',
+      time: HOUR_LATER,
+      liquidator: mm,
+      target: me,
+      instrument: name,
+      amount: 'max',
+    },
+    { type: 'deleverage', time: HOUR_LATER, target: me, instrument: name },
+    { type: 'set-price', time: DAY_LATER, asset: underlying, price: '1990' },
+    { type: 'expire', time: DAY_LATER, instrument: fut },
+  );
+}
+
 describe.each(PROTOTYPE_NAMES)('the name %s', (name) => {
-  // `__proto__` is no instrument or underlying name (they begin with a letter or a digit), so
-  // every command on it is refused with a line naming the field; it is an account like any other.
-  const instrumentRefusals =
+  // `__proto__` is no asset or instrument symbol (they begin with a letter or a digit), so every
+  // command on it as one is refused naming the field; as an account it is an account like any
+  // other.
+  const expected =
     name === '__proto__'
       ? [
-          'line 1: invalid_config at symbol',
-          'line 2: invalid_config at underlying',
-          'line 5: invalid_field at index.__proto__',
-          'line 10: invalid_field at instrument',
-          'line 13: invalid_field at index.__proto__',
-          'line 15: invalid_field at instrument',
-          'line 17: not_liquidatable at account',
-          'line 18: invalid_field at index.__proto__',
+          'line 3: invalid_config at config.symbol',
+          'line 4: invalid_config at config.symbol',
+          'line 5: invalid_config at config.underlying',
+          'line 6: unknown_asset at asset',
+          'line 11: unknown_instrument at instrument',
+          'line 12: unknown_instrument at instrument',
+          'line 13: unknown_instrument at instrument',
+          'line 14: unknown_instrument at instrument',
+          'line 15: unknown_asset at asset',
+          'line 16: unknown_instrument at instrument',
+          'line 17: no_pnl at account',
+          'line 18: unknown_instrument at instrument',
           'line 19: unknown_instrument at instrument',
+          'line 20: unknown_asset at asset',
+          'line 21: unknown_instrument at instrument',
         ]
-      : ['line 17: not_liquidatable at account'];
+      : [
+          'line 14: isolated_one_instrument at instrument',
+          'line 17: no_pnl at account',
+          'line 18: not_liquidatable at target',
+          'line 19: not_bankrupt at target',
+        ];
 
   it('runs every derivatives command in memory', () => {
-    const result = fulcrum(['derivatives', '-'], story(name));
+    const result = fulcrum(['run', '-', '--memory', '--json'], story(name));
     expectNoStackTrace(result);
+    expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
-    expect(refusals(result.stdout)).toEqual(instrumentRefusals);
-    expect(result.stdout).toContain('conservation: cash + position balances');
-    expect(result.stdout).toMatch(new RegExp(`^${name}/1\\s+isolated\\s`, 'm'));
-    if (name !== '__proto__') expect(result.stdout).toMatch(/settled\s+F-\S+ at 1990/);
+    expect(refusals(result.stdout)).toEqual(expected);
+    const accounts = new Map(
+      jsonLines(result.stdout)
+        .filter((l) => 'account' in l)
+        .map((l) => [`${l.account}/${l.subAccount}`, l]),
+    );
+    const book = (ref: string) => accounts.get(ref)?.derivatives as Json | undefined;
+    expect(book(`${name}/1`)?.mode).toBe('isolated');
+    if (name === '__proto__') {
+      expect(book(`${name}/1`)?.positions).toEqual([]);
+      return;
+    }
+    // The perpetual named `name` held in both sub-accounts; the future settled at 1990.
+    expect((book(`${name}/0`)?.positions as Json[]).map((p) => [p.instrument, p.size])).toEqual([
+      [name, '1'],
+    ]);
+    expect((book(`${name}/1`)?.positions as Json[]).map((p) => [p.instrument, p.size])).toEqual([
+      [name, '0.1'],
+    ]);
+    const expired = jsonLines(result.stdout)
+      .flatMap((l) => (l.events as Json[] | undefined) ?? [])
+      .filter((e) => e.type === 'instrument-expired');
+    expect(expired).toEqual([
+      { type: 'instrument-expired', instrument: `F-${name}`, price: '1990', positions: 2 },
+    ]);
+    const text = fulcrum(['run', '-', '--memory'], story(name));
+    expect(text.stdout).toMatch(new RegExp(`^${name}/1\\s+isolated\\s+${name}\\s+0\\.1\\s`, 'm'));
   });
 
   it('journals them, reads the journal back on every later run, and verifies it', () => {
     const dir = folder();
-    const first = fulcrum(['derivatives', '-', '--data', dir, '--json'], story(name));
+    const first = fulcrum(['run', '-', '--data', dir, '--json'], story(name));
     expectNoStackTrace(first);
     expect(first.status).toBe(0);
-    const summary = (text: string) => JSON.parse(text.trim().split('\n').at(-1) ?? '{}');
-    const before = summary(first.stdout);
+    const hash = (text: string) => (jsonLines(text).at(-1) as { stateHash: string }).stateHash;
     for (let run = 0; run < 2; run++) {
-      const again = fulcrum(['derivatives', '-', '--data', dir, '--json'], '');
+      const again = fulcrum(['run', '-', '--data', dir, '--json'], '');
       expectNoStackTrace(again);
       expect(again.status).toBe(0);
-      expect(summary(again.stdout).accounts).toEqual(before.accounts);
+      expect(hash(again.stdout)).toBe(hash(first.stdout));
     }
     const verified = fulcrum(['verify', '--data', dir]);
     expectNoStackTrace(verified);
     expect(verified.status).toBe(0);
-    // Lines refused as they are read (names that are no names) never reach the journal.
-    const journaled = name === '__proto__' ? 12 : 19;
-    expect(verified.stdout).toMatch(
-      new RegExp(`^derivatives journal: ${journaled} records in `, 'm'),
-    );
+    // Lines refused as they are read (a name that is no symbol) never reach the journal.
+    expect(verified.stdout).toMatch(/^journal: \d+ records in /m);
     expect(verified.stdout).toMatch(/^ok: the hashes agree$/m);
-    const history = fulcrum(['history', 'account', name, '--derivatives', '--data', dir]);
+    const history = fulcrum(['history', 'account', name, '--data', dir]);
     expectNoStackTrace(history);
     expect(history.status).toBe(0);
-    expect(history.stdout.trim().split('\n').length).toBeGreaterThan(3);
+    const types = jsonLines(history.stdout).map((e) => (e.command as Json).type);
+    expect(types).toContain('set-mode');
+    // A line naming an instrument that is not listed is refused as it is read, unjournaled.
+    if (name !== '__proto__') expect(types).toContain('deleverage');
+    const greeks = fulcrum(['greeks', '--account', name, '--data', dir, '--json']);
+    expectNoStackTrace(greeks);
+    if (name === '__proto__') {
+      expect(greeks.status).toBe(1);
+      expect(greeks.stderr).toMatch(/^fulcrum: error no_position at --account: /);
+      return;
+    }
+    expect(greeks.status).toBe(0);
+    const report = JSON.parse(greeks.stdout) as { positions: { symbol: string }[] };
+    expect(report.positions.map((p) => p.symbol)).toEqual([name]);
   });
 
-  it('greeks reports a portfolio on it, or refuses it in one line', () => {
+  it('greeks reports a portfolio file on it, or refuses it in one line', () => {
     const result = fulcrum(['greeks', '-', '--json'], portfolio(name));
     expectNoStackTrace(result);
     if (name === '__proto__') {
@@ -229,85 +296,151 @@ describe.each(PROTOTYPE_NAMES)('the name %s', (name) => {
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(
       name === '__proto__'
-        ? /^fulcrum: error invalid_config at underlying: /
+        ? /^fulcrum: error invalid_config at positions\.0\.instrument\.underlying: /
         : /^fulcrum: error unknown_asset at positions\.0\.instrument\.underlying: /,
     );
   });
 });
 
-describe('derivatives input that was silently accepted', () => {
-  const lines = (...commands: unknown[]) => commands.map((c) => JSON.stringify(c)).join('\n');
+/** A portfolio file with `name` as an underlying and an instrument. */
+function portfolio(name: string): string {
+  return JSON.stringify({
+    time: '2030-01-01T00:00:00Z',
+    collateral: '10000',
+    underlyings: { [name]: { index: '2000', volatility: '0.8' } },
+    positions: [
+      { instrument: { kind: 'perpetual', symbol: name, underlying: name }, size: '1' },
+      {
+        instrument: {
+          kind: 'option',
+          symbol: `C-${name}`,
+          underlying: name,
+          expiry: '2030-01-02T00:00:00Z',
+          strike: '2000',
+          right: 'call',
+        },
+        size: '-1',
+      },
+    ],
+  });
+}
+
+/** USDC, ETH, a perpetual on ETH, and two accounts with USDC: what the rows below act on. */
+const MARKET = lines(
+  {
+    type: 'list-asset',
+    time: T,
+    config: { symbol: 'USDC', decimals: 6, initialWeight: '0.9', maintenanceWeight: '0.95' },
+    price: '1',
+  },
+  {
+    type: 'list-asset',
+    time: T,
+    config: { symbol: 'ETH', decimals: 18, initialWeight: '0.8', maintenanceWeight: '0.825' },
+    price: '2000',
+  },
+  {
+    type: 'list-instrument',
+    time: T,
+    config: { kind: 'perpetual', symbol: 'P', underlying: 'ETH' },
+    price: '2000',
+  },
+  { type: 'deposit', time: T, account: 'a', asset: 'USDC', amount: '100000' },
+  { type: 'deposit', time: T, account: 'b', asset: 'USDC', amount: '100000' },
+);
+const MARKET_LINES = 5;
+
+/** `commands` after the market: their refusals, numbered from 1, and the run's state hash. */
+function afterMarket(...commands: unknown[]) {
+  const result = fulcrum(['run', '-', '--memory', '--json'], `${MARKET}\n${lines(...commands)}`);
+  expectNoStackTrace(result);
+  expect(result.status).toBe(0);
+  const refused = refusals(result.stdout).map((r) =>
+    r.replace(/^line (\d+)/, (_, n: string) => `line ${Number(n) - MARKET_LINES}`),
+  );
+  return { refused, hash: (jsonLines(result.stdout).at(-1) as { stateHash: string }).stateHash };
+}
+
+describe('derivatives input through fulcrum run', () => {
+  const fill = (fields: Json) => ({
+    type: 'trade',
+    time: T,
+    buyer: { account: 'a' },
+    seller: { account: 'b' },
+    instrument: 'P',
+    size: '1',
+    price: '2000',
+    ...fields,
+  });
+  const unchanged = afterMarket().hash;
 
   it.each([
-    ['ann/256', 'account'],
-    ['ann/01', 'account'],
-    ['x/', 'account'],
-  ])('sub-account %s is refused, naming the field', (account, field) => {
-    const result = fulcrum(
-      ['derivatives', '-'],
-      lines({ type: 'deposit', time: T, account, amount: '1' }),
-    );
-    expectNoStackTrace(result);
-    expect(refusals(result.stdout)).toEqual([`line 1: invalid_field at ${field}`]);
+    [{ buyer: { account: 'a', subAccount: 256 } }, 'invalid_number at buyer.subAccount'],
+    [{ buyer: { account: 'a', subAccount: '01' } }, 'invalid_field at buyer.subAccount'],
+    [{ buyer: { account: 'a/1' } }, 'invalid_field at buyer.account'],
+    [{ buyer: { account: '' } }, 'invalid_field at buyer.account'],
+  ])('a sub-account %j is refused, naming the field', (change, refusal) => {
+    const { refused, hash } = afterMarket(fill(change));
+    expect(refused).toEqual([`line 1: ${refusal}`]);
+    expect(hash).toBe(unchanged);
   });
 
   it('a future or an option listed with its expiry already past is refused', () => {
-    const result = fulcrum(
-      ['derivatives', '-'],
-      lines(
-        {
-          type: 'list-instrument',
-          time: DAY_LATER,
-          instrument: { kind: 'future', symbol: 'F', underlying: 'ETH', expiry: T },
+    const { refused, hash } = afterMarket(
+      {
+        type: 'list-instrument',
+        time: DAY_LATER,
+        config: { kind: 'future', symbol: 'F', underlying: 'ETH', expiry: T },
+        price: '2000',
+      },
+      {
+        type: 'list-instrument',
+        time: DAY_LATER,
+        config: {
+          kind: 'option',
+          symbol: 'O',
+          underlying: 'ETH',
+          expiry: DAY_LATER,
+          strike: '2000',
+          right: 'put',
         },
-        {
-          type: 'list-instrument',
-          time: DAY_LATER,
-          instrument: {
-            kind: 'option',
-            symbol: 'O',
-            underlying: 'ETH',
-            expiry: DAY_LATER,
-            strike: '2000',
-            right: 'put',
-          },
-        },
-      ),
+        price: '10',
+      },
     );
-    expectNoStackTrace(result);
-    expect(refusals(result.stdout)).toEqual([
-      'line 1: invalid_config at expiry',
-      'line 2: invalid_config at expiry',
+    expect(refused).toEqual([
+      'line 1: invalid_config at config.expiry',
+      'line 2: invalid_config at config.expiry',
     ]);
+    expect(hash).toBe(unchanged);
   });
 
-  it.each(['0x10', ' 1', '1 ', '1e3', 'NaN', 'Infinity', '-1', '+1', '.5', '1.'])(
+  it.each(['0x10', ' 1', '1 ', '1e3', 'NaN', 'Infinity', '-1', '+1', '.5', '1.', 1, null])(
     'a size of %j is refused',
     (size) => {
-      const result = fulcrum(
-        ['derivatives', '-'],
-        lines({
-          type: 'trade',
-          time: T,
-          buyer: 'a',
-          seller: 'b',
-          instrument: 'P',
-          size,
-          price: '1',
-        }),
-      );
-      expectNoStackTrace(result);
-      expect(refusals(result.stdout)).toEqual(['line 1: invalid_number at size']);
+      const { refused, hash } = afterMarket(fill({ size }));
+      expect(refused).toEqual(['line 1: invalid_number at size']);
+      expect(hash).toBe(unchanged);
     },
   );
 
+  it.each([
+    ['an absurd size', { size: '1'.repeat(13) }, 'invalid_number at size'],
+    ['a size past the base unit', { size: '0.000000001' }, 'too_many_decimals at size'],
+    ['an absurd price', { price: `1${'0'.repeat(20)}` }, 'invalid_number at price'],
+    ['a negative fee', { sellerFee: '-1' }, 'invalid_number at sellerFee'],
+    ['an unknown field', { valueOf: '1' }, 'invalid_field at valueOf'],
+  ])('%s is refused', (_, change, refusal) => {
+    const { refused, hash } = afterMarket(fill(change));
+    expect(refused).toEqual([`line 1: ${refusal}`]);
+    expect(hash).toBe(unchanged);
+  });
+
   it('a repeated key is refused, not read as its last value', () => {
     const result = fulcrum(
-      ['derivatives', '-'],
-      '{"type":"deposit","time":1,"account":"ann","amount":"1","amount":"1000000"}',
+      ['run', '-', '--memory', '--json'],
+      `${MARKET}\n{"type":"trade","time":${T},"buyer":{"account":"a"},"seller":{"account":"b"},"instrument":"P","size":"1","size":"1000","price":"2000"}`,
     );
-    expectNoStackTrace(result);
-    expect(refusals(result.stdout)).toEqual(['line 1: invalid_json']);
+    expect(refusals(result.stdout)).toEqual([`line ${MARKET_LINES + 1}: invalid_json`]);
   });
 });
 
@@ -354,29 +487,45 @@ describe('greeks input that was silently accepted', () => {
 describe('messages quote input short, on one line', () => {
   const huge = 'K'.repeat(1_000_000);
 
-  it('derivatives: a huge or multi-line key or name', () => {
+  it('run: a huge or multi-line name of an instrument, an underlying or an account', () => {
     for (const command of [
-      { type: 'set-prices', time: T, marks: { [huge]: '1' } },
-      { type: 'set-prices', time: T, index: { 'a\nfulcrum: error forged': '1' } },
-      { type: 'deposit', time: T, account: `ann\n${'x'.repeat(100)}`, amount: '1' },
-      { type: 'trade', time: T, buyer: 'a', seller: 'b', instrument: huge, size: '1', price: '1' },
+      { type: 'set-price', time: T, asset: huge, price: '1' },
+      { type: 'set-volatility', time: T, asset: 'a\nfulcrum: error forged', volatility: '1' },
+      {
+        type: 'set-mode',
+        time: T,
+        account: `ann\nfulcrum: error forged${'x'.repeat(100)}`,
+        mode: 'isolated',
+      },
+      {
+        type: 'trade',
+        time: T,
+        buyer: { account: 'a' },
+        seller: { account: 'b' },
+        instrument: huge,
+        size: '1',
+        price: '1',
+      },
       { type: huge, time: T },
       {
         type: 'list-instrument',
         time: T,
-        instrument: { kind: 'perpetual', symbol: huge, underlying: 'E' },
+        config: { kind: 'perpetual', symbol: huge, underlying: 'ETH' },
+        price: '1',
       },
+      { type: 'expire', time: T, instrument: 'F\nfulcrum: error forged' },
     ]) {
       for (const json of [false, true]) {
         const result = fulcrum(
-          ['derivatives', '-', ...(json ? ['--json'] : [])],
-          JSON.stringify(command),
+          ['run', '-', '--memory', ...(json ? ['--json'] : [])],
+          `${MARKET}\n${JSON.stringify(command)}`,
         );
         expectNoStackTrace(result);
-        const [first, ...rest] = result.stdout.split('\n');
-        expect(first?.length ?? 0).toBeLessThan(500);
-        expect(first).toMatch(json ? /"ok":false/ : /refused/);
-        expect(rest.join('\n')).not.toContain('forged');
+        expect(result.stderr).toBe('');
+        const line = result.stdout.split('\n')[MARKET_LINES] ?? '';
+        expect(line.length).toBeLessThan(500);
+        expect(line).toMatch(json ? /"ok":false/ : /REFUSED/);
+        expect(result.stdout).not.toMatch(/^fulcrum: error forged/m);
       }
     }
   });
@@ -385,7 +534,11 @@ describe('messages quote input short, on one line', () => {
     for (const name of [huge, 'ETH\nfulcrum: error forged']) {
       const result = fulcrum(
         ['greeks', '-'],
-        JSON.stringify({ time: T, underlyings: { [name]: { index: 'x' } }, positions: [] }),
+        JSON.stringify({
+          time: '2030-01-01T00:00:00Z',
+          underlyings: { [name]: { index: 'x' } },
+          positions: [],
+        }),
       );
       expectNoStackTrace(result);
       expect(result.status).toBe(1);

@@ -1063,28 +1063,59 @@ const DERIVATIVES: Row[] = [
     names: 'usage: fulcrum greeks',
   },
   {
-    name: 'derivatives: a missing file',
-    args: ['derivatives', files.missing],
-    status: 1,
-    names: 'cannot read',
-  },
-  {
-    name: 'derivatives: a folder',
-    args: ['derivatives', files.folder],
-    status: 1,
-    names: 'EISDIR',
-  },
-  {
-    name: 'derivatives: --data naming a file',
-    args: ['derivatives', '-', '--data', files.file],
-    status: 1,
-    names: files.file,
-  },
-  {
-    name: 'derivatives: two files',
-    args: ['derivatives', 'a', 'b'],
+    name: 'greeks --account: a malformed sub-account',
+    args: ['greeks', '--account', 'ann/01', '--data', journal],
     status: 2,
-    names: 'usage: fulcrum derivatives',
+    names: 'at --account',
+  },
+  {
+    name: 'greeks --account: sub-account 256',
+    args: ['greeks', '--account', 'ann/256', '--data', journal],
+    status: 2,
+    names: 'at --account',
+  },
+  {
+    name: 'greeks --account: a huge name',
+    args: ['greeks', '--account', 'k'.repeat(100_000), '--data', journal],
+    status: 2,
+    names: /at --account: .*"k+…" \(100000 characters\)/,
+  },
+  {
+    name: 'greeks --account: a sub-account without positions',
+    args: ['greeks', '--account', 'toString', '--data', journal],
+    status: 1,
+    names: 'no_position at --account',
+  },
+  {
+    name: 'greeks --account: no journal (none made)',
+    args: ['greeks', '--account', 'dan', '--data', at('greeks-none')],
+    status: 1,
+    names: 'greeks-none',
+    absent: [at('greeks-none')],
+  },
+  {
+    name: 'greeks --account with a file',
+    args: ['greeks', 'a', '--account', 'dan'],
+    status: 2,
+    names: 'usage: fulcrum greeks',
+  },
+  {
+    name: 'greeks: --data without --account',
+    args: ['greeks', '-', '--data', journal],
+    status: 2,
+    names: 'option --data does not apply here',
+  },
+  {
+    name: 'derivatives: no such command',
+    args: ['derivatives', '-'],
+    status: 2,
+    names: 'unknown command "derivatives"',
+  },
+  {
+    name: 'history --derivatives: no such option',
+    args: ['history', 'account', 'ann', '--derivatives', '--data', journal],
+    status: 2,
+    names: 'unknown option "--derivatives"',
   },
 ];
 
@@ -1108,6 +1139,18 @@ const STORY = [
   '{"type":"deposit","time":1000,"account":"bob","asset":"ETH","amount":"1"}',
   '{"type":"borrow","time":1000,"account":"bob","asset":"USDC","amount":"1500"}',
   '{"type":"quote","time":1000,"asset":"SOL","source":"cex","price":"20"}',
+  // Derivatives: a perpetual, a dated future and a call on ETH, a perpetual on SOL whose mark
+  // comes through its oracle; dan long 1 from eve; eve/1 isolated, long 0.1.
+  '{"type":"list-instrument","time":1000,"config":{"kind":"perpetual","symbol":"ETH-PERP","underlying":"ETH","initialMargin":"0.1","maintenanceMargin":"0.05"},"price":"2000"}',
+  '{"type":"list-instrument","time":1000,"config":{"kind":"future","symbol":"ETH-F","underlying":"ETH","expiry":2000000000,"initialMargin":"0.1","maintenanceMargin":"0.05"},"price":"2000"}',
+  '{"type":"list-instrument","time":1000,"config":{"kind":"option","symbol":"ETH-C","underlying":"ETH","expiry":2000000000,"strike":"2000","right":"call"},"price":"100"}',
+  '{"type":"list-instrument","time":1000,"config":{"kind":"perpetual","symbol":"SOL-PERP","underlying":"SOL","oracle":{"quorum":1}},"price":"20"}',
+  '{"type":"deposit","time":1000,"account":"dan","asset":"USDC","amount":"10000"}',
+  '{"type":"deposit","time":1000,"account":"eve","asset":"USDC","amount":"10000"}',
+  '{"type":"trade","time":1000,"buyer":{"account":"dan"},"seller":{"account":"eve"},"instrument":"ETH-PERP","size":"1","price":"2000"}',
+  '{"type":"set-mode","time":1000,"account":"eve","subAccount":1,"mode":"isolated"}',
+  '{"type":"deposit","time":1000,"account":"eve","subAccount":1,"asset":"USDC","amount":"1000"}',
+  '{"type":"trade","time":1000,"buyer":{"account":"eve","subAccount":1},"seller":{"account":"dan"},"instrument":"ETH-PERP","size":"0.1","price":"2000"}',
   '{"type":"set-price","time":1060,"asset":"ETH","price":"1500"}',
 ];
 
@@ -1122,6 +1165,41 @@ const listing = (config: Record<string, unknown>, price = '1') =>
       maintenanceWeight: '0.6',
       ...config,
     },
+  });
+
+const instrument = (config: Record<string, unknown>, price = '2000') =>
+  command({
+    type: 'list-instrument',
+    price,
+    config: {
+      kind: 'perpetual',
+      symbol: 'NEW-PERP',
+      underlying: 'ETH',
+      initialMargin: '0.1',
+      maintenanceMargin: '0.05',
+      ...config,
+    },
+  });
+
+const trade = (fields: Record<string, unknown>) =>
+  command({
+    type: 'trade',
+    buyer: { account: 'dan' },
+    seller: { account: 'eve' },
+    instrument: 'ETH-PERP',
+    size: '1',
+    price: '2000',
+    ...fields,
+  });
+
+const takeover = (fields: Record<string, unknown>) =>
+  command({
+    type: 'liquidate-position',
+    liquidator: { account: 'lena' },
+    target: { account: 'dan' },
+    instrument: 'ETH-PERP',
+    amount: 'max',
+    ...fields,
   });
 
 /** [what, the line, the refusal's code, its field]. */
@@ -1581,6 +1659,336 @@ const ENGINE_LINES: readonly (readonly [
     'invalid_field',
     'target',
   ],
+  // Derivatives: every command type, malformed, on names that are no instrument (prototype
+  // names among them), with absurd sizes, NaN, and against the rules.
+  [
+    'list-instrument: no config',
+    command({ type: 'list-instrument', price: '1' }),
+    'invalid_field',
+    'config',
+  ],
+  [
+    'list-instrument: already listed',
+    instrument({ symbol: 'ETH-PERP' }),
+    'already_listed',
+    'config.symbol',
+  ],
+  [
+    'list-instrument: the symbol of an asset',
+    instrument({ symbol: 'SOL' }),
+    'asset_already_listed',
+    'config.symbol',
+  ],
+  [
+    'list-instrument: symbol __proto__',
+    instrument({ symbol: '__proto__' }),
+    /^invalid_(field|config)$/,
+    'config.symbol',
+  ],
+  [
+    'list-instrument: constructor as the underlying',
+    instrument({ underlying: 'constructor' }),
+    'unknown_asset',
+    'config.underlying',
+  ],
+  [
+    'list-instrument: an unknown kind',
+    instrument({ kind: 'swap' }),
+    /^invalid_(field|config)$/,
+    'config.kind',
+  ],
+  [
+    'list-instrument: a NaN margin',
+    instrument({ initialMargin: 'NaN' }),
+    'invalid_number',
+    'config.initialMargin',
+  ],
+  [
+    'list-instrument: a penalty at the maintenance margin',
+    instrument({ maintenanceMargin: '0.02', liquidationPenalty: '0.02' }),
+    'invalid_config',
+    'config.liquidationPenalty',
+  ],
+  [
+    'list-instrument: hasOwnProperty as a field',
+    instrument({ hasOwnProperty: '1' }),
+    'invalid_field',
+    'config.hasOwnProperty',
+  ],
+  [
+    'list-instrument: an expiry in the past',
+    instrument({ kind: 'future', symbol: 'OLD-F', expiry: 999 }),
+    'invalid_config',
+    'config.expiry',
+  ],
+  [
+    'list-instrument: an impossible expiry date',
+    instrument({ kind: 'future', symbol: 'BAD-F', expiry: '2031-02-30T00:00:00Z' }),
+    /^invalid_(field|number)$/,
+    'config.expiry',
+  ],
+  [
+    'list-instrument: a negative price',
+    instrument({ symbol: 'NEG-PERP' }, '-1'),
+    'invalid_number',
+    'price',
+  ],
+  [
+    'trade: toString as the instrument',
+    trade({ instrument: 'toString' }),
+    'unknown_instrument',
+    'instrument',
+  ],
+  [
+    'trade: __proto__ as the instrument',
+    trade({ instrument: '__proto__' }),
+    'unknown_instrument',
+    'instrument',
+  ],
+  ['trade: an instrument as a number', trade({ instrument: 5 }), 'invalid_field', 'instrument'],
+  ['trade: a NaN size', trade({ size: 'NaN' }), 'invalid_number', 'size'],
+  ['trade: a size with an exponent', trade({ size: '1e3' }), 'invalid_number', 'size'],
+  ['trade: a hexadecimal size', trade({ size: '0x10' }), 'invalid_number', 'size'],
+  ['trade: a negative size', trade({ size: '-1' }), 'invalid_number', 'size'],
+  ['trade: a size of zero', trade({ size: '0' }), /^(invalid_number|zero_amount)$/, 'size'],
+  ['trade: an absurd size', trade({ size: '1'.repeat(30) }), 'invalid_number', 'size'],
+  ['trade: too many decimals', trade({ size: '0.000000001' }), 'too_many_decimals', 'size'],
+  ['trade: a NaN price', trade({ price: 'NaN' }), 'invalid_number', 'price'],
+  ['trade: far from the mark', trade({ price: '2300' }), 'price_out_of_band', 'price'],
+  ['trade: with itself', trade({ seller: { account: 'dan' } }), 'same_account', 'seller'],
+  ['trade: a buyer as a string', trade({ buyer: 'eve' }), 'invalid_field', 'buyer'],
+  [
+    'trade: valueOf in the buyer',
+    trade({ buyer: { account: 'eve', valueOf: 1 } }),
+    'invalid_field',
+    'buyer.valueOf',
+  ],
+  [
+    'trade: the buyer @backstop',
+    trade({ buyer: { account: '@backstop' } }),
+    'reserved_account',
+    'buyer.account',
+  ],
+  [
+    'trade: new risk for the insurance fund',
+    trade({ buyer: { account: '@insurance' } }),
+    'reserved_account',
+    'buyer',
+  ],
+  [
+    'trade: an account named constructor, with nothing',
+    trade({ buyer: { account: 'constructor' } }),
+    'insufficient_collateral',
+    'buyer',
+  ],
+  ['trade: beyond the buyer margin', trade({ size: '100' }), 'insufficient_collateral', 'buyer'],
+  ['trade: a NaN fee', trade({ buyerFee: 'NaN' }), 'invalid_number', 'buyerFee'],
+  [
+    'trade: a second instrument in an isolated sub-account',
+    trade({
+      buyer: { account: 'eve', subAccount: 1 },
+      seller: { account: 'dan' },
+      instrument: 'ETH-F',
+    }),
+    'isolated_one_instrument',
+    'instrument',
+  ],
+  ['trade: an unknown field', trade({ leverage: '10' }), 'invalid_field', 'leverage'],
+  [
+    'settle-funding: not due',
+    command({ type: 'settle-funding', instrument: 'ETH-PERP' }),
+    'funding_not_due',
+    'time',
+  ],
+  [
+    'settle-funding: a future',
+    command({ type: 'settle-funding', instrument: 'ETH-F' }),
+    'not_perpetual',
+    'instrument',
+  ],
+  [
+    'settle-funding: hasOwnProperty',
+    command({ type: 'settle-funding', instrument: 'hasOwnProperty' }),
+    'unknown_instrument',
+    'instrument',
+  ],
+  [
+    'expire: before the expiry',
+    command({ type: 'expire', instrument: 'ETH-F' }),
+    'not_expired',
+    'time',
+  ],
+  [
+    'expire: a perpetual',
+    command({ type: 'expire', instrument: 'ETH-PERP' }),
+    'not_expiring',
+    'instrument',
+  ],
+  [
+    'expire: valueOf',
+    command({ type: 'expire', instrument: 'valueOf' }),
+    'unknown_instrument',
+    'instrument',
+  ],
+  [
+    'set-mode: an unknown mode',
+    command({ type: 'set-mode', account: 'carl', mode: 'leveraged' }),
+    'invalid_field',
+    'mode',
+  ],
+  [
+    'set-mode: a mode as a number',
+    command({ type: 'set-mode', account: 'carl', mode: 1 }),
+    'invalid_field',
+    'mode',
+  ],
+  [
+    'set-mode: with positions',
+    command({ type: 'set-mode', account: 'dan', mode: 'portfolio' }),
+    'has_positions',
+    'mode',
+  ],
+  [
+    'set-mode: the insurance fund',
+    command({ type: 'set-mode', account: '@insurance', mode: 'isolated' }),
+    'reserved_account',
+    'account',
+  ],
+  [
+    'settle-pnl: nothing to settle',
+    command({ type: 'settle-pnl', account: 'dan' }),
+    'no_pnl',
+    'account',
+  ],
+  [
+    'settle-pnl: an account named toString',
+    command({ type: 'settle-pnl', account: 'toString' }),
+    'no_pnl',
+    'account',
+  ],
+  [
+    'settle-pnl: sub-account 256',
+    command({ type: 'settle-pnl', account: 'dan', subAccount: 256 }),
+    'invalid_number',
+    'subAccount',
+  ],
+  ['liquidate-position: a healthy account', takeover({}), 'not_liquidatable', 'target'],
+  ['liquidate-position: no position', takeover({ target: alice }), 'no_position', 'instrument'],
+  [
+    'liquidate-position: constructor as the instrument',
+    takeover({ instrument: 'constructor' }),
+    'unknown_instrument',
+    'instrument',
+  ],
+  ['liquidate-position: a NaN amount', takeover({ amount: 'NaN' }), 'invalid_number', 'amount'],
+  [
+    'liquidate-position: an absurd amount',
+    takeover({ amount: '9'.repeat(40) }),
+    'invalid_number',
+    'amount',
+  ],
+  [
+    'liquidate-position: itself',
+    takeover({ liquidator: { account: 'dan' } }),
+    'same_account',
+    'liquidator',
+  ],
+  [
+    'liquidate-position: the insurance fund as the target',
+    takeover({ target: { account: '@insurance' } }),
+    'reserved_account',
+    'target',
+  ],
+  [
+    'deleverage: not bankrupt',
+    command({ type: 'deleverage', target: { account: 'dan' }, instrument: 'ETH-PERP' }),
+    'not_bankrupt',
+    'target',
+  ],
+  [
+    'deleverage: no position',
+    command({ type: 'deleverage', target: alice, instrument: 'ETH-PERP' }),
+    'no_position',
+    'instrument',
+  ],
+  [
+    'deleverage: valueOf as the instrument',
+    command({ type: 'deleverage', target: { account: 'dan' }, instrument: 'valueOf' }),
+    'unknown_instrument',
+    'instrument',
+  ],
+  [
+    'deleverage: a target as a string',
+    command({ type: 'deleverage', target: 'dan', instrument: 'ETH-PERP' }),
+    'invalid_field',
+    'target',
+  ],
+  [
+    'set-volatility: zero',
+    command({ type: 'set-volatility', asset: 'ETH', volatility: '0' }),
+    'invalid_number',
+    'volatility',
+  ],
+  [
+    'set-volatility: NaN',
+    command({ type: 'set-volatility', asset: 'ETH', volatility: 'NaN' }),
+    'invalid_number',
+    'volatility',
+  ],
+  [
+    'set-volatility: 1001%',
+    command({ type: 'set-volatility', asset: 'ETH', volatility: '10.01' }),
+    'invalid_number',
+    'volatility',
+  ],
+  [
+    'set-volatility: toString as the asset',
+    command({ type: 'set-volatility', asset: 'toString', volatility: '0.5' }),
+    'unknown_asset',
+    'asset',
+  ],
+  [
+    'set-volatility: an instrument',
+    command({ type: 'set-volatility', asset: 'ETH-PERP', volatility: '0.5' }),
+    'unknown_asset',
+    'asset',
+  ],
+  [
+    'set-price: a mark with a stable price',
+    command({ type: 'set-price', asset: 'ETH-PERP', price: '2000', stablePrice: '2000' }),
+    'invalid_field',
+    'stablePrice',
+  ],
+  [
+    'set-price: a mark from an oracle',
+    command({ type: 'set-price', asset: 'SOL-PERP', price: '20' }),
+    'oracle_managed',
+    'asset',
+  ],
+  [
+    'set-price: a NaN mark',
+    command({ type: 'set-price', asset: 'ETH-PERP', price: 'NaN' }),
+    'invalid_number',
+    'price',
+  ],
+  [
+    'quote: a mark without an oracle',
+    command({ type: 'quote', asset: 'ETH-PERP', source: 'cex', price: '2000' }),
+    'no_oracle',
+    'asset',
+  ],
+  [
+    'quote: an Infinity mark',
+    command({ type: 'quote', asset: 'SOL-PERP', source: 'cex', price: 'Infinity' }),
+    'invalid_number',
+    'price',
+  ],
+  [
+    'configure-venue: a trade band of 2',
+    command({ type: 'configure-venue', config: { tradeBand: '2' } }),
+    'invalid_number',
+    'config.tradeBand',
+  ],
 ];
 
 interface ResultLine {
@@ -1603,7 +2011,7 @@ const ALL: readonly (readonly [string, readonly Row[]])[] = [
   ['simulate', SIMULATE],
   ['run, demo, liquidations and the command line itself', RUN],
   ['history and verify', HISTORY],
-  ['greeks and derivatives', DERIVATIVES],
+  ['greeks', DERIVATIVES],
 ];
 
 beforeAll(async () => {

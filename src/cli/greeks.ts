@@ -5,14 +5,144 @@
  * what it is (delta Δ·S in quote, gamma Γ·S²/100, vega per volatility point, theta per day),
  * and a legend under the table says it in words. Expired positions are listed apart: settled
  * (valued on their settlement price) or needing settlement (left out of every figure).
+ *
+ * `fulcrum greeks --account ID[/N]` reports a sub-account of the journal in `--data` the same
+ * way, read as `history` reads it (recovered read-only, nothing changed).
  */
-import { parsePortfolio, portfolioReport, type PortfolioReport } from '../derivatives/report.js';
-import { parseJson, readInput } from './io.js';
+import { FulcrumError } from '../base/errors.js';
+import type { ForwardPoint, SettlementPoint } from '../derivatives/forwards.js';
+import { RATE_SCALE, SIZE_UNIT, VALUE_UNIT } from '../derivatives/position.js';
+import { underlyingMarkets, type UnderlyingMarket } from '../derivatives/portfolioMargin.js';
+import {
+  parsePortfolio,
+  type Portfolio,
+  portfolioReport,
+  type PortfolioReport,
+  type ReportPosition,
+} from '../derivatives/report.js';
+import { flatSurface } from '../derivatives/volSurface.js';
+import { ACCOUNT_ID_PATTERN } from '../domain/limits.js';
+import { quoteInput } from '../domain/quote.js';
+import { Draft } from '../engine/draft.js';
+import { DEFAULT_VOLATILITY } from '../engine/portfolio.js';
+import type { EngineState, SubAccountRef } from '../engine/state.js';
+import { formatDecimal } from '../math/decimal.js';
+import { pow10, PRICE_DECIMALS } from '../math/fixed.js';
+import { recover } from '../store/recovery.js';
+import { withStore } from './history.js';
+import { CliError, EXIT, parseJson, readInput } from './io.js';
 import { table } from './table.js';
 
 export function greeksCommand(path: string, json: boolean): string {
   const report = portfolioReport(parsePortfolio(parseJson(readInput(path), path)));
   return json ? JSON.stringify(report, null, 2) : render(report);
+}
+
+/**
+ * `greeks --account ID[/N] --data DIR`: the report of a sub-account of the journal, recovered
+ * read-only at its last record.
+ */
+export function greeksOfAccount(data: string, account: string, json: boolean): Promise<string> {
+  // A malformed name is refused before any journal is looked for.
+  const ref = subAccountOption(account);
+  return withStore(data, async (store) => {
+    const { state } = await recover(store);
+    const report = portfolioReport(accountPortfolio(state, ref));
+    return json ? JSON.stringify(report, null, 2) : render(report);
+  });
+}
+
+/** `--account`: an account id, optionally `/` and a sub-account number (0 to 255, as written). */
+export function subAccountOption(text: string): SubAccountRef {
+  const slash = text.lastIndexOf('/');
+  const id = slash < 0 ? text : text.slice(0, slash);
+  const number = slash < 0 ? '0' : text.slice(slash + 1);
+  if (
+    !ACCOUNT_ID_PATTERN.test(id) ||
+    !/^(0|[1-9][0-9]{0,2})$/.test(number) ||
+    Number(number) > 255
+  ) {
+    throw new CliError(
+      `--account names a sub-account as ID or ID/N (N from 0 to 255), not ${quoteInput(text)}`,
+      EXIT.usage,
+      { code: 'invalid_field', field: '--account' },
+    );
+  }
+  return { account: id, subAccount: Number(number) };
+}
+
+/**
+ * A sub-account of the engine as a portfolio of the risk report: its positions at their entry
+ * prices; each underlying's index (its asset's oracle price) and a flat volatility (the venue's,
+ * set with `set-volatility`, or the engine's default for portfolio margin); a future's mark as
+ * the forward of its expiry, and its settlement price once captured; the collateral is the
+ * sub-account's balances at their oracle prices, debts subtracted, and its unsettled profit.
+ */
+export function accountPortfolio(state: EngineState, ref: SubAccountRef): Portfolio {
+  const draft = new Draft(state, state.time);
+  const sub = draft.subAccount(ref);
+  const book = sub.derivatives;
+  if (book === undefined || book.positions.length === 0) {
+    throw new FulcrumError(
+      'no_position',
+      `${ref.account}/${ref.subAccount} holds no derivatives position`,
+      '--account',
+    );
+  }
+  // Through the decimal text: 1782 stays 1782, where a division of floats may not.
+  const float = (price: bigint) => Number(formatDecimal(price, PRICE_DECIMALS));
+  let collateral = Number(book.unsettled) / Number(VALUE_UNIT);
+  for (const { asset, scaled } of sub.positions) {
+    const { config, risk } = draft.asset(asset);
+    const amount = draft.amountOf(asset, scaled);
+    collateral += (Number(amount) / Number(pow10(config.decimals))) * float(risk.oraclePrice);
+  }
+  const carry = new Map<string, { forwards: ForwardPoint[]; settlements: SettlementPoint[] }>();
+  const positions: ReportPosition[] = book.positions.map((position) => {
+    const instrument = draft.instrument(position.instrument);
+    const { spec } = instrument.listing;
+    const curve = carry.get(spec.underlying) ?? { forwards: [], settlements: [] };
+    carry.set(spec.underlying, curve);
+    if (spec.kind === 'future') {
+      if (spec.expiry > state.time) {
+        if (!curve.forwards.some((f) => f.expiry === spec.expiry)) {
+          curve.forwards.push({ expiry: spec.expiry, forward: float(instrument.mark) });
+        }
+      } else if (instrument.settlementPrice !== null) {
+        if (!curve.settlements.some((f) => f.expiry === spec.expiry)) {
+          curve.settlements.push({ expiry: spec.expiry, price: float(instrument.settlementPrice) });
+        }
+      }
+    }
+    const size = Number(position.size) / Number(SIZE_UNIT);
+    // −quote / size: what was paid for each unit, PRICE_SCALE.
+    const entryPrice = float(-position.quote / (position.size * RATE_SCALE));
+    return { instrument: spec, size, entryPrice };
+  });
+  const markets = new Map<string, UnderlyingMarket>();
+  for (const position of book.positions) {
+    const instrument = draft.instrument(position.instrument);
+    const asset = draft.asset(instrument.underlying);
+    const name = instrument.listing.spec.underlying;
+    if (markets.has(name)) continue;
+    const curve = carry.get(name);
+    markets.set(name, {
+      index: float(asset.risk.oraclePrice),
+      surface: flatSurface(draft.volatility(asset.index) ?? DEFAULT_VOLATILITY),
+      ...(curve === undefined || curve.forwards.length === 0
+        ? {}
+        : { forwards: [...curve.forwards].sort((a, b) => a.expiry - b.expiry) }),
+      ...(curve === undefined || curve.settlements.length === 0
+        ? {}
+        : { settlements: [...curve.settlements].sort((a, b) => a.expiry - b.expiry) }),
+    });
+  }
+  return {
+    time: state.time,
+    collateral,
+    market: { time: state.time, underlyings: underlyingMarkets(markets) },
+    positions,
+  };
 }
 
 function render(r: PortfolioReport): string {

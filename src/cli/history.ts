@@ -12,28 +12,18 @@ import {
   isLiquidationEvent,
   stateAt,
 } from '../store/history.js';
-import { DurableLedger, openExistingLedgerStore } from '../store/durableLedger.js';
+import { formerDerivativesJournal, formerDerivativesNote } from '../store/formerJournal.js';
 import { openStore } from '../store/index.js';
 import { recover } from '../store/recovery.js';
 import { type JournalStore, StoreError } from '../store/store.js';
-import { ledgerWithPortfolioMargin } from './derivatives.js';
 import { CliError, EXIT } from './io.js';
 
-/** Which journal a history question reads: the engine's, or the derivatives ledger's. */
-export type Journal = 'engine' | 'derivatives';
-
-async function withStore<T>(
+/** Opens the journal in `data` read-only, answers with it, and closes it. */
+export async function withStore<T>(
   data: string,
   use: (store: JournalStore) => Promise<T>,
-  journal: Journal = 'engine',
 ): Promise<T> {
-  const store =
-    journal === 'engine'
-      ? await openStore(data, { readOnly: true })
-      : await openExistingLedgerStore(data);
-  if (store === null) {
-    throw new StoreError('store_not_found', `${data} holds no derivatives journal`);
-  }
+  const store = await openStore(data, { readOnly: true });
   try {
     return await use(store);
   } finally {
@@ -42,20 +32,11 @@ async function withStore<T>(
 }
 
 /** `history account ID`: every journaled command that touched the account. */
-export function historyAccount(
-  data: string,
-  account: string,
-  limit: number,
-  journal: Journal = 'engine',
-): Promise<string> {
-  return withStore(
-    data,
-    async (store) => {
-      const entries = await accountHistory(store, account, limit);
-      return entries.map((e) => JSON.stringify(e)).join('\n');
-    },
-    journal,
-  );
+export function historyAccount(data: string, account: string, limit: number): Promise<string> {
+  return withStore(data, async (store) => {
+    const entries = await accountHistory(store, account, limit);
+    return entries.map((e) => JSON.stringify(e)).join('\n');
+  });
 }
 
 /** `history events FROM TO [--liquidations]`: events with command times in [FROM, TO]. */
@@ -64,19 +45,14 @@ export function historyEvents(
   from: string,
   to: string,
   liquidationsOnly: boolean,
-  journal: Journal = 'engine',
 ): Promise<string> {
   // Wrong input is refused before any journal is looked for.
   const range = [parseTime(from, 'FROM'), parseTime(to, 'TO')] as const;
-  return withStore(
-    data,
-    async (store) => {
-      const keep = liquidationsOnly ? isLiquidationEvent : () => true;
-      const events = await eventsInTimeRange(store, ...range, keep);
-      return events.map((e) => JSON.stringify(e)).join('\n');
-    },
-    journal,
-  );
+  return withStore(data, async (store) => {
+    const keep = liquidationsOnly ? isLiquidationEvent : () => true;
+    const events = await eventsInTimeRange(store, ...range, keep);
+    return events.map((e) => JSON.stringify(e)).join('\n');
+  });
 }
 
 /** `history state SEQ`: the state right after journal record SEQ, its hash and its accounts. */
@@ -126,23 +102,33 @@ export function historyState(data: string, seqText: string): Promise<string> {
 }
 
 /**
- * `verify`: recovery (snapshot and tail) against a full replay of the commands, for each
- * journal `data` holds (the engine's, the derivatives ledger's or both; none is refused); for
- * the engine's, also the whole journal from its effects.
+ * `verify`: recovery (snapshot and tail) and the whole journal from its effects, against a full
+ * replay of the commands. A derivatives journal an earlier release left beside the engine's is
+ * not read: a warning says so (through `warn`), and when it is all `data` holds, the refusal
+ * (`store_not_found`) says so instead.
  */
-export async function verify(data: string): Promise<{ text: string; ok: boolean }> {
-  let engine: { text: string; ok: boolean } | null = null;
-  let missing: StoreError | null = null;
+export async function verify(
+  data: string,
+  warn: (message: string) => void,
+): Promise<{ text: string; ok: boolean }> {
+  const former = await formerDerivativesJournal(data);
   try {
-    engine = await verifyEngine(data);
+    return await withStore(data, async (store) => {
+      if (former !== null) warn(formerDerivativesNote(former));
+      const fast = await recover(store);
+      const effects = await recover(store, { snapshots: false });
+      const full = await recover(store, { fullReplay: true });
+      return verdict(store.location, fast.report, full.report, effects.report);
+    });
   } catch (error) {
-    if (!(error instanceof StoreError && error.code === 'store_not_found')) throw error;
-    missing = error;
+    if (former !== null && error instanceof StoreError && error.code === 'store_not_found') {
+      throw new StoreError(
+        'store_not_found',
+        `${error.message}, only ${former}: the derivatives journal of an earlier release, which this release does not read`,
+      );
+    }
+    throw error;
   }
-  const ledger = await verifyLedger(data);
-  const verdicts = [engine, ledger].filter((v) => v !== null);
-  if (missing !== null && verdicts.length === 0) throw missing;
-  return { text: verdicts.map((v) => v.text).join('\n'), ok: verdicts.every((v) => v.ok) };
 }
 
 /** What a recovery reached, as `verify` compares it. */
@@ -154,58 +140,24 @@ interface Reached {
 }
 
 /**
- * The verdict of one journal: recovery from its newest snapshot, and the whole journal from its
- * effects when given, against the full replay of its commands.
+ * The verdict: recovery from the newest snapshot and the whole journal from its effects,
+ * against the full replay of its commands.
  */
 function verdict(
-  name: string,
   location: string,
   fast: Reached,
   full: Reached,
-  effects?: Reached & { readonly fromEffects: number },
+  effects: Reached & { readonly fromEffects: number },
 ) {
-  const ok =
-    fast.stateHash === full.stateHash &&
-    (effects === undefined || effects.stateHash === full.stateHash);
+  const ok = fast.stateHash === full.stateHash && effects.stateHash === full.stateHash;
   const text = [
-    `${name}: ${full.seq} records in ${location}`,
+    `journal: ${full.seq} records in ${location}`,
     `recovery: snapshot at ${fast.snapshotSeq ?? 'none'}, ${fast.replayed} records replayed, hash ${fast.stateHash}`,
-    ...(effects === undefined
-      ? []
-      : [
-          `from effects: ${effects.fromEffects} of ${effects.replayed} records from their effects, the rest re-executed, hash ${effects.stateHash}`,
-        ]),
+    `from effects: ${effects.fromEffects} of ${effects.replayed} records from their effects, the rest re-executed, hash ${effects.stateHash}`,
     `full replay: ${full.replayed} records, hash ${full.stateHash}`,
     ok ? 'ok: the hashes agree' : 'MISMATCH: recovery and full replay disagree',
   ].join('\n');
   return { text, ok };
-}
-
-function verifyEngine(data: string): Promise<{ text: string; ok: boolean }> {
-  return withStore(data, async (store) => {
-    const fast = await recover(store);
-    const effects = await recover(store, { snapshots: false });
-    const full = await recover(store, { fullReplay: true });
-    return verdict('journal', store.location, fast.report, full.report, effects.report);
-  });
-}
-
-/** The derivatives journal beside the engine's; null when `data` holds none. */
-async function verifyLedger(data: string): Promise<{ text: string; ok: boolean } | null> {
-  const open = async (fullReplay: boolean) => {
-    const store = await openExistingLedgerStore(data);
-    if (store === null) return null;
-    const durable = await DurableLedger.open(store, ledgerWithPortfolioMargin(), {
-      fullReplay,
-      warn: (message) => process.stderr.write(`fulcrum: warning: ${message}\n`),
-    });
-    await durable.close();
-    return { recovery: durable.recovery, location: store.location };
-  };
-  const fast = await open(false);
-  const full = await open(true);
-  if (fast === null || full === null) return null;
-  return verdict('derivatives journal', fast.location, fast.recovery, full.recovery);
 }
 
 /**

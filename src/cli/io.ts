@@ -48,6 +48,11 @@ export class CliError extends Error {
   }
 }
 
+/** A warning on standard error, one line: the run goes on. */
+export function warn(message: string): void {
+  process.stderr.write(`fulcrum: warning: ${oneLine(message)}\n`);
+}
+
 /** A path as messages show it: whole when short and plain, cut and escaped otherwise. */
 export function showPath(path: string): string {
   return path === '-' ? 'standard input' : fieldName(path);

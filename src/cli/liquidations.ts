@@ -1,19 +1,38 @@
 /**
  * `fulcrum liquidations FILE.jsonl`: runs a command file in memory with the liquidation monitor
- * beside the engine, and prints the story of its losses: each account as it falls below
- * maintenance (or recovers), every liquidation with its amounts, prices, penalty parts and
- * health before and after, every bad debt, and at the end the loss waterfall per asset
- * (deficits, what the insurance fund paid, what the lenders bore) and the insurance fund.
+ * beside the engine, and prints the story of its losses, in both books: each account as it
+ * falls below maintenance (or recovers); every liquidation of a debt with its amounts, prices,
+ * penalty parts and health before and after; every takeover of a derivatives position (size,
+ * mark, the price after the penalty, the insurance fund's part); every auto-deleveraging fill
+ * at its bankruptcy price, with what the counterparty gave up against the mark; the realized
+ * losses bankrupt accounts paid into the settlement asset; every bad debt. At the end the
+ * totals and the loss waterfall: per asset, what the insurance fund paid and the lenders bore;
+ * per instrument, what deleveraging took from the opposite positions; and the insurance fund.
  */
 import { FulcrumError } from '../base/errors.js';
 import type { CommandResult } from '../engine/apply.js';
 import { Engine } from '../engine/engine.js';
-import type { BadDebtEvent, LiquidationEvent } from '../engine/events.js';
+import type {
+  BadDebtEvent,
+  DeleveragedEvent,
+  EngineEvent,
+  LiquidationEvent,
+  PnlSettledEvent,
+  PositionLiquidatedEvent,
+} from '../engine/events.js';
 import { renderEvent } from '../engine/render.js';
 import { INSURANCE_ACCOUNT, type SubAccountRef } from '../engine/state.js';
 import { LiquidationMonitor } from '../liquidation/monitor.js';
 import { formatDecimal } from '../math/decimal.js';
-import { HEALTH_DECIMALS, pow10, PRICE_DECIMALS, RAY_DECIMALS } from '../math/fixed.js';
+import { SIZE_DECIMALS } from '../derivatives/instruments.js';
+import { SIZE_UNIT, VALUE_UNIT } from '../derivatives/position.js';
+import {
+  HEALTH_DECIMALS,
+  pow10,
+  PRICE_DECIMALS,
+  PRICE_SCALE,
+  RAY_DECIMALS,
+} from '../math/fixed.js';
 import { commandLines, describeError, lineTooLong, oneLine, parseJson, readInput } from './io.js';
 import { shorten, table } from './table.js';
 
@@ -40,6 +59,25 @@ interface Totals {
   repaidValue: bigint;
   seizedValue: bigint;
   bonusValue: bigint;
+  /** Derivatives positions taken over, and those the insurance fund took (the backstop). */
+  takeovers: number;
+  byInsuranceFund: number;
+  /** Quote value (PRICE_SCALE): notional taken over at the mark, penalties, the fund's part. */
+  takenOverValue: bigint;
+  penaltyValue: bigint;
+  toInsuranceValue: bigint;
+}
+
+/** Per instrument: auto-deleveraging fills, and what the counterparties gave up (PRICE_SCALE). */
+interface Deleveraging {
+  fills: number;
+  gaveUpValue: bigint;
+}
+
+/** Realized losses bankrupt accounts paid into the settlement asset, per asset (base units). */
+interface PaidIn {
+  decimals: number;
+  amount: bigint;
 }
 
 export function liquidationsFile(
@@ -57,7 +95,14 @@ export function liquidationsFile(
     repaidValue: 0n,
     seizedValue: 0n,
     bonusValue: 0n,
+    takeovers: 0,
+    byInsuranceFund: 0,
+    takenOverValue: 0n,
+    penaltyValue: 0n,
+    toInsuranceValue: 0n,
   };
+  const deleveraging = new Map<string, Deleveraging>();
+  const paidIn = new Map<string, PaidIn>();
   let accepted = 0;
   let refused = 0;
   for (const { lineNumber, text: trimmed, tooLong } of commandLines(text)) {
@@ -79,15 +124,49 @@ export function liquidationsFile(
       continue;
     }
     accepted++;
+    // Sub-accounts this command found bankrupt: deleveraged, or with a debt written off.
+    const bankrupt = new Set<string>();
+    for (const event of result.events) {
+      if (event.type === 'deleveraged' || event.type === 'bad-debt')
+        bankrupt.add(name(event.target));
+    }
+    // A bankrupt account's realized loss is told after the takeover or deleveraging that
+    // realized it, and before the bad debt it left.
+    const pending: string[] = [];
+    const flush = () => {
+      for (const line of pending.splice(0)) write(line);
+    };
     for (const event of result.events) {
       if (event.type === 'liquidation') {
         count(totals, losses, event);
         write(json ? jsonLine(lineNumber, event) : describeLiquidation(lineNumber, event));
       } else if (event.type === 'bad-debt') {
+        flush();
         record(losses, event);
         write(json ? jsonLine(lineNumber, event) : describeBadDebt(lineNumber, event));
+      } else if (event.type === 'position-liquidated') {
+        countTakeover(totals, losses, engine, event);
+        write(json ? jsonLine(lineNumber, event) : describeTakeover(lineNumber, event));
+      } else if (event.type === 'deleveraged') {
+        const mark = markOf(engine, event.instrument);
+        const gaveUp = (abs(event.size) * abs(event.price - mark)) / SIZE_UNIT;
+        const d = deleveraging.get(event.instrument) ?? { fills: 0, gaveUpValue: 0n };
+        d.fills++;
+        d.gaveUpValue += gaveUp;
+        deleveraging.set(event.instrument, d);
+        write(
+          json
+            ? jsonLine(lineNumber, event, { mark, gaveUpValue: gaveUp })
+            : describeDeleveraged(lineNumber, event, mark, gaveUp),
+        );
+      } else if (event.type === 'pnl-settled' && event.amount < 0n && bankrupt.has(name(event))) {
+        const p = paidIn.get(event.asset) ?? { decimals: event.decimals, amount: 0n };
+        p.amount -= event.amount;
+        paidIn.set(event.asset, p);
+        pending.push(json ? jsonLine(lineNumber, event) : describePaidIn(lineNumber, event));
       }
     }
+    flush();
     const scan = monitor.observe(result);
     for (const ref of scan.liquidatable) {
       const health = maintenanceHealth(engine, ref);
@@ -122,8 +201,22 @@ export function liquidationsFile(
           repaidValue: formatDecimal(totals.repaidValue, PRICE_DECIMALS),
           seizedValue: formatDecimal(totals.seizedValue, PRICE_DECIMALS),
           liquidatorBonusValue: formatDecimal(totals.bonusValue, PRICE_DECIMALS),
+          positionTakeovers: totals.takeovers,
+          byInsuranceFund: totals.byInsuranceFund,
+          takenOverValue: formatDecimal(totals.takenOverValue, PRICE_DECIMALS),
+          takeoverPenaltyValue: formatDecimal(totals.penaltyValue, PRICE_DECIMALS),
+          takeoverToInsuranceValue: formatDecimal(totals.toInsuranceValue, PRICE_DECIMALS),
           waterfall: Object.fromEntries(
             [...losses].map(([symbol, l]) => [symbol, renderLosses(l)]),
+          ),
+          deleveraging: Object.fromEntries(
+            [...deleveraging].map(([symbol, d]) => [
+              symbol,
+              { fills: d.fills, gaveUpValue: formatDecimal(d.gaveUpValue, PRICE_DECIMALS) },
+            ]),
+          ),
+          lossesPaidInByBankrupt: Object.fromEntries(
+            [...paidIn].map(([symbol, p]) => [symbol, formatDecimal(p.amount, p.decimals)]),
           ),
           insuranceFund: Object.fromEntries(fund),
           stillLiquidatable,
@@ -141,22 +234,55 @@ export function liquidationsFile(
     `debt repaid ${money(totals.repaidValue)}, collateral seized ${money(totals.seizedValue)}, ` +
       `liquidators' bonus ${money(totals.bonusValue)}`,
   );
+  const fills = [...deleveraging.values()].reduce((n, d) => n + d.fills, 0);
+  write(
+    `${totals.takeovers} positions taken over (${totals.byInsuranceFund} by the insurance fund): ` +
+      `notional ${money(totals.takenOverValue)} at the mark, penalties ${money(totals.penaltyValue)} ` +
+      `(insurance fund ${money(totals.toInsuranceValue)}); ${fills} deleveraging fills`,
+  );
+  const paid = [...paidIn].map(
+    ([symbol, p]) => `${shorten(formatDecimal(p.amount, p.decimals), 6)} ${symbol}`,
+  );
+  if (paid.length > 0) {
+    write(`realized losses paid in by bankrupt accounts: ${paid.join(', ')}`);
+  }
   write('');
-  write('Loss waterfall: bad debt, paid first by the insurance fund, then by the lenders');
-  const rows = [...losses]
-    .filter(([, l]) => l.deficit > 0n)
-    .map(([symbol, l]) => [
+  write(
+    'Loss waterfall: what an account could not pay, paid first by the insurance fund, then (a ' +
+      'derivatives loss) by deleveraging the opposite positions, then by the lenders',
+  );
+  const rows = [
+    ...[...losses]
+      .filter(([, l]) => l.deficit > 0n)
+      .map(([symbol, l]) => [
+        symbol,
+        shorten(formatDecimal(l.deficit, l.decimals), 6),
+        shorten(formatDecimal(l.insuranceDraw, l.decimals), 6),
+        '0',
+        shorten(formatDecimal(l.socialized, l.decimals), 6),
+        indexFall(l),
+      ]),
+    ...[...deleveraging].map(([symbol, d]) => [
       symbol,
-      shorten(formatDecimal(l.deficit, l.decimals), 6),
-      shorten(formatDecimal(l.insuranceDraw, l.decimals), 6),
-      shorten(formatDecimal(l.socialized, l.decimals), 6),
-      indexFall(l),
-    ]);
+      shorten(formatDecimal(d.gaveUpValue, PRICE_DECIMALS), 6),
+      '0',
+      shorten(formatDecimal(d.gaveUpValue, PRICE_DECIMALS), 6),
+      '0',
+      '-',
+    ]),
+  ];
   write(
     rows.length === 0
       ? '(no bad debt)'
       : table(
-          ['asset', 'deficit', 'insurance fund paid', 'lenders bore', 'supply index fall %'],
+          [
+            'asset or instrument',
+            'deficit',
+            'insurance fund paid',
+            'deleveraging',
+            'lenders bore',
+            'supply index fall %',
+          ],
           rows,
         ),
   );
@@ -203,6 +329,43 @@ function count(totals: Totals, losses: Map<string, AssetLosses>, event: Liquidat
   lossesOf(losses, event.collateralAsset, event.collateralDecimals).penaltyIntake +=
     event.toInsurance;
   lossesOf(losses, event.debtAsset, event.debtDecimals);
+}
+
+/**
+ * A takeover of a derivatives position: its notional at the mark, the penalty (the distance of
+ * its price from the mark), and the insurance fund's part, which reaches the fund in the
+ * settlement asset.
+ */
+function countTakeover(
+  totals: Totals,
+  losses: Map<string, AssetLosses>,
+  engine: Engine,
+  event: PositionLiquidatedEvent,
+): void {
+  totals.takeovers++;
+  if (event.liquidator.account === INSURANCE_ACCOUNT) totals.byInsuranceFund++;
+  const size = abs(event.size);
+  totals.takenOverValue += (size * event.mark) / SIZE_UNIT;
+  totals.penaltyValue += (size * abs(event.mark - event.price)) / SIZE_UNIT;
+  totals.toInsuranceValue += event.toInsuranceValue / VALUE_TO_PRICE;
+  const symbol = engine.state.venueConfig.settlementAsset;
+  const index = engine.state.assetIndex.get(symbol);
+  const decimals = index === undefined ? 6 : (engine.state.assets[index]?.config.decimals ?? 6);
+  lossesOf(losses, symbol, decimals).penaltyIntake +=
+    event.toInsuranceValue / (VALUE_UNIT / pow10(decimals));
+}
+
+/** Derivatives value numerators (VALUE_UNIT a quote unit) per PRICE_SCALE unit. */
+const VALUE_TO_PRICE = VALUE_UNIT / PRICE_SCALE;
+
+/** An instrument's mark now (PRICE_SCALE); 0 for a symbol that is not listed. */
+function markOf(engine: Engine, symbol: string): bigint {
+  const index = engine.state.instrumentIndex.get(symbol);
+  return index === undefined ? 0n : (engine.state.instruments[index]?.mark ?? 0n);
+}
+
+function abs(x: bigint): bigint {
+  return x < 0n ? -x : x;
 }
 
 function record(losses: Map<string, AssetLosses>, event: BadDebtEvent): void {
@@ -304,8 +467,57 @@ function describeBadDebt(lineNumber: number, e: BadDebtEvent): string {
   );
 }
 
-function jsonLine(lineNumber: number, event: LiquidationEvent | BadDebtEvent): string {
-  return JSON.stringify({ line: lineNumber, ...renderEvent(event) });
+function describeTakeover(lineNumber: number, e: PositionLiquidatedEvent): string {
+  const size = abs(e.size);
+  const side = e.size > 0n ? 'long' : 'short';
+  const by = e.liquidator.account === INSURANCE_ACCOUNT ? 'the insurance fund' : name(e.liquidator);
+  const health = (h: bigint | null) =>
+    h === null ? '-' : shorten(formatDecimal(h, HEALTH_DECIMALS));
+  const penalty = (size * abs(e.mark - e.price)) / SIZE_UNIT;
+  return [
+    `${at(lineNumber)}  takeover      ${name(e.target)} by ${by}:`,
+    `${shorten(formatDecimal(size, SIZE_DECIMALS), 8)} ${e.instrument} (${side}) @ ${price(e.price)}, mark ${price(e.mark)};`,
+    `penalty ${money(penalty)} (insurance fund ${money(e.toInsuranceValue / VALUE_TO_PRICE)});`,
+    `health ${health(e.healthBeforeWad)} -> ${health(e.healthAfterWad)}`,
+  ].join(' ');
+}
+
+function describeDeleveraged(
+  lineNumber: number,
+  e: DeleveragedEvent,
+  mark: bigint,
+  gaveUp: bigint,
+): string {
+  const size = shorten(formatDecimal(abs(e.size), SIZE_DECIMALS), 8);
+  const side = e.size > 0n ? 'long' : 'short';
+  return (
+    `${at(lineNumber)}  deleveraged   ${name(e.target)} (${side}) against ${name(e.counterparty)}: ` +
+    `${size} ${e.instrument} at the bankruptcy price ${price(e.price)}, mark ${price(mark)}; ` +
+    `the counterparty gave up ${money(gaveUp)}`
+  );
+}
+
+function describePaidIn(lineNumber: number, e: PnlSettledEvent): string {
+  return (
+    `${at(lineNumber)}  loss paid in  ${name(e)}, bankrupt: ` +
+    `${shorten(formatDecimal(-e.amount, e.decimals), 6)} ${e.asset} of realized loss paid into ` +
+    `the settlement reserve (from its deposit, then as a debt)`
+  );
+}
+
+function jsonLine(
+  lineNumber: number,
+  event: EngineEvent,
+  extra: Readonly<Record<string, bigint>> = {},
+): string {
+  const added = Object.fromEntries(
+    Object.entries(extra).map(([key, value]) => [key, formatDecimal(value, PRICE_DECIMALS)]),
+  );
+  return JSON.stringify({ line: lineNumber, ...renderEvent(event), ...added });
+}
+
+function price(x: bigint): string {
+  return shorten(formatDecimal(x, PRICE_DECIMALS));
 }
 
 function at(lineNumber: number): string {

@@ -11,14 +11,22 @@ import { FulcrumError } from '../base/errors.js';
 import { isPostgresUrl, postgresUrlProblem } from '../store/postgresStore.js';
 import { StoreError } from '../store/store.js';
 import { healthCommand } from './health.js';
-import { historyAccount, historyEvents, historyState, type Journal, verify } from './history.js';
-import { appliedNote, CliError, describeError, EXIT, flushOut, oneLine, writeOut } from './io.js';
+import { historyAccount, historyEvents, historyState, verify } from './history.js';
+import {
+  appliedNote,
+  CliError,
+  describeError,
+  EXIT,
+  flushOut,
+  oneLine,
+  warn,
+  writeOut,
+} from './io.js';
 import { liquidationsFile } from './liquidations.js';
 import { oracleReplay } from './oracle.js';
 import { runFile } from './run.js';
 import { calibrate } from './calibrate.js';
-import { derivativesFile } from './derivatives.js';
-import { greeksCommand } from './greeks.js';
+import { greeksCommand, greeksOfAccount } from './greeks.js';
 import { numberOption } from './options.js';
 import { quoteInput } from '../domain/quote.js';
 import { SIMULATE_HELP, simulateCommand } from './simulate.js';
@@ -40,45 +48,49 @@ usage:
       propose an asset's weights from OHLCV price files (one asset each): volatility,
       haircuts (volatility + liquidity for --size), initial / liquidation-end / maintenance
       weights and the listing fields to paste (docs/RISK.md)
-  fulcrum derivatives FILE.jsonl|- [--json] [--data DIR]
-      run a file of derivatives-ledger commands (perpetuals, futures, options; funding, expiry,
-      liquidation, auto-deleveraging), in memory or journaled in DIR (derivatives.sqlite, or a
-      postgres:// URL) and continued from it: every outcome and event, then each sub-account
   fulcrum greeks FILE|- [--json]
       a derivatives portfolio (JSON: perpetuals, futures, options, an index and volatility per
       underlying): Greeks in quote terms, notional, leverage, the margin of the cross,
       isolated and portfolio modes side by side, liquidation prices
+  fulcrum greeks --account ID[/N] [--data DIR] [--json]
+      the same report for a sub-account of the journal: its positions, a future's mark as its
+      forward, its underlyings' prices and volatilities (set-volatility, or 100%); read-only
   fulcrum demo [--json] [--data DIR]
       run the bundled lending story (examples/lending-story.jsonl), in memory unless --data
   fulcrum health FILE|-
-      evaluate one portfolio (JSON) and print its health as JSON
+      evaluate one portfolio (JSON: balances, and derivatives positions beside them) and print
+      its health as JSON
   fulcrum run FILE.jsonl|- [--data DIR] [--memory] [--json] [--strict]
-      apply a file of commands, one JSON object a line, continuing from the journal in DIR;
-      print each result once durable, then the pools, the accounts and the state hash
-  fulcrum history account ID [--limit N] [--data DIR] [--derivatives]
-      every journaled command that touched an account, one JSON object a line
-  fulcrum history events FROM TO [--liquidations] [--data DIR] [--derivatives]
-      events of commands timed FROM..TO (unix seconds or ISO dates); --derivatives reads the
-      derivatives ledger's journal instead of the engine's
+      apply a file of commands (lending and derivatives), one JSON object a line, continuing
+      from the journal in DIR; print each result once durable, then the pools, the accounts
+      with their derivatives and the state hash
+  fulcrum history account ID [--limit N] [--data DIR]
+      every journaled command that touched an account (named in it: its account, a side of a
+      transfer or fill, a liquidator or target; or deleveraged or settled by it), one JSON
+      object a line
+  fulcrum history events FROM TO [--liquidations] [--data DIR]
+      events of commands timed FROM..TO (unix seconds or ISO dates); --liquidations keeps
+      liquidations, position takeovers, deleveraging and bad debt
   fulcrum history state SEQ [--data DIR]
       the state right after journal record SEQ (by replay), as JSON
   fulcrum liquidations FILE.jsonl|- [--json]
       run a command file in memory with the liquidation monitor: print each account as it
-      falls below maintenance, every liquidation and bad debt, then the loss waterfall
+      falls below maintenance, every liquidation, position takeover, deleveraging and bad
+      debt, then the loss waterfall
   fulcrum verify [--data DIR]
-      recover from the newest snapshot and check it against a full replay of the journal;
-      the same for the derivatives journal when DIR holds one (at least one must be there)
+      recover from the newest snapshot and check it against a full replay of the journal
   fulcrum oracle replay FILE... [--oracle JSON] [--json]
       replay OHLCV price files (one source of one asset each, named source_PAIR_...csv)
       through the oracle; per asset: grades, outliers, breaker trips, largest stable gap
   fulcrum help | --version
 
 options:
-  --data DIR    the journal: a folder (SQLite, created if needed by run, demo and derivatives;
-                default ./${DEFAULT_DATA}) or a postgres:// URL; one writer at a time
-                (store_locked); verify and history read it read-only and create nothing
+  --data DIR    the journal: a folder (SQLite, created if needed by run and demo; default
+                ./${DEFAULT_DATA}) or a postgres:// URL; one writer at a time (store_locked);
+                verify, history and greeks read it read-only and create nothing
   --memory      run without a journal (nothing is kept)
   --json        machine-readable output, one JSON object a line
+  --account ID[/N]  greeks: a sub-account of the journal (N from 0 to 255, 0 by default)
   --strict      exit with status 1 if any command was refused
   --confidence C[,C]  calibrate: confidence of maintenance[,initial] (default 0.99,0.999)
   --horizon H[,H]     calibrate: horizon of maintenance[,initial]: 4h, 1d or seconds (default 4h,1d)
@@ -97,9 +109,9 @@ const OPTIONS = {
   json: { type: 'boolean' },
   strict: { type: 'boolean' },
   liquidations: { type: 'boolean' },
-  derivatives: { type: 'boolean' },
   oracle: { type: 'string' },
   limit: { type: 'string' },
+  account: { type: 'string' },
   scenario: { type: 'string' },
   prices: { type: 'boolean' },
   from: { type: 'string' },
@@ -216,18 +228,15 @@ async function main(argv: readonly string[]): Promise<number> {
       );
     case 'history':
       return history(args, values, data, write);
-    case 'derivatives': {
-      allow(values, ['json', 'data']);
-      const [path = '-'] = only(args, 1, 'derivatives FILE.jsonl');
-      return derivativesFile(
-        path,
-        { json: values.json === true, data: values.data ?? null },
-        write,
-      );
-    }
     case 'greeks': {
+      if (values.account !== undefined) {
+        allow(values, ['json', 'data', 'account']);
+        only(args, 0, 'greeks --account ID[/N] [--data DIR] (a sub-account, or a FILE: not both)');
+        write(await greeksOfAccount(data, values.account, values.json === true));
+        return EXIT.ok;
+      }
       allow(values, ['json']);
-      const [path = '-'] = only(args, 1, 'greeks FILE');
+      const [path = '-'] = only(args, 1, 'greeks FILE|- or fulcrum greeks --account ID[/N]');
       write(greeksCommand(path, values.json === true));
       return EXIT.ok;
     }
@@ -344,7 +353,7 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'verify': {
       allow(values, ['data']);
       only(args, 0, 'verify');
-      const { text, ok } = await verify(data);
+      const { text, ok } = await verify(data, warn);
       write(text);
       return ok ? EXIT.ok : EXIT.badInput;
     }
@@ -362,19 +371,19 @@ async function history(
   const [what, ...rest] = args;
   switch (what) {
     case 'account': {
-      allow(values, ['data', 'limit', 'derivatives']);
+      allow(values, ['data', 'limit']);
       const [id = ''] = only(rest, 1, 'history account ID');
       const limit =
         values.limit === undefined
           ? 1_000
           : numberOption(values.limit, 'limit', { min: 1, max: 1_000_000, whole: true });
-      write(await historyAccount(data, id, limit, journalOf(values)));
+      write(await historyAccount(data, id, limit));
       return EXIT.ok;
     }
     case 'events': {
-      allow(values, ['data', 'liquidations', 'derivatives']);
+      allow(values, ['data', 'liquidations']);
       const [from = '', to = ''] = only(rest, 2, 'history events FROM TO');
-      write(await historyEvents(data, from, to, values.liquidations === true, journalOf(values)));
+      write(await historyEvents(data, from, to, values.liquidations === true));
       return EXIT.ok;
     }
     case 'state': {
@@ -386,11 +395,6 @@ async function history(
     default:
       throw new CliError('usage: fulcrum history account|events|state ...', EXIT.usage);
   }
-}
-
-/** `--derivatives`: the derivatives ledger's journal instead of the engine's. */
-function journalOf(values: Values): Journal {
-  return values.derivatives === true ? 'derivatives' : 'engine';
 }
 
 /**

@@ -9,6 +9,7 @@ import { FulcrumError } from '../base/errors.js';
 import type { CommandResult } from '../engine/apply.js';
 import { Engine } from '../engine/engine.js';
 import { DurableEngine } from '../store/durableEngine.js';
+import { formerDerivativesJournal, formerDerivativesNote } from '../store/formerJournal.js';
 import { openStore } from '../store/index.js';
 import { LIMITS } from '../domain/limits.js';
 import { renderResult } from '../engine/render.js';
@@ -23,6 +24,7 @@ import {
   oneLine,
   parseJson,
   readInput,
+  warn,
   whenOutputFails,
 } from './io.js';
 import { shorten, table } from './table.js';
@@ -158,7 +160,7 @@ export async function writeSummary(
     listed.rows.length > 0
       ? table(
           ['sub-account', 'collateral', 'debt', 'initial HF', 'maint. HF', 'status'],
-          listed.rows,
+          listed.rows.map((row) => row.cells),
         )
       : '(no accounts)';
   const counts = [...listed.counts].map(([status, n]) => `${n} ${status}`).join(', ');
@@ -167,6 +169,15 @@ export async function writeSummary(
       ? `${accountTable}\n... and ${listed.total - listed.rows.length} more sub-accounts not listed (of ${listed.total}: ${counts}; --json lists every one)`
       : accountTable,
   );
+  const positions = listed.rows.flatMap((row) => row.derivatives);
+  if (positions.length > 0) {
+    await write(
+      `\nderivatives of the sub-accounts listed (unrealized: profit at the mark, funding owed included; unsettled: realized, not yet paid into the settlement asset)\n${table(
+        ['sub-account', 'mode', 'instrument', 'size', 'entry', 'mark', 'unrealized', 'unsettled'],
+        positions,
+      )}`,
+    );
+  }
   await write(`\nstate hash ${engine.hash()}\n`);
 }
 
@@ -199,19 +210,25 @@ function* subAccounts(engine: Engine): Generator<SubAccountLine> {
   }
 }
 
+/** A sub-account's line in the text summary, with a line per derivatives position it holds. */
+interface SummaryRow {
+  readonly cells: readonly string[];
+  readonly derivatives: readonly (readonly string[])[];
+}
+
 /**
  * The rows the text summary lists (see {@link writeSummary}), how many sub-accounts there are,
  * and how many of each status (blocked ones counted together). Holds at most three times
  * {@link SUMMARY_ACCOUNTS_MAX} rows, whatever the book's size.
  */
 function listedSubAccounts(engine: Engine): {
-  rows: string[][];
+  rows: SummaryRow[];
   total: number;
   counts: Map<string, number>;
 } {
-  const inOrder: string[][] = [];
-  const troubled: string[][] = [];
-  const healthy: string[][] = [];
+  const inOrder: SummaryRow[] = [];
+  const troubled: SummaryRow[] = [];
+  const healthy: SummaryRow[] = [];
   const counts = new Map<string, number>();
   let total = 0;
   for (const sub of subAccounts(engine)) {
@@ -220,14 +237,18 @@ function listedSubAccounts(engine: Engine): {
       ? 'liquidatable but blocked'
       : sub.status;
     counts.set(kind, (counts.get(kind) ?? 0) + 1);
-    const row = [
-      `${sub.account}/${sub.subAccount}`,
-      shorten(sub.report.collateralValue, 2),
-      shorten(sub.report.liabilityValue, 2),
-      shorten(sub.report.initialHealthFactor),
-      shorten(sub.report.healthFactor),
-      sub.status,
-    ];
+    const name = `${sub.account}/${sub.subAccount}`;
+    const row: SummaryRow = {
+      cells: [
+        name,
+        shorten(sub.report.collateralValue, 2),
+        shorten(sub.report.liabilityValue, 2),
+        shorten(sub.report.initialHealthFactor),
+        shorten(sub.report.healthFactor),
+        sub.status,
+      ],
+      derivatives: derivativesRows(name, sub.report.derivatives),
+    };
     if (inOrder.length < SUMMARY_ACCOUNTS_MAX) inOrder.push(row);
     const bucket = sub.status === 'healthy' ? healthy : troubled;
     if (bucket.length < SUMMARY_ACCOUNTS_MAX) bucket.push(row);
@@ -237,6 +258,33 @@ function listedSubAccounts(engine: Engine): {
       ? inOrder
       : [...troubled, ...healthy].slice(0, SUMMARY_ACCOUNTS_MAX);
   return { rows, total, counts };
+}
+
+/**
+ * A sub-account's derivatives as summary rows: one per position (mode and unsettled profit on
+ * the first), or one for a book that holds none but has a mode or unsettled profit.
+ */
+function derivativesRows(
+  name: string,
+  book: ReturnType<typeof renderHealthReport>['derivatives'],
+): string[][] {
+  if (book === undefined) return [];
+  const unsettled = shorten(book.unsettled, 2);
+  if (book.positions.length === 0) {
+    return book.mode === 'cross' && unsettled === '0'
+      ? []
+      : [[name, book.mode, '-', '-', '-', '-', '-', unsettled]];
+  }
+  return book.positions.map((p, i) => [
+    i === 0 ? name : '',
+    i === 0 ? book.mode : '',
+    p.instrument,
+    shorten(p.size, 8),
+    shorten(p.entryPrice, 2),
+    shorten(p.mark, 2),
+    shorten(p.unrealized, 2),
+    i === 0 ? unsettled : '',
+  ]);
 }
 
 function describeLine(lineNumber: number, input: unknown, result: CommandResult): string {
@@ -258,30 +306,64 @@ function describeCommand(input: unknown): string {
     const cut = shown.length > SHOWN_TEXT_MAX ? `${shown.slice(0, SHOWN_TEXT_MAX)}…` : shown;
     return oneLine(cut);
   };
+  const object = (v: unknown) =>
+    (typeof v === 'object' && v !== null && !Array.isArray(v) ? v : {}) as Record<string, unknown>;
   const who = (v: unknown) => {
-    const r = (typeof v === 'object' && v !== null ? v : {}) as Record<string, unknown>;
+    const r = object(v);
     return `${text(r.account)}/${text(r.subAccount ?? 0)}`;
   };
   const iso = typeof c.time === 'number' ? isoTime(c.time) : '?';
   const time = iso === '?' ? iso : iso.slice(5, 16);
   const type = text(c.type);
-  switch (c.type) {
-    case 'list-asset': {
-      const config = (typeof c.config === 'object' && c.config !== null ? c.config : {}) as Record<
-        string,
-        unknown
-      >;
-      return `${time}  ${type} ${text(config.symbol)} @ ${text(c.price)}`;
+  const what = (() => {
+    switch (c.type) {
+      case 'list-asset':
+        return `${text(object(c.config).symbol)} @ ${text(c.price)}`;
+      case 'list-instrument': {
+        const config = object(c.config);
+        return `${text(config.symbol)} (${text(config.kind)} on ${text(config.underlying)}) @ ${text(c.price)}`;
+      }
+      case 'set-price':
+        return `${text(c.asset)} ${text(c.price)}`;
+      case 'quote':
+        return `${text(c.asset)} ${text(c.price)} from ${text(c.source)}`;
+      case 'set-weights':
+        return `${text(c.asset)} ${text(c.initialWeight)} / ${text(c.maintenanceWeight)}`;
+      case 'set-volatility':
+        return `${text(c.asset)} ${text(c.volatility)}`;
+      case 'accrue':
+        return text(c.asset);
+      case 'configure-liquidation':
+      case 'configure-venue': {
+        const keys = Object.keys(object(c.config));
+        return keys.length === 0 ? '(no change)' : text(keys.join(', '));
+      }
+      case 'transfer':
+        return `${text(c.amount)} ${text(c.asset)} ${who(c.from)} -> ${who(c.to)}`;
+      case 'liquidate':
+        return `${who(c.target)} by ${who(c.liquidator)}: ${text(c.amount)} ${text(c.debtAsset)} for ${text(c.collateralAsset)}`;
+      case 'backstop':
+        return `${who(c.target)}: ${text(c.debtAsset)} for ${text(c.collateralAsset)}`;
+      case 'resolve-bankruptcy':
+        return who(c.target);
+      case 'trade':
+        return `${who(c.buyer)} buys ${text(c.size)} ${text(c.instrument)} @ ${text(c.price)} from ${who(c.seller)}`;
+      case 'settle-funding':
+      case 'expire':
+        return text(c.instrument);
+      case 'set-mode':
+        return `${who(c)} ${text(c.mode)}`;
+      case 'settle-pnl':
+        return who(c);
+      case 'liquidate-position':
+        return `${who(c.target)} by ${who(c.liquidator)}: ${text(c.amount)} ${text(c.instrument)}`;
+      case 'deleverage':
+        return `${who(c.target)} ${text(c.instrument)}`;
+      default:
+        return `${who(c)} ${text(c.amount)} ${text(c.asset)}`;
     }
-    case 'set-price':
-      return `${time}  ${type} ${text(c.asset)} ${text(c.price)}`;
-    case 'accrue':
-      return `${time}  ${type} ${text(c.asset)}`;
-    case 'transfer':
-      return `${time}  ${type} ${text(c.amount)} ${text(c.asset)} ${who(c.from)} -> ${who(c.to)}`;
-    default:
-      return `${time}  ${type} ${who(c)} ${text(c.amount)} ${text(c.asset)}`;
-  }
+  })();
+  return `${time}  ${type} ${what}`;
 }
 
 function percent(fraction: string): string {
@@ -316,6 +398,8 @@ export async function runFile(
     await writeSummary(outcome, options, write);
     return options.strict && outcome.refused > 0 ? 1 : 0;
   }
+  const former = await formerDerivativesJournal(options.data);
+  if (former !== null) warn(formerDerivativesNote(former));
   const durable = await DurableEngine.open(await openStore(options.data));
   try {
     const { recovery } = durable;

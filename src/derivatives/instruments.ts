@@ -3,7 +3,7 @@
  * European options on an underlying whose index price the venue's oracle gives.
  *
  * Sizes are in units of the underlying (one contract of one unit); prices in the quote unit per
- * unit of the underlying. The exact ledger keeps sizes as bigint base units of
+ * unit of the underlying. The engine keeps sizes as bigint base units of
  * {@link SIZE_DECIMALS} decimals and prices in PRICE_SCALE; analytics (pricing, Greeks, scenario
  * margin) work in floats on the same figures.
  */
@@ -20,7 +20,7 @@ export const SYMBOL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/;
 export const UNDERLYING_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,15}$/;
 /**
  * The highest strike, in quote per unit: the highest index any part of Fulcrum reads (the
- * portfolio margin's). The lowest is 10^-9: the ledger settles options on the strike to 10^-9.
+ * portfolio margin's). The lowest is 10^-9: the engine settles options on the strike to 10^-9.
  */
 export const STRIKE_MAX = 1e15;
 export const STRIKE_MIN = 1e-9;
@@ -82,7 +82,7 @@ const COMMON_FIELDS = [
 /**
  * Checks an instrument's fields; throws `invalid_config` naming the field. Every number must be
  * a JavaScript number in its range (a string such as `"0.1"` is refused, not compared as text),
- * and a field the kind does not have is refused, so that what the ledger keeps is exactly the
+ * and a field the kind does not have is refused, so that what the engine keeps is exactly the
  * instrument described.
  */
 export function validateInstrument(spec: InstrumentSpec): void {

@@ -40,7 +40,7 @@
  *
  * Positions in the same instrument (same symbol) are netted first. Options are priced with time
  * to expiry in years of 365 days. Only the market entries of underlyings held are read.
- * Analytics: floats, pure; the exact ledger keeps the positions.
+ * Analytics: floats, pure; the engine keeps the positions, exact.
  */
 import { FulcrumError } from '../base/errors.js';
 import { black76, thetaPerDay } from './black76.js';

@@ -10,9 +10,11 @@ import { describe, expect, it } from 'vitest';
 import { FulcrumError } from '../base/errors.js';
 import type { InstrumentSpec } from './instruments.js';
 import { black76 } from './black76.js';
-import { DerivativesLedger } from './ledger.js';
+import { Engine } from '../engine/engine.js';
+import { DEFAULT_PROFIT_WEIGHT } from './listing.js';
 import {
   collateralNeeded,
+  INITIAL_PROFIT_WEIGHT,
   isolatedLiquidationPrice,
   parsePortfolio,
   type Portfolio,
@@ -22,7 +24,6 @@ import {
 } from './report.js';
 import { flatSurface } from './volSurface.js';
 import { withIndex } from './forwards.js';
-import { listAt } from '../../test/fixtures/derivatives.js';
 
 const example = JSON.parse(
   readFileSync(join(import.meta.dirname, '..', '..', 'examples', 'options-portfolio.json'), 'utf8'),
@@ -72,9 +73,8 @@ describe('isolated liquidation price', () => {
   });
 });
 
-describe('the report agrees with the ledger where the size premium binds', () => {
+describe('the report agrees with the engine where the size premium binds', () => {
   const T0 = 1_900_000_000;
-  const px = (x: number) => BigInt(Math.round(x * 1e6)) * 10n ** 12n;
   const PERP: InstrumentSpec = {
     kind: 'perpetual',
     symbol: 'ETH-PERP',
@@ -103,38 +103,56 @@ describe('the report agrees with the ledger where the size premium binds', () =>
       expect(report.leverage).toBeCloseTo(1 / (report.initialRatio ?? 1), 9);
       const liquidation = report.isolatedLiquidationPrice;
       expect(liquidation).not.toBeNull();
+      // The engine: an isolated sub-account whose USDC counts at 0.95 in every tier, funded so
+      // that its weighted collateral is the reported initial requirement.
+      const whale = { account: 'whale', subAccount: 1 };
       const at = (price: number) => {
-        const l = new DerivativesLedger();
-        listAt(l, PERP, T0, px(2000));
-        l.apply({ type: 'set-mode', time: T0, account: 'whale', mode: 'isolated' });
-        l.apply({
-          type: 'deposit',
+        const engine = new Engine();
+        const apply = (command: Record<string, unknown>) => {
+          const result = engine.applyJson(command);
+          if (!result.ok) throw result.error;
+        };
+        const usdc = { symbol: 'USDC', decimals: 6, initialWeight: '0.95' };
+        apply({
+          type: 'list-asset',
           time: T0,
-          to: 'whale',
-          amount: BigInt(Math.ceil(report.initial * 1e6)),
+          config: { ...usdc, maintenanceWeight: '0.95' },
+          price: '1',
         });
-        l.apply({ type: 'deposit', time: T0, to: 'mm', amount: 10n ** 15n });
-        const [buyer, seller] = size > 0 ? ['whale', 'mm'] : ['mm', 'whale'];
-        const absolute = BigInt(Math.round(units * 1e8));
-        l.apply({
-          type: 'trade',
+        apply({
+          type: 'list-asset',
           time: T0,
-          buyer,
-          seller,
-          instrument: 'ETH-PERP',
-          size: absolute,
-          price: px(2000),
+          config: { symbol: 'ETH', decimals: 18, initialWeight: '0.8', maintenanceWeight: '0.825' },
+          price: '2000',
         });
-        l.apply({
-          type: 'set-prices',
-          time: T0 + 1,
-          index: { ETH: px(price) },
-          marks: { 'ETH-PERP': px(price) },
+        apply({
+          type: 'list-instrument',
+          time: T0,
+          config: {
+            kind: 'perpetual',
+            symbol: 'ETH-PERP',
+            underlying: 'ETH',
+            initialMargin: '0.1',
+            maintenanceMargin: '0.03',
+            sizePremium: '0.001',
+          },
+          price: '2000',
         });
-        return l.liquidatable('whale');
+        apply({ type: 'set-mode', time: T0, ...whale, mode: 'isolated' });
+        const deposit = Math.ceil((report.initial / 0.95) * 1e6) / 1e6;
+        apply({ type: 'deposit', time: T0, ...whale, asset: 'USDC', amount: deposit.toFixed(6) });
+        apply({ type: 'deposit', time: T0, account: 'mm', asset: 'USDC', amount: '1000000000' });
+        const mm = { account: 'mm' };
+        const [buyer, seller] = size > 0 ? [whale, mm] : [mm, whale];
+        const trade = { type: 'trade', time: T0, buyer, seller, instrument: 'ETH-PERP' };
+        apply({ ...trade, size: String(units), price: '2000' });
+        const mark = price.toFixed(6);
+        apply({ type: 'set-price', time: T0 + 1, asset: 'ETH', price: mark });
+        apply({ type: 'set-price', time: T0 + 1, asset: 'ETH-PERP', price: mark });
+        return engine.liquidation(whale).liquidatable;
       };
       const p = liquidation ?? 0;
-      // A hair on the safe side it stands; a hair past it the ledger liquidates.
+      // A hair on the safe side it stands; a hair past it the engine liquidates.
       const safe = size > 0 ? p * 1.0001 : p * 0.9999;
       const past = size > 0 ? p * 0.9999 : p * 1.0001;
       expect(at(safe)).toBe(false);
@@ -144,6 +162,10 @@ describe('the report agrees with the ledger where the size premium binds', () =>
 });
 
 describe('collateral a mode needs, profit at a haircut (90%) and capped at the collateral', () => {
+  it("counts profit at an instrument listing's default initial weight", () => {
+    expect(INITIAL_PROFIT_WEIGHT * 1e6).toBe(Number(DEFAULT_PROFIT_WEIGHT.initial));
+  });
+
   it.each([
     // initial, loss, profit, needed: why
     [1_000, 0, 0, 1_000], // nothing to count

@@ -3,7 +3,7 @@
  * quote terms, notional, leverage, the margin of each mode side by side (cross, isolated,
  * portfolio), and liquidation prices. Read from a JSON portfolio (decimal strings, ISO times),
  * checked strictly; computed with Black-76 on each expiry's forward (`forwards.ts`), the
- * ledger's standard requirements and the scenario portfolio margin.
+ * engine's standard requirements (`requirement.ts`) and the scenario portfolio margin.
  *
  * The Greeks, all against the index S with the basis held as a ratio (∂F/∂S = F/S), say their
  * units in their names: `deltaUnits` (∂V/∂S, units of the underlying), `deltaQuote` (∂V/∂S·S,
@@ -23,6 +23,7 @@
 import { FulcrumError } from '../base/errors.js';
 import { expectObject, rejectUnknownFields } from '../domain/input.js';
 import { LIMITS } from '../domain/limits.js';
+import { DEFAULT_VENUE_CONFIG } from '../domain/venueConfig.js';
 import { fieldName, quoteInput } from '../domain/quote.js';
 import { PRICE_SCALE } from '../math/fixed.js';
 import { isoUtcMillis } from '../math/time.js';
@@ -43,12 +44,8 @@ import {
   UNDERLYING_PATTERN,
   validateInstrument,
 } from './instruments.js';
-import {
-  DEFAULT_LEDGER_CONFIG,
-  type InstrumentState,
-  standardRequirement,
-  VALUE_UNIT,
-} from './ledger.js';
+import { VALUE_UNIT } from './position.js';
+import { standardRequirement } from './requirement.js';
 import {
   PORTFOLIO_INDEX_MAX,
   PORTFOLIO_POSITIONS_MAX,
@@ -136,7 +133,7 @@ export interface PositionReport {
   readonly leverage: number | null;
   /**
    * Isolated (perpetuals and futures not expired): funded with its initial margin, the price at
-   * which it reaches maintenance at the size-adjusted ratio the ledger liquidates at.
+   * which it reaches maintenance at the size-adjusted ratio the engine liquidates at.
    */
   readonly isolatedLiquidationPrice: number | null;
 }
@@ -291,7 +288,7 @@ export function positionReport(position: ReportPosition, market: PortfolioMarket
           size,
           entry,
           requirement.initial,
-          // The ledger's ratio: size-adjusted, rounded up to parts per million.
+          // The engine's ratio: size-adjusted, rounded up to parts per million.
           Math.ceil(
             sizeAdjusted(instrument.maintenanceMargin, instrument.sizePremium, size) * 1e6 - 1e-9,
           ) / 1e6,
@@ -328,15 +325,23 @@ export function positionReport(position: ReportPosition, market: PortfolioMarket
 }
 
 /**
+ * Paper profit counts toward initial margin at this weight (an instrument listing's default
+ * initial `profitWeight`, `listing.ts`), and at most up to this share of the collateral (the
+ * venue's default `profitCap`).
+ */
+export const INITIAL_PROFIT_WEIGHT = 0.9;
+const PROFIT_CAP = Number(DEFAULT_VENUE_CONFIG.profitCap) / 1e6;
+
+/**
  * The collateral a mode needs so that its margin equity reaches `initial`, counting profit as
- * the ledger does: margin equity = collateral + loss + min(weight × profit, cap × collateral),
+ * the engine does by default: margin equity = collateral + loss + min(weight × profit, cap × collateral),
  * with `loss` (at most 0) and `profit` (at least 0) the positions' unrealized results. The
  * margin equity grows with the collateral, so the least collateral is one of two cases: the
  * cap binds (collateral × (1 + cap) = initial − loss) or it does not.
  */
 export function collateralNeeded(initial: number, loss: number, profit: number): number {
-  const weight = Number(DEFAULT_LEDGER_CONFIG.profitWeightPpm) / 1e6;
-  const cap = Number(DEFAULT_LEDGER_CONFIG.profitCapPpm) / 1e6;
+  const weight = INITIAL_PROFIT_WEIGHT;
+  const cap = PROFIT_CAP;
   const capped = (initial - loss) / (1 + cap);
   const needed = cap * capped <= weight * profit ? capped : initial - loss - weight * profit;
   return Math.max(0, needed);
@@ -447,7 +452,7 @@ function value(instrument: InstrumentSpec, market: UnderlyingMarket, time: numbe
   };
 }
 
-/** The ledger's standard requirement of one position, in quote units. */
+/** The engine's standard requirement of one position, in quote units. */
 function requirementOf(
   instrument: InstrumentSpec,
   size: number,
@@ -455,17 +460,12 @@ function requirementOf(
   mark: number,
 ): { initial: number; maintenance: number } {
   const toPrice = (x: number) => BigInt(Math.round(x * 1e9)) * (PRICE_SCALE / 1_000_000_000n);
-  const state: InstrumentState = {
-    spec: instrument,
-    index: toPrice(index),
-    mark: toPrice(mark),
-    funding: 0n,
-    lastFunding: 0,
-    settled: false,
-    settlementIndex: 0n,
-    openInterest: 0n,
-  };
-  const r = standardRequirement(state, BigInt(Math.round(size * 1e8)));
+  const r = standardRequirement(
+    instrument,
+    toPrice(mark),
+    toPrice(index),
+    BigInt(Math.round(size * 1e8)),
+  );
   const quote = (n: bigint) => Number(n / (VALUE_UNIT / 1_000_000n)) / 1e6;
   return { initial: quote(r.initial), maintenance: quote(r.maintenance) };
 }
@@ -808,12 +808,20 @@ export function parseInstrument(input: unknown, field: string): InstrumentSpec {
         `${field}.kind`,
       );
   }
-  validateInstrument(spec);
+  try {
+    validateInstrument(spec);
+  } catch (error) {
+    // The check names the instrument's own field: named here from where the instrument is.
+    if (error instanceof FulcrumError && error.field !== undefined) {
+      throw new FulcrumError(error.code, error.message, `${field}.${error.field}`);
+    }
+    throw error;
+  }
   return spec;
 }
 
 const DECIMAL = /^-?(0|[1-9]\d*)(\.(\d+))?$/;
-/** The ledger settles options on the strike to 10^-9: a strike has at most 9 decimals. */
+/** The engine settles options on the strike to 10^-9: a strike has at most 9 decimals. */
 const STRIKE_DECIMALS = 9;
 /** The largest magnitude of a number in a portfolio file. */
 const NUMBER_MAX = 1e15;

@@ -1,5 +1,5 @@
 /**
- * Hard limits and identifier shapes shared by the engine, the derivatives ledger and the
+ * Hard limits and identifier shapes shared by the engine, the derivatives rules and the
  * adapters: every collection is bounded, every name has a fixed alphabet and length. They sit
  * below the engine so that the rules beside it (derivatives, validation) check the same bounds
  * without importing the engine.

@@ -21,12 +21,19 @@ import {
   VALUE_SCALE,
 } from '../math/fixed.js';
 import { borrowRateAnnualRay, supplyRateAnnualRay } from '../pools/interestRateCurve.js';
-import { poolUtilizationRay, supplyAmount, totalDebt, totalSupply } from '../pools/pool.js';
+import {
+  poolUtilizationRay,
+  scaledCreditForDeposit,
+  scaledDebtForBorrow,
+  supplyAmount,
+  totalDebt,
+  totalSupply,
+} from '../pools/pool.js';
 import { dryRun } from './apply.js';
 import { Draft } from './draft.js';
 import { unweighted } from './portfolio.js';
 import { scaledBalance } from './positions.js';
-import type { DerivativesBook, EngineState, SubAccountRef } from './state.js';
+import type { DerivativesBook, EngineState, ScaledPosition, SubAccountRef } from './state.js';
 
 /**
  * Health report of one sub-account at `time` (default: the state's time). Lists every asset, so
@@ -76,6 +83,40 @@ export function subAccountReport(
     };
   });
   return { ...report, positions: narrowed };
+}
+
+/**
+ * The health report of a holding no account holds, at the state's prices and time: `amounts`
+ * are signed balances per asset index (base units; negative owed), `book` its derivatives (its
+ * positions' instruments listed in the state). Health as the engine computes it for a
+ * sub-account holding exactly these; `maxBorrow` and `maxWithdraw` are the margin's figures, not
+ * narrowed by what the pools hold. What `fulcrum health` reports for a portfolio file.
+ */
+export function holdingReport(
+  state: EngineState,
+  amounts: readonly bigint[],
+  book: DerivativesBook | undefined,
+): HealthReport {
+  const draft = new Draft(state, state.time);
+  const portfolio = book?.mode === 'portfolio';
+  const positions: Position[] = state.assets.map((asset) => {
+    const amount = amounts[asset.index] ?? 0n;
+    return { risk: portfolio ? unweighted(asset.risk) : asset.risk, amount };
+  });
+  const balances: ScaledPosition[] = [];
+  for (const asset of state.assets) {
+    const amount = amounts[asset.index] ?? 0n;
+    if (amount === 0n) continue;
+    const pool = draft.currentPool(asset.index);
+    const scaled =
+      amount > 0n ? scaledCreditForDeposit(amount, pool) : -scaledDebtForBorrow(-amount, pool);
+    balances.push({ asset: asset.index, scaled });
+  }
+  if (book === undefined) return healthReport(positions);
+  return {
+    ...healthReport(positions, draft.extraMargin(book, balances)),
+    derivatives: derivativesReport(draft, book),
+  };
 }
 
 /** A book's positions as the report shows them, in the quote unit. */

@@ -336,12 +336,7 @@ export function addUnsettled(draft: Draft, ref: SubAccountRef, value: bigint): v
  * collateral did not fall. The insurance fund only unwinds (shrinks) what it took over. Its new
  * risk rests on prices: every price of the sub-account must allow new risk, unless it shrank.
  */
-function requireTradeMargin(
-  draft: Draft,
-  ref: SubAccountRef,
-  side: SideFill,
-  field: string,
-): void {
+function requireTradeMargin(draft: Draft, ref: SubAccountRef, side: SideFill, field: string): void {
   const reduced =
     side.before !== 0n &&
     (side.after === 0n ||

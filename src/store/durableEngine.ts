@@ -254,7 +254,7 @@ export class DurableEngine {
       command: this.commandText,
       outcome: result.ok ? 'ok' : result.error.code,
       events: result.ok ? renderEventsJson(result.events) : '[]',
-      accounts: accountsOf(command),
+      accounts: accountsOf(command, result),
     });
     open.last = this.seq;
     if (open.records.length >= this.batchMax) this.filled(open);
@@ -525,15 +525,54 @@ function journaled(result: CommandResult, seq: number): JournaledResult {
 
 const NO_ACCOUNTS: readonly string[] = [];
 
-/** The account identifiers a command touches, for history queries. */
-function accountsOf(command: Command): readonly string[] {
-  if (command.type === 'transfer') {
-    const from = command.from.account;
-    const to = command.to.account;
-    const ids = [from, to].filter((id) => typeof id === 'string' && ACCOUNT_ID_PATTERN.test(id));
-    return from === to ? ids.slice(0, 1) : ids;
+/**
+ * The account identifiers a command touches, for history queries: those it names (the account,
+ * both sides of a transfer or a fill, a liquidator and its target), and, for the commands that
+ * reach accounts they do not name, those their events name: the counterparties of an
+ * auto-deleveraging, the holders an expiry settled. Each once, in the order met.
+ */
+function accountsOf(command: Command, result: CommandResult): readonly string[] {
+  switch (command.type) {
+    case 'transfer':
+      return named([command.from.account, command.to.account]);
+    case 'trade':
+      return named([command.buyer.account, command.seller.account]);
+    case 'liquidate':
+    case 'liquidate-position':
+      return named([command.liquidator.account, command.target.account]);
+    case 'backstop':
+    case 'resolve-bankruptcy':
+      return named([command.target.account]);
+    case 'deleverage': {
+      const ids = [command.target.account];
+      if (result.ok) {
+        for (const event of result.events) {
+          if (event.type === 'deleveraged') ids.push(event.counterparty.account);
+        }
+      }
+      return named(ids);
+    }
+    case 'expire': {
+      const ids: string[] = [];
+      if (result.ok) {
+        for (const event of result.events)
+          if (event.type === 'pnl-settled') ids.push(event.account);
+      }
+      return named(ids);
+    }
+    default:
+      break;
   }
   if (!('account' in command)) return NO_ACCOUNTS;
   const id = command.account;
   return typeof id === 'string' && ACCOUNT_ID_PATTERN.test(id) ? [id] : NO_ACCOUNTS;
+}
+
+/** The well-formed identifiers among `ids`, each once. */
+function named(ids: readonly unknown[]): readonly string[] {
+  const out: string[] = [];
+  for (const id of ids) {
+    if (typeof id === 'string' && ACCOUNT_ID_PATTERN.test(id) && !out.includes(id)) out.push(id);
+  }
+  return out;
 }

@@ -67,13 +67,17 @@ export async function eventsInTimeRange(
   );
 }
 
-/** Event types that record liquidations and their losses (the engine's and the derivatives ledger's). */
+/**
+ * Event types that record liquidations and their losses, of both books: a debt repaid against
+ * collateral (`liquidation`), a position taken over (`position-liquidated`), a bankrupt position
+ * closed against its counterparties (`deleveraged`), and a loss written off (`bad-debt`).
+ */
 export function isLiquidationEvent(type: string): boolean {
   return (
-    type.startsWith('liquidation') ||
-    type === 'liquidated' ||
-    type === 'bad-debt' ||
-    type === 'deleveraged'
+    type === 'liquidation' ||
+    type === 'position-liquidated' ||
+    type === 'deleveraged' ||
+    type === 'bad-debt'
   );
 }
 

@@ -9,6 +9,11 @@ import type { JournalStore } from './store.js';
 
 export { DurableEngine, type DurableEngineOptions, type JournaledResult } from './durableEngine.js';
 export {
+  FORMER_DERIVATIVES_FILE,
+  FORMER_DERIVATIVES_SCHEMA,
+  formerDerivativesJournal,
+} from './formerJournal.js';
+export {
   accountHistory,
   eventsInTimeRange,
   type HistoryEntry,

@@ -471,6 +471,26 @@ CREATE TABLE IF NOT EXISTS ${schema}.snapshots (
 );`;
 }
 
+/**
+ * Where schema `schema` of the database `url` names is, when it exists; null when it does not
+ * or the server cannot be asked. Reads the catalogue only: nothing is created or locked.
+ */
+export async function postgresSchemaLocation(url: string, schema: string): Promise<string | null> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+  try {
+    await client.connect();
+    const { rows } = await client.query(
+      'SELECT 1 FROM information_schema.schemata WHERE schema_name = $1',
+      [schema],
+    );
+    return rows.length > 0 ? `${redact(url)} (schema ${schema})` : null;
+  } catch {
+    return null;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 function redact(url: string): string {
   return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
 }

@@ -6,11 +6,8 @@
  */
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { ledgerWithPortfolioMargin } from '../../src/cli/derivatives.js';
-import { ledgerHash } from '../../src/derivatives/ledgerCodec.js';
-import { DurableLedger } from '../../src/store/durableLedger.js';
+import { formerDerivativesJournal } from '../../src/store/formerJournal.js';
 import { PostgresStore } from '../../src/store/index.js';
-import { journalStory, story, storyInMemory } from '../fixtures/ledgerStory.js';
 import { storeContract } from './storeContract.js';
 
 const url = process.env.FULCRUM_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -132,20 +129,22 @@ if (unreachable !== null && process.env.CI !== 'true') {
       }
     });
   });
-  describe('the derivatives journal on PostgreSQL', () => {
-    it('recovers from its newest snapshot to the state of the story in memory', async () => {
-      const schema = `fulcrum_test_${process.pid}_ledger`;
+  describe('the derivatives journal of an earlier release', () => {
+    it('is found by its schema, looked at without a change', async () => {
+      const schema = `fulcrum_test_${process.pid}_former`;
       try {
-        await journalStory(await PostgresStore.open(url, schema));
+        expect(await formerDerivativesJournal(url, schema)).toBeNull();
         const store = await PostgresStore.open(url, schema);
-        const durable = await DurableLedger.open(store, ledgerWithPortfolioMargin());
-        expect(durable.recovery.seq).toBe(story.length);
-        expect(durable.recovery.snapshotSeq).not.toBeNull();
-        expect(durable.recovery.stateHash).toBe(ledgerHash(storyInMemory()));
-        await durable.close();
+        await store.close();
+        const location = await formerDerivativesJournal(url, schema);
+        expect(location).toMatch(new RegExp(`\\(schema ${schema}\\)$`));
+        // Looking took no lock: a writer opens it at once.
+        const writer = await PostgresStore.open(url, schema);
+        await writer.close();
       } finally {
         await query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
       }
+      expect(await formerDerivativesJournal(url, schema)).toBeNull();
     });
   });
 }
