@@ -7,19 +7,27 @@
  * The accounts are written into the state directly (as a journal replay would leave them), each
  * meeting initial margin: collateral in one to three assets, debts in the rest, with borrowing
  * drawn toward the limit as real books are.
+ *
+ * The mixed book (`mixedDetectionBenchmark`) is the same book with a share of the accounts also
+ * holding a perpetual on ETH, long or short, that takes part of their margin; a 10% move of ETH
+ * there moves the asset's price and the perpetual's mark together (two commands).
  */
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
 import {
   type AccountState,
+  Draft,
   Engine,
   evaluateHealth,
   LiquidationMonitor,
+  type MonitorScan,
   type Position,
   supplyAmount,
   debtAmount,
 } from '../src/index.js';
-import type { EngineState, ScaledPosition } from '../src/engine/state.js';
+import type { DerivativesBook, EngineState, ScaledPosition } from '../src/engine/state.js';
+import { RATE_SCALE } from '../src/derivatives/position.js';
+import { standardRequirement } from '../src/derivatives/requirement.js';
 import { type Measurement, median } from './harness.js';
 import { SeededRandom } from '../src/math/random.js';
 
@@ -128,8 +136,141 @@ export function detectionBenchmark(accounts: number): DetectionResult {
   return { measurements, note };
 }
 
-/** An engine with `count` accounts, each meeting initial margin, written straight into its state. */
-function openBook(count: number): Engine {
+/** Share of the mixed book's accounts holding the perpetual. */
+export const PERP_SHARE = 0.3;
+
+/**
+ * The mixed book: `accounts` accounts, a share {@link PERP_SHARE} of them holding ETH-PERP
+ * besides their balances. Each round ETH and its perpetual's mark fall 10% together (a
+ * `set-price` of each, observed one after the other: the figure is the two together), then rise
+ * back; the monitor's set is checked against a full exact scan (balances and derivatives) after
+ * every move.
+ */
+export function mixedDetectionBenchmark(accounts: number): DetectionResult {
+  const gc = exposeGc();
+  gc();
+  const before = heapBytes();
+  const engine = openBook(accounts, PERP_SHARE);
+  gc();
+  const afterState = heapBytes();
+  const buildStart = performance.now();
+  const monitor = new LiquidationMonitor(engine.state);
+  const buildMs = performance.now() - buildStart;
+  gc();
+  const afterMonitor = heapBytes();
+  const statePerAccount = (afterState - before) / accounts;
+  const monitorPerAccount = (afterMonitor - afterState) / accounts;
+
+  const baselineMs: number[] = [];
+  const downMs: number[] = [];
+  const assetMs: number[] = [];
+  const markMs: number[] = [];
+  const upMs: number[] = [];
+  let time = 1;
+  let found = 0;
+  let confirmed = 0;
+  let checked = 0;
+  let price = ASSETS.find((a) => a.symbol === 'ETH')?.price ?? 0;
+  const move = (factor: number): { asset: number; mark: number; scans: MonitorScan[] } => {
+    price *= factor;
+    const value = BigInt(Math.round(price * 1e6)) * 10n ** 12n;
+    const t = time++;
+    const eth = engine.apply({ type: 'set-price', time: t, asset: 'ETH', price: value });
+    const start = performance.now();
+    const first = monitor.observe(eth);
+    const asset = performance.now() - start;
+    const perp = engine.apply({ type: 'set-price', time: t, asset: 'ETH-PERP', price: value });
+    const markStart = performance.now();
+    const second = monitor.observe(perp);
+    const mark = performance.now() - markStart;
+    if (!eth.ok || !perp.ok) throw new Error('a price was refused');
+    return { asset, mark, scans: [first, second] };
+  };
+  for (let round = 0; round < 5; round++) {
+    const scanStart = performance.now();
+    const beforeSet = exactScan(engine.state);
+    baselineMs.push(performance.now() - scanStart);
+    const down = move(0.9);
+    downMs.push(down.asset + down.mark);
+    assetMs.push(down.asset);
+    markMs.push(down.mark);
+    const after = exactScan(engine.state);
+    // What the two observations reported, netted: new, less any that recovered in between.
+    const reported = new Set<string>();
+    for (const scan of down.scans) {
+      for (const ref of scan.liquidatable) reported.add(keyOf(ref));
+      for (const ref of scan.recovered) reported.delete(keyOf(ref));
+    }
+    const newly = [...after].filter((key) => !beforeSet.has(key));
+    if (
+      !sameSet(
+        newly,
+        [...reported].filter((key) => !beforeSet.has(key)),
+      )
+    ) {
+      throw new Error(`round ${round}: the monitor's new set differs from the exact scan`);
+    }
+    if (!sameSet([...after], monitor.liquidatable().map(keyOf))) {
+      throw new Error(`round ${round}: the monitor's set differs from the exact scan`);
+    }
+    found = newly.length;
+    confirmed = down.scans.reduce((n, scan) => n + scan.confirmed, 0);
+    checked++;
+    const up = move(1 / 0.9);
+    upMs.push(up.asset + up.mark);
+  }
+  const eth = ASSETS.findIndex((a) => a.symbol === 'ETH');
+  const holders = countHolders(engine.state, eth);
+  const books = countBooks(engine.state);
+  const measurements: Measurement[] = [
+    latency(
+      `mixed: find new liquidatables after ETH and its mark fall 10% (${fmt(median(downMs))} ms)`,
+      downMs,
+    ),
+    latency(`  of which the asset's move (${fmt(median(assetMs))} ms)`, assetMs),
+    latency(`  of which the perpetual's mark (${fmt(median(markMs))} ms)`, markMs),
+    latency(`mixed: re-judge after the 10% rise back (${fmt(median(upMs))} ms)`, upMs),
+    latency(
+      `baseline: exact scan of all ${accounts.toLocaleString('en')} accounts (${fmt(median(baselineMs))} ms)`,
+      baselineMs,
+    ),
+  ];
+  const note =
+    `${accounts.toLocaleString('en')} accounts, ${holders.toLocaleString('en')} hold or owe ETH, ` +
+    `${books.toLocaleString('en')} hold ETH-PERP; ` +
+    `a 10% fall made ${found.toLocaleString('en')} newly liquidatable (${confirmed} confirmed exactly); ` +
+    `set equal to the full exact scan in ${checked} of 5 rounds; ` +
+    `memory per account: monitor ${Math.round(monitorPerAccount)} B, engine state ${Math.round(statePerAccount)} B; ` +
+    `monitor built in ${fmt(buildMs)} ms; target < 25 ms per move`;
+  return { measurements, note };
+}
+
+function countBooks(state: EngineState): number {
+  let books = 0;
+  for (const account of state.accounts.values()) {
+    for (const sub of account.subAccounts)
+      if ((sub.derivatives?.positions.length ?? 0) > 0) books++;
+  }
+  return books;
+}
+
+/** The perpetual of the mixed book: initial 10%, maintenance 5%, Drift-like size premium. */
+const PERP = {
+  kind: 'perpetual',
+  symbol: 'ETH-PERP',
+  underlying: 'ETH',
+  initialMargin: '0.1',
+  maintenanceMargin: '0.05',
+  sizePremium: '0.0005',
+} as const;
+
+/**
+ * An engine with `count` accounts, each meeting initial margin, written straight into its state;
+ * a share `perpShare` of them also hold ETH-PERP (drawn from a generator of their own, so that
+ * the balances are those of the book without perpetuals, their debts scaled down to leave the
+ * perpetual its margin).
+ */
+function openBook(count: number, perpShare = 0): Engine {
   const engine = new Engine();
   for (const asset of ASSETS) {
     const result = engine.applyJson({
@@ -145,8 +286,20 @@ function openBook(count: number): Engine {
     });
     if (!result.ok) throw new Error(result.error.message);
   }
+  if (perpShare > 0) {
+    const eth = ASSETS.find((a) => a.symbol === 'ETH')?.price ?? 0;
+    const listed = engine.applyJson({
+      type: 'list-instrument',
+      time: 0,
+      config: PERP,
+      price: String(eth),
+    });
+    if (!listed.ok) throw new Error(listed.error.message);
+  }
   const state = engine.state;
   const random = new SeededRandom(20_261_124);
+  const perps = new SeededRandom(20_261_125);
+  const instrument = state.instruments[0];
   const supplied = ASSETS.map(() => 0n);
   const borrowed = ASSETS.map(() => 0n);
   for (let i = 0; i < count; i++) {
@@ -168,22 +321,47 @@ function openBook(count: number): Engine {
       positions.push({ asset: a, scaled: amount });
       supplied[a] = (supplied[a] as bigint) + amount;
     });
+    // A holder of the perpetual gives it a share of the margin its debts would have used.
+    const holder = perpShare > 0 && perps.next() < perpShare;
+    const perpUse = holder ? 0.1 + 0.8 * perps.next() : 0;
+    let budget = 0;
     if (debts.length > 0) {
       // Borrowed share of the limit: most books sit well inside it, a tail near it.
       const use = Math.min(0.999, Math.max(0.02, 1 - Math.abs(random.normal()) * 0.35));
       const debtShares = split(random, debts.length);
       debts.forEach((a, k) => {
         const asset = ASSETS[a] as (typeof ASSETS)[number];
-        const v = borrowingPower * use * (debtShares[k] as number) * 0.995;
+        const v = borrowingPower * use * (debtShares[k] as number) * 0.995 * (1 - perpUse);
         const amount = toUnits(v / asset.price, asset.decimals);
         if (amount <= 0n) return;
         positions.push({ asset: a, scaled: -amount });
         borrowed[a] = (borrowed[a] as bigint) + amount;
       });
+      budget = borrowingPower * use * perpUse * 0.995;
+    } else if (holder) {
+      budget =
+        borrowingPower * Math.min(0.999, Math.max(0.02, 1 - Math.abs(perps.normal()) * 0.35));
+    }
+    let derivatives: DerivativesBook | undefined;
+    if (holder && instrument !== undefined && budget > 0) {
+      derivatives = perpBook(
+        instrument.index,
+        instrument.listing.spec,
+        instrument.mark,
+        budget,
+        perps,
+      );
     }
     positions.sort((x, y) => x.asset - y.asset);
     const id = `acct${i}`;
-    const account: AccountState = { id, subAccounts: [{ number: 0, positions }] };
+    const account: AccountState = {
+      id,
+      subAccounts: [
+        derivatives === undefined
+          ? { number: 0, positions }
+          : { number: 0, positions, derivatives },
+      ],
+    };
     state.accounts.set(id, account);
   }
   // Lenders supply what was borrowed and more; pool totals match the balances.
@@ -205,10 +383,43 @@ function openBook(count: number): Engine {
   return engine;
 }
 
-/** Every sub-account below maintenance, by the exact engine arithmetic, one pass. */
+/**
+ * A perpetual position opened at the mark, long or short, whose initial requirement (size
+ * premium included) stays within `budget` (quote).
+ */
+function perpBook(
+  instrument: number,
+  spec: Parameters<typeof standardRequirement>[0],
+  mark: bigint,
+  budget: number,
+  random: SeededRandom,
+): DerivativesBook | undefined {
+  const markUnits = Number(mark) / 1e18;
+  let units = budget / (markUnits * 0.1);
+  let size = 0n;
+  for (let tries = 0; tries < 8; tries++) {
+    size = BigInt(Math.floor(units * 1e8));
+    if (size <= 0n) return undefined;
+    const required = Number(standardRequirement(spec, mark, mark, size).initial) / 1e38;
+    if (required <= budget) break;
+    units *= (budget / required) * 0.999;
+  }
+  const signed = random.next() < 0.5 ? size : -size;
+  return {
+    mode: 'cross',
+    positions: [{ instrument, size: signed, quote: -signed * mark * RATE_SCALE, funding: 0n }],
+    unsettled: 0n,
+  };
+}
+
+/**
+ * Every sub-account below maintenance, by the exact engine arithmetic, one pass: the balances'
+ * health with what derivatives add (`Draft.extraMargin`), as `Draft.health` sums it.
+ */
 function exactScan(state: EngineState): Set<string> {
   const found = new Set<string>();
   const assets = state.assets;
+  const draft = new Draft(state, state.time);
   for (const account of state.accounts.values()) {
     for (const sub of account.subAccounts) {
       const positions: Position[] = sub.positions.map(({ asset, scaled }) => {
@@ -218,7 +429,9 @@ function exactScan(state: EngineState): Set<string> {
           amount: scaled >= 0n ? supplyAmount(scaled, pool) : -debtAmount(-scaled, pool),
         };
       });
-      if (!evaluateHealth(positions).meets('maintenance')) {
+      const book = sub.derivatives;
+      const extra = book === undefined ? null : draft.extraMargin(book);
+      if (!evaluateHealth(positions, extra).meets('maintenance')) {
         found.add(keyOf({ account: account.id, subAccount: sub.number }));
       }
     }

@@ -4,33 +4,89 @@
  *
  * It keeps, beside the engine's state and derived from it alone:
  *
- * - per sub-account (a "slot"), its maintenance-weighted collateral C and liabilities L as
- *   float64 sums, and whether it is liquidatable;
- * - per asset, a column of the slots holding or owing it, with their scaled balances as float64.
+ * - per sub-account (a "slot"), the maintenance-weighted collateral C and liabilities L of its
+ *   balances as float64 sums, and whether it is liquidatable;
+ * - per asset, a column of the slots holding or owing it, with their scaled balances as float64;
+ * - per slot that holds derivatives (a "book"), its positions as floats and what they add to
+ *   maintenance: P, positive profit at its maintenance weight, and Q, losses and maintenance
+ *   requirements in full (docs/MARGIN.md), with M, the size of the terms P and Q are made of;
+ * - per instrument, a column of the slots holding it.
  *
- * When an asset's price or pool index moves, only its column is swept: each holder's C or L
- * moves by its scaled balance times the change of the asset's per-unit factor, and the slot is
- * judged again. A slot whose float margin is clear of the threshold by more than the float
- * error bound is decided on the floats; one inside the band is confirmed with the engine's exact
- * health. So the set is always exactly the set an exact scan of every account would find.
+ * A slot is liquidatable when C + P < L + Q. When an asset's price or pool index moves, only its
+ * column is swept: each holder's C or L moves by its scaled balance times the change of the
+ * asset's per-unit factor, and the slot is judged again. When an instrument's mark, funding index
+ * or listing moves (or its underlying's price, once a position on it has a requirement that reads
+ * the index), the book of each holder is recomputed and judged. A slot whose float margin is clear
+ * of the threshold by more than the float error bound is decided on the floats; one inside the
+ * band is confirmed with the engine's exact health. So the set is always exactly the set an exact
+ * scan of every account would find.
  *
- * Error bound. Each sum is built from at most 16 products, and between rebuilds moved by at
- * most {@link REBUILD_SWEEPS} incremental steps, each with a few roundings of 2^-53 relative to
- * terms that are kept within a factor {@link REBUILD_RATIO} of their size at the last rebuild:
- * the drift stays under 10^-10 of C + L, well inside {@link FLOAT_BAND}. Balances are rounded to
- * base units by the exact engine, which an absolute band of one base unit per position covers.
+ * Error bound, balances. Each sum is built from at most 16 products, and between rebuilds moved
+ * by at most {@link REBUILD_SWEEPS} incremental steps, each with a few roundings of 2^-53
+ * relative to terms that are kept within a factor {@link REBUILD_RATIO} of their size at the last
+ * rebuild: the drift stays under 10^-10 of C + L, well inside {@link FLOAT_BAND}. Balances are
+ * rounded to base units by the exact engine, which an absolute band of one base unit per position
+ * covers.
+ *
+ * Error bound, derivatives. A position is kept as its size S (units of the underlying), k = its
+ * quote plus S times the funding index at its last settlement (so that its value is
+ * S × (mark − F) + k, F the instrument's funding per unit), and the two coefficients of its
+ * maintenance requirement, which for a fixed size is linear in the mark and the index:
+ * |S| × (a × mark + b × index) (`derivatives/requirement.ts`: a share of notional at the mark
+ * raised by the size premium; a short option a share of the index plus its mark value; a long
+ * option its mark value), each part rounded up to one numerator unit, 10^-38 of a quote unit.
+ * a and b are read from `standardRequirement` itself at a reference price of 10^9 quote when
+ * the book is read, so the monitor follows its ratios (its rounding up there is at most 10^-33 of
+ * them). Each input is converted with a relative error of at most 3u (u = 2^-53); a position's
+ * value then carries an absolute error of at most 10u × (|S| × (mark + |F|) + |k|) however much
+ * S × mark and k cancel, and its requirement at most 10u of itself; max(0, ·) and weights of at
+ * most 1 do not enlarge an error, and summing at most 33 terms (32 positions and the unsettled
+ * profit; more only for the insurance fund) adds at most 33u of their magnitudes. So
+ * |error of P − Q| <= 50u × M, with M = Σ (|S| × (mark + |F|) + |k| + requirement) + |unsettled|
+ * kept per book. P, Q and M are recomputed from the positions every time (never moved by
+ * increments), so no drift adds to this. The verdict compares C + P with L + Q inside a band of
+ * FLOAT_BAND × (C + L + M) plus the absolute band: 10^-9 of M is over 10^5 times 50u of it (and
+ * over 10^3 times the bound for the insurance fund's up to 1,024 positions). M measures the
+ * terms, not the result, so a book whose value is a small difference of large numbers (a
+ * position near its entry, a long option far out of the money with its premium paid) still has a
+ * band wide enough; the price is an exact confirmation when C + P − L − Q lies within 10^-9 of
+ * C + L + M. The rounding up of requirements lies far inside the absolute band.
  *
  * Small moves. An asset whose factors move by less than {@link SWEEP_THRESHOLD} (interest
  * accrual between commands, the smallest price ticks) is not swept at once: the band of every
  * slot widens by the pending move instead, and the few slots near enough to the threshold for
- * it to matter (kept in a set as they are judged) are judged again. A larger move sweeps.
+ * it to matter (kept in a set as they are judged) are judged again. A larger move sweeps. The
+ * balances of a book move by at most the pending share of C + L, inside the widened band of
+ * C + L + M. Instruments defer nothing: a mark or funding index moves only by a command, and any
+ * change of one recomputes its holders.
+ *
+ * Books the float model does not follow. A sub-account in portfolio mode may be margined on the
+ * scenario grid (docs/MARGIN.md): its slot is judged exactly at every refresh, one exact health
+ * per such sub-account per command, and never on floats.
  *
  * The monitor never changes the state; it reads it after each accepted command (`observe`).
  */
 import type { CommandResult } from '../engine/apply.js';
 import { Draft } from '../engine/draft.js';
-import { type EngineState, findSubAccount, type SubAccountRef } from '../engine/state.js';
-import type { AssetRisk } from '../margin/assetRisk.js';
+import {
+  type DerivativesBook,
+  type EngineState,
+  findSubAccount,
+  type InstrumentState,
+  type SubAccountRef,
+} from '../engine/state.js';
+import type { InstrumentListing } from '../derivatives/listing.js';
+import { DEFAULT_PROFIT_WEIGHT } from '../derivatives/listing.js';
+import type { InstrumentSpec } from '../derivatives/instruments.js';
+import {
+  type DerivativePosition,
+  RATE_SCALE,
+  SIZE_UNIT,
+  VALUE_UNIT,
+} from '../derivatives/position.js';
+import { standardRequirement } from '../derivatives/requirement.js';
+import { type AssetRisk, NORM_DECIMALS } from '../margin/assetRisk.js';
+import { pow10, PRICE_SCALE, WEIGHT_SCALE } from '../math/fixed.js';
 import { accrue, type PoolState } from '../pools/pool.js';
 
 /** Relative float band inside which a slot's health is confirmed exactly. */
@@ -45,21 +101,53 @@ const REBUILD_SWEEPS = 256;
 const REBUILD_RATIO = 16;
 
 /**
- * Slot sums: C and L, side by side. Slot meta: version << 4 | was << 3 | flipped << 2 |
- * near << 1 | liquidatable, where `flipped` marks a slot whose verdict changed during the
- * current refresh and `was` keeps its verdict before.
+ * Slot sums: C and L, side by side. Slot meta: version << 6 | exact << 5 | book << 4 | was << 3 |
+ * flipped << 2 | near << 1 | liquidatable, where `book` marks a slot whose sub-account holds
+ * derivatives, `exact` one judged exactly only, `flipped` a slot whose verdict changed during the
+ * current refresh and `was` keeps its verdict before. A column entry is the slot's while its
+ * version is the slot's; when a slot's version wraps, every column forgets the slot's entries
+ * first, so that an entry from an earlier turn can never pass for a current one.
  */
 const STRIDE = 2;
-const VERSION_SHIFT = 4;
-const VERSION_MASK = (1 << 27) - 1;
+/** Where a slot's version starts in its meta, and its largest value (exported for a test). */
+export const VERSION_SHIFT = 6;
+export const VERSION_MASK = (1 << 25) - 1;
 const LIQUIDATABLE = 1;
 const NEAR = 2;
 const FLIPPED = 4;
 const WAS = 8;
-const FLAGS = LIQUIDATABLE | NEAR | FLIPPED | WAS;
+const BOOK = 16;
+const EXACT = 32;
+const FLAGS = LIQUIDATABLE | NEAR | FLIPPED | WAS | BOOK | EXACT;
 /** Denominators: weighted numerators are over 10^36, pool indices over 10^27. */
 const WEIGHTED = 1e36;
 const RAY_FLOAT = 1e27;
+
+/**
+ * Derivatives in the sums' unit: one quote unit of value at weight 1 is a weighted numerator of
+ * 10^NORM_DECIMALS × PRICE_SCALE × WEIGHT_SCALE (an asset's per-unit factor), over WEIGHTED.
+ */
+const QUOTE = Number(pow10(NORM_DECIMALS) * PRICE_SCALE * WEIGHT_SCALE) / WEIGHTED;
+/** A mark or index (PRICE_SCALE) to the sums' unit per unit of the underlying. */
+const PRICE_TO_FLOAT = QUOTE / Number(PRICE_SCALE);
+/** A funding index (numerator per size unit) to the sums' unit per unit of the underlying. */
+const FUNDING_TO_FLOAT = (QUOTE * Number(SIZE_UNIT)) / Number(VALUE_UNIT);
+/** A value numerator (over VALUE_UNIT) to the sums' unit. */
+const VALUE_TO_FLOAT = QUOTE / Number(VALUE_UNIT);
+const SIZE_FLOAT = Number(SIZE_UNIT);
+const WEIGHT_FLOAT = Number(WEIGHT_SCALE);
+/** Unsettled profit counts at the default profit weights (`engine/draft.ts`). */
+const UNSETTLED_WEIGHT = Number(DEFAULT_PROFIT_WEIGHT.maintenance) / WEIGHT_FLOAT;
+/** The price at which a requirement is split into its mark and index parts (10^9 quote). */
+const REFERENCE_PRICE = PRICE_SCALE * 10n ** 9n;
+/** Floats per position record: size, k, mark coefficient, index coefficient. */
+const RECORD = 4;
+/** Per book: floats P, Q, M and unsettled profit; ints first record and `packed`. */
+const SUMS = 4;
+const INFO = 2;
+/** `packed`: records used (low 16 bits), records reserved (high 16). */
+const COUNT_MASK = 0xffff;
+const CAPACITY_SHIFT = 16;
 
 /** The holders of one asset: slot, the slot's version when written, and the scaled balance. */
 interface Column {
@@ -71,6 +159,14 @@ interface Column {
   compacted: number;
 }
 
+/** The holders of one instrument: slot and the slot's version when written. */
+interface Holders {
+  slots: Int32Array;
+  versions: Int32Array;
+  length: number;
+  compacted: number;
+}
+
 /** The inputs an asset's factors were last computed from, and its deferred move. */
 interface SeenAsset {
   readonly risk: AssetRisk;
@@ -78,10 +174,19 @@ interface SeenAsset {
   readonly accruedAt: number;
   readonly supplyIndexRay: bigint;
   readonly borrowIndexRay: bigint;
-  /** Value of one base unit (quote), the larger of the two sides. */
+  /** Value of one base unit (in the sums' unit), the larger of the two sides. */
   readonly perUnit: number;
   /** Relative move of the factors not yet swept into the sums. */
   move: number;
+}
+
+/** The inputs an instrument's floats were last computed from. */
+interface SeenInstrument {
+  readonly listing: InstrumentListing;
+  readonly mark: bigint;
+  readonly fundingIndex: bigint;
+  /** The underlying's oracle price: the index. */
+  readonly index: bigint;
 }
 
 /** What one refresh found. */
@@ -95,6 +200,8 @@ export interface MonitorScan {
   readonly confirmed: number;
   /** Assets swept (their move was at least the sweep threshold). */
   readonly swept: number;
+  /** Instruments whose holders were recomputed (a mark, funding or index moved). */
+  readonly sweptInstruments: number;
 }
 
 export class LiquidationMonitor {
@@ -124,6 +231,36 @@ export class LiquidationMonitor {
   /** What each asset's factors were computed from, to skip assets that did not change. */
   private readonly seen: SeenAsset[] = [];
   private lastSwept = 0;
+  private lastSweptInstruments = 0;
+
+  // Books. A slot keeps its book number once it has one; the arrays are made when the first
+  // sub-account with derivatives is read, so that a state of balances only pays nothing for them.
+  /** Per slot: its book, -1 for none. */
+  private bookOf = new Int32Array(0);
+  private bookCount = 0;
+  /** Per book: P, Q, M and the unsettled profit, in the sums' unit. */
+  private bookSums = new Float64Array(0);
+  /** Per book: first position record and `packed` (see INFO). */
+  private bookInfo = new Int32Array(0);
+  /** The slots judged exactly, never on floats (portfolio mode). */
+  private readonly exactSlots = new Set<number>();
+  /** Position records: instrument, and RECORD floats each. */
+  private recordInstrument = new Int32Array(0);
+  private records = new Float64Array(0);
+  private recordCount = 0;
+
+  // Instruments.
+  private readonly holders: Holders[] = [];
+  private readonly seenInstruments: SeenInstrument[] = [];
+  /** Per instrument, in the sums' unit per unit of the underlying: mark, funding, index. */
+  private readonly markF: number[] = [];
+  private readonly fundingF: number[] = [];
+  private readonly indexF: number[] = [];
+  /** Maintenance weight of positive profit. */
+  private readonly weightF: number[] = [];
+  /** Whether a position's requirement on it reads the index (its holders move with it). */
+  private readonly readsIndex: boolean[] = [];
+
   // Per-refresh bookkeeping.
   /** Slots whose verdict changed during this refresh (each once: see FLIPPED). */
   private flipped = new Int32Array(1024);
@@ -135,7 +272,7 @@ export class LiquidationMonitor {
   constructor(state: EngineState, time: number = state.time) {
     this.state = state;
     this.time = Math.max(time, state.time);
-    this.syncAssets();
+    this.sync();
     this.grow(state.accounts.size + 16);
     for (const account of state.accounts.values()) {
       for (const sub of account.subAccounts) {
@@ -159,14 +296,18 @@ export class LiquidationMonitor {
   }
 
   /**
-   * Follows one command result: re-reads the sub-accounts it changed, then re-prices every
-   * asset at the command's time. Refused commands change nothing and are ignored.
+   * Follows one command result: re-prices every asset and instrument at the command's time,
+   * then re-reads the sub-accounts it changed. What moved is read from the state, not from the
+   * events: an asset's price or pool, an instrument's mark (`set-price` and `quote` on its
+   * symbol), funding index (`settle-funding`), listing, or its underlying's price; a fill, a
+   * takeover or an expiry changes the positions of the sub-accounts it touches. Refused commands
+   * change nothing and are ignored.
    */
   observe(result: CommandResult): MonitorScan {
     this.begin();
     if (!result.ok) return this.finish();
     this.time = Math.max(result.time, this.state.time);
-    this.syncAssets();
+    this.sync();
     for (const ref of result.touched) this.index(ref);
     return this.finish();
   }
@@ -175,14 +316,14 @@ export class LiquidationMonitor {
   refresh(time: number = this.state.time): MonitorScan {
     this.begin();
     this.time = Math.max(time, this.state.time);
-    this.syncAssets();
+    this.sync();
     return this.finish();
   }
 
-  /** Re-reads sub-accounts whose balances changed outside {@link observe}, and re-prices. */
+  /** Re-reads sub-accounts whose holdings changed outside {@link observe}, and re-prices. */
   update(refs: readonly SubAccountRef[]): MonitorScan {
     this.begin();
-    this.syncAssets();
+    this.sync();
     for (const ref of refs) this.index(ref);
     return this.finish();
   }
@@ -211,14 +352,19 @@ export class LiquidationMonitor {
   }
 
   /**
-   * The float estimate of a slot's maintenance health, C / L (Infinity without debt): within
-   * the error band and any deferred small move of the exact health. For ranking and screening;
-   * decisions that move value use the engine's exact health.
+   * The float estimate of a slot's maintenance health, (C + P) / (L + Q) (Infinity without
+   * liabilities): within the error band and any deferred small move of the exact health. For
+   * ranking and screening; decisions that move value use the engine's exact health.
    */
   healthEstimate(slot: number): number {
     if (slot < 0 || slot >= this.slotCount) return Number.POSITIVE_INFINITY;
-    const c = this.data[slot * STRIDE] as number;
-    const l = this.data[slot * STRIDE + 1] as number;
+    let c = this.data[slot * STRIDE] as number;
+    let l = this.data[slot * STRIDE + 1] as number;
+    if (((this.meta[slot] as number) & BOOK) !== 0) {
+      const o = (this.bookOf[slot] as number) * SUMS;
+      c += this.bookSums[o] as number;
+      l += this.bookSums[o + 1] as number;
+    }
     return l > 0 ? c / l : Number.POSITIVE_INFINITY;
   }
 
@@ -227,6 +373,12 @@ export class LiquidationMonitor {
     let bytes = this.data.byteLength + this.meta.byteLength + this.slotNumber.byteLength;
     for (const column of this.columns) {
       bytes += column.slots.byteLength + column.versions.byteLength + column.scaled.byteLength;
+    }
+    bytes += this.bookSums.byteLength + this.bookInfo.byteLength + this.bookOf.byteLength;
+    bytes += this.recordInstrument.byteLength;
+    bytes += this.records.byteLength;
+    for (const column of this.holders) {
+      bytes += column.slots.byteLength + column.versions.byteLength;
     }
     return bytes;
   }
@@ -239,6 +391,7 @@ export class LiquidationMonitor {
 
   private finish(): MonitorScan {
     const swept = this.lastSwept;
+    const sweptInstruments = this.lastSweptInstruments;
     const liquidatable: SubAccountRef[] = [];
     const recovered: SubAccountRef[] = [];
     for (let i = 0; i < this.flippedCount; i++) {
@@ -251,15 +404,111 @@ export class LiquidationMonitor {
     }
     this.flippedCount = 0;
     this.lastSwept = 0;
-    return { liquidatable, recovered, judged: this.judged, confirmed: this.confirmed, swept };
+    this.lastSweptInstruments = 0;
+    return {
+      liquidatable,
+      recovered,
+      judged: this.judged,
+      confirmed: this.confirmed,
+      swept,
+      sweptInstruments,
+    };
+  }
+
+  /**
+   * Brings every asset's factors and every instrument's floats to the state at `this.time`, and
+   * re-judges what moved: the books of instruments that moved are recomputed first, then asset
+   * moves are swept (or deferred), then the holders of the instruments are judged, so that no
+   * slot is judged on a mix of old and new figures it would then have to be confirmed on.
+   */
+  private sync(): void {
+    const instruments = this.syncInstruments();
+    const assets = this.syncAssets();
+    this.lastSweptInstruments = instruments.length;
+    if (assets === null) {
+      // Only instruments moved: one pass per column, recomputing and judging.
+      for (const instrument of instruments) this.sweepInstrument(instrument, true);
+    } else {
+      for (const instrument of instruments) this.sweepInstrument(instrument, false);
+      if (assets.rebuild) {
+        this.rebuild();
+      } else {
+        for (const { asset, dC, dL } of assets.sweeps) this.sweep(asset, dC, dL);
+        for (const instrument of instruments) this.judgeHolders(instrument);
+      }
+    }
+    // Deferred moves: only the slots near the threshold can have crossed it.
+    if (this.pending > 0) for (const slot of [...this.near]) this.judge(slot);
+    for (const slot of this.exactSlots) this.judge(slot);
+  }
+
+  /**
+   * Reads every instrument: a new listing gets its column; one whose mark, funding index or
+   * listing changed, or whose underlying's price changed while a requirement on it reads the
+   * index, is returned to be swept. Its floats are brought up to date either way.
+   */
+  private syncInstruments(): number[] {
+    const moved: number[] = [];
+    const { instruments, assets } = this.state;
+    for (let i = 0; i < instruments.length; i++) {
+      const instrument = instruments[i];
+      if (instrument === undefined) continue;
+      const index = assets[instrument.underlying]?.risk.oraclePrice ?? 0n;
+      const seen = this.seenInstruments[i];
+      if (
+        seen !== undefined &&
+        seen.mark === instrument.mark &&
+        seen.fundingIndex === instrument.fundingIndex &&
+        seen.listing === instrument.listing &&
+        seen.index === index
+      ) {
+        continue;
+      }
+      this.seenInstruments[i] = {
+        listing: instrument.listing,
+        mark: instrument.mark,
+        fundingIndex: instrument.fundingIndex,
+        index,
+      };
+      this.setInstrumentFloats(i, instrument, index);
+      if (seen === undefined) {
+        while (this.holders.length <= i) {
+          this.holders.push(newHolders());
+          this.readsIndex.push(false);
+        }
+        continue;
+      }
+      const own =
+        seen.mark !== instrument.mark ||
+        seen.fundingIndex !== instrument.fundingIndex ||
+        seen.listing !== instrument.listing;
+      if (own || this.readsIndex[i] === true) moved.push(i);
+    }
+    return moved;
+  }
+
+  private setInstrumentFloats(i: number, instrument: InstrumentState, index: bigint): void {
+    while (this.markF.length <= i) {
+      this.markF.push(0);
+      this.fundingF.push(0);
+      this.indexF.push(0);
+      this.weightF.push(0);
+    }
+    this.markF[i] = Number(instrument.mark) * PRICE_TO_FLOAT;
+    this.fundingF[i] = Number(instrument.fundingIndex) * FUNDING_TO_FLOAT;
+    this.indexF[i] = Number(index) * PRICE_TO_FLOAT;
+    this.weightF[i] = Number(instrument.listing.profitWeight.maintenance) / WEIGHT_FLOAT;
   }
 
   /**
    * Brings every asset's factors to the current prices and indices at `this.time`: moves of at
-   * least the sweep threshold are swept into the sums, smaller ones are deferred (and the slots
-   * near the threshold re-judged with the wider band).
+   * least the sweep threshold are returned to be swept into the sums (with whether the sums are
+   * to be rebuilt instead), smaller ones are deferred. Null when nothing is to be swept.
    */
-  private syncAssets(): void {
+  private syncAssets(): {
+    sweeps: { asset: number; dC: number; dL: number }[];
+    rebuild: boolean;
+  } | null {
     const assets = this.state.assets;
     const sweeps: { asset: number; dC: number; dL: number }[] = [];
     let rebuild = false;
@@ -324,22 +573,15 @@ export class LiquidationMonitor {
     this.absoluteBand = 32 * dearest;
     this.pending = pending;
     this.lastSwept = sweeps.length;
-    if (sweeps.length > 0) {
-      this.sweepsSinceRebuild += sweeps.length;
-      if (rebuild || this.sweepsSinceRebuild >= REBUILD_SWEEPS) {
-        this.rebuild();
-        return;
-      }
-      for (const { asset, dC, dL } of sweeps) this.sweep(asset, dC, dL);
-    }
-    // Deferred moves: only the slots near the threshold can have crossed it.
-    if (pending > 0) for (const slot of [...this.near]) this.judge(slot);
+    if (sweeps.length === 0) return null;
+    this.sweepsSinceRebuild += sweeps.length;
+    return { sweeps, rebuild: rebuild || this.sweepsSinceRebuild >= REBUILD_SWEEPS };
   }
 
   /**
    * Moves every holder of `asset` by its balance times the factor change, and judges it. The
    * hot loop of the monitor: the judgment of {@link judge} is written out here, and only a slot
-   * whose verdict changes leaves the loop.
+   * whose verdict changes leaves the loop (and a slot with a book, for its figures).
    */
   private sweep(asset: number, dC: number, dL: number): void {
     const column = this.columns[asset];
@@ -347,6 +589,8 @@ export class LiquidationMonitor {
     const { slots, versions, scaled, length } = column;
     const data = this.data;
     const metas = this.meta;
+    const sums = this.bookSums;
+    const bookOf = this.bookOf;
     const relativeBand = FLOAT_BAND + 2 * this.pending;
     const absoluteBand = this.absoluteBand;
     let stale = 0;
@@ -364,8 +608,19 @@ export class LiquidationMonitor {
       if (s > 0) data[o] = c += s * dC;
       else data[o + 1] = l -= s * dL;
       let flags = 0;
+      let size = c + l;
+      if ((meta & BOOK) !== 0) {
+        if ((meta & EXACT) !== 0) {
+          flags = this.exact(slot) ? LIQUIDATABLE : 0;
+          if (flags !== (meta & (NEAR | LIQUIDATABLE))) this.settle(slot, meta, flags);
+          continue;
+        }
+        const b = (bookOf[slot] as number) * SUMS;
+        c += sums[b] as number;
+        l += sums[b + 1] as number;
+        size += sums[b + 2] as number;
+      }
       if (l > 0) {
-        const size = c + l;
         const diff = c - l;
         const band = relativeBand * size + absoluteBand;
         if (diff < -band || (diff <= band && this.exact(slot))) flags = LIQUIDATABLE;
@@ -375,6 +630,65 @@ export class LiquidationMonitor {
     }
     this.judged += length - stale;
     if (stale * 2 > length) this.compact(column);
+  }
+
+  /**
+   * Recomputes the book of every holder of `instrument` at its new floats, and judges the slot
+   * when `judge` is set (else {@link judgeHolders} does, once the balances are swept too).
+   */
+  private sweepInstrument(instrument: number, judge: boolean): void {
+    const column = this.holders[instrument];
+    if (column === undefined) return;
+    const { slots, versions, length } = column;
+    const metas = this.meta;
+    const data = this.data;
+    const sums = this.bookSums;
+    const bookOf = this.bookOf;
+    const relativeBand = FLOAT_BAND + 2 * this.pending;
+    const absoluteBand = this.absoluteBand;
+    let stale = 0;
+    for (let i = 0; i < length; i++) {
+      const slot = slots[i] as number;
+      const meta = metas[slot] as number;
+      if (meta >>> VERSION_SHIFT !== (versions[i] as number) || (meta & BOOK) === 0) {
+        stale++;
+        continue;
+      }
+      const book = bookOf[slot] as number;
+      this.computeBook(book);
+      if (!judge) continue;
+      // The judgment of {@link judge}, written out as in {@link sweep}.
+      let flags = 0;
+      if ((meta & EXACT) !== 0) {
+        flags = this.exact(slot) ? LIQUIDATABLE : 0;
+      } else {
+        const o = slot * STRIDE;
+        const b = book * SUMS;
+        const l = (data[o + 1] as number) + (sums[b + 1] as number);
+        if (l > 0) {
+          const c = (data[o] as number) + (sums[b] as number);
+          const size = (data[o] as number) + (data[o + 1] as number) + (sums[b + 2] as number);
+          const diff = c - l;
+          const band = relativeBand * size + absoluteBand;
+          if (diff < -band || (diff <= band && this.exact(slot))) flags = LIQUIDATABLE;
+          if (Math.abs(diff) <= NEAR_BAND * size + absoluteBand) flags |= NEAR;
+        }
+      }
+      if (flags !== (meta & (NEAR | LIQUIDATABLE))) this.settle(slot, meta, flags);
+    }
+    if (judge) this.judged += length - stale;
+    if (stale * 2 > length) compactHolders(column, metas);
+  }
+
+  /** Judges every current holder of `instrument`. */
+  private judgeHolders(instrument: number): void {
+    const column = this.holders[instrument];
+    if (column === undefined) return;
+    for (let i = 0; i < column.length; i++) {
+      const slot = column.slots[i] as number;
+      const meta = this.meta[slot] as number;
+      if (meta >>> VERSION_SHIFT === (column.versions[i] as number)) this.judge(slot);
+    }
   }
 
   /** Recomputes every sum from the columns at the applied factors, and judges every slot. */
@@ -415,8 +729,18 @@ export class LiquidationMonitor {
     const o = slot * STRIDE;
     const meta = this.meta[slot] as number;
     const version = ((meta >>> VERSION_SHIFT) + 1) & VERSION_MASK;
-    this.meta[slot] = (version << VERSION_SHIFT) | (meta & FLAGS);
+    if (version === 0) this.forget(slot);
     const sub = findSubAccount(this.state.accounts.get(ref.account), ref.subAccount);
+    const book = sub?.derivatives;
+    const hasBook =
+      book !== undefined &&
+      (book.positions.length > 0 || book.unsettled !== 0n || book.mode === 'portfolio');
+    const exact = hasBook && book.mode === 'portfolio';
+    this.meta[slot] =
+      (version << VERSION_SHIFT) |
+      (meta & (FLAGS & ~(BOOK | EXACT))) |
+      (hasBook ? BOOK : 0) |
+      (exact ? EXACT : 0);
     let c = 0;
     let l = 0;
     for (const { asset, scaled } of sub?.positions ?? []) {
@@ -429,7 +753,102 @@ export class LiquidationMonitor {
     }
     this.data[o] = c;
     this.data[o + 1] = l;
+    if (hasBook) {
+      this.indexBook(slot, version, book);
+    } else {
+      this.exactSlots.delete(slot);
+    }
     this.judge(slot);
+  }
+
+  /** Reads a sub-account's derivatives into its book, and lists it with each instrument. */
+  private indexBook(slot: number, version: number, book: DerivativesBook): void {
+    if (this.bookOf.length === 0) this.bookOf = new Int32Array(this.meta.length).fill(-1);
+    let b = this.bookOf[slot] as number;
+    if (b < 0) {
+      b = this.bookCount++;
+      this.bookOf[slot] = b;
+      if (this.bookCount * INFO > this.bookInfo.length) {
+        const capacity = Math.max(1024, this.bookCount * 2);
+        this.bookSums = grownFloat(this.bookSums, capacity * SUMS);
+        this.bookInfo = grownInt(this.bookInfo, capacity * INFO);
+      }
+    }
+    const { positions } = book;
+    const at = b * INFO;
+    let start = this.bookInfo[at] as number;
+    let capacity = ((this.bookInfo[at + 1] as number) >>> CAPACITY_SHIFT) & COUNT_MASK;
+    if (positions.length > capacity) {
+      // A book's records move to the end when it outgrows them; capacities double, so the
+      // space left behind stays within the book's own size.
+      capacity = Math.max(positions.length, 2 * capacity);
+      start = this.reserveRecords(capacity);
+    }
+    this.bookInfo[at] = start;
+    this.bookInfo[at + 1] = positions.length | (capacity << CAPACITY_SHIFT);
+    this.bookSums[b * SUMS + 3] = Number(book.unsettled) * VALUE_TO_FLOAT;
+    const { instruments } = this.state;
+    for (let j = 0; j < positions.length; j++) {
+      const position = positions[j] as DerivativePosition;
+      const i = position.instrument;
+      const spec = (instruments[i] as InstrumentState).listing.spec;
+      const [a, x] = requirementCoefficients(spec, position.size);
+      const r = start + j;
+      this.recordInstrument[r] = i;
+      const o = r * RECORD;
+      this.records[o] = Number(position.size) / SIZE_FLOAT;
+      this.records[o + 1] =
+        Number(position.quote + position.size * position.funding) * VALUE_TO_FLOAT;
+      this.records[o + 2] = a;
+      this.records[o + 3] = x;
+      if (x !== 0) this.readsIndex[i] = true;
+      const column = this.holders[i] as Holders;
+      appendHolder(column, slot, version);
+      if (column.length > 2 * column.compacted + 1024) compactHolders(column, this.meta);
+    }
+    this.computeBook(b);
+    if (book.mode === 'portfolio') this.exactSlots.add(slot);
+    else this.exactSlots.delete(slot);
+  }
+
+  /** P, Q and M of a book at the instruments' current floats, from its positions. */
+  private computeBook(book: number): void {
+    const records = this.records;
+    const instrumentOf = this.recordInstrument;
+    const marks = this.markF;
+    const fundings = this.fundingF;
+    const indices = this.indexF;
+    const weights = this.weightF;
+    const sums = this.bookSums;
+    const s = book * SUMS;
+    const unsettled = sums[s + 3] as number;
+    let p = 0;
+    let q = 0;
+    let m = Math.abs(unsettled);
+    if (unsettled > 0) p = unsettled * UNSETTLED_WEIGHT;
+    else q = -unsettled;
+    const start = this.bookInfo[book * INFO] as number;
+    const end = start + ((this.bookInfo[book * INFO + 1] as number) & COUNT_MASK);
+    for (let r = start; r < end; r++) {
+      const i = instrumentOf[r] as number;
+      const o = r * RECORD;
+      const size = records[o] as number;
+      const k = records[o + 1] as number;
+      const mark = marks[i] as number;
+      const funding = fundings[i] as number;
+      const value = size * (mark - funding) + k;
+      const abs = Math.abs(size);
+      const requirement =
+        abs *
+        (mark * (records[o + 2] as number) + (indices[i] as number) * (records[o + 3] as number));
+      if (value > 0) p += (weights[i] as number) * value;
+      else q -= value;
+      q += requirement;
+      m += abs * (mark + Math.abs(funding)) + Math.abs(k) + requirement;
+    }
+    sums[s] = p;
+    sums[s + 1] = q;
+    sums[s + 2] = m;
   }
 
   /** Judges one slot on its floats, confirming exactly inside the band. */
@@ -437,16 +856,27 @@ export class LiquidationMonitor {
     this.judged++;
     const data = this.data;
     const o = slot * STRIDE;
-    const c = data[o] as number;
-    const l = data[o + 1] as number;
+    let c = data[o] as number;
+    let l = data[o + 1] as number;
+    let size = c + l;
     const meta = this.meta[slot] as number;
     let flags = 0;
-    if (l > 0) {
-      const size = c + l;
-      const diff = c - l;
-      const band = (FLOAT_BAND + 2 * this.pending) * size + this.absoluteBand;
-      if (diff < -band || (diff <= band && this.exact(slot))) flags = LIQUIDATABLE;
-      if (Math.abs(diff) <= NEAR_BAND * size + this.absoluteBand) flags |= NEAR;
+    if ((meta & EXACT) !== 0) {
+      flags = this.exact(slot) ? LIQUIDATABLE : 0;
+    } else {
+      if ((meta & BOOK) !== 0) {
+        // C + P against L + Q, in a band of the balances and the book's terms M.
+        const b = (this.bookOf[slot] as number) * SUMS;
+        c += this.bookSums[b] as number;
+        l += this.bookSums[b + 1] as number;
+        size += this.bookSums[b + 2] as number;
+      }
+      if (l > 0) {
+        const diff = c - l;
+        const band = (FLOAT_BAND + 2 * this.pending) * size + this.absoluteBand;
+        if (diff < -band || (diff <= band && this.exact(slot))) flags = LIQUIDATABLE;
+        if (Math.abs(diff) <= NEAR_BAND * size + this.absoluteBand) flags |= NEAR;
+      }
     }
     if (flags !== (meta & (NEAR | LIQUIDATABLE))) this.settle(slot, meta, flags);
   }
@@ -504,16 +934,42 @@ export class LiquidationMonitor {
     const numbers = new Uint8Array(capacity);
     numbers.set(this.slotNumber);
     this.slotNumber = numbers;
+    if (this.bookOf.length > 0) {
+      const bookOf = new Int32Array(capacity).fill(-1);
+      bookOf.set(this.bookOf);
+      this.bookOf = bookOf;
+    }
   }
 
-  /** Drops entries written under an older version of their slot. */
-  private compact(column: Column): void {
+  /** `count` fresh records at the end; returns the first. */
+  private reserveRecords(count: number): number {
+    const start = this.recordCount;
+    this.recordCount += count;
+    if (this.recordCount > this.recordInstrument.length) {
+      const capacity = Math.max(1024, this.recordInstrument.length * 2, this.recordCount);
+      this.recordInstrument = grownInt(this.recordInstrument, capacity);
+      this.records = grownFloat(this.records, capacity * RECORD);
+    }
+    return start;
+  }
+
+  /**
+   * Drops every entry of `slot`, current or not, and every stale entry, from every column: done
+   * before the slot's version wraps (once in 2^25 readings of one sub-account).
+   */
+  private forget(slot: number): void {
+    for (const column of this.columns) this.compact(column, slot);
+    for (const column of this.holders) compactHolders(column, this.meta, slot);
+  }
+
+  /** Drops entries written under an older version of their slot, and those of `drop`. */
+  private compact(column: Column, drop = -1): void {
     const metas = this.meta;
     let kept = 0;
     for (let i = 0; i < column.length; i++) {
       const slot = column.slots[i] as number;
       const version = column.versions[i] as number;
-      if ((metas[slot] as number) >>> VERSION_SHIFT !== version) continue;
+      if ((metas[slot] as number) >>> VERSION_SHIFT !== version || slot === drop) continue;
       column.slots[kept] = slot;
       column.versions[kept] = version;
       column.scaled[kept] = column.scaled[i] as number;
@@ -522,6 +978,21 @@ export class LiquidationMonitor {
     column.length = kept;
     column.compacted = kept;
   }
+}
+
+/**
+ * The maintenance requirement of `size` of `spec` as |S| × (a × mark + b × index) (S, mark and
+ * index in units): a and b, read from the requirement itself at a reference price.
+ */
+export function requirementCoefficients(
+  spec: InstrumentSpec,
+  size: bigint,
+): readonly [number, number] {
+  const abs = size < 0n ? -size : size;
+  const notional = Number(abs * REFERENCE_PRICE * RATE_SCALE);
+  const onMark = standardRequirement(spec, REFERENCE_PRICE, 0n, size).maintenance;
+  const onIndex = standardRequirement(spec, 0n, REFERENCE_PRICE, size).maintenance;
+  return [Number(onMark) / notional, Number(onIndex) / notional];
 }
 
 function keyOf(ref: SubAccountRef): string {
@@ -551,21 +1022,57 @@ function newColumn(): Column {
   };
 }
 
+function newHolders(): Holders {
+  return { slots: new Int32Array(16), versions: new Int32Array(16), length: 0, compacted: 0 };
+}
+
 function append(column: Column, slot: number, version: number, scaled: number): void {
   if (column.length === column.slots.length) {
     const capacity = column.length * 2;
-    const slots = new Int32Array(capacity);
-    slots.set(column.slots);
-    const versions = new Int32Array(capacity);
-    versions.set(column.versions);
-    const values = new Float64Array(capacity);
-    values.set(column.scaled);
-    column.slots = slots;
-    column.versions = versions;
-    column.scaled = values;
+    column.slots = grownInt(column.slots, capacity);
+    column.versions = grownInt(column.versions, capacity);
+    column.scaled = grownFloat(column.scaled, capacity);
   }
   column.slots[column.length] = slot;
   column.versions[column.length] = version;
   column.scaled[column.length] = scaled;
   column.length++;
+}
+
+function appendHolder(column: Holders, slot: number, version: number): void {
+  if (column.length === column.slots.length) {
+    const capacity = column.length * 2;
+    column.slots = grownInt(column.slots, capacity);
+    column.versions = grownInt(column.versions, capacity);
+  }
+  column.slots[column.length] = slot;
+  column.versions[column.length] = version;
+  column.length++;
+}
+
+/** Drops holders written under an older version of their slot, and those of `drop`. */
+function compactHolders(column: Holders, metas: Int32Array, drop = -1): void {
+  let kept = 0;
+  for (let i = 0; i < column.length; i++) {
+    const slot = column.slots[i] as number;
+    const version = column.versions[i] as number;
+    if ((metas[slot] as number) >>> VERSION_SHIFT !== version || slot === drop) continue;
+    column.slots[kept] = slot;
+    column.versions[kept] = version;
+    kept++;
+  }
+  column.length = kept;
+  column.compacted = kept;
+}
+
+function grownInt(array: Int32Array, capacity: number): Int32Array<ArrayBuffer> {
+  const grown = new Int32Array(capacity);
+  grown.set(array);
+  return grown;
+}
+
+function grownFloat(array: Float64Array, capacity: number): Float64Array<ArrayBuffer> {
+  const grown = new Float64Array(capacity);
+  grown.set(array);
+  return grown;
 }
