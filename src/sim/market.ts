@@ -108,28 +108,107 @@ export class Market {
     return (before + this.displacement(i)) / 2;
   }
 
+  /**
+   * Buys `notional` (quote) of asset `i`: the purchase offsets unabsorbed sales, never more (the
+   * price the oracle sees stays at or below the exogenous price).
+   */
+  buy(i: number, notional: number): void {
+    if (!(notional > 0)) return;
+    this.pending[i] = Math.max(0, (this.pending[i] as number) - notional);
+  }
+
   /** Unabsorbed notional of asset `i` (quote). */
   unabsorbed(i: number): number {
     return this.pending[i] as number;
   }
 
   private impactOf(i: number, q: number): number {
-    const asset = this.assets[i] as MarketAsset;
-    const { model } = this;
-    let d: number;
-    switch (model.impact) {
-      case 'none':
-        return 0;
-      case 'linear':
-        d = (q / (asset.depthPerPercent * model.liquidityFactor)) * 0.01;
-        break;
-      case 'sqrt':
-        d =
-          model.coefficient *
-          asset.dailyVolatility *
-          Math.sqrt(q / (asset.dailyVolume * model.liquidityFactor));
-        break;
+    return impactOf(this.assets[i] as MarketAsset, this.model, q);
+  }
+}
+
+/** D of `q` (quote, not negative) unabsorbed in `asset`'s market, capped at `maxImpact`. */
+function impactOf(asset: MarketAsset, model: MarketModel, q: number): number {
+  let d: number;
+  switch (model.impact) {
+    case 'none':
+      return 0;
+    case 'linear':
+      d = (q / (asset.depthPerPercent * model.liquidityFactor)) * 0.01;
+      break;
+    case 'sqrt':
+      d =
+        model.coefficient *
+        asset.dailyVolatility *
+        Math.sqrt(q / (asset.dailyVolume * model.liquidityFactor));
+      break;
+  }
+  return Number.isFinite(d) ? Math.min(d, model.maxImpact) : model.maxImpact;
+}
+
+/**
+ * The market a perpetual's unwinds trade into: the same model, but the unabsorbed flow Q is
+ * signed, sales positive and purchases negative, and so is the displacement, D(Q) = sign(Q) ×
+ * D(|Q|): liquidated longs sold push the mark below the index, liquidated shorts bought back
+ * push it above. A trade gets the average of the price before and after it. The flow decays
+ * with the model's half-life; `advance` says how much of it went, for the caller to pass on (the
+ * simulator's arbitrageurs carry it into the underlying's spot market).
+ */
+export class SignedMarket {
+  private readonly pending: Float64Array;
+
+  constructor(
+    private readonly assets: readonly MarketAsset[],
+    private readonly model: MarketModel,
+  ) {
+    validateMarketModel(model);
+    this.pending = new Float64Array(assets.length);
+  }
+
+  /** Lets `seconds` pass: the unabsorbed flow decays toward zero; returns what went, per market. */
+  advance(seconds: number): number[] {
+    const keep = 0.5 ** (seconds / this.model.recoveryHalfLifeSeconds);
+    const gone: number[] = [];
+    for (let i = 0; i < this.pending.length; i++) {
+      const before = this.pending[i] as number;
+      this.pending[i] = before * keep;
+      gone.push(before - (this.pending[i] as number));
     }
-    return Number.isFinite(d) ? Math.min(d, model.maxImpact) : model.maxImpact;
+    return gone;
+  }
+
+  /** The signed displacement of market `i`: its price is the undisturbed one times (1 − D). */
+  displacement(i: number): number {
+    return this.signedImpact(i, this.pending[i] as number);
+  }
+
+  /**
+   * What a trade of `notional` (quote; positive: a sale, negative: a purchase) would get, as a
+   * fraction below the current price (negative: above it), without trading; after `ahead` of
+   * flow that trades before it (default none).
+   */
+  cost(i: number, notional: number, ahead = 0): number {
+    const q = this.pending[i] as number;
+    const now = this.signedImpact(i, q);
+    const from = this.signedImpact(i, q + ahead);
+    const average = (from + this.signedImpact(i, q + ahead + notional)) / 2;
+    return 1 - (1 - average) / (1 - now);
+  }
+
+  /** Trades `notional` (signed as in {@link cost}); returns the fraction it got, as `cost`. */
+  trade(i: number, notional: number): number {
+    const cost = this.cost(i, notional);
+    if (Number.isFinite(notional)) this.pending[i] = (this.pending[i] as number) + notional;
+    return cost;
+  }
+
+  /** Unabsorbed signed flow of market `i` (quote). */
+  unabsorbed(i: number): number {
+    return this.pending[i] as number;
+  }
+
+  private signedImpact(i: number, q: number): number {
+    const d = impactOf(this.assets[i] as MarketAsset, this.model, Math.abs(q));
+    return q < 0 ? -d : d;
   }
 }

@@ -228,3 +228,59 @@ export function syntheticBars(
   }
   return bars;
 }
+
+/** The largest basis a mark file gives, either way: 5% of the index. */
+export const BASIS_MAX = 0.05;
+
+/**
+ * A perpetual's basis over its index at each time, from the perpetual's bars and the index's: the
+ * ratio of the two prices, less one, each read on the line from its bar's open to its close
+ * (not through the bar's extremes), clamped to ±{@link BASIS_MAX}. A venue's mark price is built
+ * to ignore a perpetual's wicks, so the basis does too: the ETH perpetual's hourly bar of 13 March
+ * 2020 02:00 UTC reached 323 against a spot high of 120.2, a print that walking the bar would
+ * hold for twenty minutes. With bars no longer than the step, the basis is the closes' ratio.
+ *
+ * @example
+ * basisFromBars(ethPerpBars, ethSpotBars, path.times); // -0.009 at a close of 95.73 against 96.62
+ */
+export function basisFromBars(
+  mark: BarSeries,
+  index: BarSeries,
+  times: readonly number[],
+): Float64Array {
+  const perp = openCloseLine(mark, times);
+  const spot = openCloseLine(index, times);
+  return perp.map((p, k) => {
+    const s = spot[k] as number;
+    const basis = s > 0 ? p / s - 1 : 0;
+    return Math.min(BASIS_MAX, Math.max(-BASIS_MAX, basis));
+  });
+}
+
+/** One series' price at each time on the line from each bar's open to its close. */
+function openCloseLine(series: BarSeries, times: readonly number[]): Float64Array {
+  const { bars, symbol } = series;
+  const length = barSeconds(bars);
+  const first = bars[0];
+  const last = bars.at(-1);
+  const from = times[0] ?? 0;
+  const to = times.at(-1) ?? 0;
+  if (first === undefined || last === undefined || first.time > from || last.time + length <= to) {
+    throw new FulcrumError(
+      'invalid_field',
+      `${symbol}: the bars of ${series.source} do not cover the window`,
+      'window',
+    );
+  }
+  const out = new Float64Array(times.length);
+  let b = 0;
+  for (let k = 0; k < times.length; k++) {
+    const t = times[k] as number;
+    while (b + 1 < bars.length && (bars[b + 1] as Bar).time <= t) b++;
+    const bar = bars[b] as Bar;
+    const x = Math.min(Math.max((t - bar.time) / length, 0), 1);
+    const open = Number(bar.open) / PRICE_FLOAT;
+    out[k] = open + (Number(bar.close) / PRICE_FLOAT - open) * x;
+  }
+  return out;
+}

@@ -114,10 +114,45 @@ export function generatePopulation(
     }
     return symbols.at(-1) as string;
   };
-  // Sizes: Pareto draws, scaled so that the book is worth bookValue with no account above the
-  // largest share. Water-filling: accounts at the cap stay there, the others are scaled up to
-  // make up the rest, until no new account reaches the cap (each round caps at least one more,
-  // so it ends; in practice within a few rounds).
+  const sizes = paretoSizes(spec, random);
+  const accounts: AccountSpec[] = [];
+  const width = String(spec.accounts).length;
+  for (let i = 0; i < spec.accounts; i++) {
+    const value = sizes[i] as number;
+    const main = pick(random.next());
+    const collateral: { symbol: string; units: number }[] = [];
+    const second =
+      symbols.length > 1 && random.next() < spec.secondAssetShare
+        ? symbols.filter((s) => s !== main)[Math.floor(random.next() * (symbols.length - 1))]
+        : undefined;
+    const secondShare = second === undefined ? 0 : 0.2 + 0.3 * random.next();
+    collateral.push({
+      symbol: main,
+      units: (value * (1 - secondShare)) / (prices[main] as number),
+    });
+    if (second !== undefined) {
+      collateral.push({
+        symbol: second,
+        units: (value * secondShare) / (prices[second] as number),
+      });
+    }
+    const health = 1 + (spec.healthMedian - 1) * Math.exp(spec.healthSpread * random.normal());
+    accounts.push({ id: `a${String(i + 1).padStart(width, '0')}`, collateral, health });
+  }
+  return accounts;
+}
+
+/**
+ * Account sizes (quote): Pareto draws (tail index `sizeTail`), scaled so that the book is worth
+ * `bookValue` with no account above `largestShare` of it. Water-filling: accounts at the cap stay
+ * there, the others are scaled up to make up the rest, until no new account reaches the cap
+ * (each round caps at least one more, so it ends; in practice within a few rounds). Draws one
+ * number of `random` per account.
+ */
+export function paretoSizes(
+  spec: Pick<PopulationSpec, 'accounts' | 'bookValue' | 'sizeTail' | 'largestShare'>,
+  random: SeededRandom,
+): Float64Array {
   const sizes = new Float64Array(spec.accounts);
   for (let i = 0; i < spec.accounts; i++) {
     sizes[i] = (1 - random.next()) ** (-1 / spec.sizeTail);
@@ -146,31 +181,7 @@ export function generatePopulation(
     }
     if (!changed) break;
   }
-  const accounts: AccountSpec[] = [];
-  const width = String(spec.accounts).length;
-  for (let i = 0; i < spec.accounts; i++) {
-    const value = sizes[i] as number;
-    const main = pick(random.next());
-    const collateral: { symbol: string; units: number }[] = [];
-    const second =
-      symbols.length > 1 && random.next() < spec.secondAssetShare
-        ? symbols.filter((s) => s !== main)[Math.floor(random.next() * (symbols.length - 1))]
-        : undefined;
-    const secondShare = second === undefined ? 0 : 0.2 + 0.3 * random.next();
-    collateral.push({
-      symbol: main,
-      units: (value * (1 - secondShare)) / (prices[main] as number),
-    });
-    if (second !== undefined) {
-      collateral.push({
-        symbol: second,
-        units: (value * secondShare) / (prices[second] as number),
-      });
-    }
-    const health = 1 + (spec.healthMedian - 1) * Math.exp(spec.healthSpread * random.normal());
-    accounts.push({ id: `a${String(i + 1).padStart(width, '0')}`, collateral, health });
-  }
-  return accounts;
+  return sizes;
 }
 
 /** Most accounts a population file may hold (as many as a generated population). */

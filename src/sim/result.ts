@@ -44,6 +44,63 @@ export interface Sample {
   readonly insuranceDraw: number;
   /** Per asset symbol: the stress multiplier of its haircuts (1 when dynamic margin is off). */
   readonly marginMultiplier: Readonly<Record<string, number>>;
+  /** The derivatives book's figures, in a run with perpetuals. */
+  readonly derivatives?: DerivativesSample;
+}
+
+/** A sample's derivatives figures (cumulative unless said). */
+export interface DerivativesSample {
+  /** Per perpetual: the lowest exogenous and realized mark since the previous sample. */
+  readonly exogenousMarks: Readonly<Record<string, number>>;
+  readonly realizedMarks: Readonly<Record<string, number>>;
+  /** Notional taken over by liquidators and the insurance fund, at the mark (quote). */
+  readonly takeoverNotional: number;
+  /** Notional closed by auto-deleveraging, at the bankruptcy price (quote). */
+  readonly adlNotional: number;
+  /** Funding moved between longs and shorts (quote). */
+  readonly fundingPaid: number;
+  /** Profit the deleveraged counterparties gave up against the mark (quote). */
+  readonly socializedLoss: number;
+  /** Long open interest of every perpetual at its mark, now (quote). */
+  readonly openInterest: number;
+}
+
+/** A run's derivatives figures. */
+export interface DerivativesMetrics {
+  /** Per perpetual: its first mark's fall to the lowest exogenous and realized marks. */
+  readonly marks: readonly {
+    readonly symbol: string;
+    readonly exogenousLow: number;
+    readonly realizedLow: number;
+    /** As an asset's: how much the unwinds deepened the mark's fall (0.25: by a quarter). */
+    readonly amplification: number;
+  }[];
+  /** The traders' positions opened at the start, at the first marks (quote, both sides). */
+  readonly openingNotional: number;
+  /** Long open interest at the end, at the marks (quote). */
+  readonly openInterestAtEnd: number;
+  /** Takeovers by liquidators (`liquidate-position`), and their notional at the mark. */
+  readonly positionLiquidations: number;
+  readonly takeoverNotional: number;
+  /** Takeovers by the insurance fund below the backstop's health, and their notional. */
+  readonly fundTakeovers: number;
+  readonly fundTakeoverNotional: number;
+  /** Accounts with a position taken over. */
+  readonly tradersLiquidated: number;
+  /** `deleverage` commands applied, the fills they made, their notional (bankruptcy price). */
+  readonly adlCount: number;
+  readonly adlFills: number;
+  readonly adlNotional: number;
+  /** Bankrupt accounts deleveraged, and the counterparties whose positions were cut. */
+  readonly accountsDeleveraged: number;
+  readonly adlCounterparties: number;
+  /** Profit the counterparties gave up to deleveraging, against the mark (quote). */
+  readonly socializedLoss: number;
+  /** Funding moved between longs and shorts (quote), and the settlements. */
+  readonly fundingPaid: number;
+  readonly fundingSettlements: number;
+  /** Notional liquidators and the fund unwound into the perpetuals' markets (quote). */
+  readonly unwoundNotional: number;
 }
 
 /** The summary of one run. */
@@ -78,6 +135,8 @@ export interface RunMetrics {
   /** Commands the engine applied, and refused (a refusal is a liquidator's failed attempt). */
   readonly commands: number;
   readonly refused: number;
+  /** The derivatives book's figures, in a run with perpetuals. */
+  readonly derivatives?: DerivativesMetrics;
 }
 
 export interface PolicyRun {
@@ -118,6 +177,43 @@ export interface PopulationInfo {
   };
   /** Percentiles of initial maintenance health. */
   readonly health: { readonly p10: number; readonly p50: number; readonly p90: number };
+  /** The perpetual traders beside the borrowers, when the book has them. */
+  readonly traders?: TradersInfo;
+}
+
+/** The perpetual traders of a population, as generated. */
+export interface TradersInfo {
+  readonly accounts: number;
+  /** Their collateral value at the start (quote). */
+  readonly collateralValue: number;
+  /** Per collateral symbol: traders posting it and its value. */
+  readonly collateral: readonly {
+    readonly symbol: string;
+    readonly accounts: number;
+    readonly value: number;
+  }[];
+  /** Per perpetual: traders long and short and the notional each side aims at (quote). */
+  readonly instruments: readonly {
+    readonly symbol: string;
+    readonly longs: number;
+    readonly shorts: number;
+    readonly longNotional: number;
+    readonly shortNotional: number;
+  }[];
+  /** Percentiles of the leverage aimed at (before initial margin holds it). */
+  readonly leverage: { readonly p10: number; readonly p50: number; readonly p90: number };
+}
+
+/** A perpetual listed in the runs. */
+export interface PerpInfo {
+  readonly symbol: string;
+  readonly underlying: string;
+  readonly initialMargin: number;
+  readonly maintenanceMargin: number;
+  readonly liquidationPenalty: number;
+  readonly fundingIntervalSeconds: number;
+  /** Where its basis over the index came from: a mark file, or `none`. */
+  readonly basisSource: string;
 }
 
 export interface SimulationResult {
@@ -133,6 +229,8 @@ export interface SimulationResult {
   readonly population: PopulationInfo;
   /** The market model's parameters, as used. */
   readonly market: Readonly<Record<string, string | number>>;
+  /** The perpetuals listed, when the book has traders. */
+  readonly perpetuals?: readonly PerpInfo[];
   readonly runs: readonly PolicyRun[];
   /** Which policy minimizes bad debt and which minimizes amplification, with the figures. */
   readonly verdict: {

@@ -6,14 +6,30 @@
 import { FulcrumError } from '../base/errors.js';
 import { dailyStats } from '../risk/liquidity.js';
 import { DEFAULT_MARKET_MODEL, type MarketAsset, type MarketModel } from './market.js';
-import { type BarSeries, pathFromBars, type SyntheticMarketAsset, syntheticBars } from './path.js';
+import {
+  basisFromBars,
+  type BarSeries,
+  pathFromBars,
+  type PricePath,
+  type SyntheticMarketAsset,
+  syntheticBars,
+} from './path.js';
+import { crashStress, depegPath, KNOWN_PEGS, PEGGED_TOKENS, type PeggedToken } from './peg.js';
+import {
+  MAKER_ACCOUNT,
+  PERP_SUFFIX,
+  type PerpInput,
+  perpListing,
+  type PerpsInput,
+} from './perpDesk.js';
+import { DEFAULT_TRADERS, generateTraders, type TraderSpec } from './traders.js';
 import {
   DEFAULT_POPULATION,
   generatePopulation,
   type AccountSpec,
   type PopulationSpec,
 } from './population.js';
-import type { PopulationInfo } from './result.js';
+import type { PopulationInfo, TradersInfo } from './result.js';
 import { type AssetConfig, SYMBOL_PATTERN } from '../domain/asset.js';
 import type { Bar } from '../domain/bar.js';
 import { quoteInput } from '../domain/quote.js';
@@ -190,7 +206,37 @@ export interface BuildOptions {
   readonly liquidatorDelayScale?: number;
   /** Insurance fund's starting capital, as a share of the book's collateral value. */
   readonly insuranceShare?: number;
+  /** Perpetual traders beside the borrowers; none (or a share of 0): a lending book. */
+  readonly perps?: PerpsOptions;
 }
+
+/** The derivatives side of a book (docs/SIMULATOR.md, "Perpetuals"). */
+export interface PerpsOptions {
+  /** Share of the accounts, and of the book's collateral value, held by perpetual traders. */
+  readonly share: number;
+  /** Bars of perpetuals (symbol `ETH-PERP`), read for each one's basis over its index. */
+  readonly marks?: readonly BarSeries[];
+  /** Pegged tokens of the model (default `PEGGED_TOKENS`). */
+  readonly pegged?: readonly PeggedToken[];
+  /** Depeg depth per pegged token of the model, replacing its default. */
+  readonly depeg?: Readonly<Record<string, number>>;
+  /** Traders' collateral mix by symbol (default: USDC 40%, the assets 30%, pegged tokens 30%). */
+  readonly collateralMix?: Readonly<Record<string, number>>;
+  readonly longShare?: number;
+  readonly leverageMin?: number;
+  readonly leverageMax?: number;
+  /** The maker's USDC as a share of the opening notional (default 0.5). */
+  readonly makerCapitalShare?: number;
+  /** Most notional a liquidator takes over in a step, times its capital (default 10). */
+  readonly takeoverLeverage?: number;
+  /** Seconds between funding payments (default eight hours). */
+  readonly fundingIntervalSeconds?: number;
+  /** Half-life of a perpetual's own displacement, which arbitrage carries into spot (seconds). */
+  readonly arbitrageHalfLifeSeconds?: number;
+}
+
+/** Arbitrage halves a perpetual's displacement from its index in ten minutes. */
+export const ARBITRAGE_HALF_LIFE_SECONDS = 600;
 
 /**
  * The stress margin of the `dynamic-margin` policy: the controller's defaults, but at most
@@ -221,22 +267,12 @@ export function buildInput(
   options: BuildOptions,
 ): { input: SimulationInput; population: PopulationInfo } {
   checkSymbols(series);
-  const path = pathFromBars(series, options.start, options.end, options.stepSeconds);
+  const perps = options.perps !== undefined && options.perps.share > 0 ? options.perps : null;
+  const built = pathFromBars(series, options.start, options.end, options.stepSeconds);
   const market: MarketAsset[] = [];
   const baselineVolatility: number[] = [];
   for (const s of series) {
-    const before = s.bars.filter((b: Bar) => b.time < options.start);
-    if (
-      before.length < 2 ||
-      (before.at(-1)?.time ?? 0) - (before[0]?.time ?? 0) < DAY_SECONDS - 1
-    ) {
-      throw new FulcrumError(
-        'invalid_field',
-        `${s.symbol}: ${s.source} needs at least a day of bars before the window, to measure the market`,
-        'window',
-      );
-    }
-    const stats = dailyStats(before);
+    const stats = statsBefore(s, options.start);
     market.push({
       symbol: s.symbol,
       dailyVolatility: stats.dailyVolatility,
@@ -247,17 +283,51 @@ export function buildInput(
     });
     baselineVolatility.push(stats.volatility.chosen.annual);
   }
+  const pegged = perps === null ? null : addPeggedTokens(built, market, baselineVolatility, perps);
+  const path = pegged?.path ?? built;
   const startPrices: Record<string, number> = Object.fromEntries(
     path.symbols.map((symbol, i) => [symbol, (path.prices[i] as Float64Array)[0] as number]),
   );
   const mix =
     options.population.mix ??
-    Object.fromEntries(path.symbols.map((s) => [s, 1 / path.symbols.length]));
+    Object.fromEntries(built.symbols.map((s) => [s, 1 / built.symbols.length]));
+  const share = perps?.share ?? 0;
+  const borrowers = borrowerCount(options, share);
   const accounts =
-    options.accounts ?? generatePopulation({ ...options.population, mix }, startPrices);
+    options.accounts ??
+    (borrowers === 0
+      ? []
+      : generatePopulation(
+          {
+            ...options.population,
+            accounts: borrowers,
+            bookValue: options.population.bookValue * (1 - share),
+            // Fewer borrowers than asked must still be able to fill their part of the book.
+            largestShare:
+              share > 0
+                ? Math.min(1, Math.max(options.population.largestShare, 2 / borrowers))
+                : options.population.largestShare,
+            mix,
+          },
+          startPrices,
+        ));
   checkAccounts(accounts, path.symbols, options.accounts === undefined);
   const population = describePopulation(accounts, startPrices, options.population.seed);
-  const book = population.collateralValue;
+  const derivatives =
+    perps === null || pegged === null
+      ? null
+      : buildPerps(
+          series,
+          path,
+          pegged.tokens,
+          market,
+          mix,
+          startPrices,
+          options,
+          perps,
+          population,
+        );
+  const book = population.collateralValue + (derivatives?.info.collateralValue ?? 0);
   const capital = book * (options.liquidatorCapitalShare ?? 0.02);
   const delayScale = options.liquidatorDelayScale ?? 1;
   const liquidators: LiquidatorSpec[] = LIQUIDATOR_PROFILE.map((p, i) => ({
@@ -284,8 +354,278 @@ export function buildInput(
       baselineVolatility,
       stressMargin: SIMULATION_STRESS_MARGIN,
       sampleSeconds,
+      ...(pegged === null ? {} : { peggedTo: pegged.peggedTo }),
+      ...(derivatives === null ? {} : { perps: derivatives.perps }),
     },
-    population,
+    population: derivatives === null ? population : { ...population, traders: derivatives.info },
+  };
+}
+
+/** An asset's market, measured on the day or more of bars before the window. */
+function statsBefore(s: BarSeries, start: number): ReturnType<typeof dailyStats> {
+  const before = s.bars.filter((b: Bar) => b.time < start);
+  if (before.length < 2 || (before.at(-1)?.time ?? 0) - (before[0]?.time ?? 0) < DAY_SECONDS - 1) {
+    throw new FulcrumError(
+      'invalid_field',
+      `${s.symbol}: ${s.source} needs at least a day of bars before the window, to measure the market`,
+      'window',
+    );
+  }
+  return dailyStats(before);
+}
+
+/** Borrowers generated: the accounts less the traders' share of them (none with a file). */
+function borrowerCount(options: BuildOptions, share: number): number {
+  if (options.accounts !== undefined) return options.accounts.length;
+  return options.population.accounts - traderCount(options.population.accounts, share);
+}
+
+/** Traders among `accounts`: their share, at least one when the share is above zero. */
+function traderCount(accounts: number, share: number): number {
+  return share > 0 ? Math.min(accounts, Math.max(1, Math.round(accounts * share))) : 0;
+}
+
+/**
+ * The pegged tokens of a book with perpetuals, added to the path: each token of the model
+ * (`PEGGED_TOKENS`, or the scenario's) whose peg is USDC or an asset of the path, and that has no
+ * price file of its own, priced at its peg's exogenous price times its depeg path; tokens with a
+ * price file (`KNOWN_PEGS`) keep it. Their markets: the peg's volatility (1% a day for a dollar)
+ * and a tenth of the peg's volume (of the deepest asset's, for a dollar).
+ */
+function addPeggedTokens(
+  path: PricePath,
+  market: MarketAsset[],
+  baselineVolatility: number[],
+  perps: PerpsOptions,
+): { path: PricePath; tokens: string[]; peggedTo: Record<string, string> } {
+  const filed = path.symbols.filter((s) => KNOWN_PEGS.has(s));
+  const unpegged = path.symbols.flatMap((s, i) => (KNOWN_PEGS.has(s) ? [] : [i]));
+  const stress = crashStress(unpegged.map((i) => path.prices[i] as Float64Array));
+  const depeg = new Map(Object.entries(perps.depeg ?? {}));
+  const symbols = [...path.symbols];
+  const prices = [...path.prices];
+  const sources = [...path.sources];
+  const peggedTo: Record<string, string> = {};
+  const deepest = Math.max(...market.map((m) => m.dailyVolume));
+  for (const token of perps.pegged ?? PEGGED_TOKENS) {
+    if (symbols.includes(token.symbol)) continue;
+    const base = token.peg === DEBT_ASSET ? -1 : path.symbols.indexOf(token.peg);
+    if (token.peg !== DEBT_ASSET && (base < 0 || KNOWN_PEGS.has(token.peg))) continue;
+    const depth = depeg.get(token.symbol) ?? token.depth;
+    const ratio = depegPath(depth, stress);
+    const pegPrices = base < 0 ? null : (path.prices[base] as Float64Array);
+    symbols.push(token.symbol);
+    prices.push(ratio.map((r, k) => r * (pegPrices === null ? 1 : (pegPrices[k] as number))));
+    sources.push(
+      `${token.peg} × a peg ratio down to ${formatShare(1 - depth)} as the market falls (model)`,
+    );
+    const pegMarket = base < 0 ? null : (market[base] as MarketAsset);
+    const dailyVolatility = pegMarket?.dailyVolatility ?? 0.01;
+    const dailyVolume = (pegMarket?.dailyVolume ?? deepest) * 0.1;
+    market.push({
+      symbol: token.symbol,
+      dailyVolatility,
+      dailyVolume,
+      depthPerPercent: (dailyVolume * 0.01 * 0.01) / (dailyVolatility * 0.1),
+    });
+    baselineVolatility.push(base < 0 ? 0.1 : (baselineVolatility[base] as number));
+    if (base >= 0) peggedTo[token.symbol] = token.peg;
+  }
+  for (const symbol of depeg.keys()) {
+    if (!symbols.includes(symbol) || filed.includes(symbol)) {
+      throw new FulcrumError(
+        'invalid_field',
+        `--depeg names ${quoteInput(symbol)}, which is not a pegged token of the model in this run (${symbols.filter((s) => !path.symbols.includes(s)).join(', ') || 'none'})`,
+        'depeg',
+      );
+    }
+  }
+  return {
+    path: { ...path, symbols, prices, sources },
+    tokens: [...filed, ...symbols.filter((s) => !path.symbols.includes(s))],
+    peggedTo,
+  };
+}
+
+function formatShare(x: number): string {
+  return `${Number((x * 100).toFixed(4))}%`;
+}
+
+/**
+ * The perpetuals (one on each asset of the path that is not a pegged token), their bases from the
+ * mark files, their markets, and the traders: `share` of the accounts (beside a population file:
+ * as many as make that share), holding that share of the book's collateral.
+ */
+function buildPerps(
+  series: readonly BarSeries[],
+  path: PricePath,
+  pegged: readonly string[],
+  market: readonly MarketAsset[],
+  mix: Readonly<Record<string, number>>,
+  startPrices: Readonly<Record<string, number>>,
+  options: BuildOptions,
+  perps: PerpsOptions,
+  borrowers: PopulationInfo,
+): { perps: PerpsInput; info: TradersInfo } {
+  const underlyings = series.filter((s) => !KNOWN_PEGS.has(s.symbol));
+  if (underlyings.length === 0) {
+    throw new FulcrumError(
+      'invalid_field',
+      'perpetuals need a price file of an asset that is not a pegged token',
+      'perps',
+    );
+  }
+  const marks = new Map<string, BarSeries>();
+  for (const mark of perps.marks ?? []) {
+    const underlying = mark.symbol.endsWith(PERP_SUFFIX)
+      ? mark.symbol.slice(0, -PERP_SUFFIX.length)
+      : '';
+    if (!underlyings.some((s) => s.symbol === underlying)) {
+      throw new FulcrumError(
+        'invalid_field',
+        `${quoteInput(mark.source)}: the mark of ${quoteInput(mark.symbol)} needs a price file of its underlying ${quoteInput(underlying)}, its index`,
+        'prices',
+      );
+    }
+    if (marks.has(underlying)) {
+      throw new FulcrumError(
+        'invalid_field',
+        `${quoteInput(mark.source)}: a second mark file of ${mark.symbol}`,
+        'prices',
+      );
+    }
+    marks.set(underlying, mark);
+  }
+  const instruments: PerpInput[] = underlyings.map((index) => {
+    const i = path.symbols.indexOf(index.symbol);
+    const spot = market[i] as MarketAsset;
+    const mark = marks.get(index.symbol);
+    const volume =
+      mark === undefined
+        ? spot.dailyVolume * PERP_VOLUME_MULTIPLE
+        : statsBefore(mark, options.start).averageDailyVolumeQuote;
+    return {
+      listing: perpListing(
+        index.symbol,
+        startPrices[index.symbol] ?? 1,
+        perps.fundingIntervalSeconds,
+      ),
+      basis:
+        mark === undefined
+          ? new Float64Array(path.times.length)
+          : basisFromBars(mark, index, path.times),
+      basisSource: mark?.source ?? 'none',
+      market: {
+        symbol: `${index.symbol}${PERP_SUFFIX}`,
+        dailyVolatility: spot.dailyVolatility,
+        dailyVolume: volume,
+        depthPerPercent: (volume * 0.01 * 0.01) / (spot.dailyVolatility * 0.1),
+      },
+    };
+  });
+  const file = options.accounts !== undefined;
+  if (file && perps.share >= 1) {
+    throw new FulcrumError(
+      'invalid_field',
+      'with a population file, the traders’ share must be below 1',
+      'perps',
+    );
+  }
+  const count = file
+    ? Math.max(1, Math.round((borrowers.accounts * perps.share) / (1 - perps.share)))
+    : traderCount(options.population.accounts, perps.share);
+  const value = file
+    ? (borrowers.collateralValue * perps.share) / (1 - perps.share)
+    : options.population.bookValue * perps.share;
+  const total = underlyings.reduce((sum, s) => sum + (mix[s.symbol] ?? 0), 0);
+  const weightOf = (symbol: string) =>
+    total > 0 ? (mix[symbol] ?? 0) / total : 1 / underlyings.length;
+  const collateralMix: Record<string, number> = { [DEBT_ASSET]: 0.4 };
+  for (const s of underlyings) collateralMix[s.symbol] = 0.3 * weightOf(s.symbol);
+  for (const symbol of pegged) collateralMix[symbol] = 0.3 / pegged.length;
+  // Traders go where the perpetuals' volume is (BTC's was almost four times ETH's on Binance
+  // before Black Thursday), so that each perpetual's open interest follows its market's depth.
+  const instrumentMix = Object.fromEntries(
+    instruments.map((p) => [p.listing.spec.symbol, p.market.dailyVolume]),
+  );
+  const traders = generateTraders(
+    {
+      accounts: count,
+      seed: options.population.seed,
+      bookValue: value,
+      sizeTail: options.population.sizeTail,
+      largestShare: Math.min(1, Math.max(options.population.largestShare, 2 / count)),
+      collateralMix: perps.collateralMix ?? collateralMix,
+      instrumentMix,
+      longShare: perps.longShare ?? DEFAULT_TRADERS.longShare,
+      leverageMin: perps.leverageMin ?? DEFAULT_TRADERS.leverageMin,
+      leverageMax: perps.leverageMax ?? DEFAULT_TRADERS.leverageMax,
+    },
+    { ...startPrices, [DEBT_ASSET]: 1 },
+  );
+  checkTraders(traders, options.accounts ?? []);
+  return {
+    perps: {
+      instruments,
+      traders,
+      makerCapitalShare: perps.makerCapitalShare ?? 0.5,
+      takeoverLeverage: perps.takeoverLeverage ?? 10,
+      arbitrageHalfLifeSeconds: perps.arbitrageHalfLifeSeconds ?? ARBITRAGE_HALF_LIFE_SECONDS,
+    },
+    info: describeTraders(traders, { ...startPrices, [DEBT_ASSET]: 1 }),
+  };
+}
+
+/** Perpetuals trade this many times their spot market's volume when no mark file measures it. */
+export const PERP_VOLUME_MULTIPLE = 2;
+
+/** The traders' collateral, perpetuals, sides and leverage, at the start prices. */
+export function describeTraders(
+  traders: readonly TraderSpec[],
+  prices: Readonly<Record<string, number>>,
+): TradersInfo {
+  const collateral = new Map<string, { accounts: number; value: number }>();
+  const instruments = new Map<
+    string,
+    { longs: number; shorts: number; longNotional: number; shortNotional: number }
+  >();
+  const leverage: number[] = [];
+  let total = 0;
+  for (const t of traders) {
+    const price = Object.hasOwn(prices, t.collateral.symbol)
+      ? (prices[t.collateral.symbol] ?? 0)
+      : 0;
+    const value = t.collateral.units * price;
+    total += value;
+    const c = collateral.get(t.collateral.symbol) ?? { accounts: 0, value: 0 };
+    c.accounts++;
+    c.value += value;
+    collateral.set(t.collateral.symbol, c);
+    const p = instruments.get(t.instrument) ?? {
+      longs: 0,
+      shorts: 0,
+      longNotional: 0,
+      shortNotional: 0,
+    };
+    if (t.side > 0) {
+      p.longs++;
+      p.longNotional += value * t.leverage;
+    } else {
+      p.shorts++;
+      p.shortNotional += value * t.leverage;
+    }
+    instruments.set(t.instrument, p);
+    leverage.push(t.leverage);
+  }
+  leverage.sort((a, b) => a - b);
+  const q = (p: number) =>
+    leverage[Math.min(leverage.length - 1, Math.floor(p * leverage.length))] ?? 0;
+  return {
+    accounts: traders.length,
+    collateralValue: total,
+    collateral: [...collateral.entries()].map(([symbol, e]) => ({ symbol, ...e })),
+    instruments: [...instruments.entries()].map(([symbol, e]) => ({ symbol, ...e })),
+    leverage: { p10: q(0.1), p50: q(0.5), p90: q(0.9) },
   };
 }
 
@@ -329,10 +669,14 @@ function checkAccounts(
 ): void {
   const totals = new Map<string, number>();
   for (const account of accounts) {
-    if (account.id === LENDER_ACCOUNT || /^liquidator[0-9]+$/.test(account.id)) {
+    if (
+      account.id === LENDER_ACCOUNT ||
+      account.id === MAKER_ACCOUNT ||
+      /^liquidator[0-9]+$/.test(account.id)
+    ) {
       throw new FulcrumError(
         'invalid_field',
-        `account ${quoteInput(account.id)} is an account of the simulator's own (the lender or a liquidator)`,
+        `account ${quoteInput(account.id)} is an account of the simulator's own (the lender, the maker or a liquidator)`,
         'population',
       );
     }
@@ -364,6 +708,28 @@ function checkAccounts(
         'limit_exceeded',
         `the book holds ${units.toPrecision(3)} ${symbol} in all, the most a pool takes is below 10^20 units`,
         generated ? 'bookValue' : 'population',
+      );
+    }
+  }
+}
+
+/** Trader ids are new (no borrower's, not the simulator's own) and their units within bounds. */
+function checkTraders(traders: readonly TraderSpec[], accounts: readonly AccountSpec[]): void {
+  const ids = new Set(accounts.map((a) => a.id));
+  for (const trader of traders) {
+    if (ids.has(trader.id)) {
+      throw new FulcrumError(
+        'invalid_field',
+        `account ${quoteInput(trader.id)} of the population file has the id of a generated trader (t1, t2, ...)`,
+        'population',
+      );
+    }
+    const { symbol, units } = trader.collateral;
+    if (!(units > 0 && units < ACCOUNT_UNITS_MAX)) {
+      throw new FulcrumError(
+        'invalid_number',
+        `${symbol} starts at a price too small for this book: trader ${trader.id} would hold ${units.toPrecision(3)} units, the most is below 10^15; choose a smaller --book-value or another window`,
+        'bookValue',
       );
     }
   }

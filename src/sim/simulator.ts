@@ -40,6 +40,10 @@ import type { PricePath } from './path.js';
 import type { Policy } from './policies.js';
 import type { AccountSpec } from './population.js';
 import type { HealthHistogram, PolicyRun, RunMetrics, Sample } from './result.js';
+import { toPrice, units18, units6, USDC_UNIT } from './units.js';
+import { type Agent, PerpDesk, type PerpsInput } from './perpDesk.js';
+
+export { toPrice };
 
 /** The quote asset every account borrows. */
 export const DEBT_ASSET = 'USDC';
@@ -53,6 +57,12 @@ export interface LiquidatorSpec {
   readonly minProfit: number;
   /** Most liquidations it can send in one step. */
   readonly maxPerStep: number;
+  /**
+   * Least profit of a takeover of a perpetual position, as a share of its notional, after the
+   * cost of unwinding it; a tenth of `minProfit` if not given (a position's penalty is a share of
+   * notional, about a tenth of a loan's bonus on its debt).
+   */
+  readonly minTakeoverProfit?: number;
 }
 
 /** Everything a run needs; the same input gives the same run. */
@@ -71,6 +81,14 @@ export interface SimulationInput {
   readonly stressMargin?: Partial<StressMarginConfig>;
   /** Samples of the time series every this many seconds (and the last step). */
   readonly sampleSeconds: number;
+  /**
+   * Tokens pegged to another asset of the path whose price is its peg's times a depeg path
+   * (`peg.ts`): token symbol to its peg's symbol. Their oracle price follows the peg's realized
+   * price (after its liquidation impact) and their own.
+   */
+  readonly peggedTo?: Readonly<Record<string, string>>;
+  /** Perpetuals and their traders; none: a lending book. */
+  readonly perps?: PerpsInput;
 }
 
 /** Health histogram buckets (upper bounds). */
@@ -81,7 +99,6 @@ export const LENDER_ACCOUNT = 'lender';
 const LENDER: SubAccountRef = { account: LENDER_ACCOUNT, subAccount: 0 };
 const INSURANCE: SubAccountRef = { account: INSURANCE_ACCOUNT, subAccount: 0 };
 const PRICE_FLOAT = Number(PRICE_SCALE);
-const USDC_UNIT = 1e6;
 
 /**
  * [initial, maintenance, penalty] of the assets the shipped scenarios use (Aave v2 mainnet-like).
@@ -94,6 +111,8 @@ const KNOWN_LISTINGS = new Map<string, readonly [string, string, string]>([
   ['LUNA', ['0.5', '0.6', '0.1']],
   ['FTT', ['0.4', '0.5', '0.1']],
   ['UST', ['0.75', '0.8', '0.05']],
+  ['STETH', ['0.7', '0.75', '0.075']],
+  ['SUSD', ['0.75', '0.8', '0.05']],
 ]);
 
 /** Listings for the assets the shipped scenarios use; others get a default. */
@@ -141,19 +160,19 @@ interface Waiting {
   readonly slot: number;
 }
 
-interface LiquidatorState {
-  readonly spec: LiquidatorSpec;
-  readonly ref: SubAccountRef;
-  used: number;
-}
-
 class Run {
   private monitor!: LiquidationMonitor;
   private readonly market: Market;
   private readonly symbols: readonly string[];
   private readonly waiting = new Map<string, Waiting>();
   private readonly liquidated = new Set<string>();
-  private readonly liquidators: LiquidatorState[];
+  private readonly liquidators: Agent[];
+  /** The derivatives book, in a run with perpetuals. */
+  private readonly desk: PerpDesk | null;
+  /** Per asset of the path: the position of the asset it is pegged to in the path, or -1. */
+  private readonly pegOf: readonly number[];
+  /** Each asset's oracle price at the current step (after impact). */
+  private readonly realizedNow: number[];
   private readonly stress: (StressMargin | null)[];
   private readonly baseWeights: AssetConfig['assetWeight'][] = [];
   private time = 0;
@@ -191,7 +210,32 @@ class Run {
       spec,
       ref: { account: spec.id, subAccount: 0 },
       used: 0,
+      taken: 0,
     }));
+    const pegs = new Map(Object.entries(input.peggedTo ?? {}));
+    this.pegOf = this.symbols.map((symbol) => this.symbols.indexOf(pegs.get(symbol) ?? ''));
+    this.realizedNow = this.symbols.map(() => 0);
+    this.desk =
+      input.perps === undefined
+        ? null
+        : new PerpDesk(
+            {
+              engine,
+              apply: (command) => this.apply(command),
+              must: (command) => this.must(command),
+              throttle: () => {
+                this.throttled = true;
+              },
+              capitalOf: (agent) => this.capitalOf(agent),
+              arbitrage: (i, notional) => {
+                if (notional > 0) this.market.sell(i, notional);
+                else this.market.buy(i, -notional);
+              },
+            },
+            input.perps,
+            this.symbols,
+            input.marketModel,
+          );
     this.stress = this.symbols.map((_, i) =>
       policy.dynamicMargin === true
         ? new StressMargin(input.stressMargin ?? {}, input.baselineVolatility[i] as number)
@@ -240,7 +284,8 @@ class Run {
 
   /** The engine's market, the lender, the liquidators, the fund and every account. */
   private setup(): void {
-    const { path, accounts } = this.input;
+    const input = this.input;
+    const { path, accounts } = input;
     const t0 = path.times[0] as number;
     this.time = t0;
     this.must({
@@ -295,6 +340,12 @@ class Run {
       const amount = debts[n] as bigint;
       if (amount > 0n) this.must({ type: 'borrow', time: t0, ...ref, asset: DEBT_ASSET, amount });
     });
+    if (this.desk !== null && input.perps !== undefined) {
+      this.bookValue += PerpDesk.collateralValue(input.perps, (symbol) =>
+        symbol === DEBT_ASSET ? 1 : price(path, this.symbols.indexOf(symbol), 0),
+      );
+      this.desk.setup(t0, (i) => price(path, i, 0));
+    }
     // The policy's rules.
     this.must({ type: 'configure-liquidation', time: t0, config: this.liquidationConfig() });
     if (this.policy.endBuffer !== undefined) {
@@ -349,10 +400,14 @@ class Run {
     const t = path.times[k] as number;
     const dt = t - this.time;
     this.time = t;
-    if (dt > 0) this.market.advance(dt);
+    if (dt > 0) {
+      this.market.advance(dt);
+      this.desk?.advance(dt);
+    }
     for (let i = 0; i < this.symbols.length; i++) {
       const exogenous = price(path, i, k);
-      const realized = this.market.realized(i, exogenous);
+      const realized = this.market.realized(i, exogenous) * this.pegFactor(i, k);
+      this.realizedNow[i] = realized;
       this.exogenousLow[i] = Math.min(this.exogenousLow[i] as number, exogenous);
       this.realizedLow[i] = Math.min(this.realizedLow[i] as number, realized);
       this.sampleExogenousLow[i] = Math.min(this.sampleExogenousLow[i] as number, exogenous);
@@ -384,8 +439,31 @@ class Run {
         }
       }
     }
+    this.desk?.marks(
+      k,
+      t,
+      (i) => price(path, i, k),
+      (i) => this.realizedNow[i] as number,
+    );
     this.liquidate(t);
     this.sell(t);
+    this.desk?.unwind(t, this.liquidators);
+  }
+
+  /**
+   * A token pegged to an asset of the path follows that asset's realized price: its price before
+   * its own impact is its exogenous price times the peg's realized over exogenous price (1 for
+   * any other asset, and exactly so: it multiplies nothing).
+   */
+  private pegFactor(i: number, k: number): number {
+    const peg = this.pegOf[i] as number;
+    if (peg < 0) return 1;
+    return (this.realizedNow[peg] as number) / price(this.input.path, peg, k);
+  }
+
+  /** The price at which asset `i` trades at step `k` before the sale at hand moves it. */
+  private marketPrice(i: number, k: number): number {
+    return price(this.input.path, i, k) * this.pegFactor(i, k);
   }
 
   /**
@@ -395,7 +473,10 @@ class Run {
    * until none of them has capital or room left in this step.
    */
   private liquidate(t: number): void {
-    for (const l of this.liquidators) l.used = 0;
+    for (const l of this.liquidators) {
+      l.used = 0;
+      l.taken = 0;
+    }
     const backstopHealth = this.engine.state.liquidationConfig.backstopHealth;
     const screen = (Number(backstopHealth) / Number(HEALTH_SCALE)) * (1 + 1e-6);
     this.throttled = false;
@@ -413,9 +494,15 @@ class Run {
     // Deleting while iterating a Map is safe; accounts added meanwhile are visited too.
     for (const waiting of this.waiting.values()) {
       const { ref, since, slot } = waiting;
+      // Positions first (docs/MARGIN.md): an account's debts are liquidated once it holds none.
+      const positions = this.desk?.holdsPositions(ref) === true;
       if (this.monitor.healthEstimate(slot) < screen) {
         const health = new Draft(this.engine.state, t).health(ref);
         if ((health.healthFactor('maintenance') ?? 0n) < backstopHealth) {
+          if (positions) {
+            this.desk?.backstop(ref, t);
+            continue;
+          }
           const collateral = this.largestCollateral(ref);
           if (collateral === null) this.apply({ type: 'resolve-bankruptcy', time: t, target: ref });
           else this.backstop(ref, collateral, t);
@@ -425,6 +512,10 @@ class Run {
       if (this.throttled || t - since < ready) continue;
       if (!this.monitor.isLiquidatable(ref)) {
         this.waiting.delete(waiting.key);
+        continue;
+      }
+      if (positions) {
+        if (this.desk?.byLiquidator(ref, since, t, this.liquidators) === true) ready = delay();
         continue;
       }
       const collateral = this.largestCollateral(ref);
@@ -448,8 +539,7 @@ class Run {
     for (const event of result.events) {
       if (event.type !== 'liquidation') continue;
       const sold = Number(event.soldToMarket) / 1e18;
-      const exogenous = price(this.input.path, collateral, this.stepIndex(t));
-      this.market.sell(collateral, sold * exogenous);
+      this.market.sell(collateral, sold * this.marketPrice(collateral, this.stepIndex(t)));
     }
   }
 
@@ -528,16 +618,16 @@ class Run {
         });
         if (!result.ok) continue;
         const units = Number(amount) / 1e18;
-        const exogenous = price(this.input.path, i, k);
-        const discount = this.market.sell(i, units * exogenous);
-        proceeds += units * exogenous * (1 - discount);
+        const before = this.marketPrice(i, k);
+        const discount = this.market.sell(i, units * before);
+        proceeds += units * before * (1 - discount);
       }
       if (proceeds > 0) this.apply(deposit(l.ref, DEBT_ASSET, units6(proceeds), t));
     }
   }
 
   /** What a liquidator can repay: its supply of the debt asset. */
-  private capitalOf(l: LiquidatorState): bigint {
+  private capitalOf(l: Agent): bigint {
     const asset = this.engine.state.assets[0];
     const scaled = this.scaled(l.ref, 0);
     if (asset === undefined || scaled <= 0n) return 0n;
@@ -610,6 +700,7 @@ class Run {
         this.socialized += Number(event.socialized) / scale;
       }
     }
+    this.desk?.observe(result.events);
     if (this.monitor !== undefined) {
       const scan = this.monitor.observe(result);
       for (const ref of scan.liquidatable) this.wait(ref, command.time);
@@ -652,6 +743,7 @@ class Run {
       badDebt: this.badDebt,
       insuranceDraw: this.insuranceDraw,
       marginMultiplier,
+      ...(this.desk === null ? {} : { derivatives: this.desk.sample() }),
     };
   }
 
@@ -681,14 +773,19 @@ class Run {
       liquidatableAtEnd: this.monitor.count,
       commands: this.commands,
       refused: this.refused,
+      ...(this.desk === null ? {} : { derivatives: this.desk.metrics() }),
     };
   }
 
   /** Maintenance health of every account of the population, bucketed. */
   private histogram(): HealthHistogram {
     const counts = HEALTH_BOUNDS.map(() => 0);
-    for (const account of this.input.accounts) {
-      const ref = { account: account.id, subAccount: 0 };
+    const ids = [
+      ...this.input.accounts.map((a) => a.id),
+      ...(this.input.perps?.traders ?? []).map((t) => t.id),
+    ];
+    for (const id of ids) {
+      const ref = { account: id, subAccount: 0 };
       // An account the run emptied (nothing held, nothing owed) owes nothing: its health is
       // unbounded, like any account without debt. A draft per account: a draft remembers
       // every sub-account it reads.
@@ -706,29 +803,6 @@ class Run {
 
 function price(path: PricePath, asset: number, step: number): number {
   return (path.prices[asset] as Float64Array)[step] as number;
-}
-
-/** A float price as PRICE_SCALE, to nine significant digits; never zero. */
-export function toPrice(x: number): bigint {
-  if (!(x > 0) || !Number.isFinite(x)) return 1n;
-  const exponent = Math.floor(Math.log10(x));
-  const digits = 8 - exponent;
-  if (digits <= 0) return BigInt(Math.round(x / 10 ** -digits)) * 10n ** BigInt(18 - digits);
-  const scaled = BigInt(Math.round(x * 10 ** Math.min(digits, 18)));
-  const price = scaled * 10n ** BigInt(18 - Math.min(digits, 18));
-  return price > 0n ? price : 1n;
-}
-
-function units6(x: number): bigint {
-  return x > 0 ? BigInt(Math.floor(x * USDC_UNIT)) : 0n;
-}
-
-/** Whole units as 18-decimal base units, to about fifteen significant digits. */
-function units18(x: number): bigint {
-  if (!(x > 0)) return 0n;
-  const text = x.toFixed(12);
-  const [whole = '0', fraction = ''] = text.split('.');
-  return BigInt(whole) * 10n ** 18n + BigInt(fraction.padEnd(18, '0').slice(0, 18));
 }
 
 function deposit(ref: SubAccountRef, asset: string, amount: bigint, time: number): Command {
