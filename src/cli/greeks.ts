@@ -146,12 +146,38 @@ export function accountPortfolio(state: EngineState, ref: SubAccountRef): Portfo
 }
 
 function render(r: PortfolioReport): string {
-  const money = (x: number) => Math.round(x).toLocaleString('en-US');
-  const signed = (x: number, digits = 0) =>
-    `${x >= 0 ? '' : '-'}${Math.abs(x).toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })}`;
-  const percent = (x: number) => (x * 100).toFixed(1);
-  const price = (x: number | null) => (x === null ? '-' : Number(x.toPrecision(6)).toString());
-  const positions = table(
+  const margins = table(
+    ['mode', 'initial', 'maintenance', 'collateral needed', 'excess'],
+    r.margins.map((m) => [
+      m.mode,
+      money(m.initial),
+      money(m.maintenance),
+      money(m.collateralNeeded),
+      signed(m.excess),
+    ]),
+  );
+  const liquidation = Object.entries(r.crossLiquidationPrices)
+    .map(([u, p]) => `${u} ${price(p)}`)
+    .join(', ');
+  return [
+    positionsTable(r.positions),
+    '',
+    'delta Δ·S: the exposure in quote (∂V/∂index × index); gamma Γ·S²/100: how much Δ changes for a 1% move of the index, × index;',
+    'vega: per volatility point (0.01); theta: the value change over one day (or the time left), forward, volatility and rate held',
+    ...expiredLines(r),
+    '',
+    `account: collateral ${money(r.collateral)}, equity ${money(r.equity)}, notional ${money(r.notional)}, leverage ${r.leverage === null ? '-' : r.leverage.toFixed(2)}x`,
+    `greeks: delta Δ·S ${signed(r.greeks.deltaQuote)}, gamma Γ·S²/100 ${signed(r.greeks.gammaQuotePerPercent)} per 1% move, vega ${signed(r.greeks.vegaQuotePerVolPoint)} per vol point, theta ${signed(r.greeks.thetaQuotePerDay)} per day`,
+    '',
+    margins,
+    '',
+    `cross-margin liquidation (index, others held): ${liquidation === '' ? '-' : liquidation}`,
+  ].join('\n');
+}
+
+/** The positions table: one row per position, its Greeks in quote and its margin. */
+function positionsTable(positions: PortfolioReport['positions']): string {
+  return table(
     [
       'position',
       'size',
@@ -170,7 +196,7 @@ function render(r: PortfolioReport): string {
       'lev.',
       'isolated liq.',
     ],
-    r.positions.map((p) => [
+    positions.map((p) => [
       p.symbol,
       String(p.size),
       price(p.forward),
@@ -191,23 +217,14 @@ function render(r: PortfolioReport): string {
       price(p.isolatedLiquidationPrice),
     ]),
   );
-  const margins = table(
-    ['mode', 'initial', 'maintenance', 'collateral needed', 'excess'],
-    r.margins.map((m) => [
-      m.mode,
-      money(m.initial),
-      money(m.maintenance),
-      money(m.collateralNeeded),
-      signed(m.excess),
-    ]),
-  );
-  const liquidation = Object.entries(r.crossLiquidationPrices)
-    .map(([u, p]) => `${u} ${price(p)}`)
-    .join(', ');
+}
+
+/** The lines under the legend for expired positions: those settled, those needing settlement. */
+function expiredLines(r: PortfolioReport): string[] {
   const settled = r.positions
     .filter((p) => p.expired && !p.needsSettlement)
     .map((p) => `${p.symbol} at ${price(p.settlementPrice)} (worth ${price(p.mark)} a unit)`);
-  const expired = [
+  return [
     ...(settled.length > 0 ? [`expired, settled: ${settled.join(', ')}`] : []),
     ...(r.needsSettlement.length > 0
       ? [
@@ -215,18 +232,24 @@ function render(r: PortfolioReport): string {
         ]
       : []),
   ];
-  return [
-    positions,
-    '',
-    'delta Δ·S: the exposure in quote (∂V/∂index × index); gamma Γ·S²/100: how much Δ changes for a 1% move of the index, × index;',
-    'vega: per volatility point (0.01); theta: the value change over one day (or the time left), forward, volatility and rate held',
-    ...expired,
-    '',
-    `account: collateral ${money(r.collateral)}, equity ${money(r.equity)}, notional ${money(r.notional)}, leverage ${r.leverage === null ? '-' : r.leverage.toFixed(2)}x`,
-    `greeks: delta Δ·S ${signed(r.greeks.deltaQuote)}, gamma Γ·S²/100 ${signed(r.greeks.gammaQuotePerPercent)} per 1% move, vega ${signed(r.greeks.vegaQuotePerVolPoint)} per vol point, theta ${signed(r.greeks.thetaQuotePerDay)} per day`,
-    '',
-    margins,
-    '',
-    `cross-margin liquidation (index, others held): ${liquidation === '' ? '-' : liquidation}`,
-  ].join('\n');
+}
+
+/** Whole quote units, with thousands separators. */
+function money(x: number): string {
+  return Math.round(x).toLocaleString('en-US');
+}
+
+/** A signed number with `digits` decimals and thousands separators. */
+function signed(x: number, digits = 0): string {
+  return `${x >= 0 ? '' : '-'}${Math.abs(x).toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })}`;
+}
+
+/** A ratio as a percentage with one decimal, without the sign. */
+function percent(x: number): string {
+  return (x * 100).toFixed(1);
+}
+
+/** A price to 6 significant digits, `-` when there is none. */
+function price(x: number | null): string {
+  return x === null ? '-' : Number(x.toPrecision(6)).toString();
 }

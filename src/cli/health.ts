@@ -22,7 +22,7 @@ import { FulcrumError } from '../base/errors.js';
 import { applyCommand } from '../engine/apply.js';
 import type { Command } from '../engine/commands.js';
 import { holdingReport } from '../engine/queries.js';
-import { createState, type MarginMode } from '../engine/state.js';
+import { createState, type EngineState, type MarginMode } from '../engine/state.js';
 import { SIZE_DECIMALS } from '../derivatives/instruments.js';
 import { parseInstrumentListing } from '../derivatives/listing.js';
 import { type DerivativePosition, RATE_SCALE, VALUE_UNIT } from '../derivatives/position.js';
@@ -83,13 +83,39 @@ function holding(portfolio: Portfolio, raw: JsonObject): HealthReport {
     state.assets.push({ index, config, risk, pool: emptyPool(time), oracle: null });
     state.assetIndex.set(config.symbol, index);
   });
-  const apply = (command: Command, field: (at: string | undefined) => string) => {
-    const result = applyCommand(state, command);
-    if (!result.ok) {
-      const error = result.error;
-      throw new FulcrumError(error.code, error.message, field(error.field));
-    }
-  };
+  listInstruments(state, raw, time);
+  setVolatilities(state, raw, time);
+  const mode = raw.mode === undefined ? 'cross' : marginMode(raw.mode);
+  const book = derivativesBook(state, raw, mode);
+  const unsettled =
+    raw.unsettled === undefined
+      ? 0n
+      : parseDecimal(raw.unsettled, VALUE_DECIMALS, {
+          field: 'unsettled',
+          signed: true,
+          min: -UNSETTLED_MAX,
+          max: UNSETTLED_MAX,
+        }) *
+        (VALUE_UNIT / VALUE_SCALE);
+  const amounts = positions.map((p) => p.amount);
+  return holdingReport(state, amounts, { mode, positions: book, unsettled });
+}
+
+/** Applies a command of the file to `state`; a refusal names the file's field (`field`). */
+function apply(
+  state: EngineState,
+  command: Command,
+  field: (at: string | undefined) => string,
+): void {
+  const result = applyCommand(state, command);
+  if (!result.ok) {
+    const error = result.error;
+    throw new FulcrumError(error.code, error.message, field(error.field));
+  }
+}
+
+/** Lists the file's `instruments` (keyed by symbol, each at its `mark`) in `state`. */
+function listInstruments(state: EngineState, raw: JsonObject, time: number): void {
   const instruments =
     raw.instruments === undefined ? {} : expectObject(raw.instruments, 'instruments');
   const names = Object.keys(instruments);
@@ -122,7 +148,7 @@ function holding(portfolio: Portfolio, raw: JsonObject): HealthReport {
       );
     }
     const price = parsePrice(entry.mark, `${field}.mark`);
-    apply({ type: 'list-instrument', time, config, price }, (at) =>
+    apply(state, { type: 'list-instrument', time, config, price }, (at) =>
       at === undefined || at === 'config.symbol'
         ? field
         : at.startsWith('config.')
@@ -132,6 +158,10 @@ function holding(portfolio: Portfolio, raw: JsonObject): HealthReport {
             : `${field}.${at}`,
     );
   }
+}
+
+/** Sets the file's `volatility` of each asset it names (annual, 6 decimals) in `state`. */
+function setVolatilities(state: EngineState, raw: JsonObject, time: number): void {
   const volatility = raw.volatility === undefined ? {} : expectObject(raw.volatility, 'volatility');
   for (const [name, value] of Object.entries(volatility)) {
     const field = `volatility.${fieldName(name)}`;
@@ -139,9 +169,19 @@ function holding(portfolio: Portfolio, raw: JsonObject): HealthReport {
       throw new FulcrumError('unknown_asset', `${field} names an asset missing from assets`, field);
     }
     const ppm = parseDecimal(value, 6, { field, max: 10_000_000n });
-    apply({ type: 'set-volatility', time, asset: name, volatility: ppm }, () => field);
+    apply(state, { type: 'set-volatility', time, asset: name, volatility: ppm }, () => field);
   }
-  const mode = raw.mode === undefined ? 'cross' : marginMode(raw.mode);
+}
+
+/**
+ * The file's `positions` as a derivatives book of listed instruments, by instrument index: at
+ * most the limit of a sub-account, one in isolated mode, each with a size and an entry price.
+ */
+function derivativesBook(
+  state: EngineState,
+  raw: JsonObject,
+  mode: MarginMode,
+): DerivativePosition[] {
   const held = raw.positions === undefined ? {} : expectObject(raw.positions, 'positions');
   const entries = Object.entries(held);
   if (entries.length > LIMITS.derivativesPerSubAccount) {
@@ -158,49 +198,41 @@ function holding(portfolio: Portfolio, raw: JsonObject): HealthReport {
       'positions',
     );
   }
-  const book: DerivativePosition[] = entries.map(([name, value]) => {
-    const field = `positions.${fieldName(name)}`;
-    const index = state.instrumentIndex.get(name);
-    if (index === undefined) {
-      throw new FulcrumError(
-        'unknown_instrument',
-        `${field} names an instrument missing from instruments`,
-        field,
-      );
-    }
-    const position = expectObject(value, field);
-    rejectUnknownFields(position, ['size', 'entryPrice'], field);
-    const size = parseDecimal(position.size, SIZE_DECIMALS, {
-      field: `${field}.size`,
-      signed: true,
-      min: -LIMITS.sizeMax,
-      max: LIMITS.sizeMax,
-    });
-    if (size === 0n) {
-      throw new FulcrumError('invalid_number', 'a position has a size', `${field}.size`);
-    }
-    const entry = parsePrice(position.entryPrice, `${field}.entryPrice`);
-    const instrument = state.instruments[index];
-    return {
-      instrument: index,
-      size,
-      quote: -size * entry * RATE_SCALE,
-      funding: instrument?.fundingIndex ?? 0n,
-    };
-  });
+  const book = entries.map(([name, value]) => bookPosition(state, name, value));
   book.sort((a, b) => a.instrument - b.instrument);
-  const unsettled =
-    raw.unsettled === undefined
-      ? 0n
-      : parseDecimal(raw.unsettled, VALUE_DECIMALS, {
-          field: 'unsettled',
-          signed: true,
-          min: -UNSETTLED_MAX,
-          max: UNSETTLED_MAX,
-        }) *
-        (VALUE_UNIT / VALUE_SCALE);
-  const amounts = positions.map((p) => p.amount);
-  return holdingReport(state, amounts, { mode, positions: book, unsettled });
+  return book;
+}
+
+/** One position of the file, `positions.NAME`: its size (signed) and entry price. */
+function bookPosition(state: EngineState, name: string, value: unknown): DerivativePosition {
+  const field = `positions.${fieldName(name)}`;
+  const index = state.instrumentIndex.get(name);
+  if (index === undefined) {
+    throw new FulcrumError(
+      'unknown_instrument',
+      `${field} names an instrument missing from instruments`,
+      field,
+    );
+  }
+  const position = expectObject(value, field);
+  rejectUnknownFields(position, ['size', 'entryPrice'], field);
+  const size = parseDecimal(position.size, SIZE_DECIMALS, {
+    field: `${field}.size`,
+    signed: true,
+    min: -LIMITS.sizeMax,
+    max: LIMITS.sizeMax,
+  });
+  if (size === 0n) {
+    throw new FulcrumError('invalid_number', 'a position has a size', `${field}.size`);
+  }
+  const entry = parsePrice(position.entryPrice, `${field}.entryPrice`);
+  const instrument = state.instruments[index];
+  return {
+    instrument: index,
+    size,
+    quote: -size * entry * RATE_SCALE,
+    funding: instrument?.fundingIndex ?? 0n,
+  };
 }
 
 function marginMode(input: unknown): MarginMode {

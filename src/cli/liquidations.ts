@@ -22,7 +22,7 @@ import type {
 } from '../engine/events.js';
 import { renderEvent } from '../engine/render.js';
 import { INSURANCE_ACCOUNT, type SubAccountRef } from '../engine/state.js';
-import { LiquidationMonitor } from '../liquidation/monitor.js';
+import { LiquidationMonitor, type MonitorScan } from '../liquidation/monitor.js';
 import { formatDecimal } from '../math/decimal.js';
 import { SIZE_DECIMALS } from '../derivatives/instruments.js';
 import { SIZE_UNIT, VALUE_UNIT } from '../derivatives/position.js';
@@ -80,6 +80,16 @@ interface PaidIn {
   amount: bigint;
 }
 
+/** What the run added up: the commands, the liquidations and takeovers, the losses. */
+interface Tally {
+  accepted: number;
+  refused: number;
+  readonly totals: Totals;
+  readonly losses: Map<string, AssetLosses>;
+  readonly deleveraging: Map<string, Deleveraging>;
+  readonly paidIn: Map<string, PaidIn>;
+}
+
 export function liquidationsFile(
   path: string,
   json: boolean,
@@ -88,23 +98,25 @@ export function liquidationsFile(
   const text = readInput(path);
   const engine = new Engine();
   const monitor = new LiquidationMonitor(engine.state);
-  const losses = new Map<string, AssetLosses>();
-  const totals: Totals = {
-    liquidations: 0,
-    byBackstop: 0,
-    repaidValue: 0n,
-    seizedValue: 0n,
-    bonusValue: 0n,
-    takeovers: 0,
-    byInsuranceFund: 0,
-    takenOverValue: 0n,
-    penaltyValue: 0n,
-    toInsuranceValue: 0n,
+  const tally: Tally = {
+    accepted: 0,
+    refused: 0,
+    totals: {
+      liquidations: 0,
+      byBackstop: 0,
+      repaidValue: 0n,
+      seizedValue: 0n,
+      bonusValue: 0n,
+      takeovers: 0,
+      byInsuranceFund: 0,
+      takenOverValue: 0n,
+      penaltyValue: 0n,
+      toInsuranceValue: 0n,
+    },
+    losses: new Map(),
+    deleveraging: new Map(),
+    paidIn: new Map(),
   };
-  const deleveraging = new Map<string, Deleveraging>();
-  const paidIn = new Map<string, PaidIn>();
-  let accepted = 0;
-  let refused = 0;
   for (const { lineNumber, text: trimmed, tooLong } of commandLines(text)) {
     let result: CommandResult;
     try {
@@ -115,7 +127,7 @@ export function liquidationsFile(
       result = { ok: false, error };
     }
     if (!result.ok) {
-      refused++;
+      tally.refused++;
       write(
         json
           ? JSON.stringify({ line: lineNumber, ok: false, error: result.error.toJSON() })
@@ -123,67 +135,9 @@ export function liquidationsFile(
       );
       continue;
     }
-    accepted++;
-    // Sub-accounts this command found bankrupt: deleveraged, or with a debt written off.
-    const bankrupt = new Set<string>();
-    for (const event of result.events) {
-      if (event.type === 'deleveraged' || event.type === 'bad-debt')
-        bankrupt.add(name(event.target));
-    }
-    // A bankrupt account's realized loss is told after the takeover or deleveraging that
-    // realized it, and before the bad debt it left.
-    const pending: string[] = [];
-    const flush = () => {
-      for (const line of pending.splice(0)) write(line);
-    };
-    for (const event of result.events) {
-      if (event.type === 'liquidation') {
-        count(totals, losses, event);
-        write(json ? jsonLine(lineNumber, event) : describeLiquidation(lineNumber, event));
-      } else if (event.type === 'bad-debt') {
-        flush();
-        record(losses, event);
-        write(json ? jsonLine(lineNumber, event) : describeBadDebt(lineNumber, event));
-      } else if (event.type === 'position-liquidated') {
-        countTakeover(totals, losses, engine, event);
-        write(json ? jsonLine(lineNumber, event) : describeTakeover(lineNumber, event));
-      } else if (event.type === 'deleveraged') {
-        const mark = markOf(engine, event.instrument);
-        const gaveUp = (abs(event.size) * abs(event.price - mark)) / SIZE_UNIT;
-        const d = deleveraging.get(event.instrument) ?? { fills: 0, gaveUpValue: 0n };
-        d.fills++;
-        d.gaveUpValue += gaveUp;
-        deleveraging.set(event.instrument, d);
-        write(
-          json
-            ? jsonLine(lineNumber, event, { mark, gaveUpValue: gaveUp })
-            : describeDeleveraged(lineNumber, event, mark, gaveUp),
-        );
-      } else if (event.type === 'pnl-settled' && event.amount < 0n && bankrupt.has(name(event))) {
-        const p = paidIn.get(event.asset) ?? { decimals: event.decimals, amount: 0n };
-        p.amount -= event.amount;
-        paidIn.set(event.asset, p);
-        pending.push(json ? jsonLine(lineNumber, event) : describePaidIn(lineNumber, event));
-      }
-    }
-    flush();
-    const scan = monitor.observe(result);
-    for (const ref of scan.liquidatable) {
-      const health = maintenanceHealth(engine, ref);
-      write(
-        json
-          ? JSON.stringify({ line: lineNumber, type: 'below-maintenance', target: ref, health })
-          : `${at(lineNumber)}  below maint.  ${name(ref)}: health ${shorten(health)}`,
-      );
-    }
-    for (const ref of scan.recovered) {
-      const health = maintenanceHealth(engine, ref);
-      write(
-        json
-          ? JSON.stringify({ line: lineNumber, type: 'recovered', target: ref, health })
-          : `${at(lineNumber)}  recovered     ${name(ref)}: health ${shorten(health)}`,
-      );
-    }
+    tally.accepted++;
+    tellEvents(engine, tally, lineNumber, result.events, json, write);
+    tellScan(engine, monitor.observe(result), lineNumber, json, write);
   }
   const stillLiquidatable = monitor
     .liquidatable()
@@ -191,41 +145,150 @@ export function liquidationsFile(
     .sort((a, b) => a.localeCompare(b));
   const fund = insuranceBalances(engine);
   if (json) {
-    write(
-      JSON.stringify({
-        summary: {
-          accepted,
-          refused,
-          liquidations: totals.liquidations,
-          byBackstop: totals.byBackstop,
-          repaidValue: formatDecimal(totals.repaidValue, PRICE_DECIMALS),
-          seizedValue: formatDecimal(totals.seizedValue, PRICE_DECIMALS),
-          liquidatorBonusValue: formatDecimal(totals.bonusValue, PRICE_DECIMALS),
-          positionTakeovers: totals.takeovers,
-          byInsuranceFund: totals.byInsuranceFund,
-          takenOverValue: formatDecimal(totals.takenOverValue, PRICE_DECIMALS),
-          takeoverPenaltyValue: formatDecimal(totals.penaltyValue, PRICE_DECIMALS),
-          takeoverToInsuranceValue: formatDecimal(totals.toInsuranceValue, PRICE_DECIMALS),
-          waterfall: Object.fromEntries(
-            [...losses].map(([symbol, l]) => [symbol, renderLosses(l)]),
-          ),
-          deleveraging: Object.fromEntries(
-            [...deleveraging].map(([symbol, d]) => [
-              symbol,
-              { fills: d.fills, gaveUpValue: formatDecimal(d.gaveUpValue, PRICE_DECIMALS) },
-            ]),
-          ),
-          lossesPaidInByBankrupt: Object.fromEntries(
-            [...paidIn].map(([symbol, p]) => [symbol, formatDecimal(p.amount, p.decimals)]),
-          ),
-          insuranceFund: Object.fromEntries(fund),
-          stillLiquidatable,
-        },
-      }),
-    );
+    write(JSON.stringify({ summary: summaryJson(tally, fund, stillLiquidatable) }));
     return 0;
   }
   write('');
+  writeTotals(tally, write);
+  write('');
+  writeWaterfall(tally, write);
+  write('');
+  writeInsuranceFund(tally.losses, fund, write);
+  write('');
+  const listed = stillLiquidatable.slice(0, NAMES_LISTED_MAX);
+  const more = stillLiquidatable.length - listed.length;
+  write(
+    stillLiquidatable.length === 0
+      ? 'no account is below maintenance at the end'
+      : `below maintenance at the end: ${listed.join(', ')}${more > 0 ? ` and ${more} more (--json lists every one)` : ''}`,
+  );
+  return 0;
+}
+
+/**
+ * Tells and counts the events of one accepted command: liquidations, bad debts, takeovers,
+ * deleveraging fills, and the realized losses of the sub-accounts it found bankrupt.
+ */
+function tellEvents(
+  engine: Engine,
+  tally: Tally,
+  lineNumber: number,
+  events: readonly EngineEvent[],
+  json: boolean,
+  write: (line: string) => void,
+): void {
+  const { totals, losses } = tally;
+  // Sub-accounts this command found bankrupt: deleveraged, or with a debt written off.
+  const bankrupt = new Set<string>();
+  for (const event of events) {
+    if (event.type === 'deleveraged' || event.type === 'bad-debt') bankrupt.add(name(event.target));
+  }
+  // A bankrupt account's realized loss is told after the takeover or deleveraging that
+  // realized it, and before the bad debt it left.
+  const pending: string[] = [];
+  for (const event of events) {
+    if (event.type === 'liquidation') {
+      count(totals, losses, event);
+      write(json ? jsonLine(lineNumber, event) : describeLiquidation(lineNumber, event));
+    } else if (event.type === 'bad-debt') {
+      for (const line of pending.splice(0)) write(line);
+      record(losses, event);
+      write(json ? jsonLine(lineNumber, event) : describeBadDebt(lineNumber, event));
+    } else if (event.type === 'position-liquidated') {
+      countTakeover(totals, losses, engine, event);
+      write(json ? jsonLine(lineNumber, event) : describeTakeover(lineNumber, event));
+    } else if (event.type === 'deleveraged') {
+      const mark = markOf(engine, event.instrument);
+      const gaveUp = countDeleveraged(tally.deleveraging, event, mark);
+      write(
+        json
+          ? jsonLine(lineNumber, event, { mark, gaveUpValue: gaveUp })
+          : describeDeleveraged(lineNumber, event, mark, gaveUp),
+      );
+    } else if (event.type === 'pnl-settled' && event.amount < 0n && bankrupt.has(name(event))) {
+      const p = tally.paidIn.get(event.asset) ?? { decimals: event.decimals, amount: 0n };
+      p.amount -= event.amount;
+      tally.paidIn.set(event.asset, p);
+      pending.push(json ? jsonLine(lineNumber, event) : describePaidIn(lineNumber, event));
+    }
+  }
+  for (const line of pending.splice(0)) write(line);
+}
+
+/** Counts a deleveraging fill; returns what the counterparty gave up against the mark. */
+function countDeleveraged(
+  deleveraging: Map<string, Deleveraging>,
+  event: DeleveragedEvent,
+  mark: bigint,
+): bigint {
+  const gaveUp = (abs(event.size) * abs(event.price - mark)) / SIZE_UNIT;
+  const d = deleveraging.get(event.instrument) ?? { fills: 0, gaveUpValue: 0n };
+  d.fills++;
+  d.gaveUpValue += gaveUp;
+  deleveraging.set(event.instrument, d);
+  return gaveUp;
+}
+
+/** Tells the sub-accounts the monitor found below maintenance after a command, or recovered. */
+function tellScan(
+  engine: Engine,
+  scan: MonitorScan,
+  lineNumber: number,
+  json: boolean,
+  write: (line: string) => void,
+): void {
+  for (const ref of scan.liquidatable) {
+    const health = maintenanceHealth(engine, ref);
+    write(
+      json
+        ? JSON.stringify({ line: lineNumber, type: 'below-maintenance', target: ref, health })
+        : `${at(lineNumber)}  below maint.  ${name(ref)}: health ${shorten(health)}`,
+    );
+  }
+  for (const ref of scan.recovered) {
+    const health = maintenanceHealth(engine, ref);
+    write(
+      json
+        ? JSON.stringify({ line: lineNumber, type: 'recovered', target: ref, health })
+        : `${at(lineNumber)}  recovered     ${name(ref)}: health ${shorten(health)}`,
+    );
+  }
+}
+
+/** The `--json` summary: the totals, the waterfall and the insurance fund, amounts as decimals. */
+function summaryJson(tally: Tally, fund: Map<string, string>, stillLiquidatable: string[]) {
+  const { totals, losses, deleveraging, paidIn } = tally;
+  return {
+    accepted: tally.accepted,
+    refused: tally.refused,
+    liquidations: totals.liquidations,
+    byBackstop: totals.byBackstop,
+    repaidValue: formatDecimal(totals.repaidValue, PRICE_DECIMALS),
+    seizedValue: formatDecimal(totals.seizedValue, PRICE_DECIMALS),
+    liquidatorBonusValue: formatDecimal(totals.bonusValue, PRICE_DECIMALS),
+    positionTakeovers: totals.takeovers,
+    byInsuranceFund: totals.byInsuranceFund,
+    takenOverValue: formatDecimal(totals.takenOverValue, PRICE_DECIMALS),
+    takeoverPenaltyValue: formatDecimal(totals.penaltyValue, PRICE_DECIMALS),
+    takeoverToInsuranceValue: formatDecimal(totals.toInsuranceValue, PRICE_DECIMALS),
+    waterfall: Object.fromEntries([...losses].map(([symbol, l]) => [symbol, renderLosses(l)])),
+    deleveraging: Object.fromEntries(
+      [...deleveraging].map(([symbol, d]) => [
+        symbol,
+        { fills: d.fills, gaveUpValue: formatDecimal(d.gaveUpValue, PRICE_DECIMALS) },
+      ]),
+    ),
+    lossesPaidInByBankrupt: Object.fromEntries(
+      [...paidIn].map(([symbol, p]) => [symbol, formatDecimal(p.amount, p.decimals)]),
+    ),
+    insuranceFund: Object.fromEntries(fund),
+    stillLiquidatable,
+  };
+}
+
+/** The text summary's first lines: commands, liquidations, takeovers, losses paid in. */
+function writeTotals(tally: Tally, write: (line: string) => void): void {
+  const { totals, accepted, refused } = tally;
   write(
     `${accepted + refused} commands: ${accepted} accepted, ${refused} refused; ` +
       `${totals.liquidations} liquidations (${totals.byBackstop} by the backstop)`,
@@ -234,25 +297,28 @@ export function liquidationsFile(
     `debt repaid ${money(totals.repaidValue)}, collateral seized ${money(totals.seizedValue)}, ` +
       `liquidators' bonus ${money(totals.bonusValue)}`,
   );
-  const fills = [...deleveraging.values()].reduce((n, d) => n + d.fills, 0);
+  const fills = [...tally.deleveraging.values()].reduce((n, d) => n + d.fills, 0);
   write(
     `${totals.takeovers} positions taken over (${totals.byInsuranceFund} by the insurance fund): ` +
       `notional ${money(totals.takenOverValue)} at the mark, penalties ${money(totals.penaltyValue)} ` +
       `(insurance fund ${money(totals.toInsuranceValue)}); ${fills} deleveraging fills`,
   );
-  const paid = [...paidIn].map(
+  const paid = [...tally.paidIn].map(
     ([symbol, p]) => `${shorten(formatDecimal(p.amount, p.decimals), 6)} ${symbol}`,
   );
   if (paid.length > 0) {
     write(`realized losses paid in by bankrupt accounts: ${paid.join(', ')}`);
   }
-  write('');
+}
+
+/** The loss waterfall table: per asset with a deficit, then per instrument deleveraged. */
+function writeWaterfall(tally: Tally, write: (line: string) => void): void {
   write(
     'Loss waterfall: what an account could not pay, paid first by the insurance fund, then (a ' +
       'derivatives loss) by deleveraging the opposite positions, then by the lenders',
   );
   const rows = [
-    ...[...losses]
+    ...[...tally.losses]
       .filter(([, l]) => l.deficit > 0n)
       .map(([symbol, l]) => [
         symbol,
@@ -262,7 +328,7 @@ export function liquidationsFile(
         shorten(formatDecimal(l.socialized, l.decimals), 6),
         indexFall(l),
       ]),
-    ...[...deleveraging].map(([symbol, d]) => [
+    ...[...tally.deleveraging].map(([symbol, d]) => [
       symbol,
       shorten(formatDecimal(d.gaveUpValue, PRICE_DECIMALS), 6),
       '0',
@@ -286,7 +352,14 @@ export function liquidationsFile(
           rows,
         ),
   );
-  write('');
+}
+
+/** The insurance fund table: per asset, its intake from penalties, its draws, its balance. */
+function writeInsuranceFund(
+  losses: Map<string, AssetLosses>,
+  fund: Map<string, string>,
+  write: (line: string) => void,
+): void {
   write('Insurance fund');
   const fundRows = [...losses.keys(), ...fund.keys()]
     .filter((symbol, i, all) => all.indexOf(symbol) === i)
@@ -305,15 +378,6 @@ export function liquidationsFile(
       ? '(empty)'
       : table(['asset', 'from penalties', 'paid for bad debt', 'balance'], fundRows),
   );
-  write('');
-  const listed = stillLiquidatable.slice(0, NAMES_LISTED_MAX);
-  const more = stillLiquidatable.length - listed.length;
-  write(
-    stillLiquidatable.length === 0
-      ? 'no account is below maintenance at the end'
-      : `below maintenance at the end: ${listed.join(', ')}${more > 0 ? ` and ${more} more (--json lists every one)` : ''}`,
-  );
-  return 0;
 }
 
 function count(totals: Totals, losses: Map<string, AssetLosses>, event: LiquidationEvent): void {

@@ -20,6 +20,7 @@ import {
   DEFAULT_POPULATION,
   parsePopulation,
   POPULATION_ACCOUNTS_MAX,
+  type PopulationSpec,
   validatePopulation,
 } from '../sim/population.js';
 import { renderReport } from '../sim/report.js';
@@ -230,6 +231,12 @@ function writeReport(path: string, text: string): void {
   }
 }
 
+/** The population options, a market model and the run options a plan's build shares. */
+type CommonBuild = Pick<
+  BuildOptions,
+  'marketModel' | 'liquidatorCapitalShare' | 'liquidatorDelayScale' | 'accounts'
+>;
+
 /** The scenario, or the user's price files, and every option read and checked. */
 export function planOf(options: SimulateOptions): Plan {
   const hasPrices = options.prices !== undefined && options.prices.length > 0;
@@ -239,13 +246,42 @@ export function planOf(options: SimulateOptions): Plan {
       EXIT.usage,
     );
   }
+  const population = populationOptions(options);
+  const marketModel = marketModelOptions(options);
+  const loaded =
+    options.population === undefined
+      ? undefined
+      : parsePopulation(readInput(options.population), options.population);
+  const common: CommonBuild = {
+    marketModel,
+    liquidatorCapitalShare: optionalNumber(
+      options.liquidatorCapital,
+      'liquidator-capital',
+      { min: 0, max: LIQUIDATOR_CAPITAL_MAX, above: true },
+      0.02,
+    ),
+    liquidatorDelayScale: optionalNumber(
+      options.liquidatorDelay,
+      'liquidator-delay',
+      { min: 0, max: LIQUIDATOR_DELAY_MAX },
+      1,
+    ),
+    ...(loaded === undefined ? {} : { accounts: loaded }),
+  };
+  return options.scenario !== undefined
+    ? scenarioPlan(options, options.scenario, population, common)
+    : pricesPlan(options, population, common);
+}
+
+/** `--accounts`, `--seed`, `--book-value` and `--health-median` over the default population. */
+function populationOptions(options: SimulateOptions): Omit<PopulationSpec, 'mix'> {
   const accounts = optionalNumber(
     options.accounts,
     'accounts',
     { min: 1, max: POPULATION_ACCOUNTS_MAX, whole: true },
     DEFAULT_POPULATION.accounts,
   );
-  const population = {
+  return {
     ...DEFAULT_POPULATION,
     accounts,
     // A small book cannot keep every account under 2% of it: the cap then leaves room to fill it.
@@ -269,6 +305,10 @@ export function planOf(options: SimulateOptions): Plan {
       DEFAULT_POPULATION.healthMedian,
     ),
   };
+}
+
+/** `--impact`, `--liquidity` and `--recovery` over the default market model, checked. */
+function marketModelOptions(options: SimulateOptions): MarketModel {
   const impact = options.impact ?? DEFAULT_MARKET_MODEL.impact;
   if (impact !== 'sqrt' && impact !== 'linear' && impact !== 'none') {
     throw new CliError(
@@ -304,58 +344,54 @@ export function planOf(options: SimulateOptions): Plan {
     }
     throw error;
   }
-  const loaded =
-    options.population === undefined
-      ? undefined
-      : parsePopulation(readInput(options.population), options.population);
-  const common = {
-    marketModel,
-    liquidatorCapitalShare: optionalNumber(
-      options.liquidatorCapital,
-      'liquidator-capital',
-      { min: 0, max: LIQUIDATOR_CAPITAL_MAX, above: true },
-      0.02,
-    ),
-    liquidatorDelayScale: optionalNumber(
-      options.liquidatorDelay,
-      'liquidator-delay',
-      { min: 0, max: LIQUIDATOR_DELAY_MAX },
-      1,
-    ),
-    ...(loaded === undefined ? {} : { accounts: loaded }),
+  return marketModel;
+}
+
+/** The plan of a shipped scenario: its files, its window unless `--from`/`--to`, its step. */
+function scenarioPlan(
+  options: SimulateOptions,
+  name: string,
+  population: Omit<PopulationSpec, 'mix'>,
+  common: CommonBuild,
+): Plan {
+  const scenario = findScenario(name);
+  const withMix = { ...population, mix: scenario.mix };
+  checkPopulation(withMix);
+  const start = dateOption(options.from ?? scenario.start, 'from');
+  const end = dateOption(options.to ?? scenario.end, 'to');
+  return {
+    name: scenario.name,
+    description: scenario.description,
+    files: Object.entries(scenario.files).map(([symbol, file]) => ({
+      symbol,
+      path: join(DATA, file),
+    })),
+    ...(scenario.synthetic === undefined
+      ? {}
+      : {
+          pathSeed: optionalNumber(
+            options.pathSeed,
+            'path-seed',
+            { min: 0, max: SEED_MAX, whole: true },
+            7,
+          ),
+        }),
+    build: {
+      start,
+      end,
+      stepSeconds: optionalNumber(options.step, 'step', STEP_RANGE, scenario.stepSeconds),
+      population: withMix,
+      ...common,
+    },
   };
-  if (options.scenario !== undefined) {
-    const scenario = findScenario(options.scenario);
-    const population2 = { ...population, mix: scenario.mix };
-    checkPopulation(population2);
-    const start = dateOption(options.from ?? scenario.start, 'from');
-    const end = dateOption(options.to ?? scenario.end, 'to');
-    return {
-      name: scenario.name,
-      description: scenario.description,
-      files: Object.entries(scenario.files).map(([symbol, file]) => ({
-        symbol,
-        path: join(DATA, file),
-      })),
-      ...(scenario.synthetic === undefined
-        ? {}
-        : {
-            pathSeed: optionalNumber(
-              options.pathSeed,
-              'path-seed',
-              { min: 0, max: SEED_MAX, whole: true },
-              7,
-            ),
-          }),
-      build: {
-        start,
-        end,
-        stepSeconds: optionalNumber(options.step, 'step', STEP_RANGE, scenario.stepSeconds),
-        population: population2,
-        ...common,
-      },
-    };
-  }
+}
+
+/** The plan of the user's price files: one per asset, the population mixed evenly over them. */
+function pricesPlan(
+  options: SimulateOptions,
+  population: Omit<PopulationSpec, 'mix'>,
+  common: CommonBuild,
+): Plan {
   if ((options.prices ?? []).length > PRICE_FILES_MAX) {
     throw new CliError(
       `--prices takes at most ${PRICE_FILES_MAX} files, one per asset`,
@@ -624,16 +660,19 @@ function fromWorker(error: unknown, policy: string): Error {
   return error;
 }
 
+/** The price path a result describes: the symbols, the times and each symbol's prices. */
+interface ResultPath {
+  symbols: readonly string[];
+  times: readonly number[];
+  prices: readonly Float64Array[];
+  sources: readonly string[];
+  stepSeconds: number;
+}
+
 /** The result: the runs, and which policy did best on bad debt and on amplification. */
 export function assemble(
   plan: Plan,
-  path: {
-    symbols: readonly string[];
-    times: readonly number[];
-    prices: readonly Float64Array[];
-    sources: readonly string[];
-    stepSeconds: number;
-  },
+  path: ResultPath,
   population: SimulationResult['population'],
   runs: readonly PolicyRun[],
 ): SimulationResult {
@@ -644,27 +683,6 @@ export function assemble(
   if (byBadDebt === undefined || byAmplification === undefined) {
     throw new CliError('no policy was run', EXIT.usage);
   }
-  const money = (x: number) => `$${Math.round(x).toLocaleString('en-US')}`;
-  const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
-  const names = (xs: readonly PolicyRun[]) =>
-    xs.length === 1
-      ? (xs[0] as PolicyRun).policy
-      : `${xs
-          .slice(0, -1)
-          .map((r) => r.policy)
-          .join(', ')} and ${(xs.at(-1) as PolicyRun).policy}`;
-  // Ties (several policies with no bad debt, say) are named together.
-  const leastDebt = runs.filter((r) => r.metrics.badDebt <= byBadDebt.metrics.badDebt + 0.005);
-  const worstDebt = Math.max(...runs.map((r) => r.metrics.badDebt));
-  const worstAmplification = Math.max(...runs.map((r) => r.metrics.amplification));
-  const debtText =
-    leastDebt.length === runs.length
-      ? `every policy leaves the same bad debt (${money(byBadDebt.metrics.badDebt)})`
-      : `${names(leastDebt)} ${leastDebt.length === 1 ? 'leaves' : 'leave'} the least bad debt (${money(byBadDebt.metrics.badDebt)}, against ${money(worstDebt)} at worst)`;
-  const text =
-    `On ${plan.name}, ${debtText}, and ${byAmplification.policy} amplifies the crash least ` +
-    `(its liquidations deepened the fall by ${pct(byAmplification.metrics.amplification)}, ` +
-    `against ${pct(worstAmplification)} at worst).`;
   return {
     scenario: plan.name,
     description: plan.description,
@@ -673,18 +691,7 @@ export function assemble(
     end: path.times.at(-1) ?? 0,
     stepSeconds: path.stepSeconds,
     steps: path.times.length,
-    paths: path.symbols.map((symbol, i) => {
-      const prices = path.prices[i] as Float64Array;
-      let low = Number.POSITIVE_INFINITY;
-      for (const p of prices) low = Math.min(low, p);
-      return {
-        symbol,
-        source: path.sources[i] ?? '',
-        start: prices[0] ?? 0,
-        low,
-        end: prices.at(-1) ?? 0,
-      };
-    }),
+    paths: pathSummaries(path),
     population,
     market: {
       impact: plan.build.marketModel?.impact ?? DEFAULT_MARKET_MODEL.impact,
@@ -705,9 +712,69 @@ export function assemble(
         policy: byAmplification.policy,
         amplification: byAmplification.metrics.amplification,
       },
-      text,
+      text: verdictText(plan.name, runs, byBadDebt, byAmplification),
     },
   };
+}
+
+/** Each symbol of the path: its source, and its price at the start, its low and at the end. */
+function pathSummaries(path: ResultPath): SimulationResult['paths'] {
+  return path.symbols.map((symbol, i) => {
+    const prices = path.prices[i] as Float64Array;
+    let low = Number.POSITIVE_INFINITY;
+    for (const p of prices) low = Math.min(low, p);
+    return {
+      symbol,
+      source: path.sources[i] ?? '',
+      start: prices[0] ?? 0,
+      low,
+      end: prices.at(-1) ?? 0,
+    };
+  });
+}
+
+/**
+ * The verdict in a sentence: the policies that leave the least bad debt (ties, such as several
+ * with none, named together), and the one that amplifies the crash least.
+ */
+function verdictText(
+  scenario: string,
+  runs: readonly PolicyRun[],
+  byBadDebt: PolicyRun,
+  byAmplification: PolicyRun,
+): string {
+  const leastDebt = runs.filter((r) => r.metrics.badDebt <= byBadDebt.metrics.badDebt + 0.005);
+  const worstDebt = Math.max(...runs.map((r) => r.metrics.badDebt));
+  const worstAmplification = Math.max(...runs.map((r) => r.metrics.amplification));
+  const debtText =
+    leastDebt.length === runs.length
+      ? `every policy leaves the same bad debt (${dollars(byBadDebt.metrics.badDebt)})`
+      : `${policyNames(leastDebt)} ${leastDebt.length === 1 ? 'leaves' : 'leave'} the least bad debt (${dollars(byBadDebt.metrics.badDebt)}, against ${dollars(worstDebt)} at worst)`;
+  return (
+    `On ${scenario}, ${debtText}, and ${byAmplification.policy} amplifies the crash least ` +
+    `(its liquidations deepened the fall by ${percentText(byAmplification.metrics.amplification)}, ` +
+    `against ${percentText(worstAmplification)} at worst).`
+  );
+}
+
+/** Whole dollars with thousands separators. */
+function dollars(x: number): string {
+  return `$${Math.round(x).toLocaleString('en-US')}`;
+}
+
+/** A ratio as a percentage with two decimals. */
+function percentText(x: number): string {
+  return `${(x * 100).toFixed(2)}%`;
+}
+
+/** The runs' policies as a list: `a`, `a and b`, `a, b and c`. */
+function policyNames(runs: readonly PolicyRun[]): string {
+  return runs.length === 1
+    ? (runs[0] as PolicyRun).policy
+    : `${runs
+        .slice(0, -1)
+        .map((r) => r.policy)
+        .join(', ')} and ${(runs.at(-1) as PolicyRun).policy}`;
 }
 
 /** The comparison table and where the files went. */

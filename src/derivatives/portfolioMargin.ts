@@ -45,13 +45,14 @@
 import { FulcrumError } from '../base/errors.js';
 import { black76, thetaPerDay } from './black76.js';
 import {
+  type Carry,
   type CarryMarket,
   carryAt,
   settledValue,
   settlementAt,
   validateCarryMarket,
 } from './forwards.js';
-import { type InstrumentSpec, validateInstrument } from './instruments.js';
+import { type InstrumentSpec, type OptionSpec, validateInstrument } from './instruments.js';
 import {
   DEFAULT_VEGA_POWER,
   type VegaPowerConfig,
@@ -557,6 +558,25 @@ interface OptionLeg {
   readonly price: number;
 }
 
+/** What the live legs of one underlying add up to, and its expired legs (sorted by symbol). */
+interface Exposure {
+  /**
+   * Perpetuals and futures: Σ size × (index, or the future's forward), each scenario's profit
+   * being this times the move.
+   */
+  linearValue: number;
+  delta: number;
+  grossDelta: number;
+  gamma: number;
+  vega: number;
+  theta: number;
+  shortOptions: number;
+  /** The largest size premium among the live legs. */
+  premium: number;
+  readonly options: OptionLeg[];
+  readonly expired: ExpiredLeg[];
+}
+
 function underlyingMargin(
   underlying: string,
   legs: readonly Leg[],
@@ -565,73 +585,10 @@ function underlyingMargin(
   config: PortfolioMarginConfig,
 ): UnderlyingMargin {
   const entry = underlyingMarket(market, underlying) as UnderlyingMarket;
-  const { index, surface } = entry;
-  const field = `market.underlyings.${underlying}`;
-  const options: OptionLeg[] = [];
-  const expired: ExpiredLeg[] = [];
-  // Perpetuals and futures: Σ size × (index, or the future's forward), each scenario's profit
-  // being this times the move.
-  let linearValue = 0;
-  let delta = 0;
-  let grossDelta = 0;
-  let gamma = 0;
-  let vega = 0;
-  let theta = 0;
-  let shortOptions = 0;
-  let premium = 0;
-  for (const { instrument, size } of legs) {
-    if (instrument.kind !== 'perpetual' && instrument.expiry <= market.time) {
-      const settlement = settlementAt(entry, instrument.expiry) ?? null;
-      const value = settlement === null ? null : settledValue(instrument, settlement);
-      expired.push({ symbol: instrument.symbol, size, settlement, value });
-      continue;
-    }
-    premium = Math.max(premium, instrument.sizePremium);
-    if (instrument.kind === 'perpetual') {
-      linearValue += size * index;
-      delta += size;
-      grossDelta += Math.abs(size);
-      continue;
-    }
-    const carry = carryAt(entry, instrument.expiry, market.time, field);
-    if (instrument.kind === 'future') {
-      linearValue += size * carry.forward;
-      delta += size * carry.ratio;
-      grossDelta += Math.abs(size * carry.ratio);
-      continue;
-    }
-    const seconds = instrument.expiry - market.time;
-    const vol = volatilityAt(surface, instrument.strike, instrument.expiry, market.time);
-    const input = {
-      forward: carry.forward,
-      strike: instrument.strike,
-      time: carry.years,
-      volatility: vol,
-      right: instrument.right,
-      rate: carry.rate,
-    };
-    const now = black76(input);
-    options.push({
-      size,
-      strike: instrument.strike,
-      right: instrument.right,
-      time: carry.years,
-      forward: carry.forward,
-      rate: carry.rate,
-      vol,
-      volUp: vol * volShockFactor(config.volUp, seconds, config.vegaPower),
-      volDown: vol * volShockFactor(-config.volDown, seconds, config.vegaPower),
-      price: now.price,
-    });
-    delta += size * now.delta * carry.ratio;
-    grossDelta += Math.abs(size * now.delta * carry.ratio);
-    gamma += size * now.gamma * carry.ratio * carry.ratio;
-    vega += size * now.vega;
-    theta += size * thetaPerDay(input);
-    shortOptions += Math.max(0, -size);
-  }
-  expired.sort((a, b) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
-  const results = scenarios.map((s) => scenarioPnl(s, linearValue, options));
+  const { index } = entry;
+  const exposure = exposureOf(legs, entry, market.time, config, `market.underlyings.${underlying}`);
+  const { linearValue, delta, grossDelta, shortOptions, premium } = exposure;
+  const results = scenarios.map((s) => scenarioPnl(s, linearValue, exposure.options));
   const worst = worstScenario(results);
   const units = Math.abs(delta) + shortOptions;
   const size = { units, premium, factor: sizeFactor(units, premium, config.priceRange) };
@@ -648,9 +605,101 @@ function underlyingMargin(
     minimumCharge,
     initial,
     maintenance: config.mmFactor * initial,
-    greeks: { delta, gamma, vega, thetaPerDay: theta },
-    expired,
+    greeks: { delta, gamma: exposure.gamma, vega: exposure.vega, thetaPerDay: exposure.theta },
+    expired: exposure.expired,
   };
+}
+
+/**
+ * Adds up the legs of one underlying at time `now`: expired legs set aside with their
+ * settlement, perpetuals and futures into the linear value, options priced once for the
+ * scenarios; the greeks of all of them.
+ */
+function exposureOf(
+  legs: readonly Leg[],
+  entry: UnderlyingMarket,
+  now: number,
+  config: PortfolioMarginConfig,
+  field: string,
+): Exposure {
+  const exposure: Exposure = {
+    linearValue: 0,
+    delta: 0,
+    grossDelta: 0,
+    gamma: 0,
+    vega: 0,
+    theta: 0,
+    shortOptions: 0,
+    premium: 0,
+    options: [],
+    expired: [],
+  };
+  for (const { instrument, size } of legs) {
+    if (instrument.kind !== 'perpetual' && instrument.expiry <= now) {
+      const settlement = settlementAt(entry, instrument.expiry) ?? null;
+      const value = settlement === null ? null : settledValue(instrument, settlement);
+      exposure.expired.push({ symbol: instrument.symbol, size, settlement, value });
+      continue;
+    }
+    exposure.premium = Math.max(exposure.premium, instrument.sizePremium);
+    if (instrument.kind === 'perpetual') {
+      exposure.linearValue += size * entry.index;
+      exposure.delta += size;
+      exposure.grossDelta += Math.abs(size);
+      continue;
+    }
+    const carry = carryAt(entry, instrument.expiry, now, field);
+    if (instrument.kind === 'future') {
+      exposure.linearValue += size * carry.forward;
+      exposure.delta += size * carry.ratio;
+      exposure.grossDelta += Math.abs(size * carry.ratio);
+      continue;
+    }
+    addOption(exposure, instrument, size, carry, entry.surface, now, config);
+  }
+  exposure.expired.sort((a, b) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
+  return exposure;
+}
+
+/** Prices a live option leg now, keeps it for the scenarios, and adds its greeks. */
+function addOption(
+  exposure: Exposure,
+  instrument: OptionSpec,
+  size: number,
+  carry: Carry,
+  surface: VolSurface,
+  now: number,
+  config: PortfolioMarginConfig,
+): void {
+  const seconds = instrument.expiry - now;
+  const vol = volatilityAt(surface, instrument.strike, instrument.expiry, now);
+  const input = {
+    forward: carry.forward,
+    strike: instrument.strike,
+    time: carry.years,
+    volatility: vol,
+    right: instrument.right,
+    rate: carry.rate,
+  };
+  const priced = black76(input);
+  exposure.options.push({
+    size,
+    strike: instrument.strike,
+    right: instrument.right,
+    time: carry.years,
+    forward: carry.forward,
+    rate: carry.rate,
+    vol,
+    volUp: vol * volShockFactor(config.volUp, seconds, config.vegaPower),
+    volDown: vol * volShockFactor(-config.volDown, seconds, config.vegaPower),
+    price: priced.price,
+  });
+  exposure.delta += size * priced.delta * carry.ratio;
+  exposure.grossDelta += Math.abs(size * priced.delta * carry.ratio);
+  exposure.gamma += size * priced.gamma * carry.ratio * carry.ratio;
+  exposure.vega += size * priced.vega;
+  exposure.theta += size * thetaPerDay(input);
+  exposure.shortOptions += Math.max(0, -size);
 }
 
 /**

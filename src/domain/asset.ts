@@ -232,18 +232,31 @@ function required<T>(value: T | undefined, field: string): T {
  * health <= maintenance health.
  */
 export function validateAssetConfig(config: AssetConfig, field: string): void {
-  const fail = (message: string, name: string): never => {
-    throw new FulcrumError('invalid_config', `${config.symbol}: ${message}`, `${field}.${name}`);
-  };
+  validateAssetConfigTypes(config, field);
+  validateTierWeights(config, field);
+  validateShares(config, field);
+  validateInterestCurve(config, field);
+}
+
+/** Throws `invalid_config` for the listing `config` at `field`, naming the broken rule's field. */
+function failConfig(config: AssetConfig, field: string, message: string, name: string): never {
+  throw new FulcrumError('invalid_config', `${config.symbol}: ${message}`, `${field}.${name}`);
+}
+
+/** The symbol and decimals, then every field of the right type (a config built in code too). */
+function validateAssetConfigTypes(config: AssetConfig, field: string): void {
   if (typeof config.symbol !== 'string' || !SYMBOL_PATTERN.test(config.symbol)) {
-    fail(
+    failConfig(
+      config,
+      field,
       'symbol must be 1-16 letters, digits, ".", "_" or "-", starting with a letter or digit',
       'symbol',
     );
   }
   const d = config.decimals;
   if (!Number.isSafeInteger(d) || d < 0 || d > ASSET_DECIMALS_MAX) {
-    fail(`decimals must be a whole number from 0 to ${ASSET_DECIMALS_MAX}`, 'decimals');
+    const message = `decimals must be a whole number from 0 to ${ASSET_DECIMALS_MAX}`;
+    failConfig(config, field, message, 'decimals');
   }
   // A config built in code (not parsed from JSON) gets the same checks: every number a bigint.
   const numbers: [string, unknown][] = [
@@ -258,75 +271,97 @@ export function validateAssetConfig(config: AssetConfig, field: string): void {
     ['interest.optimalUtilization', config.interest?.optimalUtilizationRay],
   ];
   for (const [name, value] of numbers) {
-    if (typeof value !== 'bigint') fail(`${name} must be a bigint`, name);
+    if (typeof value !== 'bigint') failConfig(config, field, `${name} must be a bigint`, name);
   }
-  if (config.supplyCap !== null && typeof config.supplyCap !== 'bigint') {
-    fail('supplyCap must be a bigint or null', 'supplyCap');
-  }
-  if (config.borrowCap !== null && typeof config.borrowCap !== 'bigint') {
-    fail('borrowCap must be a bigint or null', 'borrowCap');
+  for (const cap of ['supplyCap', 'borrowCap'] as const) {
+    if (config[cap] !== null && typeof config[cap] !== 'bigint') {
+      failConfig(config, field, `${cap} must be a bigint or null`, cap);
+    }
   }
   if (typeof config.borrowable !== 'boolean')
-    fail('borrowable must be true or false', 'borrowable');
-  if (config.oracle === undefined) fail('oracle must be a configuration or null', 'oracle');
+    failConfig(config, field, 'borrowable must be true or false', 'borrowable');
+  if (config.oracle === undefined)
+    failConfig(config, field, 'oracle must be a configuration or null', 'oracle');
   if (config.oracle !== null) validateOracleConfig(config.oracle, `${field}.oracle`);
+}
+
+/**
+ * The tier order of both weights: asset weights initial <= liquidationEnd <= maintenance <= 1,
+ * liability weights 10 >= initial >= liquidationEnd >= maintenance >= 1.
+ */
+function validateTierWeights(config: AssetConfig, field: string): void {
   const a = config.assetWeight;
-  if (a.initial < 0n) fail('initialWeight must not be negative', 'initialWeight');
+  if (a.initial < 0n)
+    failConfig(config, field, 'initialWeight must not be negative', 'initialWeight');
   if (a.maintenance > WEIGHT_SCALE)
-    fail('maintenanceWeight must be at most 1', 'maintenanceWeight');
+    failConfig(config, field, 'maintenanceWeight must be at most 1', 'maintenanceWeight');
   if (a.initial > a.liquidationEnd || a.liquidationEnd > a.maintenance) {
-    fail('asset weights must satisfy initial <= liquidationEnd <= maintenance', 'initialWeight');
+    const message = 'asset weights must satisfy initial <= liquidationEnd <= maintenance';
+    failConfig(config, field, message, 'initialWeight');
   }
   const l = config.liabilityWeight;
   if (l.maintenance < WEIGHT_SCALE) {
-    fail('maintenanceLiabilityWeight must be at least 1', 'maintenanceLiabilityWeight');
+    const message = 'maintenanceLiabilityWeight must be at least 1';
+    failConfig(config, field, message, 'maintenanceLiabilityWeight');
   }
   if (l.initial > LIABILITY_WEIGHT_MAX) {
-    fail('initialLiabilityWeight must be at most 10', 'initialLiabilityWeight');
+    const message = 'initialLiabilityWeight must be at most 10';
+    failConfig(config, field, message, 'initialLiabilityWeight');
   }
   if (l.initial < l.liquidationEnd || l.liquidationEnd < l.maintenance) {
-    fail(
-      'liability weights must satisfy initial >= liquidationEnd >= maintenance',
-      'initialLiabilityWeight',
-    );
+    const message = 'liability weights must satisfy initial >= liquidationEnd >= maintenance';
+    failConfig(config, field, message, 'initialLiabilityWeight');
   }
+}
+
+/** The reserve factor, insurance share, liquidation penalty and caps in range. */
+function validateShares(config: AssetConfig, field: string): void {
   if (config.reserveFactor < 0n || config.reserveFactor > WEIGHT_SCALE) {
-    fail('reserveFactor must be between 0 and 1', 'reserveFactor');
+    failConfig(config, field, 'reserveFactor must be between 0 and 1', 'reserveFactor');
   }
   if (config.insuranceShare < 0n || config.insuranceShare > WEIGHT_SCALE) {
-    fail('insuranceShare must be between 0 and 1', 'insuranceShare');
+    failConfig(config, field, 'insuranceShare must be between 0 and 1', 'insuranceShare');
   }
   // A liquidation at the maintenance threshold must leave the account healthier, not worse:
   // seizing (1 + penalty) of collateral weighted w for debt weighted at least 1 improves health
   // only if w × (1 + penalty) < 1 (Aave's LT × bonus <= 100%, strict here).
   const penalty = config.liquidationPenalty;
-  if (penalty < 0n || a.maintenance * (WEIGHT_SCALE + penalty) >= WEIGHT_SCALE * WEIGHT_SCALE) {
-    fail(
+  const maintenance = config.assetWeight.maintenance;
+  if (penalty < 0n || maintenance * (WEIGHT_SCALE + penalty) >= WEIGHT_SCALE * WEIGHT_SCALE) {
+    failConfig(
+      config,
+      field,
       'maintenanceWeight × (1 + liquidationPenalty) must stay below 1, or liquidations would make accounts worse',
       'liquidationPenalty',
     );
   }
   for (const cap of ['supplyCap', 'borrowCap'] as const) {
     const value = config[cap];
-    if (value !== null && (value < 0n || value > AMOUNT_MAX)) fail(`${cap} is out of range`, cap);
+    if (value !== null && (value < 0n || value > AMOUNT_MAX)) {
+      failConfig(config, field, `${cap} is out of range`, cap);
+    }
   }
+}
+
+/** The interest curve: rates not negative, the kink within 1%..99%, slopes in order, capped. */
+function validateInterestCurve(config: AssetConfig, field: string): void {
   const curve = config.interest;
   if (curve.baseRateRay < 0n || curve.slope1Ray < 0n) {
-    fail('interest rates must not be negative', 'interest');
+    failConfig(config, field, 'interest rates must not be negative', 'interest');
   }
   if (
     curve.optimalUtilizationRay < RAY / 100n ||
     curve.optimalUtilizationRay > (RAY * 99n) / 100n
   ) {
-    fail(
-      'interest.optimalUtilization must be between 0.01 and 0.99',
-      'interest.optimalUtilization',
-    );
+    const message = 'interest.optimalUtilization must be between 0.01 and 0.99';
+    failConfig(config, field, message, 'interest.optimalUtilization');
   }
   if (curve.slope1Ray > curve.slope2Ray) {
-    fail('interest.slope1 must not exceed interest.slope2', 'interest.slope1');
+    const message = 'interest.slope1 must not exceed interest.slope2';
+    failConfig(config, field, message, 'interest.slope1');
   }
   if (curve.baseRateRay + curve.slope1Ray + curve.slope2Ray > BORROW_RATE_ANNUAL_MAX) {
-    fail('the largest borrow rate (base + slope1 + slope2) must be at most 10 (1000%)', 'interest');
+    const message = 'the largest borrow rate (base + slope1 + slope2) must be at most 10 (1000%)';
+    failConfig(config, field, message, 'interest');
   }
 }

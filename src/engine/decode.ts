@@ -18,7 +18,13 @@ import {
 import { PRICE_MAX, parsePrice } from '../domain/price.js';
 import { parseDecimal } from '../math/decimal.js';
 import { AMOUNT_MAX, PRICE_DECIMALS, WEIGHT_DECIMALS, WEIGHT_SCALE } from '../math/fixed.js';
-import type { Command, LiquidateCommand, QuoteCommand, TradeCommand } from './commands.js';
+import type {
+  Command,
+  CommandType,
+  LiquidateCommand,
+  QuoteCommand,
+  TradeCommand,
+} from './commands.js';
 import { SIZE_DECIMALS } from '../derivatives/instruments.js';
 import { parseInstrumentListing } from '../derivatives/listing.js';
 import { quoteInput } from '../domain/quote.js';
@@ -26,6 +32,9 @@ import { COMMAND_TYPES } from './commands.js';
 import { type EngineState, type SubAccountRef } from './state.js';
 
 const ACCOUNT_FIELDS = ['type', 'time', 'account', 'subAccount', 'asset', 'amount'];
+
+/** Decodes the fields of one command type; `time` is already checked. */
+type Decoder = (raw: JsonObject, time: number, state: EngineState) => Command;
 
 /**
  * Decodes one JSON command (already parsed from text) against the current state.
@@ -36,7 +45,8 @@ const ACCOUNT_FIELDS = ['type', 'time', 'account', 'subAccount', 'asset', 'amoun
 export function decodeCommand(input: unknown, state: EngineState): Command {
   const raw = expectObject(input, 'command');
   const type = expectString(raw.type, 'type');
-  if (!(COMMAND_TYPES as readonly string[]).includes(type)) {
+  const decoder = DECODERS.get(type);
+  if (decoder === undefined) {
     throw new FulcrumError(
       'unknown_command',
       `unknown command type ${JSON.stringify(type)}; expected one of ${COMMAND_TYPES.join(', ')}`,
@@ -44,240 +54,316 @@ export function decodeCommand(input: unknown, state: EngineState): Command {
     );
   }
   const time = expectInteger(raw.time, 'time', 0, LIMITS.timeMax);
-  switch (type) {
-    case 'list-asset':
-      rejectUnknownFields(raw, ['type', 'time', 'config', 'price'], '');
-      return {
-        type,
-        time,
-        config: parseAssetConfig(raw.config, 'config'),
-        price: parsePrice(raw.price, 'price'),
-      };
-    case 'set-price': {
-      rejectUnknownFields(raw, ['type', 'time', 'asset', 'price', 'stablePrice'], '');
-      const asset = assetSymbol(raw, state, 'asset', true);
-      const oracle = parsePrice(raw.price, 'price');
-      return raw.stablePrice === undefined
-        ? { type, time, asset, price: oracle }
-        : {
-            type,
-            time,
-            asset,
-            price: oracle,
-            stablePrice: parsePrice(raw.stablePrice, 'stablePrice'),
-          };
-    }
-    case 'quote': {
-      rejectUnknownFields(
-        raw,
-        ['type', 'time', 'asset', 'source', 'price', 'confidence', 'observedAt'],
-        '',
-      );
-      const asset = assetSymbol(raw, state, 'asset', true);
-      const source = expectString(raw.source, 'source');
-      const price = parseDecimal(raw.price, PRICE_DECIMALS, {
-        field: 'price',
-        signed: true,
-        min: -PRICE_MAX,
-        max: PRICE_MAX,
-      });
-      const quote: QuoteCommand = { type, time, asset, source, price };
-      const confidence =
-        raw.confidence === undefined
-          ? undefined
-          : parseDecimal(raw.confidence, PRICE_DECIMALS, { field: 'confidence', max: PRICE_MAX });
-      const observedAt =
-        raw.observedAt === undefined
-          ? undefined
-          : expectInteger(raw.observedAt, 'observedAt', 0, LIMITS.timeMax);
-      return {
-        ...quote,
-        ...(confidence === undefined ? {} : { confidence }),
-        ...(observedAt === undefined ? {} : { observedAt }),
-      };
-    }
-    case 'configure-liquidation':
-      rejectUnknownFields(raw, ['type', 'time', 'config'], '');
-      return {
-        type,
-        time,
-        config: parseLiquidationConfig(raw.config, 'config', state.liquidationConfig),
-      };
-    case 'configure-venue':
-      rejectUnknownFields(raw, ['type', 'time', 'config'], '');
-      return {
-        type,
-        time,
-        config: parseVenueConfig(raw.config, 'config', state.venueConfig),
-      };
-    case 'liquidate': {
-      rejectUnknownFields(
-        raw,
-        [
-          'type',
-          'time',
-          'liquidator',
-          'target',
-          'debtAsset',
-          'collateralAsset',
-          'amount',
-          'maxPenalty',
-        ],
-        '',
-      );
-      const debtAsset = assetSymbol(raw, state, 'debtAsset');
-      const collateralAsset = assetSymbol(raw, state, 'collateralAsset');
-      const command: LiquidateCommand = {
-        type,
-        time,
-        liquidator: ref(expectObject(raw.liquidator, 'liquidator'), 'liquidator'),
-        target: ref(expectObject(raw.target, 'target'), 'target'),
-        debtAsset,
-        collateralAsset,
-        amount: raw.amount === 'max' ? 'max' : amount(raw.amount, debtAsset, state),
-      };
-      if (raw.maxPenalty === undefined) return command;
-      const maxPenalty = parseDecimal(raw.maxPenalty, WEIGHT_DECIMALS, {
-        field: 'maxPenalty',
-        max: WEIGHT_SCALE,
-      });
-      return { ...command, maxPenalty };
-    }
-    case 'backstop':
-      rejectUnknownFields(raw, ['type', 'time', 'target', 'debtAsset', 'collateralAsset'], '');
-      return {
-        type,
-        time,
-        target: ref(expectObject(raw.target, 'target'), 'target'),
-        debtAsset: assetSymbol(raw, state, 'debtAsset'),
-        collateralAsset: assetSymbol(raw, state, 'collateralAsset'),
-      };
-    case 'resolve-bankruptcy':
-      rejectUnknownFields(raw, ['type', 'time', 'target'], '');
-      return { type, time, target: ref(expectObject(raw.target, 'target'), 'target') };
-    case 'list-instrument':
-      rejectUnknownFields(raw, ['type', 'time', 'config', 'price'], '');
-      return {
-        type,
-        time,
-        config: parseInstrumentListing(raw.config, 'config'),
-        price: parsePrice(raw.price, 'price'),
-      };
-    case 'trade': {
-      rejectUnknownFields(
-        raw,
-        ['type', 'time', 'buyer', 'seller', 'instrument', 'size', 'price', 'buyerFee', 'sellerFee'],
-        '',
-      );
-      const command: TradeCommand = {
-        type,
-        time,
-        buyer: ref(expectObject(raw.buyer, 'buyer'), 'buyer'),
-        seller: ref(expectObject(raw.seller, 'seller'), 'seller'),
-        instrument: instrumentSymbol(raw, state),
-        size: size(raw.size, 'size'),
-        price: parsePrice(raw.price, 'price'),
-      };
-      const fee = (field: 'buyerFee' | 'sellerFee') =>
-        raw[field] === undefined ? {} : { [field]: settlementAmount(raw[field], field, state) };
-      return { ...command, ...fee('buyerFee'), ...fee('sellerFee') };
-    }
-    case 'settle-funding':
-    case 'expire':
-      rejectUnknownFields(raw, ['type', 'time', 'instrument'], '');
-      return { type, time, instrument: instrumentSymbol(raw, state) };
-    case 'set-mode': {
-      rejectUnknownFields(raw, ['type', 'time', 'account', 'subAccount', 'mode'], '');
-      const mode = expectString(raw.mode, 'mode');
-      if (mode !== 'cross' && mode !== 'isolated' && mode !== 'portfolio') {
-        throw new FulcrumError(
-          'invalid_field',
-          'mode must be cross, isolated or portfolio',
-          'mode',
-        );
-      }
-      return { type, time, ...ref(raw, ''), mode };
-    }
-    case 'settle-pnl':
-      rejectUnknownFields(raw, ['type', 'time', 'account', 'subAccount'], '');
-      return { type, time, ...ref(raw, '') };
-    case 'set-volatility':
-      rejectUnknownFields(raw, ['type', 'time', 'asset', 'volatility'], '');
-      return {
-        type,
-        time,
-        asset: assetSymbol(raw, state),
-        volatility: parseDecimal(raw.volatility, 6, { field: 'volatility', max: 10_000_000n }),
-      };
-    case 'deleverage':
-      rejectUnknownFields(raw, ['type', 'time', 'target', 'instrument'], '');
-      return {
-        type,
-        time,
-        target: ref(expectObject(raw.target, 'target'), 'target'),
-        instrument: instrumentSymbol(raw, state),
-      };
-    case 'liquidate-position':
-      rejectUnknownFields(
-        raw,
-        ['type', 'time', 'liquidator', 'target', 'instrument', 'amount'],
-        '',
-      );
-      return {
-        type,
-        time,
-        liquidator: ref(expectObject(raw.liquidator, 'liquidator'), 'liquidator'),
-        target: ref(expectObject(raw.target, 'target'), 'target'),
-        instrument: instrumentSymbol(raw, state),
-        amount: raw.amount === 'max' ? 'max' : size(raw.amount, 'amount'),
-      };
-    case 'set-weights': {
-      rejectUnknownFields(
-        raw,
-        ['type', 'time', 'asset', 'initialWeight', 'liquidationEndWeight', 'maintenanceWeight'],
-        '',
-      );
-      const weight = (name: string) =>
-        parseDecimal(raw[name], WEIGHT_DECIMALS, { field: name, max: WEIGHT_SCALE });
-      const initial = weight('initialWeight');
-      const maintenance = weight('maintenanceWeight');
-      // The liquidation-end weight defaults to the midpoint, rounded down (as in a listing).
-      const liquidationEnd =
-        raw.liquidationEndWeight === undefined
-          ? (initial + maintenance) / 2n
-          : weight('liquidationEndWeight');
-      return {
-        type,
-        time,
-        asset: assetSymbol(raw, state),
-        assetWeight: { initial, liquidationEnd, maintenance },
-      };
-    }
-    case 'accrue':
-      rejectUnknownFields(raw, ['type', 'time', 'asset'], '');
-      return { type, time, asset: assetSymbol(raw, state) };
-    case 'deposit':
-    case 'borrow': {
-      rejectUnknownFields(raw, ACCOUNT_FIELDS, '');
-      const asset = assetSymbol(raw, state);
-      return { type, time, ...ref(raw, ''), asset, amount: amount(raw.amount, asset, state) };
-    }
-    case 'withdraw':
-    case 'repay': {
-      rejectUnknownFields(raw, ACCOUNT_FIELDS, '');
-      const asset = assetSymbol(raw, state);
-      return { type, time, ...ref(raw, ''), asset, amount: amountOrAll(raw.amount, asset, state) };
-    }
-    case 'transfer': {
-      rejectUnknownFields(raw, ['type', 'time', 'from', 'to', 'asset', 'amount'], '');
-      const asset = assetSymbol(raw, state);
-      const from = ref(expectObject(raw.from, 'from'), 'from');
-      const to = ref(expectObject(raw.to, 'to'), 'to');
-      return { type, time, from, to, asset, amount: amountOrAll(raw.amount, asset, state) };
-    }
-  }
-  throw new FulcrumError('unknown_command', `unknown command type ${type}`, 'type');
+  return decoder(raw, time, state);
 }
+
+function decodeListAsset(raw: JsonObject, time: number): Command {
+  rejectUnknownFields(raw, ['type', 'time', 'config', 'price'], '');
+  return {
+    type: 'list-asset',
+    time,
+    config: parseAssetConfig(raw.config, 'config'),
+    price: parsePrice(raw.price, 'price'),
+  };
+}
+
+function decodeSetPrice(raw: JsonObject, time: number, state: EngineState): Command {
+  rejectUnknownFields(raw, ['type', 'time', 'asset', 'price', 'stablePrice'], '');
+  const asset = assetSymbol(raw, state, 'asset', true);
+  const oracle = parsePrice(raw.price, 'price');
+  return raw.stablePrice === undefined
+    ? { type: 'set-price', time, asset, price: oracle }
+    : {
+        type: 'set-price',
+        time,
+        asset,
+        price: oracle,
+        stablePrice: parsePrice(raw.stablePrice, 'stablePrice'),
+      };
+}
+
+function decodeQuote(raw: JsonObject, time: number, state: EngineState): Command {
+  rejectUnknownFields(
+    raw,
+    ['type', 'time', 'asset', 'source', 'price', 'confidence', 'observedAt'],
+    '',
+  );
+  const asset = assetSymbol(raw, state, 'asset', true);
+  const source = expectString(raw.source, 'source');
+  const price = parseDecimal(raw.price, PRICE_DECIMALS, {
+    field: 'price',
+    signed: true,
+    min: -PRICE_MAX,
+    max: PRICE_MAX,
+  });
+  const quote: QuoteCommand = { type: 'quote', time, asset, source, price };
+  const confidence =
+    raw.confidence === undefined
+      ? undefined
+      : parseDecimal(raw.confidence, PRICE_DECIMALS, { field: 'confidence', max: PRICE_MAX });
+  const observedAt =
+    raw.observedAt === undefined
+      ? undefined
+      : expectInteger(raw.observedAt, 'observedAt', 0, LIMITS.timeMax);
+  return {
+    ...quote,
+    ...(confidence === undefined ? {} : { confidence }),
+    ...(observedAt === undefined ? {} : { observedAt }),
+  };
+}
+
+function decodeConfigureLiquidation(raw: JsonObject, time: number, state: EngineState): Command {
+  rejectUnknownFields(raw, ['type', 'time', 'config'], '');
+  return {
+    type: 'configure-liquidation',
+    time,
+    config: parseLiquidationConfig(raw.config, 'config', state.liquidationConfig),
+  };
+}
+
+function decodeConfigureVenue(raw: JsonObject, time: number, state: EngineState): Command {
+  rejectUnknownFields(raw, ['type', 'time', 'config'], '');
+  return {
+    type: 'configure-venue',
+    time,
+    config: parseVenueConfig(raw.config, 'config', state.venueConfig),
+  };
+}
+
+const LIQUIDATE_FIELDS = [
+  'type',
+  'time',
+  'liquidator',
+  'target',
+  'debtAsset',
+  'collateralAsset',
+  'amount',
+  'maxPenalty',
+];
+
+function decodeLiquidate(raw: JsonObject, time: number, state: EngineState): Command {
+  rejectUnknownFields(raw, LIQUIDATE_FIELDS, '');
+  const debtAsset = assetSymbol(raw, state, 'debtAsset');
+  const collateralAsset = assetSymbol(raw, state, 'collateralAsset');
+  const command: LiquidateCommand = {
+    type: 'liquidate',
+    time,
+    liquidator: ref(expectObject(raw.liquidator, 'liquidator'), 'liquidator'),
+    target: ref(expectObject(raw.target, 'target'), 'target'),
+    debtAsset,
+    collateralAsset,
+    amount: raw.amount === 'max' ? 'max' : amount(raw.amount, debtAsset, state),
+  };
+  if (raw.maxPenalty === undefined) return command;
+  const maxPenalty = parseDecimal(raw.maxPenalty, WEIGHT_DECIMALS, {
+    field: 'maxPenalty',
+    max: WEIGHT_SCALE,
+  });
+  return { ...command, maxPenalty };
+}
+
+function decodeBackstop(raw: JsonObject, time: number, state: EngineState): Command {
+  rejectUnknownFields(raw, ['type', 'time', 'target', 'debtAsset', 'collateralAsset'], '');
+  return {
+    type: 'backstop',
+    time,
+    target: ref(expectObject(raw.target, 'target'), 'target'),
+    debtAsset: assetSymbol(raw, state, 'debtAsset'),
+    collateralAsset: assetSymbol(raw, state, 'collateralAsset'),
+  };
+}
+
+function decodeResolveBankruptcy(raw: JsonObject, time: number): Command {
+  rejectUnknownFields(raw, ['type', 'time', 'target'], '');
+  return {
+    type: 'resolve-bankruptcy',
+    time,
+    target: ref(expectObject(raw.target, 'target'), 'target'),
+  };
+}
+
+function decodeListInstrument(raw: JsonObject, time: number): Command {
+  rejectUnknownFields(raw, ['type', 'time', 'config', 'price'], '');
+  return {
+    type: 'list-instrument',
+    time,
+    config: parseInstrumentListing(raw.config, 'config'),
+    price: parsePrice(raw.price, 'price'),
+  };
+}
+
+function decodeTrade(raw: JsonObject, time: number, state: EngineState): Command {
+  rejectUnknownFields(
+    raw,
+    ['type', 'time', 'buyer', 'seller', 'instrument', 'size', 'price', 'buyerFee', 'sellerFee'],
+    '',
+  );
+  const command: TradeCommand = {
+    type: 'trade',
+    time,
+    buyer: ref(expectObject(raw.buyer, 'buyer'), 'buyer'),
+    seller: ref(expectObject(raw.seller, 'seller'), 'seller'),
+    instrument: instrumentSymbol(raw, state),
+    size: size(raw.size, 'size'),
+    price: parsePrice(raw.price, 'price'),
+  };
+  return { ...command, ...fee(raw, 'buyerFee', state), ...fee(raw, 'sellerFee', state) };
+}
+
+/** A trade's optional fee field, as an object to spread (empty when the field is absent). */
+function fee(raw: JsonObject, field: 'buyerFee' | 'sellerFee', state: EngineState) {
+  return raw[field] === undefined ? {} : { [field]: settlementAmount(raw[field], field, state) };
+}
+
+function decodeSettleFunding(raw: JsonObject, time: number, state: EngineState): Command {
+  rejectUnknownFields(raw, ['type', 'time', 'instrument'], '');
+  return { type: 'settle-funding', time, instrument: instrumentSymbol(raw, state) };
+}
+
+function decodeExpire(raw: JsonObject, time: number, state: EngineState): Command {
+  rejectUnknownFields(raw, ['type', 'time', 'instrument'], '');
+  return { type: 'expire', time, instrument: instrumentSymbol(raw, state) };
+}
+
+function decodeSetMode(raw: JsonObject, time: number): Command {
+  rejectUnknownFields(raw, ['type', 'time', 'account', 'subAccount', 'mode'], '');
+  const mode = expectString(raw.mode, 'mode');
+  if (mode !== 'cross' && mode !== 'isolated' && mode !== 'portfolio') {
+    throw new FulcrumError('invalid_field', 'mode must be cross, isolated or portfolio', 'mode');
+  }
+  return { type: 'set-mode', time, ...ref(raw, ''), mode };
+}
+
+function decodeSettlePnl(raw: JsonObject, time: number): Command {
+  rejectUnknownFields(raw, ['type', 'time', 'account', 'subAccount'], '');
+  return { type: 'settle-pnl', time, ...ref(raw, '') };
+}
+
+function decodeSetVolatility(raw: JsonObject, time: number, state: EngineState): Command {
+  rejectUnknownFields(raw, ['type', 'time', 'asset', 'volatility'], '');
+  return {
+    type: 'set-volatility',
+    time,
+    asset: assetSymbol(raw, state),
+    volatility: parseDecimal(raw.volatility, 6, { field: 'volatility', max: 10_000_000n }),
+  };
+}
+
+function decodeDeleverage(raw: JsonObject, time: number, state: EngineState): Command {
+  rejectUnknownFields(raw, ['type', 'time', 'target', 'instrument'], '');
+  return {
+    type: 'deleverage',
+    time,
+    target: ref(expectObject(raw.target, 'target'), 'target'),
+    instrument: instrumentSymbol(raw, state),
+  };
+}
+
+function decodeLiquidatePosition(raw: JsonObject, time: number, state: EngineState): Command {
+  rejectUnknownFields(raw, ['type', 'time', 'liquidator', 'target', 'instrument', 'amount'], '');
+  return {
+    type: 'liquidate-position',
+    time,
+    liquidator: ref(expectObject(raw.liquidator, 'liquidator'), 'liquidator'),
+    target: ref(expectObject(raw.target, 'target'), 'target'),
+    instrument: instrumentSymbol(raw, state),
+    amount: raw.amount === 'max' ? 'max' : size(raw.amount, 'amount'),
+  };
+}
+
+function decodeSetWeights(raw: JsonObject, time: number, state: EngineState): Command {
+  rejectUnknownFields(
+    raw,
+    ['type', 'time', 'asset', 'initialWeight', 'liquidationEndWeight', 'maintenanceWeight'],
+    '',
+  );
+  const initial = weight(raw, 'initialWeight');
+  const maintenance = weight(raw, 'maintenanceWeight');
+  // The liquidation-end weight defaults to the midpoint, rounded down (as in a listing).
+  const liquidationEnd =
+    raw.liquidationEndWeight === undefined
+      ? (initial + maintenance) / 2n
+      : weight(raw, 'liquidationEndWeight');
+  return {
+    type: 'set-weights',
+    time,
+    asset: assetSymbol(raw, state),
+    assetWeight: { initial, liquidationEnd, maintenance },
+  };
+}
+
+/** A collateral weight field of set-weights, WEIGHT_SCALE, at most 1. */
+function weight(raw: JsonObject, name: string): bigint {
+  return parseDecimal(raw[name], WEIGHT_DECIMALS, { field: name, max: WEIGHT_SCALE });
+}
+
+function decodeAccrue(raw: JsonObject, time: number, state: EngineState): Command {
+  rejectUnknownFields(raw, ['type', 'time', 'asset'], '');
+  return { type: 'accrue', time, asset: assetSymbol(raw, state) };
+}
+
+/** Deposit and borrow: an account, an asset and an amount above zero. */
+function decodeAccountAmount(
+  type: 'deposit' | 'borrow',
+  raw: JsonObject,
+  time: number,
+  state: EngineState,
+): Command {
+  rejectUnknownFields(raw, ACCOUNT_FIELDS, '');
+  const asset = assetSymbol(raw, state);
+  return { type, time, ...ref(raw, ''), asset, amount: amount(raw.amount, asset, state) };
+}
+
+/** Withdraw and repay: an account, an asset and an amount above zero or `'all'`. */
+function decodeAccountAmountOrAll(
+  type: 'withdraw' | 'repay',
+  raw: JsonObject,
+  time: number,
+  state: EngineState,
+): Command {
+  rejectUnknownFields(raw, ACCOUNT_FIELDS, '');
+  const asset = assetSymbol(raw, state);
+  return { type, time, ...ref(raw, ''), asset, amount: amountOrAll(raw.amount, asset, state) };
+}
+
+function decodeTransfer(raw: JsonObject, time: number, state: EngineState): Command {
+  rejectUnknownFields(raw, ['type', 'time', 'from', 'to', 'asset', 'amount'], '');
+  const asset = assetSymbol(raw, state);
+  const from = ref(expectObject(raw.from, 'from'), 'from');
+  const to = ref(expectObject(raw.to, 'to'), 'to');
+  return { type: 'transfer', time, from, to, asset, amount: amountOrAll(raw.amount, asset, state) };
+}
+
+/** One decoder per command type; the `Record` makes the compiler check that none is missing. */
+const DECODER_BY_TYPE: Record<CommandType, Decoder> = {
+  'list-asset': decodeListAsset,
+  'set-price': decodeSetPrice,
+  'set-weights': decodeSetWeights,
+  quote: decodeQuote,
+  deposit: (raw, time, state) => decodeAccountAmount('deposit', raw, time, state),
+  withdraw: (raw, time, state) => decodeAccountAmountOrAll('withdraw', raw, time, state),
+  borrow: (raw, time, state) => decodeAccountAmount('borrow', raw, time, state),
+  repay: (raw, time, state) => decodeAccountAmountOrAll('repay', raw, time, state),
+  transfer: decodeTransfer,
+  accrue: decodeAccrue,
+  'configure-liquidation': decodeConfigureLiquidation,
+  'configure-venue': decodeConfigureVenue,
+  liquidate: decodeLiquidate,
+  backstop: decodeBackstop,
+  'resolve-bankruptcy': decodeResolveBankruptcy,
+  'list-instrument': decodeListInstrument,
+  trade: decodeTrade,
+  'settle-funding': decodeSettleFunding,
+  expire: decodeExpire,
+  'set-mode': decodeSetMode,
+  'settle-pnl': decodeSettlePnl,
+  'liquidate-position': decodeLiquidatePosition,
+  deleverage: decodeDeleverage,
+  'set-volatility': decodeSetVolatility,
+};
+
+/** Looked up by the raw `type` string: a Map, so no prototype key (`constructor`) can match. */
+const DECODERS: ReadonlyMap<string, Decoder> = new Map(Object.entries(DECODER_BY_TYPE));
 
 function assetSymbol(
   raw: JsonObject,

@@ -69,6 +69,43 @@ export function deleverage(draft: Draft, command: DeleverageCommand): void {
       'instrument',
     );
   }
+  const deficit = uncoveredDeficit(draft, target);
+  const size = absolute(position.size);
+  const perUnit = deficitPerUnit(draft, book.positions, position, instrument, deficit);
+  const long = position.size > 0n;
+  // A bankrupt long sells above the mark, a bankrupt short buys below it (numerator per unit).
+  const markValue = instrument.mark * RATE_SCALE;
+  const bankruptcyValue = long ? markValue + perUnit : markValue - perUnit;
+  const touched: SubAccountRef[] = [target];
+  const remaining = closeAgainstCounterparties(
+    draft,
+    target,
+    instrument,
+    size,
+    long,
+    perUnit,
+    bankruptcyValue,
+    touched,
+  );
+  if (remaining !== 0n) {
+    throw new FulcrumError(
+      'adl_failed',
+      `the opposite positions of ${instrument.listing.spec.symbol} cannot absorb the deficit`,
+      'target',
+    );
+  }
+  // Both sides closed the same size: open interest falls by it.
+  const current = draft.instrument(instrument.index);
+  draft.setInstrument({ ...current, openInterest: current.openInterest - size });
+  settleAll(draft, touched);
+  resolveIfBankrupt(draft, target);
+}
+
+/**
+ * The target's deficit (its negative equity, numerator over VALUE_UNIT), checked to be one the
+ * insurance fund cannot cover: otherwise the target is not bankrupt or the backstop takes over.
+ */
+function uncoveredDeficit(draft: Draft, target: SubAccountRef): bigint {
   const equity = equityOf(draft, target);
   if (equity >= 0n) {
     throw new FulcrumError('not_bankrupt', `${accountName(target)} is not bankrupt`, 'target');
@@ -85,19 +122,44 @@ export function deleverage(draft: Draft, command: DeleverageCommand): void {
       'target',
     );
   }
-  // This position's share of the deficit, by its notional among the sub-account's positions.
+  return deficit;
+}
+
+/**
+ * The deficit each unit of `position` carries, rounded up: the position's share of the deficit,
+ * by its notional among all the sub-account's `positions`, spread over its size.
+ */
+function deficitPerUnit(
+  draft: Draft,
+  positions: readonly DerivativePosition[],
+  position: DerivativePosition,
+  instrument: InstrumentState,
+  deficit: bigint,
+): bigint {
   let total = 0n;
-  for (const p of book.positions) total += absolute(p.size * draft.instrument(p.instrument).mark);
+  for (const p of positions) total += absolute(p.size * draft.instrument(p.instrument).mark);
   const notional = absolute(position.size * instrument.mark);
   const share = total === 0n ? deficit : (deficit * notional + total - 1n) / total;
   const size = absolute(position.size);
-  const perUnit = (share + size - 1n) / size;
-  const long = position.size > 0n;
-  // A bankrupt long sells above the mark, a bankrupt short buys below it (numerator per unit).
-  const markValue = instrument.mark * RATE_SCALE;
-  const bankruptcyValue = long ? markValue + perUnit : markValue - perUnit;
+  return (share + size - 1n) / size;
+}
+
+/**
+ * Closes up to `size` of the target's position against the ranked opposite positions at the
+ * bankruptcy price, each counterparty only as far as its equity pays `perUnit`; pushes each
+ * counterparty reached onto `touched` and returns the size left open.
+ */
+function closeAgainstCounterparties(
+  draft: Draft,
+  target: SubAccountRef,
+  instrument: InstrumentState,
+  size: bigint,
+  long: boolean,
+  perUnit: bigint,
+  bankruptcyValue: bigint,
+  touched: SubAccountRef[],
+): bigint {
   let remaining = size;
-  const touched: SubAccountRef[] = [target];
   for (const counterparty of ranking(draft, instrument, long ? -1n : 1n)) {
     if (remaining === 0n) break;
     const other = draft
@@ -135,18 +197,7 @@ export function deleverage(draft: Draft, command: DeleverageCommand): void {
       price: bankruptcyValue / RATE_SCALE,
     });
   }
-  if (remaining !== 0n) {
-    throw new FulcrumError(
-      'adl_failed',
-      `the opposite positions of ${instrument.listing.spec.symbol} cannot absorb the deficit`,
-      'target',
-    );
-  }
-  // Both sides closed the same size: open interest falls by it.
-  const current = draft.instrument(instrument.index);
-  draft.setInstrument({ ...current, openInterest: current.openInterest - size });
-  settleAll(draft, touched);
-  resolveIfBankrupt(draft, target);
+  return remaining;
 }
 
 /**

@@ -5,6 +5,7 @@
  * move as they are, and the pools' solvency surplus never falls.
  */
 import { FulcrumError } from '../base/errors.js';
+import type { LiquidationConfig } from '../domain/liquidationConfig.js';
 import { gradeAllows } from '../domain/priceGrade.js';
 import { divCeil, divFloor, minBig, pow10, RAY, WEIGHT_SCALE } from '../math/fixed.js';
 import { NORM_DECIMALS } from '../margin/assetRisk.js';
@@ -93,6 +94,9 @@ function prepare(
     snapshot: draft.health(target),
   };
 }
+
+/** A liquidation's two legs and the target's state, as `prepare` checked them. */
+type PreparedLeg = ReturnType<typeof prepare>;
 
 /** Liquidation rests on every price of the account: each must have a grade that allows it. */
 export function requirePricesAllowLiquidation(
@@ -247,58 +251,10 @@ export function liquidate(draft: Draft, command: LiquidateCommand): void {
 export function backstop(draft: Draft, command: BackstopCommand): void {
   const { target } = command;
   const leg = prepare(draft, target, command.debtAsset, command.collateralAsset);
-  const { debtAsset, collateralAsset, snapshot } = leg;
-  const config = draft.liquidationConfig;
-  const health = snapshot.healthFactor('maintenance') ?? 0n;
-  const limit = penaltyLimit(snapshot, leg.debt, leg.collateral);
-  if (snapshot.meets('maintenance')) {
-    throw new FulcrumError('not_liquidatable', 'the account meets maintenance margin', 'target');
-  }
-  if (health >= config.backstopHealth && (limit === null || limit >= 0n)) {
-    throw new FulcrumError(
-      'backstop_not_needed',
-      `maintenance health ${health} is above the backstop's threshold, and liquidators can act`,
-      'target',
-    );
-  }
-  const room = throttleRoom(draft, target);
-  const vD = debtAsset.risk.valuePerUnit;
-  const vC = collateralAsset.risk.valuePerUnit;
-  const denominator = pow10(NORM_DECIMALS);
-  const owed = leg.debt.amount;
-  const held = leg.collateral.amount;
-  let repay = room === null ? owed : minBig(owed, divFloor(room * denominator, vD));
-  if (repay <= 0n)
-    throw new FulcrumError(
-      'liquidation_throttled',
-      'the liquidation caps for this window are used up',
-      'target',
-    );
-  // Impact: 1% per backstopDepthValue of debt value repaid, capped.
-  const impactFor = (x: bigint) =>
-    minBig(
-      divCeil(x * vD * (W / 100n), config.backstopDepthValue * denominator),
-      config.backstopImpactMax,
-    );
-  let impact = impactFor(repay);
-  const penalty = collateralAsset.config.liquidationPenalty;
-  const sellFor = (x: bigint, i: bigint) => divCeil(x * vD * W, vC * (W - i));
-  let sold = sellFor(repay, impact);
-  const fullPenalty = divFloor(repay * vD * penalty, vC * W);
-  let toInsurance = fullPenalty;
-  if (sold > held) {
-    // Not enough collateral: all of it is sold, the fund forgoes its penalty, and what the
-    // proceeds do not repay is bad debt. The proceeds are below the repay sized above (the
-    // debt, or what the throttle allows), and never repay more than it.
-    toInsurance = 0n;
-    sold = held;
-    impact = impactFor(divFloor(held * vC, vD));
-    repay = minBig(repay, divFloor(held * vC * (W - impact), vD * W));
-  } else if (sold + toInsurance > held) {
-    // The sale covers the repay but the rest does not cover the whole penalty: only what the
-    // repay needs is sold, and the fund takes what is left.
-    toInsurance = held - sold;
-  }
+  const { debtAsset, collateralAsset } = leg;
+  const health = requireBackstopNeeded(leg, draft.liquidationConfig);
+  const sale = sizeBackstopSale(leg, draft.liquidationConfig, throttleRoom(draft, target));
+  const { repay, sold, toInsurance, fullPenalty } = sale;
   const cashOut = minBig(sold, collateralAsset.pool.cash);
   if (cashOut < sold) {
     throw new FulcrumError(
@@ -307,24 +263,11 @@ export function backstop(draft: Draft, command: BackstopCommand): void {
       'collateralAsset',
     );
   }
-  const reduction = repayDebt(draft, target, debtAsset, repay, owed);
-  setPool(draft, debtAsset.index, (p) => ({
-    ...p,
-    cash: p.cash + repay,
-    borrowScaled: p.borrowScaled - reduction,
-  }));
-  // The sold collateral leaves the pool: the target's scaled debit is rounded up, so that the
-  // scaled supply removed is worth at least the tokens paid out.
-  const taken = takeCollateral(draft, target, collateralAsset, sold + toInsurance, held, 'up');
-  const insuranceScaled = minBig(scaledCreditForDeposit(toInsurance, collateralAsset.pool), taken);
-  credit(draft, INSURANCE, collateralAsset, insuranceScaled);
-  // The sold collateral leaves the pool: its scaled supply is gone, its tokens paid out.
-  setPool(draft, collateralAsset.index, (p) => ({
-    ...p,
-    cash: p.cash - sold,
-    supplyScaled: p.supplyScaled - (taken - insuranceScaled),
-  }));
-  countThrottle(draft, target, divCeil(repay * vD, denominator));
+  moveBackstopBalances(draft, target, leg, sale);
+  const vD = debtAsset.risk.valuePerUnit;
+  const vC = collateralAsset.risk.valuePerUnit;
+  const penalty = collateralAsset.config.liquidationPenalty;
+  countThrottle(draft, target, divCeil(repay * vD, pow10(NORM_DECIMALS)));
   emitLiquidation(
     draft,
     target,
@@ -341,11 +284,129 @@ export function backstop(draft: Draft, command: BackstopCommand): void {
             ? 0n
             : divFloor(toInsurance * vC * W, repay * vD),
       penaltyReduced: toInsurance < fullPenalty,
-      fullClose: repay === owed,
+      fullClose: repay === leg.debt.amount,
     },
-    { toInsurance, soldToMarket: sold, impact, before: health },
+    { toInsurance, soldToMarket: sold, impact: sale.impact, before: health },
   );
   resolveIfBankrupt(draft, target);
+}
+
+/**
+ * Refuses a backstop the account does not need: one that meets maintenance, or one above the
+ * backstop's health threshold that liquidators can still help. Returns the maintenance health.
+ */
+function requireBackstopNeeded(leg: PreparedLeg, config: LiquidationConfig): bigint {
+  const { snapshot } = leg;
+  const health = snapshot.healthFactor('maintenance') ?? 0n;
+  const limit = penaltyLimit(snapshot, leg.debt, leg.collateral);
+  if (snapshot.meets('maintenance')) {
+    throw new FulcrumError('not_liquidatable', 'the account meets maintenance margin', 'target');
+  }
+  if (health >= config.backstopHealth && (limit === null || limit >= 0n)) {
+    throw new FulcrumError(
+      'backstop_not_needed',
+      `maintenance health ${health} is above the backstop's threshold, and liquidators can act`,
+      'target',
+    );
+  }
+  return health;
+}
+
+/** What a backstop repays and sells, in base units; `impact` and penalties WEIGHT_SCALE. */
+interface BackstopSale {
+  readonly repay: bigint;
+  readonly sold: bigint;
+  readonly toInsurance: bigint;
+  readonly impact: bigint;
+  /** The listing's penalty on `repay` before any shortfall of collateral. */
+  readonly fullPenalty: bigint;
+}
+
+/**
+ * Sizes the backstop's sale: the whole debt or what the throttle's `room` (value) allows, the
+ * collateral sold for it at a price with impact, and the insurance fund's penalty; when the
+ * collateral runs short, all of it is sold and the repay shrinks to the proceeds.
+ */
+function sizeBackstopSale(
+  leg: PreparedLeg,
+  config: LiquidationConfig,
+  room: bigint | null,
+): BackstopSale {
+  const { debtAsset, collateralAsset } = leg;
+  const vD = debtAsset.risk.valuePerUnit;
+  const vC = collateralAsset.risk.valuePerUnit;
+  const denominator = pow10(NORM_DECIMALS);
+  const owed = leg.debt.amount;
+  const held = leg.collateral.amount;
+  let repay = room === null ? owed : minBig(owed, divFloor(room * denominator, vD));
+  if (repay <= 0n)
+    throw new FulcrumError(
+      'liquidation_throttled',
+      'the liquidation caps for this window are used up',
+      'target',
+    );
+  let impact = backstopImpact(repay, vD, config);
+  const penalty = collateralAsset.config.liquidationPenalty;
+  let sold = divCeil(repay * vD * W, vC * (W - impact));
+  const fullPenalty = divFloor(repay * vD * penalty, vC * W);
+  let toInsurance = fullPenalty;
+  if (sold > held) {
+    // Not enough collateral: all of it is sold, the fund forgoes its penalty, and what the
+    // proceeds do not repay is bad debt. The proceeds are below the repay sized above (the
+    // debt, or what the throttle allows), and never repay more than it.
+    toInsurance = 0n;
+    sold = held;
+    impact = backstopImpact(divFloor(held * vC, vD), vD, config);
+    repay = minBig(repay, divFloor(held * vC * (W - impact), vD * W));
+  } else if (sold + toInsurance > held) {
+    // The sale covers the repay but the rest does not cover the whole penalty: only what the
+    // repay needs is sold, and the fund takes what is left.
+    toInsurance = held - sold;
+  }
+  return { repay, sold, toInsurance, impact, fullPenalty };
+}
+
+/**
+ * The backstop's price impact (WEIGHT_SCALE) for repaying `repay` of a debt worth `vD` per
+ * unit: 1% per backstopDepthValue of debt value, capped.
+ */
+function backstopImpact(repay: bigint, vD: bigint, config: LiquidationConfig): bigint {
+  return minBig(
+    divCeil(repay * vD * (W / 100n), config.backstopDepthValue * pow10(NORM_DECIMALS)),
+    config.backstopImpactMax,
+  );
+}
+
+/**
+ * Moves the balances of a sized backstop sale: the target's debt repaid into the debt pool, its
+ * collateral taken, the fund's penalty credited, the sold collateral paid out of its pool.
+ */
+function moveBackstopBalances(
+  draft: Draft,
+  target: SubAccountRef,
+  leg: PreparedLeg,
+  sale: BackstopSale,
+): void {
+  const { debtAsset, collateralAsset } = leg;
+  const { repay, sold, toInsurance } = sale;
+  const reduction = repayDebt(draft, target, debtAsset, repay, leg.debt.amount);
+  setPool(draft, debtAsset.index, (p) => ({
+    ...p,
+    cash: p.cash + repay,
+    borrowScaled: p.borrowScaled - reduction,
+  }));
+  // The sold collateral leaves the pool: the target's scaled debit is rounded up, so that the
+  // scaled supply removed is worth at least the tokens paid out.
+  const held = leg.collateral.amount;
+  const taken = takeCollateral(draft, target, collateralAsset, sold + toInsurance, held, 'up');
+  const insuranceScaled = minBig(scaledCreditForDeposit(toInsurance, collateralAsset.pool), taken);
+  credit(draft, INSURANCE, collateralAsset, insuranceScaled);
+  // The sold collateral leaves the pool: its scaled supply is gone, its tokens paid out.
+  setPool(draft, collateralAsset.index, (p) => ({
+    ...p,
+    cash: p.cash - sold,
+    supplyScaled: p.supplyScaled - (taken - insuranceScaled),
+  }));
 }
 
 /** `resolve-bankruptcy`: for an account with debts and no collateral left. */
@@ -483,7 +544,7 @@ function emitLiquidation(
   draft: Draft,
   target: SubAccountRef,
   liquidator: SubAccountRef,
-  leg: ReturnType<typeof prepare>,
+  leg: PreparedLeg,
   plan: {
     repay: bigint;
     seized: bigint;

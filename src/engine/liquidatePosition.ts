@@ -9,6 +9,7 @@
  * it then unwinds it by trading.
  */
 import { FulcrumError } from '../base/errors.js';
+import type { HealthSnapshot } from '../margin/health.js';
 import { RATE_SCALE, SIZE_UNIT } from '../derivatives/position.js';
 import { minBig, PRICE_SCALE, VALUE_SCALE, WEIGHT_SCALE } from '../math/fixed.js';
 import type { LiquidatePositionCommand } from './commands.js';
@@ -34,16 +35,7 @@ const INSURANCE: SubAccountRef = { account: INSURANCE_ACCOUNT, subAccount: 0 };
 
 export function liquidatePosition(draft: Draft, command: LiquidatePositionCommand): void {
   const { liquidator, target } = command;
-  if (liquidator.account === target.account && liquidator.subAccount === target.subAccount) {
-    throw new FulcrumError('same_account', 'an account cannot liquidate itself', 'liquidator');
-  }
-  if (target.account.startsWith(RESERVED_ACCOUNT_PREFIX)) {
-    throw new FulcrumError(
-      'reserved_account',
-      "the venue's own accounts are not liquidated",
-      'target',
-    );
-  }
+  refuseSelfOrVenueTarget(liquidator, target);
   const instrument = draft.findInstrument(command.instrument, 'instrument');
   const position = draft
     .subAccount(target)
@@ -55,21 +47,8 @@ export function liquidatePosition(draft: Draft, command: LiquidatePositionComman
       'instrument',
     );
   }
-  const before = draft.health(target);
-  if (before.meets('maintenance')) {
-    throw new FulcrumError('not_liquidatable', 'the account meets maintenance margin', 'target');
-  }
   const backstop = liquidator.account === INSURANCE_ACCOUNT;
-  const health = before.healthFactor('maintenance') ?? 0n;
-  if (backstop && health >= draft.liquidationConfig.backstopHealth) {
-    throw new FulcrumError(
-      'backstop_not_needed',
-      `maintenance health ${health} is above the backstop's threshold: liquidators act`,
-      'target',
-    );
-  }
-  requirePricesAllowLiquidation(draft, target, 'target');
-  requireDerivativePrices(draft, target, 'liquidate', 'target');
+  const before = requireLiquidatable(draft, target, backstop);
   const { liquidationPenalty: penalty, insuranceShare } = instrument.listing;
   const long = position.size > 0n;
   const mark = instrument.mark;
@@ -88,24 +67,14 @@ export function liquidatePosition(draft: Draft, command: LiquidatePositionComman
     addUnsettled(draft, liquidator, -toInsurance);
     addUnsettled(draft, INSURANCE, toInsurance);
   }
-  const current = draft.instrument(instrument.index);
-  const oldLong = long ? held : 0n;
-  const newLong = long ? held - size : 0n;
-  // The liquidator's side changes open interest too: recompute both sides' long parts.
-  const liquidatorPosition = draft
-    .subAccount(liquidator)
-    .derivatives?.positions.find((p) => p.instrument === instrument.index);
-  const liquidatorBefore = (liquidatorPosition?.size ?? 0n) - signed;
-  const longPart = (x: bigint) => (x > 0n ? x : 0n);
-  draft.setInstrument({
-    ...current,
-    openInterest:
-      current.openInterest +
-      newLong -
-      oldLong +
-      longPart(liquidatorPosition?.size ?? 0n) -
-      longPart(liquidatorBefore),
-  });
+  updateOpenInterest(
+    draft,
+    instrument.index,
+    liquidator,
+    long ? held : 0n,
+    long ? held - size : 0n,
+    signed,
+  );
   // The notional taken over counts against the throttle, VALUE_SCALE (a price is PRICE_SCALE).
   countThrottle(draft, target, notionalValue(size, mark));
   settleAll(draft, [target, liquidator, INSURANCE]);
@@ -128,6 +97,80 @@ export function liquidatePosition(draft: Draft, command: LiquidatePositionComman
     healthAfterWad: after.healthFactor('maintenance'),
   });
   resolveIfBankrupt(draft, target);
+}
+
+/** No account liquidates itself, and the venue's own accounts are never liquidated. */
+function refuseSelfOrVenueTarget(liquidator: SubAccountRef, target: SubAccountRef): void {
+  if (liquidator.account === target.account && liquidator.subAccount === target.subAccount) {
+    throw new FulcrumError('same_account', 'an account cannot liquidate itself', 'liquidator');
+  }
+  if (target.account.startsWith(RESERVED_ACCOUNT_PREFIX)) {
+    throw new FulcrumError(
+      'reserved_account',
+      "the venue's own accounts are not liquidated",
+      'target',
+    );
+  }
+}
+
+/**
+ * The target's health before the takeover, checked: below maintenance, below the backstop's
+ * threshold when the insurance fund takes over, and at prices that allow liquidation.
+ */
+function requireLiquidatable(
+  draft: Draft,
+  target: SubAccountRef,
+  backstop: boolean,
+): HealthSnapshot {
+  const before = draft.health(target);
+  if (before.meets('maintenance')) {
+    throw new FulcrumError('not_liquidatable', 'the account meets maintenance margin', 'target');
+  }
+  const health = before.healthFactor('maintenance') ?? 0n;
+  if (backstop && health >= draft.liquidationConfig.backstopHealth) {
+    throw new FulcrumError(
+      'backstop_not_needed',
+      `maintenance health ${health} is above the backstop's threshold: liquidators act`,
+      'target',
+    );
+  }
+  requirePricesAllowLiquidation(draft, target, 'target');
+  requireDerivativePrices(draft, target, 'liquidate', 'target');
+  return before;
+}
+
+/**
+ * Open interest after a takeover of `signed` units (the liquidator's side): the target's long
+ * part goes from `oldLong` to `newLong`, and the liquidator's long part is recomputed from its
+ * position before and after.
+ */
+function updateOpenInterest(
+  draft: Draft,
+  instrumentIndex: number,
+  liquidator: SubAccountRef,
+  oldLong: bigint,
+  newLong: bigint,
+  signed: bigint,
+): void {
+  const current = draft.instrument(instrumentIndex);
+  // The liquidator's side changes open interest too: recompute both sides' long parts.
+  const liquidatorPosition = draft
+    .subAccount(liquidator)
+    .derivatives?.positions.find((p) => p.instrument === instrumentIndex);
+  const liquidatorBefore = (liquidatorPosition?.size ?? 0n) - signed;
+  draft.setInstrument({
+    ...current,
+    openInterest:
+      current.openInterest +
+      newLong -
+      oldLong +
+      longPart(liquidatorPosition?.size ?? 0n) -
+      longPart(liquidatorBefore),
+  });
+}
+
+function longPart(size: bigint): bigint {
+  return size > 0n ? size : 0n;
 }
 
 /**

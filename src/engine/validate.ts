@@ -11,7 +11,7 @@ import { validateInstrumentListing } from '../derivatives/listing.js';
 import { FulcrumError } from '../base/errors.js';
 import { PRICE_MAX, validatePrice } from '../domain/price.js';
 import { AMOUNT_MAX, WEIGHT_SCALE } from '../math/fixed.js';
-import type { Command, QuoteCommand } from './commands.js';
+import type { Command, QuoteCommand, SetWeightsCommand, TradeCommand } from './commands.js';
 import {
   type EngineState,
   INSURANCE_ACCOUNT,
@@ -31,18 +31,11 @@ export function validateCommand(command: Command, state: EngineState): void {
       if (command.stablePrice !== undefined) validatePrice(command.stablePrice, 'stablePrice');
       return;
     case 'accrue':
+    case 'settle-funding':
+    case 'expire':
       return;
     case 'set-weights':
-      for (const tier of ['initial', 'liquidationEnd', 'maintenance'] as const) {
-        const w = command.assetWeight?.[tier];
-        if (typeof w !== 'bigint' || w < 0n || w > WEIGHT_SCALE) {
-          throw new FulcrumError(
-            'invalid_number',
-            `assetWeight.${tier} must be a weight from 0 to 1`,
-            `assetWeight.${tier}`,
-          );
-        }
-      }
+      validateAssetWeight(command);
       return;
     case 'quote':
       validateQuote(command);
@@ -60,6 +53,7 @@ export function validateCommand(command: Command, state: EngineState): void {
       return;
     case 'backstop':
     case 'resolve-bankruptcy':
+    case 'deleverage':
       validateRef(command.target, 'target');
       return;
     case 'deposit':
@@ -82,48 +76,17 @@ export function validateCommand(command: Command, state: EngineState): void {
       validatePrice(command.price, 'price');
       return;
     case 'trade':
-      validateRef(command.buyer, 'buyer');
-      validateRef(command.seller, 'seller');
-      validateSize(command.size, 'size');
-      validatePrice(command.price, 'price');
-      for (const field of ['buyerFee', 'sellerFee'] as const) {
-        const fee = command[field];
-        if (fee !== undefined && (typeof fee !== 'bigint' || fee < 0n || fee > AMOUNT_MAX)) {
-          throw new FulcrumError('invalid_number', `${field} must be a non-negative amount`, field);
-        }
-      }
-      return;
-    case 'settle-funding':
-    case 'expire':
+      validateTrade(command);
       return;
     case 'set-mode':
       validateRef(command, '');
-      if (!['cross', 'isolated', 'portfolio'].includes(command.mode)) {
-        throw new FulcrumError(
-          'invalid_field',
-          'mode must be cross, isolated or portfolio',
-          'mode',
-        );
-      }
+      validateMode(command.mode);
       return;
     case 'settle-pnl':
       validateRef(command, '');
       return;
     case 'set-volatility':
-      if (
-        typeof command.volatility !== 'bigint' ||
-        command.volatility <= 0n ||
-        command.volatility > 10_000_000n
-      ) {
-        throw new FulcrumError(
-          'invalid_number',
-          'volatility must be above 0 and at most 10',
-          'volatility',
-        );
-      }
-      return;
-    case 'deleverage':
-      validateRef(command.target, 'target');
+      validateVolatility(command.volatility);
       return;
     case 'liquidate-position':
       validateRef(command.liquidator, 'liquidator');
@@ -131,12 +94,61 @@ export function validateCommand(command: Command, state: EngineState): void {
       if (command.amount !== 'max') validateSize(command.amount, 'amount');
       return;
   }
-  const unknown: { type?: unknown } = command;
-  throw new FulcrumError(
+  throw unknownCommand(command);
+}
+
+/** A command of no known type (a library caller's, built past the types). */
+function unknownCommand(command: { type?: unknown }): FulcrumError {
+  return new FulcrumError(
     'unknown_command',
-    `unknown command type ${JSON.stringify(unknown.type)}`,
+    `unknown command type ${JSON.stringify(command.type)}`,
     'type',
   );
+}
+
+/** set-weights: each tier's weight a bigint from 0 to 1 (WEIGHT_SCALE), in tier order. */
+function validateAssetWeight(command: SetWeightsCommand): void {
+  for (const tier of ['initial', 'liquidationEnd', 'maintenance'] as const) {
+    const w = command.assetWeight?.[tier];
+    if (typeof w !== 'bigint' || w < 0n || w > WEIGHT_SCALE) {
+      throw new FulcrumError(
+        'invalid_number',
+        `assetWeight.${tier} must be a weight from 0 to 1`,
+        `assetWeight.${tier}`,
+      );
+    }
+  }
+}
+
+/** trade: both sides, the size, the price, then the optional fees. */
+function validateTrade(command: TradeCommand): void {
+  validateRef(command.buyer, 'buyer');
+  validateRef(command.seller, 'seller');
+  validateSize(command.size, 'size');
+  validatePrice(command.price, 'price');
+  for (const field of ['buyerFee', 'sellerFee'] as const) {
+    const fee = command[field];
+    if (fee !== undefined && (typeof fee !== 'bigint' || fee < 0n || fee > AMOUNT_MAX)) {
+      throw new FulcrumError('invalid_number', `${field} must be a non-negative amount`, field);
+    }
+  }
+}
+
+function validateMode(mode: string): void {
+  if (!['cross', 'isolated', 'portfolio'].includes(mode)) {
+    throw new FulcrumError('invalid_field', 'mode must be cross, isolated or portfolio', 'mode');
+  }
+}
+
+/** An annual volatility, 6 decimals: above 0 and at most 10 (1000%). */
+function validateVolatility(volatility: bigint): void {
+  if (typeof volatility !== 'bigint' || volatility <= 0n || volatility > 10_000_000n) {
+    throw new FulcrumError(
+      'invalid_number',
+      'volatility must be above 0 and at most 10',
+      'volatility',
+    );
+  }
 }
 
 /**

@@ -269,20 +269,7 @@ export function buildInput(
   checkSymbols(series);
   const perps = options.perps !== undefined && options.perps.share > 0 ? options.perps : null;
   const built = pathFromBars(series, options.start, options.end, options.stepSeconds);
-  const market: MarketAsset[] = [];
-  const baselineVolatility: number[] = [];
-  for (const s of series) {
-    const stats = statsBefore(s, options.start);
-    market.push({
-      symbol: s.symbol,
-      dailyVolatility: stats.dailyVolatility,
-      dailyVolume: stats.averageDailyVolumeQuote,
-      // Depth per 1% from the square-root law at a sale of 1% of a day's volume.
-      depthPerPercent:
-        (stats.averageDailyVolumeQuote * 0.01 * 0.01) / (stats.dailyVolatility * 0.1),
-    });
-    baselineVolatility.push(stats.volatility.chosen.annual);
-  }
+  const { market, baselineVolatility } = marketsBefore(series, options.start);
   const pegged = perps === null ? null : addPeggedTokens(built, market, baselineVolatility, perps);
   const path = pegged?.path ?? built;
   const startPrices: Record<string, number> = Object.fromEntries(
@@ -291,26 +278,8 @@ export function buildInput(
   const mix =
     options.population.mix ??
     Object.fromEntries(built.symbols.map((s) => [s, 1 / built.symbols.length]));
-  const share = perps?.share ?? 0;
-  const borrowers = borrowerCount(options, share);
   const accounts =
-    options.accounts ??
-    (borrowers === 0
-      ? []
-      : generatePopulation(
-          {
-            ...options.population,
-            accounts: borrowers,
-            bookValue: options.population.bookValue * (1 - share),
-            // Fewer borrowers than asked must still be able to fill their part of the book.
-            largestShare:
-              share > 0
-                ? Math.min(1, Math.max(options.population.largestShare, 2 / borrowers))
-                : options.population.largestShare,
-            mix,
-          },
-          startPrices,
-        ));
+    options.accounts ?? generateBorrowers(options, perps?.share ?? 0, mix, startPrices);
   checkAccounts(accounts, path.symbols, options.accounts === undefined);
   const population = describePopulation(accounts, startPrices, options.population.seed);
   const derivatives =
@@ -328,20 +297,6 @@ export function buildInput(
           population,
         );
   const book = population.collateralValue + (derivatives?.info.collateralValue ?? 0);
-  const capital = book * (options.liquidatorCapitalShare ?? 0.02);
-  const delayScale = options.liquidatorDelayScale ?? 1;
-  const liquidators: LiquidatorSpec[] = LIQUIDATOR_PROFILE.map((p, i) => ({
-    id: `liquidator${i + 1}`,
-    capital: capital * p.share,
-    delaySeconds: Math.round(p.delay * delayScale),
-    minProfit: p.minProfit,
-    maxPerStep: 25,
-  }));
-  const duration = options.end - options.start;
-  const sampleSeconds = Math.max(
-    options.stepSeconds,
-    Math.round(duration / 400 / options.stepSeconds) * options.stepSeconds,
-  );
   return {
     input: {
       path,
@@ -349,16 +304,85 @@ export function buildInput(
       listings: {},
       market,
       marketModel: options.marketModel ?? DEFAULT_MARKET_MODEL,
-      liquidators,
+      liquidators: liquidatorsOf(book, options),
       insuranceCapital: book * (options.insuranceShare ?? 0.001),
       baselineVolatility,
       stressMargin: SIMULATION_STRESS_MARGIN,
-      sampleSeconds,
+      sampleSeconds: sampleSecondsOf(options),
       ...(pegged === null ? {} : { peggedTo: pegged.peggedTo }),
       ...(derivatives === null ? {} : { perps: derivatives.perps }),
     },
     population: derivatives === null ? population : { ...population, traders: derivatives.info },
   };
+}
+
+/** Each asset's market and baseline annual volatility, measured on the bars before `start`. */
+function marketsBefore(
+  series: readonly BarSeries[],
+  start: number,
+): { market: MarketAsset[]; baselineVolatility: number[] } {
+  const market: MarketAsset[] = [];
+  const baselineVolatility: number[] = [];
+  for (const s of series) {
+    const stats = statsBefore(s, start);
+    market.push({
+      symbol: s.symbol,
+      dailyVolatility: stats.dailyVolatility,
+      dailyVolume: stats.averageDailyVolumeQuote,
+      // Depth per 1% from the square-root law at a sale of 1% of a day's volume.
+      depthPerPercent:
+        (stats.averageDailyVolumeQuote * 0.01 * 0.01) / (stats.dailyVolatility * 0.1),
+    });
+    baselineVolatility.push(stats.volatility.chosen.annual);
+  }
+  return { market, baselineVolatility };
+}
+
+/** The generated borrowers: the accounts less the traders' `share`, with the book's rest. */
+function generateBorrowers(
+  options: BuildOptions,
+  share: number,
+  mix: Readonly<Record<string, number>>,
+  startPrices: Readonly<Record<string, number>>,
+): AccountSpec[] {
+  const borrowers = borrowerCount(options, share);
+  if (borrowers === 0) return [];
+  return generatePopulation(
+    {
+      ...options.population,
+      accounts: borrowers,
+      bookValue: options.population.bookValue * (1 - share),
+      // Fewer borrowers than asked must still be able to fill their part of the book.
+      largestShare:
+        share > 0
+          ? Math.min(1, Math.max(options.population.largestShare, 2 / borrowers))
+          : options.population.largestShare,
+      mix,
+    },
+    startPrices,
+  );
+}
+
+/** The liquidators of the default profile, sharing their capital of the `book`'s value. */
+function liquidatorsOf(book: number, options: BuildOptions): LiquidatorSpec[] {
+  const capital = book * (options.liquidatorCapitalShare ?? 0.02);
+  const delayScale = options.liquidatorDelayScale ?? 1;
+  return LIQUIDATOR_PROFILE.map((p, i) => ({
+    id: `liquidator${i + 1}`,
+    capital: capital * p.share,
+    delaySeconds: Math.round(p.delay * delayScale),
+    minProfit: p.minProfit,
+    maxPerStep: 25,
+  }));
+}
+
+/** Seconds between samples: about 400 over the window, a whole number of steps. */
+function sampleSecondsOf(options: BuildOptions): number {
+  const duration = options.end - options.start;
+  return Math.max(
+    options.stepSeconds,
+    Math.round(duration / 400 / options.stepSeconds) * options.stepSeconds,
+  );
 }
 
 /** An asset's market, measured on the day or more of bars before the window. */
@@ -475,8 +499,67 @@ function buildPerps(
       'perps',
     );
   }
+  const marks = marksByUnderlying(perps.marks ?? [], underlyings);
+  const instruments: PerpInput[] = underlyings.map((index) =>
+    perpInput(index, marks.get(index.symbol), path, market, startPrices, options, perps),
+  );
+  const file = options.accounts !== undefined;
+  if (file && perps.share >= 1) {
+    throw new FulcrumError(
+      'invalid_field',
+      'with a population file, the traders’ share must be below 1',
+      'perps',
+    );
+  }
+  const count = file
+    ? Math.max(1, Math.round((borrowers.accounts * perps.share) / (1 - perps.share)))
+    : traderCount(options.population.accounts, perps.share);
+  const value = file
+    ? (borrowers.collateralValue * perps.share) / (1 - perps.share)
+    : options.population.bookValue * perps.share;
+  // Traders go where the perpetuals' volume is (BTC's was almost four times ETH's on Binance
+  // before Black Thursday), so that each perpetual's open interest follows its market's depth.
+  const instrumentMix = Object.fromEntries(
+    instruments.map((p) => [p.listing.spec.symbol, p.market.dailyVolume]),
+  );
+  const traders = generateTraders(
+    {
+      accounts: count,
+      seed: options.population.seed,
+      bookValue: value,
+      sizeTail: options.population.sizeTail,
+      largestShare: Math.min(1, Math.max(options.population.largestShare, 2 / count)),
+      collateralMix: perps.collateralMix ?? tradersCollateralMix(underlyings, pegged, mix),
+      instrumentMix,
+      longShare: perps.longShare ?? DEFAULT_TRADERS.longShare,
+      leverageMin: perps.leverageMin ?? DEFAULT_TRADERS.leverageMin,
+      leverageMax: perps.leverageMax ?? DEFAULT_TRADERS.leverageMax,
+    },
+    { ...startPrices, [DEBT_ASSET]: 1 },
+  );
+  checkTraders(traders, options.accounts ?? []);
+  return {
+    perps: {
+      instruments,
+      traders,
+      makerCapitalShare: perps.makerCapitalShare ?? 0.5,
+      takeoverLeverage: perps.takeoverLeverage ?? 10,
+      arbitrageHalfLifeSeconds: perps.arbitrageHalfLifeSeconds ?? ARBITRAGE_HALF_LIFE_SECONDS,
+    },
+    info: describeTraders(traders, { ...startPrices, [DEBT_ASSET]: 1 }),
+  };
+}
+
+/**
+ * The mark files by underlying: each one's symbol is its underlying's with `PERP_SUFFIX`, the
+ * underlying has a price file of its own (its index), and no underlying has two.
+ */
+function marksByUnderlying(
+  markFiles: readonly BarSeries[],
+  underlyings: readonly BarSeries[],
+): Map<string, BarSeries> {
   const marks = new Map<string, BarSeries>();
-  for (const mark of perps.marks ?? []) {
+  for (const mark of markFiles) {
     const underlying = mark.symbol.endsWith(PERP_SUFFIX)
       ? mark.symbol.slice(0, -PERP_SUFFIX.length)
       : '';
@@ -496,84 +579,66 @@ function buildPerps(
     }
     marks.set(underlying, mark);
   }
-  const instruments: PerpInput[] = underlyings.map((index) => {
-    const i = path.symbols.indexOf(index.symbol);
-    const spot = market[i] as MarketAsset;
-    const mark = marks.get(index.symbol);
-    const volume =
-      mark === undefined
-        ? spot.dailyVolume * PERP_VOLUME_MULTIPLE
-        : statsBefore(mark, options.start).averageDailyVolumeQuote;
-    return {
-      listing: perpListing(
-        index.symbol,
-        startPrices[index.symbol] ?? 1,
-        perps.fundingIntervalSeconds,
-      ),
-      basis:
-        mark === undefined
-          ? new Float64Array(path.times.length)
-          : basisFromBars(mark, index, path.times),
-      basisSource: mark?.source ?? 'none',
-      market: {
-        symbol: `${index.symbol}${PERP_SUFFIX}`,
-        dailyVolatility: spot.dailyVolatility,
-        dailyVolume: volume,
-        depthPerPercent: (volume * 0.01 * 0.01) / (spot.dailyVolatility * 0.1),
-      },
-    };
-  });
-  const file = options.accounts !== undefined;
-  if (file && perps.share >= 1) {
-    throw new FulcrumError(
-      'invalid_field',
-      'with a population file, the traders’ share must be below 1',
-      'perps',
-    );
-  }
-  const count = file
-    ? Math.max(1, Math.round((borrowers.accounts * perps.share) / (1 - perps.share)))
-    : traderCount(options.population.accounts, perps.share);
-  const value = file
-    ? (borrowers.collateralValue * perps.share) / (1 - perps.share)
-    : options.population.bookValue * perps.share;
-  const total = underlyings.reduce((sum, s) => sum + (mix[s.symbol] ?? 0), 0);
-  const weightOf = (symbol: string) =>
-    total > 0 ? (mix[symbol] ?? 0) / total : 1 / underlyings.length;
-  const collateralMix: Record<string, number> = { [DEBT_ASSET]: 0.4 };
-  for (const s of underlyings) collateralMix[s.symbol] = 0.3 * weightOf(s.symbol);
-  for (const symbol of pegged) collateralMix[symbol] = 0.3 / pegged.length;
-  // Traders go where the perpetuals' volume is (BTC's was almost four times ETH's on Binance
-  // before Black Thursday), so that each perpetual's open interest follows its market's depth.
-  const instrumentMix = Object.fromEntries(
-    instruments.map((p) => [p.listing.spec.symbol, p.market.dailyVolume]),
-  );
-  const traders = generateTraders(
-    {
-      accounts: count,
-      seed: options.population.seed,
-      bookValue: value,
-      sizeTail: options.population.sizeTail,
-      largestShare: Math.min(1, Math.max(options.population.largestShare, 2 / count)),
-      collateralMix: perps.collateralMix ?? collateralMix,
-      instrumentMix,
-      longShare: perps.longShare ?? DEFAULT_TRADERS.longShare,
-      leverageMin: perps.leverageMin ?? DEFAULT_TRADERS.leverageMin,
-      leverageMax: perps.leverageMax ?? DEFAULT_TRADERS.leverageMax,
-    },
-    { ...startPrices, [DEBT_ASSET]: 1 },
-  );
-  checkTraders(traders, options.accounts ?? []);
+  return marks;
+}
+
+/**
+ * The perpetual on `index`: its listing at the start price, its basis from its mark file (none
+ * without one), and its market: the spot's volatility, and the mark file's volume or a multiple
+ * of the spot's.
+ */
+function perpInput(
+  index: BarSeries,
+  mark: BarSeries | undefined,
+  path: PricePath,
+  market: readonly MarketAsset[],
+  startPrices: Readonly<Record<string, number>>,
+  options: BuildOptions,
+  perps: PerpsOptions,
+): PerpInput {
+  const i = path.symbols.indexOf(index.symbol);
+  const spot = market[i] as MarketAsset;
+  const volume =
+    mark === undefined
+      ? spot.dailyVolume * PERP_VOLUME_MULTIPLE
+      : statsBefore(mark, options.start).averageDailyVolumeQuote;
   return {
-    perps: {
-      instruments,
-      traders,
-      makerCapitalShare: perps.makerCapitalShare ?? 0.5,
-      takeoverLeverage: perps.takeoverLeverage ?? 10,
-      arbitrageHalfLifeSeconds: perps.arbitrageHalfLifeSeconds ?? ARBITRAGE_HALF_LIFE_SECONDS,
+    listing: perpListing(
+      index.symbol,
+      startPrices[index.symbol] ?? 1,
+      perps.fundingIntervalSeconds,
+    ),
+    basis:
+      mark === undefined
+        ? new Float64Array(path.times.length)
+        : basisFromBars(mark, index, path.times),
+    basisSource: mark?.source ?? 'none',
+    market: {
+      symbol: `${index.symbol}${PERP_SUFFIX}`,
+      dailyVolatility: spot.dailyVolatility,
+      dailyVolume: volume,
+      depthPerPercent: (volume * 0.01 * 0.01) / (spot.dailyVolatility * 0.1),
     },
-    info: describeTraders(traders, { ...startPrices, [DEBT_ASSET]: 1 }),
   };
+}
+
+/**
+ * The traders' default collateral mix: USDC 40%, the underlyings 30% by the population's mix
+ * (evenly when it gives them none), the pegged tokens 30% evenly.
+ */
+function tradersCollateralMix(
+  underlyings: readonly BarSeries[],
+  pegged: readonly string[],
+  mix: Readonly<Record<string, number>>,
+): Record<string, number> {
+  const total = underlyings.reduce((sum, s) => sum + (mix[s.symbol] ?? 0), 0);
+  const collateralMix: Record<string, number> = { [DEBT_ASSET]: 0.4 };
+  for (const s of underlyings) {
+    collateralMix[s.symbol] =
+      0.3 * (total > 0 ? (mix[s.symbol] ?? 0) / total : 1 / underlyings.length);
+  }
+  for (const symbol of pegged) collateralMix[symbol] = 0.3 / pegged.length;
+  return collateralMix;
 }
 
 /** Perpetuals trade this many times their spot market's volume when no mark file measures it. */
