@@ -16,7 +16,6 @@ import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
 import {
   type AccountState,
-  Draft,
   Engine,
   evaluateHealth,
   LiquidationMonitor,
@@ -25,6 +24,7 @@ import {
   supplyAmount,
   debtAmount,
 } from '../src/index.js';
+import { Draft } from '../src/engine/draft.js';
 import type { DerivativesBook, EngineState, ScaledPosition } from '../src/engine/state.js';
 import { RATE_SCALE } from '../src/derivatives/position.js';
 import { standardRequirement } from '../src/derivatives/requirement.js';

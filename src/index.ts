@@ -1,8 +1,15 @@
 /**
- * Fulcrum: margin and liquidation engine. The one public entry point of the library.
+ * Fulcrum: margin and liquidation engine. The core entry point of the library (`fulcrum`): the
+ * engine and its commands, events and state queries, margin and health, lending pools, the
+ * oracle and price feeds, liquidation sizing and the liquidation monitor, and the domain types
+ * they share.
  *
- * The core (everything exported here) is pure and deterministic: no clock, no randomness, no
- * I/O, and no runtime dependency, so it runs the same in Node.js and in a browser.
+ * The core is pure and deterministic: no clock, no randomness, no I/O, and no runtime
+ * dependency, so it runs the same in Node.js and in a browser. The other entry points:
+ * `fulcrum/store` (journal, snapshots, recovery, history; Node.js), `fulcrum/derivatives`
+ * (instruments, Black-76, surfaces, portfolio margin, the portfolio risk report),
+ * `fulcrum/risk` (volatility, haircuts, market impact, the stress-margin controller) and
+ * `fulcrum/sim` (the cascade simulator).
  */
 
 export {
@@ -20,16 +27,6 @@ export { parseJsonText } from './domain/json.js';
 export { applyCommand, type CommandResult, dryRun } from './engine/apply.js';
 export type * from './engine/commands.js';
 export { decodeCommand } from './engine/decode.js';
-export { Draft } from './engine/draft.js';
-export {
-  applyEffects,
-  applyEffectsInOrder,
-  EFFECTS_FORMAT_VERSION,
-  type EffectsApplied,
-  EffectsError,
-  type EffectsSegment,
-  EffectsWriter,
-} from './engine/effects.js';
 export { decodeJson, Engine } from './engine/engine.js';
 export type * from './engine/events.js';
 export { renderEvent, renderEventsJson, renderResult } from './engine/render.js';
@@ -78,9 +75,6 @@ export {
   WEIGHT_DECIMALS,
   WEIGHT_SCALE,
 } from './math/fixed.js';
-export { inverseNormalCdf, normalCdf, normalPdf } from './math/normal.js';
-export { SeededRandom } from './math/random.js';
-export { sha256Hex } from './math/sha256.js';
 export { barSeconds, DAY_SECONDS, SECONDS_PER_YEAR, YEAR_SECONDS } from './math/time.js';
 export {
   borrowRateAnnualRay,
@@ -149,7 +143,6 @@ export {
   TIME_JUMP_SECONDS_LIMIT,
   type VenueConfig,
 } from './domain/venueConfig.js';
-export { fieldName, QUOTED_INPUT_MAX, quoteInput } from './domain/quote.js';
 export {
   type LiquidationInput,
   type LiquidationLeg,
@@ -163,88 +156,3 @@ export {
   type MonitorScan,
   SWEEP_THRESHOLD,
 } from './liquidation/monitor.js';
-export * from './risk/volatility.js';
-export * from './risk/haircut.js';
-export * from './risk/liquidity.js';
-export * from './risk/stressMargin.js';
-export {
-  DEFAULT_MARKET_MODEL,
-  Market,
-  type MarketAsset,
-  type MarketModel,
-  validateMarketModel,
-} from './sim/market.js';
-export {
-  type BarSeries,
-  pathFromBars,
-  type PricePath,
-  priceInBar,
-  type SyntheticAsset,
-  syntheticPath,
-} from './sim/path.js';
-export { POLICIES, type Policy, selectPolicies } from './sim/policies.js';
-export {
-  type AccountSpec,
-  DEFAULT_POPULATION,
-  generatePopulation,
-  type PopulationSpec,
-  validatePopulation,
-} from './sim/population.js';
-export type * from './sim/result.js';
-export {
-  buildInput,
-  type BuildOptions,
-  findScenario,
-  type Scenario,
-  SCENARIOS,
-} from './sim/scenarios.js';
-export {
-  DEBT_ASSET,
-  defaultListing,
-  type LiquidatorSpec,
-  simulate,
-  type SimulationInput,
-  toPrice,
-} from './sim/simulator.js';
-export { renderReport } from './sim/report.js';
-export {
-  type FutureSpec,
-  type InstrumentSpec,
-  type OptionSpec,
-  type PerpetualSpec,
-  SIZE_DECIMALS,
-  sizeAdjusted,
-  validateInstrument,
-} from './derivatives/instruments.js';
-export * from './derivatives/black76.js';
-export * from './derivatives/volSurface.js';
-export * from './derivatives/portfolioMargin.js';
-export * from './derivatives/forwards.js';
-export {
-  type DerivativePosition,
-  positionValue,
-  RATE_SCALE,
-  SIZE_UNIT,
-  VALUE_UNIT,
-} from './derivatives/position.js';
-export {
-  type Requirement,
-  settlementPrice,
-  standardRequirement,
-} from './derivatives/requirement.js';
-export {
-  DEFAULT_PROFIT_WEIGHT,
-  type InstrumentListing,
-  parseInstrumentListing,
-} from './derivatives/listing.js';
-export {
-  isolatedLiquidationPrice,
-  type ModeMargin,
-  parsePortfolio as parseDerivativesPortfolio,
-  type Portfolio as DerivativesPortfolio,
-  type PortfolioReport,
-  portfolioReport,
-  type PositionReport,
-  positionReport,
-  type ReportPosition,
-} from './derivatives/report.js';

@@ -35,7 +35,6 @@ import {
   debtAmount,
   divCeil,
   divFloor,
-  Draft,
   Engine,
   type EngineEvent,
   formatDecimal,
@@ -48,6 +47,7 @@ import {
   supplyAmount,
   WEIGHT_SCALE,
 } from '../src/index.js';
+import { Draft } from '../src/engine/draft.js';
 import { checkConserved } from './scenarioRunner.js';
 
 const W = WEIGHT_SCALE;

@@ -22,7 +22,8 @@
  * `SIM_COMMANDS`). A failure names the seed and the command index.
  */
 import { describe, expect, it } from 'vitest';
-import { canonicalState, Draft, Engine, type EngineState, type Tier } from '../src/index.js';
+import { Draft } from '../src/engine/draft.js';
+import { canonicalState, Engine, type EngineState, type Tier } from '../src/index.js';
 import { SeededRandom } from '../src/math/random.js';
 import { poolRates } from '../src/pools/pool.js';
 import {

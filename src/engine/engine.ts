@@ -17,6 +17,50 @@ import {
 import { createState, type EngineState, type SubAccountRef } from './state.js';
 import { stateHash } from './stateHash.js';
 
+/**
+ * The engine: one `EngineState` and the commands that change it, with the usual questions about
+ * it (health, liquidation status, pools, the state hash). Deterministic: the same commands give
+ * the same state and the same hash. A refused command (`result.ok` false, with a stable
+ * `error.code`) changes nothing. For durability, wrap it in `DurableEngine` (`fulcrum/store`);
+ * to follow liquidatable accounts, put a `LiquidationMonitor` beside it.
+ *
+ * @example
+ * import { Engine, renderHealthReport } from 'fulcrum';
+ *
+ * const engine = new Engine();
+ * const listing = (symbol, decimals, initialWeight, maintenanceWeight) => ({
+ *   symbol,
+ *   decimals,
+ *   initialWeight,
+ *   maintenanceWeight,
+ * });
+ * engine.applyJson({ type: 'list-asset', time: 0, price: '1', config: listing('USDC', 6, '0.85', '0.875') });
+ * engine.applyJson({ type: 'list-asset', time: 0, price: '2000', config: listing('ETH', 18, '0.8', '0.825') });
+ * engine.applyJson({ type: 'deposit', time: 1, account: 'lena', asset: 'USDC', amount: '100000' });
+ * engine.applyJson({ type: 'deposit', time: 1, account: 'alice', asset: 'ETH', amount: '10' });
+ * const borrowed = engine.applyJson({
+ *   type: 'borrow',
+ *   time: 2,
+ *   account: 'alice',
+ *   asset: 'USDC',
+ *   amount: '12000',
+ * });
+ * console.log(borrowed.ok, borrowed.sequence);
+ * // → true 5
+ * // Beyond initial margin: refused, and nothing changes.
+ * const refused = engine.applyJson({
+ *   type: 'borrow',
+ *   time: 3,
+ *   account: 'alice',
+ *   asset: 'USDC',
+ *   amount: '5000',
+ * });
+ * console.log(refused.ok ? 'accepted' : refused.error.code);
+ * // → insufficient_collateral
+ * const report = renderHealthReport(engine.health({ account: 'alice', subAccount: 0 }));
+ * console.log(report.healthFactor, report.liquidationPrices.ETH);
+ * // → 1.375 1454.545454545454545455
+ */
 export class Engine {
   readonly state: EngineState;
 

@@ -204,6 +204,45 @@ export interface MonitorScan {
   readonly sweptInstruments: number;
 }
 
+/**
+ * The set of liquidatable sub-accounts of one engine state, kept up to date command by command:
+ * build it on the state, pass it every command's result (`observe`), and it answers with the
+ * sub-accounts that fell below maintenance and those that recovered; `liquidatable()` lists
+ * them all. Its set is always the one a full exact scan would find.
+ *
+ * @example
+ * import { Engine, LiquidationMonitor } from 'fulcrum';
+ *
+ * const engine = new Engine();
+ * const listing = (symbol, decimals, initialWeight, maintenanceWeight) => ({
+ *   symbol,
+ *   decimals,
+ *   initialWeight,
+ *   maintenanceWeight,
+ * });
+ * engine.applyJson({ type: 'list-asset', time: 0, price: '1', config: listing('USDC', 6, '0.85', '0.875') });
+ * engine.applyJson({ type: 'list-asset', time: 0, price: '2000', config: listing('ETH', 18, '0.8', '0.825') });
+ * engine.applyJson({ type: 'deposit', time: 1, account: 'lena', asset: 'USDC', amount: '100000' });
+ * engine.applyJson({ type: 'deposit', time: 1, account: 'alice', asset: 'ETH', amount: '10' });
+ * engine.applyJson({ type: 'borrow', time: 2, account: 'alice', asset: 'USDC', amount: '12000' });
+ *
+ * const monitor = new LiquidationMonitor(engine.state);
+ * const named = (refs) => refs.map((ref) => `${ref.account}/${ref.subAccount}`).join(' ');
+ * const fall = engine.applyJson({ type: 'set-price', time: 3, asset: 'ETH', price: '1400' });
+ * console.log(named(monitor.observe(fall).liquidatable), monitor.count);
+ * // → alice/0 1
+ * const liquidated = engine.applyJson({
+ *   type: 'liquidate',
+ *   time: 4,
+ *   liquidator: { account: 'lena' },
+ *   target: { account: 'alice' },
+ *   debtAsset: 'USDC',
+ *   collateralAsset: 'ETH',
+ *   amount: 'max',
+ * });
+ * console.log(named(monitor.observe(liquidated).recovered), monitor.count);
+ * // → alice/0 0
+ */
 export class LiquidationMonitor {
   private readonly state: EngineState;
   private time: number;

@@ -82,6 +82,45 @@ interface Waiter {
   readonly reject: (error: StoreError) => void;
 }
 
+/**
+ * An `Engine` with a journal behind it (see the module's comment above): `submit` and
+ * `submitJson` apply a command in memory and resolve once it is durable, with its journal
+ * position; `open` recovers what the store holds first. Read the state from `engine`.
+ *
+ * @example
+ * import { mkdtempSync, rmSync } from 'node:fs';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { DurableEngine, SqliteStore } from 'fulcrum/store';
+ *
+ * const folder = mkdtempSync(join(tmpdir(), 'fulcrum-'));
+ * const durable = await DurableEngine.open(new SqliteStore(folder));
+ * await durable.submitJson({
+ *   type: 'list-asset',
+ *   time: 0,
+ *   price: '2000',
+ *   config: { symbol: 'ETH', decimals: 18, initialWeight: '0.8', maintenanceWeight: '0.825' },
+ * });
+ * // Resolves once the command is durable, at journal position `seq`.
+ * const result = await durable.submitJson({
+ *   type: 'deposit',
+ *   time: 1,
+ *   account: 'alice',
+ *   asset: 'ETH',
+ *   amount: '10',
+ * });
+ * console.log(result.ok, result.seq);
+ * // → true 2
+ * const hash = durable.engine.hash();
+ * await durable.close();
+ *
+ * // Reopening recovers the same state from the journal.
+ * const reopened = await DurableEngine.open(new SqliteStore(folder));
+ * console.log(reopened.recovery.seq, reopened.engine.hash() === hash);
+ * // → 2 true
+ * await reopened.close();
+ * rmSync(folder, { recursive: true });
+ */
 export class DurableEngine {
   /**
    * The in-memory engine: read from it freely; change it only through this durable engine's

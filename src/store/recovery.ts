@@ -88,6 +88,37 @@ export interface RecoveryOptions {
 export const defaultWarn = (message: string) =>
   process.stderr.write(`fulcrum: warning: ${message}\n`);
 
+/**
+ * The state a journal holds: from its newest snapshot that checks out, then each later record's
+ * effects (or its command, re-executed, where it has none), every record checked against what
+ * it recorded. `DurableEngine.open` runs it; call it directly to read a journal without taking
+ * it over (a store opened read-only), or with `untilSeq` for the state at an earlier position.
+ * Throws a `StoreError` for a journal that does not replay to what it recorded.
+ *
+ * @example
+ * import { mkdtempSync, rmSync } from 'node:fs';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { DurableEngine, recover, SqliteStore } from 'fulcrum/store';
+ *
+ * const folder = mkdtempSync(join(tmpdir(), 'fulcrum-'));
+ * const durable = await DurableEngine.open(new SqliteStore(folder));
+ * await durable.submitJson({
+ *   type: 'list-asset',
+ *   time: 0,
+ *   price: '2000',
+ *   config: { symbol: 'ETH', decimals: 18, initialWeight: '0.8', maintenanceWeight: '0.825' },
+ * });
+ * await durable.submitJson({ type: 'deposit', time: 1, account: 'alice', asset: 'ETH', amount: '10' });
+ * await durable.close();
+ *
+ * const store = new SqliteStore(folder, { readOnly: true });
+ * const { state, report } = await recover(store);
+ * await store.close();
+ * console.log(report.seq, state.accounts.has('alice'));
+ * // → 2 true
+ * rmSync(folder, { recursive: true });
+ */
 export async function recover(
   store: JournalStore,
   options: RecoveryOptions = {},
