@@ -82,6 +82,8 @@ usage:
   fulcrum oracle replay FILE... [--oracle JSON] [--json]
       replay OHLCV price files (one source of one asset each, named source_PAIR_...csv)
       through the oracle; per asset: grades, outliers, breaker trips, largest stable gap
+  fulcrum serve [--data DIR] [--config FILE] [--port N] [--host H]
+      run the engine as an authenticated HTTP service (fulcrum serve --help, docs/SERVER.md)
   fulcrum help | --version
 
 options:
@@ -181,7 +183,23 @@ function argumentError(error: unknown): CliError {
   return new CliError(message, EXIT.usage);
 }
 
+/** Writes a line to standard output; a promise when it asks to wait for the output to drain. */
+type Write = (text: string) => Promise<void> | undefined;
+
+/** A subcommand's arguments: its positionals, the options, the `--data` journal, the output. */
+interface Invocation {
+  readonly args: readonly string[];
+  readonly values: Values;
+  readonly data: string;
+  readonly write: Write;
+}
+
+/** A subcommand: runs it and returns the exit status. */
+type Handler = (call: Invocation) => number | Promise<number>;
+
 async function main(argv: readonly string[]): Promise<number> {
+  // The service reads its own options (docs/SERVER.md); loaded only when asked for.
+  if (argv[0] === 'serve') return (await import('../server/serve.js')).serveCommand(argv.slice(1));
   const { values, positionals } = parse(argv);
   const [command, ...args] = positionals;
   // Waits for standard output to drain when it asks to (a long summary never piles up).
@@ -193,174 +211,204 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   if (values.data !== undefined) checkData(values.data);
   const data = values.data ?? DEFAULT_DATA;
-  switch (command) {
-    case undefined:
-    case 'help':
-      write(HELP);
-      return command === undefined && values.help !== true ? EXIT.usage : EXIT.ok;
-    case 'health':
-      allow(values, []);
-      process.stdout.write(healthCommand(only(args, 1, 'health FILE|-')[0] ?? '-'));
-      return EXIT.ok;
-    case 'run': {
-      allow(values, ['data', 'memory', 'json', 'strict']);
-      const [path = '-'] = only(args, 1, 'run FILE.jsonl');
-      if (values.memory === true && values.data !== undefined) {
-        throw new CliError(
-          '--memory runs without a journal: give --memory or --data, not both',
-          EXIT.usage,
-        );
-      }
-      const store = values.memory === true ? null : data;
-      return runFile(
-        path,
-        { json: values.json === true, strict: values.strict === true, data: store },
-        write,
-      );
-    }
-    case 'demo':
-      allow(values, ['data', 'json']);
-      only(args, 0, 'demo');
-      return runFile(
-        join(packageRoot, 'examples', 'lending-story.jsonl'),
-        { json: values.json === true, strict: false, data: values.data ?? null },
-        write,
-      );
-    case 'history':
-      return history(args, values, data, write);
-    case 'greeks': {
-      if (values.account !== undefined) {
-        allow(values, ['json', 'data', 'account']);
-        only(args, 0, 'greeks --account ID[/N] [--data DIR] (a sub-account, or a FILE: not both)');
-        write(await greeksOfAccount(data, values.account, values.json === true));
-        return EXIT.ok;
-      }
-      allow(values, ['json']);
-      const [path = '-'] = only(args, 1, 'greeks FILE|- or fulcrum greeks --account ID[/N]');
-      write(greeksCommand(path, values.json === true));
-      return EXIT.ok;
-    }
-    case 'calibrate': {
-      allow(values, [
-        'json',
-        'confidence',
-        'horizon',
-        'size',
-        'penalty',
-        'order-book',
-        'from',
-        'to',
-        'min-bars',
-      ]);
-      if (args.length === 0) {
-        throw new CliError('usage: fulcrum calibrate FILE... (OHLCV price files)', EXIT.usage);
-      }
-      write(
-        calibrate(args, {
-          json: values.json === true,
-          confidence: values.confidence,
-          horizon: values.horizon,
-          size: values.size,
-          penalty: values.penalty,
-          orderBook: values['order-book'],
-          from: values.from,
-          to: values.to,
-          minBars: values['min-bars'],
-        }),
-      );
-      return EXIT.ok;
-    }
-    case 'simulate': {
-      if (values.help === true) {
-        write(SIMULATE_HELP);
-        return EXIT.ok;
-      }
-      allow(values, [
-        'scenario',
-        'prices',
-        'from',
-        'to',
-        'policy',
-        'accounts',
-        'seed',
-        'path-seed',
-        'book-value',
-        'health-median',
-        'population',
-        'impact',
-        'liquidity',
-        'recovery',
-        'liquidator-capital',
-        'liquidator-delay',
-        'step',
-        'jobs',
-        'sweep',
-        'out',
-        'json',
-        'quiet',
-      ]);
-      if (values.prices !== true && args.length > 0) {
-        throw new CliError(
-          'price files follow --prices: fulcrum simulate --prices FILE...',
-          EXIT.usage,
-        );
-      }
-      return simulateCommand(
-        {
-          scenario: values.scenario,
-          prices: values.prices === true ? args : undefined,
-          from: values.from,
-          to: values.to,
-          policy: values.policy,
-          accounts: values.accounts,
-          seed: values.seed,
-          pathSeed: values['path-seed'],
-          bookValue: values['book-value'],
-          healthMedian: values['health-median'],
-          population: values.population,
-          impact: values.impact,
-          liquidity: values.liquidity,
-          recovery: values.recovery,
-          liquidatorCapital: values['liquidator-capital'],
-          liquidatorDelay: values['liquidator-delay'],
-          step: values.step,
-          jobs: values.jobs,
-          sweep: values.sweep,
-          out: values.out,
-          json: values.json,
-          quiet: values.quiet,
-        },
-        write,
-      );
-    }
-    case 'oracle': {
-      allow(values, ['json', 'oracle']);
-      const [what, ...files] = args;
-      if (what !== 'replay' || files.length === 0) {
-        throw new CliError(
-          'usage: fulcrum oracle replay FILE... [--oracle JSON] [--json]',
-          EXIT.usage,
-        );
-      }
-      write(oracleReplay(files, values.json === true, values.oracle));
-      return EXIT.ok;
-    }
-    case 'liquidations': {
-      allow(values, ['json']);
-      const [path = '-'] = only(args, 1, 'liquidations FILE.jsonl');
-      return liquidationsFile(path, values.json === true, write);
-    }
-    case 'verify': {
-      allow(values, ['data']);
-      only(args, 0, 'verify');
-      const { text, ok } = await verify(data, warn);
-      write(text);
-      return ok ? EXIT.ok : EXIT.badInput;
-    }
-    default:
-      throw new CliError(`unknown command ${quoteInput(command)}; try fulcrum help`, EXIT.usage);
+  if (command === undefined) {
+    write(HELP);
+    return values.help === true ? EXIT.ok : EXIT.usage;
   }
+  const handler = COMMANDS.get(command);
+  if (handler === undefined) {
+    throw new CliError(`unknown command ${quoteInput(command)}; try fulcrum help`, EXIT.usage);
+  }
+  return handler({ args, values, data, write });
 }
+
+function helpCommand({ write }: Invocation): number {
+  write(HELP);
+  return EXIT.ok;
+}
+
+function healthSubcommand({ args, values }: Invocation): number {
+  allow(values, []);
+  process.stdout.write(healthCommand(only(args, 1, 'health FILE|-')[0] ?? '-'));
+  return EXIT.ok;
+}
+
+function runSubcommand({ args, values, data, write }: Invocation): Promise<number> {
+  allow(values, ['data', 'memory', 'json', 'strict']);
+  const [path = '-'] = only(args, 1, 'run FILE.jsonl');
+  if (values.memory === true && values.data !== undefined) {
+    throw new CliError(
+      '--memory runs without a journal: give --memory or --data, not both',
+      EXIT.usage,
+    );
+  }
+  const store = values.memory === true ? null : data;
+  return runFile(
+    path,
+    { json: values.json === true, strict: values.strict === true, data: store },
+    write,
+  );
+}
+
+function demoSubcommand({ args, values, write }: Invocation): Promise<number> {
+  allow(values, ['data', 'json']);
+  only(args, 0, 'demo');
+  return runFile(
+    join(packageRoot, 'examples', 'lending-story.jsonl'),
+    { json: values.json === true, strict: false, data: values.data ?? null },
+    write,
+  );
+}
+
+async function greeksSubcommand({ args, values, data, write }: Invocation): Promise<number> {
+  if (values.account !== undefined) {
+    allow(values, ['json', 'data', 'account']);
+    only(args, 0, 'greeks --account ID[/N] [--data DIR] (a sub-account, or a FILE: not both)');
+    write(await greeksOfAccount(data, values.account, values.json === true));
+    return EXIT.ok;
+  }
+  allow(values, ['json']);
+  const [path = '-'] = only(args, 1, 'greeks FILE|- or fulcrum greeks --account ID[/N]');
+  write(greeksCommand(path, values.json === true));
+  return EXIT.ok;
+}
+
+function calibrateSubcommand({ args, values, write }: Invocation): number {
+  allow(values, [
+    'json',
+    'confidence',
+    'horizon',
+    'size',
+    'penalty',
+    'order-book',
+    'from',
+    'to',
+    'min-bars',
+  ]);
+  if (args.length === 0) {
+    throw new CliError('usage: fulcrum calibrate FILE... (OHLCV price files)', EXIT.usage);
+  }
+  write(
+    calibrate(args, {
+      json: values.json === true,
+      confidence: values.confidence,
+      horizon: values.horizon,
+      size: values.size,
+      penalty: values.penalty,
+      orderBook: values['order-book'],
+      from: values.from,
+      to: values.to,
+      minBars: values['min-bars'],
+    }),
+  );
+  return EXIT.ok;
+}
+
+/** The options `fulcrum simulate` takes. */
+const SIMULATE_OPTIONS: readonly (keyof Values)[] = [
+  'scenario',
+  'prices',
+  'from',
+  'to',
+  'policy',
+  'accounts',
+  'seed',
+  'path-seed',
+  'book-value',
+  'health-median',
+  'population',
+  'impact',
+  'liquidity',
+  'recovery',
+  'liquidator-capital',
+  'liquidator-delay',
+  'step',
+  'jobs',
+  'sweep',
+  'out',
+  'json',
+  'quiet',
+];
+
+function simulateSubcommand({ args, values, write }: Invocation): number | Promise<number> {
+  if (values.help === true) {
+    write(SIMULATE_HELP);
+    return EXIT.ok;
+  }
+  allow(values, SIMULATE_OPTIONS);
+  if (values.prices !== true && args.length > 0) {
+    throw new CliError(
+      'price files follow --prices: fulcrum simulate --prices FILE...',
+      EXIT.usage,
+    );
+  }
+  return simulateCommand(
+    {
+      scenario: values.scenario,
+      prices: values.prices === true ? args : undefined,
+      from: values.from,
+      to: values.to,
+      policy: values.policy,
+      accounts: values.accounts,
+      seed: values.seed,
+      pathSeed: values['path-seed'],
+      bookValue: values['book-value'],
+      healthMedian: values['health-median'],
+      population: values.population,
+      impact: values.impact,
+      liquidity: values.liquidity,
+      recovery: values.recovery,
+      liquidatorCapital: values['liquidator-capital'],
+      liquidatorDelay: values['liquidator-delay'],
+      step: values.step,
+      jobs: values.jobs,
+      sweep: values.sweep,
+      out: values.out,
+      json: values.json,
+      quiet: values.quiet,
+    },
+    write,
+  );
+}
+
+function oracleSubcommand({ args, values, write }: Invocation): number {
+  allow(values, ['json', 'oracle']);
+  const [what, ...files] = args;
+  if (what !== 'replay' || files.length === 0) {
+    throw new CliError('usage: fulcrum oracle replay FILE... [--oracle JSON] [--json]', EXIT.usage);
+  }
+  write(oracleReplay(files, values.json === true, values.oracle));
+  return EXIT.ok;
+}
+
+function liquidationsSubcommand({ args, values, write }: Invocation): number {
+  allow(values, ['json']);
+  const [path = '-'] = only(args, 1, 'liquidations FILE.jsonl');
+  return liquidationsFile(path, values.json === true, write);
+}
+
+async function verifySubcommand({ args, values, data, write }: Invocation): Promise<number> {
+  allow(values, ['data']);
+  only(args, 0, 'verify');
+  const { text, ok } = await verify(data, warn);
+  write(text);
+  return ok ? EXIT.ok : EXIT.badInput;
+}
+
+/** The subcommands by name (`serve` aside: it reads its own options). */
+const COMMANDS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
+  ['help', helpCommand],
+  ['health', healthSubcommand],
+  ['run', runSubcommand],
+  ['demo', demoSubcommand],
+  ['history', ({ args, values, data, write }) => history(args, values, data, write)],
+  ['greeks', greeksSubcommand],
+  ['calibrate', calibrateSubcommand],
+  ['simulate', simulateSubcommand],
+  ['oracle', oracleSubcommand],
+  ['liquidations', liquidationsSubcommand],
+  ['verify', verifySubcommand],
+]);
 
 async function history(
   args: readonly string[],

@@ -1,0 +1,151 @@
+/**
+ * The HTTP service: Fastify around one {@link Gateway}. Every route declares its schemas
+ * (`schemas.ts`) and the roles that may call it (`routes.ts`); a request is authenticated and
+ * rate-limited before its body is read, its body is parsed strictly (size, depth, repeated
+ * keys), and every refusal is an answer with a stable code and a one-line reason (`errors.ts`),
+ * never a change of state. docs/SERVER.md documents the routes, the roles and the codes.
+ */
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { DurableEngine } from '../store/durableEngine.js';
+import type { Role, ServerConfig } from './config.js';
+import { HttpError } from './errors.js';
+import { Gateway } from './gateway.js';
+import { addCors, parseBody, sendError, toHttpError } from './http.js';
+import { IdempotencyCache } from './idempotency.js';
+import { type ApiKey, KeyRing } from './keys.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { RateLimiter } from './rateLimit.js';
+import { registerRoutes } from './routes.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    apiKey: ApiKey | null;
+  }
+  interface FastifyContextConfig {
+    /** Roles that may call the route; absent: a public route (no key needed). */
+    access?: readonly Role[];
+  }
+}
+
+export interface ServiceOptions {
+  readonly config: ServerConfig;
+  readonly durable: DurableEngine;
+  /** Fastify's logger (pino): false for none; default a JSON logger at the config's level. */
+  readonly logger?: boolean;
+  /** The clock rate limits read (milliseconds); default `Date.now`. */
+  readonly now?: () => number;
+}
+
+export interface Service {
+  readonly app: FastifyInstance;
+  readonly gateway: Gateway;
+  readonly metrics: Metrics;
+}
+
+/** Builds the service on an open durable engine (the caller closes both). */
+export async function buildServer(options: ServiceOptions): Promise<Service> {
+  const { config, durable } = options;
+  const metrics = createMetrics();
+  const gateway = new Gateway(durable, metrics, config);
+  const app = Fastify({
+    logger: options.logger === false ? false : { level: config.logLevel },
+    bodyLimit: config.bodyLimitBytes,
+    return503OnClosing: true,
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false },
+    },
+  });
+  app.decorateRequest('apiKey', null);
+  // Bodies: JSON only, read strictly.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseBody(body as string, config.jsonDepthMax));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
+  app.setErrorHandler((error, request, reply) =>
+    sendError(reply, toHttpError(error, request, config.bodyLimitBytes), metrics),
+  );
+  app.setNotFoundHandler((request, reply) => {
+    const error = new HttpError(404, 'not_found', `no route ${request.method} ${request.url}`);
+    return sendError(reply, error, metrics);
+  });
+  const keys = new KeyRing(config.keys);
+  const limiter = new RateLimiter(Math.max(1_000, keys.size * 2));
+  app.addHook('onRequest', authenticate(keys, limiter, config, options.now ?? Date.now));
+  addResponseHooks(app, gateway, metrics);
+  if (config.corsOrigins.length > 0) addCors(app, config.corsOrigins);
+  await registerDocs(app);
+  const idempotency = new IdempotencyCache(config.idempotencyKeysMax);
+  registerRoutes(app, { config, gateway, metrics, idempotency });
+  await app.ready();
+  return { app, gateway, metrics };
+}
+
+/**
+ * The hook that authenticates a request to a route with an access rule, takes a token from its
+ * key's bucket and checks its role, before the body is read.
+ */
+function authenticate(
+  keys: KeyRing,
+  limiter: RateLimiter,
+  config: ServerConfig,
+  now: () => number,
+): (request: FastifyRequest) => Promise<void> {
+  return async (request) => {
+    const access = request.routeOptions.config.access;
+    if (access === undefined) return;
+    const match = /^Bearer ([A-Za-z0-9_-]{1,256})$/.exec(request.headers.authorization ?? '');
+    const key = match === null ? undefined : keys.find(match[1] as string);
+    if (key === undefined) {
+      const message =
+        match === null
+          ? 'give an API key: Authorization: Bearer <key>'
+          : 'the API key is not one this service knows';
+      throw new HttpError(401, 'unauthenticated', message);
+    }
+    const wait = limiter.take(key.id, key.rateLimit ?? config.rateLimit, now());
+    if (wait > 0) {
+      const message = `key ${key.id} is over its rate limit`;
+      throw new HttpError(429, 'rate_limited', message, { retryAfter: wait });
+    }
+    if (!access.includes(key.role)) {
+      const { method, url } = request.routeOptions;
+      throw new HttpError(403, 'forbidden', `a ${key.role} key may not call ${method} ${url}`);
+    }
+    request.apiKey = key;
+  };
+}
+
+function addResponseHooks(app: FastifyInstance, gateway: Gateway, metrics: Metrics): void {
+  // While stopping, every answer closes its connection: a keep-alive connection that just had
+  // its answer would otherwise keep the server from closing.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (gateway.stopping) reply.header('connection', 'close');
+    return payload;
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.requests.inc({ route, status: String(reply.statusCode) });
+  });
+}
+
+/** The OpenAPI document (from the routes' schemas) and its interactive page at /docs. */
+async function registerDocs(app: FastifyInstance): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Fulcrum',
+        version: '0.1.0',
+        description:
+          'The margin and liquidation engine as a service: commands answered once durable, health reports, what-ifs, pools, prices, liquidatable sub-accounts and history. docs/SERVER.md has the roles and codes.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+}

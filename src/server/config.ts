@@ -1,0 +1,248 @@
+/**
+ * The service's configuration: a JSON file (`--config FILE` or `FULCRUM_CONFIG`), then
+ * `FULCRUM_*` environment variables over it, then command-line options over both. Every
+ * setting, its default and its variable are documented in docs/SERVER.md; the file's schema
+ * below is the one source of its shape (unknown keys are refused, so a misspelt setting never
+ * passes for a default).
+ */
+import { readFileSync } from 'node:fs';
+import { type Static, Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { ACCOUNT_ID_PATTERN } from '../domain/limits.js';
+
+export const ROLES = ['trader', 'liquidator', 'price-source', 'risk-admin', 'read-only'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** A key's hash as the config holds it: `sha256:` and 64 hex digits. */
+export const KEY_HASH_PATTERN = '^sha256:[0-9a-f]{64}$';
+
+const RateLimitSchema = Type.Object(
+  {
+    perSecond: Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000 }),
+    burst: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+  },
+  { additionalProperties: false },
+);
+
+export const KeyEntrySchema = Type.Object(
+  {
+    id: Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$' }),
+    hash: Type.String({ pattern: KEY_HASH_PATTERN }),
+    role: Type.Union(ROLES.map((role) => Type.Literal(role))),
+    /** Account identifiers the key may touch, or `["*"]` (read-only and risk-admin only). */
+    accounts: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 10_000 }),
+    ),
+    rateLimit: Type.Optional(RateLimitSchema),
+  },
+  { additionalProperties: false },
+);
+export type KeyEntry = Static<typeof KeyEntrySchema>;
+
+export const ConfigFileSchema = Type.Object(
+  {
+    data: Type.Optional(Type.String({ minLength: 1 })),
+    host: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+    port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65_535 })),
+    bodyLimitBytes: Type.Optional(Type.Integer({ minimum: 1_024, maximum: 16 * 1024 * 1024 })),
+    jsonDepthMax: Type.Optional(Type.Integer({ minimum: 2, maximum: 64 })),
+    queueMax: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000 })),
+    retryAfterSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3_600 })),
+    idempotencyKeysMax: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000_000 })),
+    rateLimit: Type.Optional(RateLimitSchema),
+    corsOrigins: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { maxItems: 100 })),
+    logLevel: Type.Optional(
+      Type.Union(
+        ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+      ),
+    ),
+    shutdownTimeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 600_000 })),
+    whatIfScanMax: Type.Optional(Type.Integer({ minimum: 1, maximum: 50_000_000 })),
+    keys: Type.Optional(Type.Array(KeyEntrySchema, { maxItems: 100_000 })),
+  },
+  { additionalProperties: false },
+);
+export type ConfigFile = Static<typeof ConfigFileSchema>;
+
+export interface ServerConfig {
+  /** The journal: a folder (SQLite) or a postgres:// URL. */
+  readonly data: string;
+  readonly host: string;
+  readonly port: number;
+  readonly bodyLimitBytes: number;
+  /** Deepest nesting of arrays and objects a JSON body may have. */
+  readonly jsonDepthMax: number;
+  /** Commands applied but not yet durable, at most; past it, 503 with Retry-After. */
+  readonly queueMax: number;
+  readonly retryAfterSeconds: number;
+  /** Idempotency keys remembered, at most (the oldest forgotten first); 0 turns them off. */
+  readonly idempotencyKeysMax: number;
+  /** Default rate limit of a key: tokens a second and the bucket's size. */
+  readonly rateLimit: { readonly perSecond: number; readonly burst: number };
+  /** Origins allowed by CORS; empty: CORS off (no CORS header is ever sent). */
+  readonly corsOrigins: readonly string[];
+  readonly logLevel: string;
+  readonly shutdownTimeoutMs: number;
+  /** Most sub-accounts a venue-wide price-shock what-if may evaluate. */
+  readonly whatIfScanMax: number;
+  readonly keys: readonly KeyEntry[];
+}
+
+export const DEFAULT_CONFIG: ServerConfig = {
+  data: 'fulcrum-data',
+  host: '127.0.0.1',
+  port: 8080,
+  bodyLimitBytes: 65_536,
+  jsonDepthMax: 8,
+  queueMax: 10_000,
+  retryAfterSeconds: 1,
+  idempotencyKeysMax: 100_000,
+  rateLimit: { perSecond: 200, burst: 400 },
+  corsOrigins: [],
+  logLevel: 'info',
+  shutdownTimeoutMs: 30_000,
+  whatIfScanMax: 100_000,
+  keys: [],
+};
+
+/** A configuration that cannot be used: one line naming the setting. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Environment variables, each with the setting it sets and how it is read. */
+const ENVIRONMENT: readonly (readonly [string, keyof ConfigFile, 'string' | 'int' | 'list'])[] = [
+  ['FULCRUM_DATA', 'data', 'string'],
+  ['FULCRUM_HOST', 'host', 'string'],
+  ['FULCRUM_PORT', 'port', 'int'],
+  ['FULCRUM_BODY_LIMIT_BYTES', 'bodyLimitBytes', 'int'],
+  ['FULCRUM_JSON_DEPTH_MAX', 'jsonDepthMax', 'int'],
+  ['FULCRUM_QUEUE_MAX', 'queueMax', 'int'],
+  ['FULCRUM_RETRY_AFTER_SECONDS', 'retryAfterSeconds', 'int'],
+  ['FULCRUM_IDEMPOTENCY_KEYS_MAX', 'idempotencyKeysMax', 'int'],
+  ['FULCRUM_CORS_ORIGINS', 'corsOrigins', 'list'],
+  ['FULCRUM_LOG_LEVEL', 'logLevel', 'string'],
+  ['FULCRUM_SHUTDOWN_TIMEOUT_MS', 'shutdownTimeoutMs', 'int'],
+  ['FULCRUM_WHAT_IF_SCAN_MAX', 'whatIfScanMax', 'int'],
+];
+
+/** The variables naming the default rate limit (both or neither). */
+const RATE_VARIABLES = ['FULCRUM_RATE_PER_SECOND', 'FULCRUM_RATE_BURST'] as const;
+
+/**
+ * The configuration from `file` (if any), the environment and `overrides`, in that order of
+ * precedence from lowest to highest; every value checked against the schema.
+ */
+export function loadConfig(
+  file: string | undefined,
+  env: NodeJS.ProcessEnv,
+  overrides: ConfigFile = {},
+): ServerConfig {
+  const fromFile = file === undefined ? {} : readConfigFile(file);
+  const fromEnv = environmentConfig(env);
+  const merged: ConfigFile = { ...fromFile, ...fromEnv, ...overrides };
+  check(merged, 'configuration');
+  return resolveConfig(merged);
+}
+
+/** A configuration file's settings, checked. */
+export function readConfigFile(path: string): ConfigFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new ConfigError(`cannot read the configuration file ${JSON.stringify(path)} (${code})`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(
+      `the configuration file is not valid JSON: ${(error as Error).message.split('\n')[0]}`,
+    );
+  }
+  check(value, 'the configuration file');
+  return value as ConfigFile;
+}
+
+function environmentConfig(env: NodeJS.ProcessEnv): ConfigFile {
+  const out: Record<string, unknown> = {};
+  for (const [name, key, kind] of ENVIRONMENT) {
+    const text = env[name];
+    if (text === undefined || text === '') continue;
+    if (kind === 'string') out[key] = text;
+    else if (kind === 'list') out[key] = text.split(',').map((s) => s.trim());
+    else out[key] = plainInteger(text, name);
+  }
+  const [rate, burst] = RATE_VARIABLES.map((name) => env[name]);
+  if ((rate ?? '') !== '' || (burst ?? '') !== '') {
+    if ((rate ?? '') === '' || (burst ?? '') === '') {
+      throw new ConfigError(`${RATE_VARIABLES.join(' and ')} are set together`);
+    }
+    const perSecond = Number(rate);
+    if (!/^\d+(\.\d+)?$/.test(rate ?? '') || !(perSecond > 0)) {
+      throw new ConfigError(`FULCRUM_RATE_PER_SECOND is not a positive decimal number`);
+    }
+    out.rateLimit = { perSecond, burst: plainInteger(burst ?? '', 'FULCRUM_RATE_BURST') };
+  }
+  return out as ConfigFile;
+}
+
+function plainInteger(text: string, name: string): number {
+  if (!/^\d{1,15}$/.test(text)) {
+    throw new ConfigError(`${name} is not a whole number: ${JSON.stringify(text.slice(0, 32))}`);
+  }
+  return Number(text);
+}
+
+function check(value: unknown, what: string): void {
+  const error = Value.Errors(ConfigFileSchema, value).First();
+  if (error !== undefined) {
+    const at = error.path === '' ? '' : ` at ${error.path.slice(1).replace(/\//g, '.')}`;
+    throw new ConfigError(`${what}${at}: ${error.message}`);
+  }
+}
+
+/** Defaults filled in, keys checked for consistency. */
+export function resolveConfig(file: ConfigFile): ServerConfig {
+  const keys = file.keys ?? [];
+  const ids = new Set<string>();
+  const hashes = new Set<string>();
+  for (const [i, key] of keys.entries()) {
+    const where = `keys.${i} (${key.id})`;
+    if (ids.has(key.id)) throw new ConfigError(`${where}: the id is used twice`);
+    if (hashes.has(key.hash)) throw new ConfigError(`${where}: the hash is used twice`);
+    ids.add(key.id);
+    hashes.add(key.hash);
+    const accounts = key.accounts ?? [];
+    const everyAccount = accounts.includes('*');
+    if (everyAccount && key.role !== 'read-only' && key.role !== 'risk-admin') {
+      throw new ConfigError(`${where}: only read-only and risk-admin keys may name "*"`);
+    }
+    for (const account of accounts) {
+      if (account !== '*' && !ACCOUNT_ID_PATTERN.test(account)) {
+        throw new ConfigError(`${where}: ${JSON.stringify(account)} is not an account id`);
+      }
+    }
+    if ((key.role === 'trader' || key.role === 'liquidator') && accounts.length === 0) {
+      throw new ConfigError(`${where}: a ${key.role} key names the accounts it may touch`);
+    }
+  }
+  return {
+    data: file.data ?? DEFAULT_CONFIG.data,
+    host: file.host ?? DEFAULT_CONFIG.host,
+    port: file.port ?? DEFAULT_CONFIG.port,
+    bodyLimitBytes: file.bodyLimitBytes ?? DEFAULT_CONFIG.bodyLimitBytes,
+    jsonDepthMax: file.jsonDepthMax ?? DEFAULT_CONFIG.jsonDepthMax,
+    queueMax: file.queueMax ?? DEFAULT_CONFIG.queueMax,
+    retryAfterSeconds: file.retryAfterSeconds ?? DEFAULT_CONFIG.retryAfterSeconds,
+    idempotencyKeysMax: file.idempotencyKeysMax ?? DEFAULT_CONFIG.idempotencyKeysMax,
+    rateLimit: file.rateLimit ?? DEFAULT_CONFIG.rateLimit,
+    corsOrigins: file.corsOrigins ?? DEFAULT_CONFIG.corsOrigins,
+    logLevel: file.logLevel ?? DEFAULT_CONFIG.logLevel,
+    shutdownTimeoutMs: file.shutdownTimeoutMs ?? DEFAULT_CONFIG.shutdownTimeoutMs,
+    whatIfScanMax: file.whatIfScanMax ?? DEFAULT_CONFIG.whatIfScanMax,
+    keys,
+  };
+}

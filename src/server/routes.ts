@@ -1,0 +1,429 @@
+/**
+ * The service's routes, each with its schemas and the roles that may call it (the `access`
+ * of its config; the authentication hook in `app.ts` enforces it before the body is read).
+ * Checks on accounts (a trader's own, a venue-wide read) are made here, per request.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { FulcrumError } from '../base/errors.js';
+import { decodeJson } from '../engine/engine.js';
+import { liquidationStatus, poolSummaries, subAccountReport } from '../engine/queries.js';
+import { renderEvent } from '../engine/render.js';
+import { renderHealthReport } from '../margin/report.js';
+import type { Role, ServerConfig } from './config.js';
+import { HttpError, statusOfEngineCode } from './errors.js';
+import type { Gateway } from './gateway.js';
+import { readHistory } from './history.js';
+import { encodeCursor, numberCursor, pageLimit, refCursor, subAccountRef } from './http.js';
+import {
+  type Answer,
+  bodyDigest,
+  IDEMPOTENCY_KEY_PATTERN,
+  type IdempotencyCache,
+} from './idempotency.js';
+import { type ApiKey, forbiddenTarget, mayCommand, mayRead, mayReadVenue } from './keys.js';
+import { LIQUIDATABLE_PAGE_MAX, liquidatablePage } from './liquidatable.js';
+import type { Metrics } from './metrics.js';
+import { pricesOf } from './prices.js';
+import {
+  type CommandBody,
+  CommandBody as CommandBodySchema,
+  CommandReply,
+  HistoryQuery,
+  HistoryReply,
+  LiquidatableReply,
+  PageQuery,
+  PoolsReply,
+  PricesReply,
+  QuotesBody,
+  QuotesReply,
+  replies,
+  StatusReply,
+  SubAccountParams,
+  SubAccountReply,
+  WhatIfBody,
+  WhatIfReply,
+} from './schemas.js';
+import { commandWhatIf, subAccountShock, venueShock } from './whatIf.js';
+
+/** What the routes share. */
+export interface RouteContext {
+  readonly config: ServerConfig;
+  readonly gateway: Gateway;
+  readonly metrics: Metrics;
+  readonly idempotency: IdempotencyCache;
+}
+
+export const ALL_ROLES: readonly Role[] = [
+  'trader',
+  'liquidator',
+  'price-source',
+  'risk-admin',
+  'read-only',
+];
+const WRITERS: readonly Role[] = ['trader', 'liquidator', 'price-source', 'risk-admin'];
+const ACCOUNT_READERS: readonly Role[] = ['trader', 'liquidator', 'risk-admin', 'read-only'];
+const SECURITY = [{ bearer: [] }];
+
+export function apiKeyOf(request: FastifyRequest): ApiKey {
+  if (request.apiKey === null) throw new Error('a route without an access rule reads a key');
+  return request.apiKey;
+}
+
+const forbidden = (message: string) => new HttpError(403, 'forbidden', message);
+
+export function registerRoutes(app: FastifyInstance, context: RouteContext): void {
+  commandRoute(app, context);
+  accountRoute(app, context);
+  whatIfRoute(app, context);
+  marketRoutes(app, context);
+  liquidatableRoute(app, context);
+  historyRoute(app, context);
+  quotesRoute(app, context);
+  operationRoutes(app, context);
+}
+
+/** The answer to a command, as the idempotency cache keeps it: never thrown, always an answer. */
+export async function answerCommand(
+  { gateway, metrics }: RouteContext,
+  key: ApiKey,
+  body: CommandBody,
+): Promise<Answer> {
+  try {
+    gateway.admit();
+    const command = decodeJson(body, gateway.state);
+    if (command instanceof FulcrumError) {
+      metrics.commands.inc({ type: body.type, outcome: command.code });
+      metrics.refusals.inc({ code: command.code });
+      const status = statusOfEngineCode(command.code);
+      return { status, body: { ok: false, seq: null, error: command.toJSON() } };
+    }
+    const denied = forbiddenTarget(key, command);
+    if (denied !== undefined) throw forbidden(denied);
+    const result = await gateway.submit(command);
+    metrics.commands.inc({ type: command.type, outcome: result.ok ? 'ok' : result.error.code });
+    if (!result.ok) {
+      metrics.refusals.inc({ code: result.error.code });
+      const status = statusOfEngineCode(result.error.code);
+      return { status, body: { ok: false, seq: result.seq, error: result.error.toJSON() } };
+    }
+    const { seq, sequence, time, events } = result;
+    return {
+      status: 200,
+      body: { ok: true, seq, sequence, time, events: events.map(renderEvent) },
+    };
+  } catch (error) {
+    if (!(error instanceof HttpError)) throw error;
+    metrics.refusals.inc({ code: error.code });
+    const retry = error.retryAfter === undefined ? {} : { retryAfter: error.retryAfter };
+    return { status: error.statusCode, body: { error: error.toJSON() }, ...retry };
+  }
+}
+
+function commandRoute(app: FastifyInstance, context: RouteContext): void {
+  app.post<{ Body: CommandBody }>(
+    '/v1/commands',
+    {
+      config: { access: WRITERS },
+      schema: {
+        summary: 'Send a command; answered once it is durable',
+        tags: ['commands'],
+        security: SECURITY,
+        headers: {
+          type: 'object',
+          properties: {
+            'idempotency-key': {
+              type: 'string',
+              pattern: IDEMPOTENCY_KEY_PATTERN.source,
+              description: 'a repeated key with the same body returns the first answer',
+            },
+          },
+        },
+        body: CommandBodySchema,
+        response: replies(CommandReply, [400, 401, 403, 409, 413, 415, 422, 429, 503]),
+      },
+    },
+    async (request, reply) => {
+      const key = apiKeyOf(request);
+      const body = request.body;
+      if (!mayCommand(key, body.type)) {
+        throw forbidden(`a ${key.role} key may not send ${body.type}`);
+      }
+      const idempotencyKey = request.headers['idempotency-key'];
+      const run = () => answerCommand(context, key, body);
+      const answer =
+        typeof idempotencyKey === 'string'
+          ? await context.idempotency.answer(
+              `${key.id}\u0000${idempotencyKey}`,
+              bodyDigest(body),
+              run,
+            )
+          : await run();
+      if (answer === 'conflict') {
+        const message = 'this Idempotency-Key was used with another body';
+        throw new HttpError(409, 'idempotency_conflict', message);
+      }
+      if (answer.retryAfter !== undefined) reply.header('retry-after', String(answer.retryAfter));
+      return reply.code(answer.status).send(answer.body);
+    },
+  );
+}
+
+function accountRoute(app: FastifyInstance, { gateway }: RouteContext): void {
+  app.get<{ Params: { account: string; n: string } }>(
+    '/v1/accounts/:account/sub-accounts/:n',
+    {
+      config: { access: ACCOUNT_READERS },
+      schema: {
+        summary: "A sub-account's health: every tier, liquidation prices, max borrow and withdraw",
+        tags: ['accounts'],
+        security: SECURITY,
+        params: SubAccountParams,
+        response: replies(SubAccountReply, [400, 401, 403, 429, 503]),
+      },
+    },
+    async (request) => {
+      const key = apiKeyOf(request);
+      const ref = subAccountRef(request.params.account, request.params.n);
+      if (!mayRead(key, ref.account)) {
+        throw forbidden(`key ${key.id} may not read account ${JSON.stringify(ref.account)}`);
+      }
+      const { state } = gateway;
+      const status = liquidationStatus(state, ref);
+      return gateway.settled({
+        account: ref.account,
+        subAccount: ref.subAccount,
+        time: state.time,
+        ...renderHealthReport(subAccountReport(state, ref)),
+        liquidation: { allowed: status.allowed, blockedBy: status.blockedBy },
+      });
+    },
+  );
+}
+
+function whatIfRoute(app: FastifyInstance, { gateway, config }: RouteContext): void {
+  app.post<{ Body: WhatIfBody }>(
+    '/v1/what-if',
+    {
+      config: { access: ALL_ROLES },
+      schema: {
+        summary: 'Dry-run a command, or a price shock, against the current state; nothing changes',
+        tags: ['queries'],
+        security: SECURITY,
+        body: WhatIfBody,
+        response: replies(WhatIfReply, [400, 401, 403, 413, 415, 422, 429, 503]),
+      },
+    },
+    async (request) => {
+      const key = apiKeyOf(request);
+      const { command, shock, account, subAccount } = request.body;
+      const { state } = gateway;
+      const invalid = (message: string, field: string) =>
+        new HttpError(400, 'invalid_field', message, { field });
+      if ((command === undefined) === (shock === undefined)) {
+        throw invalid('give either command or shock', 'command');
+      }
+      if (command !== undefined) {
+        if (account !== undefined || subAccount !== undefined) {
+          throw invalid('account and subAccount go with a shock', 'account');
+        }
+        if (!mayCommand(key, command.type)) {
+          throw forbidden(`a ${key.role} key may not send ${command.type}`);
+        }
+        const decoded = decodeJson(command, state);
+        if (decoded instanceof FulcrumError) throw decoded;
+        const denied = forbiddenTarget(key, decoded);
+        if (denied !== undefined) throw forbidden(denied);
+        return gateway.settled(commandWhatIf(state, decoded, (a) => mayRead(key, a)));
+      }
+      if (shock === undefined) throw new Error('unreachable: a shock was checked for');
+      if (account !== undefined) {
+        if (!mayRead(key, account)) {
+          throw forbidden(`key ${key.id} may not read account ${JSON.stringify(account)}`);
+        }
+        return gateway.settled(
+          subAccountShock(state, { account, subAccount: subAccount ?? 0 }, shock),
+        );
+      }
+      if (subAccount !== undefined) throw invalid('subAccount goes with an account', 'subAccount');
+      if (!mayReadVenue(key)) {
+        throw forbidden(
+          `a venue-wide shock reads every account: key ${key.id} may not; name an account`,
+        );
+      }
+      const isLiquidatable = gateway.monitor.isLiquidatable.bind(gateway.monitor);
+      return gateway.settled(venueShock(state, shock, isLiquidatable, config.whatIfScanMax));
+    },
+  );
+}
+
+function marketRoutes(app: FastifyInstance, { gateway }: RouteContext): void {
+  const schema = (summary: string, reply: Parameters<typeof replies>[0]) => ({
+    summary,
+    tags: ['market'],
+    security: SECURITY,
+    response: replies(reply, [401, 403, 429, 503]),
+  });
+  app.get(
+    '/v1/pools',
+    { config: { access: ALL_ROLES }, schema: schema("Every lending pool's figures", PoolsReply) },
+    async () => gateway.settled({ time: gateway.state.time, pools: poolSummaries(gateway.state) }),
+  );
+  app.get(
+    '/v1/prices',
+    {
+      config: { access: ALL_ROLES },
+      schema: schema(
+        'Every price with its grade and breaker state, and instrument marks',
+        PricesReply,
+      ),
+    },
+    async () => gateway.settled(pricesOf(gateway.state)),
+  );
+}
+
+function liquidatableRoute(app: FastifyInstance, { gateway }: RouteContext): void {
+  app.get<{ Querystring: { limit?: string; cursor?: string } }>(
+    '/v1/liquidatable',
+    {
+      config: { access: ['liquidator', 'risk-admin', 'read-only'] },
+      schema: {
+        summary: 'Sub-accounts below maintenance, with the best liquidation each allows',
+        tags: ['liquidation'],
+        security: SECURITY,
+        querystring: PageQuery,
+        response: replies(LiquidatableReply, [400, 401, 403, 429, 503]),
+      },
+    },
+    async (request) => {
+      const key = apiKeyOf(request);
+      if (key.role === 'read-only' && !mayReadVenue(key)) {
+        throw forbidden(`the liquidatable list reads every account: key ${key.id} may not`);
+      }
+      const limit = pageLimit(request.query.limit, 100, LIQUIDATABLE_PAGE_MAX);
+      const after = request.query.cursor === undefined ? null : refCursor(request.query.cursor);
+      const page = liquidatablePage(gateway.state, gateway.monitor, after, limit);
+      return gateway.settled({
+        time: gateway.state.time,
+        total: page.total,
+        items: page.items,
+        next: page.next === null ? null : encodeCursor([page.next.account, page.next.subAccount]),
+      });
+    },
+  );
+}
+
+function historyRoute(app: FastifyInstance, { gateway }: RouteContext): void {
+  app.get<{ Querystring: { limit?: string; cursor?: string; account?: string } }>(
+    '/v1/history',
+    {
+      config: { access: ACCOUNT_READERS },
+      schema: {
+        summary: "Journaled commands: one account's, or every one (oldest first)",
+        tags: ['history'],
+        security: SECURITY,
+        querystring: HistoryQuery,
+        response: replies(HistoryReply, [400, 401, 403, 422, 429, 503]),
+      },
+    },
+    async (request) => {
+      const key = apiKeyOf(request);
+      const { account, cursor } = request.query;
+      if (account === undefined ? !mayReadVenue(key) : !mayRead(key, account)) {
+        throw forbidden(
+          account === undefined
+            ? `key ${key.id} may not read every account's history: name an account`
+            : `key ${key.id} may not read account ${JSON.stringify(account)}`,
+        );
+      }
+      const limit = pageLimit(request.query.limit, 100, 1_000);
+      const position = cursor === undefined ? 0 : numberCursor(cursor);
+      const page = await readHistory(gateway.durable.store, account, position, limit);
+      return { items: page.items, next: page.next === null ? null : encodeCursor(page.next) };
+    },
+  );
+}
+
+/**
+ * A price source's push: its quotes as `quote` commands, in order, answered once all are
+ * durable. The whole push is admitted to the queue or refused (503) before any is applied; each
+ * quote's own refusal is its result.
+ */
+function quotesRoute(app: FastifyInstance, { gateway, metrics }: RouteContext): void {
+  app.post<{ Body: QuotesBody }>(
+    '/v1/quotes',
+    {
+      config: { access: ['price-source', 'risk-admin'] },
+      schema: {
+        summary: "Push a source's quotes (price sources)",
+        tags: ['market'],
+        security: SECURITY,
+        body: QuotesBody,
+        response: replies(QuotesReply, [400, 401, 403, 413, 415, 429, 503]),
+      },
+    },
+    async (request) => {
+      const key = apiKeyOf(request);
+      const { time, quotes } = request.body;
+      const commands = quotes.map((quote) => {
+        const command = { type: 'quote', time, ...quote, source: quote.source ?? key.id };
+        const decoded = decodeJson(command, gateway.state);
+        if (decoded instanceof FulcrumError) return decoded;
+        const denied = forbiddenTarget(key, decoded);
+        if (denied !== undefined) throw forbidden(denied);
+        return decoded;
+      });
+      gateway.admit(commands.length);
+      const results = await Promise.all(
+        commands.map(async (command) => {
+          if (command instanceof FulcrumError)
+            return { ok: false, seq: null, error: command.toJSON() };
+          const result = await gateway.submit(command);
+          metrics.commands.inc({ type: 'quote', outcome: result.ok ? 'ok' : result.error.code });
+          return result.ok
+            ? { ok: true, seq: result.seq }
+            : { ok: false, seq: result.seq, error: result.error.toJSON() };
+        }),
+      );
+      return { results };
+    },
+  );
+}
+
+function operationRoutes(app: FastifyInstance, { gateway, metrics }: RouteContext): void {
+  const tags = ['operations'];
+  app.get(
+    '/healthz',
+    { schema: { summary: 'The process is up', tags, response: { 200: StatusReply } } },
+    async () => ({ status: 'ok' }),
+  );
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        summary: 'The service takes commands (not stopping, journal writable)',
+        tags,
+        response: replies(StatusReply, [503]),
+      },
+    },
+    async () => {
+      if (gateway.stopping) throw new HttpError(503, 'shutting_down', 'the service is stopping');
+      if (!gateway.ready) {
+        throw new HttpError(503, 'store_failed', 'the journal failed: the engine has stopped');
+      }
+      return { status: 'ready', seq: gateway.durable.durableSeq };
+    },
+  );
+  app.get(
+    '/metrics',
+    {
+      config: { access: ['risk-admin', 'read-only'] },
+      schema: { summary: 'Prometheus metrics', tags, security: SECURITY },
+    },
+    async (_request, reply) => {
+      metrics.queueDepth.set(gateway.queueDepth);
+      const text = await metrics.registry.metrics();
+      return reply.type(metrics.registry.contentType).send(text);
+    },
+  );
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+}
