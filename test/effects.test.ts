@@ -1,8 +1,10 @@
 /**
  * The effects journal against the commands it stands for: a state rebuilt from effects
  * segments must hash like the state the commands left, at every segment boundary, for every
- * scenario file, the shipped stories and random command streams; a segment that is not what
- * its writer wrote is refused before it changes anything.
+ * scenario file, the shipped stories and random command streams (lending alone, and lending
+ * mixed with fills, funding, takeovers, deleveraging and expiry); segments of the first format
+ * still apply; a segment that is not what its writer wrote is refused before it changes
+ * anything.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,17 +12,22 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeCommand } from '../src/engine/commandCodec.js';
 import {
-  applyCommand,
   applyEffects,
-  createState,
-  decodeJson,
+  applyEffectsInOrder,
+  EFFECTS_FORMAT_VERSION,
   EffectsError,
   type EffectsSegment,
   EffectsWriter,
+} from '../src/engine/effects.js';
+import {
+  applyCommand,
+  createState,
+  decodeJson,
   type EngineState,
   FulcrumError,
   stateHash,
 } from '../src/index.js';
+import { MixedStream, streamOpening } from './effectsStreams.js';
 import { ETH_LISTING, USDC_LISTING, WBTC_LISTING } from './fixtures/market.js';
 
 type Json = Record<string, unknown>;
@@ -35,7 +42,11 @@ interface Journaled {
   readonly live: EngineState;
 }
 
-/** Commands whose changes the effects hold as the command itself. */
+/**
+ * Commands whose changes the effects hold as the command itself: listings and weights, oracle
+ * quotes (on assets and instruments), and whatever moves the liquidation throttle or the
+ * venue's rules. Fills, funding, expiry, marks, modes, volatilities and deleveraging are images.
+ */
 const KEPT = new Set([
   'list-asset',
   'set-weights',
@@ -44,25 +55,23 @@ const KEPT = new Set([
   'configure-venue',
   'liquidate',
   'backstop',
-  'resolve-bankruptcy',
   'list-instrument',
-  'trade',
-  'settle-funding',
-  'expire',
-  'set-mode',
-  'settle-pnl',
   'liquidate-position',
-  'deleverage',
-  'set-volatility',
 ]);
 
+/** Commands to journal: a list, or a stream that makes each from the live state (undefined: done). */
+type Source = readonly Json[] | ((live: EngineState) => Json | undefined);
+
+/** Accepted commands by type, over every journal made. */
+const acceptedTypes = new Map<string, number>();
+
 /**
- * Journals `inputs` with a writer of `segmentRecords`-record segments. `takeNow(records)` says
+ * Journals `source` with a writer of `segmentRecords`-record segments. `takeNow(records)` says
  * after which records a segment is taken (one: the oldest full one, or else the open one), as
  * the durable engine takes one whenever it starts a write; by default, whenever one fills.
  */
 function journal(
-  inputs: readonly Json[],
+  source: Source,
   segmentRecords: number,
   takeNow: (records: number) => boolean = (records) => records % segmentRecords === 0,
 ): Journaled {
@@ -85,20 +94,18 @@ function journal(
     hashes.push(hashAfter[taken] as string);
     return true;
   };
-  for (const input of inputs) {
+  const next = typeof source === 'function' ? source : listed(source);
+  for (let input = next(live); input !== undefined; input = next(live)) {
     const command = decodeJson(input, live);
     // Input that never became a command is not journaled.
     if (command instanceof FulcrumError) continue;
     const text = encodeCommand(command);
-    // A price set or quoted on an instrument (or one that fixes a settlement price) changes an
-    // instrument: kept as a command too.
-    let changesDerivatives = false;
-    const result = applyCommand(live, command, (draft) => {
-      changesDerivatives = draft.changes().liquidationState;
-      writer.accepted(draft, text);
-    });
+    const result = applyCommand(live, command, (draft) => writer.accepted(draft, text));
     if (!result.ok) writer.refused();
-    else if (KEPT.has(command.type) || changesDerivatives) kept++;
+    else {
+      if (KEPT.has(command.type)) kept++;
+      acceptedTypes.set(command.type, (acceptedTypes.get(command.type) ?? 0) + 1);
+    }
     records++;
     hashAfter.push(stateHash(live));
     if (takeNow(records)) take();
@@ -107,6 +114,23 @@ function journal(
   expect(taken).toBe(records);
   expect(writer.take()).toBeUndefined();
   return { segments, hashes, kept, live };
+}
+
+function listed(inputs: readonly Json[]): (live: EngineState) => Json | undefined {
+  let at = 0;
+  return () => inputs[at++];
+}
+
+/** The opening market of the mixed streams, then `count` commands of seed `seed`'s stream. */
+function mixedStream(seed: number, count: number): (live: EngineState) => Json | undefined {
+  const opening = streamOpening();
+  const stream = new MixedStream(seed);
+  let at = 0;
+  return (live) => {
+    at++;
+    if (at <= opening.length) return opening[at - 1];
+    return at <= opening.length + count ? stream.next(live) : undefined;
+  };
 }
 
 /** Applies the segments to an empty state, checking the hash after each. */
@@ -312,6 +336,139 @@ describe('effects replay', () => {
   });
 });
 
+describe('effects of mixed streams of lending and derivatives', () => {
+  it('mixed streams of lending and derivatives: effects replay equals the commands', () => {
+    const before = new Map(acceptedTypes);
+    const seeds = (process.env.EFFECTS_SEEDS ?? '1,2,3,4,5,6').split(',').map(Number);
+    const count = Number(process.env.EFFECTS_COMMANDS ?? 500);
+    for (const seed of seeds) {
+      for (const size of [1, 13, 256]) {
+        // Taken when they fill, or at odd moments, as a busy engine does.
+        const pattern = [true, false, false, true, false, false, false];
+        const takeNow =
+          size === 13 && seed % 2 === 0
+            ? (records: number) => pattern[(records * seed) % pattern.length] as boolean
+            : undefined;
+        const journaled = journal(mixedStream(seed, count), size, takeNow);
+        const { commands, state } = replayEffects(journaled);
+        // Only listings, quotes and what moves the throttle are re-executed.
+        expect(commands, `seed ${seed}, segments of ${size}`).toBe(journaled.kept);
+        expect(state.sequence).toBe(journaled.live.sequence);
+        expect(state.instruments).toEqual(journaled.live.instruments);
+        expect(state.volatilities).toEqual(journaled.live.volatilities);
+      }
+    }
+    // Every derivatives command took part, as images or kept.
+    const accepted = (type: string) => (acceptedTypes.get(type) ?? 0) - (before.get(type) ?? 0);
+    for (const type of [
+      'trade',
+      'settle-funding',
+      'expire',
+      'liquidate-position',
+      'deleverage',
+      'set-mode',
+      'set-volatility',
+      'settle-pnl',
+      'set-price',
+      'quote',
+      'liquidate',
+    ]) {
+      expect(accepted(type), type).toBeGreaterThan(0);
+    }
+  });
+
+  it('writes fills and funding as images: nothing re-executed after the listings', () => {
+    const inputs: Json[] = streamOpening().filter((c) => c.type !== 'quote');
+    const time = 1_000;
+    for (let i = 0; i < 200; i++) {
+      const [buyer, seller] = i % 2 === 0 ? ['ann', 'bob'] : ['cat', 'ann'];
+      inputs.push({
+        type: 'trade',
+        time: time + i * 60,
+        buyer: { account: buyer },
+        seller: { account: seller },
+        instrument: 'ETH-PERP',
+        size: '0.5',
+        price: '2000',
+        buyerFee: '1',
+      });
+      if (i % 60 === 59) {
+        inputs.push({ type: 'settle-funding', time: time + i * 60, instrument: 'ETH-PERP' });
+      }
+    }
+    const journaled = journal(inputs, 64);
+    const { commands, state } = replayEffects(journaled);
+    // The listings only: 2 assets and 4 instruments.
+    expect(commands).toBe(6);
+    expect(journaled.kept).toBe(6);
+    const perp = state.instruments[0];
+    expect(perp?.openInterest).toBeGreaterThan(0n);
+    expect(perp?.fundingAt).toBeGreaterThan(time);
+    expect(stateHash(state)).toBe(stateHash(journaled.live));
+  });
+});
+
+describe('effects of the first format', () => {
+  const dir = join(root, 'test', 'fixtures', 'effects-format-1');
+  const fixture = JSON.parse(readFileSync(join(dir, 'segments.json'), 'utf8')) as {
+    version: number;
+    segments: { records: number; bytes: string }[];
+    hashes: string[];
+  };
+  const segments: EffectsSegment[] = fixture.segments.map(({ records, bytes }) => ({
+    records,
+    bytes: new Uint8Array(Buffer.from(bytes, 'base64')),
+  }));
+  const inputs = readFileSync(join(dir, 'commands.jsonl'), 'utf8')
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as Json);
+
+  it('still apply: a journal written before derivatives were images recovers', () => {
+    expect(EFFECTS_FORMAT_VERSION).toBe(2);
+    expect(segments.every((s) => s.bytes[0] === 1)).toBe(true);
+    const state = createState();
+    let commands = 0;
+    segments.forEach((segment, i) => {
+      commands += applyEffects(state, segment.bytes, segment.records).commands;
+      expect(stateHash(state), `after segment ${i}`).toBe(fixture.hashes[i]);
+    });
+    // In the first format every derivatives command was kept.
+    expect(commands).toBeGreaterThan(100);
+    // The same state as the commands re-executed by today's engine.
+    const { live } = journal(inputs, 1_000);
+    expect(stateHash(state)).toBe(stateHash(live));
+  });
+
+  it('apply in one group with segments of the current format after them', () => {
+    // Recovery applies up to 64 consecutive segments at once: an upgraded venue's journal
+    // holds format 1 up to the upgrade and format 2 after it.
+    const live = journal(inputs, 1_000).live;
+    const writer = new EffectsWriter(16);
+    const stream = new MixedStream(11);
+    const hashes: string[] = [];
+    const later: EffectsSegment[] = [];
+    for (let i = 0; i < 300; i++) {
+      const command = decodeJson({ ...stream.next(live) }, live);
+      if (command instanceof FulcrumError) continue;
+      const text = encodeCommand(command);
+      const result = applyCommand(live, command, (draft) => writer.accepted(draft, text));
+      if (!result.ok) writer.refused();
+      if (writer.waiting >= 16) {
+        later.push(writer.take() as EffectsSegment);
+        hashes.push(stateHash(live));
+      }
+    }
+    const last = writer.take();
+    if (last !== undefined) later.push(last);
+    expect(later.every((s) => s.bytes[0] === 2)).toBe(true);
+    const state = createState();
+    applyEffectsInOrder(state, segments.slice(0, -10));
+    applyEffectsInOrder(state, [...segments.slice(-10), ...later]);
+    expect(stateHash(state)).toBe(stateHash(live));
+  });
+});
+
 describe('an effects segment that is not what its writer wrote', () => {
   const inputs = commandsOf(join(root, 'examples', 'lending-story.jsonl'));
   const { segments } = journal(inputs, 1_000);
@@ -387,3 +544,245 @@ describe('an effects segment that is not what its writer wrote', () => {
     expect(stateHash(state)).toBe(hashes[1]);
   });
 });
+
+/** Bytes of a hand-made segment, little-endian as the writer writes them. */
+class SegmentBytes {
+  private readonly out: number[] = [];
+
+  constructor(version = EFFECTS_FORMAT_VERSION) {
+    this.out.push(version);
+  }
+
+  u8(value: number): this {
+    this.out.push(value & 0xff);
+    return this;
+  }
+
+  u16(value: number): this {
+    return this.u8(value).u8(value >> 8);
+  }
+
+  f64(value: number): this {
+    const bytes = new Uint8Array(8);
+    new DataView(bytes.buffer).setFloat64(0, value, true);
+    this.out.push(...bytes);
+    return this;
+  }
+
+  big(value: bigint): this {
+    let magnitude = value < 0n ? -value : value;
+    const limbs: bigint[] = [];
+    while (magnitude > 0n) {
+      limbs.push(magnitude & ((1n << 64n) - 1n));
+      magnitude >>= 64n;
+    }
+    this.u8((value < 0n ? 0x80 : 0) | limbs.length);
+    for (const limb of limbs) {
+      for (let i = 0n; i < 8n; i++) this.u8(Number((limb >> (8n * i)) & 0xffn));
+    }
+    return this;
+  }
+
+  /** A CHANGES record's header (with no asset images unless `assets` says). */
+  changes(
+    time: number,
+    counts: { assets?: number; instruments?: number; volatilities?: number; subs?: number },
+  ): this {
+    return this.u8(1)
+      .f64(time)
+      .u8(counts.assets ?? 0)
+      .u16(counts.instruments ?? 0)
+      .u8(counts.volatilities ?? 0)
+      .u16(counts.subs ?? 0);
+  }
+
+  /** An instrument's image. */
+  instrument(index: number, flags = 0, fundingAt = 2_000): this {
+    this.u16(index)
+      .big(2_000n * 10n ** 18n)
+      .big(0n)
+      .f64(fundingAt)
+      .big(0n)
+      .u8(flags);
+    return (flags & 1) !== 0 ? this.big(10n ** 18n) : this;
+  }
+
+  /** A sub-account named for the first time, holding no balance; its book follows. */
+  sub(account: string, number = 0): this {
+    this.u8(0).u8(account.length);
+    for (const c of account) this.u8(c.charCodeAt(0));
+    return this.u8(number).u8(0);
+  }
+
+  /** A book: its mode and positions (instrument, size); nothing unsettled. */
+  book(
+    mode: number,
+    positions: readonly (readonly [number, bigint])[],
+    count = positions.length,
+  ): this {
+    this.u8(mode).u16(count);
+    for (const [instrument, size] of positions) {
+      this.u16(instrument)
+        .big(size)
+        .big(-size * 2_000n * 10n ** 30n)
+        .big(0n);
+    }
+    return this.big(0n);
+  }
+
+  get bytes(): Uint8Array {
+    return new Uint8Array(this.out);
+  }
+}
+
+/** The opening market of the mixed streams: 2 assets, 4 instruments, at time 1,000. */
+function market(): EngineState {
+  return journal(streamOpening(), 1_000).live;
+}
+
+/** Applying `bytes` (`records` records) to the market is refused; the state as it was. */
+function refusedOnMarket(bytes: Uint8Array, records: number, message: RegExp): EffectsError {
+  const state = market();
+  const before = stateHash(state);
+  let error: unknown;
+  try {
+    applyEffects(state, bytes, records);
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(EffectsError);
+  expect((error as EffectsError).message).toMatch(message);
+  expect((error as EffectsError).stateChanged).toBe(false);
+  expect(stateHash(state)).toBe(before);
+  return error as EffectsError;
+}
+
+describe('a damaged segment of the current format', () => {
+  it('is refused whole when cut short anywhere', () => {
+    const { segments } = journal(mixedStream(3, 120), 100_000);
+    const [segment] = segments;
+    if (segment === undefined) throw new Error('no segment');
+    expect(segment.bytes[0]).toBe(2);
+    const { length } = segment.bytes;
+    const cuts = new Set<number>();
+    for (let i = 1; i < 200; i++) cuts.add(Math.floor((length * i) / 200));
+    for (let i = 1; i <= 64; i++) cuts.add(length - i);
+    for (const cut of cuts) {
+      const state = createState();
+      expect(() => applyEffects(state, segment.bytes.subarray(0, cut), segment.records)).toThrow(
+        EffectsError,
+      );
+      expect(stateHash(state)).toBe(stateHash(createState()));
+    }
+  });
+
+  it('refuses counts out of range', () => {
+    const instruments = new SegmentBytes().changes(2_000, { instruments: 1_025 });
+    refusedOnMarket(instruments.bytes, 1, /counts out of range: 0 assets, 1025 instruments/);
+    const volatilities = new SegmentBytes().changes(2_000, { volatilities: 200 });
+    refusedOnMarket(volatilities.bytes, 1, /200 volatilities/);
+    const assets = new SegmentBytes().changes(2_000, { assets: 129 });
+    refusedOnMarket(assets.bytes, 1, /129 assets/);
+
+    // A trader's book of 33 positions (32 at most); the fund's may hold more.
+    const book = new SegmentBytes().changes(2_000, { subs: 1 }).sub('ann').book(1, [], 33);
+    refusedOnMarket(book.bytes, 1, /bad derivatives book \(mode 1, 33 positions\)/);
+    const mode = new SegmentBytes().changes(2_000, { subs: 1 }).sub('ann').book(4, []);
+    refusedOnMarket(mode.bytes, 1, /bad derivatives book \(mode 4/);
+    // A sub-account image of 17 balances (16 at most).
+    const balances = new SegmentBytes().changes(2_000, { subs: 1 }).u8(0).u8(3);
+    balances.u8(97).u8(110).u8(110).u8(0).u8(17);
+    refusedOnMarket(balances.bytes, 1, /bad sub-account image/);
+  });
+});
+
+describe('a damaged segment of the current format: its indices', () => {
+  it('refuses instruments out of range, not listed, or images that do not hold', () => {
+    const far = new SegmentBytes().changes(2_000, { instruments: 1 }).instrument(1_024);
+    refusedOnMarket(far.bytes, 1, /instrument 1024 out of range/);
+    // The market lists 4 instruments: an image of the tenth is refused before anything is written.
+    const unlisted = new SegmentBytes().changes(2_000, { instruments: 1 }).instrument(9);
+    expect(refusedOnMarket(unlisted.bytes, 1, /instrument 9, which is not listed/).record).toBe(0);
+    const flags = new SegmentBytes().changes(2_000, { instruments: 1 }).instrument(0, 4);
+    refusedOnMarket(flags.bytes, 1, /bad image of instrument 0/);
+    const time = new SegmentBytes().changes(2_000, { instruments: 1 }).instrument(0, 0, 1.5);
+    refusedOnMarket(time.bytes, 1, /bad image of instrument 0/);
+    const held = new SegmentBytes()
+      .changes(2_000, { subs: 1 })
+      .sub('ann')
+      .book(1, [[7, 10n ** 8n]]);
+    refusedOnMarket(held.bytes, 1, /instrument 7, which is not listed/);
+    const order = new SegmentBytes()
+      .changes(2_000, { subs: 1 })
+      .sub('ann')
+      .book(1, [
+        [2, 10n ** 8n],
+        [1, 10n ** 8n],
+      ]);
+    refusedOnMarket(order.bytes, 1, /positions out of order/);
+    const empty = new SegmentBytes()
+      .changes(2_000, { subs: 1 })
+      .sub('ann')
+      .book(1, [[0, 0n]]);
+    refusedOnMarket(empty.bytes, 1, /a position of size 0/);
+    const volatility = new SegmentBytes().changes(2_000, { volatilities: 1 }).u8(128).big(1n);
+    refusedOnMarket(volatility.bytes, 1, /asset 128 out of range/);
+    const unlistedVolatility = new SegmentBytes().changes(2_000, { volatilities: 1 }).u8(5).big(1n);
+    refusedOnMarket(unlistedVolatility.bytes, 1, /asset 5, which is not listed/);
+  });
+});
+
+describe('hand-made segments of the current format', () => {
+  it('apply sound images, and stop part-way, saying so, at a later bad run', () => {
+    const sound = new SegmentBytes()
+      .changes(2_000, { instruments: 1, volatilities: 1, subs: 1 })
+      .instrument(1, 1)
+      .u8(1)
+      .big(900_000n)
+      .sub('ann', 1)
+      .book(3, [
+        [0, 10n ** 8n],
+        [3, -(10n ** 7n)],
+      ]);
+    const state = market();
+    applyEffects(state, sound.bytes, 1);
+    expect(state.instruments[1]?.settlementPrice).toBe(10n ** 18n);
+    expect(state.volatilities.get(1)).toBe(900_000n);
+    const book = findSub(state, 'ann', 1)?.derivatives;
+    expect(book?.mode).toBe('portfolio');
+    expect(book?.positions.map((p) => p.instrument)).toEqual([0, 3]);
+    expect(state.sequence).toBe(market().sequence + 1);
+    // A kept command, then a run naming an instrument not listed: the first run was written.
+    const command = decodeJson(
+      { type: 'set-price', time: 2_100, asset: 'ETH', price: '2100' },
+      state,
+    );
+    if (command instanceof FulcrumError) throw command;
+    const text = new TextEncoder().encode(encodeCommand(command));
+    const bad = new SegmentBytes()
+      .changes(2_000, { volatilities: 1 })
+      .u8(1)
+      .big(800_000n)
+      .u8(2)
+      .u8(text.length & 0xff)
+      .u8(text.length >> 8)
+      .u16(0);
+    for (const byte of text) bad.u8(byte);
+    bad.changes(2_200, { instruments: 1 }).instrument(9);
+    const fresh = market();
+    let error: unknown;
+    try {
+      applyEffects(fresh, bad.bytes, 3);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(EffectsError);
+    expect((error as EffectsError).message).toMatch(/instrument 9, which is not listed/);
+    expect((error as EffectsError).record).toBe(2);
+    expect((error as EffectsError).stateChanged).toBe(true);
+  });
+});
+
+function findSub(state: EngineState, account: string, number: number) {
+  return state.accounts.get(account)?.subAccounts.find((s) => s.number === number);
+}

@@ -53,11 +53,15 @@ export interface SubAccountChange {
 export interface DraftChanges {
   /** Assets as the draft leaves them (listings included), in the order first changed. */
   readonly assets: readonly AssetState[];
-  /** Sub-accounts as the draft leaves them; no positions means emptied. */
+  /** Sub-accounts as the draft leaves them, books included; holding nothing means emptied. */
   readonly subAccounts: readonly SubAccountChange[];
+  /** Instruments as the draft leaves them (listings included), in the order first changed. */
+  readonly instruments: readonly InstrumentState[];
+  /** Volatilities set (millionths a year), by asset index; undefined when the draft sets none. */
+  readonly volatilities: ReadonlyMap<number, bigint> | undefined;
   /**
-   * Whether the liquidation rules, the liquidation throttle, the venue's rules, an instrument
-   * or any sub-account's derivatives change: such a command is journaled as itself.
+   * Whether the liquidation rules, the liquidation throttle or the venue's rules change: such a
+   * command is journaled as itself.
    */
   readonly liquidationState: boolean;
 }
@@ -79,9 +83,8 @@ export class Draft {
    */
   private throttleChange: ThrottleChange | undefined;
   private readonly instrumentChanges: InstrumentState[] = [];
-  private readonly volatilityChanges = new Map<number, bigint>();
-  /** Whether any sub-account's derivatives book changes. */
-  private derivativesChanged = false;
+  /** Made by the first `setVolatility`: most commands set none. */
+  private volatilityChanges: Map<number, bigint> | undefined;
   private configChange: LiquidationConfig | undefined;
   private venueChange: VenueConfig | undefined;
 
@@ -251,7 +254,6 @@ export class Draft {
   }
 
   setSubAccount(ref: SubAccountRef, state: SubAccountState): void {
-    if (state.derivatives !== this.subAccount(ref).derivatives) this.derivativesChanged = true;
     const { accounts } = this.base;
     if (accounts.size >= LIMITS.accounts && !accounts.has(ref.account)) {
       throw new FulcrumError(
@@ -269,13 +271,12 @@ export class Draft {
     return {
       assets: this.assetChanges,
       subAccounts: this.subAccountChanges,
+      instruments: this.instrumentChanges,
+      volatilities: this.volatilityChanges,
       liquidationState:
         this.throttleChange !== undefined ||
         this.configChange !== undefined ||
-        this.venueChange !== undefined ||
-        this.instrumentChanges.length > 0 ||
-        this.volatilityChanges.size > 0 ||
-        this.derivativesChanged,
+        this.venueChange !== undefined,
     };
   }
 
@@ -387,11 +388,12 @@ export class Draft {
 
   /** An asset's volatility (a share a year) as the draft sees it; undefined when never set. */
   volatility(asset: number): number | undefined {
-    const ppm = this.volatilityChanges.get(asset) ?? this.base.volatilities.get(asset);
+    const ppm = this.volatilityChanges?.get(asset) ?? this.base.volatilities.get(asset);
     return ppm === undefined ? undefined : Number(ppm) / 1e6;
   }
 
   setVolatility(asset: number, ppm: bigint): void {
+    this.volatilityChanges ??= new Map();
     this.volatilityChanges.set(asset, ppm);
   }
 
@@ -438,7 +440,9 @@ export class Draft {
       }
       base.instruments[instrument.index] = instrument;
     }
-    for (const [asset, ppm] of this.volatilityChanges) base.volatilities.set(asset, ppm);
+    if (this.volatilityChanges !== undefined) {
+      for (const [asset, ppm] of this.volatilityChanges) base.volatilities.set(asset, ppm);
+    }
     for (const { ref, state } of this.subAccountChanges) writeSubAccount(base, ref, state);
     if (this.configChange !== undefined) base.liquidationConfig = this.configChange;
     if (this.venueChange !== undefined) base.venueConfig = this.venueChange;

@@ -25,9 +25,10 @@ const START_POLL_MS = 5;
 
 /**
  * Records a follower may have been sent and not yet applied, by default: beyond this it is
- * dropped rather than queue without bound (its queue holds the effects: 29 bytes a record over
- * the bench's mix, some 120 MB). Counted in records, not segments: when the engine is not busy, batches are a few
- * records each, and hundreds of them arrive while a large snapshot is built.
+ * dropped rather than queue without bound (its queue holds the effects: 33 bytes a record over
+ * the bench's lending mix, some 130 MB; 103 over a derivatives venue's). Counted in records, not
+ * segments: when the engine is not busy, batches are a few records each, and hundreds of them
+ * arrive while a large snapshot is built.
  */
 export const FOLLOWER_LAG_LIMIT = 4_000_000;
 
