@@ -71,7 +71,7 @@ function venue(accounts: number): EngineState {
  * 15%, ETH prices 10%, deposits 15%, borrows of ETH 10%, withdrawals 10%, funding 5% (refused
  * until an hour has passed); the clock moves every 100 commands.
  */
-function mix(count: number, accounts: number, seed: number): Command[] {
+export function mix(count: number, accounts: number, seed: number): Command[] {
   const random = new SeededRandom(seed);
   const commands: Command[] = [];
   let mark = 2_000n * PRICE;

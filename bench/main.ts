@@ -17,6 +17,7 @@ import { oracleBenchmarks } from './oracleBench.js';
 import { portfolioMarginBenchmarks } from './portfolioMarginBench.js';
 import { simulationBenchmarks } from './simulationBench.js';
 import { throttleWindowBenchmarks } from './throttleBench.js';
+import { tradeRecoveryBenchmarks } from './tradeRecoveryBench.js';
 
 interface Section {
   readonly title: string;
@@ -86,6 +87,11 @@ const SECTIONS: Record<string, Section> = {
   snapshots: {
     title: "Snapshots: built on the engine's thread or by a follower thread, one core each",
     run: () => snapshotBenchmarks([10_000, 110_000]),
+  },
+  'recovery-trades': {
+    title:
+      'Recovery of a derivatives venue: 200,000 commands of the account mix on SQLite, one core',
+    run: () => tradeRecoveryBenchmarks(),
   },
   recovery: {
     title: `Recovery of a journal of ${RECOVERY_COMMANDS.toLocaleString('en')} commands, snapshots every 100,000`,
