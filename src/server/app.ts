@@ -7,6 +7,7 @@
  */
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { DurableEngine } from '../store/durableEngine.js';
 import type { Role, ServerConfig } from './config.js';
@@ -18,6 +19,8 @@ import { type ApiKey, KeyRing } from './keys.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { RateLimiter } from './rateLimit.js';
 import { registerRoutes } from './routes.js';
+import { registerStream } from './stream.js';
+import { StreamHub } from './streamHub.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -42,6 +45,8 @@ export interface Service {
   readonly app: FastifyInstance;
   readonly gateway: Gateway;
   readonly metrics: Metrics;
+  /** The WebSocket streams' source (`/v1/stream`). */
+  readonly streams: StreamHub;
 }
 
 /** Builds the service on an open durable engine (the caller closes both). */
@@ -82,8 +87,26 @@ export async function buildServer(options: ServiceOptions): Promise<Service> {
   await registerDocs(app);
   const idempotency = new IdempotencyCache(config.idempotencyKeysMax);
   registerRoutes(app, { config, gateway, metrics, idempotency });
+  const streams = new StreamHub(gateway, config.streamRingEvents);
+  await app.register(websocket, {
+    options: { maxPayload: 16_384 },
+    // On close, every stream is told the service is going away (1001).
+    preClose: (done) => {
+      streams.closeAll(1001, 'the service is stopping');
+      for (const socket of app.websocketServer.clients)
+        socket.close(1001, 'the service is stopping');
+      done();
+    },
+  });
+  registerStream(app, streams, {
+    config,
+    metrics,
+    keys,
+    limiter,
+    now: options.now ?? Date.now,
+  });
   await app.ready();
-  return { app, gateway, metrics };
+  return { app, gateway, metrics, streams };
 }
 
 /**

@@ -58,6 +58,11 @@ export const ConfigFileSchema = Type.Object(
     ),
     shutdownTimeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 600_000 })),
     whatIfScanMax: Type.Optional(Type.Integer({ minimum: 1, maximum: 50_000_000 })),
+    streamRingEvents: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000 })),
+    streamClientsMax: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+    streamClientsPerKey: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+    streamSendBufferBytes: Type.Optional(Type.Integer({ minimum: 1_024, maximum: 1 << 30 })),
+    streamPingSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3_600 })),
     keys: Type.Optional(Type.Array(KeyEntrySchema, { maxItems: 100_000 })),
   },
   { additionalProperties: false },
@@ -85,6 +90,15 @@ export interface ServerConfig {
   readonly shutdownTimeoutMs: number;
   /** Most sub-accounts a venue-wide price-shock what-if may evaluate. */
   readonly whatIfScanMax: number;
+  /** Events the stream keeps in memory for resumes; older resumes read the journal. */
+  readonly streamRingEvents: number;
+  /** Open stream connections, at most, in all and per key. */
+  readonly streamClientsMax: number;
+  readonly streamClientsPerKey: number;
+  /** Bytes a stream client may leave unread before it is dropped (close code 4413). */
+  readonly streamSendBufferBytes: number;
+  /** Seconds between pings; a client that has not answered the last one is dropped. */
+  readonly streamPingSeconds: number;
   readonly keys: readonly KeyEntry[];
 }
 
@@ -102,6 +116,11 @@ export const DEFAULT_CONFIG: ServerConfig = {
   logLevel: 'info',
   shutdownTimeoutMs: 30_000,
   whatIfScanMax: 100_000,
+  streamRingEvents: 10_000,
+  streamClientsMax: 1_000,
+  streamClientsPerKey: 16,
+  streamSendBufferBytes: 1 << 20,
+  streamPingSeconds: 30,
   keys: [],
 };
 
@@ -124,6 +143,11 @@ const ENVIRONMENT: readonly (readonly [string, keyof ConfigFile, 'string' | 'int
   ['FULCRUM_LOG_LEVEL', 'logLevel', 'string'],
   ['FULCRUM_SHUTDOWN_TIMEOUT_MS', 'shutdownTimeoutMs', 'int'],
   ['FULCRUM_WHAT_IF_SCAN_MAX', 'whatIfScanMax', 'int'],
+  ['FULCRUM_STREAM_RING_EVENTS', 'streamRingEvents', 'int'],
+  ['FULCRUM_STREAM_CLIENTS_MAX', 'streamClientsMax', 'int'],
+  ['FULCRUM_STREAM_CLIENTS_PER_KEY', 'streamClientsPerKey', 'int'],
+  ['FULCRUM_STREAM_SEND_BUFFER_BYTES', 'streamSendBufferBytes', 'int'],
+  ['FULCRUM_STREAM_PING_SECONDS', 'streamPingSeconds', 'int'],
 ];
 
 /** The variables naming the default rate limit (both or neither). */
@@ -243,6 +267,11 @@ export function resolveConfig(file: ConfigFile): ServerConfig {
     logLevel: file.logLevel ?? DEFAULT_CONFIG.logLevel,
     shutdownTimeoutMs: file.shutdownTimeoutMs ?? DEFAULT_CONFIG.shutdownTimeoutMs,
     whatIfScanMax: file.whatIfScanMax ?? DEFAULT_CONFIG.whatIfScanMax,
+    streamRingEvents: file.streamRingEvents ?? DEFAULT_CONFIG.streamRingEvents,
+    streamClientsMax: file.streamClientsMax ?? DEFAULT_CONFIG.streamClientsMax,
+    streamClientsPerKey: file.streamClientsPerKey ?? DEFAULT_CONFIG.streamClientsPerKey,
+    streamSendBufferBytes: file.streamSendBufferBytes ?? DEFAULT_CONFIG.streamSendBufferBytes,
+    streamPingSeconds: file.streamPingSeconds ?? DEFAULT_CONFIG.streamPingSeconds,
     keys,
   };
 }

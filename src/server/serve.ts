@@ -5,6 +5,9 @@
  * `fulcrum serve keygen` makes an API key and prints its configuration entry.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openStore } from '../store/index.js';
 import { DurableEngine } from '../store/durableEngine.js';
@@ -14,12 +17,18 @@ import { buildServer } from './app.js';
 import type { Gateway } from './gateway.js';
 import { ConfigError, type ConfigFile, loadConfig, ROLES, type Role } from './config.js';
 import { generateKey, hashKey } from './keys.js';
+import { DEMO_SPEED, demoKeys, runDemoFeed, seedDemo } from './demo.js';
 
 export const SERVE_HELP = `usage:
   fulcrum serve [--data DIR|postgres://...] [--config FILE] [--port N] [--host H]
       run the engine as an HTTP service (docs/SERVER.md): commands answered once durable,
       health reports, what-ifs, pools, prices, liquidatable sub-accounts, history, metrics;
       SIGTERM or SIGINT stops it gracefully
+  fulcrum serve --demo [--speed N] [--port N] [--data DIR]
+      what npm start runs: a demo venue on a fresh journal (a temporary folder unless --data),
+      the Black Thursday price files replayed as quotes at N market seconds a second (default
+      ${DEMO_SPEED}: an hour a second), a liquidator at work; prints the /docs URL and a
+      read-only key
   fulcrum serve keygen --role ROLE [--accounts ID,...] [--id ID]
       make an API key: prints the key (give it to the client; it is stored nowhere) and the
       entry for the configuration's "keys" (its SHA-256 only)
@@ -61,6 +70,8 @@ async function serve(argv: readonly string[]): Promise<number> {
         config: { type: 'string' },
         port: { type: 'string' },
         host: { type: 'string' },
+        demo: { type: 'boolean' },
+        speed: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }),
@@ -76,15 +87,23 @@ async function serve(argv: readonly string[]): Promise<number> {
     if (!/^\d{1,5}$/.test(values.port)) throw new UsageError('--port is a number, 0 to 65535');
     overrides.port = Number(values.port);
   }
+  const demo = values.demo === true ? demoSetup(overrides, values.speed) : null;
   const configFile =
     typeof values.config === 'string' ? values.config : process.env.FULCRUM_CONFIG || undefined;
-  const config = loadConfig(configFile, process.env, overrides);
+  const loaded = loadConfig(configFile, process.env, overrides);
+  const config =
+    demo === null ? loaded : { ...loaded, keys: [...loaded.keys, ...demo.keys.entries] };
   if (config.data === '') throw new UsageError('--data must name a folder or a postgres:// URL');
   const problem = isPostgresUrl(config.data) ? postgresUrlProblem(config.data) : null;
   if (problem !== null) throw new UsageError(`--data is not a usable PostgreSQL URL: ${problem}`);
 
   const durable = await DurableEngine.open(await openStore(config.data));
+  if (demo !== null && durable.lastSeq > 0) {
+    await durable.close();
+    throw new UsageError('--demo needs an empty journal: leave out --data, or name a new folder');
+  }
   const { app, gateway } = await buildServer({ config, durable });
+  if (demo !== null) await seedDemo(app, demo.keys);
   if (config.keys.length === 0) {
     app.log.warn('no API key is configured: every /v1 route refuses (fulcrum serve keygen)');
   }
@@ -97,8 +116,33 @@ async function serve(argv: readonly string[]): Promise<number> {
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   app.log.info({ port, seq: durable.durableSeq, store: durable.store.location }, 'serving');
+  if (demo === null) return untilStopped(app, gateway, config.shutdownTimeoutMs);
 
-  return untilStopped(app, gateway, config.shutdownTimeoutMs);
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+  say(`Fulcrum demo: ${url}/docs (the API and its page; the journal is in ${config.data})`);
+  say(`read-only demo key: ${demo.keys.viewer}`);
+  say(`  curl -H "Authorization: Bearer ${demo.keys.viewer}" ${url}/v1/prices`);
+  say(`  streams: ws://${url.slice('http://'.length)}/v1/stream (docs/SERVER.md, "Streams")`);
+  say(`replaying Black Thursday (5-20 March 2020) at ${demo.speed}x; Ctrl-C stops`);
+  const feed = runDemoFeed(app, gateway, demo.keys, demo.speed, say);
+  const code = await untilStopped(app, gateway, config.shutdownTimeoutMs, () => feed.stop());
+  await feed.done;
+  if (demo.temporary) rmSync(config.data, { recursive: true, force: true });
+  return code;
+}
+
+/** `--demo`: its keys, speed, and a fresh temporary journal unless `--data` names one. */
+function demoSetup(overrides: ConfigFile, speedText: string | undefined) {
+  const speed = speedText === undefined ? DEMO_SPEED : Number(speedText);
+  if (!Number.isFinite(speed) || speed <= 0 || speed > 1e9) {
+    throw new UsageError('--speed is market seconds a second, above 0');
+  }
+  const temporary = overrides.data === undefined;
+  if (temporary) overrides.data = mkdtempSync(join(tmpdir(), 'fulcrum-demo-'));
+  // The demo's own requests would fill the console at the info level.
+  if (process.env.FULCRUM_LOG_LEVEL === undefined) overrides.logLevel ??= 'warn';
+  return { keys: demoKeys(), speed, temporary };
 }
 
 /**
@@ -106,12 +150,18 @@ async function serve(argv: readonly string[]): Promise<number> {
  * journal made durable and closed. Resolves with the exit status; past `timeoutMs` the process
  * exits with status 1 (what was acknowledged is durable whatever happens).
  */
-function untilStopped(app: FastifyInstance, gateway: Gateway, timeoutMs: number): Promise<number> {
+function untilStopped(
+  app: FastifyInstance,
+  gateway: Gateway,
+  timeoutMs: number,
+  onStop: () => void = () => {},
+): Promise<number> {
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) return;
       stopping = true;
+      onStop();
       app.log.info({ signal }, 'stopping: no new requests, draining');
       const timer = setTimeout(() => {
         app.log.error('shutdown timed out; the journal keeps what was acknowledged');

@@ -1,0 +1,300 @@
+/**
+ * `fulcrum serve --demo` (what `npm start` runs): the service on an empty journal with a demo
+ * venue (USDC, ETH and BTC; lenders; borrowers at different leverage; an ETH perpetual with
+ * traders on both sides; a liquidator), then the Black Thursday price files of examples/data
+ * (5 to 20 March 2020, three sources per asset) replayed as quotes at a chosen speed through the
+ * price-source path (`POST /v1/quotes`, one price-source key per source), the perpetual's mark
+ * following ETH, and a liquidator taking what becomes liquidatable. docs/SERVER.md, "Demo".
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { parseOhlcv } from '../feeds/ohlcv.js';
+import { formatDecimal } from '../math/decimal.js';
+import { PRICE_DECIMALS } from '../math/fixed.js';
+import { describeFile, type QuoteJson, replayQuotes } from '../feeds/replay.js';
+import type { KeyEntry } from './config.js';
+import type { Gateway } from './gateway.js';
+import { generateKey, hashKey } from './keys.js';
+import { liquidatablePage } from './liquidatable.js';
+
+/** Market seconds replayed per second by default: an hour of the crash a second. */
+export const DEMO_SPEED = 3_600;
+
+const DATA = fileURLToPath(new URL('../../examples/data/', import.meta.url));
+const SOURCES = ['binance-spot', 'binance-usdm', 'gemini'];
+
+export interface DemoKeys {
+  readonly entries: KeyEntry[];
+  /** The read-only key ("*") printed for the newcomer. */
+  readonly viewer: string;
+  readonly admin: string;
+  readonly liquidator: string;
+  /** A price-source key per source, its id the source's name. */
+  readonly feeds: ReadonlyMap<string, string>;
+}
+
+/** Fresh random keys: a viewer, the demo's operator, its liquidator and one per price source. */
+export function demoKeys(): DemoKeys {
+  const viewer = generateKey();
+  const admin = generateKey();
+  const liquidator = generateKey();
+  const feeds = new Map(SOURCES.map((source) => [source, generateKey()]));
+  // The demo's own clients replay as fast as asked: no rate limit for them.
+  const rateLimit = { perSecond: 1_000_000, burst: 1_000_000 };
+  const entries: KeyEntry[] = [
+    { id: 'demo-viewer', hash: hashKey(viewer), role: 'read-only', accounts: ['*'] },
+    { id: 'demo-admin', hash: hashKey(admin), role: 'risk-admin', accounts: ['*'], rateLimit },
+    { id: 'liz', hash: hashKey(liquidator), role: 'liquidator', accounts: ['liz'], rateLimit },
+    ...[...feeds].map(([source, key]): KeyEntry => ({
+      id: source,
+      hash: hashKey(key),
+      role: 'price-source',
+      rateLimit,
+    })),
+  ];
+  return { entries, viewer, admin, liquidator, feeds };
+}
+
+/** The Black Thursday window's quotes, in time order (examples/data, six files). */
+export function demoQuotes(): QuoteJson[] {
+  const files = readdirSync(DATA).filter((name) => /^[a-z-]+_(ETH|BTC)USDT?_1h\.csv$/.test(name));
+  const series = files.map((name) => ({
+    ...describeFile(name),
+    bars: parseOhlcv(readFileSync(DATA + name, 'utf8'), name),
+  }));
+  return replayQuotes(series);
+}
+
+/** The venue before the replay starts, at `time`, with ETH and BTC at their first quotes. */
+export function demoVenue(time: number, eth: string, btc: string): Record<string, unknown>[] {
+  const interest = { baseRate: '0', slope1: '0.04', slope2: '0.6', optimalUtilization: '0.9' };
+  const oracle = {
+    quorum: 2,
+    maxStalenessSeconds: 3_600,
+    maxUnchangedSeconds: 0,
+    maxDeviation: '0.1',
+    maxSpread: '0.1',
+    maxConfidence: '0.1',
+  };
+  const weights = { initialWeight: '0.8', maintenanceWeight: '0.825', liabilityWeight: '1' };
+  const crypto = {
+    ...weights,
+    liquidationPenalty: '0.05',
+    insuranceShare: '0.2',
+    oracle,
+    interest,
+  };
+  const at = (command: Record<string, unknown>) => ({ time, ...command });
+  const deposit = (account: string, asset: string, amount: string) =>
+    at({ type: 'deposit', account, asset, amount });
+  const borrow = (account: string, amount: string) =>
+    at({ type: 'borrow', account, asset: 'USDC', amount });
+  const perp = 'ETH-PERP';
+  const trade = (buyer: string, seller: string, size: string) =>
+    at({
+      type: 'trade',
+      buyer: { account: buyer },
+      seller: { account: seller },
+      instrument: perp,
+      size,
+      price: eth,
+    });
+  const usdc = { symbol: 'USDC', decimals: 6, initialWeight: '0.9', maintenanceWeight: '0.95' };
+  return [
+    at({ type: 'list-asset', config: { ...usdc, liabilityWeight: '1', interest }, price: '1' }),
+    at({ type: 'list-asset', config: { symbol: 'ETH', decimals: 18, ...crypto }, price: eth }),
+    at({ type: 'list-asset', config: { symbol: 'BTC', decimals: 8, ...crypto }, price: btc }),
+    at({
+      type: 'list-instrument',
+      config: {
+        kind: 'perpetual',
+        symbol: perp,
+        underlying: 'ETH',
+        initialMargin: '0.1',
+        maintenanceMargin: '0.05',
+        fundingIntervalSeconds: '28800',
+        fundingClamp: '0.005',
+      },
+      price: eth,
+    }),
+    deposit('lena', 'USDC', '5000000'),
+    deposit('liz', 'USDC', '2000000'),
+    deposit('@insurance', 'USDC', '10000'),
+    deposit('mm', 'USDC', '2000000'),
+    // Borrowers: liquidation price = debt / (0.825 × collateral).
+    ...[
+      ['ann', 'ETH', '100', '15000'],
+      ['ben', 'ETH', '400', '55000'],
+      ['cat', 'ETH', '300', '33000'],
+      ['eve', 'ETH', '1000', '120000'],
+      ['gus', 'ETH', '500', '45000'],
+      ['bo', 'BTC', '10', '50000'],
+      ['kim', 'BTC', '20', '80000'],
+    ].flatMap(([who, asset, amount, debt]) => [
+      deposit(who as string, asset as string, amount as string),
+      borrow(who as string, debt as string),
+    ]),
+    // Perpetual traders: tom and uma long against the market maker, vic short.
+    deposit('tom', 'USDC', '3000'),
+    deposit('uma', 'USDC', '8000'),
+    deposit('vic', 'USDC', '5000'),
+    trade('tom', 'mm', '50'),
+    trade('uma', 'mm', '100'),
+    trade('mm', 'vic', '30'),
+  ];
+}
+
+/** Applies the venue through the service, as its operator would. */
+export async function seedDemo(app: FastifyInstance, keys: DemoKeys): Promise<void> {
+  const quotes = demoQuotes();
+  const first = (asset: string) => quotes.find((q) => q.asset === asset)?.price ?? '1';
+  const start = (quotes[0]?.time ?? 0) - 60;
+  const venue = demoVenue(start, first('ETH'), first('BTC'));
+  const check = (reply: { status: number; body: string }) => {
+    if (reply.status !== 200) throw new Error(`demo venue: ${reply.body}`);
+  };
+  for (const [i, command] of venue.entries()) {
+    // Risk needs a valid price: every source quotes once the assets are listed.
+    if (i === 4) {
+      for (const key of keys.feeds.values()) {
+        const prices = ['ETH', 'BTC'].map((asset) => ({ asset, price: first(asset) }));
+        check(await inject(app, '/v1/quotes', key, { time: start, quotes: prices }));
+      }
+    }
+    check(await inject(app, '/v1/commands', keys.admin, command));
+  }
+}
+
+async function inject(
+  app: FastifyInstance,
+  url: string,
+  key: string,
+  body: unknown,
+): Promise<{ status: number; body: string }> {
+  let reply;
+  try {
+    reply = await app.inject({
+      method: 'POST',
+      url,
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      payload: JSON.stringify(body),
+    });
+  } catch (error) {
+    // Once the service has closed, the feed's requests are refused: the feed stops.
+    return { status: 503, body: (error as Error).message };
+  }
+  return { status: reply.statusCode, body: reply.body };
+}
+
+export interface DemoFeed {
+  /** Resolves when the replay has ended (or the service stopped). */
+  readonly done: Promise<void>;
+  stop(): void;
+}
+
+/**
+ * Replays the quotes at `speed` market seconds a second: each source's quotes of one time as
+ * one push, ETH-PERP's mark set to ETH's price after it, then one liquidation pass.
+ */
+export function runDemoFeed(
+  app: FastifyInstance,
+  gateway: Gateway,
+  keys: DemoKeys,
+  speed: number,
+  say: (line: string) => void,
+): DemoFeed {
+  let stopped = false;
+  const quotes = demoQuotes();
+  const done = (async () => {
+    const startMarket = quotes[0]?.time ?? 0;
+    const startWall = Date.now();
+    let day = '';
+    for (let i = 0; i < quotes.length && !stopped && gateway.ready;) {
+      const { time, source } = quotes[i] as QuoteJson;
+      let j = i;
+      while (j < quotes.length && quotes[j]?.time === time && quotes[j]?.source === source) j++;
+      const wait = startWall + ((time - startMarket) * 1_000) / speed - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      if (stopped || !gateway.ready) break;
+      const batch = quotes.slice(i, j).map((q) => ({ asset: q.asset, price: q.price }));
+      i = j;
+      await inject(app, '/v1/quotes', keys.feeds.get(source) ?? '', { time, quotes: batch });
+      await followMark(app, gateway, keys, time);
+      await liquidationPass(app, gateway, keys, time, say);
+      const today = new Date(time * 1_000).toISOString().slice(0, 10);
+      if (today !== day) {
+        day = today;
+        say(`${today}: ${priceLine(gateway)}`);
+      }
+    }
+    if (!stopped) say('the replay has ended; the service runs on until stopped');
+  })().catch((error: unknown) => say(`the demo feed stopped: ${(error as Error).message}`));
+  return {
+    done,
+    stop: () => {
+      stopped = true;
+    },
+  };
+}
+
+function priceLine(gateway: Gateway): string {
+  return gateway.state.assets
+    .filter((a) => a.config.symbol !== 'USDC')
+    .map(
+      (a) =>
+        `${a.config.symbol} ${Number(formatDecimal(a.risk.oraclePrice, PRICE_DECIMALS)).toFixed(2)}`,
+    )
+    .join(', ');
+}
+
+/** ETH-PERP's mark set to ETH's oracle price (the venue's mark feed, as a price source). */
+async function followMark(app: FastifyInstance, gateway: Gateway, keys: DemoKeys, time: number) {
+  const eth = gateway.state.assets.find((a) => a.config.symbol === 'ETH');
+  if (eth === undefined) return;
+  const price = formatDecimal(eth.risk.oraclePrice, PRICE_DECIMALS);
+  const command = { type: 'set-price', time, asset: 'ETH-PERP', price };
+  await inject(app, '/v1/commands', keys.feeds.get(SOURCES[0] as string) ?? '', command);
+}
+
+/** The liquidator `liz` takes the best liquidation of each liquidatable sub-account. */
+async function liquidationPass(
+  app: FastifyInstance,
+  gateway: Gateway,
+  keys: DemoKeys,
+  time: number,
+  say: (line: string) => void,
+): Promise<void> {
+  const { items } = liquidatablePage(gateway.state, gateway.monitor, null, 20);
+  const liquidator = { account: 'liz', subAccount: 0 };
+  for (const entry of items) {
+    if (!entry.allowed) continue;
+    const target = { account: entry.account, subAccount: entry.subAccount };
+    const commands: Record<string, unknown>[] = entry.positions.map((p) => ({
+      type: 'liquidate-position',
+      time,
+      liquidator,
+      target,
+      instrument: p.instrument,
+      amount: 'max',
+    }));
+    if (entry.best !== null) {
+      const { debtAsset, collateralAsset } = entry.best;
+      commands.push({
+        type: 'liquidate',
+        time,
+        liquidator,
+        target,
+        debtAsset,
+        collateralAsset,
+        amount: 'max',
+      });
+    }
+    for (const command of commands) {
+      const reply = await inject(app, '/v1/commands', keys.liquidator, command);
+      const at = new Date(time * 1_000).toISOString().slice(0, 16).replace('T', ' ');
+      const what = command.type === 'liquidate' ? 'loan' : String(command.instrument);
+      if (reply.status === 200) say(`${at}: liz liquidated ${entry.account} (${what})`);
+    }
+  }
+}
