@@ -24,15 +24,25 @@ import {
   validatePopulation,
 } from '../sim/population.js';
 import { renderReport } from '../sim/report.js';
-import type { PolicyRun, SimulationResult } from '../sim/result.js';
+import type { PegInfo, PolicyRun, SimulationResult } from '../sim/result.js';
 import {
   buildInput,
+  DEFAULT_PERPS_SHARE,
   findScenario,
   SCENARIOS,
   syntheticSeries,
   type BuildOptions,
 } from '../sim/scenarios.js';
+import type { PerpsInput } from '../sim/perpDesk.js';
+import { DEBT_ASSET, type SimulationInput } from '../sim/simulator.js';
 import { simulate } from '../sim/simulator.js';
+import {
+  markSymbolOf,
+  PERPS_HELP,
+  type PerpsFlags,
+  perpsOptions,
+  perpsSummary,
+} from './simulatePerps.js';
 import { CliError, ensureFolder, EXIT, priceFileNames, readInput, showPath } from './io.js';
 import { dateOption, optionalNumber } from './options.js';
 import { table } from './table.js';
@@ -47,7 +57,7 @@ usage:
   fulcrum simulate --prices FILE... [--from ISO] [--to ISO] [options]
 
 scenarios (real crash days, shipped with Fulcrum):
-${SCENARIOS.map((s) => `  ${s.name.padEnd(16)}${s.description}`).join('\n')}
+${SCENARIOS.map((s) => `  ${s.name.padEnd(22)}${s.description}`).join('\n')}
 
 policies (--policy a,b,...; default all):
 ${POLICIES.map((p) => `  ${p.name.padEnd(16)}${p.description}`).join('\n')}
@@ -68,19 +78,21 @@ market and agents:
   --liquidator-capital F liquidators' capital as a share of the book (default 0.02)
   --liquidator-delay F   scale of the liquidators' reaction delays (default 1)
 
+${PERPS_HELP}
+
 run:
   --step SECONDS         simulation step (default: the scenario's; 60 for --prices)
   --jobs N               worker threads (default: the machine's cores)
   --sweep KEY=V1,V2,...  a parameter sweep: every policy at every value of one of
                          liquidity, recovery, liquidator-capital, liquidator-delay,
-                         health-median (one run each, spread over the workers)
+                         health-median, perps, long-share (one run each, spread over the workers)
   --out DIR              where the JSON result and the HTML report go (default ./fulcrum-reports;
                          created if needed, checked before the runs start)
   --json                 print the result as JSON instead of the table
   --quiet                no progress on standard error`;
 
 /** The options `fulcrum simulate` reads (strings as parsed from the command line). */
-export interface SimulateOptions {
+export interface SimulateOptions extends PerpsFlags {
   readonly scenario?: string | undefined;
   readonly prices?: readonly string[] | undefined;
   readonly from?: string | undefined;
@@ -110,6 +122,8 @@ export interface Plan {
   readonly name: string;
   readonly description: string;
   readonly files: readonly { readonly symbol: string; readonly path: string }[];
+  /** Perpetuals' mark files (`ETH-PERP`), read when the book has traders. */
+  readonly marks?: readonly { readonly symbol: string; readonly path: string }[];
   /** For a synthetic scenario: the path's seed (its bars are generated, not read). */
   readonly pathSeed?: number;
   readonly build: BuildOptions;
@@ -129,8 +143,7 @@ export async function simulateCommand(
     Math.min(JOBS_MAX, availableParallelism()),
   );
   const tasks = sweepTasks(options, plan, policies);
-  const { series } = loadSeries(plan);
-  const { input, population } = inOptionTerms(() => buildInput(series, plan.build));
+  const { input, population, pegged } = inOptionTerms(() => inputOf(plan));
   // Where the files go is checked before the runs, which may take minutes (and after the input,
   // so that refused input leaves nothing behind): a folder that cannot be made or written, or a
   // report's name taken by a folder, fails now, in one line.
@@ -141,7 +154,7 @@ export async function simulateCommand(
   const progress = options.quiet === true ? null : new ProgressBoard(tasks.map((t) => t.label));
   const runs = await runAll(tasks, Math.min(jobs, tasks.length), progress);
   progress?.done();
-  const result = assemble(plan, input.path, population, runs);
+  const result = assemble(plan, input.path, population, runs, { input, pegged });
   writeReport(`${base}.json`, `${JSON.stringify(result, null, 2)}\n`);
   writeReport(`${base}.html`, renderReport(result));
   if (options.json === true) write(JSON.stringify(result));
@@ -359,6 +372,7 @@ function scenarioPlan(
   checkPopulation(withMix);
   const start = dateOption(options.from ?? scenario.start, 'from');
   const end = dateOption(options.to ?? scenario.end, 'to');
+  const perps = perpsOptions(options, scenario.perps ?? 0);
   return {
     name: scenario.name,
     description: scenario.description,
@@ -366,6 +380,14 @@ function scenarioPlan(
       symbol,
       path: join(DATA, file),
     })),
+    ...(perps === undefined || scenario.marks === undefined
+      ? {}
+      : {
+          marks: Object.entries(scenario.marks).map(([symbol, file]) => ({
+            symbol: `${symbol}-PERP`,
+            path: join(DATA, file),
+          })),
+        }),
     ...(scenario.synthetic === undefined
       ? {}
       : {
@@ -382,6 +404,7 @@ function scenarioPlan(
       stepSeconds: optionalNumber(options.step, 'step', STEP_RANGE, scenario.stepSeconds),
       population: withMix,
       ...common,
+      ...(perps === undefined ? {} : { perps }),
     },
   };
 }
@@ -402,16 +425,14 @@ function pricesPlan(
       },
     );
   }
-  const files = (options.prices ?? []).map((path) => ({
-    symbol: priceFileNames(path).asset,
-    path,
-  }));
+  const { files, marks } = splitPriceFiles(options.prices ?? []);
   const symbols = files.map((f) => f.symbol);
-  if (new Set(symbols).size !== symbols.length) {
+  const perps = perpsOptions(options, marks.length > 0 ? DEFAULT_PERPS_SHARE : 0);
+  if (perps === undefined && marks.length > 0) {
     throw new CliError(
-      `one price file per asset: ${symbols.map((s) => quoteInput(s)).join(', ')}`,
+      `${marks.map((m) => m.symbol).join(', ')}: mark files need perpetual traders (--perps above 0)`,
       EXIT.usage,
-      { code: 'invalid_field', field: '--prices' },
+      { code: 'invalid_field', field: '--perps' },
     );
   }
   // The window: as given, or from a week (a day, for short files) after the first bar to the end.
@@ -430,16 +451,53 @@ function pricesPlan(
   checkPopulation({ ...population, mix });
   return {
     name: 'prices',
-    description: `Replay of ${files.map((f) => f.path.split(/[\\/]/).at(-1)).join(', ')}`,
+    description: `Replay of ${[...files, ...marks].map((f) => f.path.split(/[\\/]/).at(-1)).join(', ')}`,
     files,
+    ...(marks.length === 0 ? {} : { marks }),
     build: {
       start,
       end,
       stepSeconds: optionalNumber(options.step, 'step', STEP_RANGE, 60),
       population: { ...population, mix },
       ...common,
+      ...(perps === undefined ? {} : { perps }),
     },
   };
+}
+
+/**
+ * `--prices` files: spot price files (one per asset) and perpetuals' mark files (one per
+ * perpetual), told apart by their names ({@link markSymbolOf}).
+ */
+function splitPriceFiles(paths: readonly string[]): {
+  files: { symbol: string; path: string }[];
+  marks: { symbol: string; path: string }[];
+} {
+  const files: { symbol: string; path: string }[] = [];
+  const marks: { symbol: string; path: string }[] = [];
+  for (const path of paths) {
+    const mark = markSymbolOf(path);
+    if (mark === null) files.push({ symbol: priceFileNames(path).asset, path });
+    else marks.push({ symbol: mark, path });
+  }
+  for (const list of [files, marks]) {
+    const symbols = list.map((f) => f.symbol);
+    if (new Set(symbols).size !== symbols.length) {
+      throw new CliError(
+        `one price file per asset and one mark file per perpetual: ${symbols.map((s) => quoteInput(s)).join(', ')}`,
+        EXIT.usage,
+        { code: 'invalid_field', field: '--prices' },
+      );
+    }
+  }
+  if (files.length === 0) {
+    throw new CliError(
+      'the mark files need the price files of their underlyings among --prices',
+      EXIT.usage,
+      { code: 'invalid_field', field: '--prices' },
+    );
+  }
+  return { files, marks };
 }
 
 /** A population the options describe, or a usage error naming what is wrong. */
@@ -470,6 +528,11 @@ const OPTION_OF_FIELD = new Map([
   ['prices', '--prices'],
   ['window', '--from/--to'],
   ['step', '--step'],
+  ['perps', '--perps'],
+  ['depeg', '--depeg'],
+  ['leverage', '--leverage'],
+  ['longShare', '--long-share'],
+  ['collateralMix', '--perps'],
 ]);
 
 function optionOf(field: string | undefined): string {
@@ -490,18 +553,31 @@ function inOptionTerms<T>(build: () => T): T {
   }
 }
 
-/** Reads and parses every price file of a plan (or generates a synthetic scenario's bars). */
-export function loadSeries(plan: Plan): { series: BarSeries[] } {
+/**
+ * Reads and parses every price file of a plan (or generates a synthetic scenario's bars), and
+ * its perpetuals' mark files.
+ */
+export function loadSeries(plan: Plan): { series: BarSeries[]; marks: BarSeries[] } {
+  const read = ({ symbol, path }: { symbol: string; path: string }): BarSeries => ({
+    symbol,
+    source: path.split(/[\\/]/).at(-1) ?? path,
+    bars: parseOhlcv(readInput(path), path),
+  });
+  const marks = (plan.marks ?? []).map(read);
   if (plan.pathSeed !== undefined) {
-    return { series: syntheticSeries(findScenario(plan.name), plan.pathSeed) };
+    return { series: syntheticSeries(findScenario(plan.name), plan.pathSeed), marks };
   }
-  return {
-    series: plan.files.map(({ symbol, path }) => ({
-      symbol,
-      source: path.split(/[\\/]/).at(-1) ?? path,
-      bars: parseOhlcv(readInput(path), path),
-    })),
-  };
+  return { series: plan.files.map(read), marks };
+}
+
+/** A plan's run input: its files read, its population and traders built. */
+export function inputOf(plan: Plan): ReturnType<typeof buildInput> {
+  const { series, marks } = loadSeries(plan);
+  const { perps } = plan.build;
+  return buildInput(series, {
+    ...plan.build,
+    ...(perps === undefined ? {} : { perps: { ...perps, marks } }),
+  });
 }
 
 /** One run to do: a policy on a plan (a sweep's variant of the command's plan). */
@@ -521,6 +597,8 @@ const SWEEPABLE = [
   'liquidator-capital',
   'liquidator-delay',
   'health-median',
+  'perps',
+  'long-share',
 ] as const;
 
 /** Every policy, at every value of the swept parameter (or once, without `--sweep`). */
@@ -562,6 +640,10 @@ function sweptOption(key: string, value: string): Partial<SimulateOptions> {
       return { liquidatorCapital: value };
     case 'liquidator-delay':
       return { liquidatorDelay: value };
+    case 'perps':
+      return { perps: value };
+    case 'long-share':
+      return { longShare: value };
     default:
       return { healthMedian: value };
   }
@@ -577,8 +659,7 @@ async function runAll(
     task.label === run.policy ? run : { ...run, policy: task.label };
   if (jobs <= 1) {
     return tasks.map((task) => {
-      const { series } = loadSeries(task.plan);
-      const { input } = buildInput(series, task.plan.build);
+      const { input } = inputOf(task.plan);
       const started = performance.now();
       const run = simulate(input, task.policy, (done, total) =>
         progress?.update(task.label, done, total),
@@ -675,6 +756,7 @@ export function assemble(
   path: ResultPath,
   population: SimulationResult['population'],
   runs: readonly PolicyRun[],
+  book: { input?: Pick<SimulationInput, 'perps'>; pegged?: readonly PegInfo[] } = {},
 ): SimulationResult {
   const byBadDebt = [...runs].sort((a, b) => a.metrics.badDebt - b.metrics.badDebt)[0];
   const byAmplification = [...runs].sort(
@@ -705,6 +787,7 @@ export function assemble(
       liquidatorCapitalShare: plan.build.liquidatorCapitalShare ?? 0.02,
       liquidatorDelayScale: plan.build.liquidatorDelayScale ?? 1,
     },
+    ...derivativesOf(path, book.input?.perps, book.pegged ?? []),
     runs,
     verdict: {
       leastBadDebt: { policy: byBadDebt.policy, badDebt: byBadDebt.metrics.badDebt },
@@ -715,6 +798,39 @@ export function assemble(
       text: verdictText(plan.name, runs, byBadDebt, byAmplification),
     },
   };
+}
+
+/** The perpetuals listed and the pegged tokens with their lowest ratio to their peg, if any. */
+function derivativesOf(
+  path: ResultPath,
+  perps: PerpsInput | undefined,
+  pegged: readonly PegInfo[],
+): Pick<SimulationResult, 'perpetuals' | 'pegged'> {
+  if (perps === undefined) return {};
+  const perpetuals = perps.instruments.map(({ listing, basisSource }) => {
+    const spec = listing.spec;
+    return {
+      symbol: spec.symbol,
+      underlying: spec.underlying,
+      initialMargin: spec.initialMargin,
+      maintenanceMargin: spec.maintenanceMargin,
+      liquidationPenalty: Number(listing.liquidationPenalty) / 1e6,
+      fundingIntervalSeconds: spec.kind === 'perpetual' ? spec.fundingIntervalSeconds : 0,
+      basisSource,
+    };
+  });
+  const prices = (symbol: string): Float64Array | undefined =>
+    path.prices[path.symbols.indexOf(symbol)];
+  const withRatios = pegged.map((token) => {
+    const own = prices(token.symbol);
+    const peg = token.peg === DEBT_ASSET ? undefined : prices(token.peg);
+    let low = Number.POSITIVE_INFINITY;
+    own?.forEach((p, k) => {
+      low = Math.min(low, p / (peg === undefined ? 1 : (peg[k] as number)));
+    });
+    return { ...token, lowRatio: low };
+  });
+  return { perpetuals, pegged: withRatios };
 }
 
 /** Each symbol of the path: its source, and its price at the start, its low and at the end. */
@@ -800,8 +916,8 @@ function summary(result: SimulationResult, json: string, html: string): string {
   const p = result.population;
   return [
     `${result.scenario}: ${result.description}`,
-    `${result.steps} steps of ${result.stepSeconds} s from ${isoUtc(result.start)}; ${p.accounts} accounts (seed ${p.seed}), ` +
-      `collateral ${money(p.collateralValue)}; exogenous lows: ${result.paths.map((x) => `${x.symbol} ${sig(x.low)}`).join(', ')}`,
+    `${result.steps} steps of ${result.stepSeconds} s from ${isoUtc(result.start)}; ${p.accounts} ${p.traders === undefined ? 'accounts' : `borrowers and ${p.traders.accounts} traders`} (seed ${p.seed}), ` +
+      `collateral ${money(p.collateralValue + (p.traders?.collateralValue ?? 0))}; exogenous lows: ${result.paths.map((x) => `${x.symbol} ${sig(x.low)}`).join(', ')}`,
     '',
     table(
       [
@@ -819,6 +935,8 @@ function summary(result: SimulationResult, json: string, html: string): string {
       ],
       rows,
     ),
+    '',
+    ...perpsSummary(result, money),
     '',
     result.verdict.text,
     '',

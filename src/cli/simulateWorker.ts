@@ -4,13 +4,11 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { selectPolicies } from '../sim/policies.js';
-import { buildInput } from '../sim/scenarios.js';
 import { simulate } from '../sim/simulator.js';
-import { loadSeries, type Plan } from './simulate.js';
+import { inputOf, type Plan } from './simulate.js';
 
 const { plan, policy } = workerData as { plan: Plan; policy: string };
-const { series } = loadSeries(plan);
-const { input } = buildInput(series, plan.build);
+const { input } = inputOf(plan);
 const [chosen] = selectPolicies([policy]);
 if (chosen === undefined) throw new Error(`no policy ${policy}`);
 const started = performance.now();

@@ -200,6 +200,14 @@ export class PerpDesk {
   private fundingSettlements = 0;
   private unwoundNotional = 0;
   private openingNotional = 0;
+  /** Bad debt written off on traders' accounts, and who bore it (quote). */
+  private badDebt = 0;
+  private badDebtInsurance = 0;
+  private badDebtLenders = 0;
+  /** The insurance fund's equity after setup and at the last step seen (quote). */
+  private fundStart = 0;
+  private time = 0;
+  private readonly traderIds: ReadonlySet<string>;
 
   constructor(
     private readonly ctx: DeskContext,
@@ -221,6 +229,28 @@ export class PerpDesk {
     this.sampleRealizedLow = infinite();
     this.startMark = this.symbols.map(() => 0);
     this.queued = this.symbols.map(() => 0);
+    this.traderIds = new Set(input.traders.map((t) => t.id));
+  }
+
+  /** Whether an account is one of the desk's traders. */
+  isTrader(account: string): boolean {
+    return this.traderIds.has(account);
+  }
+
+  /**
+   * Bad debt written off on a trader's account (quote): the deficit, the insurance fund's draw
+   * and what the lenders bore (the run sees the engine's `bad-debt` events and passes them on).
+   */
+  noteBadDebt(deficit: number, insuranceDraw: number, socialized: number): void {
+    this.badDebt += deficit;
+    this.badDebtInsurance += insuranceDraw;
+    this.badDebtLenders += socialized;
+  }
+
+  /** The insurance fund's equity now (quote): its deposits less debts, plus its positions. */
+  private fundEquity(): number {
+    const draft = new Draft(this.ctx.engine.state, this.time);
+    return Number(equityOf(draft, INSURANCE)) / VALUE_FLOAT;
   }
 
   /** Traders' collateral value at the start prices (quote), for the book's size. */
@@ -237,6 +267,7 @@ export class PerpDesk {
    */
   setup(t0: number, index: (pathIndex: number) => number): void {
     const { engine } = this.ctx;
+    this.time = t0;
     this.band = (Number(engine.state.venueConfig.tradeBand) / 1e6) * 0.99;
     const marks = this.input.instruments.map((p, j) => {
       const mark = index(this.underlying[j] as number) * (1 + (p.basis[0] ?? 0));
@@ -284,6 +315,7 @@ export class PerpDesk {
         price: toPrice(marks[j] as number),
       });
     }
+    this.fundStart = this.fundEquity();
   }
 
   /**
@@ -308,6 +340,7 @@ export class PerpDesk {
     exogenous: (pathIndex: number) => number,
     realized: (pathIndex: number) => number,
   ): void {
+    this.time = t;
     this.input.instruments.forEach((p, j) => {
       const i = this.underlying[j] as number;
       const basis = 1 + (p.basis[k] ?? 0);
@@ -582,6 +615,7 @@ export class PerpDesk {
       fundingPaid: this.fundingPaid,
       socializedLoss: this.socializedLoss,
       openInterest: this.openInterest(),
+      badDebt: this.badDebt,
     };
   }
 
@@ -613,6 +647,10 @@ export class PerpDesk {
       fundingPaid: this.fundingPaid,
       fundingSettlements: this.fundingSettlements,
       unwoundNotional: this.unwoundNotional,
+      badDebt: this.badDebt,
+      badDebtInsuranceDraw: this.badDebtInsurance,
+      badDebtSocialized: this.badDebtLenders,
+      insuranceFund: { start: this.fundStart, end: this.fundEquity() },
     };
   }
 

@@ -12,6 +12,12 @@
  */
 import { DAY_SECONDS, isoUtc, utcFields } from '../math/time.js';
 import type { HealthHistogram, PolicyRun, Sample, SimulationResult } from './result.js';
+import {
+  derivativesCharts,
+  derivativesSection,
+  instrumentsSection,
+  tradersSection,
+} from './reportPerps.js';
 
 // ---------------------------------------------------------------------------------------------
 // Formatting
@@ -107,7 +113,7 @@ export function formatCount(count: number): string {
 }
 
 /** A plain decimal with at most `decimals` decimals and no trailing zeros (health, multipliers). */
-function formatRatio(value: number, decimals = 2): string {
+export function formatRatio(value: number, decimals = 2): string {
   if (!Number.isFinite(value)) return MISSING;
   return trimZeros(value.toFixed(decimals), true);
 }
@@ -177,7 +183,7 @@ const BEFORE_COLOR = '#9a9a9a';
 const DASH_EXOGENOUS = '7 5';
 const DASH_SECONDARY = '5 4';
 
-function policyColor(index: number): string {
+export function policyColor(index: number): string {
   return POLICY_COLORS[index % POLICY_COLORS.length] ?? EXOGENOUS_COLOR;
 }
 
@@ -216,7 +222,7 @@ function downsample(points: readonly Point[]): readonly Point[] {
 }
 
 /** The samples' values of one quantity; missing and non-finite values are left out. */
-function seriesOf(
+export function seriesOf(
   samples: readonly Sample[],
   pick: (sample: Sample) => number | undefined,
 ): Point[] {
@@ -360,7 +366,7 @@ const TIME_STEPS = [
 ];
 const TIME_TICKS_MAX = 8;
 
-interface TimeAxis {
+export interface TimeAxis {
   readonly domain: readonly [number, number];
   readonly map: (seconds: number) => number;
   readonly ticks: readonly TimeTick[];
@@ -374,7 +380,7 @@ interface TimeTick {
   readonly minor: boolean;
 }
 
-function timeAxis(domain: readonly [number, number]): TimeAxis {
+export function timeAxis(domain: readonly [number, number]): TimeAxis {
   const span = domain[1] - domain[0];
   const step =
     TIME_STEPS.find((s) => span / s <= TIME_TICKS_MAX) ??
@@ -395,7 +401,7 @@ function timeAxis(domain: readonly [number, number]): TimeAxis {
 }
 
 /** The time span shown: the result's window and every sample, never empty. */
-function timeDomain(result: SimulationResult): readonly [number, number] {
+export function timeDomain(result: SimulationResult): readonly [number, number] {
   let from = Infinity;
   let to = -Infinity;
   const widen = (time: number): void => {
@@ -467,7 +473,7 @@ function seriesExtent(series: readonly LineSeries[]): [number, number] | undefin
   return lo <= hi ? [lo, hi] : undefined;
 }
 
-function renderLineChart(chart: LineChart): string {
+export function renderLineChart(chart: LineChart): string {
   const data = seriesExtent(chart.series);
   const y = yScale(data, chart.y);
   // A log axis cannot show zero or less; such points are left out of the line.
@@ -616,14 +622,19 @@ function legend(items: readonly LegendItem[]): string {
   return `<ul class="legend">${entries.join('')}</ul>`;
 }
 
-function figure(title: string, caption: string, items: readonly LegendItem[], svg: string): string {
+export function figure(
+  title: string,
+  caption: string,
+  items: readonly LegendItem[],
+  svg: string,
+): string {
   return (
     `<figure><figcaption><h3>${escapeHtml(title)}</h3><p>${caption}</p></figcaption>` +
     `${legend(items)}${svg}</figure>`
   );
 }
 
-function policyLegend(runs: readonly PolicyRun[]): LegendItem[] {
+export function policyLegend(runs: readonly PolicyRun[]): LegendItem[] {
   return runs.map((run, i) => ({ name: run.policy, color: policyColor(i) }));
 }
 
@@ -638,12 +649,20 @@ function assetSymbols(result: SimulationResult): string[] {
   return [...new Set(symbols)];
 }
 
-function priceChart(result: SimulationResult, symbol: string, time: TimeAxis): string {
-  const exogenous = seriesOf(result.runs[0]?.samples ?? [], (s) => s.exogenous[symbol]);
+export function priceChart(
+  result: SimulationResult,
+  symbol: string,
+  time: TimeAxis,
+  pick: {
+    readonly exogenous: (s: Sample) => number | undefined;
+    readonly realized: (s: Sample) => number | undefined;
+  } = { exogenous: (s) => s.exogenous[symbol], realized: (s) => s.realized[symbol] },
+): string {
+  const exogenous = seriesOf(result.runs[0]?.samples ?? [], pick.exogenous);
   const realized = result.runs.map((run, i) => ({
     name: run.policy,
     color: policyColor(i),
-    points: seriesOf(run.samples, (s) => s.realized[symbol]),
+    points: seriesOf(run.samples, pick.realized),
     markLow: true,
   }));
   const note = lowsNote(exogenous, realized);
@@ -720,7 +739,7 @@ function clip(text: string, length: number): string {
 }
 
 /** A chart of one cumulative or count quantity per policy. */
-function perPolicyChart(
+export function perPolicyChart(
   result: SimulationResult,
   time: TimeAxis,
   id: string,
@@ -1096,7 +1115,10 @@ function headerSection(result: SimulationResult): string {
     `<p class="facts"><span>Window <time>${timeText(result.start)}</time> → <time>${timeText(result.end)}</time></span>` +
     `<span>${formatCount(result.steps)} steps × ${formatDuration(result.stepSeconds)}</span>` +
     `<span>seed ${escapeHtml(String(result.seed))}</span>` +
-    `<span>${formatCount(population.accounts)} accounts</span>` +
+    `<span>${formatCount(population.accounts)} ${population.traders === undefined ? 'accounts' : 'borrowers'}</span>` +
+    (population.traders === undefined
+      ? ''
+      : `<span>${formatCount(population.traders.accounts)} perpetual traders (collateral ${formatMoney(population.traders.collateralValue)})</span>`) +
     `<span>collateral ${formatMoney(population.collateralValue)}</span>` +
     `<span>debt ${formatMoney(population.debtValue)}</span></p>` +
     (market === '' ? '' : `<p class="facts market">Market model: ${market}</p>`)
@@ -1186,6 +1208,7 @@ function chartsSection(result: SimulationResult): string {
     liquidatableChart(result, time),
     healthChart(result),
     ...marginCharts(result, time),
+    ...derivativesCharts(result, time),
   ];
   return `<section><h2>Charts</h2>${figures.join('')}</section>`;
 }
@@ -1194,7 +1217,7 @@ function chartsSection(result: SimulationResult): string {
  * A table whose first column names the row; the next `textColumns - 1` columns are text and the
  * rest figures (right-aligned). Cells arrive as HTML, already escaped.
  */
-function table(
+export function table(
   caption: string,
   head: readonly string[],
   rows: readonly (readonly string[])[],
@@ -1218,7 +1241,7 @@ function table(
 }
 
 /** A two-column table of named figures. */
-function keyValues(caption: string, rows: readonly (readonly [string, string])[]): string {
+export function keyValues(caption: string, rows: readonly (readonly [string, string])[]): string {
   const body = rows.map(
     ([key, value]) => `<tr><th scope="row">${key}</th><td class="num">${value}</td></tr>`,
   );
@@ -1376,10 +1399,15 @@ export function renderReport(result: SimulationResult): string {
   const body = [
     headerSection(result),
     comparisonSection(result),
+    derivativesSection(result),
     chartsSection(result),
     populationSection(result),
+    tradersSection(result),
     pathsSection(result),
-  ].join('\n');
+    instrumentsSection(result),
+  ]
+    .filter((part) => part !== '')
+    .join('\n');
   return (
     '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">' +
     '<meta name="viewport" content="width=device-width, initial-scale=1">' +

@@ -63,6 +63,8 @@ export interface DerivativesSample {
   readonly socializedLoss: number;
   /** Long open interest of every perpetual at its mark, now (quote). */
   readonly openInterest: number;
+  /** Bad debt written off on traders' accounts (quote). */
+  readonly badDebt: number;
 }
 
 /** A run's derivatives figures. */
@@ -101,6 +103,18 @@ export interface DerivativesMetrics {
   readonly fundingSettlements: number;
   /** Notional liquidators and the fund unwound into the perpetuals' markets (quote). */
   readonly unwoundNotional: number;
+  /**
+   * Bad debt written off on traders' accounts (quote; part of the run's `badDebt`, the rest is
+   * the borrowers'), and who bore it: the insurance fund's draw and the lenders' share.
+   */
+  readonly badDebt: number;
+  readonly badDebtInsuranceDraw: number;
+  readonly badDebtSocialized: number;
+  /**
+   * The insurance fund's equity after setup and at the end (quote): its capital, plus its share
+   * of every penalty, less its draws and what its takeovers lost.
+   */
+  readonly insuranceFund: { readonly start: number; readonly end: number };
 }
 
 /** The summary of one run. */
@@ -216,6 +230,17 @@ export interface PerpInfo {
   readonly basisSource: string;
 }
 
+/** A pegged token of the run: what it is pegged to, and how far its path left the peg. */
+export interface PegInfo {
+  readonly symbol: string;
+  /** `USDC` or an asset of the path. */
+  readonly peg: string;
+  /** The model's depth (its peg ratio at full stress is 1 − depth); null for a price file. */
+  readonly depth: number | null;
+  /** The lowest exogenous price over its peg's, in the run's path (set by the result). */
+  readonly lowRatio?: number;
+}
+
 export interface SimulationResult {
   readonly scenario: string;
   readonly description: string;
@@ -231,6 +256,8 @@ export interface SimulationResult {
   readonly market: Readonly<Record<string, string | number>>;
   /** The perpetuals listed, when the book has traders. */
   readonly perpetuals?: readonly PerpInfo[];
+  /** The pegged tokens the traders post, when the book has traders. */
+  readonly pegged?: readonly PegInfo[];
   readonly runs: readonly PolicyRun[];
   /** Which policy minimizes bad debt and which minimizes amplification, with the figures. */
   readonly verdict: {

@@ -29,7 +29,7 @@ import {
   type AccountSpec,
   type PopulationSpec,
 } from './population.js';
-import type { PopulationInfo, TradersInfo } from './result.js';
+import type { PegInfo, PopulationInfo, TradersInfo } from './result.js';
 import { type AssetConfig, SYMBOL_PATTERN } from '../domain/asset.js';
 import type { Bar } from '../domain/bar.js';
 import { quoteInput } from '../domain/quote.js';
@@ -58,18 +58,41 @@ export interface Scenario {
   readonly stepSeconds: number;
   /** Collateral mix of the population, by symbol. */
   readonly mix: Readonly<Record<string, number>>;
+  /**
+   * Perpetuals' mark files (relative to `examples/data`) by underlying symbol: real marks, whose
+   * basis over the index the perpetuals follow when the book has traders (`--perps`).
+   */
+  readonly marks?: Readonly<Record<string, string>>;
+  /** The traders' share of the book when `--perps` does not say (none: a lending book). */
+  readonly perps?: number;
 }
+
+/** The Black Thursday window and files, shared by its lending and its two-book scenario. */
+const BLACK_THURSDAY = {
+  files: { ETH: 'binance-spot_ETHUSDT_1h.csv', BTC: 'binance-spot_BTCUSDT_1h.csv' },
+  marks: { ETH: 'binance-usdm_ETHUSDT_1h.csv', BTC: 'binance-usdm_BTCUSDT_1h.csv' },
+  start: '2020-03-12T00:00:00Z',
+  end: '2020-03-14T00:00:00Z',
+  stepSeconds: 60,
+  mix: { ETH: 0.6, BTC: 0.4 },
+} as const;
+
+/** The traders' share of the book of a scenario with perpetuals on (and of `--prices` with marks). */
+export const DEFAULT_PERPS_SHARE = 0.3;
 
 export const SCENARIOS: readonly Scenario[] = [
   {
     name: 'black-thursday',
     description:
       'Black Thursday, 12-13 March 2020: ETH 194.61 to 86.00 and BTC 7934.52 to 3782.13 (Binance spot, hourly bars walked minute by minute)',
-    files: { ETH: 'binance-spot_ETHUSDT_1h.csv', BTC: 'binance-spot_BTCUSDT_1h.csv' },
-    start: '2020-03-12T00:00:00Z',
-    end: '2020-03-14T00:00:00Z',
-    stepSeconds: 60,
-    mix: { ETH: 0.6, BTC: 0.4 },
+    ...BLACK_THURSDAY,
+  },
+  {
+    name: 'black-thursday-perps',
+    description:
+      'Black Thursday through both books: the borrowers beside perpetual traders (30% of the book; ETH-PERP and BTC-PERP marked from Binance USDⓈ-M hourly bars), funding, takeovers and ADL',
+    ...BLACK_THURSDAY,
+    perps: DEFAULT_PERPS_SHARE,
   },
   {
     name: 'may-2021',
@@ -265,7 +288,7 @@ const LIQUIDATOR_PROFILE: readonly { share: number; delay: number; minProfit: nu
 export function buildInput(
   series: readonly BarSeries[],
   options: BuildOptions,
-): { input: SimulationInput; population: PopulationInfo } {
+): { input: SimulationInput; population: PopulationInfo; pegged: PegInfo[] } {
   checkSymbols(series);
   const perps = options.perps !== undefined && options.perps.share > 0 ? options.perps : null;
   const built = pathFromBars(series, options.start, options.end, options.stepSeconds);
@@ -313,6 +336,7 @@ export function buildInput(
       ...(derivatives === null ? {} : { perps: derivatives.perps }),
     },
     population: derivatives === null ? population : { ...population, traders: derivatives.info },
+    pegged: pegged?.pegs ?? [],
   };
 }
 
@@ -421,8 +445,13 @@ function addPeggedTokens(
   market: MarketAsset[],
   baselineVolatility: number[],
   perps: PerpsOptions,
-): { path: PricePath; tokens: string[]; peggedTo: Record<string, string> } {
+): { path: PricePath; tokens: string[]; peggedTo: Record<string, string>; pegs: PegInfo[] } {
   const filed = path.symbols.filter((s) => KNOWN_PEGS.has(s));
+  const pegs: PegInfo[] = filed.map((symbol) => ({
+    symbol,
+    peg: KNOWN_PEGS.get(symbol) ?? DEBT_ASSET,
+    depth: null,
+  }));
   const unpegged = path.symbols.flatMap((s, i) => (KNOWN_PEGS.has(s) ? [] : [i]));
   const stress = crashStress(unpegged.map((i) => path.prices[i] as Float64Array));
   const depeg = new Map(Object.entries(perps.depeg ?? {}));
@@ -454,6 +483,7 @@ function addPeggedTokens(
     });
     baselineVolatility.push(base < 0 ? 0.1 : (baselineVolatility[base] as number));
     if (base >= 0) peggedTo[token.symbol] = token.peg;
+    pegs.push({ symbol: token.symbol, peg: token.peg, depth });
   }
   for (const symbol of depeg.keys()) {
     if (!symbols.includes(symbol) || filed.includes(symbol)) {
@@ -468,6 +498,7 @@ function addPeggedTokens(
     path: { ...path, symbols, prices, sources },
     tokens: [...filed, ...symbols.filter((s) => !path.symbols.includes(s))],
     peggedTo,
+    pegs,
   };
 }
 

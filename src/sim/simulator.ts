@@ -695,9 +695,15 @@ class Run {
         }
       } else if (event.type === 'bad-debt') {
         const scale = 10 ** event.decimals;
-        this.badDebt += Number(event.deficit) / scale;
-        this.insuranceDraw += Number(event.insuranceDraw) / scale;
-        this.socialized += Number(event.socialized) / scale;
+        const deficit = Number(event.deficit) / scale;
+        const draw = Number(event.insuranceDraw) / scale;
+        const socialized = Number(event.socialized) / scale;
+        this.badDebt += deficit;
+        this.insuranceDraw += draw;
+        this.socialized += socialized;
+        if (this.desk?.isTrader(event.target.account) === true) {
+          this.desk.noteBadDebt(deficit, draw, socialized);
+        }
       }
     }
     this.desk?.observe(result.events);
