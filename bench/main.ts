@@ -15,6 +15,7 @@ import { journalBenchmarks, recoveryBenchmark, snapshotBenchmarks } from './jour
 import { detectionBenchmark, mixedDetectionBenchmark, PERP_SHARE } from './liquidationBench.js';
 import { oracleBenchmarks } from './oracleBench.js';
 import { portfolioMarginBenchmarks } from './portfolioMarginBench.js';
+import { serveBenchmarks } from './serveBench.js';
 import { simulationBenchmarks } from './simulationBench.js';
 import { throttleWindowBenchmarks } from './throttleBench.js';
 import { tradeRecoveryBenchmarks } from './tradeRecoveryBench.js';
@@ -92,6 +93,11 @@ const SECTIONS: Record<string, Section> = {
     title:
       'Recovery of a derivatives venue: 200,000 commands of the account mix on SQLite, one core',
     run: () => tradeRecoveryBenchmarks(),
+  },
+  serve: {
+    title:
+      'fulcrum serve over loopback: the built service as a child process, autocannon and ws clients',
+    run: () => serveBenchmarks(),
   },
   recovery: {
     title: `Recovery of a journal of ${RECOVERY_COMMANDS.toLocaleString('en')} commands, snapshots every 100,000`,

@@ -84,6 +84,8 @@ usage:
       through the oracle; per asset: grades, outliers, breaker trips, largest stable gap
   fulcrum serve [--data DIR] [--config FILE] [--port N] [--host H]
       run the engine as an authenticated HTTP service (fulcrum serve --help, docs/SERVER.md)
+  fulcrum feed --url URL --key KEY --prices FILE... [--speed N]
+      play OHLCV price files into a running service as quotes (fulcrum feed --help)
   fulcrum help | --version
 
 options:
@@ -204,6 +206,7 @@ type Handler = (call: Invocation) => number | Promise<number>;
 async function main(argv: readonly string[]): Promise<number> {
   // The service reads its own options (docs/SERVER.md); loaded only when asked for.
   if (argv[0] === 'serve') return (await import('../server/serve.js')).serveCommand(argv.slice(1));
+  if (argv[0] === 'feed') return (await import('../server/feed.js')).feedCommand(argv.slice(1));
   const { values, positionals } = parse(argv);
   const [command, ...args] = positionals;
   // Waits for standard output to drain when it asks to (a long summary never piles up).

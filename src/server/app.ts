@@ -21,10 +21,16 @@ import { RateLimiter } from './rateLimit.js';
 import { registerRoutes } from './routes.js';
 import { registerStream } from './stream.js';
 import { StreamHub } from './streamHub.js';
+import { type NatsQuotes, startNatsQuotes } from './nats.js';
+import { type SignatureHeaders, SignatureChecker } from './signing.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     apiKey: ApiKey | null;
+    /** A signing key's signature headers, checked against the body once it is read. */
+    signature: SignatureHeaders | null;
+    /** The body as received (for signatures). */
+    rawBody: string | null;
   }
   interface FastifyContextConfig {
     /** Roles that may call the route; absent: a public route (no key needed). */
@@ -47,6 +53,8 @@ export interface Service {
   readonly metrics: Metrics;
   /** The WebSocket streams' source (`/v1/stream`). */
   readonly streams: StreamHub;
+  /** The NATS quote subscriber, when `natsUrl` is set. */
+  readonly nats: NatsQuotes | null;
 }
 
 /** Builds the service on an open durable engine (the caller closes both). */
@@ -63,9 +71,12 @@ export async function buildServer(options: ServiceOptions): Promise<Service> {
     },
   });
   app.decorateRequest('apiKey', null);
+  app.decorateRequest('signature', null);
+  app.decorateRequest('rawBody', null);
   // Bodies: JSON only, read strictly.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    request.rawBody = body as string;
     try {
       done(null, parseBody(body as string, config.jsonDepthMax));
     } catch (error) {
@@ -81,7 +92,15 @@ export async function buildServer(options: ServiceOptions): Promise<Service> {
   });
   const keys = new KeyRing(config.keys);
   const limiter = new RateLimiter(Math.max(1_000, keys.size * 2));
-  app.addHook('onRequest', authenticate(keys, limiter, config, options.now ?? Date.now));
+  const now = options.now ?? Date.now;
+  const signatures = new SignatureChecker(config.signatureWindowSeconds, config.nonceStoreMax);
+  app.addHook('onRequest', authenticate(keys, limiter, config, now, signatures));
+  app.addHook('preValidation', async (request) => {
+    const key = request.apiKey;
+    if (key === null || request.signature === null) return;
+    const { method, url } = request;
+    signatures.verify(key, request.signature, { method, url, body: request.rawBody ?? '' }, now());
+  });
   addResponseHooks(app, gateway, metrics);
   if (config.corsOrigins.length > 0) addCors(app, config.corsOrigins);
   await registerDocs(app);
@@ -103,10 +122,32 @@ export async function buildServer(options: ServiceOptions): Promise<Service> {
     metrics,
     keys,
     limiter,
-    now: options.now ?? Date.now,
+    now,
+    signatures,
   });
+  const nats = config.natsUrl === '' ? null : await natsQuotes(app, config, gateway, metrics);
   await app.ready();
-  return { app, gateway, metrics, streams };
+  return { app, gateway, metrics, streams, nats };
+}
+
+/** The NATS subscriber, closed (before the server) when the service closes. */
+async function natsQuotes(
+  app: FastifyInstance,
+  config: ServerConfig,
+  gateway: Gateway,
+  metrics: Metrics,
+): Promise<NatsQuotes> {
+  const nats = await startNatsQuotes({
+    url: config.natsUrl,
+    subject: config.natsSubject,
+    sources: config.natsSources,
+    jsonDepthMax: config.jsonDepthMax,
+    gateway,
+    metrics,
+    log: app.log,
+  });
+  app.addHook('preClose', async () => nats.close());
+  return nats;
 }
 
 /**
@@ -118,6 +159,7 @@ function authenticate(
   limiter: RateLimiter,
   config: ServerConfig,
   now: () => number,
+  signatures: SignatureChecker,
 ): (request: FastifyRequest) => Promise<void> {
   return async (request) => {
     const access = request.routeOptions.config.access;
@@ -136,6 +178,7 @@ function authenticate(
       const message = `key ${key.id} is over its rate limit`;
       throw new HttpError(429, 'rate_limited', message, { retryAfter: wait });
     }
+    if (key.verifier !== undefined) request.signature = signatures.headers(request.headers, now());
     if (!access.includes(key.role)) {
       const { method, url } = request.routeOptions;
       throw new HttpError(403, 'forbidden', `a ${key.role} key may not call ${method} ${url}`);

@@ -9,12 +9,19 @@ import { readFileSync } from 'node:fs';
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ACCOUNT_ID_PATTERN } from '../domain/limits.js';
+import { publicKeyOf } from './signing.js';
 
 export const ROLES = ['trader', 'liquidator', 'price-source', 'risk-admin', 'read-only'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** A key's hash as the config holds it: `sha256:` and 64 hex digits. */
 export const KEY_HASH_PATTERN = '^sha256:[0-9a-f]{64}$';
+
+/** An ed25519 public key as the config holds it: `ed25519:` and 32 bytes in base64url. */
+export const ED25519_KEY_PATTERN = '^ed25519:[A-Za-z0-9_-]{43}$';
+
+/** A NATS subject prefix: tokens of letters, digits, `_` and `-`, separated by dots. */
+const NATS_SUBJECT_PATTERN = '^[A-Za-z0-9_-]{1,64}(\\.[A-Za-z0-9_-]{1,64}){0,7}$';
 
 const RateLimitSchema = Type.Object(
   {
@@ -34,6 +41,11 @@ export const KeyEntrySchema = Type.Object(
       Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 10_000 }),
     ),
     rateLimit: Type.Optional(RateLimitSchema),
+    /**
+     * `ed25519:` and the raw 32-byte public key in base64url: the key's requests must then be
+     * signed (docs/SERVER.md, "Signed requests").
+     */
+    publicKey: Type.Optional(Type.String({ pattern: ED25519_KEY_PATTERN })),
   },
   { additionalProperties: false },
 );
@@ -63,6 +75,13 @@ export const ConfigFileSchema = Type.Object(
     streamClientsPerKey: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
     streamSendBufferBytes: Type.Optional(Type.Integer({ minimum: 1_024, maximum: 1 << 30 })),
     streamPingSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3_600 })),
+    signatureWindowSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3_600 })),
+    nonceStoreMax: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000 })),
+    natsUrl: Type.Optional(Type.String({ minLength: 1, maxLength: 1_000 })),
+    natsSubject: Type.Optional(Type.String({ pattern: NATS_SUBJECT_PATTERN })),
+    natsSources: Type.Optional(
+      Type.Array(Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}$' }), { maxItems: 1_000 }),
+    ),
     keys: Type.Optional(Type.Array(KeyEntrySchema, { maxItems: 100_000 })),
   },
   { additionalProperties: false },
@@ -99,6 +118,16 @@ export interface ServerConfig {
   readonly streamSendBufferBytes: number;
   /** Seconds between pings; a client that has not answered the last one is dropped. */
   readonly streamPingSeconds: number;
+  /** How far a signed request's timestamp may be from the clock, either way, in seconds. */
+  readonly signatureWindowSeconds: number;
+  /** Nonces of signed requests remembered (each for the window), at most. */
+  readonly nonceStoreMax: number;
+  /** The NATS server quotes come from; empty: no NATS subscriber. */
+  readonly natsUrl: string;
+  /** Quotes are read from `<natsSubject>.<source>`. */
+  readonly natsSubject: string;
+  /** The sources NATS may quote for: ids of configured price-source keys. */
+  readonly natsSources: readonly string[];
   readonly keys: readonly KeyEntry[];
 }
 
@@ -121,6 +150,11 @@ export const DEFAULT_CONFIG: ServerConfig = {
   streamClientsPerKey: 16,
   streamSendBufferBytes: 1 << 20,
   streamPingSeconds: 30,
+  signatureWindowSeconds: 30,
+  nonceStoreMax: 100_000,
+  natsUrl: '',
+  natsSubject: 'fulcrum.quotes',
+  natsSources: [],
   keys: [],
 };
 
@@ -148,6 +182,11 @@ const ENVIRONMENT: readonly (readonly [string, keyof ConfigFile, 'string' | 'int
   ['FULCRUM_STREAM_CLIENTS_PER_KEY', 'streamClientsPerKey', 'int'],
   ['FULCRUM_STREAM_SEND_BUFFER_BYTES', 'streamSendBufferBytes', 'int'],
   ['FULCRUM_STREAM_PING_SECONDS', 'streamPingSeconds', 'int'],
+  ['FULCRUM_SIGNATURE_WINDOW_SECONDS', 'signatureWindowSeconds', 'int'],
+  ['FULCRUM_NONCE_STORE_MAX', 'nonceStoreMax', 'int'],
+  ['FULCRUM_NATS_URL', 'natsUrl', 'string'],
+  ['FULCRUM_NATS_SUBJECT', 'natsSubject', 'string'],
+  ['FULCRUM_NATS_SOURCES', 'natsSources', 'list'],
 ];
 
 /** The variables naming the default rate limit (both or neither). */
@@ -228,6 +267,27 @@ function check(value: unknown, what: string): void {
   }
 }
 
+function checkPublicKey(text: string, where: string): void {
+  try {
+    publicKeyOf(text);
+  } catch {
+    throw new ConfigError(`${where}: publicKey is not an ed25519 public key`);
+  }
+}
+
+/** The NATS sources, each checked to be a configured price-source key's id. */
+function natsSources(file: ConfigFile, keys: readonly KeyEntry[]): readonly string[] {
+  const sources = file.natsSources ?? [];
+  for (const source of sources) {
+    if (!keys.some((key) => key.id === source && key.role === 'price-source')) {
+      throw new ConfigError(
+        `natsSources: ${source} is not the id of a configured price-source key`,
+      );
+    }
+  }
+  return sources;
+}
+
 /** Defaults filled in, keys checked for consistency. */
 export function resolveConfig(file: ConfigFile): ServerConfig {
   const keys = file.keys ?? [];
@@ -239,6 +299,7 @@ export function resolveConfig(file: ConfigFile): ServerConfig {
     if (hashes.has(key.hash)) throw new ConfigError(`${where}: the hash is used twice`);
     ids.add(key.id);
     hashes.add(key.hash);
+    if (key.publicKey !== undefined) checkPublicKey(key.publicKey, where);
     const accounts = key.accounts ?? [];
     const everyAccount = accounts.includes('*');
     if (everyAccount && key.role !== 'read-only' && key.role !== 'risk-admin') {
@@ -272,6 +333,11 @@ export function resolveConfig(file: ConfigFile): ServerConfig {
     streamClientsPerKey: file.streamClientsPerKey ?? DEFAULT_CONFIG.streamClientsPerKey,
     streamSendBufferBytes: file.streamSendBufferBytes ?? DEFAULT_CONFIG.streamSendBufferBytes,
     streamPingSeconds: file.streamPingSeconds ?? DEFAULT_CONFIG.streamPingSeconds,
+    signatureWindowSeconds: file.signatureWindowSeconds ?? DEFAULT_CONFIG.signatureWindowSeconds,
+    nonceStoreMax: file.nonceStoreMax ?? DEFAULT_CONFIG.nonceStoreMax,
+    natsUrl: file.natsUrl ?? DEFAULT_CONFIG.natsUrl,
+    natsSubject: file.natsSubject ?? DEFAULT_CONFIG.natsSubject,
+    natsSources: natsSources(file, keys),
     keys,
   };
 }

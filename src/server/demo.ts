@@ -6,13 +6,13 @@
  * price-source path (`POST /v1/quotes`, one price-source key per source), the perpetual's mark
  * following ETH, and a liquidator taking what becomes liquidatable. docs/SERVER.md, "Demo".
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
-import { parseOhlcv } from '../feeds/ohlcv.js';
 import { formatDecimal } from '../math/decimal.js';
 import { PRICE_DECIMALS } from '../math/fixed.js';
-import { describeFile, type QuoteJson, replayQuotes } from '../feeds/replay.js';
+import type { QuoteJson } from '../feeds/replay.js';
+import { loadPriceFiles, quotePushes, replayPushes } from './feeder.js';
 import type { KeyEntry } from './config.js';
 import type { Gateway } from './gateway.js';
 import { generateKey, hashKey } from './keys.js';
@@ -59,11 +59,7 @@ export function demoKeys(): DemoKeys {
 /** The Black Thursday window's quotes, in time order (examples/data, six files). */
 export function demoQuotes(): QuoteJson[] {
   const files = readdirSync(DATA).filter((name) => /^[a-z-]+_(ETH|BTC)USDT?_1h\.csv$/.test(name));
-  const series = files.map((name) => ({
-    ...describeFile(name),
-    bars: parseOhlcv(readFileSync(DATA + name, 'utf8'), name),
-  }));
-  return replayQuotes(series);
+  return loadPriceFiles(files.map((name) => DATA + name));
 }
 
 /** The venue before the replay starts, at `time`, with ETH and BTC at their first quotes. */
@@ -205,21 +201,14 @@ export function runDemoFeed(
   say: (line: string) => void,
 ): DemoFeed {
   let stopped = false;
-  const quotes = demoQuotes();
-  const done = (async () => {
-    const startMarket = quotes[0]?.time ?? 0;
-    const startWall = Date.now();
-    let day = '';
-    for (let i = 0; i < quotes.length && !stopped && gateway.ready;) {
-      const { time, source } = quotes[i] as QuoteJson;
-      let j = i;
-      while (j < quotes.length && quotes[j]?.time === time && quotes[j]?.source === source) j++;
-      const wait = startWall + ((time - startMarket) * 1_000) / speed - Date.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      if (stopped || !gateway.ready) break;
-      const batch = quotes.slice(i, j).map((q) => ({ asset: q.asset, price: q.price }));
-      i = j;
-      await inject(app, '/v1/quotes', keys.feeds.get(source) ?? '', { time, quotes: batch });
+  let day = '';
+  const done = replayPushes(quotePushes(demoQuotes()), {
+    speed,
+    stopped: () => stopped || !gateway.ready,
+    push: async ({ time, source, quotes }) => {
+      await inject(app, '/v1/quotes', keys.feeds.get(source) ?? '', { time, quotes });
+    },
+    after: async ({ time }) => {
       await followMark(app, gateway, keys, time);
       await liquidationPass(app, gateway, keys, time, say);
       const today = new Date(time * 1_000).toISOString().slice(0, 10);
@@ -227,9 +216,12 @@ export function runDemoFeed(
         day = today;
         say(`${today}: ${priceLine(gateway)}`);
       }
-    }
-    if (!stopped) say('the replay has ended; the service runs on until stopped');
-  })().catch((error: unknown) => say(`the demo feed stopped: ${(error as Error).message}`));
+    },
+  })
+    .then(() => {
+      if (!stopped) say('the replay has ended; the service runs on until stopped');
+    })
+    .catch((error: unknown) => say(`the demo feed stopped: ${(error as Error).message}`));
   return {
     done,
     stop: () => {

@@ -8,6 +8,11 @@ import type { ErrorCode } from '../base/errors.js';
 /** The service's own codes, with what each means; every 4xx and 5xx answer carries one. */
 export const SERVICE_ERROR_CODES = {
   unauthenticated: 'no API key, or one the service does not know (401)',
+  signature_required: 'the key signs its requests and this one carries no signature (401)',
+  invalid_signature: 'the signature headers are malformed or do not match the request (401)',
+  signature_expired: "the signed request's timestamp is outside the window (401)",
+  replayed: 'the nonce of a signed request was used before within the window (401)',
+  nonce_store_full: 'too many signed requests within the window; see Retry-After (503)',
   forbidden: "the key's role or accounts do not allow this (403)",
   not_found: 'no such route (404)',
   method_not_allowed: 'the route does not take this method (405)',

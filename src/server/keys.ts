@@ -13,9 +13,10 @@
  * - `read-only`: reads of the accounts it names (`"*"`: every account, and the venue-wide
  *   lists), no command.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, type KeyObject, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Command, CommandType } from '../engine/commands.js';
 import type { KeyEntry, Role } from './config.js';
+import { publicKeyOf } from './signing.js';
 
 /** A configured key, ready to check requests against. */
 export interface ApiKey {
@@ -26,6 +27,8 @@ export interface ApiKey {
   readonly everyAccount: boolean;
   readonly rateLimit: { readonly perSecond: number; readonly burst: number } | undefined;
   readonly digest: Buffer;
+  /** The ed25519 key its requests must be signed with, if it signs (`publicKey`). */
+  readonly verifier: KeyObject | undefined;
 }
 
 /** Commands each role may send (the accounts they name are checked beside). */
@@ -71,6 +74,7 @@ export class KeyRing {
         everyAccount: entry.role === 'risk-admin' || accounts.includes('*'),
         rateLimit: entry.rateLimit,
         digest: Buffer.from(entry.hash.slice('sha256:'.length), 'hex'),
+        verifier: entry.publicKey === undefined ? undefined : publicKeyOf(entry.publicKey),
       };
     });
   }

@@ -22,6 +22,8 @@ export interface Metrics {
   readonly webSocketClients: Gauge;
   /** HTTP requests answered, by route and status. */
   readonly requests: Counter<'route' | 'status'>;
+  /** NATS quote messages, by what became of them. */
+  readonly natsMessages: Counter<'outcome'>;
 }
 
 export function createMetrics(): Metrics {
@@ -73,6 +75,12 @@ export function createMetrics(): Metrics {
       name: 'fulcrum_http_requests_total',
       help: 'HTTP requests answered, by route and status',
       labelNames: ['route', 'status'],
+      registers,
+    }),
+    natsMessages: new Counter({
+      name: 'fulcrum_nats_messages_total',
+      help: 'NATS quote messages: applied, or dropped (invalid, unknown_source, queue_full, refused)',
+      labelNames: ['outcome'],
       registers,
     }),
   };

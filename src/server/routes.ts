@@ -24,6 +24,7 @@ import { type ApiKey, forbiddenTarget, mayCommand, mayRead, mayReadVenue } from 
 import { LIQUIDATABLE_PAGE_MAX, liquidatablePage } from './liquidatable.js';
 import type { Metrics } from './metrics.js';
 import { pricesOf } from './prices.js';
+import { applyQuotes, decodeQuotes } from './quotes.js';
 import {
   type CommandBody,
   CommandBody as CommandBodySchema,
@@ -363,28 +364,16 @@ function quotesRoute(app: FastifyInstance, { gateway, metrics }: RouteContext): 
     },
     async (request) => {
       const key = apiKeyOf(request);
-      const { time, quotes } = request.body;
-      const commands = quotes.map((quote) => {
-        const command = { type: 'quote', time, ...quote, source: quote.source ?? key.id };
-        const decoded = decodeJson(command, gateway.state);
-        if (decoded instanceof FulcrumError) return decoded;
-        const denied = forbiddenTarget(key, decoded);
-        if (denied !== undefined) throw forbidden(denied);
-        return decoded;
-      });
-      gateway.admit(commands.length);
-      const results = await Promise.all(
-        commands.map(async (command) => {
-          if (command instanceof FulcrumError)
-            return { ok: false, seq: null, error: command.toJSON() };
-          const result = await gateway.submit(command);
-          metrics.commands.inc({ type: 'quote', outcome: result.ok ? 'ok' : result.error.code });
-          return result.ok
-            ? { ok: true, seq: result.seq }
-            : { ok: false, seq: result.seq, error: result.error.toJSON() };
-        }),
+      const commands = decodeQuotes(
+        gateway,
+        request.body,
+        (quote) => quote.source ?? key.id,
+        (command) => {
+          const denied = forbiddenTarget(key, command);
+          if (denied !== undefined) throw forbidden(denied);
+        },
       );
-      return { results };
+      return { results: await applyQuotes(gateway, metrics, commands) };
     },
   );
 }

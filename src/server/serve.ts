@@ -50,6 +50,15 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
 
 class UsageError extends Error {}
 
+/** A NATS server that does not answer at start, as one usage line. */
+function natsUnreachable(error: unknown, url: string): unknown {
+  const code = (error as { code?: unknown }).code;
+  if (url === '' || typeof code !== 'string' || !/CONNECTION_REFUSED|TIMEOUT/.test(code)) {
+    return error;
+  }
+  return new UsageError(`no NATS server answers at natsUrl ${url} (${code})`);
+}
+
 /** Runs an argument parser, its refusal as one usage line. */
 function parsed<T>(parse: () => T): T {
   try {
@@ -102,7 +111,14 @@ async function serve(argv: readonly string[]): Promise<number> {
     await durable.close();
     throw new UsageError('--demo needs an empty journal: leave out --data, or name a new folder');
   }
-  const { app, gateway } = await buildServer({ config, durable });
+  let service;
+  try {
+    service = await buildServer({ config, durable });
+  } catch (error) {
+    await durable.close();
+    throw natsUnreachable(error, config.natsUrl);
+  }
+  const { app, gateway } = service;
   if (demo !== null) await seedDemo(app, demo.keys);
   if (config.keys.length === 0) {
     app.log.warn('no API key is configured: every /v1 route refuses (fulcrum serve keygen)');

@@ -14,6 +14,7 @@ import type { WebSocket } from 'ws';
 import type { ServerConfig } from './config.js';
 import { HttpError } from './errors.js';
 import { type ApiKey, type KeyRing, mayRead, mayReadVenue } from './keys.js';
+import type { SignatureChecker } from './signing.js';
 import type { Metrics } from './metrics.js';
 import type { RateLimiter } from './rateLimit.js';
 import {
@@ -75,6 +76,7 @@ export interface StreamContext {
   readonly keys: KeyRing;
   readonly limiter: RateLimiter;
   readonly now: () => number;
+  readonly signatures: SignatureChecker;
 }
 
 /** Registers the route (after @fastify/websocket) on the hub. */
@@ -122,7 +124,7 @@ export function registerStream(app: FastifyInstance, hub: StreamHub, context: St
 }
 
 /** On the upgrade request: a key in the Authorization header must be known (401 if not). */
-function upgradeAuthentication({ keys, limiter, config, now }: StreamContext) {
+function upgradeAuthentication({ keys, limiter, config, now, signatures }: StreamContext) {
   return async (request: FastifyRequest): Promise<void> => {
     const header = request.headers.authorization;
     if (header === undefined) return;
@@ -136,6 +138,10 @@ function upgradeAuthentication({ keys, limiter, config, now }: StreamContext) {
       throw new HttpError(429, 'rate_limited', `key ${key.id} is over its rate limit`, {
         retryAfter: wait,
       });
+    }
+    if (key.verifier !== undefined) {
+      const signed = signatures.headers(request.headers, now());
+      signatures.verify(key, signed, { method: 'GET', url: request.url, body: '' }, now());
     }
     request.apiKey = key;
   };
@@ -226,6 +232,10 @@ async function handshake(
     if (key === null) {
       const message = 'the API key is not one this service knows';
       throw new StreamError('unauthenticated', CLOSE.unauthenticated, message);
+    }
+    if (key.verifier !== undefined) {
+      const message = 'this key signs its requests: sign the upgrade request instead';
+      throw new StreamError('signature_required', CLOSE.unauthenticated, message);
     }
     socket.send(JSON.stringify({ type: 'authenticated', key: key.id }));
     first = await inbox.next();
