@@ -55,6 +55,29 @@ export interface Service {
   readonly streams: StreamHub;
   /** The NATS quote subscriber, when `natsUrl` is set. */
   readonly nats: NatsQuotes | null;
+  /** The idempotency keys' memory. */
+  readonly idempotency: IdempotencyCache;
+}
+
+/** Fastify with the configuration's limits: body, timeouts, connections, framework errors. */
+function createApp(config: ServerConfig, logger: boolean | undefined, metrics: Metrics) {
+  const app = Fastify({
+    logger: logger === false ? false : { level: config.logLevel },
+    bodyLimit: config.bodyLimitBytes,
+    requestTimeout: config.requestTimeoutMs,
+    connectionTimeout: config.connectionTimeoutMs,
+    return503OnClosing: true,
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false },
+    },
+    // Errors Fastify answers before a route runs (a bad URL encoding, a bad content type)
+    // are answered in the service's form too.
+    frameworkErrors: (error, request, reply) => {
+      void sendError(reply, toHttpError(error, request, config.bodyLimitBytes), metrics);
+    },
+  });
+  app.server.maxConnections = config.maxConnections;
+  return app;
 }
 
 /** Builds the service on an open durable engine (the caller closes both). */
@@ -62,14 +85,7 @@ export async function buildServer(options: ServiceOptions): Promise<Service> {
   const { config, durable } = options;
   const metrics = createMetrics();
   const gateway = new Gateway(durable, metrics, config);
-  const app = Fastify({
-    logger: options.logger === false ? false : { level: config.logLevel },
-    bodyLimit: config.bodyLimitBytes,
-    return503OnClosing: true,
-    ajv: {
-      customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false },
-    },
-  });
+  const app = createApp(config, options.logger, metrics);
   app.decorateRequest('apiKey', null);
   app.decorateRequest('signature', null);
   app.decorateRequest('rawBody', null);
@@ -104,8 +120,8 @@ export async function buildServer(options: ServiceOptions): Promise<Service> {
   addResponseHooks(app, gateway, metrics);
   if (config.corsOrigins.length > 0) addCors(app, config.corsOrigins);
   await registerDocs(app);
-  const idempotency = new IdempotencyCache(config.idempotencyKeysMax);
-  registerRoutes(app, { config, gateway, metrics, idempotency });
+  const idempotency = new IdempotencyCache(config.idempotencyKeysMax, config.idempotencyKeysPerKey);
+  registerRoutes(app, { config, gateway, metrics, idempotency, now });
   const streams = new StreamHub(gateway, config.streamRingEvents);
   await app.register(websocket, {
     options: { maxPayload: 16_384 },
@@ -125,9 +141,9 @@ export async function buildServer(options: ServiceOptions): Promise<Service> {
     now,
     signatures,
   });
-  const nats = config.natsUrl === '' ? null : await natsQuotes(app, config, gateway, metrics);
+  const nats = config.natsUrl === '' ? null : await natsQuotes(app, config, gateway, metrics, now);
   await app.ready();
-  return { app, gateway, metrics, streams, nats };
+  return { app, gateway, metrics, streams, nats, idempotency };
 }
 
 /** The NATS subscriber, closed (before the server) when the service closes. */
@@ -136,12 +152,15 @@ async function natsQuotes(
   config: ServerConfig,
   gateway: Gateway,
   metrics: Metrics,
+  now: () => number,
 ): Promise<NatsQuotes> {
   const nats = await startNatsQuotes({
     url: config.natsUrl,
     subject: config.natsSubject,
     sources: config.natsSources,
     jsonDepthMax: config.jsonDepthMax,
+    clockSkewSeconds: config.clockSkewSeconds,
+    now,
     gateway,
     metrics,
     log: app.log,
@@ -164,7 +183,8 @@ function authenticate(
   return async (request) => {
     const access = request.routeOptions.config.access;
     if (access === undefined) return;
-    const match = /^Bearer ([A-Za-z0-9_-]{1,256})$/.exec(request.headers.authorization ?? '');
+    // The scheme's name is case-insensitive (RFC 7235).
+    const match = /^Bearer +([A-Za-z0-9_-]{1,256})$/i.exec(request.headers.authorization ?? '');
     const key = match === null ? undefined : keys.find(match[1] as string);
     if (key === undefined) {
       const message =

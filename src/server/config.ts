@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { ACCOUNT_ID_PATTERN } from '../domain/limits.js';
+import { ACCOUNT_ID_PATTERN, SOURCE_ID_PATTERN } from '../domain/limits.js';
 import { publicKeyOf } from './signing.js';
 
 export const ROLES = ['trader', 'liquidator', 'price-source', 'risk-admin', 'read-only'] as const;
@@ -61,6 +61,12 @@ export const ConfigFileSchema = Type.Object(
     queueMax: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000 })),
     retryAfterSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3_600 })),
     idempotencyKeysMax: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000_000 })),
+    idempotencyKeysPerKey: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000 })),
+    clockSkewSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 86_400 })),
+    requestTimeoutMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 3_600_000 })),
+    connectionTimeoutMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 3_600_000 })),
+    maxConnections: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+    historyDepthMax: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
     rateLimit: Type.Optional(RateLimitSchema),
     corsOrigins: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { maxItems: 100 })),
     logLevel: Type.Optional(
@@ -101,6 +107,21 @@ export interface ServerConfig {
   readonly retryAfterSeconds: number;
   /** Idempotency keys remembered, at most (the oldest forgotten first); 0 turns them off. */
   readonly idempotencyKeysMax: number;
+  /** Idempotency keys remembered for one API key, at most (its oldest forgotten first). */
+  readonly idempotencyKeysPerKey: number;
+  /**
+   * How far ahead of the service's wall clock a command or quote time may be, in seconds, for
+   * every key but a risk-admin's (past times are the engine's to refuse).
+   */
+  readonly clockSkewSeconds: number;
+  /** Milliseconds a request may take to arrive whole (0: no limit). */
+  readonly requestTimeoutMs: number;
+  /** Milliseconds a connection may stay idle before it is closed (0: no limit). */
+  readonly connectionTimeoutMs: number;
+  /** Open connections, at most (HTTP and WebSocket together). */
+  readonly maxConnections: number;
+  /** How deep into one account's history a page may reach (records read per request). */
+  readonly historyDepthMax: number;
   /** Default rate limit of a key: tokens a second and the bucket's size. */
   readonly rateLimit: { readonly perSecond: number; readonly burst: number };
   /** Origins allowed by CORS; empty: CORS off (no CORS header is ever sent). */
@@ -140,6 +161,12 @@ export const DEFAULT_CONFIG: ServerConfig = {
   queueMax: 10_000,
   retryAfterSeconds: 1,
   idempotencyKeysMax: 100_000,
+  idempotencyKeysPerKey: 10_000,
+  clockSkewSeconds: 60,
+  requestTimeoutMs: 30_000,
+  connectionTimeoutMs: 120_000,
+  maxConnections: 10_000,
+  historyDepthMax: 10_000,
   rateLimit: { perSecond: 200, burst: 400 },
   corsOrigins: [],
   logLevel: 'info',
@@ -173,6 +200,12 @@ const ENVIRONMENT: readonly (readonly [string, keyof ConfigFile, 'string' | 'int
   ['FULCRUM_QUEUE_MAX', 'queueMax', 'int'],
   ['FULCRUM_RETRY_AFTER_SECONDS', 'retryAfterSeconds', 'int'],
   ['FULCRUM_IDEMPOTENCY_KEYS_MAX', 'idempotencyKeysMax', 'int'],
+  ['FULCRUM_IDEMPOTENCY_KEYS_PER_KEY', 'idempotencyKeysPerKey', 'int'],
+  ['FULCRUM_CLOCK_SKEW_SECONDS', 'clockSkewSeconds', 'int'],
+  ['FULCRUM_REQUEST_TIMEOUT_MS', 'requestTimeoutMs', 'int'],
+  ['FULCRUM_CONNECTION_TIMEOUT_MS', 'connectionTimeoutMs', 'int'],
+  ['FULCRUM_MAX_CONNECTIONS', 'maxConnections', 'int'],
+  ['FULCRUM_HISTORY_DEPTH_MAX', 'historyDepthMax', 'int'],
   ['FULCRUM_CORS_ORIGINS', 'corsOrigins', 'list'],
   ['FULCRUM_LOG_LEVEL', 'logLevel', 'string'],
   ['FULCRUM_SHUTDOWN_TIMEOUT_MS', 'shutdownTimeoutMs', 'int'],
@@ -288,9 +321,8 @@ function natsSources(file: ConfigFile, keys: readonly KeyEntry[]): readonly stri
   return sources;
 }
 
-/** Defaults filled in, keys checked for consistency. */
-export function resolveConfig(file: ConfigFile): ServerConfig {
-  const keys = file.keys ?? [];
+/** The keys, checked for consistency (ids and hashes once, accounts, price sources' ids). */
+function checkKeys(keys: readonly KeyEntry[]): void {
   const ids = new Set<string>();
   const hashes = new Set<string>();
   for (const [i, key] of keys.entries()) {
@@ -300,6 +332,11 @@ export function resolveConfig(file: ConfigFile): ServerConfig {
     ids.add(key.id);
     hashes.add(key.hash);
     if (key.publicKey !== undefined) checkPublicKey(key.publicKey, where);
+    if (key.role === 'price-source' && !SOURCE_ID_PATTERN.test(key.id)) {
+      throw new ConfigError(
+        `${where}: a price-source key's id is the source it quotes as: 1-32 letters, digits and _ . : -`,
+      );
+    }
     const accounts = key.accounts ?? [];
     const everyAccount = accounts.includes('*');
     if (everyAccount && key.role !== 'read-only' && key.role !== 'risk-admin') {
@@ -314,6 +351,12 @@ export function resolveConfig(file: ConfigFile): ServerConfig {
       throw new ConfigError(`${where}: a ${key.role} key names the accounts it may touch`);
     }
   }
+}
+
+/** Defaults filled in, keys checked for consistency. */
+export function resolveConfig(file: ConfigFile): ServerConfig {
+  const keys = file.keys ?? [];
+  checkKeys(keys);
   return {
     data: file.data ?? DEFAULT_CONFIG.data,
     host: file.host ?? DEFAULT_CONFIG.host,
@@ -323,6 +366,12 @@ export function resolveConfig(file: ConfigFile): ServerConfig {
     queueMax: file.queueMax ?? DEFAULT_CONFIG.queueMax,
     retryAfterSeconds: file.retryAfterSeconds ?? DEFAULT_CONFIG.retryAfterSeconds,
     idempotencyKeysMax: file.idempotencyKeysMax ?? DEFAULT_CONFIG.idempotencyKeysMax,
+    idempotencyKeysPerKey: file.idempotencyKeysPerKey ?? DEFAULT_CONFIG.idempotencyKeysPerKey,
+    clockSkewSeconds: file.clockSkewSeconds ?? DEFAULT_CONFIG.clockSkewSeconds,
+    requestTimeoutMs: file.requestTimeoutMs ?? DEFAULT_CONFIG.requestTimeoutMs,
+    connectionTimeoutMs: file.connectionTimeoutMs ?? DEFAULT_CONFIG.connectionTimeoutMs,
+    maxConnections: file.maxConnections ?? DEFAULT_CONFIG.maxConnections,
+    historyDepthMax: file.historyDepthMax ?? DEFAULT_CONFIG.historyDepthMax,
     rateLimit: file.rateLimit ?? DEFAULT_CONFIG.rateLimit,
     corsOrigins: file.corsOrigins ?? DEFAULT_CONFIG.corsOrigins,
     logLevel: file.logLevel ?? DEFAULT_CONFIG.logLevel,

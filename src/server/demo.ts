@@ -240,13 +240,16 @@ function priceLine(gateway: Gateway): string {
     .join(', ');
 }
 
-/** ETH-PERP's mark set to ETH's oracle price (the venue's mark feed, as a price source). */
+/**
+ * ETH-PERP's mark set to ETH's oracle price by the demo's operator (a direct price is the
+ * risk-admin's: a price-source key only quotes).
+ */
 async function followMark(app: FastifyInstance, gateway: Gateway, keys: DemoKeys, time: number) {
   const eth = gateway.state.assets.find((a) => a.config.symbol === 'ETH');
   if (eth === undefined) return;
   const price = formatDecimal(eth.risk.oraclePrice, PRICE_DECIMALS);
   const command = { type: 'set-price', time, asset: 'ETH-PERP', price };
-  await inject(app, '/v1/commands', keys.feeds.get(SOURCES[0] as string) ?? '', command);
+  await inject(app, '/v1/commands', keys.admin, command);
 }
 
 /** The liquidator `liz` takes the best liquidation of each liquidatable sub-account. */

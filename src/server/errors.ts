@@ -16,6 +16,8 @@ export const SERVICE_ERROR_CODES = {
   forbidden: "the key's role or accounts do not allow this (403)",
   not_found: 'no such route (404)',
   method_not_allowed: 'the route does not take this method (405)',
+  time_ahead:
+    "the command or quote time is ahead of the service's clock by more than clockSkewSeconds (422)",
   idempotency_conflict: 'the Idempotency-Key was used before with another body (409)',
   body_too_large: 'the body is larger than the limit (413)',
   unsupported_media_type: 'the body is not application/json (415)',

@@ -80,11 +80,6 @@ export class Gateway {
     }
     this.monitor.observe(result);
     this.metrics.liquidatable.set(this.monitor.count);
-    if (result.ok) {
-      for (const event of result.events) {
-        if (isLiquidationEvent(event.type)) this.metrics.liquidations.inc({ kind: event.type });
-      }
-    }
     for (const listener of this.listeners) listener(result, command);
     this.pending += 1;
     this.metrics.queueDepth.set(this.pending);
@@ -98,6 +93,12 @@ export class Gateway {
       this.metrics.queueDepth.set(this.pending);
     }
     this.metrics.journalLatency.observe((performance.now() - start) / 1000);
+    // Counted once durable: a liquidation the journal lost never happened.
+    if (result.ok) {
+      for (const event of result.events) {
+        if (isLiquidationEvent(event.type)) this.metrics.liquidations.inc({ kind: event.type });
+      }
+    }
     return result;
   }
 

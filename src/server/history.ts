@@ -15,17 +15,24 @@ export interface HistoryPage {
   readonly next: number | null;
 }
 
+/**
+ * A page of history. One account's page reads the account's records from its first (the
+ * store's account index has no position cursor), so its depth is bounded by `depthMax`
+ * (`historyDepthMax`): no request reads more than that many records.
+ */
 export async function readHistory(
   store: JournalStore,
   account: string | undefined,
   position: number,
   limit: number,
+  depthMax: number = HISTORY_LIMIT_MAX,
 ): Promise<HistoryPage> {
   if (account !== undefined) {
-    if (position + limit > HISTORY_LIMIT_MAX) {
+    const depth = Math.min(depthMax, HISTORY_LIMIT_MAX);
+    if (position + limit > depth) {
       throw new FulcrumError(
         'limit_exceeded',
-        `an account's history is paged through its first ${HISTORY_LIMIT_MAX} records`,
+        `an account's history is paged through its first ${depth} records (historyDepthMax)`,
         'cursor',
       );
     }
@@ -48,4 +55,39 @@ export async function readHistory(
   });
   const last = items.at(-1);
   return { items, next: records.length > limit && last !== undefined ? last.seq : null };
+}
+
+/** Every account a JSON value names: the `account` fields of it and of the objects in it. */
+function namedAccounts(value: unknown, out: Set<string> = new Set()): Set<string> {
+  if (Array.isArray(value)) {
+    for (const item of value) namedAccounts(item, out);
+  } else if (typeof value === 'object' && value !== null) {
+    for (const [field, inner] of Object.entries(value)) {
+      if (field === 'account' && typeof inner === 'string') out.add(inner);
+      else namedAccounts(inner, out);
+    }
+  }
+  return out;
+}
+
+/**
+ * An entry as a key that reads only some accounts sees it: the events that name none of its
+ * accounts (an expiry's settlement of another holder, a deleveraging's other side) left out,
+ * and a command that names accounts, none of them readable, told by its type and time only.
+ * Events that name no account (prices, pools) are the venue's and stay.
+ */
+export function visibleEntry(
+  entry: HistoryEntry,
+  mayRead: (account: string) => boolean,
+): HistoryEntry {
+  const visible = (value: unknown) => {
+    const named = namedAccounts(value);
+    return named.size === 0 || [...named].some(mayRead);
+  };
+  const command = entry.command as { type?: unknown; time?: unknown };
+  return {
+    ...entry,
+    command: visible(command) ? command : { type: command.type, time: command.time },
+    events: entry.events.filter(visible),
+  };
 }

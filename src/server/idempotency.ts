@@ -5,9 +5,13 @@
  * (`idempotency_conflict`). A request that arrives while the first is still waiting for the
  * journal waits for the same answer. Keys are scoped to the API key that sent them.
  *
- * Memory is bounded: at most `max` keys are remembered, the oldest forgotten first. A key
- * forgotten is a key never seen: keep retries well within the last `max` commands. Answers that
- * say to try again later (429, 503) are not remembered, so that the retry does the work.
+ * Memory is bounded twice: at most `perOwner` keys of one API key (its oldest forgotten first,
+ * so that one key's traffic never pushes out another's), and at most `max` in all (the oldest
+ * forgotten first). A request still waiting for its answer is never forgotten (the bounds may be
+ * passed by those, which the queue bounds). Only answers of journaled commands are remembered:
+ * a request that never became a command (refused before it was applied: 4xx of the service or
+ * of the decoder, 429, 503) leaves nothing, so that neither junk nor a retry-later fills the
+ * memory. Keys live in memory only: they do not survive a restart (docs/SERVER.md).
  */
 import { createHash } from 'node:crypto';
 
@@ -16,22 +20,31 @@ export interface Answer {
   readonly status: number;
   readonly body: unknown;
   readonly retryAfter?: number;
+  /** Whether the request became a journaled command (only those are remembered). */
+  readonly journaled?: boolean;
 }
 
 interface Entry {
+  readonly owner: string;
   readonly digest: string;
   readonly answer: Promise<Answer>;
+  settled: boolean;
 }
 
 /** Letters, digits and `_ . : -`, 1 to 128 of them. */
 export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 export class IdempotencyCache {
+  /** Every entry, oldest first, by owner and key. */
   private readonly entries = new Map<string, Entry>();
+  /** Each owner's entries' keys, oldest first. */
+  private readonly owners = new Map<string, Set<string>>();
   readonly max: number;
+  readonly perOwner: number;
 
-  constructor(max: number) {
+  constructor(max: number, perOwner = max) {
     this.max = max;
+    this.perOwner = Math.min(perOwner, max);
   }
 
   get size(): number {
@@ -39,36 +52,58 @@ export class IdempotencyCache {
   }
 
   /**
-   * The answer for `key` with a body of `digest`: the remembered one, `conflict` for another
-   * body, or the answer `run` makes (remembered unless it says to retry).
+   * The answer for `owner`'s `key` with a body of `digest`: the remembered one, `conflict` for
+   * another body, or the answer `run` makes (remembered when it is a journaled command's).
    */
   async answer(
+    owner: string,
     key: string,
     digest: string,
     run: () => Promise<Answer>,
   ): Promise<Answer | 'conflict'> {
     if (this.max === 0) return run();
-    const seen = this.entries.get(key);
+    const id = `${owner}\u0000${key}`;
+    const seen = this.entries.get(id);
     if (seen !== undefined) return seen.digest === digest ? seen.answer : 'conflict';
     const answer = run();
-    if (this.entries.size >= this.max) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
-    }
-    const entry = { digest, answer };
-    this.entries.set(key, entry);
+    const entry: Entry = { owner, digest, answer, settled: false };
+    this.entries.set(id, entry);
+    const mine = this.owners.get(owner) ?? new Set<string>();
+    this.owners.set(owner, mine);
+    mine.add(id);
     try {
       const done = await answer;
-      if (done.status === 429 || done.status >= 500) this.forget(key, entry);
+      if (done.journaled === true) {
+        entry.settled = true;
+        this.evict(mine, this.perOwner);
+        this.evict(this.entries.keys(), this.max);
+      } else {
+        this.forget(id, entry);
+      }
       return done;
     } catch (error) {
-      this.forget(key, entry);
+      this.forget(id, entry);
       throw error;
     }
   }
 
-  private forget(key: string, entry: Entry): void {
-    if (this.entries.get(key) === entry) this.entries.delete(key);
+  /** Forgets the oldest settled entries among `ids` while there are more than `bound`. */
+  private evict(ids: Iterable<string>, bound: number): void {
+    const count = () => (ids instanceof Set ? ids.size : this.entries.size);
+    // Deleting while iterating is safe for a Map's and a Set's iterators.
+    for (const id of ids) {
+      if (count() <= bound) return;
+      const entry = this.entries.get(id);
+      if (entry !== undefined && entry.settled) this.forget(id, entry);
+    }
+  }
+
+  private forget(id: string, entry: Entry): void {
+    if (this.entries.get(id) !== entry) return;
+    this.entries.delete(id);
+    const mine = this.owners.get(entry.owner);
+    mine?.delete(id);
+    if (mine?.size === 0) this.owners.delete(entry.owner);
   }
 }
 

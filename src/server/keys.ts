@@ -8,7 +8,7 @@
  * - `trader`: its own accounts' lending and margin commands, and their reports and history;
  * - `liquidator`: a trader's rights on its own accounts, plus `liquidate` and
  *   `liquidate-position` from them against any target, and the list of liquidatable accounts;
- * - `price-source`: `quote` (as the source its id names), `set-price` and `accrue`;
+ * - `price-source`: `quote` (as the source its id names) and `accrue` (never `set-price`);
  * - `risk-admin`: every command on every account, every read;
  * - `read-only`: reads of the accounts it names (`"*"`: every account, and the venue-wide
  *   lists), no command.
@@ -45,7 +45,9 @@ const OWN_ACCOUNT_COMMANDS: readonly CommandType[] = [
 export const COMMANDS_OF_ROLE: Readonly<Record<Role, ReadonlySet<string>>> = {
   trader: new Set(OWN_ACCOUNT_COMMANDS),
   liquidator: new Set([...OWN_ACCOUNT_COMMANDS, 'liquidate', 'liquidate-position']),
-  'price-source': new Set(['quote', 'set-price', 'accrue']),
+  // Quotes only (and accrual): a direct price or mark is the operator's (risk-admin), never one
+  // source's, which the oracle's quorum would not outvote.
+  'price-source': new Set(['quote', 'accrue']),
   // Every command type: the venue's operator (listings, configuration, fills, backstop).
   'risk-admin': new Set<string>(),
   'read-only': new Set(),

@@ -6,7 +6,7 @@
  *
  * NATS core has no acknowledgement: a message that cannot be taken is dropped, counted in
  * `fulcrum_nats_messages_total{outcome}` and logged in one line, never thrown: an unknown source
- * or a malformed body (`unknown_source`, `invalid`), a full queue (`queue_full`), a stopping
+ * or a malformed body, or a push dated ahead of the clock (`unknown_source`, `invalid`), a full queue (`queue_full`), a stopping
  * service or a failed journal (`refused`). Reconnects are the client's (forever, every
  * `reconnectTimeWait`); the connection is drained and closed when the service stops.
  */
@@ -14,6 +14,7 @@ import { Value } from '@sinclair/typebox/value';
 import { connect, type Msg, type NatsConnection } from 'nats';
 import type { FastifyBaseLogger } from 'fastify';
 import { FulcrumError } from '../base/errors.js';
+import { checkCommandTime } from './clock.js';
 import { HttpError } from './errors.js';
 import type { Gateway } from './gateway.js';
 import { parseBody } from './http.js';
@@ -27,6 +28,10 @@ export interface NatsQuotesOptions {
   readonly subject: string;
   readonly sources: readonly string[];
   readonly jsonDepthMax: number;
+  /** How far ahead of `now` a push's time may be (a price source is never a risk-admin). */
+  readonly clockSkewSeconds: number;
+  /** The wall clock, in milliseconds. */
+  readonly now: () => number;
   readonly gateway: Gateway;
   readonly metrics: Metrics;
   readonly log: FastifyBaseLogger;
@@ -109,6 +114,7 @@ function takeMessage(
     if (quotes.quotes.some((q) => q.source !== undefined && q.source !== source)) {
       throw new Error(`the subject binds the source to ${source}`);
     }
+    checkCommandTime('price-source', quotes.time, options.now(), options.clockSkewSeconds);
     commands = decodeQuotes(gateway, quotes, () => source);
   } catch (error) {
     drop('invalid', (error as Error).message.split('\n')[0]?.slice(0, 200) ?? 'invalid');

@@ -5,14 +5,16 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { FulcrumError } from '../base/errors.js';
+import type { Command } from '../engine/commands.js';
 import { decodeJson } from '../engine/engine.js';
 import { liquidationStatus, poolSummaries, subAccountReport } from '../engine/queries.js';
 import { renderEvent } from '../engine/render.js';
 import { renderHealthReport } from '../margin/report.js';
+import { checkCommandTime } from './clock.js';
 import type { Role, ServerConfig } from './config.js';
 import { HttpError, statusOfEngineCode } from './errors.js';
 import type { Gateway } from './gateway.js';
-import { readHistory } from './history.js';
+import { readHistory, visibleEntry } from './history.js';
 import { encodeCursor, numberCursor, pageLimit, refCursor, subAccountRef } from './http.js';
 import {
   type Answer,
@@ -52,6 +54,8 @@ export interface RouteContext {
   readonly gateway: Gateway;
   readonly metrics: Metrics;
   readonly idempotency: IdempotencyCache;
+  /** The service's wall clock, in milliseconds (command times are checked against it). */
+  readonly now: () => number;
 }
 
 export const ALL_ROLES: readonly Role[] = [
@@ -105,10 +109,12 @@ export async function answerCommand(
     if (!result.ok) {
       metrics.refusals.inc({ code: result.error.code });
       const status = statusOfEngineCode(result.error.code);
-      return { status, body: { ok: false, seq: result.seq, error: result.error.toJSON() } };
+      const body = { ok: false, seq: result.seq, error: result.error.toJSON() };
+      return { journaled: true, status, body };
     }
     const { seq, sequence, time, events } = result;
     return {
+      journaled: true,
       status: 200,
       body: { ok: true, seq, sequence, time, events: events.map(renderEvent) },
     };
@@ -149,15 +155,12 @@ function commandRoute(app: FastifyInstance, context: RouteContext): void {
       if (!mayCommand(key, body.type)) {
         throw forbidden(`a ${key.role} key may not send ${body.type}`);
       }
+      checkCommandTime(key.role, body.time, context.now(), context.config.clockSkewSeconds);
       const idempotencyKey = request.headers['idempotency-key'];
       const run = () => answerCommand(context, key, body);
       const answer =
         typeof idempotencyKey === 'string'
-          ? await context.idempotency.answer(
-              `${key.id}\u0000${idempotencyKey}`,
-              bodyDigest(body),
-              run,
-            )
+          ? await context.idempotency.answer(key.id, idempotencyKey, bodyDigest(body), run)
           : await run();
       if (answer === 'conflict') {
         const message = 'this Idempotency-Key was used with another body';
@@ -234,6 +237,7 @@ function whatIfRoute(app: FastifyInstance, { gateway, config }: RouteContext): v
         if (decoded instanceof FulcrumError) throw decoded;
         const denied = forbiddenTarget(key, decoded);
         if (denied !== undefined) throw forbidden(denied);
+        refuseBlindLiquidation(key, decoded, gateway);
         return gateway.settled(commandWhatIf(state, decoded, (a) => mayRead(key, a)));
       }
       if (shock === undefined) throw new Error('unreachable: a shock was checked for');
@@ -255,6 +259,18 @@ function whatIfRoute(app: FastifyInstance, { gateway, config }: RouteContext): v
       return gateway.settled(venueShock(state, shock, isLiquidatable, config.whatIfScanMax));
     },
   );
+}
+
+/**
+ * A liquidator's what-if liquidation of a target it may not read is answered only when the
+ * target is liquidatable (as `GET /v1/liquidatable` lists it): otherwise its dry run would tell
+ * what the target owes and how far it is from maintenance.
+ */
+function refuseBlindLiquidation(key: ApiKey, command: Command, gateway: Gateway): void {
+  if (command.type !== 'liquidate' && command.type !== 'liquidate-position') return;
+  if (mayRead(key, command.target.account)) return;
+  if (gateway.monitor.isLiquidatable(command.target)) return;
+  throw new HttpError(422, 'not_liquidatable', 'the target is not liquidatable');
 }
 
 function marketRoutes(app: FastifyInstance, { gateway }: RouteContext): void {
@@ -313,7 +329,7 @@ function liquidatableRoute(app: FastifyInstance, { gateway }: RouteContext): voi
   );
 }
 
-function historyRoute(app: FastifyInstance, { gateway }: RouteContext): void {
+function historyRoute(app: FastifyInstance, { gateway, config }: RouteContext): void {
   app.get<{ Querystring: { limit?: string; cursor?: string; account?: string } }>(
     '/v1/history',
     {
@@ -338,8 +354,12 @@ function historyRoute(app: FastifyInstance, { gateway }: RouteContext): void {
       }
       const limit = pageLimit(request.query.limit, 100, 1_000);
       const position = cursor === undefined ? 0 : numberCursor(cursor);
-      const page = await readHistory(gateway.durable.store, account, position, limit);
-      return { items: page.items, next: page.next === null ? null : encodeCursor(page.next) };
+      const { store } = gateway.durable;
+      const page = await readHistory(store, account, position, limit, config.historyDepthMax);
+      const items = mayReadVenue(key)
+        ? page.items
+        : page.items.map((item) => visibleEntry(item, (id) => mayRead(key, id)));
+      return { items, next: page.next === null ? null : encodeCursor(page.next) };
     },
   );
 }
@@ -349,7 +369,7 @@ function historyRoute(app: FastifyInstance, { gateway }: RouteContext): void {
  * durable. The whole push is admitted to the queue or refused (503) before any is applied; each
  * quote's own refusal is its result.
  */
-function quotesRoute(app: FastifyInstance, { gateway, metrics }: RouteContext): void {
+function quotesRoute(app: FastifyInstance, { gateway, metrics, config, now }: RouteContext): void {
   app.post<{ Body: QuotesBody }>(
     '/v1/quotes',
     {
@@ -359,11 +379,12 @@ function quotesRoute(app: FastifyInstance, { gateway, metrics }: RouteContext): 
         tags: ['market'],
         security: SECURITY,
         body: QuotesBody,
-        response: replies(QuotesReply, [400, 401, 403, 413, 415, 429, 503]),
+        response: replies(QuotesReply, [400, 401, 403, 413, 415, 422, 429, 503]),
       },
     },
     async (request) => {
       const key = apiKeyOf(request);
+      checkCommandTime(key.role, request.body.time, now(), config.clockSkewSeconds);
       const commands = decodeQuotes(
         gateway,
         request.body,

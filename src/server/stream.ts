@@ -128,7 +128,7 @@ function upgradeAuthentication({ keys, limiter, config, now, signatures }: Strea
   return async (request: FastifyRequest): Promise<void> => {
     const header = request.headers.authorization;
     if (header === undefined) return;
-    const match = /^Bearer ([A-Za-z0-9_-]{1,256})$/.exec(header);
+    const match = /^Bearer +([A-Za-z0-9_-]{1,256})$/i.exec(header);
     const key = match === null ? undefined : keys.find(match[1] as string);
     if (key === undefined) {
       throw new HttpError(401, 'unauthenticated', 'the API key is not one this service knows');

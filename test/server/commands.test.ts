@@ -181,7 +181,7 @@ test('after a fall: the liquidatable list, the best liquidation, and the liquida
   expect(after).toMatchObject({ healthFactor: '0.88', liquidatable: true });
   expect((await get(app, '/v1/liquidatable', KEY.liquidator)).json()).toMatchObject({ total: 0 });
 
-  const fall = await post(app, '/v1/commands', KEY.feed, {
+  const fall = await post(app, '/v1/commands', KEY.admin, {
     type: 'set-price',
     time: T0 + 60,
     asset: 'ETH',

@@ -106,6 +106,16 @@ if (unreachable !== null && process.env.CI !== 'true') {
     expect(metrics.body).toContain('fulcrum_nats_messages_total{outcome="unknown_source"} 1');
   });
 
+  test('a push dated ahead of the clock is dropped, and time does not jump', async () => {
+    service = await start(url);
+    publisher = await connect({ servers: url });
+    const ahead = Math.floor(Date.now() / 1000) + 86_400;
+    publish(publisher, 'feed', { time: ahead, quotes: [{ asset: 'BTC', price: '1' }] });
+    publish(publisher, 'feed', { time: T0 + 5, quotes: [{ asset: 'BTC', price: '31000' }] });
+    await until(async () => (await btcPrice(service as TestService)) === '31000');
+    expect(await dropped(service, 'invalid')).toBe(1);
+  });
+
   test('a message past the queue bound is dropped and counted', async () => {
     service = await start(url, 100);
     publisher = await connect({ servers: url });
