@@ -9,25 +9,12 @@
  * `fulcrum greeks --account ID[/N]` reports a sub-account of the journal in `--data` the same
  * way, read as `history` reads it (recovered read-only, nothing changed).
  */
+import { parsePortfolio, portfolioReport, type PortfolioReport } from '../derivatives/report.js';
 import { FulcrumError } from '../base/errors.js';
-import type { ForwardPoint, SettlementPoint } from '../derivatives/forwards.js';
-import { RATE_SCALE, SIZE_UNIT, VALUE_UNIT } from '../derivatives/position.js';
-import { underlyingMarkets, type UnderlyingMarket } from '../derivatives/portfolioMargin.js';
-import {
-  parsePortfolio,
-  type Portfolio,
-  portfolioReport,
-  type PortfolioReport,
-  type ReportPosition,
-} from '../derivatives/report.js';
-import { flatSurface } from '../derivatives/volSurface.js';
 import { ACCOUNT_ID_PATTERN } from '../domain/limits.js';
 import { quoteInput } from '../domain/quote.js';
-import { Draft } from '../engine/draft.js';
-import { DEFAULT_VOLATILITY } from '../engine/portfolio.js';
+import { subAccountRisk } from '../engine/accountRisk.js';
 import type { EngineState, SubAccountRef } from '../engine/state.js';
-import { formatDecimal } from '../math/decimal.js';
-import { pow10, PRICE_DECIMALS } from '../math/fixed.js';
 import { recover } from '../store/recovery.js';
 import { withStore } from './history.js';
 import { CliError, EXIT, parseJson, readInput } from './io.js';
@@ -47,9 +34,21 @@ export function greeksOfAccount(data: string, account: string, json: boolean): P
   const ref = subAccountOption(account);
   return withStore(data, async (store) => {
     const { state } = await recover(store);
-    const report = portfolioReport(accountPortfolio(state, ref));
+    const report = riskOfAccount(state, ref);
     return json ? JSON.stringify(report, null, 2) : render(report);
   });
+}
+
+/** The engine's risk report, a sub-account without positions named as the option that chose it. */
+function riskOfAccount(state: EngineState, ref: SubAccountRef): PortfolioReport {
+  try {
+    return subAccountRisk(state, ref);
+  } catch (error) {
+    if (error instanceof FulcrumError && error.code === 'no_position') {
+      throw new FulcrumError('no_position', error.message, '--account');
+    }
+    throw error;
+  }
 }
 
 /** `--account`: an account id, optionally `/` and a sub-account number (0 to 255, as written). */
@@ -69,80 +68,6 @@ export function subAccountOption(text: string): SubAccountRef {
     );
   }
   return { account: id, subAccount: Number(number) };
-}
-
-/**
- * A sub-account of the engine as a portfolio of the risk report: its positions at their entry
- * prices; each underlying's index (its asset's oracle price) and a flat volatility (the venue's,
- * set with `set-volatility`, or the engine's default for portfolio margin); a future's mark as
- * the forward of its expiry, and its settlement price once captured; the collateral is the
- * sub-account's balances at their oracle prices, debts subtracted, and its unsettled profit.
- */
-export function accountPortfolio(state: EngineState, ref: SubAccountRef): Portfolio {
-  const draft = new Draft(state, state.time);
-  const sub = draft.subAccount(ref);
-  const book = sub.derivatives;
-  if (book === undefined || book.positions.length === 0) {
-    throw new FulcrumError(
-      'no_position',
-      `${ref.account}/${ref.subAccount} holds no derivatives position`,
-      '--account',
-    );
-  }
-  // Through the decimal text: 1782 stays 1782, where a division of floats may not.
-  const float = (price: bigint) => Number(formatDecimal(price, PRICE_DECIMALS));
-  let collateral = Number(book.unsettled) / Number(VALUE_UNIT);
-  for (const { asset, scaled } of sub.positions) {
-    const { config, risk } = draft.asset(asset);
-    const amount = draft.amountOf(asset, scaled);
-    collateral += (Number(amount) / Number(pow10(config.decimals))) * float(risk.oraclePrice);
-  }
-  const carry = new Map<string, { forwards: ForwardPoint[]; settlements: SettlementPoint[] }>();
-  const positions: ReportPosition[] = book.positions.map((position) => {
-    const instrument = draft.instrument(position.instrument);
-    const { spec } = instrument.listing;
-    const curve = carry.get(spec.underlying) ?? { forwards: [], settlements: [] };
-    carry.set(spec.underlying, curve);
-    if (spec.kind === 'future') {
-      if (spec.expiry > state.time) {
-        if (!curve.forwards.some((f) => f.expiry === spec.expiry)) {
-          curve.forwards.push({ expiry: spec.expiry, forward: float(instrument.mark) });
-        }
-      } else if (instrument.settlementPrice !== null) {
-        if (!curve.settlements.some((f) => f.expiry === spec.expiry)) {
-          curve.settlements.push({ expiry: spec.expiry, price: float(instrument.settlementPrice) });
-        }
-      }
-    }
-    const size = Number(position.size) / Number(SIZE_UNIT);
-    // −quote / size: what was paid for each unit, PRICE_SCALE.
-    const entryPrice = float(-position.quote / (position.size * RATE_SCALE));
-    return { instrument: spec, size, entryPrice };
-  });
-  const markets = new Map<string, UnderlyingMarket>();
-  for (const position of book.positions) {
-    const instrument = draft.instrument(position.instrument);
-    const asset = draft.asset(instrument.underlying);
-    const name = instrument.listing.spec.underlying;
-    if (markets.has(name)) continue;
-    const curve = carry.get(name);
-    markets.set(name, {
-      index: float(asset.risk.oraclePrice),
-      surface: flatSurface(draft.volatility(asset.index) ?? DEFAULT_VOLATILITY),
-      ...(curve === undefined || curve.forwards.length === 0
-        ? {}
-        : { forwards: [...curve.forwards].sort((a, b) => a.expiry - b.expiry) }),
-      ...(curve === undefined || curve.settlements.length === 0
-        ? {}
-        : { settlements: [...curve.settlements].sort((a, b) => a.expiry - b.expiry) }),
-    });
-  }
-  return {
-    time: state.time,
-    collateral,
-    market: { time: state.time, underlyings: underlyingMarkets(markets) },
-    positions,
-  };
 }
 
 function render(r: PortfolioReport): string {

@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { FulcrumError } from '../base/errors.js';
 import type { Command } from '../engine/commands.js';
 import { decodeJson } from '../engine/engine.js';
+import { subAccountRisk } from '../engine/accountRisk.js';
 import { liquidationStatus, poolSummaries, subAccountReport } from '../engine/queries.js';
 import { renderEvent } from '../engine/render.js';
 import { renderHealthReport } from '../margin/report.js';
@@ -43,6 +44,7 @@ import {
   StatusReply,
   SubAccountParams,
   SubAccountReply,
+  SubAccountRiskReply,
   WhatIfBody,
   WhatIfReply,
 } from './schemas.js';
@@ -79,6 +81,7 @@ const forbidden = (message: string) => new HttpError(403, 'forbidden', message);
 export function registerRoutes(app: FastifyInstance, context: RouteContext): void {
   commandRoute(app, context);
   accountRoute(app, context);
+  accountRiskRoute(app, context);
   whatIfRoute(app, context);
   marketRoutes(app, context);
   liquidatableRoute(app, context);
@@ -200,6 +203,33 @@ function accountRoute(app: FastifyInstance, { gateway }: RouteContext): void {
         ...renderHealthReport(subAccountReport(state, ref)),
         liquidation: { allowed: status.allowed, blockedBy: status.blockedBy },
       });
+    },
+  );
+}
+
+function accountRiskRoute(app: FastifyInstance, { gateway }: RouteContext): void {
+  app.get<{ Params: { account: string; n: string } }>(
+    '/v1/accounts/:account/sub-accounts/:n/risk',
+    {
+      config: { access: ACCOUNT_READERS },
+      schema: {
+        summary:
+          "A sub-account's derivatives risk: Greeks per position and in all, margin in each mode, cross liquidation prices",
+        tags: ['accounts'],
+        security: SECURITY,
+        params: SubAccountParams,
+        response: replies(SubAccountRiskReply, [400, 401, 403, 422, 429, 503]),
+      },
+    },
+    async (request) => {
+      const key = apiKeyOf(request);
+      const ref = subAccountRef(request.params.account, request.params.n);
+      if (!mayRead(key, ref.account)) {
+        throw forbidden(`key ${key.id} may not read account ${JSON.stringify(ref.account)}`);
+      }
+      const { state } = gateway;
+      const report = subAccountRisk(state, ref);
+      return gateway.settled({ account: ref.account, subAccount: ref.subAccount, ...report });
     },
   );
 }

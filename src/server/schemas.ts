@@ -158,6 +158,78 @@ export const SubAccountReply = Type.Object(
   { additionalProperties: false },
 );
 
+const Greeks = {
+  deltaQuote: Type.Number({ description: 'Δ·S: the exposure in quote' }),
+  gammaQuotePerPercent: Type.Number({
+    description: 'Γ·S²/100: delta change for a 1% move, in quote',
+  }),
+  vegaQuotePerVolPoint: Type.Number({ description: 'value change for one volatility point' }),
+  thetaQuotePerDay: Type.Number({ description: 'value change over one day (or the time left)' }),
+};
+
+const RiskPosition = Type.Object(
+  {
+    symbol: Type.String(),
+    kind: Type.Union([Type.Literal('perpetual'), Type.Literal('future'), Type.Literal('option')]),
+    underlying: Type.String(),
+    size: Type.Number(),
+    expired: Type.Boolean(),
+    needsSettlement: Type.Boolean(),
+    settlementPrice: Nullable(Type.Number()),
+    forward: Nullable(Type.Number()),
+    mark: Nullable(Type.Number()),
+    volatility: Nullable(Type.Number()),
+    entryPrice: Nullable(Type.Number()),
+    unrealizedPnl: Nullable(Type.Number()),
+    notional: Type.Number(),
+    deltaUnits: Type.Number({ description: '∂V/∂S, units of the underlying' }),
+    ...Greeks,
+    initial: Type.Number(),
+    maintenance: Type.Number(),
+    initialRatio: Nullable(Type.Number()),
+    maintenanceRatio: Nullable(Type.Number()),
+    leverage: Nullable(Type.Number()),
+    isolatedLiquidationPrice: Nullable(Type.Number()),
+  },
+  { additionalProperties: false },
+);
+
+/** `derivatives/report.ts`'s PortfolioReport of a sub-account: analytics in floats. */
+export const SubAccountRiskReply = Type.Object(
+  {
+    account: Type.String(),
+    subAccount: Type.Integer(),
+    time: Type.Integer({ description: 'the state time the report is at' }),
+    collateral: Type.Number({
+      description: 'balances at oracle value, debts subtracted, plus unsettled',
+    }),
+    equity: Type.Number(),
+    notional: Type.Number(),
+    leverage: Nullable(Type.Number()),
+    greeks: Type.Object(Greeks, { additionalProperties: false }),
+    positions: Type.Array(RiskPosition),
+    needsSettlement: Type.Array(Type.String()),
+    margins: Type.Array(
+      Type.Object(
+        {
+          mode: Type.Union([
+            Type.Literal('cross'),
+            Type.Literal('isolated'),
+            Type.Literal('portfolio'),
+          ]),
+          initial: Type.Number(),
+          maintenance: Type.Number(),
+          collateralNeeded: Type.Number(),
+          excess: Type.Number(),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    crossLiquidationPrices: Type.Record(Type.String(), Nullable(Type.Number())),
+  },
+  { additionalProperties: false },
+);
+
 export const SubAccountParams = Type.Object(
   {
     account: AccountId,

@@ -129,6 +129,12 @@ const ROWS: readonly Row[] = [
     allow: { bob: 200, admin: 200, auditor: 200 },
   },
   {
+    name: "alice's derivatives risk (she holds no position: 422 to those who may read it)",
+    method: 'GET',
+    url: '/v1/accounts/alice/sub-accounts/0/risk',
+    allow: { alice: 422, admin: 422, auditor: 422, aliceViewer: 422 },
+  },
+  {
     name: 'what-if: a deposit into alice',
     method: 'POST',
     url: '/v1/what-if',
@@ -303,6 +309,7 @@ test('the OpenAPI document names every route with its security', async () => {
   for (const path of [
     '/v1/commands',
     '/v1/accounts/{account}/sub-accounts/{n}',
+    '/v1/accounts/{account}/sub-accounts/{n}/risk',
     '/v1/what-if',
     '/v1/pools',
     '/v1/prices',
