@@ -19,7 +19,7 @@ const PRICE = 10n ** 18n;
 const USDC = 10n ** 6n;
 
 /** A venue with USDC and ETH pools, an ETH perpetual, and `accounts` accounts of 10,000 USDC each. */
-function venue(accounts: number): EngineState {
+export function venue(accounts: number): EngineState {
   const state = createState();
   const json = (input: unknown) => {
     const result = applyCommand(state, decodeCommand(input, state));

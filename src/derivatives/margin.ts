@@ -5,8 +5,8 @@
  * balances, so one health covers everything it holds (see docs/MARGIN.md).
  *
  * A tier is computed when first asked for: a liquidation check reads maintenance only. The
- * standard requirement's ratios (the size premium's square root) are kept per position for
- * perpetuals and futures, whose ratios depend only on the size; options' depend on the index.
+ * standard requirement's ratios (the size premium's square root) are computed as needed: a
+ * few float operations, cheaper than a cache keyed by positions that every fill replaces.
  */
 import { WEIGHT_SCALE } from '../math/fixed.js';
 import { type InstrumentSpec, sizeAdjusted } from './instruments.js';
@@ -79,47 +79,14 @@ export class DerivativesMargin {
    */
   floatTier(index: 0 | 1 | 2): readonly [number, number, number] | null {
     if (this.requirement !== undefined) return null;
-    let profit = 0;
-    let losses = 0;
-    let magnitude = 0;
-    const unsettled = Number(this.unsettled);
-    if (unsettled > 0) profit += unsettled * Number(this.unsettledWeights[index]);
-    else losses -= unsettled;
-    magnitude += Math.abs(unsettled);
-    const { positions } = this;
-    for (let i = 0; i < positions.length; i++) {
-      const position = positions[i] as DerivativePosition;
-      const prices = this.instruments(position.instrument);
-      if (prices.spec.kind === 'option') return null;
-      const [size, quote, funding, initialRatio, maintenanceRatio] = floatsOf(
-        position,
-        prices.spec,
-      );
-      const f = prices.floats;
-      const notional = size * (f?.mark ?? Number(prices.mark)) * RATE_FLOAT;
-      const owed =
-        prices.fundingIndex === position.funding
-          ? 0
-          : size * ((f?.fundingIndex ?? Number(prices.fundingIndex)) - funding);
-      const value = notional + quote - owed;
-      if (value > 0) {
-        profit += value * (f?.weights[index] ?? Number(prices.profitWeights[index]));
-      } else {
-        losses -= value;
-      }
-      const absolute = Math.abs(notional);
-      const required =
-        index === 0
-          ? absolute * initialRatio
-          : index === 2
-            ? absolute * maintenanceRatio
-            : (absolute * (initialRatio + maintenanceRatio)) / 2;
-      losses += required / 1e6;
-      magnitude += absolute + Math.abs(quote) + Math.abs(owed) + required / 1e6;
-    }
-    const scale = Number(this.scale);
-    const w = Number(W);
-    return [profit * scale, losses * w * scale, magnitude * w * scale];
+    return floatTierOf(
+      this.positions,
+      this.instruments,
+      this.unsettled,
+      this.unsettledWeights,
+      this.scale,
+      index,
+    );
   }
 
   /** [collateral, liabilities] of tier `index` (0 initial, 1 liquidation-end, 2 maintenance). */
@@ -157,32 +124,64 @@ export class DerivativesMargin {
 }
 
 /**
- * A position's figures as floats, kept per position (positions never change in place): size,
- * quote, funding, and its requirement ratios (ppm) given its instrument.
+ * A book's tier `index` as floats, with the magnitude of what was summed: the float screen's
+ * share of {@link DerivativesMargin.tier} (standard requirements; null with an option, which
+ * the exact figures decide).
  */
-const floats = new WeakMap<DerivativePosition, readonly [number, number, number, number, number]>();
-
-function floatsOf(
-  position: DerivativePosition,
-  spec: InstrumentSpec,
-): readonly [number, number, number, number, number] {
-  let kept = floats.get(position);
-  if (kept === undefined) {
-    const ratio = ratiosOf(position, spec);
-    kept = [
-      Number(position.size),
-      Number(position.quote),
-      Number(position.funding),
-      Number(ratio[0]),
-      Number(ratio[1]),
-    ];
-    floats.set(position, kept);
+export function floatTierOf(
+  positions: readonly DerivativePosition[],
+  instruments: (index: number) => InstrumentPrices,
+  unsettled: bigint,
+  unsettledWeights: ProfitWeights,
+  scale: bigint,
+  index: 0 | 1 | 2,
+): readonly [number, number, number] | null {
+  let profit = 0;
+  let losses = 0;
+  let magnitude = 0;
+  const unsettledFloat = Number(unsettled);
+  if (unsettledFloat > 0) profit += unsettledFloat * Number(unsettledWeights[index]);
+  else losses -= unsettledFloat;
+  magnitude += Math.abs(unsettledFloat);
+  for (let i = 0; i < positions.length; i++) {
+    const position = positions[i] as DerivativePosition;
+    const prices = instruments(position.instrument);
+    const { spec } = prices;
+    if (spec.kind === 'option') return null;
+    // Plain conversions and the ratios' float arithmetic: cheaper than any per-position cache
+    // (positions are replaced on every fill, so such a cache mostly missed and fed the GC).
+    const size = Number(position.size);
+    const quote = Number(position.quote);
+    const f = prices.floats;
+    const notional = size * (f?.mark ?? Number(prices.mark)) * RATE_FLOAT;
+    const owed =
+      prices.fundingIndex === position.funding
+        ? 0
+        : size * ((f?.fundingIndex ?? Number(prices.fundingIndex)) - Number(position.funding));
+    const value = notional + quote - owed;
+    if (value > 0) {
+      profit += value * (f?.weights[index] ?? Number(prices.profitWeights[index]));
+    } else {
+      losses -= value;
+    }
+    const absolute = Math.abs(notional);
+    const units = Math.abs(size) / SIZE_UNIT_FLOAT;
+    const required =
+      index === 0
+        ? absolute * ratioFloat(spec.initialMargin, spec.sizePremium, units)
+        : index === 2
+          ? absolute * ratioFloat(spec.maintenanceMargin, spec.sizePremium, units)
+          : (absolute *
+              (ratioFloat(spec.initialMargin, spec.sizePremium, units) +
+                ratioFloat(spec.maintenanceMargin, spec.sizePremium, units))) /
+            2;
+    losses += required / 1e6;
+    magnitude += absolute + Math.abs(quote) + Math.abs(owed) + required / 1e6;
   }
-  return kept;
+  const s = Number(scale);
+  const w = Number(W);
+  return [profit * s, losses * w * s, magnitude * w * s];
 }
-
-/** Ratios (ppm) of a perpetual's or future's requirement, by position: they depend on its size. */
-const ratios = new WeakMap<DerivativePosition, readonly [bigint, bigint]>();
 
 /** A position's requirement in tier `index`: initial, maintenance, or midway (rounded up). */
 function requirementOf(
@@ -199,30 +198,24 @@ function requirementOf(
         ? r.maintenance
         : (r.initial + r.maintenance + 1n) / 2n;
   }
-  const kept = ratiosOf(position, spec);
   const absSize = position.size < 0n ? -position.size : position.size;
   const notional = absSize * prices.mark * RATE_SCALE;
-  const initial = () => divUp(notional * kept[0], PPM);
-  const maintenance = () => divUp(notional * kept[1], PPM);
+  const units = Number(absSize) / SIZE_UNIT_FLOAT;
+  const initial = () =>
+    divUp(notional * ppmUp(sizeAdjusted(spec.initialMargin, spec.sizePremium, units)), PPM);
+  const maintenance = () =>
+    divUp(notional * ppmUp(sizeAdjusted(spec.maintenanceMargin, spec.sizePremium, units)), PPM);
   if (index === 0) return initial();
   if (index === 2) return maintenance();
   return (initial() + maintenance() + 1n) / 2n;
 }
 
-function ratiosOf(position: DerivativePosition, spec: InstrumentSpec): readonly [bigint, bigint] {
-  let kept = ratios.get(position);
-  if (kept === undefined) {
-    const absSize = position.size < 0n ? -position.size : position.size;
-    const units = Number(absSize) / Number(SIZE_UNIT);
-    kept = [
-      ppmUp(sizeAdjusted(spec.initialMargin, spec.sizePremium, units)),
-      ppmUp(sizeAdjusted(spec.maintenanceMargin, spec.sizePremium, units)),
-    ];
-    ratios.set(position, kept);
-  }
-  return kept;
+/** `ppmUp(sizeAdjusted(base, premium, units))` as a float: the same integer, never a bigint. */
+function ratioFloat(base: number, premium: number, units: number): number {
+  return Math.ceil(sizeAdjusted(base, premium, units) * 1e6 - 1e-9);
 }
 
+const SIZE_UNIT_FLOAT = Number(SIZE_UNIT);
 const RATE_FLOAT = Number(RATE_SCALE);
 
 function divUp(a: bigint, b: bigint): bigint {

@@ -81,7 +81,9 @@ export function applyFill(
   quote: bigint,
   fundingIndex: bigint,
 ): Fill {
-  const funding = before === null ? 0n : -owedFunding(before, fundingIndex);
+  // Most fills find the funding index where the position last settled: nothing owed.
+  const funding =
+    before === null || before.funding === fundingIndex ? 0n : -owedFunding(before, fundingIndex);
   const oldSize = before?.size ?? 0n;
   const oldQuote = before?.quote ?? 0n;
   const newSize = oldSize + size;
@@ -101,7 +103,7 @@ export function applyFill(
   }
   const position =
     newSize === 0n ? null : { instrument, size: newSize, quote: keptQuote, funding: fundingIndex };
-  return { position, realized: realized + funding };
+  return { position, realized: funding === 0n ? realized : realized + funding };
 }
 
 /**

@@ -6,23 +6,26 @@
  */
 import { assert, FulcrumError } from '../base/errors.js';
 import { quoteInput } from '../domain/quote.js';
-import { DEFAULT_PROFIT_WEIGHT } from '../derivatives/listing.js';
+import { DEFAULT_PROFIT_WEIGHT, type InstrumentListing } from '../derivatives/listing.js';
 import {
   DerivativesMargin,
+  floatTierOf,
   type InstrumentPrices,
   pricesWithFloats,
   type ProfitWeights,
 } from '../derivatives/margin.js';
 import type { AssetRisk } from '../margin/assetRisk.js';
-import { VALUE_UNIT } from '../derivatives/position.js';
+import { type DerivativePosition, VALUE_UNIT } from '../derivatives/position.js';
 import { portfolioRequirement, unweighted } from './portfolio.js';
-import { NORM_DECIMALS } from '../margin/assetRisk.js';
+import { NORM_DECIMALS, TIER_INDEX } from '../margin/assetRisk.js';
 import {
   evaluateHealth,
   type ExtraMargin,
   type HealthSnapshot,
   type Position,
+  screenSums,
 } from '../margin/health.js';
+import type { Tier } from '../domain/asset.js';
 import { LIMITS } from '../domain/limits.js';
 import type { LiquidationConfig } from '../domain/liquidationConfig.js';
 import type { VenueConfig } from '../domain/venueConfig.js';
@@ -47,6 +50,13 @@ import {
 export interface SubAccountChange {
   readonly ref: SubAccountRef;
   readonly state: SubAccountState;
+}
+
+/** A sub-account as the draft holds it: read from the state, or changed (`changed`). */
+interface SubAccountSlot {
+  ref: SubAccountRef;
+  state: SubAccountState;
+  changed: boolean;
 }
 
 /** What a draft changes, as the effects journal reads it before `commit`. */
@@ -74,8 +84,11 @@ export class Draft {
   // A command touches one or two assets and sub-accounts: short lists scanned in order beat maps
   // (no key strings, no hashing) on the engine's hot path.
   private readonly assetChanges: AssetState[] = [];
-  private readonly subAccountChanges: SubAccountChange[] = [];
-  private readonly subAccountReads: SubAccountChange[] = [];
+  // Every sub-account the draft read or changed, once each; those changed also in
+  // `subAccountChanges`, in the order first changed. Handlers pass the same reference objects
+  // around, so a lookup first scans for the very object and compares names only when it misses.
+  private readonly subAccountSlots: SubAccountSlot[] = [];
+  private readonly subAccountChanges: SubAccountSlot[] = [];
   /**
    * The throttle's change: the window's total and, when the per-account cap is kept, one
    * sub-account's total (a command liquidates one target). Never a copy of the per-account map:
@@ -88,6 +101,7 @@ export class Draft {
   private configChange: LiquidationConfig | undefined;
   private venueChange: VenueConfig | undefined;
 
+  private pricesFunction: ((index: number) => InstrumentPrices) | undefined;
   /** The state's sequence when the draft was made: a draft is valid only until the next commit. */
   private readonly sequence: number;
 
@@ -145,26 +159,46 @@ export class Draft {
   }
 
   setInstrument(instrument: InstrumentState): void {
-    const at = this.instrumentChanges.findIndex((i) => i.index === instrument.index);
-    if (at >= 0) this.instrumentChanges[at] = instrument;
-    else this.instrumentChanges.push(instrument);
+    const changes = this.instrumentChanges;
+    for (let i = 0; i < changes.length; i++) {
+      if ((changes[i] as InstrumentState).index === instrument.index) {
+        changes[i] = instrument;
+        return;
+      }
+    }
+    changes.push(instrument);
   }
 
   /** An instrument's prices and weights, as margin reads them, at the draft's state. */
   instrumentPrices(index: number): InstrumentPrices {
     const instrument = this.instrument(index);
     const risk = this.asset(instrument.underlying).risk;
-    const kept = pricesKept.get(instrument);
-    if (kept !== undefined && kept.risk === risk) return kept.prices;
-    const w = instrument.listing.profitWeight;
-    const prices = pricesWithFloats({
-      spec: instrument.listing.spec,
-      mark: instrument.mark,
-      index: risk.oraclePrice,
-      fundingIndex: instrument.fundingIndex,
-      profitWeights: [w.initial, w.liquidationEnd, w.maintenance],
-    });
-    pricesKept.set(instrument, { risk, prices });
+    const kept = pricesKept[index];
+    if (
+      kept !== undefined &&
+      kept.listing === instrument.listing &&
+      kept.risk === risk &&
+      kept.prices.mark === instrument.mark &&
+      kept.prices.fundingIndex === instrument.fundingIndex
+    ) {
+      return kept.prices;
+    }
+    const { listing } = instrument;
+    const prices =
+      kept === undefined || kept.listing !== listing
+        ? pricesWithFloats({
+            spec: listing.spec,
+            mark: instrument.mark,
+            index: risk.oraclePrice,
+            fundingIndex: instrument.fundingIndex,
+            profitWeights: [
+              listing.profitWeight.initial,
+              listing.profitWeight.liquidationEnd,
+              listing.profitWeight.maintenance,
+            ],
+          })
+        : movedPrices(kept.prices, instrument, risk);
+    pricesKept[index] = { listing, risk, prices };
     return prices;
   }
 
@@ -191,9 +225,14 @@ export class Draft {
   }
 
   setAsset(asset: AssetState): void {
-    const at = this.assetChanges.findIndex((a) => a.index === asset.index);
-    if (at >= 0) this.assetChanges[at] = asset;
-    else this.assetChanges.push(asset);
+    const changes = this.assetChanges;
+    for (let i = 0; i < changes.length; i++) {
+      if ((changes[i] as AssetState).index === asset.index) {
+        changes[i] = asset;
+        return;
+      }
+    }
+    changes.push(asset);
   }
 
   /**
@@ -235,21 +274,17 @@ export class Draft {
   currentPool(index: number): PoolState {
     const asset = this.asset(index);
     if (asset.pool.accruedAt >= this.time) return asset.pool;
-    return accrue(asset.pool, asset.config, this.time).pool;
+    return accruedCopy(asset, this.time);
   }
 
   subAccount(ref: SubAccountRef): SubAccountState {
     this.assertCurrent();
-    for (const changed of this.subAccountChanges) {
-      if (sameSubAccount(changed.ref, ref)) return changed.state;
-    }
+    const slot = this.slotOf(ref);
+    if (slot !== undefined) return slot.state;
     // A handler asks for the same sub-account several times: remember what the state holds.
-    for (const seen of this.subAccountReads) {
-      if (sameSubAccount(seen.ref, ref)) return seen.state;
-    }
     const state =
       findSubAccount(this.base.accounts.get(ref.account), ref.subAccount) ?? EMPTY_SUB_ACCOUNT;
-    this.subAccountReads.push({ ref, state });
+    this.subAccountSlots.push({ ref, state, changed: false });
     return state;
   }
 
@@ -261,9 +296,31 @@ export class Draft {
         `the engine holds at most ${LIMITS.accounts} accounts`,
       );
     }
-    const at = this.subAccountChanges.findIndex((c) => sameSubAccount(c.ref, ref));
-    if (at >= 0) this.subAccountChanges[at] = { ref, state };
-    else this.subAccountChanges.push({ ref, state });
+    let slot = this.slotOf(ref);
+    if (slot === undefined) {
+      slot = { ref, state, changed: false };
+      this.subAccountSlots.push(slot);
+    }
+    slot.ref = ref;
+    slot.state = state;
+    if (!slot.changed) {
+      slot.changed = true;
+      this.subAccountChanges.push(slot);
+    }
+  }
+
+  /** The draft's slot of sub-account `ref`, if it read or changed it. */
+  private slotOf(ref: SubAccountRef): SubAccountSlot | undefined {
+    const slots = this.subAccountSlots;
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i] as SubAccountSlot;
+      if (slot.ref === ref) return slot;
+    }
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i] as SubAccountSlot;
+      if (sameSubAccount(slot.ref, ref)) return slot;
+    }
+    return undefined;
   }
 
   /** Everything the draft changes, without copying: read it before `commit`. */
@@ -282,7 +339,10 @@ export class Draft {
 
   /** The sub-accounts this draft changes. */
   touched(): SubAccountRef[] {
-    return this.subAccountChanges.map((change) => change.ref);
+    const changes = this.subAccountChanges;
+    const refs: SubAccountRef[] = new Array<SubAccountRef>(changes.length);
+    for (let i = 0; i < changes.length; i++) refs[i] = (changes[i] as SubAccountSlot).ref;
+    return refs;
   }
 
   get liquidationConfig(): LiquidationConfig {
@@ -373,6 +433,65 @@ export class Draft {
     return this.healthOf(sub.positions, sub.derivatives);
   }
 
+  /**
+   * Whether a sub-account meets `tier` (health at or above 1): exactly `health(ref).meets(tier)`.
+   * The float screen decides first, summed straight from the draft with no snapshot built; near
+   * the threshold, and for portfolio margin, the exact snapshot decides.
+   */
+  meets(ref: SubAccountRef, tier: Tier): boolean {
+    const sub = this.subAccount(ref);
+    const book = sub.derivatives;
+    if (book === undefined || book.mode !== 'portfolio') {
+      const index = TIER_INDEX[tier];
+      let collateral = 0;
+      let liabilities = 0;
+      // The amounts as floats straight from the scaled balances: each is within one base unit
+      // (the exact amount's rounding) and a few 2^-53 of the exact amount, so the band widens by
+      // one base unit's weight per balance.
+      let slack = 0;
+      const { positions } = sub;
+      for (let i = 0; i < positions.length; i++) {
+        const { asset, scaled } = positions[i] as ScaledPosition;
+        const { risk } = this.asset(asset);
+        const pool = this.currentPool(asset);
+        if (scaled > 0n) {
+          const weight = risk.collateralPerUnitFloat[index];
+          collateral += ((Number(scaled) * Number(pool.supplyIndexRay)) / RAY_FLOAT) * weight;
+          slack += weight;
+        } else {
+          const weight = risk.liabilityPerUnitFloat[index];
+          liabilities -= ((Number(scaled) * Number(pool.borrowIndexRay)) / RAY_FLOAT) * weight;
+          slack += weight;
+        }
+      }
+      const extra =
+        book === undefined
+          ? undefined
+          : floatTierOf(
+              book.positions,
+              this.pricesOf,
+              book.unsettled,
+              UNSETTLED_WEIGHTS,
+              DERIVATIVES_TO_HEALTH,
+              index,
+            );
+      if (extra !== null) {
+        const { profitCap } = this.venueConfig;
+        // The capped profit follows the collateral's error at up to the cap: doubled, to spare.
+        const bound = 2 * (1 + Number(profitCap) / 1e6) * slack;
+        const screened = screenSums(collateral, liabilities, extra, profitCap, index, bound);
+        if (screened !== null) return screened;
+      }
+    }
+    return this.health(ref).meets(tier);
+  }
+
+  /** `instrumentPrices` as a function, made once per draft. */
+  private get pricesOf(): (index: number) => InstrumentPrices {
+    this.pricesFunction ??= (index) => this.instrumentPrices(index);
+    return this.pricesFunction;
+  }
+
   /** The health a sub-account would have holding `positions` (scaled) and `book`. */
   healthOf(
     positions: readonly ScaledPosition[],
@@ -401,7 +520,7 @@ export class Draft {
   extraMargin(book: DerivativesBook, balances: readonly ScaledPosition[] = []): ExtraMargin {
     return new DerivativesMargin(
       book.positions,
-      (index) => this.instrumentPrices(index),
+      this.pricesOf,
       book.unsettled,
       UNSETTLED_WEIGHTS,
       this.venueConfig.profitCap,
@@ -478,10 +597,90 @@ function commitThrottle(base: EngineState, change: ThrottleChange): void {
 export const DERIVATIVES_TO_HEALTH = (pow10(NORM_DECIMALS) * PRICE_SCALE) / VALUE_UNIT;
 
 /**
- * An instrument's prices as margin reads them, kept per instrument state (states are replaced,
- * never changed in place) while its underlying's risk factors are the same object.
+ * An instrument's prices as margin reads them, by instrument index, kept while its listing is
+ * the same object, its mark and funding index the same and its underlying's risk factors the
+ * same object: a fill replaces the instrument's state (its open interest) but not these, so the
+ * next fill finds them. A plain array (at most one entry per listable instrument), not a
+ * `WeakMap`: a lookup per health check. Engines that share the module only evict each other's.
  */
-const pricesKept = new WeakMap<InstrumentState, { risk: AssetRisk; prices: InstrumentPrices }>();
+const pricesKept: {
+  readonly listing: InstrumentListing;
+  readonly risk: AssetRisk;
+  readonly prices: InstrumentPrices;
+}[] = [];
+
+/**
+ * The last accrued copy of a pool that lags, kept per pool object with the figures it was
+ * accrued from: a pool no command accrues (a borrowed asset nobody touches) is read by every
+ * health check at the same time, and accrual is a dozen bigint divisions. Committed pools are
+ * written in place, so the figures, not the object, say whether the copy still holds.
+ */
+const accruedKept = new WeakMap<
+  PoolState,
+  { readonly from: PoolState; readonly config: AssetState['config']; readonly pool: PoolState }
+>();
+
+function accruedCopy(asset: AssetState, time: number): PoolState {
+  const { pool, config } = asset;
+  const kept = accruedKept.get(pool);
+  if (
+    kept !== undefined &&
+    kept.config === config &&
+    kept.pool.accruedAt === time &&
+    samePool(kept.from, pool)
+  ) {
+    return kept.pool;
+  }
+  const accrued = accrue(pool, config, time).pool;
+  accruedKept.set(pool, { from: { ...pool }, config, pool: accrued });
+  return accrued;
+}
+
+function samePool(a: PoolState, b: PoolState): boolean {
+  return (
+    a.accruedAt === b.accruedAt &&
+    a.cash === b.cash &&
+    a.supplyScaled === b.supplyScaled &&
+    a.borrowScaled === b.borrowScaled &&
+    a.treasuryScaled === b.treasuryScaled &&
+    a.supplyIndexRay === b.supplyIndexRay &&
+    a.borrowIndexRay === b.borrowIndexRay
+  );
+}
+
+const RAY_FLOAT = Number(RAY);
+
+/**
+ * An instrument's prices after its mark, funding index or underlying moved, from its earlier
+ * prices under the same listing: the spec, weights and their floats are the listing's and stay.
+ */
+function movedPrices(
+  kept: InstrumentPrices,
+  instrument: InstrumentState,
+  risk: AssetRisk,
+): InstrumentPrices {
+  const { mark, fundingIndex } = instrument;
+  const floats = kept.floats;
+  return {
+    spec: kept.spec,
+    mark,
+    index: risk.oraclePrice,
+    fundingIndex,
+    profitWeights: kept.profitWeights,
+    floats: {
+      mark: Number(mark),
+      fundingIndex:
+        floats !== undefined && fundingIndex === kept.fundingIndex
+          ? floats.fundingIndex
+          : Number(fundingIndex),
+      weights: floats?.weights ?? [
+        Number(kept.profitWeights[0]),
+        Number(kept.profitWeights[1]),
+        Number(kept.profitWeights[2]),
+      ],
+    },
+  };
+}
 
 /** Unsettled profit counts at the default profit weights: it waits on the settlement reserve. */
 const UNSETTLED_WEIGHTS: ProfitWeights = [
@@ -541,7 +740,13 @@ export function writeSubAccount(
     base.accounts.set(ref.account, account);
   }
   const { subAccounts } = account;
-  const at = subAccounts.findIndex((s) => s.number >= ref.subAccount);
+  let at = -1;
+  for (let i = 0; i < subAccounts.length; i++) {
+    if ((subAccounts[i] as SubAccountState).number >= ref.subAccount) {
+      at = i;
+      break;
+    }
+  }
   const existing =
     at >= 0 && subAccounts[at]?.number === ref.subAccount ? subAccounts[at] : undefined;
   if (empty) {
@@ -556,11 +761,49 @@ export function writeSubAccount(
     else subAccounts.splice(at, 0, entry);
   } else {
     mergePositions(existing, next);
-    if (existing.derivatives !== next.derivatives) {
-      (existing as Mutable<SubAccountState>).derivatives = bookIsEmpty(next.derivatives)
-        ? undefined
-        : next.derivatives;
+    const book = existing.derivatives;
+    if (book !== next.derivatives) {
+      if (book === undefined || bookIsEmpty(next.derivatives)) {
+        (existing as Mutable<SubAccountState>).derivatives = bookIsEmpty(next.derivatives)
+          ? undefined
+          : next.derivatives;
+      } else {
+        mergeBook(book, next.derivatives as DerivativesBook);
+      }
     }
+  }
+}
+
+/**
+ * Makes the committed book `existing` hold what `next` holds, in place: its mode and unsettled
+ * profit, and, when it holds the same instruments, each position's figures written into the
+ * position objects it has (a fill changes one position; the others are the same objects). The
+ * position list itself is never changed in place (a list may be shared with an empty stand-in):
+ * another set of instruments takes `next`'s list. So a fill leaves nothing new in the state but
+ * its numbers, and the garbage collector has less to promote.
+ */
+function mergeBook(existing: DerivativesBook, next: DerivativesBook): void {
+  const book = existing as Mutable<DerivativesBook>;
+  book.mode = next.mode;
+  book.unsettled = next.unsettled;
+  const held = existing.positions;
+  const positions = next.positions;
+  if (held === positions) return;
+  let sameInstruments = held.length === positions.length;
+  for (let i = 0; sameInstruments && i < held.length; i++) {
+    sameInstruments = (held[i] as DerivativePosition).instrument === positions[i]?.instrument;
+  }
+  if (!sameInstruments) {
+    book.positions = positions;
+    return;
+  }
+  for (let i = 0; i < held.length; i++) {
+    const target = held[i] as Mutable<DerivativePosition>;
+    const source = positions[i] as DerivativePosition;
+    if (target === source) continue;
+    target.size = source.size;
+    target.quote = source.quote;
+    target.funding = source.funding;
   }
 }
 
@@ -570,15 +813,18 @@ export function writeSubAccount(
  */
 function mergePositions(existing: SubAccountState, next: SubAccountState): void {
   const positions = existing.positions as ScaledPosition[];
-  const sameAssets =
-    positions.length === next.positions.length &&
-    positions.every((p, i) => p.asset === next.positions[i]?.asset);
+  const nextPositions = next.positions;
+  let sameAssets = positions.length === nextPositions.length;
+  for (let i = 0; sameAssets && i < positions.length; i++) {
+    sameAssets = (positions[i] as ScaledPosition).asset === nextPositions[i]?.asset;
+  }
   if (!sameAssets) {
-    positions.splice(0, positions.length, ...next.positions.map((p) => ({ ...p })));
+    positions.splice(0, positions.length, ...nextPositions.map((p) => ({ ...p })));
     return;
   }
-  next.positions.forEach((p, i) => {
+  for (let i = 0; i < nextPositions.length; i++) {
+    const p = nextPositions[i] as ScaledPosition;
     const held = positions[i];
     if (held !== undefined && held !== p) (held as Mutable<ScaledPosition>).scaled = p.scaled;
-  });
+  }
 }

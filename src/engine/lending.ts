@@ -266,34 +266,40 @@ function requireCash(asset: AssetState, amount: bigint): void {
  */
 export function requireUsablePrices(draft: Draft, ref: SubAccountRef, asset: AssetState): void {
   const { positions } = draft.subAccount(ref);
-  if (!positions.some((p) => p.scaled < 0n)) return;
-  const indices = new Set([asset.index, ...positions.map((p) => p.asset)]);
-  for (const index of indices) {
-    const { oracle, config } = draft.asset(index);
-    if (oracle === null || config.oracle === null) continue;
-    const grade = gradeAt(oracle, draft.time);
-    if (!gradeAllows(config.oracle.policy, grade, 'newRisk')) {
-      throw new FulcrumError(
-        'price_unusable',
-        `${config.symbol}'s price is ${grade}: new risk needs a valid price`,
-        'asset',
-      );
-    }
-    if (breakerFrozen(oracle, draft.time, config.oracle)) {
-      const until = (oracle.trippedAt ?? 0) + config.oracle.breakerCooldownSeconds;
-      throw new FulcrumError(
-        'circuit_breaker',
-        `${config.symbol}'s circuit breaker tripped at ${oracle.trippedAt}: risk-increasing actions are frozen until ${until}`,
-        'asset',
-      );
-    }
+  let owes = false;
+  for (const p of positions) if (p.scaled < 0n) owes = true;
+  if (!owes) return;
+  // The command's asset first, then the sub-account's others (each asset once).
+  requireUsablePrice(draft, asset.index);
+  for (const p of positions) if (p.asset !== asset.index) requireUsablePrice(draft, p.asset);
+}
+
+/** One asset's price for {@link requireUsablePrices}: a grade allowing new risk, no breaker. */
+function requireUsablePrice(draft: Draft, index: number): void {
+  const { oracle, config } = draft.asset(index);
+  if (oracle === null || config.oracle === null) return;
+  const grade = gradeAt(oracle, draft.time);
+  if (!gradeAllows(config.oracle.policy, grade, 'newRisk')) {
+    throw new FulcrumError(
+      'price_unusable',
+      `${config.symbol}'s price is ${grade}: new risk needs a valid price`,
+      'asset',
+    );
+  }
+  if (breakerFrozen(oracle, draft.time, config.oracle)) {
+    const until = (oracle.trippedAt ?? 0) + config.oracle.breakerCooldownSeconds;
+    throw new FulcrumError(
+      'circuit_breaker',
+      `${config.symbol}'s circuit breaker tripped at ${oracle.trippedAt}: risk-increasing actions are frozen until ${until}`,
+      'asset',
+    );
   }
 }
 
 /** The check after every risk-increasing change: initial health must stay at or above 1. */
 export function requireInitialMargin(draft: Draft, ref: SubAccountRef, field = 'amount'): void {
-  const health = draft.health(ref);
-  if (!health.meets('initial')) {
+  if (!draft.meets(ref, 'initial')) {
+    const health = draft.health(ref);
     throw new FulcrumError(
       'insufficient_collateral',
       `${accountName(ref)} would fall below initial margin (health ${formatDecimal(health.healthFactor('initial') ?? 0n, 18)})`,

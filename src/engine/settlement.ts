@@ -10,6 +10,7 @@ import { VALUE_UNIT } from '../derivatives/position.js';
 import { minBig, pow10 } from '../math/fixed.js';
 import {
   debtAmount,
+  type PoolState,
   scaledCreditForDeposit,
   scaledDebitForWithdraw,
   scaledDebtForBorrow,
@@ -44,8 +45,14 @@ export function settlementAsset(draft: Draft, field: string): AssetState {
 
 /** Numerator (VALUE_UNIT per unit) of one base unit of an asset of `decimals`. */
 export function baseUnitValue(decimals: number): bigint {
-  return VALUE_UNIT / pow10(decimals);
+  return BASE_UNIT_VALUES[decimals] ?? VALUE_UNIT / pow10(decimals);
 }
+
+/** {@link baseUnitValue} for every number of decimals an asset may have, computed once. */
+const BASE_UNIT_VALUES: readonly bigint[] = Array.from(
+  { length: 39 },
+  (_, decimals) => VALUE_UNIT / pow10(decimals),
+);
 
 /** A sub-account's book with `realized` (numerator) added to its unsettled profit. */
 export function withRealized(book: DerivativesBook, realized: bigint): DerivativesBook {
@@ -77,7 +84,7 @@ export function settle(draft: Draft, ref: SubAccountRef, field = 'account'): Set
   }
   if (amount === 0n) return { amount };
   const unsettled = book.unsettled - amount * unit;
-  setBook(draft, ref, { ...book, unsettled });
+  setBook(draft, ref, { mode: book.mode, positions: book.positions, unsettled });
   draft.emit({
     type: 'pnl-settled',
     account: ref.account,
@@ -95,13 +102,17 @@ export function settle(draft: Draft, ref: SubAccountRef, field = 'account'): Set
  * so that what the losses pay in is there for the profits.
  */
 export function settleAll(draft: Draft, refs: readonly SubAccountRef[]): void {
-  const unsettled = (ref: SubAccountRef) => draft.subAccount(ref).derivatives?.unsettled ?? 0n;
-  for (const ref of refs) if (unsettled(ref) < 0n) settle(draft, ref);
-  for (const ref of refs) if (unsettled(ref) > 0n) settle(draft, ref);
+  for (const ref of refs) if (unsettledOf(draft, ref) < 0n) settle(draft, ref);
+  for (const ref of refs) if (unsettledOf(draft, ref) > 0n) settle(draft, ref);
+}
+
+function unsettledOf(draft: Draft, ref: SubAccountRef): bigint {
+  return draft.subAccount(ref).derivatives?.unsettled ?? 0n;
 }
 
 function setBook(draft: Draft, ref: SubAccountRef, book: DerivativesBook): void {
-  draft.setSubAccount(ref, { ...draft.subAccount(ref), derivatives: book });
+  const sub = draft.subAccount(ref);
+  draft.setSubAccount(ref, { number: sub.number, positions: sub.positions, derivatives: book });
 }
 
 /**
@@ -138,7 +149,7 @@ function payIn(draft: Draft, ref: SubAccountRef, asset: AssetState, amount: bigi
     withScaledBalance(draft.subAccount(ref), asset.index, balance, limit, 'account'),
   );
   creditReserve(draft, asset.index, toReserve);
-  draft.setAsset({ ...draft.asset(asset.index), pool: { ...pool, supplyScaled, borrowScaled } });
+  setPoolScaled(draft, asset.index, pool, supplyScaled, borrowScaled);
 }
 
 /**
@@ -185,8 +196,34 @@ function payOut(draft: Draft, ref: SubAccountRef, asset: AssetState, wanted: big
     withScaledBalance(draft.subAccount(ref), asset.index, balance, limit, 'account'),
   );
   creditReserve(draft, asset.index, -fromReserve);
-  draft.setAsset({ ...draft.asset(asset.index), pool: { ...pool, supplyScaled, borrowScaled } });
+  setPoolScaled(draft, asset.index, pool, supplyScaled, borrowScaled);
   return paid;
+}
+
+/** The asset with `pool`'s scaled supply and borrows replaced: literals, not spreads. */
+function setPoolScaled(
+  draft: Draft,
+  index: number,
+  pool: PoolState,
+  supplyScaled: bigint,
+  borrowScaled: bigint,
+): void {
+  const asset = draft.asset(index);
+  draft.setAsset({
+    index: asset.index,
+    config: asset.config,
+    risk: asset.risk,
+    pool: {
+      cash: pool.cash,
+      supplyScaled,
+      borrowScaled,
+      treasuryScaled: pool.treasuryScaled,
+      supplyIndexRay: pool.supplyIndexRay,
+      borrowIndexRay: pool.borrowIndexRay,
+      accruedAt: pool.accruedAt,
+    },
+    oracle: asset.oracle,
+  });
 }
 
 function creditReserve(draft: Draft, index: number, scaled: bigint): void {

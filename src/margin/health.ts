@@ -158,23 +158,11 @@ export class HealthSnapshot {
       else if (amount < 0n)
         liabilities -= Number(amount) * (risk.liabilityPerUnitFloat[index] as number);
     }
-    let magnitude = collateral + liabilities;
     const { extra } = this;
-    if (extra !== null) {
-      const tier = extra.floatTier?.(index) ?? null;
-      if (tier === null) return null;
-      let profit = tier[0];
-      if (index === 0 && extra.profitCap !== null) {
-        profit = Math.min(profit, (collateral * Number(extra.profitCap)) / 1e6);
-      }
-      collateral += profit;
-      liabilities += tier[1];
-      magnitude += tier[0] + tier[1] + tier[2];
-    }
-    const band = SCREEN_BAND * magnitude;
-    if (collateral - liabilities > band) return true;
-    if (liabilities - collateral > band) return false;
-    return null;
+    if (extra === null) return screenSums(collateral, liabilities, undefined, null, index);
+    const tier = extra.floatTier?.(index) ?? null;
+    if (tier === null) return null;
+    return screenSums(collateral, liabilities, tier, extra.profitCap, index);
   }
 
   /** Exact free collateral numerator of a tier (over the weighted denominator); may be negative. */
@@ -251,6 +239,38 @@ export class HealthSnapshot {
     this.values = [value, debtValue];
     return this.values;
   }
+}
+
+/**
+ * The float screen of {@link HealthSnapshot.meets} from its float sums: the balances' weighted
+ * collateral and liabilities (each the sum of positive terms) and, when derivatives add to the
+ * tier, their float tier and the profit cap (WEIGHT_SCALE). True or false when clear of the band
+ * (relative 10^-9 of the magnitudes summed, plus `slack`: an absolute bound on errors of the
+ * sums that are not relative, such as amounts estimated to within a base unit), null otherwise:
+ * the exact sums then decide.
+ */
+export function screenSums(
+  collateral: number,
+  liabilities: number,
+  extra: readonly [collateral: number, liabilities: number, magnitude: number] | undefined,
+  profitCap: bigint | null,
+  index: 0 | 1 | 2,
+  slack = 0,
+): boolean | null {
+  let magnitude = collateral + liabilities;
+  if (extra !== undefined) {
+    let profit = extra[0];
+    if (index === 0 && profitCap !== null) {
+      profit = Math.min(profit, (collateral * Number(profitCap)) / 1e6);
+    }
+    collateral += profit;
+    liabilities += extra[1];
+    magnitude += extra[0] + extra[1] + extra[2];
+  }
+  const band = SCREEN_BAND * magnitude + slack;
+  if (collateral - liabilities > band) return true;
+  if (liabilities - collateral > band) return false;
+  return null;
 }
 
 /** Denominators, for what-if helpers that work on the numerators. */
