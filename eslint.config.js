@@ -139,10 +139,27 @@ export default tseslint.config(
   {
     // Functions short enough to read on one screen (docs/STYLE.md): at most 80 lines of code,
     // blank lines and comments not counted. Tests are tables and stories: they are left out.
-    files: ['src/**/*.ts'],
+    // The browser console (web/src) keeps the same habit.
+    files: ['src/**/*.ts', 'web/src/**/*.ts'],
     ignores: ['src/**/*.test.ts'],
     rules: {
       'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }],
+    },
+  },
+  {
+    // The console runs in a browser: it talks to the service over HTTP, never imports Node.js
+    // or the engine (its numbers are the service's decimal strings).
+    files: ['web/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['node:*'], message: 'web/ runs in a browser' },
+            { regex: '^\\.\\./\\.\\./src/', message: 'web/ reads the service, not the engine' },
+          ],
+        },
+      ],
     },
   },
   // Each layer imports only the layers below it (docs/ARCHITECTURE.md, "Layers"); tests may

@@ -390,6 +390,12 @@ export class LiquidationMonitor {
     return this.slotOf.get(keyOf(ref)) ?? -1;
   }
 
+  /** The sub-account of a slot (0 to {@link size} - 1), for ranking by {@link healthEstimate}. */
+  refOfSlot(slot: number): SubAccountRef {
+    if (slot < 0 || slot >= this.slotCount) throw new RangeError(`no slot ${slot}`);
+    return this.ref(slot);
+  }
+
   /**
    * The float estimate of a slot's maintenance health, (C + P) / (L + Q) (Infinity without
    * liabilities): within the error band and any deferred small move of the exact health. For

@@ -122,6 +122,7 @@ export async function buildServer(options: ServiceOptions): Promise<Service> {
   await registerDocs(app);
   const idempotency = new IdempotencyCache(config.idempotencyKeysMax, config.idempotencyKeysPerKey);
   registerRoutes(app, { config, gateway, metrics, idempotency, now });
+  await (await import('./console.js')).registerConsole(app, { config, gateway });
   const streams = new StreamHub(gateway, config.streamRingEvents);
   await app.register(websocket, {
     options: { maxPayload: 16_384 },

@@ -1,0 +1,143 @@
+/**
+ * The routes the console reads (src/server/console.ts, venue.ts), without a browser: who may
+ * call them, the venue's totals, the near-liquidation pages against an exact sort of every
+ * sub-account, and the stress test against the venue-wide what-if of the same move.
+ */
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONSOLE_ROOT } from '../../src/server/console.js';
+import {
+  errorOf,
+  get,
+  KEY,
+  post,
+  startService,
+  T0,
+  type TestService,
+  VENUE,
+} from '../server/helpers.js';
+
+/** 25 borrowers against ETH at 2000: borrower i owes 500 × (i + 1) USDC on 10 ETH. */
+const BORROWERS = Array.from({ length: 25 }, (_, i) => [
+  { type: 'deposit', time: T0, account: `b${i}`, asset: 'ETH', amount: '10' },
+  { type: 'borrow', time: T0, account: `b${i}`, asset: 'USDC', amount: String(500 * (i + 1)) },
+]).flat();
+
+interface NearPage {
+  total: number;
+  items: { account: string; subAccount: number; healthFactor: string | null; estimate: number }[];
+  next: string | null;
+}
+
+let service: TestService;
+
+describe('the console routes', () => {
+  beforeAll(async () => {
+    service = await startService({}, [...VENUE, ...BORROWERS]);
+  });
+  afterAll(async () => service.close());
+
+  it('tells a key who it is, with its sub-accounts', async () => {
+    const reply = await get(service.app, '/v1/session', KEY.alice);
+    expect(reply.json()).toEqual({
+      id: 'alice',
+      role: 'trader',
+      everyAccount: false,
+      accounts: ['alice'],
+      subAccounts: [{ account: 'alice', subAccount: 0 }],
+    });
+    expect((await get(service.app, '/v1/session', null)).statusCode).toBe(401);
+  });
+
+  it('lets only venue-wide readers read the venue, its near list and its stress', async () => {
+    const body = { moves: [{ asset: 'ETH', move: '-0.2' }] };
+    for (const key of [KEY.alice, KEY.aliceViewer, KEY.liquidator, KEY.feed]) {
+      expect((await get(service.app, '/v1/venue', key)).statusCode).toBe(403);
+      expect((await get(service.app, '/v1/near-liquidation', key)).statusCode).toBe(403);
+      expect((await post(service.app, '/v1/stress', key, body)).statusCode).toBe(403);
+    }
+    for (const key of [KEY.admin, KEY.auditor]) {
+      expect((await get(service.app, '/v1/venue', key)).statusCode).toBe(200);
+    }
+  });
+
+  it('adds up the venue from the pools and the insurance fund', async () => {
+    const venue = (await get(service.app, '/v1/venue', KEY.auditor)).json();
+    // Supplied: 1,000,000 + 100,000 USDC; 10 + 25 × 10 ETH at 2000. Debt: alice 15,000 and
+    // 500 × (1 + ... + 25) = 162,500.
+    expect(Number(venue.collateralValue)).toBe(1_100_000 + 260 * 2000);
+    expect(Number(venue.debtValue)).toBeCloseTo(15_000 + 162_500, 0);
+    expect(venue).toMatchObject({
+      subAccounts: 28,
+      liquidatable: 0,
+      openInterestValue: '0',
+      insuranceFundValue: '0',
+      badDebtValue: '0',
+      badDebtComplete: true,
+    });
+  });
+
+  it('pages the sub-accounts with debt, lowest health first, as an exact sort would', async () => {
+    const seen: NearPage['items'] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = cursor === null ? '' : `&cursor=${cursor}`;
+      const reply = await get(service.app, `/v1/near-liquidation?limit=7${query}`, KEY.auditor);
+      expect(reply.statusCode).toBe(200);
+      const page = reply.json() as NearPage;
+      expect(page.total).toBe(26);
+      seen.push(...page.items);
+      cursor = page.next;
+    } while (cursor !== null);
+    expect(seen).toHaveLength(26);
+    const health = seen.map((item) => Number(item.healthFactor));
+    expect(health).toEqual([...health].sort((a, b) => a - b));
+    // alice: 20,000 × 0.825 / 15,000 = 1.1; b24: 16,500 / 12,500 = 1.32.
+    expect(seen[0]?.account).toBe('alice');
+    for (const item of seen) expect(item.estimate).toBeCloseTo(Number(item.healthFactor), 9);
+    const bad = await get(service.app, '/v1/near-liquidation?cursor=zzz', KEY.auditor);
+    expect(errorOf(bad).code).toBe('invalid_field');
+  });
+
+  it('stresses the venue as the venue-wide what-if does, with the debt and bad debt', async () => {
+    const move = { asset: 'ETH', move: '-0.4' };
+    const stress = (await post(service.app, '/v1/stress', KEY.auditor, { moves: [move] })).json();
+    const whatIf = (await post(service.app, '/v1/what-if', KEY.auditor, { shock: move })).json();
+    expect(stress.liquidatableAfter).toBe(whatIf.liquidatableAfter);
+    expect(stress.newlyLiquidatableCount).toBe(whatIf.newlyLiquidatableCount);
+    // At 1200, 10 ETH is worth 12,000 (9,900 at maintenance): b18 (9,500) holds; b19 to b24
+    // and alice (15,000) fall.
+    expect(stress.newlyLiquidatableCount).toBe(6 + 1);
+    // Shortfall beyond 12,000 of collateral: alice 3,000, b24 500.
+    expect(Number(stress.badDebtAfterValue)).toBeCloseTo(3_500, 0);
+    expect(Number(stress.liquidatableDebtValue)).toBeCloseTo(
+      15_000 + 500 * (20 + 21 + 22 + 23 + 24 + 25),
+      0,
+    );
+    expect(stress.newlyLiquidatable[0].account).toBe('alice');
+    const twice = { moves: [move, move] };
+    expect(errorOf(await post(service.app, '/v1/stress', KEY.auditor, twice)).code).toBe(
+      'invalid_field',
+    );
+  });
+
+  it('names its routes in the OpenAPI document, each with its security', async () => {
+    const doc = (await get(service.app, '/openapi.json', null)).json() as {
+      paths: Record<string, Record<string, { security?: unknown }>>;
+    };
+    for (const path of ['/v1/session', '/v1/venue', '/v1/near-liquidation', '/v1/stress']) {
+      const operation = Object.values(doc.paths[path] ?? {})[0];
+      expect(operation?.security, path).toEqual([{ bearer: [] }]);
+    }
+  });
+
+  it.skipIf(!existsSync(CONSOLE_ROOT))(
+    'serves the built console under a strict policy',
+    async () => {
+      const reply = await get(service.app, '/console/', null);
+      expect(reply.statusCode).toBe(200);
+      expect(reply.headers['content-type']).toMatch(/text\/html/);
+      expect(reply.headers['content-security-policy']).toContain("default-src 'self'");
+    },
+  );
+});
