@@ -202,9 +202,11 @@ export function runDemoFeed(
 ): DemoFeed {
   let stopped = false;
   let day = '';
+  const abort = new AbortController();
   const done = replayPushes(quotePushes(demoQuotes()), {
     speed,
     stopped: () => stopped || !gateway.ready,
+    signal: abort.signal,
     push: async ({ time, source, quotes }) => {
       await inject(app, '/v1/quotes', keys.feeds.get(source) ?? '', { time, quotes });
     },
@@ -226,6 +228,7 @@ export function runDemoFeed(
     done,
     stop: () => {
       stopped = true;
+      abort.abort();
     },
   };
 }

@@ -45,6 +45,8 @@ export interface ReplayOptions {
   readonly push: (push: QuotePush) => Promise<void>;
   /** Asked before each push: true ends the replay. */
   readonly stopped: () => boolean;
+  /** Aborted when the replay is to stop: ends a wait for the next push at once. */
+  readonly signal?: AbortSignal;
   /** Called after each push. */
   readonly after?: (push: QuotePush) => Promise<void>;
 }
@@ -63,11 +65,25 @@ export async function replayPushes(
   for (const push of pushes) {
     if (options.stopped()) break;
     const wait = startWall + ((push.time - startMarket) * 1_000) / options.speed - Date.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    if (options.stopped()) break;
+    if (wait > 0) await pause(wait, options.signal);
+    if (options.stopped() || options.signal?.aborted === true) break;
     await options.push(push);
     made += 1;
     if (options.after !== undefined) await options.after(push);
   }
   return made;
+}
+
+/** Resolves after `ms`, or at once when `signal` is aborted (a slow replay stops without waiting). */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (signal?.aborted === true) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }

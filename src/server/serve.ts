@@ -137,6 +137,7 @@ async function serve(argv: readonly string[]): Promise<number> {
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   const say = (line: string) => process.stdout.write(`${line}\n`);
   say(`Fulcrum demo: ${url}/docs (the API and its page; the journal is in ${config.data})`);
+  say(`console: ${url}/console/ (sign in with a key below)`);
   say(`read-only demo key: ${demo.keys.viewer}`);
   say(`  curl -H "Authorization: Bearer ${demo.keys.viewer}" ${url}/v1/prices`);
   say(`  streams: ws://${url.slice('http://'.length)}/v1/stream (docs/SERVER.md, "Streams")`);

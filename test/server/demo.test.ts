@@ -63,3 +63,30 @@ test('the demo boots, serves prices as the crash replays, and stops with SIGTERM
   // The temporary journal is removed when the demo stops.
   expect(existsSync(folder)).toBe(false);
 }, 60_000);
+
+test('a slow replay stops at once on SIGTERM: the wait for the next quote ends with it', async () => {
+  // At speed 1 the next push is an hour of market time away; the stop may not wait for it.
+  const demo = spawn(
+    process.execPath,
+    ['dist/cli/main.js', 'serve', '--demo', '--port', '0', '--speed', '1'],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  child = demo;
+  const lines: string[] = [];
+  const reader = createInterface({ input: demo.stdout as NodeJS.ReadableStream });
+  await new Promise<void>((resolve, reject) => {
+    reader.on('line', (line) => {
+      lines.push(line);
+      if (line.startsWith('replaying Black Thursday')) resolve();
+    });
+    reader.on('close', () => reject(new Error(`stopped before it was ready: ${lines.join('\n')}`)));
+  });
+  expect(lines.some((line) => /console: http:\/\/\S+\/console\//.test(line))).toBe(true);
+  // Let the first pushes go, so the feed is waiting for the next one.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const stoppedAt = Date.now();
+  demo.kill('SIGTERM');
+  const [code] = (await once(demo, 'exit')) as [number | null];
+  expect(code).toBe(0);
+  expect(Date.now() - stoppedAt).toBeLessThan(10_000);
+}, 60_000);
