@@ -30,10 +30,12 @@ export interface InstrumentPrices {
   readonly fundingIndex: bigint;
   /** Positive profit counts at these weights. */
   readonly profitWeights: ProfitWeights;
-  /** The mark, funding index and weights as floats, when the producer keeps them. */
+  /**
+   * The mark and weights as floats, when the producer keeps them (not the funding index: what
+   * a position owes is the exact difference of two indices, converted after subtracting).
+   */
   readonly floats?: {
     readonly mark: number;
-    readonly fundingIndex: number;
     readonly weights: readonly [number, number, number];
   };
 }
@@ -45,7 +47,6 @@ export function pricesWithFloats(prices: InstrumentPrices): InstrumentPrices {
     ...prices,
     floats: {
       mark: Number(prices.mark),
-      fundingIndex: Number(prices.fundingIndex),
       weights: [Number(w[0]), Number(w[1]), Number(w[2])],
     },
   };
@@ -154,10 +155,13 @@ export function floatTierOf(
     const quote = Number(position.quote);
     const f = prices.floats;
     const notional = size * (f?.mark ?? Number(prices.mark)) * RATE_FLOAT;
+    // Funding owed per unit is the difference of two cumulative indices, which may be large
+    // and close: subtracted exactly, so the float's error is relative to what is owed (which
+    // the magnitude counts), never to the indices themselves.
     const owed =
       prices.fundingIndex === position.funding
         ? 0
-        : size * ((f?.fundingIndex ?? Number(prices.fundingIndex)) - Number(position.funding));
+        : size * Number(prices.fundingIndex - position.funding);
     const value = notional + quote - owed;
     if (value > 0) {
       profit += value * (f?.weights[index] ?? Number(prices.profitWeights[index]));

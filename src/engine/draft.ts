@@ -669,10 +669,6 @@ function movedPrices(
     profitWeights: kept.profitWeights,
     floats: {
       mark: Number(mark),
-      fundingIndex:
-        floats !== undefined && fundingIndex === kept.fundingIndex
-          ? floats.fundingIndex
-          : Number(fundingIndex),
       weights: floats?.weights ?? [
         Number(kept.profitWeights[0]),
         Number(kept.profitWeights[1]),
