@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { accountBenchmarks } from './accountBench.js';
 import { commandBenchmarks } from './commandBench.js';
+import { consoleBenchmarks } from './consoleBench.js';
 import { formatRate, type Measurement, machine } from './harness.js';
 import { healthBenchmarks } from './healthBench.js';
 import { journalBenchmarks, recoveryBenchmark, snapshotBenchmarks } from './journalBench.js';
@@ -98,6 +99,11 @@ const SECTIONS: Record<string, Section> = {
     title:
       'fulcrum serve over loopback: the built service as a child process, autocannon and ws clients',
     run: () => serveBenchmarks(),
+  },
+  console: {
+    title:
+      "The browser console against 1,000,000 accounts: the built service, Debian's Chromium (playwright-core)",
+    run: () => consoleBenchmarks(),
   },
   recovery: {
     title: `Recovery of a journal of ${RECOVERY_COMMANDS.toLocaleString('en')} commands, snapshots every 100,000`,

@@ -5,6 +5,7 @@
  * keys), and every refusal is an answer with a stable code and a one-line reason (`errors.ts`),
  * never a change of state. docs/SERVER.md documents the routes, the roles and the codes.
  */
+import type { DemoHolder } from './riskRoutes.js';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import websocket from '@fastify/websocket';
@@ -45,6 +46,8 @@ export interface ServiceOptions {
   readonly logger?: boolean;
   /** The clock rate limits read (milliseconds); default `Date.now`. */
   readonly now?: () => number;
+  /** The demo's replay, controlled by `/v1/demo/replay` (`fulcrum serve --demo`). */
+  readonly demo?: DemoHolder;
 }
 
 export interface Service {
@@ -122,7 +125,9 @@ export async function buildServer(options: ServiceOptions): Promise<Service> {
   await registerDocs(app);
   const idempotency = new IdempotencyCache(config.idempotencyKeysMax, config.idempotencyKeysPerKey);
   registerRoutes(app, { config, gateway, metrics, idempotency, now });
-  await (await import('./console.js')).registerConsole(app, { config, gateway });
+  await (
+    await import('./console.js')
+  ).registerConsole(app, { config, gateway, demo: options.demo });
   const streams = new StreamHub(gateway, config.streamRingEvents);
   await app.register(websocket, {
     options: { maxPayload: 16_384 },

@@ -15,6 +15,7 @@ import type { Gateway } from './gateway.js';
 import { pageLimit } from './http.js';
 import { mayReadVenue } from './keys.js';
 import { ALL_ROLES, apiKeyOf } from './routes.js';
+import { type DemoHolder, registerRiskRoutes } from './riskRoutes.js';
 import { PageQuery, replies } from './schemas.js';
 import {
   type NearCursor,
@@ -41,6 +42,7 @@ const CONTENT_SECURITY_POLICY =
 export interface ConsoleContext {
   readonly config: ServerConfig;
   readonly gateway: Gateway;
+  readonly demo?: DemoHolder | undefined;
 }
 
 /** Registers the console's files at `/console/` (when built) and its routes. */
@@ -48,6 +50,7 @@ export async function registerConsole(app: FastifyInstance, context: ConsoleCont
   sessionRoute(app, context);
   venueRoutes(app, context);
   stressRoute(app, context);
+  registerRiskRoutes(app, context);
   if (!existsSync(CONSOLE_ROOT)) {
     app.get('/console/', { schema: { hide: true } }, async () => {
       throw new HttpError(404, 'not_found', 'the console is not built: run npm run build');

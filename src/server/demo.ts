@@ -12,7 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import { formatDecimal } from '../math/decimal.js';
 import { PRICE_DECIMALS } from '../math/fixed.js';
 import type { QuoteJson } from '../feeds/replay.js';
-import { loadPriceFiles, quotePushes, replayPushes } from './feeder.js';
+import { loadPriceFiles, quotePushes } from './feeder.js';
 import type { KeyEntry } from './config.js';
 import type { Gateway } from './gateway.js';
 import { generateKey, hashKey } from './keys.js';
@@ -187,11 +187,71 @@ export interface DemoFeed {
   /** Resolves when the replay has ended (or the service stopped). */
   readonly done: Promise<void>;
   stop(): void;
+  /** Plays on (at `speed` market seconds a second, when given) or pauses; the state after. */
+  control(change: { playing?: boolean; speed?: number }): ReplayState;
+  state(): ReplayState;
+}
+
+/** Where the replay stands: playing or paused, its speed, its market time and progress. */
+export interface ReplayState {
+  readonly playing: boolean;
+  readonly ended: boolean;
+  readonly speed: number;
+  /** The market time of the last push made (unix seconds), or null before the first. */
+  readonly time: number | null;
+  readonly pushes: number;
+  readonly total: number;
+  readonly from: number;
+  readonly to: number;
+}
+
+/**
+ * The replay's clock: market time advances at `speed` market seconds a wall second while
+ * playing, not at all while paused; a change of speed or a pause takes effect at once, even
+ * during a wait for the next push.
+ */
+class ReplayClock {
+  playing = true;
+  stopped = false;
+  private wake: (() => void) | null = null;
+
+  constructor(public speed: number) {}
+
+  set(change: { playing?: boolean; speed?: number }): void {
+    if (change.playing !== undefined) this.playing = change.playing;
+    if (change.speed !== undefined) this.speed = change.speed;
+    this.wake?.();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.wake?.();
+  }
+
+  /** Waits until `seconds` of market time have passed (or the replay stopped). */
+  async wait(seconds: number): Promise<void> {
+    let left = seconds * 1_000;
+    while (!this.stopped && (left > 0 || !this.playing)) {
+      const started = Date.now();
+      const speed = this.speed;
+      const playing = this.playing;
+      await new Promise<void>((resolve) => {
+        const timer = playing ? setTimeout(resolve, left / speed) : undefined;
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = null;
+      if (playing) left -= (Date.now() - started) * speed;
+    }
+  }
 }
 
 /**
  * Replays the quotes at `speed` market seconds a second: each source's quotes of one time as
- * one push, ETH-PERP's mark set to ETH's price after it, then one liquidation pass.
+ * one push, ETH-PERP's mark set to ETH's price after it, then one liquidation pass. The replay
+ * can be paused, played on and sped up or slowed (`control`: the risk console's replay page).
  */
 export function runDemoFeed(
   app: FastifyInstance,
@@ -200,36 +260,49 @@ export function runDemoFeed(
   speed: number,
   say: (line: string) => void,
 ): DemoFeed {
-  let stopped = false;
+  const pushes = quotePushes(demoQuotes());
+  const clock = new ReplayClock(speed);
+  const progress = { made: 0, time: null as number | null, ended: false };
   let day = '';
-  const abort = new AbortController();
-  const done = replayPushes(quotePushes(demoQuotes()), {
-    speed,
-    stopped: () => stopped || !gateway.ready,
-    signal: abort.signal,
-    push: async ({ time, source, quotes }) => {
-      await inject(app, '/v1/quotes', keys.feeds.get(source) ?? '', { time, quotes });
-    },
-    after: async ({ time }) => {
-      await followMark(app, gateway, keys, time);
-      await liquidationPass(app, gateway, keys, time, say);
-      const today = new Date(time * 1_000).toISOString().slice(0, 10);
+  const done = (async () => {
+    for (const push of pushes) {
+      await clock.wait(push.time - (progress.time ?? push.time));
+      if (clock.stopped || !gateway.ready) return;
+      await inject(app, '/v1/quotes', keys.feeds.get(push.source) ?? '', {
+        time: push.time,
+        quotes: push.quotes,
+      });
+      progress.made += 1;
+      progress.time = push.time;
+      await followMark(app, gateway, keys, push.time);
+      await liquidationPass(app, gateway, keys, push.time, say);
+      const today = new Date(push.time * 1_000).toISOString().slice(0, 10);
       if (today !== day) {
         day = today;
         say(`${today}: ${priceLine(gateway)}`);
       }
-    },
-  })
-    .then(() => {
-      if (!stopped) say('the replay has ended; the service runs on until stopped');
-    })
-    .catch((error: unknown) => say(`the demo feed stopped: ${(error as Error).message}`));
+    }
+    progress.ended = true;
+    say('the replay has ended; the service runs on until stopped');
+  })().catch((error: unknown) => say(`the demo feed stopped: ${(error as Error).message}`));
+  const state = (): ReplayState => ({
+    playing: clock.playing && !progress.ended && !clock.stopped,
+    ended: progress.ended,
+    speed: clock.speed,
+    time: progress.time,
+    pushes: progress.made,
+    total: pushes.length,
+    from: pushes[0]?.time ?? 0,
+    to: pushes.at(-1)?.time ?? 0,
+  });
   return {
     done,
-    stop: () => {
-      stopped = true;
-      abort.abort();
+    stop: () => clock.stop(),
+    control: (change) => {
+      clock.set(change);
+      return state();
     },
+    state,
   };
 }
 

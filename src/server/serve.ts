@@ -18,6 +18,7 @@ import type { Gateway } from './gateway.js';
 import { ConfigError, type ConfigFile, loadConfig, ROLES, type Role } from './config.js';
 import { generateKey, hashKey } from './keys.js';
 import { DEMO_SPEED, demoKeys, runDemoFeed, seedDemo } from './demo.js';
+import type { DemoHolder } from './riskRoutes.js';
 
 export const SERVE_HELP = `usage:
   fulcrum serve [--data DIR|postgres://...] [--config FILE] [--port N] [--host H]
@@ -111,9 +112,10 @@ async function serve(argv: readonly string[]): Promise<number> {
     await durable.close();
     throw new UsageError('--demo needs an empty journal: leave out --data, or name a new folder');
   }
+  const replay: DemoHolder = { feed: null };
   let service;
   try {
-    service = await buildServer({ config, durable });
+    service = await buildServer({ config, durable, demo: replay });
   } catch (error) {
     await durable.close();
     throw natsUnreachable(error, config.natsUrl);
@@ -143,6 +145,7 @@ async function serve(argv: readonly string[]): Promise<number> {
   say(`  streams: ws://${url.slice('http://'.length)}/v1/stream (docs/SERVER.md, "Streams")`);
   say(`replaying Black Thursday (5-20 March 2020) at ${demo.speed}x; Ctrl-C stops`);
   const feed = runDemoFeed(app, gateway, demo.keys, demo.speed, say);
+  replay.feed = feed;
   const code = await untilStopped(app, gateway, config.shutdownTimeoutMs, () => feed.stop());
   await feed.done;
   if (demo.temporary) rmSync(config.data, { recursive: true, force: true });

@@ -12,6 +12,7 @@
  */
 import { DAY_SECONDS, isoUtc, utcFields } from '../math/time.js';
 import type { HealthHistogram, PolicyRun, Sample, SimulationResult } from './result.js';
+import { CHART_STYLE, SERIES_COLORS } from './chartStyle.js';
 import {
   derivativesCharts,
   derivativesSection,
@@ -163,23 +164,10 @@ function formatDuration(seconds: number): string {
 // ---------------------------------------------------------------------------------------------
 // Colours and series
 
-/**
- * Policy colours: the Okabe-Ito palette (safe for the common colour-vision deficiencies) without
- * its yellow and black, which are too faint on white or reserved for the exogenous price, then
- * two of Paul Tol's muted colours. A run keeps its colour in every chart.
- */
-const POLICY_COLORS = [
-  '#0072B2',
-  '#D55E00',
-  '#009E73',
-  '#CC79A7',
-  '#E69F00',
-  '#56B4E9',
-  '#882255',
-  '#44AA99',
-];
-const EXOGENOUS_COLOR = '#1a1a1a';
-const BEFORE_COLOR = '#9a9a9a';
+/** Policy colours: the shared chart style's series (`chartStyle.ts`, the console's too). */
+const POLICY_COLORS = SERIES_COLORS;
+const EXOGENOUS_COLOR = CHART_STYLE.exogenous;
+const BEFORE_COLOR = CHART_STYLE.before;
 const DASH_EXOGENOUS = '7 5';
 const DASH_SECONDARY = '5 4';
 
@@ -1326,9 +1314,9 @@ function pathsSection(result: SimulationResult): string {
  * room for it) and every other histogram label drops a line.
  */
 const STYLE = `
-:root{color-scheme:light;--ink:#1a1a1a;--muted:#4d4d4d;--rule:#d0d0d0;--best:#dff3e6;--best-ink:#0b5d2a}
+:root{color-scheme:light;--ink:${CHART_STYLE.ink};--muted:${CHART_STYLE.muted};--rule:${CHART_STYLE.rule};--best:#dff3e6;--best-ink:#0b5d2a}
 *{box-sizing:border-box}
-body{margin:0;background:#fff;color:var(--ink);font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
+body{margin:0;background:#fff;color:var(--ink);font:15px/1.5 ${CHART_STYLE.fontFamily}}
 main{max-width:1240px;margin:0 auto;padding:24px 20px 48px}
 h1{font-size:1.7rem;margin:0 0 4px}
 h2{font-size:1.3rem;margin:36px 0 10px;border-bottom:2px solid var(--ink);padding-bottom:4px}
@@ -1364,15 +1352,15 @@ figcaption p{margin:2px 0 6px;color:var(--muted);font-size:.88rem}
 .legend li{display:flex;align-items:center;gap:6px}
 .swatch{width:26px;height:16px;flex:none}
 svg.chart{display:block;width:100%;max-width:980px;height:auto}
-svg.chart text{font-size:13px;fill:#333;font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif}
+svg.chart text{font-size:${CHART_STYLE.fontSize}px;fill:#333;font-family:${CHART_STYLE.fontFamily}}
 svg.chart text.sub{fill:#555;font-size:12px}
 svg.chart text.note{font-size:13px;font-weight:600;paint-order:stroke;stroke:#fff;stroke-width:4px;stroke-linejoin:round}
-svg.chart text.panel-title{font-weight:700;fill:#1a1a1a}
+svg.chart text.panel-title{font-weight:700;fill:${CHART_STYLE.ink}}
 svg.chart text.value.best{font-weight:700;fill:var(--best-ink)}
 svg.chart text.empty{fill:#666;font-size:16px}
-svg.chart .grid{stroke:#e6e6e6;stroke-width:1}
-svg.chart .axis-line,svg.chart .tick-mark{stroke:#444;stroke-width:1}
-svg.chart .danger{fill:#fbe9e7}
+svg.chart .grid{stroke:${CHART_STYLE.grid};stroke-width:1}
+svg.chart .axis-line,svg.chart .tick-mark{stroke:${CHART_STYLE.axis};stroke-width:1}
+svg.chart .danger{fill:${CHART_STYLE.danger}}
 svg.chart path.series{stroke-linejoin:round;stroke-linecap:round;vector-effect:non-scaling-stroke}
 @media (max-width:640px){
 main{padding:16px 10px 32px}body{font-size:14px}h1{font-size:1.35rem}

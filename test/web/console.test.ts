@@ -254,6 +254,40 @@ describe.skipIf(!runs)('the console in Chromium', () => {
     await page.close();
   });
 
+  it('draws the heat map with its table, and the parameters with their history', async () => {
+    const { page, errors } = await newPage(1400, 1000);
+    await signIn(page, keys.viewer);
+    // The heat map: a canvas for the eye, a table with the same figures for screen readers.
+    const ethRow = page.locator('#heat-values tbody tr', { hasText: 'ETH' });
+    await ethRow.waitFor({ state: 'attached' });
+    const cells = await ethRow.locator('td').allTextContents();
+    expect(cells).toHaveLength(11);
+    const counts = cells.map((c) => Number(c.split(' ')[0]));
+    // Down 50% leaves more sub-accounts below maintenance than up 50%.
+    expect(counts[0]).toBeGreaterThan(counts[10] as number);
+    expect(await page.locator('#heat-canvas').getAttribute('aria-hidden')).toBe('true');
+    expect(await page.locator('#heat-canvas').boundingBox()).toMatchObject({});
+    expect(await page.locator('#heat-values caption').textContent()).toMatch(/Heat map/);
+    // The parameters in force and the commands that set them, paged by the service.
+    const ethParams = page
+      .locator('#params-current table')
+      .first()
+      .locator('tbody tr', { hasText: 'ETH' });
+    await ethParams.waitFor();
+    expect(await ethParams.locator('td').first().textContent()).toBe('0.8');
+    await expect
+      .poll(() => page.locator('#params tbody tr', { hasText: 'list-asset' }).count())
+      .toBe(3);
+    expect(await page.locator('#params tbody tr', { hasText: 'list-instrument' }).count()).toBe(1);
+    expect(await page.locator('#params-liquidation dt').count()).toBeGreaterThan(3);
+    // The replay is the risk-admin's to control: a read-only key sees it, its controls disabled.
+    await page.locator('#replay').waitFor();
+    expect(await page.locator('#replay-play').isDisabled()).toBe(true);
+    expect(await page.evaluate(UNLABELLED)).toEqual([]);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('shows a trader their sub-accounts live, answers a what-if, refuses another account', async () => {
     const { page, errors } = await newPage(1400, 900);
     await signIn(page, keys.ann);
@@ -271,6 +305,26 @@ describe.skipIf(!runs)('the console in Chromium', () => {
     await expect.poll(() => page.locator('#whatif-verdict').textContent()).toMatch(/^ETH -15%/);
     expect(await page.locator('#whatif-result tbody tr').count()).toBe(3);
 
+    // Greeks beside tom's perpetual, from the sub-account's risk report.
+    const tom = page.locator('[data-account="tom/0"]');
+    await expect.poll(() => tom.locator('th', { hasText: 'Delta' }).count()).toBe(1);
+    const perp = tom.locator('tbody tr', { hasText: 'ETH-PERP' }).locator('td');
+    expect(Number((await perp.nth(4).textContent())?.replace(/,/g, ''))).toBeGreaterThan(0);
+    // Borrow more, and close a position: the engine's dry runs.
+    await page.locator('#cmd-account').selectOption('ann/0');
+    await page.getByLabel('Borrow', { exact: true }).selectOption('USDC');
+    await page.getByLabel('Amount', { exact: true }).fill('1000');
+    await page.getByRole('button', { name: 'What if I borrow?' }).click();
+    await expect
+      .poll(() => page.locator('#cmd-verdict').textContent())
+      .toMatch(/^Borrow 1000 USDC: the engine would (accept it|refuse it)/);
+    await expect.poll(() => page.locator('#close-position option').count()).toBeGreaterThan(0);
+    await page.locator('#close-position').selectOption({ index: 0 });
+    await page.getByRole('button', { name: 'What if I close it?' }).click();
+    await expect
+      .poll(() => page.locator('#cmd-verdict').textContent())
+      .toMatch(/^Close [A-Z]+ \((repay|withdraw) all\): the engine would/);
+
     await page.getByLabel('Account', { exact: true }).fill('ben');
     await page.getByRole('button', { name: 'Look up' }).click();
     await expect
@@ -278,6 +332,34 @@ describe.skipIf(!runs)('the console in Chromium', () => {
       .toMatch(/Refused \(403 forbidden\).*ben/);
     expect(await page.evaluate(UNLABELLED)).toEqual([]);
     await page.screenshot({ path: join(IMAGES, 'trader.png'), fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('plays and pauses the crash replay, prices and liquidations moving with it', async () => {
+    const { page, errors } = await newPage(1400, 1000);
+    await signIn(page, keys.admin);
+    const state = page.locator('#replay-state');
+    await expect.poll(() => state.textContent()).toMatch(/^playing/);
+    const pushes = async () => Number(/(\d+) of/.exec((await state.textContent()) ?? '')?.[1]);
+    const start = await pushes();
+    const eth = await page.locator('[data-price="ETH"]').textContent();
+    await page.getByLabel('Speed').selectOption('86400');
+    await page.getByRole('button', { name: 'Play' }).click();
+    await expect.poll(pushes, { timeout: 20_000 }).toBeGreaterThan(start + 20);
+    await expect.poll(() => page.locator('[data-price="ETH"]').textContent()).not.toBe(eth);
+    await page.getByRole('button', { name: 'Pause' }).focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.locator('#replay').getAttribute('data-mode')).toBe('paused');
+    // A push already on its way when the pause came lands; after it, nothing moves.
+    await page.waitForTimeout(500);
+    type Replay = { playing: boolean; speed: number; pushes: number };
+    const held = await rest<Replay>('/v1/demo/replay', keys.viewer);
+    expect(held).toMatchObject({ playing: false, speed: 86_400 });
+    await page.waitForTimeout(1_500);
+    expect((await rest<Replay>('/v1/demo/replay', keys.viewer)).pushes).toBe(held.pushes);
+    await expect.poll(pushes).toBe(held.pushes);
+    await page.locator('#replay').screenshot({ path: join(IMAGES, 'replay.png') });
     expect(errors).toEqual([]);
     await page.close();
   });

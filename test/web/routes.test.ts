@@ -121,11 +121,99 @@ describe('the console routes', () => {
     );
   });
 
+  it('draws the heat map from the same drafts as the stress test, cached per position', async () => {
+    expect((await get(service.app, '/v1/heat-map', KEY.alice)).statusCode).toBe(403);
+    const reply = await get(service.app, '/v1/heat-map?moves=0,-40,-10', KEY.auditor);
+    expect(reply.statusCode).toBe(200);
+    const map = reply.json() as {
+      moves: number[];
+      subAccounts: number;
+      assets: {
+        asset: string;
+        cells: { move: number; liquidatable: number; debtValue: string }[];
+      }[];
+    };
+    expect(map.moves).toEqual([-40, -10, 0]);
+    expect(map.subAccounts).toBe(28);
+    const eth = map.assets.find((a) => a.asset === 'ETH');
+    // -40%: as the stress test above, alice and b19 to b24 fall; -10%: alice (1.1 × 0.9); 0: none.
+    expect(eth?.cells.map((c) => c.liquidatable)).toEqual([7, 1, 0]);
+    expect(Number(eth?.cells[0]?.debtValue)).toBeCloseTo(
+      15_000 + 500 * (20 + 21 + 22 + 23 + 24 + 25),
+      0,
+    );
+    // USDC is the debt: 40% down makes every debt lighter, nobody falls.
+    expect(map.assets.find((a) => a.asset === 'USDC')?.cells[0]?.liquidatable).toBe(0);
+    const stress = (
+      await post(service.app, '/v1/stress', KEY.auditor, {
+        moves: [{ asset: 'ETH', move: '-0.1' }],
+      })
+    ).json();
+    expect(eth?.cells[1]?.liquidatable).toBe(stress.liquidatableAfter);
+    const again = (await get(service.app, '/v1/heat-map?moves=0,-40,-10', KEY.auditor)).json();
+    expect(again).toEqual(map);
+    const bad = await get(service.app, '/v1/heat-map?moves=-100', KEY.auditor);
+    expect(errorOf(bad).code).toBe('invalid_field');
+  });
+
+  it('refuses a heat map past whatIfScanMax', async () => {
+    const small = await startService({ whatIfScanMax: 5 }, [...VENUE, ...BORROWERS]);
+    try {
+      const reply = await get(small.app, '/v1/heat-map', KEY.auditor);
+      expect(errorOf(reply).code).toBe('limit_exceeded');
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('shows the parameters in force and pages the commands that set them', async () => {
+    expect((await get(service.app, '/v1/parameters', KEY.alice)).statusCode).toBe(403);
+    const params = (await get(service.app, '/v1/parameters', KEY.auditor)).json();
+    const eth = params.assets.find((a: { symbol: string }) => a.symbol === 'ETH');
+    expect(Number(eth.assetWeight.initial)).toBe(0.8);
+    expect(Number(eth.assetWeight.maintenance)).toBe(0.825);
+    expect(Number(eth.reserveFactor)).toBe(0.15);
+    expect(Number(eth.interest.slope1)).toBeCloseTo(0.027, 9);
+    expect(params.liquidation).toHaveProperty('closeFactor');
+    expect(params.venue).toHaveProperty('settlementAsset');
+    const seen: { type: string; seq: number }[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = cursor === null ? '' : `&cursor=${cursor}`;
+      const reply = await get(service.app, `/v1/parameters/history?limit=1${query}`, KEY.auditor);
+      expect(reply.statusCode).toBe(200);
+      const page = reply.json();
+      seen.push(...page.items);
+      cursor = page.next;
+    } while (cursor !== null);
+    expect(seen.map((c) => c.type)).toEqual(['list-asset', 'list-asset']);
+    expect(seen.map((c) => c.seq)).toEqual([1, 2]);
+    expect((await get(service.app, '/v1/parameters/history', KEY.alice)).statusCode).toBe(403);
+  });
+
+  it('has no replay to control on a service that is not a demo', async () => {
+    expect(errorOf(await get(service.app, '/v1/demo/replay', KEY.auditor)).code).toBe('not_found');
+    const body = { playing: false };
+    expect((await post(service.app, '/v1/demo/replay', KEY.auditor, body)).statusCode).toBe(403);
+    expect(errorOf(await post(service.app, '/v1/demo/replay', KEY.admin, body)).code).toBe(
+      'not_found',
+    );
+  });
+
   it('names its routes in the OpenAPI document, each with its security', async () => {
     const doc = (await get(service.app, '/openapi.json', null)).json() as {
       paths: Record<string, Record<string, { security?: unknown }>>;
     };
-    for (const path of ['/v1/session', '/v1/venue', '/v1/near-liquidation', '/v1/stress']) {
+    for (const path of [
+      '/v1/session',
+      '/v1/venue',
+      '/v1/near-liquidation',
+      '/v1/stress',
+      '/v1/heat-map',
+      '/v1/parameters',
+      '/v1/parameters/history',
+      '/v1/demo/replay',
+    ]) {
       const operation = Object.values(doc.paths[path] ?? {})[0];
       expect(operation?.security, path).toEqual([{ bearer: [] }]);
     }

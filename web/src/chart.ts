@@ -1,15 +1,28 @@
 /**
- * A price line drawn with uPlot, in the simulator report's palette (Okabe-Ito blue first):
- * points arrive from the stream and are drawn at most a few times a second.
+ * Lines drawn with uPlot in the chart style the simulator's report shares
+ * (`src/sim/chartStyle.ts`): points arrive from the stream and are drawn at most a few times a
+ * second.
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { CHART_STYLE, SERIES_COLORS as SHARED_COLORS } from '../../src/sim/chartStyle.js';
 import { throttle } from './dom.js';
 
 /** Most points a chart keeps (the oldest dropped first). */
 const POINTS_MAX = 5_000;
 const HEIGHT = 140;
-export const SERIES_COLORS = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00'];
+export const SERIES_COLORS = SHARED_COLORS;
+
+/** An axis in the shared style: muted labels, light grid, the charts' font. */
+export function axis(extra: uPlot.Axis = {}): uPlot.Axis {
+  return {
+    stroke: CHART_STYLE.muted,
+    grid: { stroke: CHART_STYLE.grid },
+    ticks: { stroke: CHART_STYLE.rule },
+    font: `${CHART_STYLE.fontSize}px ${CHART_STYLE.fontFamily}`,
+    ...extra,
+  };
+}
 
 export class PriceChart {
   private readonly times: number[] = [];
@@ -25,26 +38,14 @@ export class PriceChart {
         legend: { show: false },
         cursor: { drag: { x: false, y: false } },
         scales: { x: { time: true } },
-        axes: [
-          { stroke: '#4d4d4d', grid: { stroke: '#e6e6e6' }, ticks: { stroke: '#d0d0d0' } },
-          {
-            stroke: '#4d4d4d',
-            grid: { stroke: '#e6e6e6' },
-            ticks: { stroke: '#d0d0d0' },
-            size: 60,
-          },
-        ],
-        series: [{}, { label, stroke: color, width: 2 }],
+        axes: [axis(), axis({ size: 60 })],
+        series: [{}, { label, stroke: color, width: CHART_STYLE.lineWidth }],
       },
       [[], []],
       container,
     );
     this.redraw = throttle(() => this.plot.setData([this.times, this.prices]), 250);
-    // The chart follows its container's width.
-    new ResizeObserver(() => {
-      const width = Math.max(240, container.clientWidth);
-      if (width !== this.plot.width) this.plot.setSize({ width, height: HEIGHT });
-    }).observe(container);
+    follow(container, this.plot, HEIGHT);
   }
 
   /** Adds a point (unix seconds, price); a point at the same time replaces the last. */
@@ -64,4 +65,12 @@ export class PriceChart {
   get points(): number {
     return this.times.length;
   }
+}
+
+/** The chart follows its container's width. */
+export function follow(container: HTMLElement, plot: uPlot, height: number): void {
+  new ResizeObserver(() => {
+    const width = Math.max(240, container.clientWidth);
+    if (width !== plot.width) plot.setSize({ width, height });
+  }).observe(container);
 }

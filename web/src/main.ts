@@ -3,6 +3,7 @@
  * console for a risk-admin or a read-only key on every account, the trader view otherwise.
  */
 import './style.css';
+import { CHART_STYLE } from '../../src/sim/chartStyle.js';
 import { api, ApiError, describeError, type Session, storedKey, storeKey } from './api.js';
 import { fill, h } from './dom.js';
 import { riskConsole } from './riskConsole.js';
@@ -89,7 +90,9 @@ function show(session: Session, key: string): void {
     fill(main, h('p', { class: 'error', role: 'alert' }, 'A price-source key has no view here.'));
     return;
   }
-  stop = venue ? riskConsole(main, key, onStatus) : traderView(main, key, session, onStatus);
+  stop = venue
+    ? riskConsole(main, key, onStatus, session.role === 'risk-admin')
+    : traderView(main, key, session, onStatus);
   main.focus();
 }
 
@@ -103,5 +106,12 @@ async function start(): Promise<void> {
     login(describeError(caught));
   }
 }
+
+// The page's ink, muted text, rules and type come from the style the simulator's report shares.
+const root = document.documentElement.style;
+root.setProperty('--ink', CHART_STYLE.ink);
+root.setProperty('--muted', CHART_STYLE.muted);
+root.setProperty('--rule', CHART_STYLE.rule);
+root.setProperty('--font', CHART_STYLE.fontFamily);
 
 void start();

@@ -16,6 +16,9 @@ import {
   healthClass,
 } from './format.js';
 import { openStream, type Stream, type StreamMessage, type StreamStatus } from './stream.js';
+import { heatMapPanel } from './heatMap.js';
+import { parametersPanel } from './params.js';
+import { replayPanel } from './replay.js';
 import { stressPanel } from './stress.js';
 
 export interface PricesReply {
@@ -79,6 +82,7 @@ export function riskConsole(
   main: HTMLElement,
   key: string,
   onStatus: (status: StreamStatus, detail?: string) => void,
+  mayControl = false,
 ): () => void {
   const totals = h('dl', { class: 'totals', id: 'totals' });
   const prices = pricesPanel();
@@ -95,13 +99,19 @@ export function riskConsole(
     'aria-relevant': 'additions',
   });
   const stress = stressPanel();
+  const heat = heatMapPanel();
+  const params = parametersPanel();
+  const replay = replayPanel(mayControl);
   fill(
     main,
     h('h1', { class: 'visually-hidden' }, 'Risk console'),
     panel('venue', 'Venue', totals),
+    replay.element,
     h('div', { class: 'columns' }, prices.element, panel('pools', 'Pools', pools.element)),
     h('div', { class: 'columns' }, near.element, panel('liquidations', 'Liquidation feed', feed)),
     stress.element,
+    heat.element,
+    params.element,
   );
   const refresh = throttle(() => {
     void loadVenue(totals);
@@ -109,8 +119,12 @@ export function riskConsole(
     void prices.load();
     near.reload();
   }, 500);
+  const refreshHeat = throttle(() => void heat.load(), 2_000);
   refresh();
+  refreshHeat();
   void stress.init();
+  void params.load();
+  const stopReplay = pollReplay(replay);
   let stream: Stream | null = null;
   let stopped = false;
   void recentFrom().then((from) => {
@@ -119,16 +133,39 @@ export function riskConsole(
       key,
       { channels: ['prices', 'liquidations'], from },
       (message) => {
-        if (message.type === 'event') onEvent(message, prices, feed);
-        if (message.type === 'event' || message.type === 'grade' || message.type === 'live')
+        if (message.type === 'event') onEvent(message, prices, feed, replay.liquidated);
+        if (message.type === 'event' || message.type === 'grade' || message.type === 'live') {
           refresh();
+          refreshHeat();
+        }
       },
       onStatus,
     );
   });
   return () => {
     stopped = true;
+    stopReplay();
     stream?.close();
+  };
+}
+
+/** Polls the demo's replay twice a second while the service has one; returns what stops it. */
+function pollReplay(replay: ReturnType<typeof replayPanel>): () => void {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let stopped = false;
+  const tick = async () => {
+    let again = true;
+    try {
+      again = await replay.poll();
+    } catch {
+      // A refused read (the service stopping): try again on the next tick.
+    }
+    if (again && !stopped) timer = setTimeout(() => void tick(), 500);
+  };
+  void tick();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
   };
 }
 
@@ -150,6 +187,7 @@ function onEvent(
   message: StreamMessage,
   prices: ReturnType<typeof pricesPanel>,
   feed: HTMLElement,
+  liquidated: () => void,
 ) {
   const event = message.event;
   if (event === undefined) return;
@@ -159,6 +197,7 @@ function onEvent(
   }
   const line = feedLine(event, message.time ?? 0);
   if (line === null) return;
+  liquidated();
   feed.prepend(h('li', {}, line));
   while (feed.children.length > 50) feed.lastElementChild?.remove();
 }

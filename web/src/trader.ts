@@ -8,6 +8,19 @@ import { api, describeError, type Session } from './api.js';
 import { fill, h, panel, row, table } from './dom.js';
 import { formatAmount, formatHealth, formatMoney, formatPrice, healthClass } from './format.js';
 import { openStream, type StreamStatus } from './stream.js';
+import { commandWhatIfPanel } from './traderWhatIf.js';
+
+/** The Greeks of `GET …/risk` (floats in the quote unit). */
+interface Greeks {
+  deltaQuote: number;
+  gammaQuotePerPercent: number;
+  vegaQuotePerVolPoint: number;
+  thetaQuotePerDay: number;
+}
+interface RiskReply {
+  greeks: Greeks;
+  positions: (Greeks & { symbol: string })[];
+}
 
 interface Report {
   account: string;
@@ -69,6 +82,7 @@ export function traderView(
       'div',
       { class: 'columns' },
       whatIfPanel(session),
+      commandWhatIfPanel(session),
       panel(
         'alerts-panel',
         'Alerts',
@@ -102,10 +116,11 @@ async function loadCard(
   ref: { account: string; subAccount: number },
 ): Promise<void> {
   try {
-    const report = await api<Report>(
-      `/v1/accounts/${encodeURIComponent(ref.account)}/sub-accounts/${ref.subAccount}`,
-    );
-    fill(card, ...reportView(report));
+    const path = `/v1/accounts/${encodeURIComponent(ref.account)}/sub-accounts/${ref.subAccount}`;
+    const report = await api<Report>(path);
+    const derivatives = report.derivatives?.positions.length ?? 0;
+    const risk = derivatives === 0 ? null : await api<RiskReply>(`${path}/risk`);
+    fill(card, ...reportView(report, risk));
   } catch (error) {
     fill(
       card,
@@ -116,7 +131,7 @@ async function loadCard(
 }
 
 /** A health report as a heading, tiers, liquidation prices, positions and derivatives. */
-function reportView(r: Report): HTMLElement[] {
+function reportView(r: Report, risk: RiskReply | null): HTMLElement[] {
   const item = (label: string, value: string, attributes: Record<string, string> = {}) =>
     h('div', { class: 'total' }, h('dt', {}, label), h('dd', attributes, value));
   const tier = (label: string, value: string | null, id: string) =>
@@ -146,7 +161,7 @@ function reportView(r: Report): HTMLElement[] {
           `Liquidation held by price grades: ${blocked.map((b) => `${b.asset} ${b.grade}`).join(', ')}`,
         ),
     positionsTable(r),
-    derivativesTable(r),
+    derivativesTable(r, risk),
   ].filter((e): e is HTMLElement => e !== null);
 }
 
@@ -171,24 +186,49 @@ function positionsTable(r: Report): HTMLElement {
   return positions.element;
 }
 
-function derivativesTable(r: Report): HTMLElement | null {
+const greek = (value: number | undefined) =>
+  value === undefined ? '—' : value.toLocaleString('en-US', { maximumFractionDigits: 2 });
+const greekCells = (g: Greeks | undefined) => [
+  greek(g?.deltaQuote),
+  greek(g?.gammaQuotePerPercent),
+  greek(g?.vegaQuotePerVolPoint),
+  greek(g?.thetaQuotePerDay),
+];
+
+/** Derivatives positions with their Greeks beside them (`GET …/risk`), and the Greeks in all. */
+function derivativesTable(r: Report, risk: RiskReply | null): HTMLElement | null {
   const derivatives = r.derivatives?.positions ?? [];
   if (derivatives.length === 0) return null;
+  const numeric = [1, 2, 3, 4, 5, 6, 7, 8];
   const d = table(
-    `Derivatives of ${refName(r)}`,
-    ['Instrument', 'Size', 'Entry', 'Mark', 'Unrealized'],
-    [1, 2, 3, 4],
+    `Derivatives of ${refName(r)}, with their Greeks in the quote unit`,
+    [
+      'Instrument',
+      'Size',
+      'Entry',
+      'Mark',
+      'Unrealized',
+      'Delta',
+      'Gamma /1%',
+      'Vega /vol pt',
+      'Theta /day',
+    ],
+    numeric,
   );
   for (const p of derivatives) {
+    const greeks = risk?.positions.find((x) => x.symbol === p.instrument);
     const cells = [
       p.instrument,
       formatAmount(p.size),
       formatPrice(p.entryPrice),
       formatPrice(p.mark),
       formatMoney(p.unrealized),
+      ...greekCells(greeks),
     ];
-    d.body.append(row(cells, [1, 2, 3, 4], 1));
+    d.body.append(row(cells, numeric, 1));
   }
+  if (risk !== null)
+    d.body.append(row(['In all', '', '', '', '', ...greekCells(risk.greeks)], numeric, 1));
   return d.element;
 }
 
