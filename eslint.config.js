@@ -42,6 +42,11 @@ const LAYERS = [
     why: 'the monitor imports the engine and what is below it',
   },
   {
+    files: ['src/solvency/**'],
+    may: [...GROUND, 'margin', 'engine'],
+    why: 'solvency/ proves margin and liabilities: it imports base/, math/, domain/, margin/ and the engine (read-only queries)',
+  },
+  {
     files: ['src/feeds/**'],
     may: [...GROUND, ...RULES, 'derivatives', 'engine', 'liquidation', 'risk'],
     why: 'feeds/ imports the engine and what is below it, never sim/, store/ or cli/',

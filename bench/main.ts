@@ -18,6 +18,7 @@ import { oracleBenchmarks } from './oracleBench.js';
 import { portfolioMarginBenchmarks } from './portfolioMarginBench.js';
 import { serveBenchmarks } from './serveBench.js';
 import { simulationBenchmarks } from './simulationBench.js';
+import { solvencyBenchmarks } from './solvencyBench.js';
 import { throttleWindowBenchmarks } from './throttleBench.js';
 import { tradeRecoveryBenchmarks } from './tradeRecoveryBench.js';
 
@@ -104,6 +105,10 @@ const SECTIONS: Record<string, Section> = {
     title:
       "The browser console against 1,000,000 accounts: the built service, Debian's Chromium (playwright-core)",
     run: () => consoleBenchmarks(),
+  },
+  solvency: {
+    title: 'Private solvency proofs, reference backend (sigma bit proofs), 10 assets, one core',
+    run: () => solvencyBenchmarks(),
   },
   recovery: {
     title: `Recovery of a journal of ${RECOVERY_COMMANDS.toLocaleString('en')} commands, snapshots every 100,000`,

@@ -152,6 +152,18 @@ const ENTRY_POINTS: Record<string, { has: string[]; hasNot: string[] }> = {
     ],
     hasNot: ['SignedMarket', 'PerpDesk', 'units6', 'Engine'],
   },
+  './solvency': {
+    has: [
+      'sigmaRangeProof',
+      'commit',
+      'Transcript',
+      'buildProofTable',
+      'buildSolvencyTree',
+      'auditProblem',
+      'bundleProblem',
+    ],
+    hasNot: ['forgeRangeProof', 'Engine'],
+  },
 };
 
 /** The specifier a user writes for a subpath: `fulcrum`, `fulcrum/store`, ... */

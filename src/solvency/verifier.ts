@@ -1,0 +1,159 @@
+/**
+ * The two checks of a snapshot's solvency statement (see `tree.ts`):
+ * - the public audit (`auditProblem`): every leaf's range and surplus proofs, padding included,
+ *   every node's sums recomputed from its children and their range proofs, the root hash and its
+ *   opened totals. O(N); parallel across leaves in an adapter;
+ * - one user's check of their inclusion bundle (`bundleProblem`): their uid and openings, their
+ *   own proofs, each sibling's range proofs, the hashes and sums up to the published root.
+ * Each returns why the check fails, or null when it passes.
+ */
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { accountUid, type LeafProof, leafHash, leafProblem } from './account.js';
+import { commit, equalBytes, type Point } from './group.js';
+import type { RangeProof } from './rangeProof.js';
+import { tableProblem, toProofUnits } from './table.js';
+import {
+  type InclusionBundle,
+  nodeProblem,
+  parentOf,
+  type PublicRoot,
+  rootProblem,
+  type SolvencyStatement,
+} from './tree.js';
+
+interface Summed {
+  readonly hash: Uint8Array;
+  readonly equity: readonly Point[];
+  readonly debt: readonly Point[];
+}
+
+function samePoints(a: readonly Point[], b: readonly Point[]): boolean {
+  return a.length === b.length && a.every((p, i) => p.equals(b[i] as Point));
+}
+
+/** The full audit of a statement; null when every proof and sum holds. */
+export function auditProblem(statement: SolvencyStatement, backend: RangeProof): string | null {
+  const { snapshotId, table, depth } = statement;
+  const problem = tableProblem(table);
+  if (problem !== null) return problem;
+  if (!Number.isInteger(depth) || depth < 1 || depth > 40) return 'statement: bad depth';
+  if (statement.leaves.length !== 2 ** depth) return 'statement: 2^depth leaves expected';
+  if (statement.nodes.length !== depth - 1) return 'statement: one row of nodes per inner level';
+  const uids = new Set(statement.leaves.map((l) => bytesToHex(l.uid)));
+  if (uids.size !== statement.leaves.length) return 'statement: two leaves share a uid';
+  let row: Summed[] = [];
+  for (const [i, leaf] of statement.leaves.entries()) {
+    const bad = leafProblem(snapshotId, table, leaf, backend);
+    if (bad !== null) return `leaf ${i}: ${bad}`;
+    row.push({ hash: leafHash(snapshotId, leaf), equity: leaf.equity, debt: leaf.debt });
+  }
+  for (let level = 1; level <= depth; level++) {
+    const next: Summed[] = [];
+    for (let i = 0; i < row.length / 2; i++) {
+      next.push(parentOf(snapshotId, level, row[2 * i] as Summed, row[2 * i + 1] as Summed));
+    }
+    if (level < depth) {
+      const stored = statement.nodes[level - 1] ?? [];
+      if (stored.length !== next.length) return `statement: level ${level} has the wrong width`;
+      for (const [i, node] of stored.entries()) {
+        const computed = next[i] as Summed;
+        if (!samePoints(node.equity, computed.equity) || !samePoints(node.debt, computed.debt))
+          return `node ${level}/${i}: sums differ from its children's`;
+        const bad = nodeProblem(snapshotId, table, level, i, node, backend);
+        if (bad !== null) return bad;
+      }
+    }
+    row = next;
+  }
+  const root = row[0] as Summed;
+  if (!equalBytes(root.hash, statement.root.hash)) return 'root: hash differs';
+  return rootProblem(table, statement.root, root);
+}
+
+/** The user's own leaf: uid, openings, proofs; optional balances as the user knows them. */
+function ownLeafProblem(
+  root: PublicRoot,
+  bundle: InclusionBundle,
+  accountId: string,
+  backend: RangeProof,
+  balances?: ReadonlyMap<string, bigint>,
+): string | null {
+  const { snapshotId, table } = root;
+  if (bundle.snapshotId !== snapshotId) return 'bundle: from another snapshot';
+  if (bundle.accountId !== accountId) return 'bundle: for another account';
+  const uid = accountUid(snapshotId, accountId, bundle.salt);
+  if (!equalBytes(uid, bundle.leaf.uid)) return 'bundle: the leaf is not this account’s';
+  const { opening, leaf } = bundle;
+  const n = table.assets.length;
+  const lists = [opening.equity, opening.debt, opening.equityBlinding, opening.debtBlinding];
+  if (lists.some((l) => l.length !== n)) return 'bundle: one opening per asset and side';
+  for (let i = 0; i < n; i++) {
+    const asset = table.assets[i] as (typeof table.assets)[number];
+    if (
+      !commit(opening.equity[i] as bigint, opening.equityBlinding[i] as bigint).equals(
+        leaf.equity[i] as Point,
+      )
+    )
+      return `bundle: ${asset.symbol} equity does not open`;
+    if (
+      !commit(opening.debt[i] as bigint, opening.debtBlinding[i] as bigint).equals(
+        leaf.debt[i] as Point,
+      )
+    )
+      return `bundle: ${asset.symbol} debt does not open`;
+    if (balances !== undefined) {
+      const units = toProofUnits(asset, balances.get(asset.symbol) ?? 0n);
+      if (units.equity !== opening.equity[i] || units.debt !== opening.debt[i])
+        return `bundle: ${asset.symbol} differs from the account's balance`;
+    }
+  }
+  return leafProblem(snapshotId, table, leaf, backend);
+}
+
+/**
+ * One user's check of their bundle against the published root (whose `statementDigest` they
+ * compare with the venue's signed publication). `balances`, when given, are the user's own
+ * signed balances in base units, which the openings must match.
+ */
+export function bundleProblem(
+  root: PublicRoot,
+  bundle: InclusionBundle,
+  accountId: string,
+  backend: RangeProof,
+  balances?: ReadonlyMap<string, bigint>,
+): string | null {
+  const problem =
+    tableProblem(root.table) ?? ownLeafProblem(root, bundle, accountId, backend, balances);
+  if (problem !== null) return problem;
+  const { snapshotId, table, depth } = root;
+  if (bundle.path.length !== depth) return 'bundle: the path must have one step per level';
+  if (!Number.isInteger(bundle.index) || bundle.index < 0 || bundle.index >= 2 ** depth)
+    return 'bundle: leaf index out of range';
+  let at = bundle.index;
+  let current: Summed = {
+    hash: leafHash(snapshotId, bundle.leaf),
+    equity: bundle.leaf.equity,
+    debt: bundle.leaf.debt,
+  };
+  for (const [level, step] of bundle.path.entries()) {
+    let sibling: Summed;
+    if (level === 0) {
+      if (step.kind !== 'leaf') return 'bundle: the first sibling must be a leaf';
+      const leaf: LeafProof = step.leaf;
+      const bad = leafProblem(snapshotId, table, leaf, backend, false);
+      if (bad !== null) return `sibling leaf: ${bad}`;
+      sibling = { hash: leafHash(snapshotId, leaf), equity: leaf.equity, debt: leaf.debt };
+    } else {
+      if (step.kind !== 'node') return 'bundle: siblings above the leaves must be nodes';
+      const bad = nodeProblem(snapshotId, table, level, at ^ 1, step.node, backend);
+      if (bad !== null) return bad;
+      sibling = { hash: step.hash, equity: step.node.equity, debt: step.node.debt };
+    }
+    const left = (at & 1) === 0 ? current : sibling;
+    const right = (at & 1) === 0 ? sibling : current;
+    current = parentOf(snapshotId, level + 1, left, right);
+    at >>= 1;
+  }
+  if (!equalBytes(current.hash, root.root.hash)) return 'bundle: the path does not reach the root';
+  return rootProblem(table, root.root, current);
+}
