@@ -18,26 +18,21 @@ const SIZE_UNIT = 10n ** 8n;
 const PRICE = 10n ** 18n;
 const USDC = 10n ** 6n;
 
-/** A venue with USDC and ETH pools, an ETH perpetual, and `accounts` accounts of 10,000 USDC each. */
-export function venue(accounts: number): EngineState {
-  const state = createState();
-  const json = (input: unknown) => {
-    const result = applyCommand(state, decodeCommand(input, state));
-    if (!result.ok) throw new Error(result.error.message);
-  };
-  json({
+/** The venue's opening: USDC and ETH pools, an ETH perpetual, a lender (JSON commands). */
+export const OPENING: readonly Record<string, unknown>[] = [
+  {
     type: 'list-asset',
     time: 0,
     price: '1',
     config: { symbol: 'USDC', decimals: 6, initialWeight: '0.9', maintenanceWeight: '0.95' },
-  });
-  json({
+  },
+  {
     type: 'list-asset',
     time: 0,
     price: '2000',
     config: { symbol: 'ETH', decimals: 18, initialWeight: '0.8', maintenanceWeight: '0.825' },
-  });
-  json({
+  },
+  {
     type: 'list-instrument',
     time: 0,
     price: '2000',
@@ -49,18 +44,32 @@ export function venue(accounts: number): EngineState {
       maintenanceMargin: '0.05',
       fundingIntervalSeconds: '3600',
     },
-  });
-  json({ type: 'deposit', time: 0, account: 'lender', asset: 'USDC', amount: '1000000000' });
-  json({ type: 'deposit', time: 0, account: 'lender', asset: 'ETH', amount: '100000' });
+  },
+  { type: 'deposit', time: 0, account: 'lender', asset: 'USDC', amount: '1000000000' },
+  { type: 'deposit', time: 0, account: 'lender', asset: 'ETH', amount: '100000' },
+];
+
+/** Account `a`'s opening deposit: 10,000 USDC. */
+export function fundAccount(a: number): Command {
+  return {
+    type: 'deposit',
+    time: 0,
+    account: `acct-${a}`,
+    subAccount: 0,
+    asset: 'USDC',
+    amount: 10_000n * USDC,
+  };
+}
+
+/** The opened venue with `accounts` funded accounts. */
+export function venue(accounts: number): EngineState {
+  const state = createState();
+  for (const input of OPENING) {
+    const result = applyCommand(state, decodeCommand(input, state));
+    if (!result.ok) throw new Error(result.error.message);
+  }
   for (let a = 0; a < accounts; a++) {
-    const result = applyCommand(state, {
-      type: 'deposit',
-      time: 0,
-      account: `acct-${a}`,
-      subAccount: 0,
-      asset: 'USDC',
-      amount: 10_000n * USDC,
-    });
+    const result = applyCommand(state, fundAccount(a));
     if (!result.ok) throw new Error(result.error.message);
   }
   return state;

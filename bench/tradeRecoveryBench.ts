@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from '../src/index.js';
 import { DurableEngine, recover, SqliteStore } from '../src/store/index.js';
-import { mix } from './accountBench.js';
+import { fundAccount, mix, OPENING } from './accountBench.js';
 import { type Measurement, rateMeasurement } from './harness.js';
 
 const ACCOUNTS = 10_000;
@@ -22,46 +22,8 @@ async function write(folder: string): Promise<void> {
     ...quiet,
     snapshotEvery: 100_000_000,
   });
-  const opening: Record<string, unknown>[] = [
-    {
-      type: 'list-asset',
-      time: 0,
-      price: '1',
-      config: { symbol: 'USDC', decimals: 6, initialWeight: '0.9', maintenanceWeight: '0.95' },
-    },
-    {
-      type: 'list-asset',
-      time: 0,
-      price: '2000',
-      config: { symbol: 'ETH', decimals: 18, initialWeight: '0.8', maintenanceWeight: '0.825' },
-    },
-    {
-      type: 'list-instrument',
-      time: 0,
-      price: '2000',
-      config: {
-        kind: 'perpetual',
-        symbol: 'ETH-PERP',
-        underlying: 'ETH',
-        initialMargin: '0.1',
-        maintenanceMargin: '0.05',
-        fundingIntervalSeconds: '3600',
-      },
-    },
-    { type: 'deposit', time: 0, account: 'lender', asset: 'USDC', amount: '1000000000' },
-    { type: 'deposit', time: 0, account: 'lender', asset: 'ETH', amount: '100000' },
-  ];
-  for (const command of opening) await durable.submitJson(command);
-  for (let a = 0; a < ACCOUNTS; a++) {
-    durable.submitPipelined({
-      type: 'deposit',
-      time: 0,
-      account: `acct-${a}`,
-      subAccount: 0,
-      asset: 'USDC',
-      amount: 10_000n * 10n ** 6n,
-    });
-  }
+  for (const command of OPENING) await durable.submitJson(command);
+  for (let a = 0; a < ACCOUNTS; a++) durable.submitPipelined(fundAccount(a));
   const commands = mix(COMMANDS, ACCOUNTS, 11);
   for (let i = 0; i < commands.length; i++) {
     durable.submitPipelined(commands[i] as Command);

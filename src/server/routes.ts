@@ -8,6 +8,7 @@ import { FulcrumError } from '../base/errors.js';
 import type { Command } from '../engine/commands.js';
 import { decodeJson } from '../engine/engine.js';
 import { subAccountRisk } from '../engine/accountRisk.js';
+import type { SubAccountRef } from '../engine/state.js';
 import { liquidationStatus, poolSummaries, subAccountReport } from '../engine/queries.js';
 import { renderEvent } from '../engine/render.js';
 import { renderHealthReport } from '../margin/report.js';
@@ -175,6 +176,18 @@ function commandRoute(app: FastifyInstance, context: RouteContext): void {
   );
 }
 
+/** The sub-account a route's path names, once the request's key may read its account. */
+function readableSubAccount(
+  request: FastifyRequest<{ Params: { account: string; n: string } }>,
+): SubAccountRef {
+  const key = apiKeyOf(request);
+  const ref = subAccountRef(request.params.account, request.params.n);
+  if (!mayRead(key, ref.account)) {
+    throw forbidden(`key ${key.id} may not read account ${JSON.stringify(ref.account)}`);
+  }
+  return ref;
+}
+
 function accountRoute(app: FastifyInstance, { gateway }: RouteContext): void {
   app.get<{ Params: { account: string; n: string } }>(
     '/v1/accounts/:account/sub-accounts/:n',
@@ -189,11 +202,7 @@ function accountRoute(app: FastifyInstance, { gateway }: RouteContext): void {
       },
     },
     async (request) => {
-      const key = apiKeyOf(request);
-      const ref = subAccountRef(request.params.account, request.params.n);
-      if (!mayRead(key, ref.account)) {
-        throw forbidden(`key ${key.id} may not read account ${JSON.stringify(ref.account)}`);
-      }
+      const ref = readableSubAccount(request);
       const { state } = gateway;
       const status = liquidationStatus(state, ref);
       return gateway.settled({
@@ -222,11 +231,7 @@ function accountRiskRoute(app: FastifyInstance, { gateway }: RouteContext): void
       },
     },
     async (request) => {
-      const key = apiKeyOf(request);
-      const ref = subAccountRef(request.params.account, request.params.n);
-      if (!mayRead(key, ref.account)) {
-        throw forbidden(`key ${key.id} may not read account ${JSON.stringify(ref.account)}`);
-      }
+      const ref = readableSubAccount(request);
       const { state } = gateway;
       const report = subAccountRisk(state, ref);
       return gateway.settled({ account: ref.account, subAccount: ref.subAccount, ...report });

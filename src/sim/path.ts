@@ -72,8 +72,8 @@ export function pathFromBars(
   };
 }
 
-/** One asset's price at each time, walking through each bar's extremes. */
-function sample(series: BarSeries, times: readonly number[]): Float64Array {
+/** The bars' length, once checked that they cover every time; `invalid_field` otherwise. */
+function coveringBarSeconds(series: BarSeries, times: readonly number[]): number {
   const { bars, symbol } = series;
   const length = barSeconds(bars);
   const first = bars[0];
@@ -87,6 +87,13 @@ function sample(series: BarSeries, times: readonly number[]): Float64Array {
       'window',
     );
   }
+  return length;
+}
+
+/** One asset's price at each time, walking through each bar's extremes. */
+function sample(series: BarSeries, times: readonly number[]): Float64Array {
+  const { bars } = series;
+  const length = coveringBarSeconds(series, times);
   const out = new Float64Array(times.length);
   let b = 0;
   for (let k = 0; k < times.length; k++) {
@@ -259,19 +266,8 @@ export function basisFromBars(
 
 /** One series' price at each time on the line from each bar's open to its close. */
 function openCloseLine(series: BarSeries, times: readonly number[]): Float64Array {
-  const { bars, symbol } = series;
-  const length = barSeconds(bars);
-  const first = bars[0];
-  const last = bars.at(-1);
-  const from = times[0] ?? 0;
-  const to = times.at(-1) ?? 0;
-  if (first === undefined || last === undefined || first.time > from || last.time + length <= to) {
-    throw new FulcrumError(
-      'invalid_field',
-      `${symbol}: the bars of ${series.source} do not cover the window`,
-      'window',
-    );
-  }
+  const { bars } = series;
+  const length = coveringBarSeconds(series, times);
   const out = new Float64Array(times.length);
   let b = 0;
   for (let k = 0; k < times.length; k++) {
