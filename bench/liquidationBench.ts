@@ -25,6 +25,7 @@ import {
   debtAmount,
 } from '../src/index.js';
 import { Draft } from '../src/engine/draft.js';
+import { heatMap } from '../src/server/riskViews.js';
 import type { DerivativesBook, EngineState, ScaledPosition } from '../src/engine/state.js';
 import { RATE_SCALE } from '../src/derivatives/position.js';
 import { standardRequirement } from '../src/derivatives/requirement.js';
@@ -242,6 +243,46 @@ export function mixedDetectionBenchmark(accounts: number): DetectionResult {
     `set equal to the full exact scan in ${checked} of 5 rounds; ` +
     `memory per account: monitor ${Math.round(monitorPerAccount)} B, engine state ${Math.round(statePerAccount)} B; ` +
     `monitor built in ${fmt(buildMs)} ms; target < 25 ms per move`;
+  return { measurements, note };
+}
+
+/**
+ * The console's heat map past `whatIfScanMax`: on the mixed book of `accounts` accounts, the
+ * time the monitor's stress estimate takes for `moves` moves of ETH (its holders' balances and
+ * the ETH-PERP books), and for the whole heat map (every asset, the same moves).
+ */
+export function heatMapBenchmark(accounts: number, moves = 21): DetectionResult {
+  const engine = openBook(accounts, PERP_SHARE);
+  const monitor = new LiquidationMonitor(engine.state);
+  const eth = ASSETS.findIndex((a) => a.symbol === 'ETH');
+  const relative = Array.from({ length: moves }, (_, i) => (i - (moves - 1) / 2) / (moves - 1));
+  const percents = relative.map((m) => Math.round(m * 100));
+  const ethMs: number[] = [];
+  const mapMs: number[] = [];
+  let cells: ReturnType<LiquidationMonitor['stressEstimate']> = [];
+  for (let round = 0; round < 5; round++) {
+    const start = performance.now();
+    cells = monitor.stressEstimate(eth, relative);
+    ethMs.push(performance.now() - start);
+    const mapStart = performance.now();
+    heatMap(engine.state, percents, 100_000, monitor);
+    mapMs.push(performance.now() - mapStart);
+  }
+  const count = monitor.count;
+  if (monitor.liquidatable().length !== count) throw new Error('the estimate changed the monitor');
+  const fall = cells[0];
+  const measurements: Measurement[] = [
+    latency(`heat map estimate: ${moves} moves of ETH (${fmt(median(ethMs))} ms)`, ethMs),
+    latency(
+      `heat map estimate: ${ASSETS.length} assets × ${moves} moves (${fmt(median(mapMs))} ms)`,
+      mapMs,
+    ),
+  ];
+  const note =
+    `${accounts.toLocaleString('en')} accounts, ${countHolders(engine.state, eth).toLocaleString('en')} ` +
+    `hold or owe ETH, ${countBooks(engine.state).toLocaleString('en')} hold ETH-PERP; ` +
+    `ETH -50%: ${(fall?.liquidatable ?? 0).toLocaleString('en')} below maintenance, ` +
+    `owing ${Math.round(fall?.debtValue ?? 0).toLocaleString('en')}`;
   return { measurements, note };
 }
 

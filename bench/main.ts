@@ -13,7 +13,12 @@ import { consoleBenchmarks } from './consoleBench.js';
 import { formatRate, type Measurement, machine } from './harness.js';
 import { healthBenchmarks } from './healthBench.js';
 import { journalBenchmarks, recoveryBenchmark, snapshotBenchmarks } from './journalBench.js';
-import { detectionBenchmark, mixedDetectionBenchmark, PERP_SHARE } from './liquidationBench.js';
+import {
+  detectionBenchmark,
+  heatMapBenchmark,
+  mixedDetectionBenchmark,
+  PERP_SHARE,
+} from './liquidationBench.js';
 import { oracleBenchmarks } from './oracleBench.js';
 import { portfolioMarginBenchmarks } from './portfolioMarginBench.js';
 import { serveBenchmarks } from './serveBench.js';
@@ -69,6 +74,10 @@ const SECTIONS: Record<string, Section> = {
   'liquidation-mixed': {
     title: `Liquidation detection, mixed book: ${DETECTION_ACCOUNTS.toLocaleString('en')} accounts, ${PERP_SHARE * 100}% also holding ETH-PERP, one core`,
     run: () => mixedDetectionBenchmark(DETECTION_ACCOUNTS),
+  },
+  'heat-map': {
+    title: `The console's heat map estimate: 21 moves of ETH over ${DETECTION_ACCOUNTS.toLocaleString('en')} mixed accounts, one core`,
+    run: () => heatMapBenchmark(DETECTION_ACCOUNTS),
   },
   throttle: {
     title: 'Liquidations in one throttle window (per-account cap on), one core',

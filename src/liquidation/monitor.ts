@@ -64,6 +64,11 @@
  * scenario grid (docs/MARGIN.md): its slot is judged exactly at every refresh, one exact health
  * per such sub-account per command, and never on floats.
  *
+ * Stress estimates. `stressEstimate` asks what a move of one asset's price alone would leave below
+ * maintenance, for the console's heat map past `whatIfScanMax`: per move, one pass over the
+ * asset's column (and its instruments' holders) on scratch figures, the sums and verdicts left
+ * as they are.
+ *
  * The monitor never changes the state; it reads it after each accepted command (`observe`).
  */
 import type { CommandResult } from '../engine/apply.js';
@@ -85,7 +90,7 @@ import {
   VALUE_UNIT,
 } from '../derivatives/position.js';
 import { standardRequirement } from '../derivatives/requirement.js';
-import { type AssetRisk, NORM_DECIMALS } from '../margin/assetRisk.js';
+import { type AssetRisk, assetRisk, NORM_DECIMALS } from '../margin/assetRisk.js';
 import { pow10, PRICE_SCALE, WEIGHT_SCALE } from '../math/fixed.js';
 import { accrue, type PoolState } from '../pools/pool.js';
 
@@ -148,6 +153,47 @@ const INFO = 2;
 /** `packed`: records used (low 16 bits), records reserved (high 16). */
 const COUNT_MASK = 0xffff;
 const CAPACITY_SHIFT = 16;
+
+/** A value (VALUE_SCALE numerator times the norm factor) to quote units. */
+const VALUE_FLOAT = Number(pow10(NORM_DECIMALS)) * 1e18;
+/** Resolution of a stress move: the price is multiplied by round((1 + move) × 10^9) / 10^9. */
+const MOVE_SCALE = 1_000_000_000;
+
+/** One move of {@link LiquidationMonitor.stressEstimate}. */
+export interface StressCell {
+  /** The relative move, as asked (-0.5 for -50%). */
+  readonly move: number;
+  /** Sub-accounts whose maintenance health would be below 1 after the move alone. */
+  readonly liquidatable: number;
+  /** What they would owe in full (unweighted debts at the oracle price), in quote units. */
+  readonly debtValue: number;
+}
+
+/** What one stress call shares between its moves (made once per call, never per holder). */
+interface StressContext {
+  readonly asset: number;
+  /** Per slot: unweighted debt at the current prices, in quote units. */
+  readonly debts: Float64Array;
+  /** Per slot: the number (from 1) of the move that last judged it. */
+  readonly stamps: Int32Array;
+  /** Instruments on the asset, and the mark and index floats with theirs moved. */
+  readonly affected: readonly number[];
+  readonly marks: number[];
+  readonly indices: number[];
+  /** The count and debt of the liquidatable slots now. */
+  readonly count: number;
+  readonly debt: number;
+}
+
+/** One move's figures: factor and debt changes, and the exact check of a slot under it. */
+interface StressMove {
+  readonly stamp: number;
+  readonly dC: number;
+  readonly dL: number;
+  readonly dDebt: number;
+  /** The exact liability value (quote units) if the slot falls below maintenance, else -1. */
+  readonly exact: (slot: number) => number;
+}
 
 /** The holders of one asset: slot, the slot's version when written, and the scaled balance. */
 interface Column {
@@ -306,6 +352,8 @@ export class LiquidationMonitor {
   private flippedCount = 0;
   private judged = 0;
   private confirmed = 0;
+  /** Scratch for a book's P, Q and M. */
+  private readonly terms = new Float64Array(3);
 
   /** Indexes every sub-account of `state`, judged at `time` (default: the state's time). */
   constructor(state: EngineState, time: number = state.time) {
@@ -411,6 +459,205 @@ export class LiquidationMonitor {
       l += this.bookSums[o + 1] as number;
     }
     return l > 0 ? c / l : Number.POSITIVE_INFINITY;
+  }
+
+  /**
+   * An estimate, changing nothing, of what each relative move of `asset`'s price alone (-0.5 for
+   * -50%; applied as `shockOf` does, to its oracle and stable prices, and to the marks of the
+   * instruments on it, whose index is its price; a price is multiplied by (1 + move) to 10^-9,
+   * rounded down) would leave below maintenance: per move, the number of sub-accounts whose
+   * health would be below 1 and what they would owe in full, in quote units.
+   *
+   * One pass over the asset's column per move, as {@link sweep} makes: each holder's C or L moves
+   * by its scaled balance times the change of the asset's factor. The holders of the asset's
+   * instruments have their book recomputed at the moved mark and index (one pass over each such
+   * instrument's holders). Every other sub-account keeps its present verdict. Verdicts are taken
+   * on the floats, within the monitor's band, and confirmed with the engine's exact health under
+   * the move only inside it (and for portfolio-mode books, always). The debt is a float sum of
+   * the debts at the oracle price (the exact figure rounds each debt up to a base unit). Before
+   * the moves, one pass over every column reads each sub-account's debt. Scratch arrays are made
+   * per call, nothing per holder.
+   */
+  stressEstimate(asset: number, moves: readonly number[]): StressCell[] {
+    const listed = this.state.assets[asset];
+    if (listed === undefined || this.columns[asset] === undefined) {
+      throw new RangeError(`no asset ${asset} in the monitor`);
+    }
+    const debts = this.debtsBySlot();
+    let debt = 0;
+    for (let slot = 0; slot < this.slotCount; slot++) {
+      if (this.status(slot)) debt += debts[slot] as number;
+    }
+    const context: StressContext = {
+      asset,
+      debts,
+      stamps: new Int32Array(this.slotCount),
+      affected: (this.state.instrumentsByAsset.get(asset) ?? []).filter(
+        (i) => this.holders[i] !== undefined && this.markF[i] !== undefined,
+      ),
+      marks: this.markF.slice(),
+      indices: this.indexF.slice(),
+      count: this.liquidatableCount,
+      debt,
+    };
+    return moves.map((move, k) => {
+      if (!Number.isFinite(move) || move <= -1) throw new RangeError(`bad move ${move}`);
+      const stressed = this.stressMove(context, move, k + 1);
+      return { move, ...stressed };
+    });
+  }
+
+  /** Each slot's unweighted debt at the oracle prices, in quote units: one pass per column. */
+  private debtsBySlot(): Float64Array {
+    const debts = new Float64Array(this.slotCount);
+    const metas = this.meta;
+    this.columns.forEach((column, a) => {
+      const listed = this.state.assets[a];
+      if (listed === undefined) return;
+      const pool = poolAt(listed.pool, listed, this.time);
+      const perScaled = debtPerScaled(pool, listed.risk);
+      for (let i = 0; i < column.length; i++) {
+        const slot = column.slots[i] as number;
+        const s = column.scaled[i] as number;
+        if (s >= 0 || (metas[slot] as number) >>> VERSION_SHIFT !== column.versions[i]) continue;
+        debts[slot] = (debts[slot] as number) - s * perScaled;
+      }
+    });
+    return debts;
+  }
+
+  /** The figures of one move: the asset's factors and its instruments' floats moved. */
+  private stressMove(context: StressContext, move: number, stamp: number) {
+    const { asset, affected, marks, indices } = context;
+    const listed = this.state.assets[asset] as EngineState['assets'][number];
+    const ratio = BigInt(Math.round((1 + move) * MOVE_SCALE));
+    const moved = (price: bigint) => {
+      const next = (price * ratio) / BigInt(MOVE_SCALE);
+      return next > 0n ? next : 1n;
+    };
+    const { risk } = listed;
+    const shocked = assetRisk(
+      listed.config,
+      moved(risk.oraclePrice),
+      moved(risk.stablePrice),
+      risk.confidence,
+    );
+    const pool = poolAt(listed.pool, listed, this.time);
+    const c =
+      (Number(shocked.collateralPerUnit[2]) / WEIGHTED) * (Number(pool.supplyIndexRay) / RAY_FLOAT);
+    const l =
+      (Number(shocked.liabilityPerUnit[2]) / WEIGHTED) * (Number(pool.borrowIndexRay) / RAY_FLOAT);
+    const instruments: InstrumentState[] = [];
+    for (const i of affected) {
+      const instrument = this.state.instruments[i] as InstrumentState;
+      const mark = moved(instrument.mark);
+      instruments.push({ ...instrument, mark });
+      marks[i] = Number(mark) * PRICE_TO_FLOAT;
+      indices[i] = Number(shocked.oraclePrice) * PRICE_TO_FLOAT;
+    }
+    const shockedAsset = { ...listed, risk: shocked };
+    const exact = (slot: number): number => {
+      const draft = new Draft(this.state, this.time);
+      draft.setAsset(shockedAsset);
+      for (const instrument of instruments) draft.setInstrument(instrument);
+      const health = draft.health(this.ref(slot));
+      return health.meets('maintenance') ? -1 : Number(health.liabilityValue) / 1e18;
+    };
+    const figures: StressMove = {
+      stamp,
+      dC: c - (this.appliedC[asset] as number),
+      dL: l - (this.appliedL[asset] as number),
+      dDebt: debtPerScaled(pool, shocked) - debtPerScaled(pool, risk),
+      exact,
+    };
+    return this.stressPass(context, figures);
+  }
+
+  /**
+   * One move: the asset's holders, then the holders of its instruments not already judged,
+   * each judged under the move in place of its present verdict.
+   */
+  private stressPass(
+    context: StressContext,
+    move: StressMove,
+  ): { liquidatable: number; debtValue: number } {
+    const { debts, stamps } = context;
+    const column = this.columns[context.asset] as Column;
+    const metas = this.meta;
+    const total = { count: context.count, debt: context.debt };
+    for (let i = 0; i < column.length; i++) {
+      const slot = column.slots[i] as number;
+      if ((metas[slot] as number) >>> VERSION_SHIFT !== (column.versions[i] as number)) continue;
+      const s = column.scaled[i] as number;
+      stamps[slot] = move.stamp;
+      const debt = (debts[slot] as number) - (s < 0 ? s * move.dDebt : 0);
+      this.stressJudge(
+        context,
+        move,
+        slot,
+        s > 0 ? s * move.dC : 0,
+        s < 0 ? -s * move.dL : 0,
+        debt,
+        total,
+      );
+    }
+    for (const instrument of context.affected) {
+      const holders = this.holders[instrument] as Holders;
+      for (let i = 0; i < holders.length; i++) {
+        const slot = holders.slots[i] as number;
+        const meta = metas[slot] as number;
+        if (meta >>> VERSION_SHIFT !== (holders.versions[i] as number) || (meta & BOOK) === 0) {
+          continue;
+        }
+        if (stamps[slot] === move.stamp) continue;
+        stamps[slot] = move.stamp;
+        this.stressJudge(context, move, slot, 0, 0, debts[slot] as number, total);
+      }
+    }
+    return { liquidatable: total.count, debtValue: total.debt };
+  }
+
+  /** Replaces one slot's present verdict in `total` by its verdict under the move. */
+  private stressJudge(
+    context: StressContext,
+    move: StressMove,
+    slot: number,
+    dC: number,
+    dL: number,
+    debt: number,
+    total: { count: number; debt: number },
+  ): void {
+    const meta = this.meta[slot] as number;
+    if ((meta & LIQUIDATABLE) !== 0) {
+      total.count--;
+      total.debt -= context.debts[slot] as number;
+    }
+    let owed = -1;
+    if ((meta & EXACT) !== 0) {
+      owed = move.exact(slot);
+    } else {
+      const o = slot * STRIDE;
+      let c = (this.data[o] as number) + dC;
+      let l = (this.data[o + 1] as number) + dL;
+      let size = c + l;
+      if ((meta & BOOK) !== 0) {
+        const terms = this.terms;
+        this.bookTerms(this.bookOf[slot] as number, context.marks, context.indices, terms);
+        c += terms[0] as number;
+        l += terms[1] as number;
+        size += terms[2] as number;
+      }
+      if (l > 0) {
+        const diff = c - l;
+        const band = (FLOAT_BAND + 2 * this.pending) * size + this.absoluteBand;
+        if (diff < -band) owed = debt;
+        else if (diff <= band) owed = move.exact(slot);
+      }
+    }
+    if (owed >= 0) {
+      total.count++;
+      total.debt += owed;
+    }
   }
 
   /** Bytes the index holds in typed arrays (the slot map and names aside). */
@@ -858,15 +1105,26 @@ export class LiquidationMonitor {
 
   /** P, Q and M of a book at the instruments' current floats, from its positions. */
   private computeBook(book: number): void {
+    const terms = this.terms;
+    this.bookTerms(book, this.markF, this.indexF, terms);
+    const s = book * SUMS;
+    this.bookSums[s] = terms[0] as number;
+    this.bookSums[s + 1] = terms[1] as number;
+    this.bookSums[s + 2] = terms[2] as number;
+  }
+
+  /** P, Q and M of a book at the given marks and indices, into `out`; changes nothing else. */
+  private bookTerms(
+    book: number,
+    marks: readonly number[],
+    indices: readonly number[],
+    out: Float64Array,
+  ): void {
     const records = this.records;
     const instrumentOf = this.recordInstrument;
-    const marks = this.markF;
     const fundings = this.fundingF;
-    const indices = this.indexF;
     const weights = this.weightF;
-    const sums = this.bookSums;
-    const s = book * SUMS;
-    const unsettled = sums[s + 3] as number;
+    const unsettled = this.bookSums[book * SUMS + 3] as number;
     let p = 0;
     let q = 0;
     let m = Math.abs(unsettled);
@@ -891,9 +1149,9 @@ export class LiquidationMonitor {
       q += requirement;
       m += abs * (mark + Math.abs(funding)) + Math.abs(k) + requirement;
     }
-    sums[s] = p;
-    sums[s + 1] = q;
-    sums[s + 2] = m;
+    out[0] = p;
+    out[1] = q;
+    out[2] = m;
   }
 
   /** Judges one slot on its floats, confirming exactly inside the band. */
@@ -1046,6 +1304,11 @@ function keyOf(ref: SubAccountRef): string {
 
 function poolAt(pool: PoolState, asset: EngineState['assets'][number], time: number): PoolState {
   return pool.accruedAt >= time ? pool : accrue(pool, asset.config, time).pool;
+}
+
+/** The unweighted value of one scaled unit of debt, in quote units. */
+function debtPerScaled(pool: PoolState, risk: AssetRisk): number {
+  return ((Number(pool.borrowIndexRay) / RAY_FLOAT) * Number(risk.valuePerUnit)) / VALUE_FLOAT;
 }
 
 function relative(now: number, before: number): number {

@@ -1,6 +1,6 @@
 /**
  * The risk console's further routes (docs/CONSOLE.md): the heat map of the venue against price
- * moves (`/v1/heat-map`), the parameters in force and their history (`/v1/parameters`,
+ * moves (`/v1/heat-map`; past `whatIfScanMax` sub-accounts the liquidation monitor's estimate), the parameters in force and their history (`/v1/parameters`,
  * `/v1/parameters/history`), and on a demo service the replay's control (`/v1/demo/replay`).
  */
 import { type Static, Type } from '@sinclair/typebox';
@@ -72,6 +72,10 @@ const HeatReply = Type.Object({
   time: Type.Integer(),
   sequence: Type.Integer(),
   subAccounts: Type.Integer(),
+  estimate: Type.Boolean({
+    description:
+      "true past whatIfScanMax sub-accounts: the liquidation monitor's estimate, not an exact evaluation of each",
+  }),
   moves: Type.Array(Type.Number()),
   assets: Type.Array(
     Type.Object({
@@ -114,7 +118,8 @@ function heatMapRoute(app: FastifyInstance, { gateway, config }: RiskRouteContex
     async (request) => {
       venueOnly(request);
       const moves = heatMoves(request.query.moves);
-      return gateway.settled(cache.get(gateway.state, moves, config.whatIfScanMax));
+      const map = cache.get(gateway.state, moves, config.whatIfScanMax, gateway.monitor);
+      return gateway.settled(map);
     },
   );
 }

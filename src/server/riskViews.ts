@@ -1,12 +1,14 @@
 /**
  * More of what the risk console reads, changing nothing: a heat map of the venue against price
  * moves (per asset and move, the sub-accounts below maintenance and the debt they owe, by the
- * same `shockOf` drafts as `POST /v1/what-if`), the listing and venue parameters as they stand,
+ * same `shockOf` drafts as `POST /v1/what-if`, or past `whatIfScanMax` sub-accounts by the
+ * liquidation monitor's estimate), the listing and venue parameters as they stand,
  * and the journal's history of the commands that set them.
  */
 import { FulcrumError } from '../base/errors.js';
 import { Draft } from '../engine/draft.js';
 import type { EngineState } from '../engine/state.js';
+import type { LiquidationMonitor } from '../liquidation/monitor.js';
 import { formatDecimal } from '../math/decimal.js';
 import { HEALTH_DECIMALS, RAY_DECIMALS, VALUE_DECIMALS, WEIGHT_DECIMALS } from '../math/fixed.js';
 import { recordIntact } from '../store/journal.js';
@@ -30,15 +32,24 @@ export interface HeatMap {
   readonly time: number;
   readonly sequence: number;
   readonly subAccounts: number;
+  /**
+   * True when the cells are the liquidation monitor's estimate (past `whatIfScanMax`
+   * sub-accounts): counts by its float model, confirmed exactly near the threshold, and the debt
+   * a float sum to the cent; false when every sub-account was evaluated exactly.
+   */
+  readonly estimate: boolean;
   readonly moves: readonly number[];
   readonly assets: readonly { asset: string; cells: readonly HeatCell[] }[];
 }
 
-/** Every sub-account, refused past `scanMax` (each cell evaluates each one exactly). */
-function countSubAccounts(state: EngineState, scanMax: number): number {
+/**
+ * Every sub-account; past `scanMax` (each exact cell evaluates each one) refused without a
+ * monitor to estimate from.
+ */
+function countSubAccounts(state: EngineState, scanMax: number, estimable: boolean): number {
   let count = 0;
   for (const account of state.accounts.values()) count += account.subAccounts.length;
-  if (count > scanMax) {
+  if (count > scanMax && !estimable) {
     throw new FulcrumError(
       'limit_exceeded',
       `the venue holds ${count} sub-accounts, more than the ${scanMax} a heat map evaluates (whatIfScanMax)`,
@@ -50,10 +61,20 @@ function countSubAccounts(state: EngineState, scanMax: number): number {
 
 /**
  * For each asset and each move (percent), how many sub-accounts the move alone would leave
- * below maintenance and the debt they owe: assets × moves × sub-accounts exact health reads.
+ * below maintenance and the debt they owe: assets × moves × sub-accounts exact health reads, or
+ * past `scanMax` sub-accounts, with `monitor` (which must follow `state`), its estimate
+ * ({@link LiquidationMonitor.stressEstimate}: one pass over each asset's holders per move).
  */
-export function heatMap(state: EngineState, moves: readonly number[], scanMax: number): HeatMap {
-  const subAccounts = countSubAccounts(state, scanMax);
+export function heatMap(
+  state: EngineState,
+  moves: readonly number[],
+  scanMax: number,
+  monitor?: LiquidationMonitor,
+): HeatMap {
+  const subAccounts = countSubAccounts(state, scanMax, monitor !== undefined);
+  if (subAccounts > scanMax && monitor !== undefined) {
+    return estimatedHeatMap(state, moves, subAccounts, monitor);
+  }
   const refs = [...state.accounts.values()].flatMap((account) =>
     account.subAccounts.map((sub) => ({ account: account.id, subAccount: sub.number })),
   );
@@ -74,7 +95,33 @@ export function heatMap(state: EngineState, moves: readonly number[], scanMax: n
     });
     return { asset: config.symbol, cells };
   });
-  return { time: state.time, sequence: state.sequence, subAccounts, moves, assets };
+  return {
+    time: state.time,
+    sequence: state.sequence,
+    subAccounts,
+    estimate: false,
+    moves,
+    assets,
+  };
+}
+
+/** The heat map by the monitor's estimate: per asset, one pass over its holders per move. */
+function estimatedHeatMap(
+  state: EngineState,
+  moves: readonly number[],
+  subAccounts: number,
+  monitor: LiquidationMonitor,
+): HeatMap {
+  const relative = moves.map((move) => move / 100);
+  const assets = state.assets.map(({ config, index }) => {
+    const cells = monitor.stressEstimate(index, relative).map((cell, i): HeatCell => ({
+      move: moves[i] as number,
+      liquidatable: cell.liquidatable,
+      debtValue: formatDecimal(BigInt(Math.round(cell.debtValue * 100)), 2),
+    }));
+    return { asset: config.symbol, cells };
+  });
+  return { time: state.time, sequence: state.sequence, subAccounts, estimate: true, moves, assets };
 }
 
 /** One heat map kept per journal position and moves: a second look at the same state is free. */
@@ -82,10 +129,15 @@ export class HeatMapCache {
   private key = '';
   private value: HeatMap | null = null;
 
-  get(state: EngineState, moves: readonly number[], scanMax: number): HeatMap {
+  get(
+    state: EngineState,
+    moves: readonly number[],
+    scanMax: number,
+    monitor?: LiquidationMonitor,
+  ): HeatMap {
     const key = `${state.sequence}:${state.time}:${moves.join(',')}`;
     if (this.value === null || key !== this.key) {
-      this.value = heatMap(state, moves, scanMax);
+      this.value = heatMap(state, moves, scanMax, monitor);
       this.key = key;
     }
     return this.value;

@@ -23,6 +23,13 @@ const BORROWERS = Array.from({ length: 25 }, (_, i) => [
   { type: 'borrow', time: T0, account: `b${i}`, asset: 'USDC', amount: String(500 * (i + 1)) },
 ]).flat();
 
+interface HeatMapReply {
+  estimate: boolean;
+  subAccounts: number;
+  moves: number[];
+  assets: { asset: string; cells: { move: number; liquidatable: number; debtValue: string }[] }[];
+}
+
 interface NearPage {
   total: number;
   items: { account: string; subAccount: number; healthFactor: string | null; estimate: number }[];
@@ -156,11 +163,30 @@ describe('the console routes', () => {
     expect(errorOf(bad).code).toBe('invalid_field');
   });
 
-  it('refuses a heat map past whatIfScanMax', async () => {
+  it('estimates the heat map past whatIfScanMax, from the liquidation monitor', async () => {
+    const path = '/v1/heat-map?moves=-50,-40,-10,0,20';
+    const exact = (await get(service.app, path, KEY.auditor)).json() as HeatMapReply;
+    expect(exact.estimate).toBe(false);
     const small = await startService({ whatIfScanMax: 5 }, [...VENUE, ...BORROWERS]);
     try {
-      const reply = await get(small.app, '/v1/heat-map', KEY.auditor);
-      expect(errorOf(reply).code).toBe('limit_exceeded');
+      const reply = await get(small.app, path, KEY.auditor);
+      expect(reply.statusCode).toBe(200);
+      const map = reply.json() as HeatMapReply;
+      expect(map.estimate).toBe(true);
+      expect(map.subAccounts).toBe(exact.subAccounts);
+      expect(map.moves).toEqual(exact.moves);
+      // The same counts; the debt a float sum, to the cent.
+      for (const [i, { asset, cells }] of map.assets.entries()) {
+        const want = exact.assets[i]?.cells ?? [];
+        expect(asset).toBe(exact.assets[i]?.asset);
+        expect(cells.map((c) => c.liquidatable)).toEqual(want.map((c) => c.liquidatable));
+        cells.forEach((cell, j) => {
+          expect(Number(cell.debtValue)).toBeCloseTo(Number(want[j]?.debtValue), 1);
+        });
+      }
+      expect(map.assets.find((a) => a.asset === 'ETH')?.cells[1]?.liquidatable).toBe(7);
+      const again = (await get(small.app, path, KEY.auditor)).json();
+      expect(again).toEqual(map);
     } finally {
       await small.close();
     }

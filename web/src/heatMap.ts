@@ -1,7 +1,8 @@
 /**
  * The heat map: for each asset and price move, how many sub-accounts the move alone would leave
  * below maintenance and the debt they owe (`GET /v1/heat-map`, the engine's dry run on the
- * service, cached there per journal position). Drawn on a canvas in the shared chart style;
+ * service, or past its `whatIfScanMax` the liquidation monitor's estimate, cached there per
+ * journal position). Drawn on a canvas in the shared chart style;
  * the same figures are a table for screen readers.
  */
 import { CHART_STYLE, HEAT_DARK_STEPS, HEAT_RAMP } from '../../src/sim/chartStyle.js';
@@ -13,6 +14,8 @@ export interface HeatReply {
   time: number;
   sequence: number;
   subAccounts: number;
+  /** True past the service's `whatIfScanMax`: the liquidation monitor's float estimate. */
+  estimate?: boolean;
   moves: number[];
   assets: { asset: string; cells: { move: number; liquidatable: number; debtValue: string }[] }[];
 }
@@ -84,7 +87,7 @@ export function heatMapPanel() {
       fillTable(values, next);
       fill(
         note,
-        `Of ${next.subAccounts} sub-accounts: how many each move alone (every other price held) leaves below maintenance; the same figures with each cell's debt are a table for screen readers. Journal position ${next.sequence}.`,
+        `Of ${next.subAccounts} sub-accounts: how many each move alone (every other price held) leaves below maintenance; the same figures with each cell's debt are a table for screen readers. ${next.estimate === true ? "Estimated from the liquidation monitor's float sums (too many sub-accounts to evaluate each exactly). " : ''}Journal position ${next.sequence}.`,
       );
     } catch (error) {
       fill(note, h('span', { class: 'error', role: 'alert' }, describeError(error)));
