@@ -25,6 +25,7 @@ import {
 import { liquidationsFile } from './liquidations.js';
 import { oracleReplay } from './oracle.js';
 import { runFile } from './run.js';
+import { proveCommand, verifyProofCommand } from './prove.js';
 import { calibrate } from './calibrate.js';
 import { greeksCommand, greeksOfAccount } from './greeks.js';
 import { numberOption } from './options.js';
@@ -79,6 +80,12 @@ usage:
       debt, then the loss waterfall
   fulcrum verify [--data DIR]
       recover from the newest snapshot and check it against a full replay of the journal
+  fulcrum prove --data DIR [--at SEQ] --out DIR [--secret-file F]
+      private solvency proof of the journal at record SEQ (the last by default): every trader
+      sub-account at or above maintenance and the per-asset totals, no balance revealed;
+      writes DIR/statement.json and DIR/bundles/ACCOUNT.json (docs/SOLVENCY.md); read-only
+  fulcrum verify-proof --statement FILE [--bundle FILE]
+      the public audit of a statement, or one account's bundle checked against it
   fulcrum oracle replay FILE... [--oracle JSON] [--json]
       replay OHLCV price files (one source of one asset each, named source_PAIR_...csv)
       through the oracle; per asset: grades, outliers, breaker trips, largest stable gap
@@ -102,6 +109,12 @@ options:
   --penalty P         calibrate: the listing's liquidation penalty (default 0.05)
   --order-book FILE   calibrate: an order-book snapshot of one of the assets
   --min-bars N        calibrate: fewest bars in the window (default 24, a day of hourly bars)
+  --at SEQ            prove: the journal position to prove (default the last)
+  --out DIR           prove: a new or empty folder for the statement and bundles
+  --secret-file F     prove: the prover secret (32 bytes or more); without it a fresh one is
+                      drawn and written to DIR.prover-secret, beside the output
+  --statement FILE    verify-proof: the statement.json to check
+  --bundle FILE       verify-proof: an account's bundle to check against the statement
 
 Numbers are decimal strings everywhere ("10.5"); see the README for every field.`;
 
@@ -147,6 +160,10 @@ const OPTIONS = {
   penalty: { type: 'string' },
   'order-book': { type: 'string' },
   'min-bars': { type: 'string' },
+  at: { type: 'string' },
+  'secret-file': { type: 'string' },
+  statement: { type: 'string' },
+  bundle: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -410,6 +427,31 @@ async function verifySubcommand({ args, values, data, write }: Invocation): Prom
   return ok ? EXIT.ok : EXIT.badInput;
 }
 
+async function proveSubcommand({ args, values, data, write }: Invocation): Promise<number> {
+  allow(values, ['data', 'at', 'out', 'secret-file']);
+  only(args, 0, 'prove --data DIR [--at SEQ] --out DIR [--secret-file F]');
+  // A proof is published: the journal is named, never the default folder by accident.
+  if (values.data === undefined) {
+    throw new CliError('prove needs --data DIR (the journal to prove)', EXIT.usage);
+  }
+  if (values.out === undefined || values.out === '') {
+    throw new CliError('prove needs --out DIR (a new or empty folder)', EXIT.usage);
+  }
+  const options = { data, at: values.at, out: values.out, secretFile: values['secret-file'] };
+  write(await proveCommand(options, warn));
+  return EXIT.ok;
+}
+
+function verifyProofSubcommand({ args, values, write }: Invocation): number {
+  allow(values, ['statement', 'bundle']);
+  only(args, 0, 'verify-proof --statement FILE [--bundle FILE]');
+  if (values.statement === undefined) {
+    throw new CliError('verify-proof needs --statement FILE', EXIT.usage);
+  }
+  write(verifyProofCommand({ statement: values.statement, bundle: values.bundle }));
+  return EXIT.ok;
+}
+
 /** The subcommands by name (`serve` aside: it reads its own options). */
 const COMMANDS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
   ['help', helpCommand],
@@ -423,6 +465,8 @@ const COMMANDS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
   ['oracle', oracleSubcommand],
   ['liquidations', liquidationsSubcommand],
   ['verify', verifySubcommand],
+  ['prove', proveSubcommand],
+  ['verify-proof', verifyProofSubcommand],
 ]);
 
 async function history(

@@ -4,6 +4,7 @@
  * liabilities tree with inclusion bundles. Runs in Node.js and in the browser.
  */
 export * from './account.js';
+export * from './fromState.js';
 export {
   commit,
   decodePoint,
@@ -18,6 +19,7 @@ export {
 } from './group.js';
 export { type RangeProof, sigmaRangeProof } from './rangeProof.js';
 export * from './prover.js';
+export * from './serialize.js';
 export * from './table.js';
 export { Transcript } from './transcript.js';
 export * from './tree.js';

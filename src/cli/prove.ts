@@ -1,0 +1,305 @@
+/**
+ * `fulcrum prove` and `fulcrum verify-proof`: private solvency proofs of a journal position
+ * (docs/SOLVENCY.md). `prove` recovers the journal read-only at a position, proves every trader
+ * sub-account at or above maintenance and the venue's per-asset totals, and writes the public
+ * statement and one bundle per account; `verify-proof` runs the public audit of a statement, or
+ * one account's check of its bundle against it. The core draws no randomness: the prover secret
+ * comes from a file, or a fresh one is drawn here and written beside the output.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { formatDecimal } from '../math/decimal.js';
+import { recover } from '../store/recovery.js';
+import {
+  auditProblem,
+  buildSolvencyTree,
+  bundleFromJson,
+  bundleProblem,
+  bundleToJson,
+  type InclusionBundle,
+  type RangeProof,
+  sigmaRangeProof,
+  snapshotIdOf,
+  SolvencyFormatError,
+  solvencyInputs,
+  type SolvencyStatement,
+  statementDigest,
+  statementFromJson,
+  statementToJson,
+} from '../solvency/index.js';
+import { withStore } from './history.js';
+import { CliError, ensureFolder, EXIT, parseJson, readInput, showPath } from './io.js';
+
+/** The fields `prove` adds to the statement; `verify-proof` checks each against the proofs. */
+const STATEMENT_EXTRA = ['digest', 'journal', 'totals', 'venueAccounts'];
+/** An account's bundle file: its sub-accounts' bundles. */
+const ACCOUNT_FORMAT = 'fulcrum-solvency-account/1';
+/** Smallest and largest secret file. */
+const SECRET_BYTES_MIN = 32;
+const SECRET_BYTES_MAX = 1 << 20;
+
+export interface ProveOptions {
+  readonly data: string;
+  readonly at: string | undefined;
+  readonly out: string;
+  readonly secretFile: string | undefined;
+}
+
+/** Progress on standard error, at most every two seconds, of a count of range proofs. */
+function counting(backend: RangeProof, total: number, verb: string): RangeProof {
+  let done = 0;
+  let said = Date.now();
+  const tick = () => {
+    done++;
+    if (Date.now() - said < 2_000) return;
+    said = Date.now();
+    const percent = Math.min(100, Math.floor((100 * done) / Math.max(total, 1)));
+    process.stderr.write(`fulcrum: ${verb}: ${done} of ${total} range proofs (${percent}%)\n`);
+  };
+  return {
+    ...backend,
+    prove: (...args) => {
+      const proof = backend.prove(...args);
+      tick();
+      return proof;
+    },
+    verify: (...args) => {
+      const ok = backend.verify(...args);
+      tick();
+      return ok;
+    },
+  };
+}
+
+/** Range proofs of a tree of `accounts` leaves over `assets` assets (leaves and inner nodes). */
+function proofCount(accounts: number, assets: number): number {
+  let leaves = 2;
+  while (leaves < accounts) leaves *= 2;
+  return leaves * (2 * assets + 1) + (leaves - 2) * 2 * assets;
+}
+
+function parseSeq(text: string): number {
+  const seq = /^[0-9]{1,15}$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(seq) || seq < 1)
+    throw new CliError(
+      `--at must be a journal position (1 or more), not ${JSON.stringify(text)}`,
+      EXIT.usage,
+    );
+  return seq;
+}
+
+/** `--out` must be new or an empty folder. */
+function checkOut(out: string): void {
+  if (!existsSync(out)) return;
+  if (!statSync(out).isDirectory())
+    throw new CliError(`--out ${showPath(out)} names an existing file`, EXIT.badInput);
+  if (readdirSync(out).length > 0)
+    throw new CliError(
+      `--out ${showPath(out)} is not empty; give a new or empty folder`,
+      EXIT.badInput,
+    );
+}
+
+function readSecret(path: string): Uint8Array {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new CliError(`cannot read --secret-file ${showPath(path)} (${code})`, EXIT.badInput);
+  }
+  if (bytes.length < SECRET_BYTES_MIN || bytes.length > SECRET_BYTES_MAX)
+    throw new CliError(
+      `--secret-file must hold 32 bytes to 1 MiB, not ${bytes.length}`,
+      EXIT.badInput,
+    );
+  return new Uint8Array(bytes);
+}
+
+/** Where a fresh secret goes: beside `out`, never inside what is published. */
+const secretPath = (out: string) => join(dirname(out), `${basename(out)}.prover-secret`);
+
+/** The state at the position asked for (the last by default) and that position. */
+async function recovered(data: string, at: string | undefined, warn: (m: string) => void) {
+  const until = at === undefined ? undefined : parseSeq(at);
+  return withStore(data, async (store) => {
+    const last = await store.lastSeq();
+    if (until !== undefined && until > last)
+      throw new CliError(
+        `the journal holds ${last} records; there is no record ${until}`,
+        EXIT.badInput,
+      );
+    const options = until === undefined ? { warn } : { warn, untilSeq: until };
+    const { state, report } = await recover(store, options);
+    return { state, seq: until ?? report.seq };
+  });
+}
+
+/** `fulcrum prove`: writes statement.json and bundles/<account>.json; returns the summary line. */
+export async function proveCommand(options: ProveOptions, warn: (m: string) => void) {
+  checkOut(options.out);
+  const fresh = options.secretFile === undefined;
+  if (fresh && existsSync(secretPath(options.out)))
+    throw new CliError(
+      `${showPath(secretPath(options.out))} exists; give it as --secret-file or remove it`,
+      EXIT.badInput,
+    );
+  const secret = fresh ? new Uint8Array(randomBytes(32)) : readSecret(options.secretFile as string);
+  const { state, seq } = await recovered(options.data, options.at, warn);
+  let inputs;
+  try {
+    inputs = solvencyInputs(state, seq);
+  } catch (error) {
+    // Derivatives (DerivativesNotProven), no asset listed, a table out of bounds: refusals.
+    throw new CliError((error as Error).message, EXIT.badInput);
+  }
+  if (inputs.accounts.length === 0)
+    throw new CliError(
+      `no trader account holds anything at record ${seq}; nothing to prove`,
+      EXIT.badInput,
+    );
+  const total = proofCount(inputs.accounts.length, inputs.table.assets.length);
+  const backend = counting(sigmaRangeProof, total, 'proving');
+  let built;
+  try {
+    built = buildSolvencyTree(inputs.snapshotId, inputs.table, inputs.accounts, secret, backend);
+  } catch (error) {
+    // An account below maintenance at the table, a balance or total of 2^64 proof units or more.
+    throw new CliError((error as Error).message, EXIT.badInput);
+  }
+  if (fresh) {
+    writeFileSync(secretPath(options.out), secret, { flag: 'wx', mode: 0o600 });
+    warn(
+      `no --secret-file: a fresh prover secret is in ${secretPath(options.out)}; keep it private (it opens every commitment)`,
+    );
+  }
+  const statement = built.statement;
+  ensureFolder(join(options.out, 'bundles'), '--out');
+  const file = {
+    ...statementToJson(statement),
+    digest: bytesToHex(statementDigest(statement)),
+    journal: { seq, stateHash: inputs.stateHash },
+    totals: totalsOf(statement),
+    venueAccounts: inputs.venueAccounts,
+  };
+  writeFileSync(join(options.out, 'statement.json'), `${JSON.stringify(file, null, 1)}\n`);
+  const accounts = writeBundles(options.out, built.bundles, file.digest);
+  return `proved: record ${seq}, ${built.bundles.size} sub-accounts of ${accounts} accounts at or above maintenance, ${statement.leaves.length} leaves; digest ${file.digest}; wrote ${join(options.out, 'statement.json')} and ${accounts} bundles`;
+}
+
+/** One file per account (its sub-accounts' bundles); returns how many. */
+function writeBundles(out: string, bundles: ReadonlyMap<string, InclusionBundle>, digest: string) {
+  const byAccount = new Map<string, InclusionBundle[]>();
+  for (const bundle of bundles.values()) {
+    const account = bundle.accountId.slice(0, bundle.accountId.lastIndexOf('/'));
+    byAccount.set(account, [...(byAccount.get(account) ?? []), bundle]);
+  }
+  for (const [account, list] of byAccount) {
+    list.sort((a, b) => (a.accountId < b.accountId ? -1 : 1));
+    const file = { format: ACCOUNT_FORMAT, account, digest, bundles: list.map(bundleToJson) };
+    writeFileSync(join(out, 'bundles', `${account}.json`), `${JSON.stringify(file, null, 1)}\n`);
+  }
+  return byAccount.size;
+}
+
+/** Per asset, the opened totals in tokens (proof units shown with their decimals). */
+function totalsOf(statement: SolvencyStatement) {
+  return statement.table.assets.map((a, i) => ({
+    symbol: a.symbol,
+    equity: formatDecimal(statement.root.equityTotal[i] as bigint, a.proofDecimals),
+    debt: formatDecimal(statement.root.debtTotal[i] as bigint, a.proofDecimals),
+  }));
+}
+
+/** The statement of a file, with its added fields checked against the proofs' public part. */
+function readStatement(path: string): SolvencyStatement & { digest: string } {
+  const json = parseJson(readInput(path), showPath(path)) as Record<string, unknown>;
+  const statement = decoded(() => statementFromJson(json, STATEMENT_EXTRA), path);
+  const digest = bytesToHex(statementDigest(statement));
+  const journal = json.journal as { seq?: unknown; stateHash?: unknown } | null;
+  const problem =
+    json.digest !== digest
+      ? 'the digest differs from the statement’s'
+      : typeof journal !== 'object' ||
+          journal === null ||
+          Object.keys(journal).length !== 2 ||
+          snapshotIdOf(journal.seq as number, journal.stateHash as string) !== statement.snapshotId
+        ? 'the journal position differs from the snapshot id'
+        : JSON.stringify(json.totals) !== JSON.stringify(totalsOf(statement))
+          ? 'the totals differ from the root’s'
+          : !Array.isArray(json.venueAccounts) ||
+              json.venueAccounts.some((v) => typeof v !== 'string')
+            ? 'venueAccounts must be a list of sub-account ids'
+            : null;
+  if (problem !== null)
+    throw new CliError(`not verified: ${showPath(path)}: ${problem}`, EXIT.badInput);
+  return { ...statement, digest };
+}
+
+function decoded<T>(decode: () => T, path: string): T {
+  try {
+    return decode();
+  } catch (error) {
+    if (error instanceof SolvencyFormatError)
+      throw new CliError(`not verified: ${showPath(path)}: ${error.message}`, EXIT.badInput);
+    throw error;
+  }
+}
+
+/** An account's bundle file: its bundles, each checked against the statement. */
+function readBundles(path: string): {
+  account: string;
+  digest: unknown;
+  bundles: InclusionBundle[];
+} {
+  const json = parseJson(readInput(path), showPath(path)) as Record<string, unknown>;
+  return decoded(() => {
+    const keys = Object.keys(json ?? {})
+      .sort()
+      .join(',');
+    if (json?.format !== ACCOUNT_FORMAT || keys !== 'account,bundles,digest,format')
+      throw new SolvencyFormatError(`account bundle file (${ACCOUNT_FORMAT}) expected`);
+    const list = Array.isArray(json.bundles) ? json.bundles : [];
+    const account = String(json.account);
+    if (list.length === 0) throw new SolvencyFormatError('bundles: one or more expected');
+    const bundles = list.map((b: unknown) => bundleFromJson(b));
+    for (const b of bundles)
+      if (!b.accountId.startsWith(`${account}/`))
+        throw new SolvencyFormatError(`bundle ${b.accountId} is not of account ${account}`);
+    return { account, digest: json.digest, bundles };
+  }, path);
+}
+
+export interface VerifyProofOptions {
+  readonly statement: string;
+  readonly bundle: string | undefined;
+}
+
+/** `fulcrum verify-proof`: the line to print when every check passes; throws otherwise. */
+export function verifyProofCommand(options: VerifyProofOptions): string {
+  const statement = readStatement(options.statement);
+  const at = `snapshot ${statement.snapshotId}, digest ${statement.digest}`;
+  if (options.bundle === undefined) {
+    const total = proofCount(statement.leaves.length, statement.table.assets.length);
+    const problem = auditProblem(statement, counting(sigmaRangeProof, total, 'verifying'));
+    if (problem !== null) throw new CliError(`not verified: ${problem}`, EXIT.badInput);
+    return `verified: all ${statement.leaves.length} leaves at or above maintenance, every sum and the root's totals (${at})`;
+  }
+  const { account, digest, bundles } = readBundles(options.bundle);
+  const assets = statement.table.assets.length;
+  const perBundle = 2 * assets + 1 + statement.depth * 2 * assets;
+  const backend = counting(sigmaRangeProof, bundles.length * perBundle, 'verifying');
+  for (const bundle of bundles) {
+    const problem = bundleProblem(statement, bundle, bundle.accountId, backend);
+    if (problem !== null)
+      throw new CliError(`not verified: ${bundle.accountId}: ${problem}`, EXIT.badInput);
+  }
+  if (digest !== statement.digest)
+    throw new CliError(
+      'not verified: the bundle file names another statement digest',
+      EXIT.badInput,
+    );
+  return `verified: account ${account}, ${bundles.length} sub-account(s) included at or above maintenance (${at})`;
+}
