@@ -28,6 +28,9 @@ afterEach(() => {
 });
 
 /** Starts `fulcrum serve` on a free port; resolves with its base URL once it listens. */
+/** The service's last log lines, for the message of a failed expectation. */
+const logs: string[] = [];
+
 async function serve(data: string, config: string): Promise<{ base: string; child: ChildProcess }> {
   const process_ = spawn(
     process.execPath,
@@ -39,6 +42,8 @@ async function serve(data: string, config: string): Promise<{ base: string; chil
   const lines = createInterface({ input: process_.stdout as NodeJS.ReadableStream });
   const base = await new Promise<string>((resolve, reject) => {
     lines.on('line', (line) => {
+      logs.push(line);
+      if (logs.length > 40) logs.shift();
       const record = JSON.parse(line) as { msg?: string; port?: number };
       if (record.msg === 'serving') resolve(`http://127.0.0.1:${record.port}`);
     });
@@ -66,6 +71,9 @@ test('SIGTERM under load: exit 0, and every acknowledged command is in the journ
     JSON.stringify({ keys: [{ id: 'admin', hash: hashKey(ADMIN), role: 'risk-admin' }] }),
   );
   const { base, child: server } = await serve(data, config);
+  // Listened for from the start: under load the process may exit before every client has seen
+  // its connection close, and an 'exit' emitted before a listener is attached is never seen.
+  const exited = once(server, 'exit') as Promise<[number | null]>;
   for (const command of VENUE.slice(0, 2)) expect((await send(base, command)).status).toBe(200);
 
   const count = 400;
@@ -84,8 +92,8 @@ test('SIGTERM under load: exit 0, and every acknowledged command is in the journ
     ),
   );
   const results = await Promise.allSettled(sends);
-  const [code] = (await once(server, 'exit')) as [number | null];
-  expect(code).toBe(0);
+  const [code] = await exited;
+  expect(code, logs.join('\n')).toBe(0);
 
   const acknowledged = results.flatMap((r) =>
     r.status === 'fulfilled' && r.value.status === 200
