@@ -70,11 +70,15 @@
  */
 import {
   accruedPool,
+  ceilOf as ceilDiv,
+  floorOf as floorDiv,
   type ModelConfig,
   type ModelPool,
   parseUnits as lendingParseUnits,
   RAY,
   type Ref,
+  Refused,
+  refuse,
 } from './referenceModel.js';
 
 export { RAY, type ModelPool, type Ref };
@@ -236,29 +240,7 @@ export interface ModelHealth {
   readonly liabilities: Triple;
 }
 
-class Refused extends Error {
-  readonly code: string;
-  constructor(code: string) {
-    super(code);
-    this.code = code;
-  }
-}
-
-function refuse(code: string): never {
-  throw new Refused(code);
-}
-
 // ---- arithmetic ---------------------------------------------------------------------------
-
-function floorDiv(numerator: bigint, denominator: bigint): bigint {
-  if (numerator < 0n || denominator <= 0n) throw new Error('model: negative division');
-  return numerator / denominator;
-}
-
-function ceilDiv(numerator: bigint, denominator: bigint): bigint {
-  if (numerator < 0n || denominator <= 0n) throw new Error('model: negative division');
-  return (numerator + denominator - 1n) / denominator;
-}
 
 function magnitude(x: bigint): bigint {
   return x < 0n ? -x : x;

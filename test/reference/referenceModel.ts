@@ -104,7 +104,7 @@ type Json = Record<string, unknown>;
 type Amount = bigint | 'all';
 
 /** A refusal, with the engine's error code. */
-class Refused extends Error {
+export class Refused extends Error {
   readonly code: string;
   constructor(code: string) {
     super(code);
@@ -112,18 +112,18 @@ class Refused extends Error {
   }
 }
 
-function refuse(code: string): never {
+export function refuse(code: string): never {
   throw new Refused(code);
 }
 
 // ---- arithmetic ---------------------------------------------------------------------------
 
-function floorOf(numerator: bigint, denominator: bigint): bigint {
+export function floorOf(numerator: bigint, denominator: bigint): bigint {
   if (numerator < 0n || denominator <= 0n) throw new Error('model: negative division');
   return numerator / denominator;
 }
 
-function ceilOf(numerator: bigint, denominator: bigint): bigint {
+export function ceilOf(numerator: bigint, denominator: bigint): bigint {
   if (numerator < 0n || denominator <= 0n) throw new Error('model: negative division');
   return (numerator + denominator - 1n) / denominator;
 }
