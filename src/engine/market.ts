@@ -5,7 +5,12 @@
  */
 import { FulcrumError } from '../base/errors.js';
 import { assetRisk } from '../margin/assetRisk.js';
-import { captureSettlement, quoteInstrument, setInstrumentPrice } from './trading.js';
+import {
+  captureSettlement,
+  emitOracleUpdate,
+  quoteInstrument,
+  setInstrumentPrice,
+} from './trading.js';
 import { LIMITS } from '../domain/limits.js';
 import { ORACLE_SOURCES_MAX } from '../domain/oracleConfig.js';
 import { initialOracleState, takeQuote } from '../oracle/oracle.js';
@@ -154,28 +159,7 @@ export function quote(draft: Draft, command: QuoteCommand): void {
     risk: moved ? assetRisk(config, next.price, next.stablePrice, next.confidence) : asset.risk,
   });
   if (update.aggregation.price !== null) captureSettlement(draft, asset.index);
-  draft.emit({
-    type: 'price-aggregated',
-    asset: config.symbol,
-    grade: update.aggregation.grade,
-    price: next.price,
-    stablePrice: next.stablePrice,
-    sources: update.aggregation.used,
-    rejected: update.aggregation.rejected,
-    frozen: update.aggregation.frozen,
-  });
-  for (const change of update.breaker) {
-    draft.emit(
-      change.kind === 'tripped'
-        ? {
-            type: 'breaker-tripped',
-            asset: config.symbol,
-            fromPrice: change.from,
-            toPrice: change.to,
-          }
-        : { type: 'breaker-reset', asset: config.symbol },
-    );
-  }
+  emitOracleUpdate(draft, config.symbol, update);
 }
 
 /** `configure-venue`: the venue's engine-wide rules (see `domain/venueConfig.ts`). */

@@ -21,6 +21,7 @@ import {
   gradeAt,
   initialOracleState,
   type OracleState,
+  type OracleUpdate,
   takeQuote,
 } from '../oracle/oracle.js';
 import type { OracleConfig } from '../domain/oracleConfig.js';
@@ -151,6 +152,12 @@ export function quoteInstrument(
   );
   const next = update.state;
   draft.setInstrument({ ...instrument, oracle: next, mark: next.price });
+  emitOracleUpdate(draft, symbol, update);
+}
+
+/** The events of an oracle's update: the aggregated price, then each breaker change. */
+export function emitOracleUpdate(draft: Draft, symbol: string, update: OracleUpdate): void {
+  const next = update.state;
   draft.emit({
     type: 'price-aggregated',
     asset: symbol,

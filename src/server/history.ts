@@ -5,9 +5,13 @@
  * were given; the index reaches the account's first {@link HISTORY_LIMIT_MAX} records.
  */
 import { FulcrumError } from '../base/errors.js';
-import { recordIntact } from '../store/journal.js';
-import { accountHistory, HISTORY_LIMIT_MAX, type HistoryEntry } from '../store/history.js';
-import { type JournalStore, StoreError } from '../store/store.js';
+import {
+  accountHistory,
+  HISTORY_LIMIT_MAX,
+  type HistoryEntry,
+  historyEntry,
+} from '../store/history.js';
+import type { JournalStore } from '../store/store.js';
 
 export interface HistoryPage {
   readonly items: readonly HistoryEntry[];
@@ -41,18 +45,7 @@ export async function readHistory(
     return { items, next: entries.length > position + limit ? position + limit : null };
   }
   const records = await store.readRecords(position, limit + 1);
-  const items = records.slice(0, limit).map((record): HistoryEntry => {
-    if (!recordIntact(record)) {
-      throw new StoreError('store_corrupt', `journal record ${record.seq} is damaged`);
-    }
-    return {
-      seq: record.seq,
-      time: record.time,
-      outcome: record.outcome,
-      command: JSON.parse(record.command) as unknown,
-      events: JSON.parse(record.events) as Record<string, unknown>[],
-    };
-  });
+  const items = records.slice(0, limit).map(historyEntry);
   const last = items.at(-1);
   return { items, next: records.length > limit && last !== undefined ? last.seq : null };
 }

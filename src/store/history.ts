@@ -22,7 +22,8 @@ export interface HistoryEntry {
 }
 
 /** A record as history tells it; a damaged one is refused, never told as what happened. */
-function entry(record: JournalRecord): HistoryEntry {
+/** A journal record as history shows it; `store_corrupt` when its checksum does not match. */
+export function historyEntry(record: JournalRecord): HistoryEntry {
   if (!recordIntact(record)) {
     throw new StoreError(
       'store_corrupt',
@@ -45,7 +46,7 @@ export async function accountHistory(
   limit = 1_000,
 ): Promise<HistoryEntry[]> {
   const records = await store.recordsOfAccount(account, Math.min(limit, HISTORY_LIMIT_MAX));
-  return records.map(entry);
+  return records.map(historyEntry);
 }
 
 /**
@@ -61,7 +62,7 @@ export async function eventsInTimeRange(
 ): Promise<(Record<string, unknown> & { seq: number; time: number })[]> {
   const records = await store.recordsInTimeRange(from, to, Math.min(limit, HISTORY_LIMIT_MAX));
   return records.flatMap((record) =>
-    entry(record)
+    historyEntry(record)
       .events.filter((e) => keep(String(e.type)))
       .map((e) => ({ seq: record.seq, time: record.time, ...e })),
   );
