@@ -70,15 +70,22 @@
  */
 import {
   accruedPool,
+  asObject,
+  asText,
+  asWholeNumber as asWhole,
   ceilOf as ceilDiv,
+  debtOf,
   floorOf as floorDiv,
   type ModelConfig,
   type ModelPool,
   parseUnits as lendingParseUnits,
   RAY,
+  onlyFields,
+  ratePerSecondOf,
   type Ref,
   Refused,
   refuse,
+  supplyOf,
 } from './referenceModel.js';
 
 export { RAY, type ModelPool, type Ref };
@@ -103,8 +110,6 @@ const MOST_ASSETS = 128;
 const MOST_INSTRUMENTS = 1024;
 const MOST_DERIVATIVE_POSITIONS = 32;
 const FEWEST_POOL_DECIMALS = 6;
-const LONGEST_TEXT = 128;
-const SECONDS_PER_YEAR = 31_536_000n;
 const DAY = 86_400;
 const ACCOUNT_NAME = /^[A-Za-z0-9_.:@-]{1,64}$/;
 const SYMBOL = /^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/;
@@ -284,28 +289,6 @@ export function marginRatioPpm(
   }
   return ratio > PPM ? PPM : ratio;
 }
-
-function supplyOf(scaled: bigint, pool: ModelPool): bigint {
-  return floorDiv(scaled * pool.supplyIndex, RAY);
-}
-
-function debtOf(scaled: bigint, pool: ModelPool): bigint {
-  return ceilDiv(scaled * pool.borrowIndex, RAY);
-}
-
-/** Per-second borrow rate of the pool's utilization now (the rate follows the balances). */
-function ratePerSecondOf(pool: ModelPool, config: ModelConfig): bigint {
-  const debt = debtOf(pool.borrowScaled, pool);
-  const utilization = debt === 0n ? 0n : ceilDiv(debt * RAY, pool.cash + debt);
-  const annual =
-    utilization <= config.kink
-      ? config.baseRate + ceilDiv(config.slope1 * utilization, config.kink)
-      : config.baseRate +
-        config.slope1 +
-        ceilDiv(config.slope2 * (utilization - config.kink), RAY - config.kink);
-  return ceilDiv(annual, SECONDS_PER_YEAR);
-}
-
 /** The pool with its rate brought in line with its balances. */
 function withRate(pool: ModelPool, config: ModelConfig): ModelPool {
   return { ...pool, ratePerSecond: ratePerSecondOf(pool, config) };
@@ -340,30 +323,6 @@ function parseUnits(input: unknown, decimals: number, largest?: bigint): bigint 
     if (typeof code === 'string') refuse(code);
     throw error;
   }
-}
-
-function asObject(input: unknown): Json {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    refuse('invalid_field');
-  }
-  return input as Json;
-}
-
-function onlyFields(raw: Json, allowed: readonly string[]): void {
-  for (const key of Object.keys(raw)) if (!allowed.includes(key)) refuse('invalid_field');
-}
-
-function asText(input: unknown): string {
-  if (typeof input !== 'string' || input.length === 0 || input.length > LONGEST_TEXT) {
-    refuse('invalid_field');
-  }
-  return input;
-}
-
-function asWhole(input: unknown, low: number, high: number): number {
-  if (typeof input !== 'number' || !Number.isSafeInteger(input)) refuse('invalid_field');
-  if (input < low || input > high) refuse('invalid_number');
-  return input;
 }
 
 function asPrice(input: unknown): bigint {

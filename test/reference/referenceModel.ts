@@ -138,11 +138,11 @@ function higher(a: bigint, b: bigint): bigint {
   return b;
 }
 
-function supplyOf(scaled: bigint, pool: ModelPool): bigint {
+export function supplyOf(scaled: bigint, pool: ModelPool): bigint {
   return floorOf(scaled * pool.supplyIndex, RAY);
 }
 
-function debtOf(scaled: bigint, pool: ModelPool): bigint {
+export function debtOf(scaled: bigint, pool: ModelPool): bigint {
   return ceilOf(scaled * pool.borrowIndex, RAY);
 }
 
@@ -173,7 +173,7 @@ export function accruedPool(pool: ModelPool, config: ModelConfig, now: number): 
 }
 
 /** Per-second borrow rate for the pool's current utilization. */
-function ratePerSecondOf(pool: ModelPool, config: ModelConfig): bigint {
+export function ratePerSecondOf(pool: ModelPool, config: ModelConfig): bigint {
   const debt = debtOf(pool.borrowScaled, pool);
   const utilization = debt === 0n ? 0n : ceilOf(debt * RAY, pool.cash + debt);
   let annual: bigint;
@@ -190,25 +190,25 @@ function ratePerSecondOf(pool: ModelPool, config: ModelConfig): bigint {
 
 // ---- decoding -----------------------------------------------------------------------------
 
-function asObject(input: unknown): Json {
+export function asObject(input: unknown): Json {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     refuse('invalid_field');
   }
   return input as Json;
 }
 
-function onlyFields(raw: Json, allowed: readonly string[]): void {
+export function onlyFields(raw: Json, allowed: readonly string[]): void {
   for (const key of Object.keys(raw)) if (!allowed.includes(key)) refuse('invalid_field');
 }
 
-function asText(input: unknown): string {
+export function asText(input: unknown): string {
   if (typeof input !== 'string' || input.length === 0 || input.length > LONGEST_TEXT) {
     refuse('invalid_field');
   }
   return input;
 }
 
-function asWholeNumber(input: unknown, low: number, high: number): number {
+export function asWholeNumber(input: unknown, low: number, high: number): number {
   if (typeof input !== 'number' || !Number.isSafeInteger(input)) refuse('invalid_field');
   if (input < low || input > high) refuse('invalid_number');
   return input;
