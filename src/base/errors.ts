@@ -68,6 +68,16 @@ export const ERROR_CODES = {
   no_pnl: 'the sub-account has no unsettled profit or loss',
   no_position: 'the sub-account holds no position in the instrument',
   adl_not_needed: 'the insurance fund covers the deficit: the backstop takes the positions over',
+  // Collateral held on other chains.
+  unknown_chain: 'the chain is not listed',
+  chain_already_listed: 'the chain is already listed',
+  chain_asset: "the asset is held in a chain's vault: it moves only through that vault",
+  wrong_chain: 'the asset is not held on that chain',
+  chain_event_seen: "the vault event is at or before the chain's cursor: it was taken already",
+  chain_unavailable: 'the chain is halted or its vault paused',
+  chain_status_unchanged: 'the chain already has that status',
+  unknown_withdrawal: 'no pending withdrawal has that nonce on that chain',
+  withdrawal_not_expired: "the withdrawal's authorization has not expired yet",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

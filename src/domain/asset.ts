@@ -71,7 +71,24 @@ export interface AssetConfig {
   readonly borrowable: boolean;
   /** How quotes become the asset's price; null for a price set directly (`set-price`). */
   readonly oracle: OracleConfig | null;
+  /**
+   * Where the asset is held when it sits in a vault on another chain (docs/CHAINS.md): such a
+   * listing is that chain's copy of `location.asset`, priced by its oracle, with its own weights,
+   * cap and status; only the chain's watcher credits it. Absent for an asset held by the venue.
+   */
+  readonly location?: AssetLocation;
 }
+
+/** A chain's vault holding a listed asset: `ETH.arb` is ETH in the vault on chain `arb`. */
+export interface AssetLocation {
+  /** The chain's identifier (`list-chain`). */
+  readonly chain: string;
+  /** The listed asset it is a copy of: its oracle prices this one. */
+  readonly asset: string;
+}
+
+/** Chain identifiers: 1-16 lower-case letters, digits and `-`, starting with a letter or digit. */
+export const CHAIN_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,15}$/;
 
 /** Interest curve used when a listing gives none: Aave's example listing (U* 80%, 0.25% + 3% / 75%). */
 export const DEFAULT_INTEREST_RATE_CURVE: InterestRateCurve = {
@@ -109,6 +126,7 @@ export const ASSET_CONFIG_FIELDS = [
   'borrowCap',
   'borrowable',
   'oracle',
+  'location',
 ] as const;
 
 /**
@@ -188,9 +206,21 @@ export function parseAssetConfig(input: unknown, field: string): AssetConfig {
     borrowable:
       raw.borrowable === undefined ? true : expectBoolean(raw.borrowable, `${field}.borrowable`),
     oracle: raw.oracle === undefined ? null : parseOracleConfig(raw.oracle, `${field}.oracle`),
+    ...(raw.location === undefined
+      ? {}
+      : { location: parseLocation(raw.location, `${field}.location`) }),
   };
   validateAssetConfig(config, field);
   return config;
+}
+
+function parseLocation(input: unknown, field: string): AssetLocation {
+  const raw = expectObject(input, field);
+  rejectUnknownFields(raw, ['chain', 'asset'], field);
+  return {
+    chain: expectString(raw.chain, `${field}.chain`),
+    asset: expectString(raw.asset, `${field}.asset`),
+  };
 }
 
 function parseInterestRateCurve(input: unknown, field: string): InterestRateCurve {
@@ -283,6 +313,33 @@ function validateAssetConfigTypes(config: AssetConfig, field: string): void {
   if (config.oracle === undefined)
     failConfig(config, field, 'oracle must be a configuration or null', 'oracle');
   if (config.oracle !== null) validateOracleConfig(config.oracle, `${field}.oracle`);
+  if (config.location !== undefined) validateLocation(config, field);
+}
+
+/**
+ * A located listing: a chain and an asset by name, its price from that asset's oracle (so none
+ * of its own), never lent out (a borrow would pay out tokens the vault must keep for withdrawals).
+ */
+function validateLocation(config: AssetConfig, field: string): void {
+  const location = config.location as AssetLocation;
+  if (typeof location !== 'object' || location === null) {
+    failConfig(config, field, 'location must be { chain, asset }', 'location');
+  }
+  if (typeof location.chain !== 'string' || !CHAIN_ID_PATTERN.test(location.chain)) {
+    const message = 'location.chain must be 1-16 lower-case letters, digits or "-"';
+    failConfig(config, field, message, 'location.chain');
+  }
+  if (typeof location.asset !== 'string' || !SYMBOL_PATTERN.test(location.asset)) {
+    failConfig(config, field, 'location.asset must be a symbol', 'location.asset');
+  }
+  if (config.oracle !== null) {
+    const message = `an asset held on a chain is priced by ${location.asset}'s oracle: list it without one`;
+    failConfig(config, field, message, 'oracle');
+  }
+  if (config.borrowable) {
+    const message = 'an asset held on a chain cannot be borrowable (list it with borrowable false)';
+    failConfig(config, field, message, 'borrowable');
+  }
 }
 
 /**

@@ -17,6 +17,10 @@ export const LIMITS = {
   accounts: 50_000_000,
   /** Largest command time: unix seconds up to the year 10,000. */
   timeMax: 253_402_300_799,
+  /** Listed chains whose vaults hold collateral. */
+  chains: 16,
+  /** Withdrawals authorized on one chain and not yet paid or returned. */
+  pendingWithdrawalsPerChain: 100_000,
   /** Listed derivatives instruments, settled ones included. */
   instruments: 1_024,
   /** Open derivatives positions of one sub-account (the insurance fund: every instrument). */

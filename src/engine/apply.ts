@@ -11,6 +11,15 @@ import { accruePool, borrow, deposit, repay, transfer, withdraw } from './lendin
 import { backstop, configureLiquidation, liquidate, resolveBankruptcy } from './liquidate.js';
 import { liquidatePosition } from './liquidatePosition.js';
 import { deleverage } from './deleverage.js';
+import {
+  chainCheckpoint,
+  chainDeposit,
+  chainWithdraw,
+  chainWithdrawalExpired,
+  chainWithdrawalPaid,
+  listChain,
+  setChainStatus,
+} from './chains.js';
 import { configureVenue, listAsset, quote, setPrice, setWeights } from './market.js';
 import {
   expire,
@@ -121,4 +130,11 @@ const HANDLERS: { readonly [T in Command['type']]: Handler<Extract<Command, { ty
   'liquidate-position': liquidatePosition,
   deleverage,
   'set-volatility': setVolatility,
+  'list-chain': listChain,
+  'chain-deposit': chainDeposit,
+  'chain-checkpoint': chainCheckpoint,
+  'chain-withdraw': chainWithdraw,
+  'chain-withdrawal-paid': chainWithdrawalPaid,
+  'chain-withdrawal-expired': chainWithdrawalExpired,
+  'set-chain-status': setChainStatus,
 };

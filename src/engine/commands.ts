@@ -7,7 +7,7 @@ import type { AssetConfig, TierWeights } from '../domain/asset.js';
 import type { LiquidationConfig } from '../domain/liquidationConfig.js';
 import type { VenueConfig } from '../domain/venueConfig.js';
 import type { InstrumentListing } from '../derivatives/listing.js';
-import type { MarginMode, SubAccountRef } from './state.js';
+import type { ChainStatus, MarginMode, SubAccountRef } from './state.js';
 
 export interface ListAssetCommand {
   readonly type: 'list-asset';
@@ -241,6 +241,82 @@ export interface SetVolatilityCommand {
   readonly volatility: bigint;
 }
 
+/** Lists a chain whose vault holds collateral (its assets are listed with a `location`). */
+export interface ListChainCommand {
+  readonly type: 'list-chain';
+  readonly time: number;
+  readonly chain: string;
+  /** Seconds a withdrawal authorization stays valid (60 to 30 days). */
+  readonly withdrawalTtl: number;
+}
+
+/** Where a vault event sits in its chain: block, log index and transaction. */
+export interface ChainEventRef {
+  readonly chain: string;
+  readonly block: number;
+  readonly logIndex: number;
+  /** The transaction hash, 0x and 64 hex digits: recorded, not used to decide. */
+  readonly tx: string;
+}
+
+/**
+ * A deposit into a chain's vault, final on that chain, credited to a sub-account. Sent by the
+ * chain's watcher in chain order: one at or before the chain's cursor is refused
+ * (`chain_event_seen`), so a replayed event never credits twice.
+ */
+export interface ChainDepositCommand extends ChainEventRef, SubAccountRef {
+  readonly type: 'chain-deposit';
+  readonly time: number;
+  /** The located listing (`ETH.arb`). */
+  readonly asset: string;
+  readonly amount: bigint;
+}
+
+/** Every block of the chain up to `block` was scanned and is final: the cursor moves on. */
+export interface ChainCheckpointCommand {
+  readonly type: 'chain-checkpoint';
+  readonly time: number;
+  readonly chain: string;
+  readonly block: number;
+}
+
+/**
+ * Debits a sub-account (checked against initial margin like any withdrawal) and authorizes the
+ * chain's vault to pay `recipient`; the authorization's nonce and expiry come in the event.
+ */
+export interface ChainWithdrawCommand extends SubAccountRef {
+  readonly type: 'chain-withdraw';
+  readonly time: number;
+  readonly chain: string;
+  readonly asset: string;
+  readonly amount: bigint | 'all';
+  /** 0x and 40 hex digits. */
+  readonly recipient: string;
+}
+
+/** The vault paid withdrawal `nonce`, final on the chain: it is no longer pending. */
+export interface ChainWithdrawalPaidCommand extends ChainEventRef {
+  readonly type: 'chain-withdrawal-paid';
+  readonly time: number;
+  readonly nonce: number;
+}
+
+/** Withdrawal `nonce` expired unpaid: its amount goes back to the sub-account. */
+export interface ChainWithdrawalExpiredCommand {
+  readonly type: 'chain-withdrawal-expired';
+  readonly time: number;
+  readonly chain: string;
+  readonly nonce: number;
+}
+
+/** A chain's status: a halted or paused chain's collateral backs no new risk. */
+export interface SetChainStatusCommand {
+  readonly type: 'set-chain-status';
+  readonly time: number;
+  readonly chain: string;
+  readonly status: ChainStatus;
+}
+
 export type Command =
   | ListAssetCommand
   | SetPriceCommand
@@ -265,7 +341,14 @@ export type Command =
   | SettlePnlCommand
   | LiquidatePositionCommand
   | DeleverageCommand
-  | SetVolatilityCommand;
+  | SetVolatilityCommand
+  | ListChainCommand
+  | ChainDepositCommand
+  | ChainCheckpointCommand
+  | ChainWithdrawCommand
+  | ChainWithdrawalPaidCommand
+  | ChainWithdrawalExpiredCommand
+  | SetChainStatusCommand;
 
 export type CommandType = Command['type'];
 
@@ -294,4 +377,11 @@ export const COMMAND_TYPES: readonly CommandType[] = [
   'liquidate-position',
   'deleverage',
   'set-volatility',
+  'list-chain',
+  'chain-deposit',
+  'chain-checkpoint',
+  'chain-withdraw',
+  'chain-withdrawal-paid',
+  'chain-withdrawal-expired',
+  'set-chain-status',
 ];

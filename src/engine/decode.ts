@@ -29,12 +29,14 @@ import { SIZE_DECIMALS } from '../derivatives/instruments.js';
 import { parseInstrumentListing } from '../derivatives/listing.js';
 import { quoteInput } from '../domain/quote.js';
 import { COMMAND_TYPES } from './commands.js';
-import { type EngineState, type SubAccountRef } from './state.js';
+import { CHAIN_DECODERS } from './decodeChains.js';
+import { amount, amountOrAll, assetSymbol, ref } from './decodeFields.js';
+import type { EngineState } from './state.js';
 
 const ACCOUNT_FIELDS = ['type', 'time', 'account', 'subAccount', 'asset', 'amount'];
 
 /** Decodes the fields of one command type; `time` is already checked. */
-type Decoder = (raw: JsonObject, time: number, state: EngineState) => Command;
+export type Decoder = (raw: JsonObject, time: number, state: EngineState) => Command;
 
 /**
  * Decodes one JSON command (already parsed from text) against the current state.
@@ -360,24 +362,11 @@ const DECODER_BY_TYPE: Record<CommandType, Decoder> = {
   'liquidate-position': decodeLiquidatePosition,
   deleverage: decodeDeleverage,
   'set-volatility': decodeSetVolatility,
+  ...CHAIN_DECODERS,
 };
 
 /** Looked up by the raw `type` string: a Map, so no prototype key (`constructor`) can match. */
 const DECODERS: ReadonlyMap<string, Decoder> = new Map(Object.entries(DECODER_BY_TYPE));
-
-function assetSymbol(
-  raw: JsonObject,
-  state: EngineState,
-  field = 'asset',
-  orInstrument = false,
-): string {
-  const symbol = expectString(raw[field], field);
-  if (orInstrument && state.instrumentIndex.has(symbol)) return symbol;
-  if (!state.assetIndex.has(symbol)) {
-    throw new FulcrumError('unknown_asset', `asset ${JSON.stringify(symbol)} is not listed`, field);
-  }
-  return symbol;
-}
 
 function instrumentSymbol(raw: JsonObject, state: EngineState, field = 'instrument'): string {
   const symbol = expectString(raw[field], field);
@@ -405,29 +394,4 @@ function settlementAmount(input: unknown, field: string, state: EngineState): bi
   }
   const decimals = state.assets[index]?.config.decimals ?? 0;
   return parseDecimal(input, decimals, { field, max: AMOUNT_MAX });
-}
-
-function ref(raw: JsonObject, field: string): SubAccountRef {
-  const prefix = field === '' ? '' : `${field}.`;
-  if (field !== '') rejectUnknownFields(raw, ['account', 'subAccount'], field);
-  const account = expectString(raw.account, `${prefix}account`);
-  const subAccount =
-    raw.subAccount === undefined
-      ? 0
-      : expectInteger(raw.subAccount, `${prefix}subAccount`, 0, LIMITS.subAccountsPerAccount - 1);
-  return { account, subAccount };
-}
-
-function amount(input: unknown, symbol: string, state: EngineState): bigint {
-  if (input === undefined) throw new FulcrumError('invalid_field', 'amount is required', 'amount');
-  const index = state.assetIndex.get(symbol) ?? 0;
-  const decimals = state.assets[index]?.config.decimals ?? 0;
-  const value = parseDecimal(input, decimals, { field: 'amount', max: AMOUNT_MAX });
-  if (value === 0n)
-    throw new FulcrumError('zero_amount', 'amount must be more than zero', 'amount');
-  return value;
-}
-
-function amountOrAll(input: unknown, symbol: string, state: EngineState): bigint | 'all' {
-  return input === 'all' ? 'all' : amount(input, symbol, state);
 }

@@ -34,6 +34,7 @@ import { accrue, debtAmount, type PoolState, supplyAmount } from '../pools/pool.
 import type { EngineEvent } from './events.js';
 import {
   type AccountState,
+  type ChainState,
   type AssetState,
   bookIsEmpty,
   type DerivativesBook,
@@ -70,8 +71,8 @@ export interface DraftChanges {
   /** Volatilities set (millionths a year), by asset index; undefined when the draft sets none. */
   readonly volatilities: ReadonlyMap<number, bigint> | undefined;
   /**
-   * Whether the liquidation rules, the liquidation throttle or the venue's rules change: such a
-   * command is journaled as itself.
+   * Whether the liquidation rules, the liquidation throttle, the venue's rules or a chain's record
+   * change: such a command is journaled as itself.
    */
   readonly liquidationState: boolean;
 }
@@ -100,6 +101,8 @@ export class Draft {
   private volatilityChanges: Map<number, bigint> | undefined;
   private configChange: LiquidationConfig | undefined;
   private venueChange: VenueConfig | undefined;
+  /** Made by the first `setChain`: only the chain commands change a chain. */
+  private chainChanges: Map<string, ChainState> | undefined;
 
   private pricesFunction: ((index: number) => InstrumentPrices) | undefined;
   /** The state's sequence when the draft was made: a draft is valid only until the next commit. */
@@ -333,8 +336,25 @@ export class Draft {
       liquidationState:
         this.throttleChange !== undefined ||
         this.configChange !== undefined ||
-        this.venueChange !== undefined,
+        this.venueChange !== undefined ||
+        this.chainChanges !== undefined,
     };
+  }
+
+  /** A listed chain as the draft leaves it; undefined when it is not listed. */
+  chain(id: string): ChainState | undefined {
+    return this.chainChanges?.get(id) ?? this.base.chains.get(id);
+  }
+
+  /** Chains listed, the draft's listings included. */
+  get chainCount(): number {
+    let count = this.base.chains.size;
+    for (const id of this.chainChanges?.keys() ?? []) if (!this.base.chains.has(id)) count++;
+    return count;
+  }
+
+  setChain(chain: ChainState): void {
+    (this.chainChanges ??= new Map()).set(chain.chain, chain);
   }
 
   /** The sub-accounts this draft changes. */
@@ -566,6 +586,9 @@ export class Draft {
     if (this.configChange !== undefined) base.liquidationConfig = this.configChange;
     if (this.venueChange !== undefined) base.venueConfig = this.venueChange;
     if (this.throttleChange !== undefined) commitThrottle(base, this.throttleChange);
+    if (this.chainChanges !== undefined) {
+      for (const [id, chain] of this.chainChanges) base.chains.set(id, chain);
+    }
     base.time = this.time;
     base.sequence += 1;
   }

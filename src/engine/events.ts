@@ -256,6 +256,76 @@ export interface VenueConfiguredEvent {
   readonly type: 'venue-configured';
 }
 
+/** A chain's vault listed (`list-chain`). */
+export interface ChainListedEvent {
+  readonly type: 'chain-listed';
+  readonly chain: string;
+  readonly withdrawalTtl: number;
+}
+
+/** A final vault deposit credited (with the `deposited` event of the balance it made). */
+export interface ChainDepositedEvent extends SubAccountRef {
+  readonly type: 'chain-deposited';
+  readonly chain: string;
+  readonly block: number;
+  readonly logIndex: number;
+  readonly tx: string;
+  readonly asset: string;
+  readonly decimals: number;
+  readonly amount: bigint;
+}
+
+/** The chain's cursor moved to the end of `block` (`chain-checkpoint`). */
+export interface ChainCheckpointEvent {
+  readonly type: 'chain-checkpoint';
+  readonly chain: string;
+  readonly block: number;
+}
+
+/**
+ * A withdrawal debited and authorized: what the venue signs for the vault (docs/CHAINS.md).
+ * `amount` renders in whole units, `baseUnits` as the integer the vault pays.
+ */
+export interface ChainWithdrawalAuthorizedEvent extends SubAccountRef {
+  readonly type: 'chain-withdrawal-authorized';
+  readonly chain: string;
+  readonly nonce: number;
+  readonly asset: string;
+  readonly decimals: number;
+  readonly amount: bigint;
+  readonly baseUnits: bigint;
+  readonly recipient: string;
+  readonly expiry: number;
+}
+
+/** The vault paid a withdrawal (`chain-withdrawal-paid`). */
+export interface ChainWithdrawalPaidEvent {
+  readonly type: 'chain-withdrawal-paid';
+  readonly chain: string;
+  readonly nonce: number;
+  readonly block: number;
+  readonly logIndex: number;
+  readonly tx: string;
+}
+
+/** An expired withdrawal's amount returned to its sub-account (`chain-withdrawal-expired`). */
+export interface ChainWithdrawalReturnedEvent extends SubAccountRef {
+  readonly type: 'chain-withdrawal-returned';
+  readonly chain: string;
+  readonly nonce: number;
+  readonly asset: string;
+  readonly decimals: number;
+  readonly amount: bigint;
+}
+
+/** A chain's status changed (`set-chain-status`). */
+export interface ChainStatusSetEvent {
+  readonly type: 'chain-status-set';
+  readonly chain: string;
+  readonly status: string;
+  readonly previous: string;
+}
+
 export type EngineEvent =
   | AssetListedEvent
   | PriceSetEvent
@@ -278,4 +348,11 @@ export type EngineEvent =
   | ModeSetEvent
   | PositionLiquidatedEvent
   | DeleveragedEvent
-  | VolatilitySetEvent;
+  | VolatilitySetEvent
+  | ChainListedEvent
+  | ChainDepositedEvent
+  | ChainCheckpointEvent
+  | ChainWithdrawalAuthorizedEvent
+  | ChainWithdrawalPaidEvent
+  | ChainWithdrawalReturnedEvent
+  | ChainStatusSetEvent;

@@ -35,25 +35,38 @@ import { scaledBalance, withScaledBalance } from './positions.js';
 import { type AssetState, INSURANCE_ACCOUNT, positionLimit, type SubAccountRef } from './state.js';
 
 export function deposit(draft: Draft, command: DepositCommand): void {
-  const asset = draft.accruePool(draft.findAsset(command.asset, 'asset').index);
+  const asset = draft.findAsset(command.asset, 'asset');
+  refuseLocated(asset, 'deposited');
+  credit(draft, command, asset.index, command.amount, true);
+}
+
+/**
+ * Credits `amount` base units of an asset's supply to a sub-account, within the supply cap when
+ * `capped` (a chain's deposit is in its vault already: it is credited whatever the cap), and
+ * emits `deposited`.
+ */
+export function credit(
+  draft: Draft,
+  ref: SubAccountRef,
+  index: number,
+  amount: bigint,
+  capped: boolean,
+): void {
+  const asset = draft.accruePool(index);
   const { pool, config } = asset;
-  const held = scaledBalance(draft.subAccount(command), asset.index);
+  const held = scaledBalance(draft.subAccount(ref), asset.index);
   if (held < 0n) {
     throw new FulcrumError(
       'asset_is_borrowed',
-      `${accountName(command)} owes ${config.symbol}: repay it instead`,
+      `${accountName(ref)} owes ${config.symbol}: repay it instead`,
       'asset',
     );
   }
-  const credit = scaledCreditForDeposit(command.amount, pool);
-  if (credit === 0n) throw tooSmall(asset, command.amount);
-  const next = {
-    ...pool,
-    cash: pool.cash + command.amount,
-    supplyScaled: pool.supplyScaled + credit,
-  };
+  const scaled = scaledCreditForDeposit(amount, pool);
+  if (scaled === 0n) throw tooSmall(asset, amount);
+  const next = { ...pool, cash: pool.cash + amount, supplyScaled: pool.supplyScaled + scaled };
   requirePoolRoom(asset, next);
-  if (config.supplyCap !== null && totalSupply(next) > config.supplyCap) {
+  if (capped && config.supplyCap !== null && totalSupply(next) > config.supplyCap) {
     throw new FulcrumError(
       'supply_cap_exceeded',
       `total ${config.symbol} supply would exceed its cap of ${formatDecimal(config.supplyCap, config.decimals)}`,
@@ -61,42 +74,72 @@ export function deposit(draft: Draft, command: DepositCommand): void {
     );
   }
   draft.setSubAccount(
-    command,
+    ref,
     withScaledBalance(
-      draft.subAccount(command),
+      draft.subAccount(ref),
       asset.index,
-      held + credit,
-      positionLimit(command.account, command.subAccount),
+      held + scaled,
+      positionLimit(ref.account, ref.subAccount),
     ),
   );
   finishPool(draft, asset, next);
-  draft.emit(balanceEvent('deposited', command, asset, command.amount, credit));
+  draft.emit(balanceEvent('deposited', ref, asset, amount, scaled));
+}
+
+/**
+ * An asset held on another chain moves in and out only through its chain's vault: the watcher
+ * credits deposits, `chain-withdraw` pays out (`chain_asset`).
+ */
+function refuseLocated(asset: AssetState, verb: string): void {
+  const { location, symbol } = asset.config;
+  if (location === undefined) return;
+  throw new FulcrumError(
+    'chain_asset',
+    `${symbol} is held in the vault on chain ${location.chain}: it is ${verb} there (chain-deposit, chain-withdraw)`,
+    'asset',
+  );
 }
 
 export function withdraw(draft: Draft, command: WithdrawCommand): void {
-  requireOwnAccount(command);
-  const asset = draft.accruePool(draft.findAsset(command.asset, 'asset').index);
+  const asset = draft.findAsset(command.asset, 'asset');
+  refuseLocated(asset, 'withdrawn');
+  debit(draft, command, asset.index, command.amount);
+}
+
+/**
+ * Takes `amount` base units (or all) of a sub-account's supply out of the pool, checked against
+ * initial margin, and emits `withdrawn`; returns the amount taken.
+ */
+export function debit(
+  draft: Draft,
+  ref: SubAccountRef,
+  index: number,
+  wanted: bigint | 'all',
+): bigint {
+  requireOwnAccount(ref);
+  const asset = draft.accruePool(index);
   const { pool, config } = asset;
-  const sub = draft.subAccount(command);
+  const sub = draft.subAccount(ref);
   const held = scaledBalance(sub, asset.index);
   const available = held > 0n ? supplyAmount(held, pool) : 0n;
-  const amount = command.amount === 'all' ? available : command.amount;
+  const amount = wanted === 'all' ? available : wanted;
   if (amount === 0n || amount > available) {
     throw new FulcrumError(
       'insufficient_balance',
-      `${accountName(command)} holds ${formatDecimal(available, config.decimals)} ${config.symbol}`,
+      `${accountName(ref)} holds ${formatDecimal(available, config.decimals)} ${config.symbol}`,
       'amount',
     );
   }
   requireCash(asset, amount);
   // Taking the whole balance clears the position: the sub-base-unit remainder stays in the pool.
-  const debit = amount === available ? held : scaledDebitForWithdraw(amount, pool);
-  const next = { ...pool, cash: pool.cash - amount, supplyScaled: pool.supplyScaled - debit };
-  draft.setSubAccount(command, withScaledBalance(sub, asset.index, held - debit));
+  const scaled = amount === available ? held : scaledDebitForWithdraw(amount, pool);
+  const next = { ...pool, cash: pool.cash - amount, supplyScaled: pool.supplyScaled - scaled };
+  draft.setSubAccount(ref, withScaledBalance(sub, asset.index, held - scaled));
   finishPool(draft, asset, next);
-  requireUsablePrices(draft, command, asset);
-  requireInitialMargin(draft, command);
-  draft.emit(balanceEvent('withdrawn', command, asset, amount, -debit));
+  requireUsablePrices(draft, ref, asset);
+  requireInitialMargin(draft, ref);
+  draft.emit(balanceEvent('withdrawn', ref, asset, amount, -scaled));
+  return amount;
 }
 
 export function borrow(draft: Draft, command: BorrowCommand): void {
@@ -275,7 +318,9 @@ export function requireUsablePrices(draft: Draft, ref: SubAccountRef, asset: Ass
 }
 
 /** One asset's price for {@link requireUsablePrices}: a grade allowing new risk, no breaker. */
-function requireUsablePrice(draft: Draft, index: number): void {
+function requireUsablePrice(draft: Draft, held: number): void {
+  // An asset held on another chain is priced by the asset it is a copy of.
+  const index = underlyingIndex(draft, held);
   const { oracle, config } = draft.asset(index);
   if (oracle === null || config.oracle === null) return;
   const grade = gradeAt(oracle, draft.time);
@@ -294,6 +339,13 @@ function requireUsablePrice(draft: Draft, index: number): void {
       'asset',
     );
   }
+}
+
+/** The asset whose oracle prices asset `index`: itself, or the one a located listing copies. */
+export function underlyingIndex(draft: Draft, index: number): number {
+  const location = draft.asset(index).config.location;
+  if (location === undefined) return index;
+  return draft.base.assetIndex.get(location.asset) ?? index;
 }
 
 /** The check after every risk-increasing change: initial health must stay at or above 1. */

@@ -24,6 +24,7 @@ import type {
   SetWeightsCommand,
 } from './commands.js';
 import type { Draft } from './draft.js';
+import { checkLocation, heldInitialWeight, mirrorPrices } from './chains.js';
 
 /**
  * Fewest decimals a pool asset may have. Scaled balances round to the base unit in the venue's
@@ -57,14 +58,29 @@ export function listAsset(draft: Draft, command: ListAssetCommand): void {
       'config.decimals',
     );
   }
+  checkLocation(draft, config);
+  // An asset held on a chain takes the prices of the asset it copies, not the command's.
+  const copied =
+    config.location === undefined
+      ? undefined
+      : draft.asset(draft.base.assetIndex.get(config.location.asset) ?? -1).risk;
   draft.setAsset({
     index,
     config,
-    risk: assetRisk(config, price, price),
+    risk:
+      copied === undefined
+        ? assetRisk(config, price, price)
+        : assetRisk(config, copied.oraclePrice, copied.stablePrice),
     pool: emptyPool(draft.time),
     oracle: config.oracle === null ? null : initialOracleState(price, draft.time, config.oracle),
   });
-  draft.emit({ type: 'asset-listed', asset: config.symbol, decimals: config.decimals, price });
+  const listed = copied?.oraclePrice ?? price;
+  draft.emit({
+    type: 'asset-listed',
+    asset: config.symbol,
+    decimals: config.decimals,
+    price: listed,
+  });
 }
 
 export function setPrice(draft: Draft, command: SetPriceCommand): void {
@@ -74,6 +90,10 @@ export function setPrice(draft: Draft, command: SetPriceCommand): void {
     return;
   }
   const asset = draft.findAsset(command.asset, 'asset');
+  if (asset.config.location !== undefined) {
+    const message = `${asset.config.symbol} is priced by ${asset.config.location.asset}: set its price`;
+    throw new FulcrumError('oracle_managed', message, 'asset');
+  }
   if (asset.oracle !== null) {
     throw new FulcrumError(
       'oracle_managed',
@@ -84,6 +104,7 @@ export function setPrice(draft: Draft, command: SetPriceCommand): void {
   const stablePrice = command.stablePrice ?? command.price;
   draft.setAsset({ ...asset, risk: assetRisk(asset.config, command.price, stablePrice) });
   draft.emit({ type: 'price-set', asset: asset.config.symbol, price: command.price, stablePrice });
+  mirrorPrices(draft, asset.index);
   captureSettlement(draft, asset.index);
 }
 
@@ -93,10 +114,12 @@ export function setPrice(draft: Draft, command: SetPriceCommand): void {
  */
 export function setWeights(draft: Draft, command: SetWeightsCommand): void {
   const asset = draft.findAsset(command.asset, 'asset');
-  const config = { ...asset.config, assetWeight: command.assetWeight };
-  validateAssetConfig(config, 'assetWeight');
+  validateAssetConfig({ ...asset.config, assetWeight: command.assetWeight }, 'assetWeight');
   const before = asset.config.assetWeight;
   const after = command.assetWeight;
+  // On a tripped chain, the initial weight is held for when it is active again (chains.ts).
+  const initial = heldInitialWeight(draft, asset, after.initial);
+  const config = { ...asset.config, assetWeight: { ...after, initial } };
   draft.setAsset({
     ...asset,
     config,
@@ -158,6 +181,7 @@ export function quote(draft: Draft, command: QuoteCommand): void {
     oracle: next,
     risk: moved ? assetRisk(config, next.price, next.stablePrice, next.confidence) : asset.risk,
   });
+  if (moved) mirrorPrices(draft, asset.index);
   if (update.aggregation.price !== null) captureSettlement(draft, asset.index);
   emitOracleUpdate(draft, config.symbol, update);
 }

@@ -18,6 +18,9 @@ import { type InstrumentListing, validateInstrumentListing } from '../derivative
 import type {
   AccountState,
   AssetState,
+  ChainState,
+  ChainStatus,
+  PendingWithdrawal,
   DerivativesBook,
   EngineState,
   InstrumentState,
@@ -63,6 +66,19 @@ interface SnapshotJson {
   readonly volatilities?: readonly [number, Text][];
   /** Listed instruments (format 4 on). */
   readonly instruments?: readonly InstrumentJson[];
+  /** Chains whose vaults hold collateral; absent when none is listed. */
+  readonly chains?: readonly ChainJson[];
+}
+
+/** A chain: its record, pending withdrawals [nonce, account, sub, asset, amount, to, expiry]. */
+interface ChainJson {
+  readonly chain: string;
+  readonly status: ChainStatus;
+  readonly withdrawalTtl: number;
+  readonly cursor: [number, number];
+  readonly nextNonce: number;
+  readonly pending: [number, string, number, number, Text, string, number][];
+  readonly heldWeights: [number, Text][];
 }
 
 type BookJson = [MarginMode, Text, [number, Text, Text, Text][]];
@@ -143,7 +159,57 @@ export function serializeStateSorted(state: EngineState, ids: readonly string[])
       settled: i.settled,
     })),
   };
-  return JSON.stringify(snapshot);
+  const chains = [...state.chains.values()].sort((a, b) => (a.chain < b.chain ? -1 : 1));
+  if (chains.length === 0) return JSON.stringify(snapshot);
+  return JSON.stringify({ ...snapshot, chains: chains.map(chainJson) });
+}
+
+function chainJson(chain: ChainState): ChainJson {
+  return {
+    chain: chain.chain,
+    status: chain.status,
+    withdrawalTtl: chain.withdrawalTtl,
+    cursor: [chain.cursorBlock, chain.cursorLog],
+    nextNonce: chain.nextNonce,
+    pending: [...chain.pending.values()]
+      .sort((a, b) => a.nonce - b.nonce)
+      .map((p) => [
+        p.nonce,
+        p.account,
+        p.subAccount,
+        p.asset,
+        p.amount.toString(),
+        p.recipient,
+        p.expiry,
+      ]),
+    heldWeights: [...chain.heldWeights]
+      .sort(([a], [b]) => a - b)
+      .map(([asset, weight]): [number, Text] => [asset, weight.toString()]),
+  };
+}
+
+function chainFromJson(raw: ChainJson): ChainState {
+  const pending = raw.pending.map(
+    ([nonce, account, subAccount, asset, amount, recipient, expiry]): PendingWithdrawal => ({
+      nonce,
+      account,
+      subAccount,
+      asset,
+      amount: BigInt(amount),
+      recipient,
+      expiry,
+    }),
+  );
+  return {
+    chain: raw.chain,
+    status: raw.status,
+    withdrawalTtl: raw.withdrawalTtl,
+    cursorBlock: raw.cursor[0],
+    cursorLog: raw.cursor[1],
+    nextNonce: raw.nextNonce,
+    pending: new Map(pending.map((p) => [p.nonce, p])),
+    heldWeights: new Map(raw.heldWeights.map(([asset, weight]) => [asset, BigInt(weight)])),
+  };
 }
 
 /** Snapshot text back as a state. Refuses text that is not a snapshot of this format. */
@@ -219,6 +285,7 @@ export function deserializeState(text: string): EngineState {
     instrumentIndex,
     instrumentsByAsset,
     volatilities: new Map((raw.volatilities ?? []).map(([asset, ppm]) => [asset, BigInt(ppm)])),
+    chains: new Map((raw.chains ?? []).map((c) => [c.chain, chainFromJson(c)])),
   };
 }
 
@@ -354,6 +421,9 @@ function configFromJson(raw: Record<string, unknown>): AssetConfig {
     borrowable: raw.borrowable as boolean,
     oracle:
       raw.oracle === null ? null : oracleConfigFromJson(raw.oracle as Record<string, unknown>),
+    ...(raw.location === undefined
+      ? {}
+      : { location: raw.location as { chain: string; asset: string } }),
   };
 }
 

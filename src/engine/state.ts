@@ -83,6 +83,49 @@ export interface InstrumentState {
   readonly settled: boolean;
 }
 
+/** A chain's collateral vault, as the engine keeps it (docs/CHAINS.md). */
+export interface ChainState {
+  readonly chain: string;
+  /** `active`; `halted` (no new blocks) or `paused` (its vault paused): no new risk on it. */
+  readonly status: ChainStatus;
+  /** Seconds a withdrawal authorization stays valid. */
+  readonly withdrawalTtl: number;
+  /**
+   * How far the chain's vault events were taken: every event at (block, log index) up to this
+   * one, in that order; {@link BLOCK_END} as the log index when the whole block was scanned.
+   */
+  readonly cursorBlock: number;
+  readonly cursorLog: number;
+  /** The nonce the next withdrawal authorization gets (1, 2, ...). */
+  readonly nextNonce: number;
+  /** Withdrawals debited and authorized, not yet paid nor returned, by nonce. */
+  readonly pending: ReadonlyMap<number, PendingWithdrawal>;
+  /**
+   * While the chain is tripped, the initial weights its assets had (asset index -> weight):
+   * they back no new risk until it is active again.
+   */
+  readonly heldWeights: ReadonlyMap<number, bigint>;
+}
+
+export type ChainStatus = 'active' | 'halted' | 'paused';
+
+/** A withdrawal authorized on a chain: the vault pays it once, until `expiry`. */
+export interface PendingWithdrawal {
+  readonly nonce: number;
+  readonly account: string;
+  readonly subAccount: number;
+  readonly asset: number;
+  /** Base units. */
+  readonly amount: bigint;
+  /** The address the vault pays (0x and 40 hex digits, lower case). */
+  readonly recipient: string;
+  /** Unix seconds after which the vault refuses it and the engine may return it. */
+  readonly expiry: number;
+}
+
+/** A cursor's log index when its whole block was taken (a new chain starts at block -1's end). */
+export const BLOCK_END = Number.MAX_SAFE_INTEGER;
+
 export interface AccountState {
   readonly id: string;
   /**
@@ -160,6 +203,8 @@ export interface EngineState {
   readonly volatilities: Map<number, bigint>;
   /** Derived, never stored: the instruments on each asset, by asset index. */
   readonly instrumentsByAsset: Map<number, number[]>;
+  /** Chains whose vaults hold collateral, by identifier (`list-chain`). */
+  readonly chains: Map<string, ChainState>;
 }
 
 /** An empty engine quoting prices in `quote` (default `USD`). */
@@ -178,6 +223,7 @@ export function createState(quote = 'USD'): EngineState {
     instrumentIndex: new Map(),
     instrumentsByAsset: new Map(),
     volatilities: new Map(),
+    chains: new Map(),
   };
 }
 

@@ -6,7 +6,7 @@
  */
 import type { AssetConfig } from '../domain/asset.js';
 import { sha256Hex } from '../math/sha256.js';
-import type { AssetState, EngineState } from './state.js';
+import type { AssetState, ChainState, EngineState } from './state.js';
 
 /**
  * Version of the canonical form; a change of form must change this. 2 added the venue's rules;
@@ -50,6 +50,11 @@ export function canonicalStateSorted(state: EngineState, ids: readonly string[])
   for (const instrument of state.instruments) {
     lines.push(`instrument ${instrument.index} ${canonicalJson(instrument)}`);
   }
+  for (const chain of [...state.chains.values()].sort((a, b) =>
+    compareCodeUnits(a.chain, b.chain),
+  )) {
+    lines.push(chainLine(chain));
+  }
   for (const id of ids) {
     const account = state.accounts.get(id);
     if (account === undefined) continue;
@@ -86,6 +91,20 @@ function assetLine({ index, config, risk, pool, oracle }: AssetState): string {
   ].join(' ');
 }
 
+function chainLine(c: ChainState): string {
+  const pending = [...c.pending.values()]
+    .sort((a, b) => a.nonce - b.nonce)
+    .map(
+      (p) =>
+        `${p.nonce}:${p.account}:${p.subAccount}:${p.asset}:${p.amount}:${p.recipient}:${p.expiry}`,
+    );
+  const held = [...c.heldWeights].sort(([a], [b]) => a - b).map(([a, w]) => `${a}:${w}`);
+  return [
+    `chain ${c.chain} ${c.status} ttl ${c.withdrawalTtl} cursor ${c.cursorBlock} ${c.cursorLog}`,
+    `nonce ${c.nextNonce} pending ${pending.join(' ')} held ${held.join(' ')}`,
+  ].join(' ');
+}
+
 function configText(c: AssetConfig): string {
   const a = c.assetWeight;
   const l = c.liabilityWeight;
@@ -99,6 +118,7 @@ function configText(c: AssetConfig): string {
     `rf ${c.reserveFactor} caps ${c.supplyCap ?? '-'} ${c.borrowCap ?? '-'} ${c.borrowable ? 1 : 0}`,
     `liq ${c.liquidationPenalty} ${c.insuranceShare}`,
     c.oracle === null ? 'no-oracle' : canonicalJson(c.oracle),
+    ...(c.location === undefined ? [] : [`at ${c.location.chain} ${c.location.asset}`]),
   ].join(' ');
 }
 

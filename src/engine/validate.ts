@@ -8,6 +8,7 @@ import { LIMITS, SOURCE_ID_PATTERN } from '../domain/limits.js';
 import { validateLiquidationConfig } from '../domain/liquidationConfig.js';
 import { validateVenueConfig } from '../domain/venueConfig.js';
 import { validateInstrumentListing } from '../derivatives/listing.js';
+import { validateChainCommand } from './chainShapes.js';
 import { FulcrumError } from '../base/errors.js';
 import { PRICE_MAX, validatePrice } from '../domain/price.js';
 import { AMOUNT_MAX, WEIGHT_SCALE } from '../math/fixed.js';
@@ -92,6 +93,23 @@ export function validateCommand(command: Command, state: EngineState): void {
       validateRef(command.liquidator, 'liquidator');
       validateRef(command.target, 'target');
       if (command.amount !== 'max') validateSize(command.amount, 'amount');
+      return;
+    default:
+      validateOtherCommand(command);
+  }
+}
+
+/** The commands of chains (`chainShapes.ts`), and a command of no known type. */
+function validateOtherCommand(command: Command): void {
+  switch (command.type) {
+    case 'list-chain':
+    case 'chain-deposit':
+    case 'chain-checkpoint':
+    case 'chain-withdraw':
+    case 'chain-withdrawal-paid':
+    case 'chain-withdrawal-expired':
+    case 'set-chain-status':
+      validateChainCommand(command, validateRef, validateAmount);
       return;
   }
   throw unknownCommand(command);
