@@ -32,5 +32,8 @@ export const LIMITS = {
 /** Account identifiers: 1-64 letters, digits and `_ . : @ -`. */
 export const ACCOUNT_ID_PATTERN = /^[A-Za-z0-9_.:@-]{1,64}$/;
 
+/** Who sent a parameter change (a key's id, an operator's name): 1-64 of `_ . : @ -` and alphanumerics. */
+export const ACTOR_ID_PATTERN = /^[A-Za-z0-9_.:@-]{1,64}$/;
+
 /** Price source identifiers: 1-32 letters, digits and `_ . : -`. */
 export const SOURCE_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,32}$/;

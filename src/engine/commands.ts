@@ -9,7 +9,16 @@ import type { VenueConfig } from '../domain/venueConfig.js';
 import type { InstrumentListing } from '../derivatives/listing.js';
 import type { ChainStatus, MarginMode, SubAccountRef } from './state.js';
 
-export interface ListAssetCommand {
+/**
+ * Who changed a venue parameter: the service writes the id of the key that sent the command,
+ * a batch file may name its operator. Journaled with the command, shown in the parameters'
+ * history; the engine decides nothing by it.
+ */
+export interface Attributed {
+  readonly by?: string;
+}
+
+export interface ListAssetCommand extends Attributed {
   readonly type: 'list-asset';
   readonly time: number;
   readonly config: AssetConfig;
@@ -33,7 +42,7 @@ export interface SetPriceCommand {
  * rules (initial <= liquidation-end <= maintenance, and maintenance × (1 + penalty) < 1).
  * Lowering the maintenance weight can make accounts liquidatable at once: that is its purpose.
  */
-export interface SetWeightsCommand {
+export interface SetWeightsCommand extends Attributed {
   readonly type: 'set-weights';
   readonly time: number;
   readonly asset: string;
@@ -90,14 +99,14 @@ export interface QuoteCommand {
 }
 
 /** Sets the venue's liquidation rules (fields not given keep their values). */
-export interface ConfigureLiquidationCommand {
+export interface ConfigureLiquidationCommand extends Attributed {
   readonly type: 'configure-liquidation';
   readonly time: number;
   readonly config: LiquidationConfig;
 }
 
 /** Sets the venue's engine-wide rules (fields not given keep their values). */
-export interface ConfigureVenueCommand {
+export interface ConfigureVenueCommand extends Attributed {
   readonly type: 'configure-venue';
   readonly time: number;
   readonly config: VenueConfig;
@@ -152,7 +161,7 @@ export interface AccrueCommand {
 }
 
 /** Lists a derivatives instrument on a listed underlying asset, with its first mark. */
-export interface ListInstrumentCommand {
+export interface ListInstrumentCommand extends Attributed {
   readonly type: 'list-instrument';
   readonly time: number;
   readonly config: InstrumentListing;
@@ -233,7 +242,7 @@ export interface DeleverageCommand {
 }
 
 /** An asset's annual volatility, for portfolio margin's scenarios on options on it. */
-export interface SetVolatilityCommand {
+export interface SetVolatilityCommand extends Attributed {
   readonly type: 'set-volatility';
   readonly time: number;
   readonly asset: string;
@@ -242,7 +251,7 @@ export interface SetVolatilityCommand {
 }
 
 /** Lists a chain whose vault holds collateral (its assets are listed with a `location`). */
-export interface ListChainCommand {
+export interface ListChainCommand extends Attributed {
   readonly type: 'list-chain';
   readonly time: number;
   readonly chain: string;
@@ -310,7 +319,7 @@ export interface ChainWithdrawalExpiredCommand {
 }
 
 /** A chain's status: a halted or paused chain's collateral backs no new risk. */
-export interface SetChainStatusCommand {
+export interface SetChainStatusCommand extends Attributed {
   readonly type: 'set-chain-status';
   readonly time: number;
   readonly chain: string;
@@ -385,3 +394,15 @@ export const COMMAND_TYPES: readonly CommandType[] = [
   'chain-withdrawal-expired',
   'set-chain-status',
 ];
+
+/** The commands that set venue parameters: each may say who sent it (`by`). */
+export const ATTRIBUTED_COMMANDS: ReadonlySet<string> = new Set<CommandType>([
+  'list-asset',
+  'set-weights',
+  'configure-liquidation',
+  'configure-venue',
+  'list-instrument',
+  'set-volatility',
+  'list-chain',
+  'set-chain-status',
+]);

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { expectRefusal } from '../../test/fixtures/refusal.js';
 import { ETH_LISTING, marketWithLenderAndAlice, T0 } from '../../test/fixtures/market.js';
 import { decodeCommand } from './decode.js';
+import { decodeStoredCommand, encodeCommand } from './commandCodec.js';
+import type { Command } from './commands.js';
 import { Engine } from './engine.js';
 import { LIMITS } from '../domain/limits.js';
 
@@ -140,5 +142,54 @@ describe('limits', () => {
       price: '1',
     });
     expect(again.ok ? 'accepted' : again.error.code).toBe('asset_already_listed');
+  });
+});
+
+describe('who changed a parameter (by)', () => {
+  const weights = {
+    type: 'set-weights',
+    time: T0 + 1,
+    asset: 'ETH',
+    initialWeight: '0.75',
+    maintenanceWeight: '0.825',
+  };
+
+  it('is kept on a parameter command, through the stored form and the journal', () => {
+    const engine = marketWithLenderAndAlice();
+    const command = decodeCommand({ ...weights, by: 'risk-desk@venue' }, engine.state);
+    expect(command).toMatchObject({ type: 'set-weights', by: 'risk-desk@venue' });
+    const stored = encodeCommand(command);
+    expect(decodeStoredCommand(stored)).toEqual(command);
+    const before = engine.hash();
+    expect(engine.apply(command)).toMatchObject({ ok: true });
+    // It decides nothing: the same change without it leaves the same state.
+    const other = marketWithLenderAndAlice();
+    expect(other.hash()).toBe(before);
+    expect(other.applyJson(weights)).toMatchObject({ ok: true });
+    expect(other.hash()).toBe(engine.hash());
+  });
+
+  it.each([
+    ['on a balance command', { ...deposit, by: 'alice' }],
+    ['with a space', { ...weights, by: 'risk desk' }],
+    ['too long', { ...weights, by: 'x'.repeat(65) }],
+    ['as a number', { ...weights, by: 7 }],
+  ])('is refused %s, and nothing changes', (_name, input) => {
+    const engine = marketWithLenderAndAlice();
+    const before = engine.hash();
+    expect(engine.applyJson(input)).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_field', field: 'by' },
+    });
+    expect(engine.hash()).toBe(before);
+  });
+
+  it('is refused on a typed command that takes none', () => {
+    const engine = marketWithLenderAndAlice();
+    const typed = { ...decodeCommand(deposit, engine.state), by: 'alice' } as Command;
+    expect(engine.apply(typed)).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_field', field: 'by' },
+    });
   });
 });

@@ -4,7 +4,7 @@
  * strings in quote units. Unknown fields are refused, so a typo never becomes a silent default.
  */
 import { parseAssetConfig } from '../domain/asset.js';
-import { LIMITS } from '../domain/limits.js';
+import { ACTOR_ID_PATTERN, LIMITS } from '../domain/limits.js';
 import { parseLiquidationConfig } from '../domain/liquidationConfig.js';
 import { parseVenueConfig } from '../domain/venueConfig.js';
 import { FulcrumError } from '../base/errors.js';
@@ -28,7 +28,7 @@ import type {
 import { SIZE_DECIMALS } from '../derivatives/instruments.js';
 import { parseInstrumentListing } from '../derivatives/listing.js';
 import { quoteInput } from '../domain/quote.js';
-import { COMMAND_TYPES } from './commands.js';
+import { ATTRIBUTED_COMMANDS, COMMAND_TYPES } from './commands.js';
 import { CHAIN_DECODERS } from './decodeChains.js';
 import { amount, amountOrAll, assetSymbol, ref } from './decodeFields.js';
 import type { EngineState } from './state.js';
@@ -56,7 +56,13 @@ export function decodeCommand(input: unknown, state: EngineState): Command {
     );
   }
   const time = expectInteger(raw.time, 'time', 0, LIMITS.timeMax);
-  return decoder(raw, time, state);
+  if (raw.by === undefined || !ATTRIBUTED_COMMANDS.has(type)) return decoder(raw, time, state);
+  const by = expectString(raw.by, 'by');
+  if (!ACTOR_ID_PATTERN.test(by)) {
+    throw new FulcrumError('invalid_field', 'by must be 1-64 letters, digits or _ . : @ -', 'by');
+  }
+  const { by: _by, ...rest } = raw;
+  return { ...decoder(rest, time, state), by } as Command;
 }
 
 function decodeListAsset(raw: JsonObject, time: number): Command {

@@ -4,7 +4,7 @@
  * refusals as JSON input does.
  */
 import { validateAssetConfig } from '../domain/asset.js';
-import { LIMITS, SOURCE_ID_PATTERN } from '../domain/limits.js';
+import { ACTOR_ID_PATTERN, LIMITS, SOURCE_ID_PATTERN } from '../domain/limits.js';
 import { validateLiquidationConfig } from '../domain/liquidationConfig.js';
 import { validateVenueConfig } from '../domain/venueConfig.js';
 import { validateInstrumentListing } from '../derivatives/listing.js';
@@ -12,7 +12,14 @@ import { validateChainCommand } from './chainShapes.js';
 import { FulcrumError } from '../base/errors.js';
 import { PRICE_MAX, validatePrice } from '../domain/price.js';
 import { AMOUNT_MAX, WEIGHT_SCALE } from '../math/fixed.js';
-import type { Command, QuoteCommand, SetWeightsCommand, TradeCommand } from './commands.js';
+import {
+  ATTRIBUTED_COMMANDS,
+  type Attributed,
+  type Command,
+  type QuoteCommand,
+  type SetWeightsCommand,
+  type TradeCommand,
+} from './commands.js';
 import {
   type EngineState,
   INSURANCE_ACCOUNT,
@@ -22,6 +29,8 @@ import {
 
 export function validateCommand(command: Command, state: EngineState): void {
   validateTime(command.time, state);
+  const { by } = command as Attributed;
+  if (by !== undefined) validateActor(by, command.type);
   switch (command.type) {
     case 'list-asset':
       validateAssetConfig(command.config, 'config');
@@ -113,6 +122,16 @@ function validateOtherCommand(command: Command): void {
       return;
   }
   throw unknownCommand(command);
+}
+
+/** `by`: only on a parameter command, an identifier's shape. */
+function validateActor(by: unknown, type: string): void {
+  if (!ATTRIBUTED_COMMANDS.has(type)) {
+    throw new FulcrumError('invalid_field', `${type} does not take by`, 'by');
+  }
+  if (typeof by !== 'string' || !ACTOR_ID_PATTERN.test(by)) {
+    throw new FulcrumError('invalid_field', 'by must be 1-64 letters, digits or _ . : @ -', 'by');
+  }
 }
 
 /** A command of no known type (a library caller's, built past the types). */

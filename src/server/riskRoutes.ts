@@ -141,6 +141,9 @@ const HistoryReply = Type.Object({
       time: Type.Integer(),
       type: Type.String(),
       outcome: Type.String(),
+      by: Type.Union([Type.String(), Type.Null()], {
+        description: 'the id of the key that sent it; null when it named nobody',
+      }),
       command: Free,
     }),
   ),

@@ -6,6 +6,7 @@
  * and the journal's history of the commands that set them.
  */
 import { FulcrumError } from '../base/errors.js';
+import { ATTRIBUTED_COMMANDS } from '../engine/commands.js';
 import { Draft } from '../engine/draft.js';
 import type { EngineState } from '../engine/state.js';
 import type { LiquidationMonitor } from '../liquidation/monitor.js';
@@ -207,15 +208,8 @@ export function parameters(state: EngineState) {
   };
 }
 
-/** The commands that set parameters: listings, weights, rules and volatilities. */
-export const PARAMETER_COMMANDS: ReadonlySet<string> = new Set([
-  'list-asset',
-  'set-weights',
-  'configure-liquidation',
-  'configure-venue',
-  'list-instrument',
-  'set-volatility',
-]);
+/** The commands that set parameters: listings, weights, rules, volatilities and chains. */
+export const PARAMETER_COMMANDS: ReadonlySet<string> = ATTRIBUTED_COMMANDS;
 
 /** Journal records one parameter-history page reads at most (it may end short of `limit`). */
 export const PARAMETER_SCAN_MAX = 50_000;
@@ -226,6 +220,8 @@ export interface ParameterChange {
   readonly time: number;
   readonly type: string;
   readonly outcome: string;
+  /** Who sent it: the key's id the service journaled; null when it named nobody. */
+  readonly by: string | null;
   readonly command: unknown;
 }
 
@@ -253,7 +249,9 @@ export async function parameterHistory(
         throw new StoreError('store_corrupt', `journal record ${record.seq} is damaged`);
       }
       const { seq, time, outcome } = record;
-      items.push({ seq, time, type, outcome, command: JSON.parse(record.command) as unknown });
+      const command = JSON.parse(record.command) as { by?: unknown };
+      const by = typeof command.by === 'string' ? command.by : null;
+      items.push({ seq, time, type, outcome, by, command });
       if (items.length === limit) break;
     }
     if (records.length < SCAN_CHUNK && items.length < limit) {

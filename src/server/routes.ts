@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { FulcrumError } from '../base/errors.js';
-import type { Command } from '../engine/commands.js';
+import { ATTRIBUTED_COMMANDS, type Attributed, type Command } from '../engine/commands.js';
 import { decodeJson } from '../engine/engine.js';
 import { subAccountRisk } from '../engine/accountRisk.js';
 import type { SubAccountRef } from '../engine/state.js';
@@ -108,7 +108,7 @@ export async function answerCommand(
     }
     const denied = forbiddenTarget(key, command);
     if (denied !== undefined) throw forbidden(denied);
-    const result = await gateway.submit(command);
+    const result = await gateway.submit(attributed(command, key));
     metrics.commands.inc({ type: command.type, outcome: result.ok ? 'ok' : result.error.code });
     if (!result.ok) {
       metrics.refusals.inc({ code: result.error.code });
@@ -174,6 +174,21 @@ function commandRoute(app: FastifyInstance, context: RouteContext): void {
       return reply.code(answer.status).send(answer.body);
     },
   );
+}
+
+/**
+ * A parameter command as journaled: `by` is the id of the key that sent it, so the parameters'
+ * history says who changed what. A body may name that key itself, never another.
+ */
+function attributed(command: Command, key: ApiKey): Command {
+  if (!ATTRIBUTED_COMMANDS.has(command.type)) return command;
+  const { by } = command as Attributed;
+  if (by !== undefined && by !== key.id) {
+    throw new HttpError(400, 'invalid_field', `by must be the sending key's id (${key.id})`, {
+      field: 'by',
+    });
+  }
+  return { ...command, by: key.id } as Command;
 }
 
 /** The sub-account a route's path names, once the request's key may read its account. */

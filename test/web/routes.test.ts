@@ -217,6 +217,44 @@ describe('the console routes', () => {
     expect((await get(service.app, '/v1/parameters/history', KEY.alice)).statusCode).toBe(403);
   });
 
+  it('names who changed a parameter: the key that sent it, never another', async () => {
+    const weights = {
+      type: 'set-weights',
+      time: T0 + 10,
+      asset: 'ETH',
+      initialWeight: '0.79',
+      maintenanceWeight: '0.825',
+    };
+    const before = service.durable.engine.state.sequence;
+    const forged = await post(service.app, '/v1/commands', KEY.admin, { ...weights, by: 'alice' });
+    expect(forged.statusCode).toBe(400);
+    expect(errorOf(forged)).toMatchObject({ code: 'invalid_field', field: 'by' });
+    expect(service.durable.engine.state.sequence).toBe(before);
+    const sent = await post(service.app, '/v1/commands', KEY.admin, weights);
+    expect(sent.statusCode).toBe(200);
+    const named = await post(service.app, '/v1/commands', KEY.admin, {
+      ...weights,
+      time: T0 + 11,
+      initialWeight: '0.8',
+      by: 'admin',
+    });
+    expect(named.statusCode).toBe(200);
+    const history = (
+      await get(service.app, '/v1/parameters/history?limit=200', KEY.auditor)
+    ).json();
+    const who = (type: string) =>
+      history.items
+        .filter((c: { type: string }) => c.type === type)
+        .map((c: { by: string | null }) => c.by);
+    expect(who('set-weights')).toEqual(['admin', 'admin']);
+    expect(who('list-asset')).toEqual(['admin', 'admin']);
+    // A change journaled by the venue's own process, through no key, names nobody.
+    const own = { type: 'set-volatility', time: T0 + 12, asset: 'ETH', volatility: '0.7' };
+    expect(await service.durable.submitJson(own)).toMatchObject({ ok: true });
+    const last = (await get(service.app, '/v1/parameters/history?limit=200', KEY.auditor)).json();
+    expect(last.items.at(-1)).toMatchObject({ type: 'set-volatility', by: null });
+  });
+
   it('has no replay to control on a service that is not a demo', async () => {
     expect(errorOf(await get(service.app, '/v1/demo/replay', KEY.auditor)).code).toBe('not_found');
     const body = { playing: false };

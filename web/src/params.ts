@@ -19,7 +19,14 @@ interface ParametersReply {
 }
 
 interface HistoryReply {
-  items: { seq: number; time: number; type: string; outcome: string; command: Obj }[];
+  items: {
+    seq: number;
+    time: number;
+    type: string;
+    outcome: string;
+    by: string | null;
+    command: Obj;
+  }[];
   next: string | null;
 }
 
@@ -92,7 +99,7 @@ async function loadParameters(box: HTMLElement): Promise<void> {
 
 /** What a parameter command changed, in a line. */
 function what(command: Obj): string {
-  const { type: _type, time: _time, ...rest } = command;
+  const { type: _type, time: _time, by: _by, ...rest } = command;
   const config = rest.config;
   const symbol = field(config, 'symbol') ?? rest.asset ?? rest.instrument;
   return symbol === undefined ? text(rest) : `${text(symbol)}: ${text(rest)}`;
@@ -103,7 +110,7 @@ export function parametersPanel() {
   const current = h('div', { id: 'params-current' });
   const history = table(
     'Parameter changes, oldest first',
-    ['Journal position', 'Time (UTC)', 'Command', 'Outcome', 'What'],
+    ['Journal position', 'Time (UTC)', 'Who', 'Command', 'Outcome', 'What'],
     [0],
   );
   const cursors: (string | null)[] = [null];
@@ -120,7 +127,7 @@ export function parametersPanel() {
       fill(
         history.body,
         ...reply.items.map((c) =>
-          row([c.seq, formatTime(c.time), c.type, c.outcome, what(c.command)], [0]),
+          row([c.seq, formatTime(c.time), c.by ?? '—', c.type, c.outcome, what(c.command)], [0]),
         ),
       );
       fill(where, `Page ${page + 1}`);
