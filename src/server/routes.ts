@@ -49,7 +49,7 @@ import {
   WhatIfBody,
   WhatIfReply,
 } from './schemas.js';
-import { commandWhatIf, subAccountShock, venueShock } from './whatIf.js';
+import { closeWhatIf, commandWhatIf, subAccountShock, venueShock } from './whatIf.js';
 
 /** What the routes share. */
 export interface RouteContext {
@@ -260,7 +260,8 @@ function whatIfRoute(app: FastifyInstance, { gateway, config }: RouteContext): v
     {
       config: { access: ALL_ROLES },
       schema: {
-        summary: 'Dry-run a command, or a price shock, against the current state; nothing changes',
+        summary:
+          'Dry-run a command, a price shock, or closing a derivatives position at the mark, against the current state; nothing changes',
         tags: ['queries'],
         security: SECURITY,
         body: WhatIfBody,
@@ -269,46 +270,70 @@ function whatIfRoute(app: FastifyInstance, { gateway, config }: RouteContext): v
     },
     async (request) => {
       const key = apiKeyOf(request);
-      const { command, shock, account, subAccount } = request.body;
-      const { state } = gateway;
-      const invalid = (message: string, field: string) =>
-        new HttpError(400, 'invalid_field', message, { field });
-      if ((command === undefined) === (shock === undefined)) {
-        throw invalid('give either command or shock', 'command');
-      }
-      if (command !== undefined) {
-        if (account !== undefined || subAccount !== undefined) {
-          throw invalid('account and subAccount go with a shock', 'account');
-        }
-        if (!mayCommand(key, command.type)) {
-          throw forbidden(`a ${key.role} key may not send ${command.type}`);
-        }
-        const decoded = decodeJson(command, state);
-        if (decoded instanceof FulcrumError) throw decoded;
-        const denied = forbiddenTarget(key, decoded);
-        if (denied !== undefined) throw forbidden(denied);
-        refuseBlindLiquidation(key, decoded, gateway);
-        return gateway.settled(commandWhatIf(state, decoded, (a) => mayRead(key, a)));
-      }
-      if (shock === undefined) throw new Error('unreachable: a shock was checked for');
-      if (account !== undefined) {
-        if (!mayRead(key, account)) {
-          throw forbidden(`key ${key.id} may not read account ${JSON.stringify(account)}`);
-        }
-        return gateway.settled(
-          subAccountShock(state, { account, subAccount: subAccount ?? 0 }, shock),
-        );
-      }
-      if (subAccount !== undefined) throw invalid('subAccount goes with an account', 'subAccount');
-      if (!mayReadVenue(key)) {
-        throw forbidden(
-          `a venue-wide shock reads every account: key ${key.id} may not; name an account`,
-        );
-      }
-      const isLiquidatable = gateway.monitor.isLiquidatable.bind(gateway.monitor);
-      return gateway.settled(venueShock(state, shock, isLiquidatable, config.whatIfScanMax));
+      const { command, shock, close } = request.body;
+      const given = [command, shock, close].filter((x) => x !== undefined).length;
+      if (given !== 1) throw invalidField('give one of command, shock or close', 'command');
+      if (command !== undefined) return commandWhatIfAnswer(key, request.body, gateway);
+      if (close !== undefined) return closeWhatIfAnswer(key, request.body, gateway);
+      return shockWhatIfAnswer(key, request.body, gateway, config.whatIfScanMax);
     },
   );
+}
+
+function invalidField(message: string, field: string): HttpError {
+  return new HttpError(400, 'invalid_field', message, { field });
+}
+
+/** A command's dry run, for a key that may send it. */
+function commandWhatIfAnswer(key: ApiKey, body: WhatIfBody, gateway: Gateway) {
+  const { command, account, subAccount } = body;
+  if (command === undefined) throw new Error('unreachable: a command was checked for');
+  if (account !== undefined || subAccount !== undefined) {
+    throw invalidField('account and subAccount go with a shock or a close', 'account');
+  }
+  if (!mayCommand(key, command.type)) {
+    throw forbidden(`a ${key.role} key may not send ${command.type}`);
+  }
+  const { state } = gateway;
+  const decoded = decodeJson(command, state);
+  if (decoded instanceof FulcrumError) throw decoded;
+  const denied = forbiddenTarget(key, decoded);
+  if (denied !== undefined) throw forbidden(denied);
+  refuseBlindLiquidation(key, decoded, gateway);
+  return gateway.settled(commandWhatIf(state, decoded, (a) => mayRead(key, a)));
+}
+
+/** A derivatives position closed at the mark, for a key that may read its account. */
+function closeWhatIfAnswer(key: ApiKey, body: WhatIfBody, gateway: Gateway) {
+  const { close, account, subAccount } = body;
+  if (close === undefined) throw new Error('unreachable: a close was checked for');
+  if (account === undefined) throw invalidField('a close names its account', 'account');
+  if (!mayRead(key, account)) {
+    throw forbidden(`key ${key.id} may not read account ${JSON.stringify(account)}`);
+  }
+  const ref = { account, subAccount: subAccount ?? 0 };
+  return gateway.settled(closeWhatIf(gateway.state, ref, close.instrument));
+}
+
+/** A price shock on one sub-account, or venue-wide for a key that reads every account. */
+function shockWhatIfAnswer(key: ApiKey, body: WhatIfBody, gateway: Gateway, scanMax: number) {
+  const { shock, account, subAccount } = body;
+  if (shock === undefined) throw new Error('unreachable: a shock was checked for');
+  const { state } = gateway;
+  if (account !== undefined) {
+    if (!mayRead(key, account)) {
+      throw forbidden(`key ${key.id} may not read account ${JSON.stringify(account)}`);
+    }
+    return gateway.settled(subAccountShock(state, { account, subAccount: subAccount ?? 0 }, shock));
+  }
+  if (subAccount !== undefined) throw invalidField('subAccount goes with an account', 'subAccount');
+  if (!mayReadVenue(key)) {
+    throw forbidden(
+      `a venue-wide shock reads every account: key ${key.id} may not; name an account`,
+    );
+  }
+  const isLiquidatable = gateway.monitor.isLiquidatable.bind(gateway.monitor);
+  return gateway.settled(venueShock(state, shock, isLiquidatable, scanMax));
 }
 
 /**

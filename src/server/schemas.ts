@@ -266,13 +266,19 @@ export const WhatIfBody = Type.Object(
   {
     command: Type.Optional(CommandBody),
     shock: Type.Optional(Shock),
+    close: Type.Optional(
+      Type.Object(
+        { instrument: Type.String({ minLength: 1, maxLength: 16 }) },
+        { additionalProperties: false },
+      ),
+    ),
     account: Type.Optional(AccountId),
     subAccount: Type.Optional(Type.Integer({ minimum: 0, maximum: 255 })),
   },
   {
     additionalProperties: false,
     description:
-      'either a command to dry-run, or a price shock: for one sub-account (account, subAccount) or venue-wide',
+      "a command to dry-run; a price shock, for one sub-account (account, subAccount) or venue-wide; or closing the sub-account's position in an instrument at its mark (no fee)",
   },
 );
 export type WhatIfBody = Static<typeof WhatIfBody>;
@@ -289,6 +295,12 @@ export const WhatIfReply = Type.Object(
       ),
     ),
     shock: Type.Optional(Shock),
+    close: Type.Optional(
+      Type.Object(
+        { instrument: Type.String(), size: Decimal, mark: Decimal },
+        { additionalProperties: false },
+      ),
+    ),
     account: Type.Optional(Type.String()),
     subAccount: Type.Optional(Type.Integer()),
     before: Type.Optional(HealthReportSchema),

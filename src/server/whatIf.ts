@@ -1,9 +1,10 @@
 /**
  * What-ifs against the current state, changing nothing: a command's dry run (the engine's own
- * `dryRun`: its result, and the health of the sub-accounts it would touch), or a price shock
- * ("what if ETH falls 20%?"): the asset's oracle and stable prices, and the marks of the
- * instruments on it, moved by the same fraction in a draft that is never committed, and health
- * read from that draft as the engine reads it.
+ * `dryRun`: its result, and the health of the sub-accounts it would touch), a price shock
+ * ("what if ETH falls 20%?"): the asset's oracle and stable prices, its copies' held on other
+ * chains, and the marks of the instruments on it, moved by the same fraction in a draft that is
+ * never committed, and health read from that draft as the engine reads it; or a derivatives
+ * position closed at its mark.
  */
 import { FulcrumError } from '../base/errors.js';
 import { dryRun } from '../engine/apply.js';
@@ -16,7 +17,11 @@ import { assetRisk } from '../margin/assetRisk.js';
 import type { HealthSnapshot } from '../margin/health.js';
 import { healthReport, renderHealthReport } from '../margin/report.js';
 import { formatDecimal, parseDecimal } from '../math/decimal.js';
-import { HEALTH_DECIMALS, VALUE_DECIMALS } from '../math/fixed.js';
+import { HEALTH_DECIMALS, PRICE_DECIMALS, VALUE_DECIMALS } from '../math/fixed.js';
+import { SIZE_DECIMALS } from '../derivatives/instruments.js';
+import { RATE_SCALE } from '../derivatives/position.js';
+import { settleAll } from '../engine/settlement.js';
+import { fill } from '../engine/trading.js';
 import { compareRefs } from './liquidatable.js';
 
 /** Moves are read to 18 decimals: -0.2 is a fall of 20%. */
@@ -94,6 +99,13 @@ export function shockOf(state: EngineState, shock: Shock): (draft: Draft) => Dra
       risk.confidence,
     ),
   };
+  // The same asset held in chains' vaults moves with it (chains.ts).
+  const copies = state.assets
+    .filter((a) => a.config.location?.asset === asset.config.symbol)
+    .map((a) => ({
+      ...a,
+      risk: assetRisk(a.config, moved(a.risk.oraclePrice), moved(a.risk.stablePrice)),
+    }));
   const instruments = (state.instrumentsByAsset.get(asset.index) ?? []).map((index) => {
     const instrument = state.instruments[index];
     if (instrument === undefined) throw new Error(`instrument ${index} is not listed`);
@@ -101,8 +113,45 @@ export function shockOf(state: EngineState, shock: Shock): (draft: Draft) => Dra
   });
   return (draft) => {
     draft.setAsset(shockedAsset);
+    for (const copy of copies) draft.setAsset(copy);
     for (const instrument of instruments) draft.setInstrument(instrument);
     return draft;
+  };
+}
+
+/**
+ * "What if I close it?": the sub-account's position in `instrument` closed by a fill at the
+ * mark, without fees (the fill is the venue's matching engine's; this is the price the engine
+ * values it at), its profit or loss settled into the settlement asset as a fill settles: the
+ * full report before and after, read from a draft that is never committed.
+ */
+export function closeWhatIf(state: EngineState, ref: SubAccountRef, symbol: string) {
+  const draft = new Draft(state, state.time);
+  const instrument = draft.findInstrument(symbol, 'close.instrument');
+  const position = draft
+    .subAccount(ref)
+    .derivatives?.positions.find((p) => p.instrument === instrument.index);
+  if (position === undefined) {
+    const message = `${ref.account}/${ref.subAccount} holds no ${symbol} position`;
+    throw new FulcrumError('no_position', message, 'close.instrument');
+  }
+  if (instrument.settled) {
+    throw new FulcrumError('instrument_expired', `${symbol} has settled`, 'close.instrument');
+  }
+  const before = fullReport(new Draft(state, state.time), ref);
+  const size = -position.size;
+  fill(draft, ref, instrument, size, -size * instrument.mark * RATE_SCALE, 'close.instrument');
+  settleAll(draft, [ref]);
+  return {
+    account: ref.account,
+    subAccount: ref.subAccount,
+    close: {
+      instrument: symbol,
+      size: formatDecimal(position.size, SIZE_DECIMALS),
+      mark: formatDecimal(instrument.mark, PRICE_DECIMALS),
+    },
+    before,
+    after: fullReport(draft, ref),
   };
 }
 

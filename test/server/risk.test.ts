@@ -97,3 +97,44 @@ test("another trader's risk is refused; a sub-account without positions is no_po
   });
   expect(after.statusCode).toBe(200);
 });
+
+interface CloseReport {
+  healthFactor: string | null;
+  positions: Record<string, { amount: string }>;
+}
+interface CloseReply {
+  close: { instrument: string; size: string; mark: string };
+  before: CloseReport;
+  after: CloseReport;
+}
+
+test('what if I close it: the position closed at the mark, answered by a draft, nothing changes', async () => {
+  service = await startService({}, PERP_VENUE);
+  const { app, durable } = service;
+  // The mark falls: Alice's long loses 2 × 200.
+  const mark = { type: 'set-price', time: T0 + 1, asset: 'ETH-PERP', price: '1800' };
+  expect((await post(app, '/v1/commands', KEY.admin, mark)).statusCode).toBe(200);
+  const hash = durable.engine.hash();
+  const body = { close: { instrument: 'ETH-PERP' }, account: 'alice', subAccount: 0 };
+  const reply = await post(app, '/v1/what-if', KEY.alice, body);
+  expect(reply.statusCode).toBe(200);
+  const answer = reply.json() as CloseReply;
+  expect(answer.close).toEqual({ instrument: 'ETH-PERP', size: '2', mark: '1800' });
+  // The loss of 2 × 200 is realized and settled into USDC: the debt grows by 400.
+  const usdc = (r: CloseReport) => Number(r.positions.USDC?.amount);
+  expect(usdc(answer.before)).toBeCloseTo(-15000, 4);
+  expect(usdc(answer.after) - usdc(answer.before)).toBeCloseTo(-400, 4);
+  // Closing releases the position's requirement: maintenance health rises (the loss was
+  // already counted in full before the close).
+  expect(Number(answer.after.healthFactor)).toBeGreaterThan(Number(answer.before.healthFactor));
+  expect(durable.engine.hash()).toBe(hash);
+  // Another trader may not ask about Alice; a sub-account without the position is refused.
+  expect((await post(app, '/v1/what-if', KEY.bob, body)).statusCode).toBe(403);
+  const none = await post(app, '/v1/what-if', KEY.alice, { ...body, subAccount: 1 });
+  expect(errorOf(none).code).toBe('no_position');
+  const both = await post(app, '/v1/what-if', KEY.alice, {
+    ...body,
+    shock: { asset: 'ETH', move: '-0.1' },
+  });
+  expect(errorOf(both).code).toBe('invalid_field');
+});

@@ -324,6 +324,20 @@ describe.skipIf(!runs)('the console in Chromium', () => {
     await expect
       .poll(() => page.locator('#cmd-verdict').textContent())
       .toMatch(/^Close [A-Z]+ \((repay|withdraw) all\): the engine would/);
+    // Tom's perpetual closed at its mark: a fill the engine values, no fee.
+    await page.locator('#cmd-account').selectOption('tom/0');
+    await expect
+      .poll(() => page.locator('#close-position option', { hasText: 'ETH-PERP' }).count())
+      .toBe(1);
+    const perpOption = page.locator('#close-position option', { hasText: 'ETH-PERP' });
+    await page
+      .locator('#close-position')
+      .selectOption((await perpOption.getAttribute('value')) ?? '');
+    await page.getByRole('button', { name: 'What if I close it?' }).click();
+    await expect
+      .poll(() => page.locator('#cmd-verdict').textContent())
+      .toMatch(/^Close [\d.]+ ETH-PERP at the mark [\d.]+: the engine would accept it/);
+    expect(await page.locator('#cmd-result tbody tr').count()).toBe(3);
 
     await page.getByLabel('Account', { exact: true }).fill('ben');
     await page.getByRole('button', { name: 'Look up' }).click();

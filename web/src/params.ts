@@ -153,7 +153,7 @@ export function parametersPanel() {
     h(
       'p',
       { class: 'muted' },
-      'From the journal. Only a risk-admin key may send these commands; the journal records what and when, not which risk-admin key sent it.',
+      'From the journal. Only a risk-admin key may send these commands; the service journals each with the id of the key that sent it (Who). “—”: a change the venue’s own process made, through no key.',
     ),
     history.element,
     h('div', { class: 'pager' }, prev, where, next),

@@ -1,9 +1,10 @@
 /**
- * The trader's command what-ifs, answered by the engine's dry run (`POST /v1/what-if` with a
- * `command`): borrow more of an asset, or close a position. A trader cannot trade (a fill is
- * the matching engine's, the risk-admin's), so "close" is what the engine can answer honestly
- * for a lending position: a debt closed is `repay` of all of it (funds brought in), a deposit
- * closed is `withdraw` of all of it; either is refused as the engine would refuse it.
+ * The trader's command what-ifs, answered by the engine's dry run (`POST /v1/what-if`): borrow
+ * more of an asset, or close a position. A lending position's close is a command: a debt closed
+ * is `repay` of all of it (funds brought in), a deposit closed is `withdraw` of all of it;
+ * either is refused as the engine would refuse it. A derivatives position closes by a fill,
+ * which is the venue's matching engine's: the what-if (`close`) closes it at the mark without a
+ * fee and settles its profit or loss as a fill would.
  */
 import { api, describeError, type Session } from './api.js';
 import { fill, h, panel, row, table } from './dom.js';
@@ -20,7 +21,15 @@ interface CommandWhatIf {
 }
 interface Report extends Figures {
   positions: Record<string, { amount: string }>;
+  derivatives?: { positions: { instrument: string; size: string }[] };
 }
+interface CloseWhatIf {
+  close: { instrument: string; size: string; mark: string };
+  before: Figures;
+  after: Figures;
+}
+/** Option values of derivatives positions in the "close" list: `instrument:ETH-PERP`. */
+const INSTRUMENT = 'instrument:';
 
 const refName = (r: { account: string; subAccount: number }) => `${r.account}/${r.subAccount}`;
 const refOf = (name: string) => {
@@ -70,16 +79,7 @@ export function commandWhatIfPanel(session: Session): HTMLElement {
   const loadPositions = async () => {
     report = await fetchReport();
     const held = Object.entries(report.positions).filter(([, p]) => Number(p.amount) !== 0);
-    fill(
-      position,
-      ...held.map(([a, p]) =>
-        h(
-          'option',
-          { value: a },
-          `${a} ${Number(p.amount) < 0 ? 'debt' : 'deposit'} ${formatAmount(p.amount.replace('-', ''))}`,
-        ),
-      ),
-    );
+    fill(position, ...positionOptions(held, report.derivatives?.positions ?? []));
   };
   void api<{ assets: { asset: string }[] }>('/v1/prices').then(
     ({ assets }) => asset.append(...assets.map(({ asset: a }) => h('option', { value: a }, a))),
@@ -100,6 +100,11 @@ export function commandWhatIfPanel(session: Session): HTMLElement {
   });
   close.addEventListener('submit', (event) => {
     event.preventDefault();
+    if (position.value.startsWith(INSTRUMENT)) {
+      const instrument = position.value.slice(INSTRUMENT.length);
+      void closeAnswer(refOf(account.value), instrument, result);
+      return;
+    }
     const held = Number(report?.positions[position.value]?.amount ?? 0);
     const type = held < 0 ? 'repay' : 'withdraw';
     const command = { type, ...refOf(account.value), asset: position.value, amount: 'all' };
@@ -115,7 +120,7 @@ export function commandWhatIfPanel(session: Session): HTMLElement {
     h(
       'p',
       { class: 'muted' },
-      'Answered by the engine’s dry run; nothing changes. Closing a debt is repaying all of it; closing a deposit is withdrawing all of it. Derivatives positions close by a trade, which is the venue’s to fill: no what-if here.',
+      'Answered by the engine’s dry run; nothing changes. Closing a debt is repaying all of it; closing a deposit is withdrawing all of it; closing a derivatives position is a fill at its mark, without a fee (the venue’s matching engine fills the real one).',
     ),
     result,
   );
@@ -145,24 +150,63 @@ async function answer(
     const after = r.health.find(
       (x) => refName(x) === refName(command as { account: string; subAccount: number }),
     );
-    const line = (tier: string, a: string | null | undefined, b: string | null | undefined) =>
-      row(
-        [tier, formatHealth(a), h('span', { class: healthClass(b) }, formatHealth(b))],
-        [1, 2],
-        1,
-      );
-    const t = table(`Health before and after: ${label}`, ['Tier', 'Now', 'After'], [1, 2]);
-    t.body.append(
-      line('Maintenance', before?.healthFactor, after?.healthFactor),
-      line('Initial', before?.initialHealthFactor, after?.initialHealthFactor),
-      line(
-        'Liquidation end',
-        before?.liquidationEndHealthFactor,
-        after?.liquidationEndHealthFactor,
-      ),
-    );
-    fill(result, h('p', { id: 'cmd-verdict' }, `${label}: the engine would accept it.`), t.element);
+    showHealth(label, before, after, result);
   } catch (error) {
     fill(result, h('p', { class: 'error', role: 'alert' }, describeError(error)));
   }
+}
+
+/** The "close" list: each balance held or owed, then each derivatives position. */
+function positionOptions(
+  held: [string, { amount: string }][],
+  derivatives: { instrument: string; size: string }[],
+): HTMLElement[] {
+  return [
+    ...held.map(([a, p]) =>
+      h(
+        'option',
+        { value: a },
+        `${a} ${Number(p.amount) < 0 ? 'debt' : 'deposit'} ${formatAmount(p.amount.replace('-', ''))}`,
+      ),
+    ),
+    ...derivatives.map((d) =>
+      h(
+        'option',
+        { value: `${INSTRUMENT}${d.instrument}` },
+        `${d.instrument} ${d.size.startsWith('-') ? 'short' : 'long'} ${formatAmount(d.size.replace('-', ''))}`,
+      ),
+    ),
+  ];
+}
+
+async function closeAnswer(
+  ref: { account: string; subAccount: number },
+  instrument: string,
+  result: HTMLElement,
+): Promise<void> {
+  try {
+    const r = await api<CloseWhatIf>('/v1/what-if', { close: { instrument }, ...ref });
+    const label = `Close ${r.close.size} ${instrument} at the mark ${r.close.mark}`;
+    showHealth(label, r.before, r.after, result);
+  } catch (error) {
+    fill(result, h('p', { class: 'error', role: 'alert' }, describeError(error)));
+  }
+}
+
+/** Each tier's health now and after, with the verdict. */
+function showHealth(
+  label: string,
+  before: Figures | null | undefined,
+  after: Figures | null | undefined,
+  result: HTMLElement,
+): void {
+  const line = (tier: string, a: string | null | undefined, b: string | null | undefined) =>
+    row([tier, formatHealth(a), h('span', { class: healthClass(b) }, formatHealth(b))], [1, 2], 1);
+  const t = table(`Health before and after: ${label}`, ['Tier', 'Now', 'After'], [1, 2]);
+  t.body.append(
+    line('Maintenance', before?.healthFactor, after?.healthFactor),
+    line('Initial', before?.initialHealthFactor, after?.initialHealthFactor),
+    line('Liquidation end', before?.liquidationEndHealthFactor, after?.liquidationEndHealthFactor),
+  );
+  fill(result, h('p', { id: 'cmd-verdict' }, `${label}: the engine would accept it.`), t.element);
 }
