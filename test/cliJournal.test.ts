@@ -412,3 +412,36 @@ function canMount(): boolean {
     return false;
   }
 }
+
+describe('chains status', () => {
+  it('shows each chain as the journal leaves it, read-only', () => {
+    const data = folder('chains');
+    const run = fulcrum(['run', join(root, 'examples', 'chain-story.jsonl'), '--data', data]);
+    expect(run.status, run.stderr).toBe(0);
+    // The re-delivered deposit and the borrow on a halted chain are refused.
+    expect(run.stdout).toMatch(
+      /chain-deposit alice\/0 20 ETH\.arb .*REFUSED error chain_event_seen/,
+    );
+    expect(run.stdout).toMatch(/borrow alice\/0 10 USDC .*REFUSED error insufficient_collateral/);
+    const before = contents(data);
+    const status = fulcrum(['chains', 'status', '--data', data, '--json']);
+    expect(status.status, status.stderr).toBe(0);
+    const [arb] = status.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    // 20 in, 1 paid out, 2 authorized and returned after their expiry: 19 credited, none pending.
+    expect(arb).toMatchObject({
+      chain: 'arb',
+      status: 'active',
+      cursor: { block: 180, logIndex: null },
+      nextNonce: 3,
+      pending: [],
+      assets: [{ asset: 'ETH.arb', credited: '19', pending: '0', vaultHolds: '19' }],
+    });
+    const text = fulcrum(['chains', 'status', '--data', data]);
+    expect(text.stdout).toMatch(/^chain arb: active, taken up to end of block 180/);
+    expect(contents(data)).toEqual(before);
+    expectRefused(fulcrum(['chains', 'list', '--data', data]), 2, /usage: fulcrum chains status/);
+  });
+});

@@ -27,6 +27,7 @@ import { oracleReplay } from './oracle.js';
 import { runFile } from './run.js';
 import { proveCommand, verifyProofCommand } from './prove.js';
 import { calibrate } from './calibrate.js';
+import { chainsStatus } from './chains.js';
 import { greeksCommand, greeksOfAccount } from './greeks.js';
 import { numberOption } from './options.js';
 import { quoteInput } from '../domain/quote.js';
@@ -78,6 +79,9 @@ usage:
       run a command file in memory with the liquidation monitor: print each account as it
       falls below maintenance, every liquidation, position takeover, deleveraging and bad
       debt, then the loss waterfall
+  fulcrum chains status [--data DIR] [--json]
+      the chains whose vaults hold collateral: status, cursor, pending withdrawals, and per
+      asset what the engine credits and what the vault must hold (docs/CHAINS.md); read-only
   fulcrum verify [--data DIR]
       recover from the newest snapshot and check it against a full replay of the journal
   fulcrum prove --data DIR [--at SEQ] --out DIR [--secret-file F]
@@ -442,6 +446,14 @@ async function proveSubcommand({ args, values, data, write }: Invocation): Promi
   return EXIT.ok;
 }
 
+async function chainsSubcommand({ args, values, data, write }: Invocation): Promise<number> {
+  allow(values, ['data', 'json']);
+  const [what] = only(args, 1, 'chains status');
+  if (what !== 'status') throw new CliError('usage: fulcrum chains status', EXIT.usage);
+  write(await chainsStatus(data, values.json === true));
+  return EXIT.ok;
+}
+
 function verifyProofSubcommand({ args, values, write }: Invocation): number {
   allow(values, ['statement', 'bundle']);
   only(args, 0, 'verify-proof --statement FILE [--bundle FILE]');
@@ -465,6 +477,7 @@ const COMMANDS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
   ['oracle', oracleSubcommand],
   ['liquidations', liquidationsSubcommand],
   ['verify', verifySubcommand],
+  ['chains', chainsSubcommand],
   ['prove', proveSubcommand],
   ['verify-proof', verifyProofSubcommand],
 ]);

@@ -360,10 +360,37 @@ function describeCommand(input: unknown): string {
       case 'deleverage':
         return `${who(c.target)} ${text(c.instrument)}`;
       default:
-        return `${who(c)} ${text(c.amount)} ${text(c.asset)}`;
+        return describeChain(c, text, who) ?? `${who(c)} ${text(c.amount)} ${text(c.asset)}`;
     }
   })();
   return `${time}  ${type} ${what}`;
+}
+
+/** A chain command's line (docs/CHAINS.md); undefined for any other command. */
+function describeChain(
+  c: Record<string, unknown>,
+  text: (v: unknown) => string,
+  who: (v: unknown) => string,
+): string | undefined {
+  const at = `block ${text(c.block)} log ${text(c.logIndex)}`;
+  switch (c.type) {
+    case 'list-chain':
+      return `${text(c.chain)} (authorizations live ${text(c.withdrawalTtl ?? 3600)} s)`;
+    case 'chain-deposit':
+      return `${who(c)} ${text(c.amount)} ${text(c.asset)} (${text(c.chain)} ${at})`;
+    case 'chain-checkpoint':
+      return `${text(c.chain)} to the end of block ${text(c.block)}`;
+    case 'chain-withdraw':
+      return `${who(c)} ${text(c.amount)} ${text(c.asset)} to ${text(c.recipient)}`;
+    case 'chain-withdrawal-paid':
+      return `${text(c.chain)} #${text(c.nonce)} (${at})`;
+    case 'chain-withdrawal-expired':
+      return `${text(c.chain)} #${text(c.nonce)}`;
+    case 'set-chain-status':
+      return `${text(c.chain)} ${text(c.status)}`;
+    default:
+      return undefined;
+  }
 }
 
 function percent(fraction: string): string {
