@@ -4,9 +4,7 @@
  * withdrawals, and per asset on it what the engine credits, what is pending and its weights.
  * Credited plus pending is what the chain's vault must hold (docs/CHAINS.md).
  */
-import { chainReport, type ChainReport } from '../engine/chains.js';
-import { formatDecimal } from '../math/decimal.js';
-import { WEIGHT_DECIMALS } from '../math/fixed.js';
+import { chainReport, type ChainReport, renderChain } from '../engine/chains.js';
 import { recover } from '../store/recovery.js';
 import { withStore } from './history.js';
 import { table } from './table.js';
@@ -19,27 +17,6 @@ export function chainsStatus(data: string, json: boolean): Promise<string> {
     if (reports.length === 0) return 'no chain is listed (list-chain)';
     return reports.map(describe).join('\n\n');
   });
-}
-
-/** A chain's report as JSON: amounts in whole units of their asset, weights as decimals. */
-export function renderChain(report: ChainReport) {
-  const decimals = new Map(report.assets.map((a) => [a.asset, a.decimals]));
-  return {
-    ...report,
-    pending: report.pending.map((p) => ({
-      ...p,
-      amount: formatDecimal(p.amount, decimals.get(p.asset) ?? 0),
-    })),
-    assets: report.assets.map((a) => ({
-      ...a,
-      credited: formatDecimal(a.credited, a.decimals),
-      pending: formatDecimal(a.pending, a.decimals),
-      vaultHolds: formatDecimal(a.credited + a.pending, a.decimals),
-      initialWeight: formatDecimal(a.initialWeight, WEIGHT_DECIMALS),
-      maintenanceWeight: formatDecimal(a.maintenanceWeight, WEIGHT_DECIMALS),
-      supplyCap: a.supplyCap === null ? null : formatDecimal(a.supplyCap, a.decimals),
-    })),
-  };
 }
 
 function describe(report: ChainReport): string {

@@ -22,6 +22,8 @@
 import { FulcrumError } from '../base/errors.js';
 import { LIMITS } from '../domain/limits.js';
 import { assetRisk } from '../margin/assetRisk.js';
+import { formatDecimal } from '../math/decimal.js';
+import { WEIGHT_DECIMALS } from '../math/fixed.js';
 import { totalSupply } from '../pools/pool.js';
 import type {
   ChainCheckpointCommand,
@@ -319,6 +321,27 @@ export function chainReport(state: EngineState): ChainReport[] {
         assets,
       };
     });
+}
+
+/** A chain's report as JSON: amounts in whole units of their asset, weights as decimals. */
+export function renderChain(report: ChainReport) {
+  const decimals = new Map(report.assets.map((a) => [a.asset, a.decimals]));
+  return {
+    ...report,
+    pending: report.pending.map((p) => ({
+      ...p,
+      amount: formatDecimal(p.amount, decimals.get(p.asset) ?? 0),
+    })),
+    assets: report.assets.map((a) => ({
+      ...a,
+      credited: formatDecimal(a.credited, a.decimals),
+      pending: formatDecimal(a.pending, a.decimals),
+      vaultHolds: formatDecimal(a.credited + a.pending, a.decimals),
+      initialWeight: formatDecimal(a.initialWeight, WEIGHT_DECIMALS),
+      maintenanceWeight: formatDecimal(a.maintenanceWeight, WEIGHT_DECIMALS),
+      supplyCap: a.supplyCap === null ? null : formatDecimal(a.supplyCap, a.decimals),
+    })),
+  };
 }
 
 function findChain(draft: Draft, id: string, field = 'chain'): ChainState {

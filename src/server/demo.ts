@@ -138,6 +138,43 @@ export function demoVenue(time: number, eth: string, btc: string): Record<string
     trade('tom', 'mm', '50'),
     trade('uma', 'mm', '100'),
     trade('mm', 'vic', '30'),
+    ...chainCollateral(at, usdc),
+  ];
+}
+
+/**
+ * Collateral on another chain (docs/CHAINS.md): USDC in the vault on chain `base`, credited by
+ * its watcher, backs dan's loan.
+ */
+function chainCollateral(
+  at: (command: Record<string, unknown>) => Record<string, unknown>,
+  usdc: Record<string, unknown>,
+): Record<string, unknown>[] {
+  return [
+    at({ type: 'list-chain', chain: 'base', withdrawalTtl: 3600 }),
+    at({
+      type: 'list-asset',
+      config: {
+        ...usdc,
+        symbol: 'USDC.base',
+        initialWeight: '0.85',
+        maintenanceWeight: '0.9',
+        borrowable: false,
+        location: { chain: 'base', asset: 'USDC' },
+      },
+      price: '1',
+    }),
+    at({
+      type: 'chain-deposit',
+      chain: 'base',
+      block: 1,
+      logIndex: 0,
+      tx: `0x${'0'.repeat(63)}1`,
+      account: 'dan',
+      asset: 'USDC.base',
+      amount: '20000',
+    }),
+    at({ type: 'borrow', account: 'dan', asset: 'USDC', amount: '15000' }),
   ];
 }
 

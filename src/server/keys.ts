@@ -40,6 +40,7 @@ const OWN_ACCOUNT_COMMANDS: readonly CommandType[] = [
   'transfer',
   'set-mode',
   'settle-pnl',
+  'chain-withdraw',
 ];
 
 export const COMMANDS_OF_ROLE: Readonly<Record<Role, ReadonlySet<string>>> = {
@@ -48,7 +49,8 @@ export const COMMANDS_OF_ROLE: Readonly<Record<Role, ReadonlySet<string>>> = {
   // Quotes only (and accrual): a direct price or mark is the operator's (risk-admin), never one
   // source's, which the oracle's quorum would not outvote.
   'price-source': new Set(['quote', 'accrue']),
-  // Every command type: the venue's operator (listings, configuration, fills, backstop).
+  // Every command type: the venue's operator (listings, configuration, fills, backstop), and
+  // the chains' watchers (chain deposits, payouts, returns, checkpoints, status).
   'risk-admin': new Set<string>(),
   'read-only': new Set(),
 };
@@ -129,6 +131,7 @@ export function actingAccounts(command: Command): readonly string[] {
     case 'repay':
     case 'set-mode':
     case 'settle-pnl':
+    case 'chain-withdraw':
       return [command.account];
     case 'transfer':
       return [command.from.account, command.to.account];

@@ -5,6 +5,7 @@
  */
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { chainReport, renderChain } from '../engine/chains.js';
 import type { Role, ServerConfig } from './config.js';
 import type { DemoFeed } from './demo.js';
 import { HttpError } from './errors.js';
@@ -54,6 +55,7 @@ const schema = (summary: string, reply: Parameters<typeof replies>[0], extra = {
 export function registerRiskRoutes(app: FastifyInstance, context: RiskRouteContext): void {
   heatMapRoute(app, context);
   parameterRoutes(app, context);
+  chainsRoute(app, context);
   replayRoutes(app, context);
 }
 
@@ -178,6 +180,35 @@ function parameterRoutes(app: FastifyInstance, { gateway }: RiskRouteContext): v
       const page = await parameterHistory(gateway.durable.store, after, limit);
       // Only what is durable: the store holds durable records only.
       return { ...page, next: page.next === null ? null : encodeCursor(page.next) };
+    },
+  );
+}
+
+const ChainsReply = Type.Object({
+  time: Type.Integer(),
+  sequence: Type.Integer(),
+  chains: Type.Array(Free, {
+    description:
+      'per chain: status, cursor, pending withdrawals, and per asset on it credited, pending and vaultHolds (credited + pending: what its vault must hold), weights and cap',
+  }),
+});
+
+/** The chains whose vaults hold collateral (docs/CHAINS.md), as `fulcrum chains status`. */
+function chainsRoute(app: FastifyInstance, { gateway }: RiskRouteContext): void {
+  app.get(
+    '/v1/chains',
+    {
+      config: { access: VENUE_READERS },
+      schema: schema(
+        'Collateral held on other chains: each chain and what its vault holds',
+        ChainsReply,
+      ),
+    },
+    async (request) => {
+      venueOnly(request);
+      const { state } = gateway;
+      const chains = chainReport(state).map(renderChain);
+      return gateway.settled({ time: state.time, sequence: state.sequence, chains });
     },
   );
 }

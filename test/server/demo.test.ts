@@ -52,7 +52,7 @@ test('the demo boots, serves prices as the crash replays, and stops with SIGTERM
     assets: { asset: string; grade: string; oracle: { sources: number } | null }[];
     instruments: { instrument: string }[];
   };
-  expect(prices.assets.map((a) => a.asset)).toEqual(['USDC', 'ETH', 'BTC']);
+  expect(prices.assets.map((a) => a.asset)).toEqual(['USDC', 'ETH', 'BTC', 'USDC.base']);
   expect(prices.assets.find((a) => a.asset === 'ETH')?.oracle?.sources).toBe(3);
   expect(prices.instruments.map((i) => i.instrument)).toEqual(['ETH-PERP']);
   const folder = /the journal is in (\S+)\)/.exec(lines[0] ?? '')?.[1] ?? '';

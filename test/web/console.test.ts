@@ -277,7 +277,14 @@ describe.skipIf(!runs)('the console in Chromium', () => {
     expect(await ethParams.locator('td').first().textContent()).toBe('0.8');
     await expect
       .poll(() => page.locator('#params tbody tr', { hasText: 'list-asset' }).count())
-      .toBe(3);
+      .toBe(4);
+    // Collateral on another chain: USDC in the vault on base, what the engine credits and the
+    // vault must hold.
+    const base = page.locator('#chains tbody tr', { hasText: 'USDC.base' });
+    await base.waitFor();
+    expect(await base.locator('td').allTextContents()).toEqual(
+      expect.arrayContaining(['base', 'active', '20,000']),
+    );
     expect(await page.locator('#params tbody tr', { hasText: 'list-instrument' }).count()).toBe(1);
     expect(await page.locator('#params-liquidation dt').count()).toBeGreaterThan(3);
     // The replay is the risk-admin's to control: a read-only key sees it, its controls disabled.

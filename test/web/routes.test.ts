@@ -293,3 +293,78 @@ describe('the console routes', () => {
     },
   );
 });
+
+describe('collateral on other chains over the service', () => {
+  const CHAIN_VENUE = [
+    ...VENUE,
+    { type: 'list-chain', time: T0, chain: 'arb' },
+    {
+      type: 'list-asset',
+      time: T0,
+      price: '1',
+      config: {
+        symbol: 'ETH.arb',
+        decimals: 18,
+        initialWeight: '0.7',
+        maintenanceWeight: '0.75',
+        borrowable: false,
+        location: { chain: 'arb', asset: 'ETH' },
+      },
+    },
+  ];
+  const deposit = {
+    type: 'chain-deposit',
+    time: T0 + 1,
+    chain: 'arb',
+    block: 7,
+    logIndex: 0,
+    tx: `0x${'ab'.repeat(32)}`,
+    account: 'alice',
+    asset: 'ETH.arb',
+    amount: '3',
+  };
+
+  it('lets only the operator credit, a trader withdraw her own, and venue readers see the vault', async () => {
+    const chains = await startService({}, CHAIN_VENUE);
+    try {
+      // A trader cannot credit herself: vault events are the operator's (its watcher's).
+      expect((await post(chains.app, '/v1/commands', KEY.alice, deposit)).statusCode).toBe(403);
+      expect((await post(chains.app, '/v1/commands', KEY.admin, deposit)).statusCode).toBe(200);
+      const again = await post(chains.app, '/v1/commands', KEY.admin, deposit);
+      expect(errorOf(again).code).toBe('chain_event_seen');
+      const withdraw = {
+        type: 'chain-withdraw',
+        time: T0 + 2,
+        chain: 'arb',
+        account: 'alice',
+        asset: 'ETH.arb',
+        amount: '1',
+        recipient: `0x${'a1'.repeat(20)}`,
+      };
+      expect((await post(chains.app, '/v1/commands', KEY.bob, withdraw)).statusCode).toBe(403);
+      const mine = await post(chains.app, '/v1/commands', KEY.alice, withdraw);
+      expect(mine.statusCode).toBe(200);
+      expect(mine.json().events).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            type: 'chain-withdrawal-authorized',
+            nonce: 1,
+            amount: '1',
+            baseUnits: '1000000000000000000',
+          }),
+        ]),
+      );
+      expect((await get(chains.app, '/v1/chains', KEY.alice)).statusCode).toBe(403);
+      const reply = await get(chains.app, '/v1/chains', KEY.auditor);
+      expect(reply.statusCode).toBe(200);
+      expect(reply.json().chains[0]).toMatchObject({
+        chain: 'arb',
+        status: 'active',
+        cursor: { block: 7, logIndex: 0 },
+        assets: [{ asset: 'ETH.arb', credited: '2', pending: '1', vaultHolds: '3' }],
+      });
+    } finally {
+      await chains.close();
+    }
+  });
+});

@@ -16,6 +16,7 @@ import {
   healthClass,
 } from './format.js';
 import { openStream, type Stream, type StreamMessage, type StreamStatus } from './stream.js';
+import { chainsPanel } from './chains.js';
 import { heatMapPanel } from './heatMap.js';
 import { parametersPanel } from './params.js';
 import { replayPanel } from './replay.js';
@@ -99,6 +100,7 @@ export function riskConsole(
     'aria-relevant': 'additions',
   });
   const stress = stressPanel();
+  const chains = chainsPanel();
   const heat = heatMapPanel();
   const params = parametersPanel();
   const replay = replayPanel(mayControl);
@@ -109,6 +111,7 @@ export function riskConsole(
     replay.element,
     h('div', { class: 'columns' }, prices.element, panel('pools', 'Pools', pools.element)),
     h('div', { class: 'columns' }, near.element, panel('liquidations', 'Liquidation feed', feed)),
+    chains.element,
     stress.element,
     heat.element,
     params.element,
@@ -117,6 +120,7 @@ export function riskConsole(
     void loadVenue(totals);
     void loadPools(pools.body);
     void prices.load();
+    void chains.load();
     near.reload();
   }, 500);
   const refreshHeat = throttle(() => void heat.load(), 2_000);
