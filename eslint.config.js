@@ -78,6 +78,12 @@ const LAYERS = [
     io: true,
     why: 'server/ is an adapter: it imports everything but cli/',
   },
+  {
+    files: ['src/chains/**'],
+    may: [...GROUND, ...RULES, 'derivatives', 'engine', 'store'],
+    io: true,
+    why: 'chains/ is an adapter between EVM chains and the engine: never server/ or cli/',
+  },
 ];
 
 /** The import sources a layer refuses: any path out of its folder to a folder it may not use. */

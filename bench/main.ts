@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { accountBenchmarks } from './accountBench.js';
+import { chainBenchmarks } from './chainBench.js';
 import { commandBenchmarks } from './commandBench.js';
 import { consoleBenchmarks } from './consoleBench.js';
 import { formatRate, type Measurement, machine } from './harness.js';
@@ -118,6 +119,11 @@ const SECTIONS: Record<string, Section> = {
   solvency: {
     title: 'Private solvency proofs, reference backend (sigma bit proofs), 10 assets, one core',
     run: () => solvencyBenchmarks(),
+  },
+  chains: {
+    title:
+      "Collateral on other chains: two local EVM chains in process (Hardhat's EDR), the watcher, the engine",
+    run: () => chainBenchmarks(),
   },
   recovery: {
     title: `Recovery of a journal of ${RECOVERY_COMMANDS.toLocaleString('en')} commands, snapshots every 100,000`,
