@@ -6,7 +6,11 @@
  */
 import { chainReport, type ChainReport, renderChain } from '../engine/chains.js';
 import { recover } from '../store/recovery.js';
+import { httpEnginePort } from '../chains/httpPort.js';
+import { parseWatchFile, WatcherRunner } from '../chains/runner.js';
+import type { PollReport } from '../chains/watcher.js';
 import { withStore } from './history.js';
+import { CliError, EXIT, parseJson, readInput } from './io.js';
 import { table } from './table.js';
 
 export function chainsStatus(data: string, json: boolean): Promise<string> {
@@ -39,4 +43,55 @@ function describe(report: ChainReport): string {
     ]),
   );
   return `${head}\n${assets}`;
+}
+
+/**
+ * `fulcrum chains watch --config FILE --url URL --key-file F [--interval-ms N] [--once]`: a
+ * watcher per configured chain beside a running service, until SIGINT or SIGTERM (or one round
+ * with `--once`). Each poll that did something, or failed, is one line on standard error.
+ */
+export async function chainsWatch(options: {
+  readonly config: string;
+  readonly url: string;
+  readonly keyFile: string;
+  readonly intervalMs: number;
+  readonly once: boolean;
+}): Promise<number> {
+  const chains = parseWatchFile(parseJson(readInput(options.config), options.config));
+  const key = readInput(options.keyFile).trim();
+  if (key === '') throw new CliError(`${options.keyFile} holds no key`, EXIT.usage);
+  const runner = new WatcherRunner(chains, {
+    port: httpEnginePort(options.url, key),
+    now: () => Date.now() / 1000,
+    report: (chain, report) => {
+      if ('error' in report && report.error !== null) {
+        process.stderr.write(`chain ${chain}: ${report.error}\n`);
+      } else if ('outcome' in report) {
+        const moved = report.delivered + report.duplicates + report.expired.length > 0;
+        if (moved || report.outcome !== 'ok') process.stderr.write(`${pollLine(chain, report)}\n`);
+      }
+    },
+  });
+  if (options.once) {
+    await runner.round();
+    return EXIT.ok;
+  }
+  const stop = () => runner.stop();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  await runner.run(options.intervalMs);
+  return EXIT.ok;
+}
+
+function pollLine(chain: string, report: PollReport): string {
+  return [
+    `chain ${chain}: ${report.outcome}`,
+    `head ${report.head ?? '-'} final ${report.finalHead ?? '-'}`,
+    `${report.delivered} delivered, ${report.duplicates} seen before`,
+    report.expired.length > 0 ? `returned ${report.expired.join(', ')}` : '',
+    report.rewoundFrom === null ? '' : `rewound from ${report.rewoundFrom}`,
+    report.status === null ? '' : `status ${report.status}`,
+  ]
+    .filter((part) => part !== '')
+    .join(', ');
 }

@@ -27,7 +27,7 @@ import { oracleReplay } from './oracle.js';
 import { runFile } from './run.js';
 import { proveCommand, verifyProofCommand } from './prove.js';
 import { calibrate } from './calibrate.js';
-import { chainsStatus } from './chains.js';
+import { chainsStatus, chainsWatch } from './chains.js';
 import { greeksCommand, greeksOfAccount } from './greeks.js';
 import { numberOption } from './options.js';
 import { quoteInput } from '../domain/quote.js';
@@ -82,6 +82,9 @@ usage:
   fulcrum chains status [--data DIR] [--json]
       the chains whose vaults hold collateral: status, cursor, pending withdrawals, and per
       asset what the engine credits and what the vault must hold (docs/CHAINS.md); read-only
+  fulcrum chains watch --config FILE --url URL --key-file F [--interval-ms N] [--once]
+      a watcher per chain of FILE beside a running service: final vault deposits, payouts,
+      expiries and halts sent with the operator's key (in F), from the service's cursor
   fulcrum verify [--data DIR]
       recover from the newest snapshot and check it against a full replay of the journal
   fulcrum prove --data DIR [--at SEQ] --out DIR [--secret-file F]
@@ -117,6 +120,11 @@ options:
   --out DIR           prove: a new or empty folder for the statement and bundles
   --secret-file F     prove: the prover secret (32 bytes or more); without it a fresh one is
                       drawn and written to DIR.prover-secret, beside the output
+  --config FILE       chains watch: the chains, their RPC endpoints, vaults and tokens (JSON)
+  --url URL           chains watch: the running service
+  --key-file F        chains watch: the operator's API key (risk-admin), in a file
+  --interval-ms N     chains watch: milliseconds between polls (default 1000)
+  --once              chains watch: one poll of each chain, then exit
   --statement FILE    verify-proof: the statement.json to check
   --bundle FILE       verify-proof: an account's bundle to check against the statement
 
@@ -168,6 +176,11 @@ const OPTIONS = {
   'secret-file': { type: 'string' },
   statement: { type: 'string' },
   bundle: { type: 'string' },
+  config: { type: 'string' },
+  url: { type: 'string' },
+  'key-file': { type: 'string' },
+  'interval-ms': { type: 'string' },
+  once: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -447,11 +460,26 @@ async function proveSubcommand({ args, values, data, write }: Invocation): Promi
 }
 
 async function chainsSubcommand({ args, values, data, write }: Invocation): Promise<number> {
-  allow(values, ['data', 'json']);
-  const [what] = only(args, 1, 'chains status');
-  if (what !== 'status') throw new CliError('usage: fulcrum chains status', EXIT.usage);
-  write(await chainsStatus(data, values.json === true));
-  return EXIT.ok;
+  const usage = 'usage: fulcrum chains status | fulcrum chains watch --config FILE ...';
+  const [what] = only(args, 1, 'chains status|watch');
+  if (what === 'status') {
+    allow(values, ['data', 'json']);
+    write(await chainsStatus(data, values.json === true));
+    return EXIT.ok;
+  }
+  if (what !== 'watch') throw new CliError(usage, EXIT.usage);
+  allow(values, ['config', 'url', 'key-file', 'interval-ms', 'once']);
+  const { config, url } = values;
+  const keyFile = values['key-file'];
+  if (config === undefined || url === undefined || keyFile === undefined) {
+    throw new CliError('chains watch needs --config FILE, --url URL and --key-file F', EXIT.usage);
+  }
+  const interval = values['interval-ms'];
+  const intervalMs =
+    interval === undefined
+      ? 1_000
+      : numberOption(interval, 'interval-ms', { min: 10, max: 3_600_000, whole: true });
+  return chainsWatch({ config, url, keyFile, intervalMs, once: values.once === true });
 }
 
 function verifyProofSubcommand({ args, values, write }: Invocation): number {

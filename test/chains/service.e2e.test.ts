@@ -1,0 +1,145 @@
+/**
+ * Watchers beside a running service, as `fulcrum chains watch` runs them: a local chain with a
+ * vault, `fulcrum serve`'s app listening on loopback, the watcher's commands posted with the
+ * operator's key and its cursor read from `GET /v1/chains`. A deposit is credited once it is
+ * final, exactly once however many watchers run or restart; a trader's withdrawal authorized by
+ * the service is signed by the venue's key and paid by the vault, and the watcher confirms it.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { chainReport } from '../../src/engine/chains.js';
+import { depositToVault } from '../../src/chains/deploy.js';
+import { httpEnginePort } from '../../src/chains/httpPort.js';
+import { parseWatchFile, WatcherRunner } from '../../src/chains/runner.js';
+import type { PollReport } from '../../src/chains/watcher.js';
+import { signWithdrawal, withdrawCall } from '../../src/chains/withdrawals.js';
+import { KEY, post, startService, T0, type TestService, VENUE } from '../server/helpers.js';
+import { E18, vaultChain, venueKey, watcherConfig, type VaultChain } from './fixture.js';
+
+let arb: VaultChain;
+let service: TestService;
+let url: string;
+
+const now = () => Math.floor(Date.now() / 1000);
+
+beforeEach(async () => {
+  arb = await vaultChain('arb', 42_161);
+  const located = (symbol: string, asset: string, decimals: number) => ({
+    type: 'list-asset',
+    time: T0,
+    price: '1',
+    config: {
+      symbol,
+      decimals,
+      initialWeight: '0.7',
+      maintenanceWeight: '0.75',
+      borrowable: false,
+      location: { chain: 'arb', asset },
+    },
+  });
+  service = await startService({}, [
+    ...VENUE,
+    // The venue's fixtures are dated 2023; the watcher's clock is today's.
+    { type: 'configure-venue', time: T0, config: { timeJumpSecondsMax: 200_000_000 } },
+    { type: 'list-chain', time: T0, chain: 'arb', withdrawalTtl: 3_600 },
+    located(arb.eth, 'ETH', 18),
+    located(arb.usd, 'USDC', 6),
+  ]);
+  url = await service.app.listen({ port: 0, host: '127.0.0.1' });
+});
+
+afterEach(async () => {
+  await service?.close();
+});
+
+/** A runner like `fulcrum chains watch`'s, reading the local chain, its reports kept. */
+function runner(reports: PollReport[]): WatcherRunner {
+  const [chain] = parseWatchFile({
+    chains: [{ ...watcherConfig(arb), confirmations: 3, rpcUrl: 'http://127.0.0.1:1' }],
+  });
+  if (chain === undefined) throw new Error('no chain');
+  return new WatcherRunner([chain], {
+    port: httpEnginePort(url, KEY.admin),
+    clientOf: () => arb.chain.client as never,
+    now,
+    report: (_chain, report) => {
+      if ('outcome' in report) reports.push(report);
+      else throw new Error(report.error);
+    },
+  });
+}
+
+function credited(asset: string): bigint {
+  const report = chainReport(service.durable.engine.state)[0];
+  return report?.assets.find((a) => a.asset === asset)?.credited ?? 0n;
+}
+
+describe('watchers beside a running service', () => {
+  it('credit a final deposit exactly once, whatever restarts', async () => {
+    const amount = 2n * E18;
+    await depositToVault(arb.chain, arb.deployed, {
+      from: 1,
+      token: arb.weth,
+      amount,
+      account: 'alice',
+      subAccount: 0,
+    });
+    const reports: PollReport[] = [];
+    const first = runner(reports);
+    await first.round();
+    // Not final yet: three confirmations are asked for.
+    expect(credited(arb.eth)).toBe(0n);
+    await arb.chain.mine(3);
+    await first.round();
+    expect(reports.at(-1), JSON.stringify(reports.at(-1))).toMatchObject({
+      outcome: 'ok',
+      delivered: 1,
+    });
+    expect(credited(arb.eth)).toBe(amount);
+    // A second watcher, and a restarted one, read the service's cursor: nothing twice.
+    const second = runner(reports);
+    await second.round();
+    await runner(reports).round();
+    expect(credited(arb.eth)).toBe(amount);
+    expect(reports.slice(-2).map((r) => r.delivered)).toEqual([0, 0]);
+  });
+
+  it("pays a trader's withdrawal signed by the venue's key and confirms it", async () => {
+    await depositToVault(arb.chain, arb.deployed, {
+      from: 1,
+      token: arb.weth,
+      amount: 3n * E18,
+      account: 'alice',
+      subAccount: 0,
+    });
+    await arb.chain.mine(3);
+    const reports: PollReport[] = [];
+    const watchers = runner(reports);
+    await watchers.round();
+    const recipient = arb.chain.accounts[2]?.address as string;
+    const reply = await post(service.app, '/v1/commands', KEY.alice, {
+      type: 'chain-withdraw',
+      time: now(),
+      chain: 'arb',
+      account: 'alice',
+      asset: arb.eth,
+      amount: '1',
+      recipient,
+    });
+    expect(reply.statusCode, reply.body).toBe(200);
+    const event = reply
+      .json()
+      .events.find((e: { type: string }) => e.type === 'chain-withdrawal-authorized');
+    const signed = await signWithdrawal(event, venueKey, {
+      chain: 'arb',
+      chainId: 42_161,
+      vault: arb.deployed.vault,
+      tokens: watcherConfig(arb).tokens,
+    });
+    await arb.chain.wallet(2).writeContract(withdrawCall(arb.deployed.vault, signed));
+    await arb.chain.mine(3);
+    await watchers.round();
+    const [report] = chainReport(service.durable.engine.state);
+    expect(report?.pending).toEqual([]);
+    expect(credited(arb.eth)).toBe(2n * E18);
+  });
+});
