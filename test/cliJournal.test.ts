@@ -439,6 +439,20 @@ describe('chains status', () => {
       pending: [],
       assets: [{ asset: 'ETH.arb', credited: '19', pending: '0', vaultHolds: '19' }],
     });
+    // Alice's history holds her deposits and withdrawals: paid, and returned after expiry.
+    const history = fulcrum(['history', 'account', 'alice', '--data', data]);
+    const types = history.stdout
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { command: { type: string } }).command.type);
+    for (const type of [
+      'chain-deposit',
+      'chain-withdraw',
+      'chain-withdrawal-paid',
+      'chain-withdrawal-expired',
+    ]) {
+      expect(types).toContain(type);
+    }
     const text = fulcrum(['chains', 'status', '--data', data]);
     expect(text.stdout).toMatch(/^chain arb: active, taken up to end of block 180/);
     expect(contents(data)).toEqual(before);

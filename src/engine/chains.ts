@@ -140,7 +140,7 @@ export function chainWithdraw(draft: Draft, command: ChainWithdrawCommand): void
 export function chainWithdrawalPaid(draft: Draft, command: ChainWithdrawalPaidCommand): void {
   const chain = findChain(draft, command.chain);
   requireAfterCursor(chain, command.block, command.logIndex);
-  pendingWithdrawal(chain, command.nonce);
+  const withdrawal = pendingWithdrawal(chain, command.nonce);
   const pending = new Map(chain.pending);
   pending.delete(command.nonce);
   draft.setChain({ ...chain, pending, cursorBlock: command.block, cursorLog: command.logIndex });
@@ -148,6 +148,8 @@ export function chainWithdrawalPaid(draft: Draft, command: ChainWithdrawalPaidCo
     type: 'chain-withdrawal-paid',
     chain: chain.chain,
     nonce: command.nonce,
+    account: withdrawal.account,
+    subAccount: withdrawal.subAccount,
     block: command.block,
     logIndex: command.logIndex,
     tx: command.tx,

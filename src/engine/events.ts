@@ -298,8 +298,8 @@ export interface ChainWithdrawalAuthorizedEvent extends SubAccountRef {
   readonly expiry: number;
 }
 
-/** The vault paid a withdrawal (`chain-withdrawal-paid`). */
-export interface ChainWithdrawalPaidEvent {
+/** The vault paid a withdrawal (`chain-withdrawal-paid`): whose it was. */
+export interface ChainWithdrawalPaidEvent extends SubAccountRef {
   readonly type: 'chain-withdrawal-paid';
   readonly chain: string;
   readonly nonce: number;

@@ -568,7 +568,8 @@ const NO_ACCOUNTS: readonly string[] = [];
  * The account identifiers a command touches, for history queries: those it names (the account,
  * both sides of a transfer or a fill, a liquidator and its target), and, for the commands that
  * reach accounts they do not name, those their events name: the counterparties of an
- * auto-deleveraging, the holders an expiry settled. Each once, in the order met.
+ * auto-deleveraging, the holders an expiry settled, the owner of a withdrawal a vault paid or
+ * that came back. Each once, in the order met.
  */
 function accountsOf(command: Command, result: CommandResult): readonly string[] {
   switch (command.type) {
@@ -591,11 +592,20 @@ function accountsOf(command: Command, result: CommandResult): readonly string[] 
       }
       return named(ids);
     }
-    case 'expire': {
+    case 'expire':
+    case 'chain-withdrawal-paid':
+    case 'chain-withdrawal-expired': {
       const ids: string[] = [];
       if (result.ok) {
-        for (const event of result.events)
-          if (event.type === 'pnl-settled') ids.push(event.account);
+        for (const event of result.events) {
+          if (
+            event.type === 'pnl-settled' ||
+            event.type === 'chain-withdrawal-paid' ||
+            event.type === 'chain-withdrawal-returned'
+          ) {
+            ids.push(event.account);
+          }
+        }
       }
       return named(ids);
     }
