@@ -22,6 +22,7 @@ import {
 } from './liquidationBench.js';
 import { oracleBenchmarks } from './oracleBench.js';
 import { portfolioMarginBenchmarks } from './portfolioMarginBench.js';
+import { replicationBenchmarks } from './replicationBench.js';
 import { serveBenchmarks } from './serveBench.js';
 import { simulationBenchmarks } from './simulationBench.js';
 import { solvencyBenchmarks } from './solvencyBench.js';
@@ -119,6 +120,11 @@ const SECTIONS: Record<string, Section> = {
   solvency: {
     title: 'Private solvency proofs, reference backend (sigma bit proofs), 10 assets, one core',
     run: () => solvencyBenchmarks(),
+  },
+  replication: {
+    title:
+      'Replicated command log: three NATS JetStream servers (R=3) and three engine replicas on loopback',
+    run: () => replicationBenchmarks(),
   },
   chains: {
     title:

@@ -100,6 +100,9 @@ usage:
       run the engine as an authenticated HTTP service (fulcrum serve --help, docs/SERVER.md)
   fulcrum feed --url URL --key KEY --prices FILE... [--speed N]
       play OHLCV price files into a running service as quotes (fulcrum feed --help)
+  fulcrum replica run|send|status|dev-cluster ...
+      the engine as replicas of a command log on NATS JetStream (R=3), a leader by lease,
+      failover, divergence checks (fulcrum replica --help, docs/REPLICATION.md)
   fulcrum help | --version
 
 options:
@@ -241,6 +244,11 @@ async function main(argv: readonly string[]): Promise<number> {
   // The service reads its own options (docs/SERVER.md); loaded only when asked for.
   if (argv[0] === 'serve') return (await import('../server/serve.js')).serveCommand(argv.slice(1));
   if (argv[0] === 'feed') return (await import('../server/feed.js')).feedCommand(argv.slice(1));
+  if (argv[0] === 'replica') {
+    const status = await (await import('./replica.js')).replicaCommand(argv.slice(1));
+    // Timers of the NATS client may linger: the status is final.
+    process.exit(status);
+  }
   const { values, positionals } = parse(argv);
   const [command, ...args] = positionals;
   // Waits for standard output to drain when it asks to (a long summary never piles up).
