@@ -20,7 +20,7 @@ import { bytesToNumberLE, equalBytes, numberToBytesLE } from '@noble/curves/util
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { concatBytes, utf8ToBytes } from '@noble/hashes/utils.js';
-import { assert } from '../base/errors.js';
+import { assert } from './assert.js';
 
 export type Point = InstanceType<typeof ristretto255.Point>;
 const PointClass = ristretto255.Point;

@@ -18,6 +18,8 @@ export {
   type Point,
 } from './group.js';
 export { type RangeProof, sigmaRangeProof } from './rangeProof.js';
+export { backendNamed, DEFAULT_BACKEND, RANGE_PROOF_BACKENDS } from './backends.js';
+export { bulletproofsRangeProof } from './bulletproofs.js';
 export * from './prover.js';
 export * from './serialize.js';
 export * from './table.js';

@@ -13,7 +13,7 @@
  * value in [0, 2^n). Proof: n × (C_i, e0, s0, s1) + e, 32 bytes each (8,224 bytes for n = 64).
  * Every point must be a canonical ristretto255 encoding and every scalar below ℓ.
  */
-import { assert } from '../base/errors.js';
+import { assert } from './assert.js';
 import {
   commit,
   decodePoint,
@@ -51,8 +51,47 @@ export interface RangeProof {
   ): Uint8Array;
   /** True when `proof` shows `commitment` opens to a value in [0, 2^bits) in this transcript. */
   verify(commitment: Point, proof: Uint8Array, bits: number, transcript: Transcript): boolean;
+  /**
+   * True when every proof verifies, checked together (faster); false says some proof fails,
+   * not which. Optional: without it, {@link firstRangeProblem} checks one by one.
+   */
+  verifyBatch?(items: readonly RangeItem[]): boolean;
   /** The size of one proof in bytes. */
   size(bits: number): number;
+}
+
+/** One proof to check: its commitment, bytes, bit count and transcript. */
+export interface RangeItem {
+  readonly commitment: Point;
+  readonly proof: Uint8Array;
+  readonly bits: number;
+  readonly transcript: Transcript;
+}
+
+/** A proof to check and what to report when it fails; its transcript made afresh on each use. */
+export interface RangeCheck {
+  readonly commitment: Point;
+  readonly proof: Uint8Array;
+  readonly bits: number;
+  readonly transcript: () => Transcript;
+  readonly problem: string;
+}
+
+/**
+ * The problem of the first check that fails, in order, or null: all checked in one batch when
+ * the backend can, and one by one (to name the failure) only when the batch fails.
+ */
+export function firstRangeProblem(
+  backend: RangeProof,
+  checks: readonly RangeCheck[],
+): string | null {
+  const batch = backend.verifyBatch;
+  if (batch !== undefined && batch(checks.map((c) => ({ ...c, transcript: c.transcript() }))))
+    return null;
+  for (const c of checks) {
+    if (!backend.verify(c.commitment, c.proof, c.bits, c.transcript())) return c.problem;
+  }
+  return null;
 }
 
 /** Bits a range proof may cover: each statement uses 64 (balances) or 128 (the surplus). */
@@ -199,7 +238,7 @@ function verifyBits(
 
 /** The reference backend: bit decomposition with sigma OR-proofs. */
 export const sigmaRangeProof: RangeProof = {
-  name: 'sigma-bits',
+  name: 'reference',
   prove(value, blinding, bits, transcript, secret) {
     assert(validBits(bits), `range proof: ${bits} bits is not a supported size`);
     assert(value >= 0n && value < 1n << BigInt(bits), 'range proof: value out of range');

@@ -13,12 +13,13 @@ import type {
   InclusionBundle,
   NodeProof,
   PathStep,
+  PublicRoot,
   RootOpening,
   SolvencyStatement,
 } from './tree.js';
 
-export const STATEMENT_FORMAT = 'fulcrum-solvency-statement/1';
-export const BUNDLE_FORMAT = 'fulcrum-solvency-bundle/1';
+export const STATEMENT_FORMAT = 'fulcrum-solvency-statement/2';
+export const BUNDLE_FORMAT = 'fulcrum-solvency-bundle/2';
 
 /** A statement or bundle file that does not decode; the message names the field. */
 export class SolvencyFormatError extends Error {
@@ -67,6 +68,8 @@ function leafJson(leaf: LeafProof): Json {
     debt: leaf.debt.map(hexPoint),
     equityProofs: leaf.equityProofs.map(toBase64),
     debtProofs: leaf.debtProofs.map(toBase64),
+    extra: leaf.extra.map(hexPoint),
+    extraProofs: leaf.extraProofs.map(toBase64),
     surplusProof: toBase64(leaf.surplusProof),
   };
 }
@@ -95,6 +98,7 @@ export function statementToJson(statement: SolvencyStatement): Json {
   return {
     format: STATEMENT_FORMAT,
     snapshotId: statement.snapshotId,
+    backend: statement.backend,
     table: tableJson(statement.table),
     depth: statement.depth,
     root: rootJson(statement.root),
@@ -109,6 +113,8 @@ function openingJson(opening: LeafOpening): Json {
     debt: opening.debt.map(decimal),
     equityBlinding: opening.equityBlinding.map(hexScalar),
     debtBlinding: opening.debtBlinding.map(hexScalar),
+    extra: [decimal(opening.extra.collateral), decimal(opening.extra.liabilities)],
+    extraBlinding: opening.extraBlinding.map(hexScalar),
   };
 }
 
@@ -220,7 +226,16 @@ function tableFrom(value: unknown, at: string): ProofTable {
   return { priceExponent: integer(json.priceExponent, `${at}.priceExponent`, -60, 60), assets };
 }
 
-const LEAF_KEYS = ['uid', 'equity', 'debt', 'equityProofs', 'debtProofs', 'surplusProof'];
+const LEAF_KEYS = [
+  'uid',
+  'equity',
+  'debt',
+  'equityProofs',
+  'debtProofs',
+  'extra',
+  'extraProofs',
+  'surplusProof',
+];
 
 function leafFrom(value: unknown, at: string): LeafProof {
   const json = object(value, at, LEAF_KEYS);
@@ -230,6 +245,8 @@ function leafFrom(value: unknown, at: string): LeafProof {
     debt: list(json.debt, `${at}.debt`, point),
     equityProofs: list(json.equityProofs, `${at}.equityProofs`, fromBase64),
     debtProofs: list(json.debtProofs, `${at}.debtProofs`, fromBase64),
+    extra: list(json.extra, `${at}.extra`, point),
+    extraProofs: list(json.extraProofs, `${at}.extraProofs`, fromBase64),
     surplusProof: fromBase64(json.surplusProof, `${at}.surplusProof`),
   };
 }
@@ -256,7 +273,16 @@ function rootFrom(value: unknown, at: string): RootOpening {
   };
 }
 
-const STATEMENT_KEYS = ['format', 'snapshotId', 'table', 'depth', 'root', 'leaves', 'nodes'];
+const STATEMENT_KEYS = [
+  'format',
+  'snapshotId',
+  'backend',
+  'table',
+  'depth',
+  'root',
+  'leaves',
+  'nodes',
+];
 
 /** A statement from its JSON form; `extra` names further fields the caller reads itself. */
 export function statementFromJson(
@@ -267,11 +293,30 @@ export function statementFromJson(
   if (json.format !== STATEMENT_FORMAT) fail('statement.format', `${STATEMENT_FORMAT} expected`);
   return {
     snapshotId: text(json.snapshotId, 'statement.snapshotId'),
+    backend: text(json.backend, 'statement.backend'),
     table: tableFrom(json.table, 'statement.table'),
     depth: integer(json.depth, 'statement.depth', 1, 40),
     root: rootFrom(json.root, 'statement.root'),
     leaves: list(json.leaves, 'statement.leaves', leafFrom),
     nodes: list(json.nodes, 'statement.nodes', (row, at) => list(row, at, nodeFrom)),
+  };
+}
+
+/**
+ * The public root of a statement (all but its leaves and nodes: what a user needs beside their
+ * bundle) from the statement's JSON, or from the same fields served alone; `extra` names further
+ * fields the caller reads itself.
+ */
+export function publicRootFromJson(value: unknown, extra: readonly string[] = []): PublicRoot {
+  const keys = STATEMENT_KEYS.filter((k) => k !== 'leaves' && k !== 'nodes');
+  const json = object(value, 'statement', [...keys, ...extra]);
+  if (json.format !== STATEMENT_FORMAT) fail('statement.format', `${STATEMENT_FORMAT} expected`);
+  return {
+    snapshotId: text(json.snapshotId, 'statement.snapshotId'),
+    backend: text(json.backend, 'statement.backend'),
+    table: tableFrom(json.table, 'statement.table'),
+    depth: integer(json.depth, 'statement.depth', 1, 40),
+    root: rootFrom(json.root, 'statement.root'),
   };
 }
 
@@ -297,7 +342,11 @@ export function bundleFromJson(value: unknown, extra: readonly string[] = []): I
     'debt',
     'equityBlinding',
     'debtBlinding',
+    'extra',
+    'extraBlinding',
   ]);
+  const extraTerms = list(o.extra, 'bundle.opening.extra', bigintOf);
+  if (extraTerms.length !== 2) fail('bundle.opening.extra', 'two derivatives terms expected');
   return {
     snapshotId: text(json.snapshotId, 'bundle.snapshotId'),
     accountId: text(json.accountId, 'bundle.accountId'),
@@ -308,6 +357,8 @@ export function bundleFromJson(value: unknown, extra: readonly string[] = []): I
       debt: list(o.debt, 'bundle.opening.debt', bigintOf),
       equityBlinding: list(o.equityBlinding, 'bundle.opening.equityBlinding', scalar),
       debtBlinding: list(o.debtBlinding, 'bundle.opening.debtBlinding', scalar),
+      extra: { collateral: extraTerms[0] as bigint, liabilities: extraTerms[1] as bigint },
+      extraBlinding: list(o.extraBlinding, 'bundle.opening.extraBlinding', scalar),
     },
     leaf: leafFrom(json.leaf, 'bundle.leaf'),
     path: list(json.path, 'bundle.path', stepFrom),

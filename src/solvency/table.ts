@@ -18,11 +18,7 @@
  * proof, and a negative S is ℓ − |S| > 2^251 mod ℓ, which no 128-bit range proof can cover. The
  * builder picks the largest priceExponent that meets the bounds (the finest prices that fit).
  */
-import { assert } from '../base/errors.js';
-import type { AssetConfig } from '../domain/asset.js';
-import { LIABILITY_WEIGHT_MAX } from '../domain/asset.js';
-import { PRICE_SCALE, WEIGHT_SCALE } from '../math/fixed.js';
-import type { AssetRisk } from '../margin/assetRisk.js';
+import { assert, LIABILITY_WEIGHT_MAX, PRICE_SCALE, WEIGHT_SCALE } from './assert.js';
 import { hashParts } from './group.js';
 
 /** Balances are proven in [0, 2^BALANCE_BITS). */
@@ -61,19 +57,6 @@ export interface TableAsset {
 export interface ProofTable {
   readonly priceExponent: number;
   readonly assets: readonly TableAsset[];
-}
-
-/** The maintenance-tier input of an asset from its engine risk factors and listing. */
-export function tableInputFromRisk(risk: AssetRisk, config: AssetConfig): TableInput {
-  const w = risk.widening;
-  return {
-    symbol: risk.symbol,
-    decimals: risk.decimals,
-    collateralPrice: risk.oraclePrice > w ? risk.oraclePrice - w : 0n,
-    debtPrice: risk.oraclePrice + w,
-    assetWeight: config.assetWeight.maintenance,
-    liabilityWeight: config.liabilityWeight.maintenance,
-  };
 }
 
 /** price (PRICE_SCALE per token) per proof unit × 10^exponent, rounded down or up. */

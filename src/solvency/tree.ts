@@ -14,9 +14,9 @@
  *   whose per-asset totals reach 2^64 proof units, so every honest sum fits.
  * - The root's per-asset totals are opened (values and blindings).
  */
-import type { LeafOpening, LeafProof, Side } from './account.js';
+import type { ExtraTerms, LeafOpening, LeafProof, Side } from './account.js';
 import { commit, derive, encodePoint, hashParts, type Point } from './group.js';
-import type { RangeProof } from './rangeProof.js';
+import { firstRangeProblem, type RangeCheck, type RangeProof } from './rangeProof.js';
 import { BALANCE_BITS, type ProofTable, tableDigest } from './table.js';
 import { Transcript } from './transcript.js';
 
@@ -38,6 +38,8 @@ export interface RootOpening {
 /** What the venue publishes: everything anyone needs for the full audit. */
 export interface SolvencyStatement {
   readonly snapshotId: string;
+  /** The range-proof backend every proof of the statement was made with (its name). */
+  readonly backend: string;
   readonly table: ProofTable;
   readonly depth: number;
   /** 2^depth leaves in position order, padding included. */
@@ -48,7 +50,10 @@ export interface SolvencyStatement {
 }
 
 /** The part of the statement a user needs beside their bundle. */
-export type PublicRoot = Pick<SolvencyStatement, 'snapshotId' | 'table' | 'depth' | 'root'>;
+export type PublicRoot = Pick<
+  SolvencyStatement,
+  'snapshotId' | 'backend' | 'table' | 'depth' | 'root'
+>;
 
 export type PathStep =
   | { readonly kind: 'leaf'; readonly leaf: LeafProof }
@@ -70,6 +75,8 @@ export interface AccountBalances {
   readonly accountId: string;
   /** Signed balances in base units by symbol (negative = owed); absent symbols are zero. */
   readonly balances: ReadonlyMap<string, bigint>;
+  /** The derivatives terms at maintenance (surplus units); none by default. */
+  readonly extra?: ExtraTerms;
 }
 
 /** A node while it is built or checked: its hash and sum commitments. */
@@ -109,11 +116,15 @@ export function parentOf(snapshotId: string, level: number, left: Summed, right:
   };
 }
 
-/** The digest to publish (signed, anchored): snapshot, table, depth, root and its totals. */
+/**
+ * The digest to publish (signed, anchored): snapshot, backend, table, depth, root and its
+ * totals.
+ */
 export function statementDigest(root: PublicRoot): Uint8Array {
   const r = root.root;
   return hashParts('statement', [
     root.snapshotId,
+    root.backend,
     tableDigest(root.table),
     String(root.depth),
     r.hash,
@@ -133,17 +144,19 @@ export function nodeProblem(
   const n = table.assets.length;
   if ([node.equity, node.debt, node.equityProofs, node.debtProofs].some((l) => l.length !== n))
     return `node ${level}/${index}: one sum and proof per asset and side`;
-  for (let i = 0; i < n; i++) {
-    const symbol = (table.assets[i] as { symbol: string }).symbol;
+  const checks: RangeCheck[] = [];
+  table.assets.forEach(({ symbol }, i) => {
     for (const side of ['equity', 'debt'] as const) {
-      const c = (side === 'equity' ? node.equity : node.debt)[i] as Point;
-      const proof = (side === 'equity' ? node.equityProofs : node.debtProofs)[i] as Uint8Array;
-      const t = nodeTranscript(snapshotId, level, index, side, symbol);
-      if (!backend.verify(c, proof, BALANCE_BITS, t))
-        return `node ${level}/${index}: ${symbol} ${side} sum range proof`;
+      checks.push({
+        commitment: (side === 'equity' ? node.equity : node.debt)[i] as Point,
+        proof: (side === 'equity' ? node.equityProofs : node.debtProofs)[i] as Uint8Array,
+        bits: BALANCE_BITS,
+        transcript: () => nodeTranscript(snapshotId, level, index, side, symbol),
+        problem: `node ${level}/${index}: ${symbol} ${side} sum range proof`,
+      });
     }
-  }
-  return null;
+  });
+  return firstRangeProblem(backend, checks);
 }
 
 /** The root's totals open its sums, and lie in [0, 2^64). */

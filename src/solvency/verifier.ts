@@ -8,12 +8,14 @@
  * Each returns why the check fails, or null when it passes.
  */
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { accountUid, type LeafProof, leafHash, leafProblem } from './account.js';
+import { accountUid, EXTRA_SIDES, type LeafProof, leafHash, leafProblem } from './account.js';
 import { commit, equalBytes, type Point } from './group.js';
+import { backendNamed } from './backends.js';
 import type { RangeProof } from './rangeProof.js';
 import { tableProblem, toProofUnits } from './table.js';
 import {
   type InclusionBundle,
+  type NodeProof,
   nodeProblem,
   parentOf,
   type PublicRoot,
@@ -31,19 +33,80 @@ function samePoints(a: readonly Point[], b: readonly Point[]): boolean {
   return a.length === b.length && a.every((p, i) => p.equals(b[i] as Point));
 }
 
-/** The full audit of a statement; null when every proof and sum holds. */
-export function auditProblem(statement: SolvencyStatement, backend: RangeProof): string | null {
-  const { snapshotId, table, depth } = statement;
+/**
+ * The backend a statement names, or why it cannot be checked. `given` (a wrapped backend, for
+ * progress) must carry the same name.
+ */
+export function statementBackend(
+  name: string,
+  given?: RangeProof,
+): { backend: RangeProof } | { problem: string } {
+  const backend = given ?? backendNamed(name);
+  if (backend === null) return { problem: `statement: unknown range-proof backend "${name}"` };
+  if (backend.name !== name)
+    return { problem: `statement: proved with ${name}, not ${backend.name}` };
+  return { backend };
+}
+
+/** Every range-proof check of an audit: made here, or beforehand by worker threads. */
+export interface ProofChecks {
+  /** Why leaf `index`'s proofs fail, or null. */
+  leaf(index: number): string | null;
+  /** Why node `index` of `level`'s sum proofs fail, or null. */
+  node(level: number, index: number): string | null;
+}
+
+/** The checks of a statement made in this thread, one by one as the audit asks. */
+export function proofChecksOf(statement: SolvencyStatement, backend: RangeProof): ProofChecks {
+  const { snapshotId, table } = statement;
+  return {
+    leaf: (index) => leafProblem(snapshotId, table, statement.leaves[index] as LeafProof, backend),
+    node: (level, index) => {
+      const node = (statement.nodes[level - 1] as readonly NodeProof[])[index] as NodeProof;
+      return nodeProblem(snapshotId, table, level, index, node, backend);
+    },
+  };
+}
+
+/** Why a statement's shape is wrong (table, depth, widths, repeated uids), or null. */
+export function statementShapeProblem(statement: SolvencyStatement): string | null {
+  const { table, depth } = statement;
   const problem = tableProblem(table);
   if (problem !== null) return problem;
   if (!Number.isInteger(depth) || depth < 1 || depth > 40) return 'statement: bad depth';
   if (statement.leaves.length !== 2 ** depth) return 'statement: 2^depth leaves expected';
   if (statement.nodes.length !== depth - 1) return 'statement: one row of nodes per inner level';
+  for (let level = 1; level < depth; level++)
+    if ((statement.nodes[level - 1] ?? []).length !== 2 ** (depth - level))
+      return `statement: level ${level} has the wrong width`;
   const uids = new Set(statement.leaves.map((l) => bytesToHex(l.uid)));
   if (uids.size !== statement.leaves.length) return 'statement: two leaves share a uid';
+  return null;
+}
+
+/**
+ * The full audit of a statement, with the backend it names (or `given`, of that name); null
+ * when every proof and sum holds.
+ */
+export function auditProblem(statement: SolvencyStatement, given?: RangeProof): string | null {
+  const chosen = statementBackend(statement.backend, given);
+  if ('problem' in chosen) return chosen.problem;
+  return (
+    statementShapeProblem(statement) ??
+    auditWith(statement, proofChecksOf(statement, chosen.backend))
+  );
+}
+
+/**
+ * The audit of a statement of the right shape, its range proofs checked by `checks`: the
+ * leaves, then level by level each node's sums against its children's and its proofs, then the
+ * root. The first problem in that order, or null.
+ */
+export function auditWith(statement: SolvencyStatement, checks: ProofChecks): string | null {
+  const { snapshotId, depth } = statement;
   let row: Summed[] = [];
   for (const [i, leaf] of statement.leaves.entries()) {
-    const bad = leafProblem(snapshotId, table, leaf, backend);
+    const bad = checks.leaf(i);
     if (bad !== null) return `leaf ${i}: ${bad}`;
     row.push({ hash: leafHash(snapshotId, leaf), equity: leaf.equity, debt: leaf.debt });
   }
@@ -53,13 +116,11 @@ export function auditProblem(statement: SolvencyStatement, backend: RangeProof):
       next.push(parentOf(snapshotId, level, row[2 * i] as Summed, row[2 * i + 1] as Summed));
     }
     if (level < depth) {
-      const stored = statement.nodes[level - 1] ?? [];
-      if (stored.length !== next.length) return `statement: level ${level} has the wrong width`;
-      for (const [i, node] of stored.entries()) {
+      for (const [i, node] of (statement.nodes[level - 1] ?? []).entries()) {
         const computed = next[i] as Summed;
         if (!samePoints(node.equity, computed.equity) || !samePoints(node.debt, computed.debt))
           return `node ${level}/${i}: sums differ from its children's`;
-        const bad = nodeProblem(snapshotId, table, level, i, node, backend);
+        const bad = checks.node(level, i);
         if (bad !== null) return bad;
       }
     }
@@ -67,7 +128,7 @@ export function auditProblem(statement: SolvencyStatement, backend: RangeProof):
   }
   const root = row[0] as Summed;
   if (!equalBytes(root.hash, statement.root.hash)) return 'root: hash differs';
-  return rootProblem(table, statement.root, root);
+  return rootProblem(statement.table, statement.root, root);
 }
 
 /** The user's own leaf: uid, openings, proofs; optional balances as the user knows them. */
@@ -107,6 +168,14 @@ function ownLeafProblem(
         return `bundle: ${asset.symbol} differs from the account's balance`;
     }
   }
+  const extra = [opening.extra.collateral, opening.extra.liabilities];
+  if (opening.extraBlinding.length !== 2 || leaf.extra.length !== 2)
+    return 'bundle: two derivatives terms expected';
+  for (const [k, side] of EXTRA_SIDES.entries())
+    if (
+      !commit(extra[k] as bigint, opening.extraBlinding[k] as bigint).equals(leaf.extra[k] as Point)
+    )
+      return `bundle: derivatives ${side} does not open`;
   return leafProblem(snapshotId, table, leaf, backend);
 }
 
@@ -119,9 +188,12 @@ export function bundleProblem(
   root: PublicRoot,
   bundle: InclusionBundle,
   accountId: string,
-  backend: RangeProof,
+  given?: RangeProof,
   balances?: ReadonlyMap<string, bigint>,
 ): string | null {
+  const chosen = statementBackend(root.backend, given);
+  if ('problem' in chosen) return chosen.problem;
+  const { backend } = chosen;
   const problem =
     tableProblem(root.table) ?? ownLeafProblem(root, bundle, accountId, backend, balances);
   if (problem !== null) return problem;

@@ -1,5 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { LIABILITY_WEIGHT_MAX as ENGINE_LIABILITY_WEIGHT_MAX } from '../../src/domain/asset.js';
+import {
+  PRICE_SCALE as ENGINE_PRICE_SCALE,
+  WEIGHT_SCALE as ENGINE_WEIGHT_SCALE,
+} from '../../src/math/fixed.js';
+import * as solvencyConstants from '../../src/solvency/assert.js';
 import {
   accountUid,
   leafOpening,
@@ -28,6 +34,11 @@ import {
 } from './helpers.js';
 
 const SNAP = 'venue-1@seq:1000';
+const SOLVENCY_CONSTANTS = {
+  WEIGHT_SCALE: solvencyConstants.WEIGHT_SCALE,
+  PRICE_SCALE: solvencyConstants.PRICE_SCALE,
+  LIABILITY_WEIGHT_MAX: solvencyConstants.LIABILITY_WEIGHT_MAX,
+};
 
 function prove(table: ProofTable, balances: Map<string, bigint>, id = 'alice', snap = SNAP) {
   const uid = accountUid(snap, id, new Uint8Array(32).fill(1));
@@ -36,6 +47,14 @@ function prove(table: ProofTable, balances: Map<string, bigint>, id = 'alice', s
 }
 
 describe('proof table', () => {
+  it("uses the engine's constants (kept in solvency/assert.ts for the browser)", () => {
+    expect(SOLVENCY_CONSTANTS).toEqual({
+      WEIGHT_SCALE: ENGINE_WEIGHT_SCALE,
+      PRICE_SCALE: ENGINE_PRICE_SCALE,
+      LIABILITY_WEIGHT_MAX: ENGINE_LIABILITY_WEIGHT_MAX,
+    });
+  });
+
   it('meets the bounds and rounds prices against the venue', () => {
     const table = tableOf([ETH, BTC, USDC]);
     expect(tableProblem(table)).toBeNull();

@@ -8,7 +8,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type * as ProveModule from '../../src/cli/prove.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const main = join(root, 'dist', 'cli', 'main.js');
@@ -163,12 +165,88 @@ describe('fulcrum prove and verify-proof', () => {
     expectRefused(fulcrum(['verify-proof', '--statement', secret]), 1, /invalid_json|not verified/);
   });
 
-  it('refuses a journal whose sub-accounts hold derivatives, naming them', () => {
+  it('proves with either backend on worker threads and audits on worker threads', async () => {
+    const built = (path: string) => pathToFileURL(join(root, 'dist', 'cli', path)).href;
+    const cli = (await import(built('prove.js'))) as typeof ProveModule;
+    const reference = join(scratch, 'proof-reference');
+    const options = { data, out: reference, secretFile: secret, at: undefined };
+    const line = await cli.proveCommand(
+      { ...options, backend: 'reference', workers: '2' },
+      () => {},
+    );
+    expect(line).toMatch(/^proved: record 7, 4 sub-accounts of 3 accounts .* \(reference\)/);
+    const statementFile = join(reference, 'statement.json');
+    const json = JSON.parse(readFileSync(statementFile, 'utf8'));
+    expect(json.backend).toBe('reference');
+    const bulletproofs = JSON.parse(readFileSync(join(out, 'statement.json'), 'utf8'));
+    expect(bulletproofs.backend).toBe('bulletproofs');
+    // Same journal, same secret: the same totals and tree, other proofs, another digest.
+    expect(json.totals).toEqual(bulletproofs.totals);
+    expect(json.digest).not.toBe(bulletproofs.digest);
+    for (const file of [statementFile, join(out, 'statement.json')])
+      expect(
+        await cli.verifyProofParallel({ statement: file, bundle: undefined, workers: '2' }),
+      ).toMatch(/^verified: all 4 leaves at or above maintenance/);
+    // One node's proof byte changed: found by a worker, reported as the one-thread audit does.
+    const proof: string = bulletproofs.nodes[0][1].debtProofs[0];
+    bulletproofs.nodes[0][1].debtProofs[0] = `${proof[0] === 'A' ? 'B' : 'A'}${proof.slice(1)}`;
+    const tampered = join(scratch, 'tampered-node.json');
+    writeFileSync(tampered, JSON.stringify(bulletproofs));
+    const check = { statement: tampered, bundle: undefined };
+    await expect(cli.verifyProofParallel({ ...check, workers: '2' })).rejects.toThrow(
+      /^not verified: node 1\/1: USDC debt sum range proof$/,
+    );
+    expect(() => cli.verifyProofCommand(check)).toThrow(
+      /^not verified: node 1\/1: USDC debt sum range proof$/,
+    );
+    await expect(cli.verifyProofParallel({ ...check, workers: '0' })).rejects.toThrow(/--workers/);
+    await expect(
+      cli.proveCommand({ ...options, out: join(scratch, 'never'), backend: 'snark' }, () => {}),
+    ).rejects.toThrow(/--backend must be one of bulletproofs, reference, not "snark"/);
+  }, 120_000);
+
+  it('proves a derivatives venue with open positions; refuses it once a trader is below maintenance', () => {
     const perps = join(scratch, 'perps');
     const story = readFileSync(join(root, 'examples', 'perp-story.jsonl'), 'utf8');
     expect(fulcrum(['run', '-', '--data', perps], story).status).toBe(0);
-    const result = fulcrum(['prove', '--data', perps, '--out', join(scratch, 'perps-proof')]);
-    expectRefused(result, 1, /hold derivatives, which the proof does not cover yet: ben\/0, /);
-    expect(existsSync(join(scratch, 'perps-proof'))).toBe(false);
-  });
+    // Record 29: every trader holds positions, after a funding settlement; all healthy.
+    const proof = join(scratch, 'perps-proof');
+    const proved = fulcrum([
+      'prove',
+      '--data',
+      perps,
+      '--at',
+      '29',
+      '--out',
+      proof,
+      '--secret-file',
+      secret,
+    ]);
+    expect(proved.status, proved.stderr).toBe(0);
+    expect(proved.stdout).toMatch(/^proved: record 29, 8 sub-accounts of 7 accounts/);
+    const statement = join(proof, 'statement.json');
+    const bundle = JSON.parse(readFileSync(join(proof, 'bundles', 'ben.json'), 'utf8'));
+    // Ben's perpetual: its requirement (Y) is committed, and opened to him.
+    expect(BigInt(bundle.bundles[0].opening.extra[1])).toBeGreaterThan(0n);
+    const args = ['verify-proof', '--statement', statement];
+    expect(fulcrum(args).stdout).toMatch(/^verified: all 8 leaves/);
+    expect(fulcrum([...args, '--bundle', join(proof, 'bundles', 'ben.json')]).stdout).toMatch(
+      /^verified: account ben, 1 sub-account/,
+    );
+    // Record 31: the crash has taken ben and cat's isolated sub-account below maintenance: no
+    // proof, and the first met is named.
+    const result = fulcrum([
+      'prove',
+      '--data',
+      perps,
+      '--at',
+      '31',
+      '--out',
+      join(scratch, 'p31'),
+      '--secret-file',
+      secret,
+    ]);
+    expectRefused(result, 1, /account (ben\/0|cat\/1): solvency: the account is below maintenance/);
+    expect(existsSync(join(scratch, 'p31', 'statement.json'))).toBe(false);
+  }, 120_000);
 });

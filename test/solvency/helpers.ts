@@ -7,8 +7,10 @@ import {
   type Position,
 } from '../../src/index.js';
 import { PRICE_SCALE } from '../../src/math/fixed.js';
+import { forgeRanges } from '../../src/solvency/bulletproofs.js';
 import {
   buildProofTable,
+  bulletproofsRangeProof,
   type ProofTable,
   type RangeProof,
   sigmaRangeProof,
@@ -68,4 +70,11 @@ export const FORGER: RangeProof = {
   ...sigmaRangeProof,
   prove: (value, blinding, bits, transcript, secret) =>
     forgeRangeProof(value, blinding, bits, transcript, secret, 'carry'),
+};
+
+/** The Bulletproofs backend's cheating prover: forged (never refusing) for every value. */
+export const BP_FORGER: RangeProof = {
+  ...bulletproofsRangeProof,
+  prove: (value, blinding, bits, transcript, secret) =>
+    forgeRanges([value], [blinding], bits, transcript, secret, 'carry'),
 };

@@ -32,6 +32,7 @@ let tree: BuiltTree;
 let other: BuiltTree;
 const publicRoot = (s: SolvencyStatement): PublicRoot => ({
   snapshotId: s.snapshotId,
+  backend: s.backend,
   table: s.table,
   depth: s.depth,
   root: s.root,
