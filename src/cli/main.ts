@@ -25,7 +25,7 @@ import {
 import { liquidationsFile } from './liquidations.js';
 import { oracleReplay } from './oracle.js';
 import { runFile } from './run.js';
-import { proveCommand, verifyProofCommand } from './prove.js';
+import { proveCommand, verifyProofParallel } from './prove.js';
 import { calibrate } from './calibrate.js';
 import { chainsStatus, chainsWatch } from './chains.js';
 import { greeksCommand, greeksOfAccount } from './greeks.js';
@@ -87,12 +87,14 @@ usage:
       expiries and halts sent with the operator's key (in F), from the service's cursor
   fulcrum verify [--data DIR]
       recover from the newest snapshot and check it against a full replay of the journal
-  fulcrum prove --data DIR [--at SEQ] --out DIR [--secret-file F]
+  fulcrum prove --data DIR [--at SEQ] --out DIR [--secret-file F] [--backend B] [--workers N]
       private solvency proof of the journal at record SEQ (the last by default): every trader
-      sub-account at or above maintenance and the per-asset totals, no balance revealed;
-      writes DIR/statement.json and DIR/bundles/ACCOUNT.json (docs/SOLVENCY.md); read-only
-  fulcrum verify-proof --statement FILE [--bundle FILE]
-      the public audit of a statement, or one account's bundle checked against it
+      sub-account at or above maintenance (balances and derivatives) and the per-asset totals,
+      no balance revealed; writes DIR/statement.json and DIR/bundles/ACCOUNT.json
+      (docs/SOLVENCY.md); read-only
+  fulcrum verify-proof --statement FILE [--bundle FILE] [--workers N]
+      the public audit of a statement (on worker threads), or one account's bundle checked
+      against it
   fulcrum oracle replay FILE... [--oracle JSON] [--json]
       replay OHLCV price files (one source of one asset each, named source_PAIR_...csv)
       through the oracle; per asset: grades, outliers, breaker trips, largest stable gap
@@ -128,6 +130,8 @@ options:
   --key-file F        chains watch: the operator's API key (risk-admin), in a file
   --interval-ms N     chains watch: milliseconds between polls (default 1000)
   --once              chains watch: one poll of each chain, then exit
+  --backend B         prove: the range proofs, bulletproofs (default) or reference
+  --workers N         prove, verify-proof: worker threads (default one per core; 1: this thread)
   --statement FILE    verify-proof: the statement.json to check
   --bundle FILE       verify-proof: an account's bundle to check against the statement
 
@@ -179,6 +183,8 @@ const OPTIONS = {
   'secret-file': { type: 'string' },
   statement: { type: 'string' },
   bundle: { type: 'string' },
+  backend: { type: 'string' },
+  workers: { type: 'string' },
   config: { type: 'string' },
   url: { type: 'string' },
   'key-file': { type: 'string' },
@@ -453,7 +459,7 @@ async function verifySubcommand({ args, values, data, write }: Invocation): Prom
 }
 
 async function proveSubcommand({ args, values, data, write }: Invocation): Promise<number> {
-  allow(values, ['data', 'at', 'out', 'secret-file']);
+  allow(values, ['data', 'at', 'out', 'secret-file', 'backend', 'workers']);
   only(args, 0, 'prove --data DIR [--at SEQ] --out DIR [--secret-file F]');
   // A proof is published: the journal is named, never the default folder by accident.
   if (values.data === undefined) {
@@ -462,7 +468,14 @@ async function proveSubcommand({ args, values, data, write }: Invocation): Promi
   if (values.out === undefined || values.out === '') {
     throw new CliError('prove needs --out DIR (a new or empty folder)', EXIT.usage);
   }
-  const options = { data, at: values.at, out: values.out, secretFile: values['secret-file'] };
+  const options = {
+    data,
+    at: values.at,
+    out: values.out,
+    secretFile: values['secret-file'],
+    backend: values.backend,
+    workers: values.workers,
+  };
   write(await proveCommand(options, warn));
   return EXIT.ok;
 }
@@ -490,13 +503,14 @@ async function chainsSubcommand({ args, values, data, write }: Invocation): Prom
   return chainsWatch({ config, url, keyFile, intervalMs, once: values.once === true });
 }
 
-function verifyProofSubcommand({ args, values, write }: Invocation): number {
-  allow(values, ['statement', 'bundle']);
-  only(args, 0, 'verify-proof --statement FILE [--bundle FILE]');
+async function verifyProofSubcommand({ args, values, write }: Invocation): Promise<number> {
+  allow(values, ['statement', 'bundle', 'workers']);
+  only(args, 0, 'verify-proof --statement FILE [--bundle FILE] [--workers N]');
   if (values.statement === undefined) {
     throw new CliError('verify-proof needs --statement FILE', EXIT.usage);
   }
-  write(verifyProofCommand({ statement: values.statement, bundle: values.bundle }));
+  const { statement, bundle, workers } = values;
+  write(await verifyProofParallel({ statement, bundle, workers }));
   return EXIT.ok;
 }
 

@@ -14,22 +14,30 @@ import { formatDecimal } from '../math/decimal.js';
 import { recover } from '../store/recovery.js';
 import {
   auditProblem,
+  auditWith,
+  backendNamed,
   buildSolvencyTree,
+  buildSolvencyTreeWith,
+  type BuiltTree,
   bundleFromJson,
   bundleProblem,
   bundleToJson,
+  DEFAULT_BACKEND,
   type InclusionBundle,
+  RANGE_PROOF_BACKENDS,
   type RangeProof,
-  sigmaRangeProof,
   snapshotIdOf,
   SolvencyFormatError,
+  type SolvencyInputs,
   solvencyInputs,
   type SolvencyStatement,
   statementDigest,
   statementFromJson,
+  statementShapeProblem,
   statementToJson,
 } from '../solvency/index.js';
 import { withStore } from './history.js';
+import { defaultWorkers, ProofPool } from './provePool.js';
 import { CliError, ensureFolder, EXIT, parseJson, readInput, showPath } from './io.js';
 
 /** The fields `prove` adds to the statement; `verify-proof` checks each against the proofs. */
@@ -45,6 +53,75 @@ export interface ProveOptions {
   readonly at: string | undefined;
   readonly out: string;
   readonly secretFile: string | undefined;
+  /** The range-proof backend (`bulletproofs`, the default, or `reference`). */
+  readonly backend?: string | undefined;
+  /** Worker threads (default: one per core); 1 proves in this thread. */
+  readonly workers?: string | undefined;
+}
+
+/** `--workers N`: 1 to 256 worker threads; one per core by default. */
+export function workersOption(text: string | undefined): number {
+  if (text === undefined) return defaultWorkers();
+  const n = /^[0-9]{1,3}$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isInteger(n) || n < 1 || n > 256)
+    throw new CliError(
+      `--workers must be a whole number from 1 to 256, not ${JSON.stringify(text)}`,
+      EXIT.usage,
+    );
+  return n;
+}
+
+/** Progress of a pool's jobs on standard error, at most every two seconds. */
+function poolProgress(verb: string, what: string): (done: number, total: number) => void {
+  let said = Date.now();
+  return (done, total) => {
+    if (Date.now() - said < 2_000) return;
+    said = Date.now();
+    const percent = Math.floor((100 * done) / Math.max(total, 1));
+    process.stderr.write(`fulcrum: ${verb}: ${done} of ${total} ${what} (${percent}%)\n`);
+  };
+}
+
+/** The tree, in this thread (one worker) or on a pool of worker threads. */
+async function proveTree(
+  inputs: SolvencyInputs,
+  secret: Uint8Array,
+  backend: RangeProof,
+  workers: number,
+): Promise<BuiltTree> {
+  const { snapshotId, table, accounts } = inputs;
+  if (workers <= 1) {
+    const total = proofCount(accounts.length, table.assets.length);
+    return buildSolvencyTree(
+      snapshotId,
+      table,
+      accounts,
+      secret,
+      counting(backend, total, 'proving'),
+    );
+  }
+  const pool = new ProofPool(
+    workers,
+    backend.name,
+    secret,
+    poolProgress('proving', 'leaves or nodes'),
+  );
+  try {
+    return await buildSolvencyTreeWith(snapshotId, table, accounts, secret, pool, backend.name);
+  } finally {
+    await pool.close();
+  }
+}
+
+/** The backend of `--backend`, refused in one line when no verifier knows it. */
+export function backendOption(name: string | undefined): RangeProof {
+  const backend = backendNamed(name ?? DEFAULT_BACKEND);
+  if (backend === null)
+    throw new CliError(
+      `--backend must be one of ${[...RANGE_PROOF_BACKENDS.keys()].join(', ')}, not ${JSON.stringify(name)}`,
+      EXIT.usage,
+    );
+  return backend;
 }
 
 /** Progress on standard error, at most every two seconds, of a count of range proofs. */
@@ -58,8 +135,18 @@ function counting(backend: RangeProof, total: number, verb: string): RangeProof 
     const percent = Math.min(100, Math.floor((100 * done) / Math.max(total, 1)));
     process.stderr.write(`fulcrum: ${verb}: ${done} of ${total} range proofs (${percent}%)\n`);
   };
+  const batch = backend.verifyBatch;
   return {
     ...backend,
+    ...(batch === undefined
+      ? {}
+      : {
+          verifyBatch: (items) => {
+            const ok = batch(items);
+            for (let i = 0; i < items.length; i++) tick();
+            return ok;
+          },
+        }),
     prove: (...args) => {
       const proof = backend.prove(...args);
       tick();
@@ -139,6 +226,8 @@ async function recovered(data: string, at: string | undefined, warn: (m: string)
 
 /** `fulcrum prove`: writes statement.json and bundles/<account>.json; returns the summary line. */
 export async function proveCommand(options: ProveOptions, warn: (m: string) => void) {
+  const chosen = backendOption(options.backend);
+  const workers = workersOption(options.workers);
   checkOut(options.out);
   const fresh = options.secretFile === undefined;
   if (fresh && existsSync(secretPath(options.out)))
@@ -148,11 +237,11 @@ export async function proveCommand(options: ProveOptions, warn: (m: string) => v
     );
   const secret = fresh ? new Uint8Array(randomBytes(32)) : readSecret(options.secretFile as string);
   const { state, seq } = await recovered(options.data, options.at, warn);
-  let inputs;
+  let inputs: SolvencyInputs;
   try {
     inputs = solvencyInputs(state, seq);
   } catch (error) {
-    // Derivatives (DerivativesNotProven), no asset listed, a table out of bounds: refusals.
+    // No asset listed, a table out of bounds, a derivatives term of 2^128 units: refusals.
     throw new CliError((error as Error).message, EXIT.badInput);
   }
   if (inputs.accounts.length === 0)
@@ -160,11 +249,9 @@ export async function proveCommand(options: ProveOptions, warn: (m: string) => v
       `no trader account holds anything at record ${seq}; nothing to prove`,
       EXIT.badInput,
     );
-  const total = proofCount(inputs.accounts.length, inputs.table.assets.length);
-  const backend = counting(sigmaRangeProof, total, 'proving');
   let built;
   try {
-    built = buildSolvencyTree(inputs.snapshotId, inputs.table, inputs.accounts, secret, backend);
+    built = await proveTree(inputs, secret, chosen, workers);
   } catch (error) {
     // An account below maintenance at the table, a balance or total of 2^64 proof units or more.
     throw new CliError((error as Error).message, EXIT.badInput);
@@ -186,7 +273,7 @@ export async function proveCommand(options: ProveOptions, warn: (m: string) => v
   };
   writeFileSync(join(options.out, 'statement.json'), `${JSON.stringify(file, null, 1)}\n`);
   const accounts = writeBundles(options.out, built.bundles, file.digest);
-  return `proved: record ${seq}, ${built.bundles.size} sub-accounts of ${accounts} accounts at or above maintenance, ${statement.leaves.length} leaves; digest ${file.digest}; wrote ${join(options.out, 'statement.json')} and ${accounts} bundles`;
+  return `proved: record ${seq}, ${built.bundles.size} sub-accounts of ${accounts} accounts at or above maintenance, ${statement.leaves.length} leaves (${chosen.name}); digest ${file.digest}; wrote ${join(options.out, 'statement.json')} and ${accounts} bundles`;
 }
 
 /** One file per account (its sub-accounts' bundles); returns how many. */
@@ -275,22 +362,79 @@ function readBundles(path: string): {
 export interface VerifyProofOptions {
   readonly statement: string;
   readonly bundle: string | undefined;
+  /** Worker threads of the public audit (default: one per core); 1 checks in this thread. */
+  readonly workers?: string | undefined;
 }
 
-/** `fulcrum verify-proof`: the line to print when every check passes; throws otherwise. */
+/** A statement read and checked against its added fields, with its backend. */
+function statementToCheck(path: string) {
+  const statement = readStatement(path);
+  const at = `snapshot ${statement.snapshotId}, ${statement.backend}, digest ${statement.digest}`;
+  const backend = backendNamed(statement.backend);
+  if (backend === null)
+    throw new CliError(
+      `not verified: unknown range-proof backend ${JSON.stringify(statement.backend)}`,
+      EXIT.badInput,
+    );
+  return { statement, at, backend };
+}
+
+const auditPassed = (leaves: number, at: string) =>
+  `verified: all ${leaves} leaves at or above maintenance, every sum and the root's totals (${at})`;
+
+/**
+ * `fulcrum verify-proof` in this thread: the line to print when every check passes; throws
+ * otherwise. {@link verifyProofParallel} runs the public audit on worker threads.
+ */
 export function verifyProofCommand(options: VerifyProofOptions): string {
-  const statement = readStatement(options.statement);
-  const at = `snapshot ${statement.snapshotId}, digest ${statement.digest}`;
+  const { statement, at, backend } = statementToCheck(options.statement);
   if (options.bundle === undefined) {
     const total = proofCount(statement.leaves.length, statement.table.assets.length);
-    const problem = auditProblem(statement, counting(sigmaRangeProof, total, 'verifying'));
+    const problem = auditProblem(statement, counting(backend, total, 'verifying'));
     if (problem !== null) throw new CliError(`not verified: ${problem}`, EXIT.badInput);
-    return `verified: all ${statement.leaves.length} leaves at or above maintenance, every sum and the root's totals (${at})`;
+    return auditPassed(statement.leaves.length, at);
   }
-  const { account, digest, bundles } = readBundles(options.bundle);
+  return verifyBundles(options.bundle, statement, backend, at);
+}
+
+/**
+ * `fulcrum verify-proof` with the public audit's range proofs checked on `--workers` threads
+ * (one per core by default); a bundle is checked in this thread. Same lines as
+ * {@link verifyProofCommand}.
+ */
+export async function verifyProofParallel(options: VerifyProofOptions): Promise<string> {
+  const workers = workersOption(options.workers);
+  if (options.bundle !== undefined || workers <= 1) return verifyProofCommand(options);
+  const { statement, at, backend } = statementToCheck(options.statement);
+  const shape = statementShapeProblem(statement);
+  if (shape !== null) throw new CliError(`not verified: ${shape}`, EXIT.badInput);
+  const pool = new ProofPool(
+    workers,
+    backend.name,
+    null,
+    poolProgress('verifying', 'leaves or nodes'),
+  );
+  let problem: string | null;
+  try {
+    problem = auditWith(statement, await pool.checkStatement(statement));
+  } finally {
+    await pool.close();
+  }
+  if (problem !== null) throw new CliError(`not verified: ${problem}`, EXIT.badInput);
+  return auditPassed(statement.leaves.length, at);
+}
+
+/** Each of an account's bundles against the statement. */
+function verifyBundles(
+  path: string,
+  statement: SolvencyStatement & { digest: string },
+  named: RangeProof,
+  at: string,
+): string {
+  const { account, digest, bundles } = readBundles(path);
   const assets = statement.table.assets.length;
   const perBundle = 2 * assets + 1 + statement.depth * 2 * assets;
-  const backend = counting(sigmaRangeProof, bundles.length * perBundle, 'verifying');
+  const backend = counting(named, bundles.length * perBundle, 'verifying');
   for (const bundle of bundles) {
     const problem = bundleProblem(statement, bundle, bundle.accountId, backend);
     if (problem !== null)
