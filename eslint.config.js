@@ -181,12 +181,14 @@ export default tseslint.config(
         {
           patterns: [
             { group: ['node:*'], message: 'web/ runs in a browser' },
-            // One file of src/ is the console's too: the chart style it shares with the
-            // simulator's report (constants only).
+            // Few files of src/ are the console's too: the chart style it shares with the
+            // simulator's report (constants only), and the solvency verifier, so that a trader's
+            // browser checks a bundle exactly as `fulcrum verify-proof` does (pure, no engine).
             {
-              regex: '^\\.\\./\\.\\./src/(?!sim/chartStyle\\.js$)',
+              regex:
+                '^\\.\\./\\.\\./src/(?!sim/chartStyle\\.js$|solvency/(serialize|tree|verifier)\\.js$)',
               message:
-                'web/ reads the service, not the engine (only src/sim/chartStyle.js is shared)',
+                'web/ reads the service, not the engine (only src/sim/chartStyle.js and the solvency verifier are shared)',
             },
           ],
         },

@@ -125,6 +125,9 @@ export async function buildServer(options: ServiceOptions): Promise<Service> {
   await registerDocs(app);
   const idempotency = new IdempotencyCache(config.idempotencyKeysMax, config.idempotencyKeysPerKey);
   registerRoutes(app, { config, gateway, metrics, idempotency, now });
+  (await import('./solvencyRoutes.js')).registerSolvencyRoutes(app, {
+    directory: config.solvencyDir === '' ? undefined : config.solvencyDir,
+  });
   await (
     await import('./console.js')
   ).registerConsole(app, { config, gateway, demo: options.demo });

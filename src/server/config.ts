@@ -84,6 +84,7 @@ export const ConfigFileSchema = Type.Object(
     signatureWindowSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3_600 })),
     nonceStoreMax: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000 })),
     natsUrl: Type.Optional(Type.String({ minLength: 1, maxLength: 1_000 })),
+    solvencyDir: Type.Optional(Type.String({ minLength: 1, maxLength: 4_096 })),
     natsSubject: Type.Optional(Type.String({ pattern: NATS_SUBJECT_PATTERN })),
     natsSources: Type.Optional(
       Type.Array(Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}$' }), { maxItems: 1_000 }),
@@ -145,6 +146,11 @@ export interface ServerConfig {
   readonly nonceStoreMax: number;
   /** The NATS server quotes come from; empty: no NATS subscriber. */
   readonly natsUrl: string;
+  /**
+   * The folder `fulcrum prove --out` wrote: its statement and bundles are served at
+   * `/v1/solvency/...` (docs/SOLVENCY.md); empty: no proof is served.
+   */
+  readonly solvencyDir: string;
   /** Quotes are read from `<natsSubject>.<source>`. */
   readonly natsSubject: string;
   /** The sources NATS may quote for: ids of configured price-source keys. */
@@ -180,6 +186,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   signatureWindowSeconds: 30,
   nonceStoreMax: 100_000,
   natsUrl: '',
+  solvencyDir: '',
   natsSubject: 'fulcrum.quotes',
   natsSources: [],
   keys: [],
@@ -218,6 +225,7 @@ const ENVIRONMENT: readonly (readonly [string, keyof ConfigFile, 'string' | 'int
   ['FULCRUM_SIGNATURE_WINDOW_SECONDS', 'signatureWindowSeconds', 'int'],
   ['FULCRUM_NONCE_STORE_MAX', 'nonceStoreMax', 'int'],
   ['FULCRUM_NATS_URL', 'natsUrl', 'string'],
+  ['FULCRUM_SOLVENCY_DIR', 'solvencyDir', 'string'],
   ['FULCRUM_NATS_SUBJECT', 'natsSubject', 'string'],
   ['FULCRUM_NATS_SOURCES', 'natsSources', 'list'],
 ];
@@ -385,6 +393,7 @@ export function resolveConfig(file: ConfigFile): ServerConfig {
     signatureWindowSeconds: file.signatureWindowSeconds ?? DEFAULT_CONFIG.signatureWindowSeconds,
     nonceStoreMax: file.nonceStoreMax ?? DEFAULT_CONFIG.nonceStoreMax,
     natsUrl: file.natsUrl ?? DEFAULT_CONFIG.natsUrl,
+    solvencyDir: file.solvencyDir ?? DEFAULT_CONFIG.solvencyDir,
     natsSubject: file.natsSubject ?? DEFAULT_CONFIG.natsSubject,
     natsSources: natsSources(file, keys),
     keys,

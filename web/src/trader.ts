@@ -8,6 +8,7 @@ import { api, describeError, type Session } from './api.js';
 import { fill, h, panel, row, table } from './dom.js';
 import { formatAmount, formatHealth, formatMoney, formatPrice, healthClass } from './format.js';
 import { openStream, type StreamStatus } from './stream.js';
+import { solvencyPanel } from './solvency.js';
 import { commandWhatIfPanel } from './traderWhatIf.js';
 
 /** The Greeks of `GET …/risk` (floats in the quote unit). */
@@ -91,6 +92,7 @@ export function traderView(
       ),
     ),
     lookupPanel(),
+    solvencyPanel(session),
   );
   const stream = openStream(
     key,
