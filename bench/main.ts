@@ -118,7 +118,8 @@ const SECTIONS: Record<string, Section> = {
     run: () => consoleBenchmarks(),
   },
   solvency: {
-    title: 'Private solvency proofs, reference backend (sigma bit proofs), 10 assets, one core',
+    title:
+      'Private solvency proofs, 10 assets: Bulletproofs and the reference backend, one account and a tree on worker threads',
     run: () => solvencyBenchmarks(),
   },
   replication: {
