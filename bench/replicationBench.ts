@@ -22,15 +22,13 @@ import { ReplicaClient } from '../src/replication/client.js';
 import { DepositLoad, stallAfter } from '../src/replication/load.js';
 import { LocalCluster, ReplicaProcess } from '../src/replication/localCluster.js';
 import { shardNames } from '../src/replication/natsLog.js';
-import { DurableEngine } from '../src/store/durableEngine.js';
-import { SqliteStore } from '../src/store/sqliteStore.js';
 import { Engine } from '../src/engine/engine.js';
 import { LogApplier } from '../src/replication/applier.js';
 import { encodeEntry } from '../src/replication/envelope.js';
 import { JetStreamLog, ensureShard } from '../src/replication/natsLog.js';
 import { saturationRate } from '../src/replication/shardSim.js';
 import { memoryTarget } from '../src/replication/targets.js';
-import { type Measurement, median, rateMeasurement } from './harness.js';
+import { journaledDepositRate, type Measurement, median, rateMeasurement } from './harness.js';
 
 const SECONDS = Number(process.env.BENCH_REPLICATION_SECONDS ?? 8);
 const CLIENTS = Number(process.env.BENCH_REPLICATION_CLIENTS ?? 256);
@@ -56,26 +54,6 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(sorted.length * p) - 1))] ?? 0;
-}
-
-/** The embedded journal's rate for the same deposits: DurableEngine on SQLite, pipelined. */
-async function embeddedJournaled(dir: string): Promise<number> {
-  const durable = await DurableEngine.open(new SqliteStore(dir), { snapshotWorker: null });
-  try {
-    await durable.submitJson(USDC);
-    const deposit = { type: 'deposit', time: T0, account: 'bench', asset: 'USDC', amount: '1' };
-    const start = performance.now();
-    let done = 0;
-    while (performance.now() - start < SECONDS * 1_000) {
-      for (let i = 0; i < 1_000; i++) void durable.submitJson(deposit);
-      done += 1_000;
-      await durable.backlogBelow(10_000);
-    }
-    await durable.flush();
-    return (done * 1_000) / (performance.now() - start);
-  } finally {
-    await durable.close();
-  }
 }
 
 /** Samples leader-minus-follower commands every 100 ms from the status messages. */
@@ -292,7 +270,7 @@ export async function replicationBenchmarks(): Promise<{
   const embeddedDir = mkdtempSync(join(tmpdir(), 'fulcrum-replication-embedded-'));
   let embedded: number;
   try {
-    embedded = await embeddedJournaled(embeddedDir);
+    embedded = await journaledDepositRate(embeddedDir, [USDC], T0, SECONDS);
   } finally {
     rmSync(embeddedDir, { recursive: true, force: true });
   }

@@ -18,9 +18,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import WebSocket from 'ws';
 import { hashKey } from '../src/server/keys.js';
-import { DurableEngine } from '../src/store/durableEngine.js';
-import { SqliteStore } from '../src/store/sqliteStore.js';
-import { type Measurement, median } from './harness.js';
+import { journaledDepositRate, type Measurement, median } from './harness.js';
 
 const ADMIN = 'fk_bench-admin-key-000000000000000000000000000';
 const VIEWER = 'fk_bench-viewer-key-00000000000000000000000000';
@@ -69,7 +67,7 @@ export async function serveBenchmarks(): Promise<Figures> {
     const health = await healthQueries(server.base);
     notes.push(health.note);
     const http = await httpCommands(server.base);
-    const direct = await directJournaled(join(dir, 'direct'));
+    const direct = await journaledDepositRate(join(dir, 'direct'), VENUE, T0, SECONDS);
     notes.push(http.note);
     const ticks = await fanOut(server.base);
     notes.push(ticks.note);
@@ -149,26 +147,6 @@ async function httpCommands(base: string): Promise<{ measurement: Measurement; n
   const note = `journaled commands over HTTP: 64 connections, ${SECONDS} s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ${result.non2xx} non-2xx`;
   const measurement = figure('journaled commands over HTTP (autocannon)', result.requests.average);
   return { measurement, note };
-}
-
-/** The durable engine's own journaled rate for the same deposits, pipelined, on SQLite. */
-async function directJournaled(dir: string): Promise<number> {
-  const durable = await DurableEngine.open(new SqliteStore(dir), { snapshotWorker: null });
-  try {
-    for (const command of VENUE) await durable.submitJson(command);
-    const deposit = { type: 'deposit', time: T0, account: 'bench', asset: 'USDC', amount: '1' };
-    const start = performance.now();
-    let done = 0;
-    while (performance.now() - start < SECONDS * 1_000) {
-      for (let i = 0; i < 1_000; i++) void durable.submitJson(deposit);
-      done += 1_000;
-      await durable.backlogBelow(10_000);
-    }
-    await durable.flush();
-    return (done * 1_000) / (performance.now() - start);
-  } finally {
-    await durable.close();
-  }
 }
 
 /** Opens `count` subscribers (bounded in time), each on its own sub-account. */

@@ -290,13 +290,8 @@ export function statementFromJson(
   extra: readonly string[] = [],
 ): SolvencyStatement {
   const json = object(value, 'statement', [...STATEMENT_KEYS, ...extra]);
-  if (json.format !== STATEMENT_FORMAT) fail('statement.format', `${STATEMENT_FORMAT} expected`);
   return {
-    snapshotId: text(json.snapshotId, 'statement.snapshotId'),
-    backend: text(json.backend, 'statement.backend'),
-    table: tableFrom(json.table, 'statement.table'),
-    depth: integer(json.depth, 'statement.depth', 1, 40),
-    root: rootFrom(json.root, 'statement.root'),
+    ...rootOf(json),
     leaves: list(json.leaves, 'statement.leaves', leafFrom),
     nodes: list(json.nodes, 'statement.nodes', (row, at) => list(row, at, nodeFrom)),
   };
@@ -309,7 +304,11 @@ export function statementFromJson(
  */
 export function publicRootFromJson(value: unknown, extra: readonly string[] = []): PublicRoot {
   const keys = STATEMENT_KEYS.filter((k) => k !== 'leaves' && k !== 'nodes');
-  const json = object(value, 'statement', [...keys, ...extra]);
+  return rootOf(object(value, 'statement', [...keys, ...extra]));
+}
+
+/** The root fields of a statement's JSON object, its format checked. */
+function rootOf(json: Readonly<Record<string, unknown>>): PublicRoot {
   if (json.format !== STATEMENT_FORMAT) fail('statement.format', `${STATEMENT_FORMAT} expected`);
   return {
     snapshotId: text(json.snapshotId, 'statement.snapshotId'),
