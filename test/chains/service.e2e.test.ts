@@ -5,6 +5,12 @@
  * final, exactly once however many watchers run or restart; a trader's withdrawal authorized by
  * the service is signed by the venue's key and paid by the vault, and the watcher confirms it.
  */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { chainReport } from '../../src/engine/chains.js';
 import { depositToVault } from '../../src/chains/deploy.js';
@@ -14,6 +20,8 @@ import type { PollReport } from '../../src/chains/watcher.js';
 import { signWithdrawal, withdrawCall } from '../../src/chains/withdrawals.js';
 import { KEY, post, startService, T0, type TestService, VENUE } from '../server/helpers.js';
 import { E18, vaultChain, venueKey, watcherConfig, type VaultChain } from './fixture.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
 
 let arb: VaultChain;
 let service: TestService;
@@ -141,5 +149,89 @@ describe('watchers beside a running service', () => {
     const [report] = chainReport(service.durable.engine.state);
     expect(report?.pending).toEqual([]);
     expect(credited(arb.eth)).toBe(2n * E18);
+  });
+});
+
+/** The local chain over HTTP JSON-RPC, as a real node serves it: what the CLI's watcher reads. */
+async function rpcServer(chain: VaultChain['chain']): Promise<{ url: string; close(): void }> {
+  const server = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    request.on('end', () => {
+      const answer = async (call: { id: unknown; method: string; params?: unknown[] }) => {
+        try {
+          return {
+            jsonrpc: '2.0',
+            id: call.id,
+            result: await chain.request(call.method, call.params),
+          };
+        } catch (error) {
+          return { jsonrpc: '2.0', id: call.id, error: { code: -32000, message: String(error) } };
+        }
+      };
+      const parsed = JSON.parse(body) as unknown;
+      const replies = Array.isArray(parsed)
+        ? Promise.all(parsed.map(answer))
+        : answer(parsed as { id: unknown; method: string; params?: unknown[] });
+      void replies.then((reply) => {
+        response.setHeader('content-type', 'application/json');
+        response.end(JSON.stringify(reply));
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, close: () => server.close() };
+}
+
+/** Runs the built `fulcrum` without blocking this process (the service answers it). */
+function fulcrum(args: string[]): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(ROOT, 'dist', 'cli', 'main.js'), ...args]);
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('exit', (status) => resolve({ status, stderr }));
+  });
+}
+
+describe('fulcrum chains watch', () => {
+  it('credits a final deposit from the chain node to the service, once', async () => {
+    const rpc = await rpcServer(arb.chain);
+    const folder = mkdtempSync(join(tmpdir(), 'fulcrum-watch-'));
+    try {
+      const config = join(folder, 'chains.json');
+      const { finality: _f, ...watcher } = watcherConfig(arb);
+      writeFileSync(
+        config,
+        JSON.stringify({ chains: [{ ...watcher, confirmations: 3, rpcUrl: rpc.url }] }),
+      );
+      const keyFile = join(folder, 'operator.key');
+      writeFileSync(keyFile, `${KEY.admin}\n`);
+      await depositToVault(arb.chain, arb.deployed, {
+        from: 1,
+        token: arb.weth,
+        amount: 5n * E18,
+        account: 'alice',
+        subAccount: 0,
+      });
+      await arb.chain.mine(3);
+      const args = ['chains', 'watch', '--config', config, '--url', url, '--key-file', keyFile];
+      const first = await fulcrum([...args, '--once']);
+      expect(first.status, first.stderr).toBe(0);
+      expect(first.stderr).toMatch(/chain arb: ok, .*1 delivered/);
+      expect(credited(arb.eth)).toBe(5n * E18);
+      const again = await fulcrum([...args, '--once']);
+      expect(again.status, again.stderr).toBe(0);
+      expect(credited(arb.eth)).toBe(5n * E18);
+      // A configuration that cannot be used is refused in one line.
+      writeFileSync(config, JSON.stringify({ chains: [{ ...watcher, rpcUrl: 'ftp://x' }] }));
+      const refused = await fulcrum([...args, '--once']);
+      expect(refused.status).toBe(1);
+      expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+      expect(refused.stderr).toMatch(/rpcUrl must be an http\(s\) URL/);
+    } finally {
+      rpc.close();
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });
