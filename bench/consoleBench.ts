@@ -127,12 +127,23 @@ async function ticks(page: Page, base: string): Promise<number[]> {
       body: JSON.stringify({ type: 'set-price', time: T0 + 60 * i, asset: 'ETH', price }),
     });
     if (reply.status !== 200) throw new Error(`set-price refused: ${await reply.text()}`);
-    await page.waitForFunction('window.seenAt !== undefined', null, { timeout: 30_000 });
-    const seen = (await page.evaluate('window.seenAt')) as number;
+    // Polled with evaluate: a string predicate is compiled in the page, which the console's
+    // policy (no 'unsafe-eval') refuses in Chromium 156.
+    const seen = await seenAt(page);
     out.push(seen - sent);
     await page.waitForTimeout(1_500);
   }
   return out;
+}
+
+/** When the page saw the moved price (`window.seenAt`), polled every 5 ms for 30 s at most. */
+async function seenAt(page: Page): Promise<number> {
+  for (let waited = 0; waited < 30_000; waited += 5) {
+    const seen = (await page.evaluate('window.seenAt')) as number | undefined;
+    if (seen !== undefined) return seen;
+    await page.waitForTimeout(5);
+  }
+  throw new Error('the moved price never reached the screen');
 }
 
 const figure = (name: string, ms: number): Measurement => ({
