@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Engine } from '../src/index.js';
+import { type Command, Engine } from '../src/index.js';
 import { chainReport } from '../src/engine/chains.js';
 import { deserializeState, serializeState } from '../src/engine/snapshotCodec.js';
 import { stateHash } from '../src/engine/stateHash.js';
@@ -496,5 +496,76 @@ describe('durability', () => {
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
+  });
+});
+
+describe('chain commands refused', () => {
+  const paid = {
+    type: 'chain-withdrawal-paid',
+    time: T0 + 1,
+    chain: 'arb',
+    nonce: 1,
+    block: 5,
+    logIndex: 0,
+    tx: TX(5),
+  };
+  it.each([
+    [
+      'a chain listed twice',
+      { type: 'list-chain', time: T0 + 1, chain: 'arb' },
+      'chain_already_listed',
+    ],
+    [
+      'an authorization shorter than a minute',
+      { type: 'list-chain', time: T0 + 1, chain: 'op', withdrawalTtl: 59 },
+      'invalid_number',
+    ],
+    [
+      'a status of no kind',
+      { type: 'set-chain-status', time: T0 + 1, chain: 'arb', status: 'broken' },
+      'invalid_field',
+    ],
+    [
+      'the status of an unlisted chain',
+      { type: 'set-chain-status', time: T0 + 1, chain: 'op', status: 'halted' },
+      'unknown_chain',
+    ],
+    ['a payout of no pending withdrawal', paid, 'unknown_withdrawal'],
+    [
+      'an expiry of no pending withdrawal',
+      { type: 'chain-withdrawal-expired', time: T0 + 1, chain: 'arb', nonce: 3 },
+      'unknown_withdrawal',
+    ],
+    [
+      'a checkpoint of an unlisted chain',
+      { type: 'chain-checkpoint', time: T0 + 1, chain: 'op', block: 1 },
+      'unknown_chain',
+    ],
+  ])('%s, changing nothing', (_name, command, code) => {
+    const engine = setup();
+    const before = engine.hash();
+    expect(engine.applyJson(command)).toMatchObject({ ok: false, error: { code } });
+    expect(engine.hash()).toBe(before);
+  });
+
+  it('refuses a typed command of a library caller with a malformed field', () => {
+    const engine = setup();
+    const before = engine.hash();
+    const typed = { ...paid, tx: '0x1' } as unknown as Command;
+    expect(engine.apply(typed)).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_field', field: 'tx' },
+    });
+    const chain = {
+      type: 'chain-checkpoint',
+      time: T0 + 1,
+      chain: 'Arb',
+      block: 1,
+    } as unknown as Command;
+    expect(engine.apply(chain)).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_field', field: 'chain' },
+    });
+    expect(engine.hash()).toBe(before);
   });
 });

@@ -4,12 +4,10 @@
  */
 import { getAddress, isAddress, type Address } from 'viem';
 import { FulcrumError } from '../base/errors.js';
+// Chain identifiers and listed symbols as the engine's listings allow them.
+import { CHAIN_ID_PATTERN, SYMBOL_PATTERN } from '../domain/asset.js';
 
-/** Chain identifiers as the engine lists them (`list-chain`). */
-const CHAIN_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,15}$/;
 
-/** Listed symbols (`ETH.arb`): as the engine's listings allow. */
-const SYMBOL_PATTERN = /^[A-Za-z0-9._-]{1,32}$/;
 
 /** Most blocks one poll scans, and most confirmations a chain may ask for. */
 export const WATCHER_LIMITS = {

@@ -190,22 +190,7 @@ export async function depositsInOneBlock(
   deployed: DeployedVault,
   deposits: readonly VaultDeposit[],
 ): Promise<number> {
-  for (const deposit of deposits) {
-    const wallet = chain.wallet(deposit.from);
-    const holder = wallet.account.address;
-    await send(chain, wallet, {
-      address: deposit.token,
-      abi: testTokenAbi,
-      functionName: 'mint',
-      args: [holder, deposit.amount],
-    });
-    await send(chain, wallet, {
-      address: deposit.token,
-      abi: testTokenAbi,
-      functionName: 'approve',
-      args: [deployed.vault, 2n ** 256n - 1n],
-    });
-  }
+  for (const deposit of deposits) await prepareDeposit(chain, deployed, deposit);
   const nonces = new Map<number, number>();
   const hashes: Hex[] = [];
   await chain.setAutomine(false);

@@ -20,6 +20,7 @@
  * index stays 1) equals the vault's balance less the pending withdrawals.
  */
 import { FulcrumError } from '../base/errors.js';
+import type { AssetConfig } from '../domain/asset.js';
 import { LIMITS } from '../domain/limits.js';
 import { assetRisk } from '../margin/assetRisk.js';
 import { formatDecimal } from '../math/decimal.js';
@@ -233,8 +234,8 @@ export function heldInitialWeight(draft: Draft, asset: AssetState, initial: bigi
 }
 
 /** Listing a located asset: its chain listed, the asset it copies listed and held by the venue. */
-export function checkLocation(draft: Draft, asset: { symbol: string; location?: unknown }): void {
-  const location = asset.location as { chain: string; asset: string } | undefined;
+export function checkLocation(draft: Draft, asset: AssetConfig): void {
+  const { location } = asset;
   if (location === undefined) return;
   findChain(draft, location.chain, 'config.location.chain');
   const index = draft.base.assetIndex.get(location.asset);
