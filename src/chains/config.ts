@@ -7,8 +7,6 @@ import { FulcrumError } from '../base/errors.js';
 // Chain identifiers and listed symbols as the engine's listings allow them.
 import { CHAIN_ID_PATTERN, SYMBOL_PATTERN } from '../domain/asset.js';
 
-
-
 /** Most blocks one poll scans, and most confirmations a chain may ask for. */
 export const WATCHER_LIMITS = {
   blocksPerPoll: 10_000,
