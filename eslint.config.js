@@ -74,6 +74,7 @@ const LAYERS = [
       'feeds',
       'sim',
       'store',
+      'replication',
     ],
     io: true,
     why: 'server/ is an adapter: it imports everything but cli/',

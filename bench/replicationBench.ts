@@ -9,18 +9,23 @@
  *   the replicas' status messages every 100 ms (p50, p99, max);
  * - failover stall: the leader SIGKILLed under load, again and again; the longest gap between
  *   answers after each kill (p50, max).
+ * - commands a second over HTTP: `fulcrum serve --replicate` (three nodes, one replica each,
+ *   the 64 connections spread over them) against one plain `fulcrum serve` (autocannon).
  * All of it shares the machine's cores: three servers, three replicas and the clients.
  * `BENCH_REPLICATION_SECONDS` (default 8), `BENCH_REPLICATION_CLIENTS` (256) and
  * `BENCH_REPLICATION_KILLS` (5) change the phases; `BENCH_REPLICA_SCRIPT` the replica script.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn as spawnProcess, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
 import { connect, type NatsConnection } from 'nats';
 import { ReplicaClient } from '../src/replication/client.js';
 import { DepositLoad, stallAfter } from '../src/replication/load.js';
-import { LocalCluster, ReplicaProcess } from '../src/replication/localCluster.js';
+import { freePort, LocalCluster, ReplicaProcess } from '../src/replication/localCluster.js';
+import { generateKey, hashKey } from '../src/server/keys.js';
 import { shardNames } from '../src/replication/natsLog.js';
 import { Engine } from '../src/engine/engine.js';
 import { LogApplier } from '../src/replication/applier.js';
@@ -36,6 +41,8 @@ const KILLS = Number(process.env.BENCH_REPLICATION_KILLS ?? 5);
 const SCRIPT =
   process.env.BENCH_REPLICA_SCRIPT ??
   fileURLToPath(new URL('../src/cli/replica.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const HTTP_CONNECTIONS = 64;
 const T0 = 1_700_000_000;
 const SHARD = 'bench';
 const USDC = {
@@ -263,6 +270,103 @@ async function stopRig(rig: Rig): Promise<void> {
   rmSync(rig.dir, { recursive: true, force: true });
 }
 
+/** A `fulcrum serve` process (the built `cli/main.js`) on a free port, ready to take commands. */
+async function startServe(args: readonly string[]): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freePort();
+  const child = spawnProcess(process.execPath, [MAIN, 'serve', ...args, '--port', String(port)], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let tries = 0; tries < 600; tries++) {
+    const ready = await fetch(`${url}/readyz`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
+    if (ready) return { url, child };
+    await sleep(100);
+  }
+  throw new Error(`fulcrum serve ${args.join(' ')} did not become ready`);
+}
+
+/**
+ * Deposits a second answered 200 over HTTP (autocannon, `HTTP_CONNECTIONS` connections shared
+ * by `urls`, at once), with the p99 latency of the slowest.
+ */
+async function httpRate(
+  urls: readonly string[],
+  key: string,
+): Promise<{ rate: number; p99: number }> {
+  const body = JSON.stringify({
+    type: 'deposit',
+    time: T0,
+    account: 'bench',
+    asset: 'USDC',
+    amount: '1',
+  });
+  const results = await Promise.all(
+    urls.map((url) =>
+      autocannon({
+        url: `${url}/v1/commands`,
+        method: 'POST',
+        connections: Math.max(1, Math.floor(HTTP_CONNECTIONS / urls.length)),
+        duration: SECONDS,
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body,
+      }),
+    ),
+  );
+  const rate = results.reduce((sum, r) => sum + r['2xx'] / r.duration, 0);
+  return { rate, p99: Math.max(...results.map((r) => r.latency.p99)) };
+}
+
+/**
+ * The same HTTP load through three `serve --replicate` nodes of a fresh shard, then through one
+ * plain `serve`: commands a second of each.
+ */
+async function serveRates(rig: Rig) {
+  const key = generateKey();
+  const config = join(rig.dir, 'serve.json');
+  const keys = [{ id: 'bench', hash: hashKey(key), role: 'risk-admin', accounts: ['*'] }];
+  const rateLimit = { perSecond: 1_000_000, burst: 1_000_000 };
+  writeFileSync(config, JSON.stringify({ keys, rateLimit, logLevel: 'warn' }));
+  const setup = (url: string) =>
+    fetch(`${url}/v1/commands`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify(USDC),
+    });
+  const children: ChildProcess[] = [];
+  try {
+    const nats = ['--replicate', '--nats', rig.cluster.servers.join(','), '--shard', 'benchhttp'];
+    const nodes = await Promise.all(
+      ['a', 'b', 'c'].map((node) =>
+        startServe([
+          ...nats,
+          '--node',
+          node,
+          '--data',
+          join(rig.dir, `http-${node}`),
+          '--config',
+          config,
+        ]),
+      ),
+    );
+    children.push(...nodes.map((n) => n.child));
+    await setup(nodes[0]?.url ?? '');
+    const replicated = await httpRate(
+      nodes.map((n) => n.url),
+      key,
+    );
+    for (const child of children.splice(0)) child.kill('SIGKILL');
+    const plain = await startServe(['--data', join(rig.dir, 'http-plain'), '--config', config]);
+    children.push(plain.child);
+    await setup(plain.url);
+    return { replicated, plain: await httpRate([plain.url], key) };
+  } finally {
+    for (const child of children) child.kill('SIGKILL');
+  }
+}
+
 export async function replicationBenchmarks(): Promise<{
   measurements: Measurement[];
   note: string;
@@ -285,6 +389,9 @@ export async function replicationBenchmarks(): Promise<{
     const stalls = await failoverStalls(rig);
     const append = await appendLatency(rig.connection);
     const apply = applierRate();
+    // The replicas stop first: the HTTP phase has the cores to itself and its own nodes.
+    await Promise.all([...rig.replicas.values()].map((r) => r.kill()));
+    const http = await serveRates(rig);
     const note = [
       `replicated: R3 JetStream on 3 loopback servers, 3 replicas each journaling to SQLite, ${CLIENTS} clients, ${SECONDS} s`,
       `follower lag (commands behind the leader, ${lags.length} samples): p50 ${percentile(lags, 0.5)}, p99 ${percentile(lags, 0.99)}, max ${percentile(lags, 1)}`,
@@ -292,6 +399,7 @@ export async function replicationBenchmarks(): Promise<{
       `failover stall over ${stalls.length} leader SIGKILLs (lease TTL 1.5 s): p50 ${median(stalls)} ms, max ${Math.max(...stalls)} ms (${stalls.join(', ')})`,
       `one 256-command entry appended to the R3 stream and acknowledged: p50 ${append.toFixed(2)} ms`,
       saturation(apply.nsPerOp / 1_000, append),
+      `HTTP (autocannon, deposits without Idempotency-Key, ${SECONDS} s): serve --replicate p99 ${http.replicated.p99} ms, plain serve p99 ${http.plain.p99} ms`,
     ].join('; ');
     return {
       measurements: [
@@ -301,6 +409,14 @@ export async function replicationBenchmarks(): Promise<{
           batched.rate,
         ),
         figure('journaled commands, embedded (DurableEngine on SQLite, pipelined)', embedded),
+        figure(
+          `HTTP commands, serve --replicate (3 nodes, ${HTTP_CONNECTIONS} connections spread)`,
+          http.replicated.rate,
+        ),
+        figure(
+          `HTTP commands, plain serve (SQLite, ${HTTP_CONNECTIONS} connections)`,
+          http.plain.rate,
+        ),
         figure(
           'failover: leader SIGKILL to service resumed (1 / p50 stall)',
           1_000 / median(stalls),

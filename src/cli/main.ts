@@ -100,6 +100,9 @@ usage:
       through the oracle; per asset: grades, outliers, breaker trips, largest stable gap
   fulcrum serve [--data DIR] [--config FILE] [--port N] [--host H]
       run the engine as an authenticated HTTP service (fulcrum serve --help, docs/SERVER.md)
+  fulcrum serve --replicate --nats URL[,URL...] --node ID [--shard NAME] [--data DIR]
+      the same service as one node of a replicated command log: commands go to the shard's
+      leader by idempotency key, reads come from this node's replica (docs/REPLICATION.md)
   fulcrum feed --url URL --key KEY --prices FILE... [--speed N]
       play OHLCV price files into a running service as quotes (fulcrum feed --help)
   fulcrum replica run|send|status|dev-cluster ...

@@ -15,29 +15,35 @@ import { realpathSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { connect, type NatsConnection } from 'nats';
 import type { EntryResult } from '../replication/applier.js';
 import type { Engine } from '../engine/engine.js';
 import { ReplicaClient } from '../replication/client.js';
 import { NODE_ID_PATTERN } from '../replication/envelope.js';
 import { ReplicationError } from '../replication/errors.js';
 import { LocalCluster } from '../replication/localCluster.js';
-import { shardNames } from '../replication/natsLog.js';
+import { connectCluster, shardNames } from '../replication/natsLog.js';
 import { Replica } from '../replication/replica.js';
+import { SnapshotStore, trimLog } from '../replication/snapshot.js';
 import { DurableEngine } from '../store/durableEngine.js';
 import { openStore } from '../store/index.js';
 
 export const REPLICA_HELP = `usage:
   fulcrum replica run --node ID --servers URL[,URL...] [--shard S] [--data DIR|postgres://...]
                       [--replicas N] [--lease-ttl-ms MS] [--checkpoint-every N] [--batch-max N]
-                      [--append-deadline-ms MS]
+                      [--append-deadline-ms MS] [--snapshot-every N] [--log-trimmable]
       one engine replica: applies the shard's replicated log in order, publishes its state
       hash every N log entries and stops (exit 3) if it disagrees with a majority; contends
-      for the leader lease, and while it leads takes commands on fulcrum.<shard>.submit
+      for the leader lease, and while it leads takes commands on fulcrum.<shard>.submit;
+      with --snapshot-every N (a multiple of --checkpoint-every) it stores a snapshot every N
+      log entries once a majority agreed on its hash, and starts from its newest one;
+      --log-trimmable creates the shard's log without deny_purge (fixed at creation)
   fulcrum replica send --servers URL[,...] --key KEY [--shard S] COMMAND-JSON
       send one command to the leader with an idempotency key, retried through failovers
   fulcrum replica status --servers URL[,...] [--shard S]
       each replica's role, term and applied log position, as JSON lines
+  fulcrum replica trim --servers URL[,...] --nodes ID,ID,... [--shard S]
+      purge the log below the oldest of the named replicas' newest verified snapshots (a log
+      created with --log-trimmable); prints the first sequence the log keeps
   fulcrum replica dev-cluster [--size N]
       a NATS cluster of N servers (default 3) on loopback with JetStream, until Ctrl-C`;
 
@@ -52,6 +58,10 @@ export interface ReplicaRunOptions {
   readonly checkpointEvery: number;
   readonly batchMax: number;
   readonly appendDeadlineMs: number;
+  /** Stream sequences between snapshots; 0: none. */
+  readonly snapshotEvery: number;
+  /** Create the log without deny_purge, so that it may be trimmed. */
+  readonly trimmable: boolean;
 }
 
 export class ReplicaUsageError extends Error {}
@@ -66,6 +76,8 @@ const RUN_OPTIONS = {
   'checkpoint-every': { type: 'string' },
   'batch-max': { type: 'string' },
   'append-deadline-ms': { type: 'string' },
+  'snapshot-every': { type: 'string' },
+  'log-trimmable': { type: 'boolean' },
 } as const;
 
 function whole(text: string | undefined, name: string, fallback: number, max: number): number {
@@ -100,6 +112,11 @@ export function parseReplicaRun(argv: readonly string[]): ReplicaRunOptions {
   const shard = values.shard ?? 'main';
   if (!NODE_ID_PATTERN.test(shard))
     throw new ReplicaUsageError('--shard is 1-32 letters, digits, _ or -');
+  const checkpointEvery = whole(values['checkpoint-every'], 'checkpoint-every', 1_000, 1e9);
+  const snapshotEvery = whole(values['snapshot-every'], 'snapshot-every', 0, 1e9);
+  if (snapshotEvery % checkpointEvery !== 0) {
+    throw new ReplicaUsageError('--snapshot-every is a multiple of --checkpoint-every');
+  }
   return {
     node,
     servers: serversOf(values.servers),
@@ -107,24 +124,15 @@ export function parseReplicaRun(argv: readonly string[]): ReplicaRunOptions {
     data: values.data,
     replicas: whole(values.replicas, 'replicas', 3, 5),
     leaseTtlMs: whole(values['lease-ttl-ms'], 'lease-ttl-ms', 2_000, 60_000),
-    checkpointEvery: whole(values['checkpoint-every'], 'checkpoint-every', 1_000, 1e9),
+    checkpointEvery,
     batchMax: whole(values['batch-max'], 'batch-max', 256, 1_024),
     appendDeadlineMs: whole(values['append-deadline-ms'], 'append-deadline-ms', 20_000, 600_000),
+    snapshotEvery,
+    trimmable: values['log-trimmable'] === true,
   };
 }
 
-/** A connection that fails over between the servers and notices a paused one in seconds. */
-export function connectCluster(servers: readonly string[], name: string): Promise<NatsConnection> {
-  return connect({
-    servers: [...servers],
-    name,
-    reconnect: true,
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: 250,
-    pingInterval: 1_000,
-    maxPingOut: 2,
-  });
-}
+export { connectCluster };
 
 function logLine(node: string) {
   return (level: string, message: string, fields: object = {}) => {
@@ -162,6 +170,8 @@ export async function runReplicaNode(
     checkpointEvery: options.checkpointEvery,
     batchMax: options.batchMax,
     appendDeadlineMs: options.appendDeadlineMs,
+    snapshotEvery: options.snapshotEvery,
+    trimmable: options.trimmable,
     ...(durable === undefined ? {} : { durable }),
     ...(hooks.afterEntry === undefined ? {} : { afterEntry: hooks.afterEntry }),
     log: say,
@@ -234,6 +244,32 @@ async function status(argv: readonly string[]): Promise<number> {
   return seen.size > 0 ? 0 : 1;
 }
 
+async function trim(argv: readonly string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: [...argv],
+    strict: true,
+    options: { servers: { type: 'string' }, shard: { type: 'string' }, nodes: { type: 'string' } },
+  });
+  const nodes = (values.nodes ?? '').split(',').filter((node) => node !== '');
+  if (nodes.length === 0 || nodes.some((node) => !NODE_ID_PATTERN.test(node))) {
+    throw new ReplicaUsageError('--nodes names every replica of the shard: ID,ID,...');
+  }
+  const names = shardNames(values.shard ?? 'main');
+  const connection = await connectCluster(serversOf(values.servers), 'fulcrum-replica-trim');
+  try {
+    const store = await SnapshotStore.open(connection, names, 1);
+    const kept = await trimLog(await connection.jetstreamManager(), names, store, nodes);
+    if (kept === null) {
+      process.stderr.write(`fulcrum: a replica of ${nodes.join(', ')} has no snapshot yet\n`);
+      return 1;
+    }
+    process.stdout.write(`${JSON.stringify({ shard: names.shard, firstSeq: kept })}\n`);
+    return 0;
+  } finally {
+    await connection.close();
+  }
+}
+
 async function devCluster(argv: readonly string[]): Promise<number> {
   const { values } = parseArgs({
     args: [...argv],
@@ -259,6 +295,7 @@ export async function replicaCommand(argv: readonly string[]): Promise<number> {
     if (sub === 'run') return await runReplicaNode(parseReplicaRun(rest));
     if (sub === 'send') return await send(rest);
     if (sub === 'status') return await status(rest);
+    if (sub === 'trim') return await trim(rest);
     if (sub === 'dev-cluster') return await devCluster(rest);
     process.stdout.write(`${REPLICA_HELP}\n`);
     return sub === undefined || sub === 'help' || sub === '--help' ? 0 : 2;

@@ -32,6 +32,12 @@ export interface CommandOutcome {
   readonly term: number;
   /** The engine's sequence after an accepted command. */
   readonly sequence?: number;
+  /**
+   * The command's journal position: how many commands the log had handed to the engine up to
+   * this one (accepted or refused). The same on every replica, so a replica's local journal
+   * holds the command at this position.
+   */
+  readonly position?: number;
   /** The engine's (or the decoder's) refusal code. */
   readonly code?: string;
   /** Whether this answers a retry of a command applied before. */
@@ -50,6 +56,15 @@ export interface EntryResult {
   /** The current term after the entry. */
   readonly term: number;
   /** One per command of a batch, in order; empty for a marker or an unreadable entry. */
+  readonly outcomes: readonly CommandOutcome[];
+}
+
+/** The applier's state as a snapshot records it. */
+export interface ApplierState {
+  readonly seq: number;
+  readonly term: number;
+  readonly submitted: number;
+  /** The key table's outcomes, oldest first. */
   readonly outcomes: readonly CommandOutcome[];
 }
 
@@ -116,10 +131,33 @@ export class LogApplier {
     const decoded = decodeJson(input, this.target.state);
     if (decoded instanceof FulcrumError) return { ...base, status: 'invalid', code: decoded.code };
     this.submitted += 1;
+    const position = this.submitted;
     const result = this.target.apply(decoded);
     return result.ok
-      ? { ...base, status: 'accepted', sequence: result.sequence }
-      : { ...base, status: 'refused', code: result.code };
+      ? { ...base, status: 'accepted', sequence: result.sequence, position }
+      : { ...base, status: 'refused', code: result.code, position };
+  }
+
+  /** What a snapshot keeps of the applier: its place in the log, its term and its key table. */
+  exportState(): ApplierState {
+    return {
+      seq: this.seq,
+      term: this.term,
+      submitted: this.submitted,
+      outcomes: [...this.outcomes.values()],
+    };
+  }
+
+  /**
+   * Takes up a snapshot's place in the log, term and key table (in log order, the oldest
+   * first, as it was kept); only on an applier that has read nothing yet.
+   */
+  restoreState(state: ApplierState): void {
+    assert(this.seq === 0 && this.outcomes.size === 0, 'restore into a fresh applier only');
+    this.seq = state.seq;
+    this.term = state.term;
+    this.submitted = state.submitted;
+    for (const outcome of state.outcomes) this.remember(outcome);
   }
 
   private remember(outcome: CommandOutcome): void {

@@ -1,7 +1,8 @@
 /**
  * Operating errors of the replicated log, with stable codes. A client matches on the code; the
  * message is for people. `retry` says whether the same request, with the same idempotency key,
- * may be sent again (to this node or another): every code but `invalid_request` and `diverged`.
+ * may be sent again (to this node or another): every code but `invalid_request` and the halts of a replica (`diverged`,
+ * `local_journal_mismatch`, `snapshot_refused`, `log_trimmed`).
  */
 export const REPLICATION_ERROR_CODES = {
   invalid_request: 'the request is not a command envelope: fix it, do not retry',
@@ -13,6 +14,9 @@ export const REPLICATION_ERROR_CODES = {
   diverged: 'this replica state hash disagrees with the others at a checkpoint: it has stopped',
   local_journal_mismatch: "the replica's local journal is not a prefix of the log",
   timeout: 'no answer in time: retry with the same idempotency key',
+  snapshot_refused:
+    'a replica snapshot is damaged, of another shard, or does not give its recorded state hash',
+  log_trimmed: 'the log no longer holds the entries after the newest usable snapshot',
 } as const;
 
 export type ReplicationErrorCode = keyof typeof REPLICATION_ERROR_CODES;
@@ -29,6 +33,12 @@ export class ReplicationError extends Error {
 
   /** Whether the request may be sent again with the same idempotency key. */
   get retry(): boolean {
-    return this.code !== 'invalid_request' && this.code !== 'diverged';
+    return (
+      this.code !== 'invalid_request' &&
+      this.code !== 'diverged' &&
+      this.code !== 'local_journal_mismatch' &&
+      this.code !== 'snapshot_refused' &&
+      this.code !== 'log_trimmed'
+    );
   }
 }

@@ -11,6 +11,7 @@
  * message id and the stream keeps one copy.
  */
 import {
+  connect,
   type JetStreamClient,
   type JetStreamManager,
   type KV,
@@ -22,6 +23,19 @@ import {
 } from 'nats';
 import { ReplicationError } from './errors.js';
 import { NODE_ID_PATTERN } from './envelope.js';
+
+/** A connection that fails over between the servers and notices a paused one in seconds. */
+export function connectCluster(servers: readonly string[], name: string): Promise<NatsConnection> {
+  return connect({
+    servers: [...servers],
+    name,
+    reconnect: true,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+    pingInterval: 1_000,
+    maxPingOut: 2,
+  });
+}
 
 /** The names one shard uses in NATS. */
 export interface ShardNames {
@@ -38,6 +52,8 @@ export interface ShardNames {
   readonly statusPrefix: string;
   /** A replica's own requests (its hash, its applied position): `<nodePrefix>.<node>`. */
   readonly nodePrefix: string;
+  /** The object store of the replicas' snapshots (`<node>/<stream sequence>`). */
+  readonly snapshotBucket: string;
   /** The lease bucket and the shard's key in it. */
   readonly leaseBucket: string;
   readonly leaseKey: string;
@@ -58,6 +74,7 @@ export function shardNames(shard: string): ShardNames {
     submitSubject: `fulcrum.${shard}.submit`,
     statusPrefix: `fulcrum.${shard}.status`,
     nodePrefix: `fulcrum.${shard}.node`,
+    snapshotBucket: `fulcrum_snapshots_${shard}`,
     leaseBucket: 'fulcrum_leases',
     leaseKey: shard,
   };
@@ -72,6 +89,11 @@ export interface LogSettings {
   readonly leaseTtlMs?: number;
   /** The log's size limit, bytes; past it appends are refused. Default 8 GiB. */
   readonly maxBytes?: number;
+  /**
+   * Whether the log may be trimmed below the replicas' snapshots (a purge); fixed when the
+   * stream is created (JetStream never lifts a stream's `deny_purge`). Default false.
+   */
+  readonly trimmable?: boolean;
 }
 
 const MS = 1_000_000;
@@ -93,7 +115,7 @@ export async function ensureShard(
     max_bytes: settings.maxBytes ?? 8 * 1024 ** 3,
     duplicate_window: (settings.duplicateWindowMs ?? 120_000) * MS,
     deny_delete: true,
-    deny_purge: true,
+    deny_purge: settings.trimmable !== true,
   });
   await ensureStream(jsm, names.auditStream, {
     subjects: [`${names.auditPrefix}.*`],
@@ -179,6 +201,17 @@ export class JetStreamLog {
       this.jsm ??= await this.connection.jetstreamManager({ timeout: 3_000 });
       const info = await this.jsm.streams.info(this.names.stream);
       return info.state.last_seq;
+    } catch (error) {
+      throw new ReplicationError('log_unavailable', `stream info: ${(error as Error).message}`);
+    }
+  }
+
+  /** The stream's first sequence (1 until the log is trimmed). */
+  async firstSeq(): Promise<number> {
+    try {
+      this.jsm ??= await this.connection.jetstreamManager({ timeout: 3_000 });
+      const info = await this.jsm.streams.info(this.names.stream);
+      return info.state.first_seq;
     } catch (error) {
       throw new ReplicationError('log_unavailable', `stream info: ${(error as Error).message}`);
     }

@@ -17,7 +17,8 @@ import { decodeRequests, encodeEntry, type KeyedCommand } from './envelope.js';
 import { ReplicationError } from './errors.js';
 import { Lease } from './lease.js';
 import { ensureShard, JetStreamLog, type LogSettings, shardNames } from './natsLog.js';
-import { durableTarget, memoryTarget } from './targets.js';
+import { decodeSnapshot, type ReplicaSnapshot, SnapshotStore, takeSnapshot } from './snapshot.js';
+import { durableTarget, type JournalObserver, memoryTarget } from './targets.js';
 
 export interface ReplicaOptions extends LogSettings {
   readonly node: string;
@@ -42,6 +43,16 @@ export interface ReplicaOptions extends LogSettings {
   readonly log?: (level: 'info' | 'warn' | 'error', message: string, fields?: object) => void;
   /** Called after each entry is applied (instrumentation and tests; must not change the state). */
   readonly afterEntry?: (result: EntryResult, engine: Engine) => void;
+  /**
+   * Told of each command the local journal takes (only with `durable`, once the journal is
+   * verified against the log): a service's liquidation monitor and streams.
+   */
+  readonly onJournaled?: JournalObserver;
+  /**
+   * Stream sequences between snapshots (a multiple of `checkpointEvery`); 0 or none: no
+   * snapshots are taken or loaded.
+   */
+  readonly snapshotEvery?: number;
   /** Called once when the replica stops for good (divergence, a local journal that disagrees). */
   readonly onHalt?: (error: ReplicationError) => void;
 }
@@ -78,6 +89,13 @@ export class Replica {
   private readonly subs: Subscription[] = [];
   private readonly noted = new Map<string, number>();
   private readonly say: NonNullable<ReplicaOptions['log']>;
+  private snapshots: SnapshotStore | null = null;
+  /** Snapshots taken at checkpoints, waiting for a majority to agree on their hash. */
+  private readonly unverified = new Map<number, ReplicaSnapshot>();
+  /** The stream sequence of the snapshot this replica started from, if any. */
+  private restoredFrom: number | null = null;
+  /** The first stream sequence this replica applied since it started. */
+  private firstApplied: number | null = null;
 
   constructor(options: ReplicaOptions) {
     this.options = options;
@@ -90,7 +108,9 @@ export class Replica {
     if (durable === undefined || durable.lastSeq === 0) {
       this.current = durable?.engine ?? new Engine();
       this.applier = new LogApplier(
-        durable === undefined ? memoryTarget(this.current) : durableTarget(durable),
+        durable === undefined
+          ? memoryTarget(this.current)
+          : durableTarget(durable, options.onJournaled),
         options.dedupMax === undefined ? {} : { dedupMax: options.dedupMax },
       );
     } else {
@@ -114,6 +134,14 @@ export class Replica {
     return this.role === 'halted';
   }
 
+  /**
+   * Whether the local journal (if any) holds exactly the applied log: false while a restarted
+   * replica re-reads the log up to its journal's end, and once halted.
+   */
+  get journalReady(): boolean {
+    return this.replayUntil === 0 && this.role !== 'halted' && this.role !== 'stopped';
+  }
+
   /** Stream sequence of the last entry applied. */
   get appliedSeq(): number {
     return this.applier.seq;
@@ -130,6 +158,10 @@ export class Replica {
     for (let attempt = 1; ; attempt++) {
       try {
         kv = await ensureShard(this.options.connection, this.names, this.options);
+        if ((this.options.snapshotEvery ?? 0) > 0) {
+          const { connection, replicas } = this.options;
+          this.snapshots = await SnapshotStore.open(connection, this.names, replicas ?? 3);
+        }
         break;
       } catch (error) {
         // A cluster still electing its JetStream leader: wait, up to a minute.
@@ -139,6 +171,9 @@ export class Replica {
       }
     }
     this.lease = new Lease(kv, this.names.leaseKey, this.node);
+    if (this.snapshots !== null) await this.restore(this.snapshots);
+    await this.checkLogStart();
+    if (this.halted) return;
     void this.readLoop();
     void this.auditLoop();
     void this.leaseLoop();
@@ -242,6 +277,7 @@ export class Replica {
   }
 
   private applyStored(seq: number, text: string): void {
+    this.firstApplied ??= seq;
     const result = this.applier.applyEntry(seq, text);
     if (result.kind === 'term' && result.term > this.term && this.term > 0) {
       this.stepDown(new ReplicationError('fenced', `term ${result.term} began at ${seq}`));
@@ -275,12 +311,24 @@ export class Replica {
       return;
     }
     this.current = durable.engine;
-    this.applier.retarget(durableTarget(durable));
+    this.applier.retarget(durableTarget(durable, this.options.onJournaled));
     this.say('info', 'local journal verified against the log', { seq: this.applier.seq });
   }
 
   private checkpoint(seq: number): void {
     const hash = this.current.hash();
+    const snapshotEvery = this.options.snapshotEvery ?? 0;
+    if (this.snapshots !== null && snapshotEvery > 0 && seq % snapshotEvery === 0) {
+      const applier = this.applier.exportState();
+      const snapshot = takeSnapshot(this.names.shard, this.node, this.current, hash, applier);
+      this.unverified.set(seq, snapshot);
+      if ((this.options.replicaCount ?? 3) === 1) this.verified(seq);
+      // Bounded: a snapshot whose checkpoint is never agreed on is dropped with the oldest.
+      for (const old of this.unverified.keys()) {
+        if (this.unverified.size <= 4) break;
+        this.unverified.delete(old);
+      }
+    }
     const body = JSON.stringify({ node: this.node, seq, hash });
     void this.log
       .appendAudit(`${this.names.auditPrefix}.${this.node}`, body, `hash:${this.node}:${seq}`)
@@ -310,6 +358,9 @@ export class Replica {
   }
 
   private judge(verdict: ReturnType<AuditBook['report']>): void {
+    const majority = Math.floor((this.options.replicaCount ?? 3) / 2) + 1;
+    const agreed = verdict.kind === 'agree' && verdict.replicas >= majority;
+    if (agreed || verdict.kind === 'peer-diverged') this.verified(verdict.seq);
     if (verdict.kind === 'peer-diverged') {
       this.say('error', 'a peer replica diverged', { seq: verdict.seq, nodes: verdict.nodes });
     } else if (verdict.kind === 'diverged') {
@@ -319,6 +370,93 @@ export class Replica {
           `replica ${this.node} diverged at stream sequence ${verdict.seq}: its state hash ${verdict.mine} against ${verdict.others} (${verdict.reporters} replicas reported)`,
         ),
       );
+    }
+  }
+
+  /** A majority agreed on this replica's hash at `seq`: its snapshot there may be stored. */
+  private verified(seq: number): void {
+    const snapshot = this.unverified.get(seq);
+    const store = this.snapshots;
+    if (snapshot === undefined || store === null) return;
+    this.unverified.delete(seq);
+    void store.put(snapshot).then(
+      () => this.say('info', 'snapshot stored', { seq, commands: snapshot.submitted }),
+      (error: unknown) => this.note('snapshot not stored', error),
+    );
+  }
+
+  /**
+   * Starts from the newest snapshot that checks out and that the local journal (if any) holds
+   * the commands of; a refused one is logged at error level and the next older tried. A fresh
+   * local journal needs every command, so it replays the log from its start.
+   */
+  private async restore(store: SnapshotStore): Promise<void> {
+    const durable = this.options.durable;
+    if (durable !== undefined && durable.lastSeq === 0) return;
+    const limit = durable?.lastSeq ?? Number.POSITIVE_INFINITY;
+    const entries = await this.patiently('snapshot list', () => store.list(this.node));
+    for (const entry of entries ?? []) {
+      try {
+        const bytes = await this.patiently('snapshot load', () => store.load(entry.name));
+        if (bytes === null) continue;
+        const { snapshot, engine } = decodeSnapshot(bytes, this.names.shard);
+        if (snapshot.seq !== entry.seq) throw new ReplicationError('snapshot_refused', 'misnamed');
+        if (snapshot.submitted > limit) continue;
+        this.current = engine;
+        this.applier.retarget(memoryTarget(engine));
+        this.applier.restoreState(snapshot);
+        this.restoredFrom = snapshot.seq;
+        this.say('info', 'started from a snapshot', {
+          seq: snapshot.seq,
+          hash: snapshot.stateHash,
+        });
+        if (this.replayUntil > 0 && this.applier.submitted === this.replayUntil) this.handOver();
+        return;
+      } catch (error) {
+        if (!(error instanceof ReplicationError)) throw error;
+        this.say('error', `snapshot ${entry.name} refused: ${error.message}`, { code: error.code });
+      }
+    }
+  }
+
+  /**
+   * Retries a snapshot store's request that does not answer (a cluster still electing) for up
+   * to 30 s; then null: the replica goes on without it (it replays the log instead).
+   */
+  private async patiently<T>(what: string, ask: () => Promise<T>): Promise<T | null> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await ask();
+      } catch (error) {
+        if (error instanceof ReplicationError) throw error;
+        if (attempt >= 30) {
+          this.say('error', `${what} failed: going on without snapshots`, {
+            error: (error as Error).message,
+          });
+          return null;
+        }
+        this.note(`${what}: retrying`, error);
+        await sleep(1_000);
+      }
+    }
+  }
+
+  /** The log must hold every entry after the applied position: trimmed past it, stop. */
+  private async checkLogStart(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const first = await this.log.firstSeq();
+        const last = await this.log.lastSeq();
+        if (last > this.applier.seq && first > this.applier.seq + 1) {
+          const message = `the log starts at ${first}; this replica needs it from ${this.applier.seq + 1} (a snapshot at ${first - 1} or later)`;
+          this.halt(new ReplicationError('log_trimmed', message));
+        }
+        return;
+      } catch (error) {
+        if (attempt >= 30) throw error;
+        this.note('the log does not answer: retrying', error);
+        await sleep(1_000);
+      }
     }
   }
 
@@ -578,6 +716,8 @@ export class Replica {
       commands: this.applier.submitted,
       appended: this.role === 'leader' ? this.expectSeq : null,
       waiting: this.waiters.size,
+      snapshot: this.restoredFrom,
+      firstApplied: this.firstApplied,
     };
   }
 

@@ -1,5 +1,6 @@
 /**
- * The HTTP service: Fastify around one {@link Gateway}. Every route declares its schemas
+ * The HTTP service: Fastify around one {@link EngineGateway} (a durable engine's, or a
+ * replicated node's). Every route declares its schemas
  * (`schemas.ts`) and the roles that may call it (`routes.ts`); a request is authenticated and
  * rate-limited before its body is read, its body is parsed strictly (size, depth, repeated
  * keys), and every refusal is an answer with a stable code and a one-line reason (`errors.ts`),
@@ -13,7 +14,7 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { DurableEngine } from '../store/durableEngine.js';
 import type { Role, ServerConfig } from './config.js';
 import { HttpError } from './errors.js';
-import { Gateway } from './gateway.js';
+import { type EngineGateway, Gateway } from './gateway.js';
 import { addCors, parseBody, sendError, toHttpError } from './http.js';
 import { IdempotencyCache } from './idempotency.js';
 import { type ApiKey, KeyRing } from './keys.js';
@@ -42,6 +43,11 @@ declare module 'fastify' {
 export interface ServiceOptions {
   readonly config: ServerConfig;
   readonly durable: DurableEngine;
+  /**
+   * The gateway, made with the service's metrics; default a {@link Gateway} on `durable` (a
+   * replicated node gives its `ReplicatedGateway`, whose journal is `durable`).
+   */
+  readonly gateway?: (metrics: Metrics) => EngineGateway;
   /** Fastify's logger (pino): false for none; default a JSON logger at the config's level. */
   readonly logger?: boolean;
   /** The clock rate limits read (milliseconds); default `Date.now`. */
@@ -52,7 +58,7 @@ export interface ServiceOptions {
 
 export interface Service {
   readonly app: FastifyInstance;
-  readonly gateway: Gateway;
+  readonly gateway: EngineGateway;
   readonly metrics: Metrics;
   /** The WebSocket streams' source (`/v1/stream`). */
   readonly streams: StreamHub;
@@ -87,7 +93,7 @@ function createApp(config: ServerConfig, logger: boolean | undefined, metrics: M
 export async function buildServer(options: ServiceOptions): Promise<Service> {
   const { config, durable } = options;
   const metrics = createMetrics();
-  const gateway = new Gateway(durable, metrics, config);
+  const gateway = options.gateway?.(metrics) ?? new Gateway(durable, metrics, config);
   const app = createApp(config, options.logger, metrics);
   app.decorateRequest('apiKey', null);
   app.decorateRequest('signature', null);
@@ -159,7 +165,7 @@ export async function buildServer(options: ServiceOptions): Promise<Service> {
 async function natsQuotes(
   app: FastifyInstance,
   config: ServerConfig,
-  gateway: Gateway,
+  gateway: EngineGateway,
   metrics: Metrics,
   now: () => number,
 ): Promise<NatsQuotes> {
@@ -216,7 +222,7 @@ function authenticate(
   };
 }
 
-function addResponseHooks(app: FastifyInstance, gateway: Gateway, metrics: Metrics): void {
+function addResponseHooks(app: FastifyInstance, gateway: EngineGateway, metrics: Metrics): void {
   // While stopping, every answer closes its connection: a keep-alive connection that just had
   // its answer would otherwise keep the server from closing.
   app.addHook('onSend', async (_request, reply, payload) => {

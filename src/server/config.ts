@@ -23,6 +23,50 @@ export const ED25519_KEY_PATTERN = '^ed25519:[A-Za-z0-9_-]{43}$';
 /** A NATS subject prefix: tokens of letters, digits, `_` and `-`, separated by dots. */
 const NATS_SUBJECT_PATTERN = '^[A-Za-z0-9_-]{1,64}(\\.[A-Za-z0-9_-]{1,64}){0,7}$';
 
+/** A replica's node id or a shard name (they appear in NATS subjects). */
+const NODE_PATTERN = '^[A-Za-z0-9_-]{1,32}$';
+
+/** `fulcrum serve --replicate`: the node is one replica of a shard (docs/REPLICATION.md). */
+const ReplicationSchema = Type.Object(
+  {
+    /** The NATS servers holding the shard's log (`--nats`). */
+    servers: Type.Optional(
+      Type.Array(Type.String({ pattern: '^nats://[^\\s,]+$' }), { minItems: 1, maxItems: 16 }),
+    ),
+    shard: Type.Optional(Type.String({ pattern: NODE_PATTERN })),
+    /** This node's id among the shard's replicas (`--node`). */
+    node: Type.Optional(Type.String({ pattern: NODE_PATTERN })),
+    /** Replicas of the shard (the divergence check's electorate, the log's copies). */
+    replicas: Type.Optional(Type.Integer({ minimum: 1, maximum: 5 })),
+    leaseTtlMs: Type.Optional(Type.Integer({ minimum: 200, maximum: 60_000 })),
+    checkpointEvery: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000_000 })),
+    /** Log entries between snapshots (a multiple of checkpointEvery); 0: none. */
+    snapshotEvery: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000 })),
+    /** Create the shard's log without deny_purge, so it may be trimmed (at creation only). */
+    logTrimmable: Type.Optional(Type.Boolean()),
+    /** How long a command is retried through failovers before 503 `log_unavailable`. */
+    retryForMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 600_000 })),
+    /** How long an answer waits for this node to apply its command's entry. */
+    applyWaitMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 600_000 })),
+  },
+  { additionalProperties: false },
+);
+export type ReplicationFile = Static<typeof ReplicationSchema>;
+
+/** A replicated node's settings, defaults filled in. */
+export interface ReplicationConfig {
+  readonly servers: readonly string[];
+  readonly shard: string;
+  readonly node: string;
+  readonly replicas: number;
+  readonly leaseTtlMs: number;
+  readonly checkpointEvery: number;
+  readonly snapshotEvery: number;
+  readonly logTrimmable: boolean;
+  readonly retryForMs: number;
+  readonly applyWaitMs: number;
+}
+
 const RateLimitSchema = Type.Object(
   {
     perSecond: Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000 }),
@@ -90,6 +134,7 @@ export const ConfigFileSchema = Type.Object(
       Type.Array(Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}$' }), { maxItems: 1_000 }),
     ),
     keys: Type.Optional(Type.Array(KeyEntrySchema, { maxItems: 100_000 })),
+    replication: Type.Optional(ReplicationSchema),
   },
   { additionalProperties: false },
 );
@@ -156,6 +201,8 @@ export interface ServerConfig {
   /** The sources NATS may quote for: ids of configured price-source keys. */
   readonly natsSources: readonly string[];
   readonly keys: readonly KeyEntry[];
+  /** A replicated node's settings; null: one durable engine, the single writer. */
+  readonly replication: ReplicationConfig | null;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -190,6 +237,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   natsSubject: 'fulcrum.quotes',
   natsSources: [],
   keys: [],
+  replication: null,
 };
 
 /** A configuration that cannot be used: one line naming the setting. */
@@ -241,10 +289,13 @@ export function loadConfig(
   file: string | undefined,
   env: NodeJS.ProcessEnv,
   overrides: ConfigFile = {},
+  replication?: ReplicationFile,
 ): ServerConfig {
   const fromFile = file === undefined ? {} : readConfigFile(file);
   const fromEnv = environmentConfig(env);
   const merged: ConfigFile = { ...fromFile, ...fromEnv, ...overrides };
+  // `--replicate`'s flags go over the file's replication settings, field by field.
+  if (replication !== undefined) merged.replication = { ...merged.replication, ...replication };
   check(merged, 'configuration');
   return resolveConfig(merged);
 }
@@ -397,5 +448,30 @@ export function resolveConfig(file: ConfigFile): ServerConfig {
     natsSubject: file.natsSubject ?? DEFAULT_CONFIG.natsSubject,
     natsSources: natsSources(file, keys),
     keys,
+    replication: file.replication === undefined ? null : replicationConfig(file.replication),
+  };
+}
+
+/** A replicated node's settings, checked and with their defaults. */
+export function replicationConfig(file: ReplicationFile): ReplicationConfig {
+  const checkpointEvery = file.checkpointEvery ?? 1_000;
+  const snapshotEvery = file.snapshotEvery ?? 0;
+  if (snapshotEvery % checkpointEvery !== 0) {
+    throw new ConfigError('replication.snapshotEvery is a multiple of replication.checkpointEvery');
+  }
+  const { servers, node } = file;
+  if (servers === undefined) throw new ConfigError('replication.servers is required (--nats)');
+  if (node === undefined) throw new ConfigError('replication.node is required (--node)');
+  return {
+    servers,
+    shard: file.shard ?? 'main',
+    node,
+    replicas: file.replicas ?? 3,
+    leaseTtlMs: file.leaseTtlMs ?? 2_000,
+    checkpointEvery,
+    snapshotEvery,
+    logTrimmable: file.logTrimmable ?? false,
+    retryForMs: file.retryForMs ?? 10_000,
+    applyWaitMs: file.applyWaitMs ?? 10_000,
   };
 }

@@ -11,7 +11,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Role, ServerConfig } from './config.js';
 import { HttpError } from './errors.js';
-import type { Gateway } from './gateway.js';
+import type { EngineGateway } from './gateway.js';
 import { pageLimit } from './http.js';
 import { mayReadVenue } from './keys.js';
 import { ALL_ROLES, apiKeyOf } from './routes.js';
@@ -41,7 +41,7 @@ const CONTENT_SECURITY_POLICY =
 
 export interface ConsoleContext {
   readonly config: ServerConfig;
-  readonly gateway: Gateway;
+  readonly gateway: EngineGateway;
   readonly demo?: DemoHolder | undefined;
 }
 

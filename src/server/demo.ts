@@ -14,7 +14,7 @@ import { PRICE_DECIMALS } from '../math/fixed.js';
 import type { QuoteJson } from '../feeds/replay.js';
 import { loadPriceFiles, quotePushes } from './feeder.js';
 import type { KeyEntry } from './config.js';
-import type { Gateway } from './gateway.js';
+import type { EngineGateway } from './gateway.js';
 import { generateKey, hashKey } from './keys.js';
 import { liquidatablePage } from './liquidatable.js';
 
@@ -292,7 +292,7 @@ class ReplayClock {
  */
 export function runDemoFeed(
   app: FastifyInstance,
-  gateway: Gateway,
+  gateway: EngineGateway,
   keys: DemoKeys,
   speed: number,
   say: (line: string) => void,
@@ -343,7 +343,7 @@ export function runDemoFeed(
   };
 }
 
-function priceLine(gateway: Gateway): string {
+function priceLine(gateway: EngineGateway): string {
   return gateway.state.assets
     .filter((a) => a.config.symbol !== 'USDC')
     .map(
@@ -357,7 +357,12 @@ function priceLine(gateway: Gateway): string {
  * ETH-PERP's mark set to ETH's oracle price by the demo's operator (a direct price is the
  * risk-admin's: a price-source key only quotes).
  */
-async function followMark(app: FastifyInstance, gateway: Gateway, keys: DemoKeys, time: number) {
+async function followMark(
+  app: FastifyInstance,
+  gateway: EngineGateway,
+  keys: DemoKeys,
+  time: number,
+) {
   const eth = gateway.state.assets.find((a) => a.config.symbol === 'ETH');
   if (eth === undefined) return;
   const price = formatDecimal(eth.risk.oraclePrice, PRICE_DECIMALS);
@@ -368,7 +373,7 @@ async function followMark(app: FastifyInstance, gateway: Gateway, keys: DemoKeys
 /** The liquidator `liz` takes the best liquidation of each liquidatable sub-account. */
 async function liquidationPass(
   app: FastifyInstance,
-  gateway: Gateway,
+  gateway: EngineGateway,
   keys: DemoKeys,
   time: number,
   say: (line: string) => void,

@@ -25,6 +25,13 @@ export const SERVICE_ERROR_CODES = {
   queue_full: 'too many commands wait to be journaled; see Retry-After (503)',
   shutting_down: 'the service is stopping and takes no new commands (503)',
   store_failed: 'the journal cannot be written: the engine has stopped (503)',
+  log_unavailable:
+    'a replicated node: the log or its leader did not take the command in time; retry with the same Idempotency-Key (503)',
+  replica_behind:
+    'a replicated node: the command is in the log but not yet applied here; retry with the same Idempotency-Key (503)',
+  replica_starting: 'a replicated node: its replica is still catching up the log (503)',
+  replica_halted:
+    "a replicated node: its replica stopped (a state hash the others' disagree with) (503)",
   internal: 'a fault in Fulcrum, not in the request (500)',
 } as const;
 

@@ -24,7 +24,70 @@ export interface GatewayOptions {
   readonly retryAfterSeconds: number;
 }
 
-export class Gateway {
+/** Told of each command the engine applied (accepted or refused), after the monitor saw it. */
+export type ResultListener = (result: JournaledResult, command: Command) => void;
+
+/**
+ * An accepted command told from its journal record rather than from the engine's result (a
+ * replicated node answering a retry of a command it applied before it kept the result in
+ * memory): its events as the journal holds them, already rendered.
+ */
+export interface RecordedSuccess {
+  readonly ok: true;
+  readonly seq: number;
+  readonly sequence: number;
+  readonly time: number;
+  readonly renderedEvents: readonly Record<string, unknown>[];
+}
+
+/** What a command came as: the JSON the client sent, and its idempotency key if any. */
+export interface SubmitRequest {
+  /** The command's JSON as the client sent it (with the service's `by`): what a log carries. */
+  readonly input: unknown;
+  /** The request's idempotency key, scoped to its API key. */
+  readonly key?: string;
+}
+
+/** A command's result as a gateway answers it. */
+export type GatewayResult = JournaledResult | RecordedSuccess;
+
+/**
+ * What the service's routes, streams and console need of the engine behind them: the state
+ * they read, the liquidation monitor beside it, the journal that history and stream resumes
+ * read, commands in, and the rule that reads are answered only from settled state. Two
+ * implementations: {@link Gateway} (one durable engine, the single writer) and
+ * `ReplicatedGateway` (a replica of a shard's replicated log; commands go to its leader).
+ */
+export interface EngineGateway {
+  /** The state reads are answered from. */
+  readonly state: EngineState;
+  readonly monitor: LiquidationMonitor;
+  /** The journal behind the state: history pages, stream resumes, journal positions. */
+  readonly durable: DurableEngine;
+  /** Commands taken and not yet answered. */
+  readonly queueDepth: number;
+  /** Whether new commands are taken now. */
+  readonly ready: boolean;
+  readonly stopping: boolean;
+  onResult(listener: ResultListener): void;
+  /**
+   * Applies a decoded command and resolves with its result once it is settled (durable, or
+   * stored by the replicated log and applied here). A replicated node sends `request.input`
+   * to the log's leader with `request.key`.
+   */
+  submit(command: Command, request?: SubmitRequest): Promise<GatewayResult>;
+  /** Throws the refusal `count` new commands get now, if any. */
+  admit(count?: number): void;
+  /** Resolves with `value` once the state it was read from is settled. */
+  settled<T>(value: T): Promise<T>;
+  /** The refusal `/readyz` answers with while not ready. */
+  unready(): HttpError;
+  /** Takes no new command from now on; those in flight go on to their answer. */
+  stopAccepting(): void;
+  close(): Promise<void>;
+}
+
+export class Gateway implements EngineGateway {
   readonly durable: DurableEngine;
   readonly monitor: LiquidationMonitor;
   private readonly metrics: Metrics;
@@ -34,7 +97,7 @@ export class Gateway {
   /** The storage failure that stopped the engine, once one did. */
   private failure: StoreError | null = null;
   /** Called with each accepted or refused journaled result, after the monitor saw it. */
-  private readonly listeners: ((result: JournaledResult, command: Command) => void)[] = [];
+  private readonly listeners: ResultListener[] = [];
 
   constructor(durable: DurableEngine, metrics: Metrics, options: GatewayOptions) {
     this.durable = durable;
@@ -62,8 +125,13 @@ export class Gateway {
     return !this.accepting;
   }
 
-  onResult(listener: (result: JournaledResult, command: Command) => void): void {
+  onResult(listener: ResultListener): void {
     this.listeners.push(listener);
+  }
+
+  unready(): HttpError {
+    if (this.stopping) return new HttpError(503, 'shutting_down', 'the service is stopping');
+    return new HttpError(503, 'store_failed', 'the journal failed: the engine has stopped');
   }
 
   /**

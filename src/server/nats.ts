@@ -16,7 +16,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { FulcrumError } from '../base/errors.js';
 import { checkCommandTime } from './clock.js';
 import { HttpError } from './errors.js';
-import type { Gateway } from './gateway.js';
+import type { EngineGateway } from './gateway.js';
 import { parseBody } from './http.js';
 import type { Metrics } from './metrics.js';
 import { applyQuotes, decodeQuotes } from './quotes.js';
@@ -32,7 +32,7 @@ export interface NatsQuotesOptions {
   readonly clockSkewSeconds: number;
   /** The wall clock, in milliseconds. */
   readonly now: () => number;
-  readonly gateway: Gateway;
+  readonly gateway: EngineGateway;
   readonly metrics: Metrics;
   readonly log: FastifyBaseLogger;
   /** Milliseconds between reconnection attempts (default 1000). */

@@ -6,7 +6,7 @@
 import { FulcrumError } from '../base/errors.js';
 import type { Command } from '../engine/commands.js';
 import { decodeJson } from '../engine/engine.js';
-import type { Gateway } from './gateway.js';
+import type { EngineGateway } from './gateway.js';
 import type { Metrics } from './metrics.js';
 import type { QuotesBody } from './schemas.js';
 
@@ -16,22 +16,28 @@ export interface QuoteResult {
   readonly error?: ReturnType<FulcrumError['toJSON']>;
 }
 
+/** A quote decoded, with the JSON it was decoded from (what a replicated log carries). */
+export interface DecodedQuote {
+  readonly command: Command;
+  readonly input: unknown;
+}
+
 /**
  * The push's quotes as commands (a quote the decoder refuses, as its refusal), each in the name
  * of `sourceOf(quote)`; `check` throws for a command the pusher may not send.
  */
 export function decodeQuotes(
-  gateway: Gateway,
+  gateway: EngineGateway,
   body: QuotesBody,
   sourceOf: (quote: QuotesBody['quotes'][number]) => string,
   check: (command: Command) => void = () => {},
-): (Command | FulcrumError)[] {
+): (DecodedQuote | FulcrumError)[] {
   return body.quotes.map((quote) => {
-    const command = { type: 'quote', time: body.time, ...quote, source: sourceOf(quote) };
-    const decoded = decodeJson(command, gateway.state);
+    const input = { type: 'quote', time: body.time, ...quote, source: sourceOf(quote) };
+    const decoded = decodeJson(input, gateway.state);
     if (decoded instanceof FulcrumError) return decoded;
     check(decoded);
-    return decoded;
+    return { command: decoded, input };
   });
 }
 
@@ -40,15 +46,18 @@ export function decodeQuotes(
  * is applied before this returns (the promise is of their durable results).
  */
 export function applyQuotes(
-  gateway: Gateway,
+  gateway: EngineGateway,
   metrics: Metrics,
-  commands: readonly (Command | FulcrumError)[],
+  commands: readonly (DecodedQuote | FulcrumError)[],
 ): Promise<QuoteResult[]> {
   gateway.admit(commands.length);
   return Promise.all(
-    commands.map(async (command): Promise<QuoteResult> => {
-      if (command instanceof FulcrumError) return { ok: false, seq: null, error: command.toJSON() };
-      const result = await gateway.submit(command);
+    commands.map(async (quote): Promise<QuoteResult> => {
+      if (quote instanceof FulcrumError) return { ok: false, seq: null, error: quote.toJSON() };
+      // A quote's key is its content: the same quote pushed to several replicated nodes (each
+      // subscribed to NATS) is one command of the log.
+      const key = `quote\n${JSON.stringify(quote.input)}`;
+      const result = await gateway.submit(quote.command, { input: quote.input, key });
       metrics.commands.inc({ type: 'quote', outcome: result.ok ? 'ok' : result.error.code });
       return result.ok
         ? { ok: true, seq: result.seq }

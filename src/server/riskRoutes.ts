@@ -9,7 +9,7 @@ import { chainReport, renderChain } from '../engine/chains.js';
 import type { Role, ServerConfig } from './config.js';
 import type { DemoFeed } from './demo.js';
 import { HttpError } from './errors.js';
-import type { Gateway } from './gateway.js';
+import type { EngineGateway } from './gateway.js';
 import { encodeCursor, numberCursor, pageLimit } from './http.js';
 import { mayReadVenue } from './keys.js';
 import { apiKeyOf } from './routes.js';
@@ -32,7 +32,7 @@ export interface DemoHolder {
 
 export interface RiskRouteContext {
   readonly config: ServerConfig;
-  readonly gateway: Gateway;
+  readonly gateway: EngineGateway;
   readonly demo?: DemoHolder | undefined;
 }
 

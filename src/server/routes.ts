@@ -15,7 +15,7 @@ import { renderHealthReport } from '../margin/report.js';
 import { checkCommandTime } from './clock.js';
 import type { Role, ServerConfig } from './config.js';
 import { HttpError, statusOfEngineCode } from './errors.js';
-import type { Gateway } from './gateway.js';
+import type { EngineGateway } from './gateway.js';
 import { readHistory, visibleEntry } from './history.js';
 import { encodeCursor, numberCursor, pageLimit, refCursor, subAccountRef } from './http.js';
 import {
@@ -54,7 +54,7 @@ import { closeWhatIf, commandWhatIf, subAccountShock, venueShock } from './whatI
 /** What the routes share. */
 export interface RouteContext {
   readonly config: ServerConfig;
-  readonly gateway: Gateway;
+  readonly gateway: EngineGateway;
   readonly metrics: Metrics;
   readonly idempotency: IdempotencyCache;
   /** The service's wall clock, in milliseconds (command times are checked against it). */
@@ -96,6 +96,7 @@ export async function answerCommand(
   { gateway, metrics }: RouteContext,
   key: ApiKey,
   body: CommandBody,
+  idempotencyKey?: string,
 ): Promise<Answer> {
   try {
     gateway.admit();
@@ -108,7 +109,10 @@ export async function answerCommand(
     }
     const denied = forbiddenTarget(key, command);
     if (denied !== undefined) throw forbidden(denied);
-    const result = await gateway.submit(attributed(command, key));
+    const sent = attributed(command, key);
+    const input = sent === command ? body : { ...body, by: key.id };
+    const scoped = idempotencyKey === undefined ? {} : { key: `${key.id}\n${idempotencyKey}` };
+    const result = await gateway.submit(sent, { input, ...scoped });
     metrics.commands.inc({ type: command.type, outcome: result.ok ? 'ok' : result.error.code });
     if (!result.ok) {
       metrics.refusals.inc({ code: result.error.code });
@@ -116,12 +120,10 @@ export async function answerCommand(
       const body = { ok: false, seq: result.seq, error: result.error.toJSON() };
       return { journaled: true, status, body };
     }
-    const { seq, sequence, time, events } = result;
-    return {
-      journaled: true,
-      status: 200,
-      body: { ok: true, seq, sequence, time, events: events.map(renderEvent) },
-    };
+    const { seq, sequence, time } = result;
+    const events =
+      'renderedEvents' in result ? result.renderedEvents : result.events.map(renderEvent);
+    return { journaled: true, status: 200, body: { ok: true, seq, sequence, time, events } };
   } catch (error) {
     if (!(error instanceof HttpError)) throw error;
     metrics.refusals.inc({ code: error.code });
@@ -161,7 +163,13 @@ function commandRoute(app: FastifyInstance, context: RouteContext): void {
       }
       checkCommandTime(key.role, body.time, context.now(), context.config.clockSkewSeconds);
       const idempotencyKey = request.headers['idempotency-key'];
-      const run = () => answerCommand(context, key, body);
+      const run = () =>
+        answerCommand(
+          context,
+          key,
+          body,
+          typeof idempotencyKey === 'string' ? idempotencyKey : undefined,
+        );
       const answer =
         typeof idempotencyKey === 'string'
           ? await context.idempotency.answer(key.id, idempotencyKey, bodyDigest(body), run)
@@ -285,7 +293,7 @@ function invalidField(message: string, field: string): HttpError {
 }
 
 /** A command's dry run, for a key that may send it. */
-function commandWhatIfAnswer(key: ApiKey, body: WhatIfBody, gateway: Gateway) {
+function commandWhatIfAnswer(key: ApiKey, body: WhatIfBody, gateway: EngineGateway) {
   const { command, account, subAccount } = body;
   if (command === undefined) throw new Error('unreachable: a command was checked for');
   if (account !== undefined || subAccount !== undefined) {
@@ -304,7 +312,7 @@ function commandWhatIfAnswer(key: ApiKey, body: WhatIfBody, gateway: Gateway) {
 }
 
 /** A derivatives position closed at the mark, for a key that may read its account. */
-function closeWhatIfAnswer(key: ApiKey, body: WhatIfBody, gateway: Gateway) {
+function closeWhatIfAnswer(key: ApiKey, body: WhatIfBody, gateway: EngineGateway) {
   const { close, account, subAccount } = body;
   if (close === undefined) throw new Error('unreachable: a close was checked for');
   if (account === undefined) throw invalidField('a close names its account', 'account');
@@ -316,7 +324,7 @@ function closeWhatIfAnswer(key: ApiKey, body: WhatIfBody, gateway: Gateway) {
 }
 
 /** A price shock on one sub-account, or venue-wide for a key that reads every account. */
-function shockWhatIfAnswer(key: ApiKey, body: WhatIfBody, gateway: Gateway, scanMax: number) {
+function shockWhatIfAnswer(key: ApiKey, body: WhatIfBody, gateway: EngineGateway, scanMax: number) {
   const { shock, account, subAccount } = body;
   if (shock === undefined) throw new Error('unreachable: a shock was checked for');
   const { state } = gateway;
@@ -341,7 +349,7 @@ function shockWhatIfAnswer(key: ApiKey, body: WhatIfBody, gateway: Gateway, scan
  * target is liquidatable (as `GET /v1/liquidatable` lists it): otherwise its dry run would tell
  * what the target owes and how far it is from maintenance.
  */
-function refuseBlindLiquidation(key: ApiKey, command: Command, gateway: Gateway): void {
+function refuseBlindLiquidation(key: ApiKey, command: Command, gateway: EngineGateway): void {
   if (command.type !== 'liquidate' && command.type !== 'liquidate-position') return;
   if (mayRead(key, command.target.account)) return;
   if (gateway.monitor.isLiquidatable(command.target)) return;
@@ -491,10 +499,7 @@ function operationRoutes(app: FastifyInstance, { gateway, metrics }: RouteContex
       },
     },
     async () => {
-      if (gateway.stopping) throw new HttpError(503, 'shutting_down', 'the service is stopping');
-      if (!gateway.ready) {
-        throw new HttpError(503, 'store_failed', 'the journal failed: the engine has stopped');
-      }
+      if (gateway.stopping || !gateway.ready) throw gateway.unready();
       return { status: 'ready', seq: gateway.durable.durableSeq };
     },
   );

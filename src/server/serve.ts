@@ -13,9 +13,25 @@ import { openStore } from '../store/index.js';
 import { DurableEngine } from '../store/durableEngine.js';
 import { isPostgresUrl, postgresUrlProblem } from '../store/postgresStore.js';
 import type { FastifyInstance } from 'fastify';
+import type { NatsConnection } from 'nats';
+import { ReplicaClient } from '../replication/client.js';
+import { connectCluster } from '../replication/natsLog.js';
+import { Replica } from '../replication/replica.js';
+import type { Metrics } from './metrics.js';
+import { ReplicatedGateway } from './replicatedGateway.js';
+import type { ResultListener } from './gateway.js';
 import { buildServer } from './app.js';
-import type { Gateway } from './gateway.js';
-import { ConfigError, type ConfigFile, loadConfig, ROLES, type Role } from './config.js';
+import type { EngineGateway } from './gateway.js';
+import {
+  ConfigError,
+  type ConfigFile,
+  loadConfig,
+  type ReplicationConfig,
+  type ReplicationFile,
+  ROLES,
+  type Role,
+  type ServerConfig,
+} from './config.js';
 import { generateKey, hashKey } from './keys.js';
 import { DEMO_SPEED, demoKeys, runDemoFeed, seedDemo } from './demo.js';
 import type { DemoHolder } from './riskRoutes.js';
@@ -25,6 +41,10 @@ export const SERVE_HELP = `usage:
       run the engine as an HTTP service (docs/SERVER.md): commands answered once durable,
       health reports, what-ifs, pools, prices, liquidatable sub-accounts, history, metrics;
       SIGTERM or SIGINT stops it gracefully
+  fulcrum serve --replicate --nats URL[,URL...] --node ID [--shard NAME] [--data DIR] ...
+      the same service on one replica of a shard's replicated log (docs/REPLICATION.md):
+      commands go to the shard's leader (whichever node holds the lease), reads come from this
+      node's replica, journaled into --data; every node serves HTTP
   fulcrum serve --demo [--speed N] [--port N] [--data DIR]
       what npm start runs: a demo venue on a fresh journal (a temporary folder unless --data),
       the Black Thursday price files replayed as quotes at N market seconds a second (default
@@ -70,21 +90,23 @@ function parsed<T>(parse: () => T): T {
   }
 }
 
+const SERVE_OPTIONS = {
+  data: { type: 'string' },
+  config: { type: 'string' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  demo: { type: 'boolean' },
+  speed: { type: 'string' },
+  replicate: { type: 'boolean' },
+  nats: { type: 'string' },
+  shard: { type: 'string' },
+  node: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 async function serve(argv: readonly string[]): Promise<number> {
   const { values } = parsed(() =>
-    parseArgs({
-      args: [...argv],
-      strict: true,
-      options: {
-        data: { type: 'string' },
-        config: { type: 'string' },
-        port: { type: 'string' },
-        host: { type: 'string' },
-        demo: { type: 'boolean' },
-        speed: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }),
+    parseArgs({ args: [...argv], strict: true, options: SERVE_OPTIONS }),
   );
   if (values.help === true) {
     process.stdout.write(`${SERVE_HELP}\n`);
@@ -100,14 +122,19 @@ async function serve(argv: readonly string[]): Promise<number> {
   const demo = values.demo === true ? demoSetup(overrides, values.speed) : null;
   const configFile =
     typeof values.config === 'string' ? values.config : process.env.FULCRUM_CONFIG || undefined;
-  const loaded = loadConfig(configFile, process.env, overrides);
+  const flags = replicationFlags(values);
+  const loaded = loadConfig(configFile, process.env, overrides, flags);
   const config =
     demo === null ? loaded : { ...loaded, keys: [...loaded.keys, ...demo.keys.entries] };
+  if (demo !== null && config.replication !== null) {
+    throw new UsageError('--demo runs one engine: leave out --replicate');
+  }
   if (config.data === '') throw new UsageError('--data must name a folder or a postgres:// URL');
   const problem = isPostgresUrl(config.data) ? postgresUrlProblem(config.data) : null;
   if (problem !== null) throw new UsageError(`--data is not a usable PostgreSQL URL: ${problem}`);
 
   const durable = await DurableEngine.open(await openStore(config.data));
+  if (config.replication !== null) return serveReplicated(config, config.replication, durable);
   if (demo !== null && durable.lastSeq > 0) {
     await durable.close();
     throw new UsageError('--demo needs an empty journal: leave out --data, or name a new folder');
@@ -152,6 +179,115 @@ async function serve(argv: readonly string[]): Promise<number> {
   return code;
 }
 
+/**
+ * `--replicate`: the service on one replica of the shard. The replica applies the log into the
+ * local journal (`--data`) and contends for the lease; HTTP commands go to the leader.
+ */
+async function serveReplicated(
+  config: ServerConfig,
+  settings: ReplicationConfig,
+  durable: DurableEngine,
+): Promise<number> {
+  let connection: NatsConnection;
+  try {
+    connection = await connectCluster(settings.servers, `fulcrum-serve-${settings.node}`);
+  } catch (error) {
+    await durable.close();
+    const code = String((error as { code?: unknown }).code ?? (error as Error).message);
+    throw new UsageError(
+      `no NATS server answers at --nats ${settings.servers.join(',')} (${code})`,
+    );
+  }
+  const logger: { log: ReplicaLog } = { log: () => {} };
+  const client = new ReplicaClient(connection, {
+    shard: settings.shard,
+    now: Date.now,
+    retryForMs: settings.retryForMs,
+  });
+  const replica = replicaMaker(settings, connection, durable, logger);
+  const make = (metrics: Metrics) =>
+    new ReplicatedGateway({ durable, replica, client }, metrics, {
+      queueMax: config.queueMax,
+      retryAfterSeconds: config.retryAfterSeconds,
+      applyWaitMs: settings.applyWaitMs,
+    });
+  const closeAll = async () => {
+    await durable.close().catch(() => undefined);
+    await connection.close().catch(() => undefined);
+  };
+  let service;
+  try {
+    service = await buildServer({ config, durable, gateway: make });
+  } catch (error) {
+    await closeAll();
+    throw natsUnreachable(error, config.natsUrl);
+  }
+  const { app, gateway: node } = service;
+  logger.log = (level, message, fields = {}) => app.log[level](fields, `replica: ${message}`);
+  if (!(node instanceof ReplicatedGateway)) throw new Error('not a replicated gateway');
+  try {
+    await node.replica.start();
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    await node.replica.close();
+    await closeAll();
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  const { shard } = settings;
+  app.log.info({ port, seq: durable.durableSeq, shard, node: settings.node }, 'serving');
+  const closeConnection = () => connection.close().catch(() => undefined);
+  return untilStopped(app, node, config.shutdownTimeoutMs, () => {}, closeConnection);
+}
+
+type ReplicaLog = (level: 'info' | 'warn' | 'error', message: string, fields?: object) => void;
+
+/** The node's replica, made by the gateway with its observer of the local journal. */
+function replicaMaker(
+  settings: ReplicationConfig,
+  connection: NatsConnection,
+  durable: DurableEngine,
+  logger: { log: ReplicaLog },
+): (observe: ResultListener) => Replica {
+  return (observe) =>
+    new Replica({
+      node: settings.node,
+      shard: settings.shard,
+      connection,
+      now: Date.now,
+      replicaCount: settings.replicas,
+      replicas: settings.replicas,
+      leaseTtlMs: settings.leaseTtlMs,
+      checkpointEvery: settings.checkpointEvery,
+      snapshotEvery: settings.snapshotEvery,
+      trimmable: settings.logTrimmable,
+      durable,
+      onJournaled: observe,
+      log: (level, message, fields) => logger.log(level, message, fields),
+    });
+}
+
+/** `--replicate` and its flags, over the configuration file's `replication` settings. */
+function replicationFlags(values: {
+  replicate?: boolean;
+  nats?: string;
+  shard?: string;
+  node?: string;
+}): ReplicationFile | undefined {
+  const given =
+    values.nats !== undefined || values.shard !== undefined || values.node !== undefined;
+  if (values.replicate !== true) {
+    if (given) throw new UsageError('--nats, --shard and --node go with --replicate');
+    return undefined;
+  }
+  const flags: ReplicationFile = {};
+  if (values.nats !== undefined) flags.servers = values.nats.split(',').map((url) => url.trim());
+  if (values.node !== undefined) flags.node = values.node;
+  if (values.shard !== undefined) flags.shard = values.shard;
+  return flags;
+}
+
 /** `--demo`: its keys, speed, and a fresh temporary journal unless `--data` names one. */
 function demoSetup(overrides: ConfigFile, speedText: string | undefined) {
   const speed = speedText === undefined ? DEMO_SPEED : Number(speedText);
@@ -172,9 +308,10 @@ function demoSetup(overrides: ConfigFile, speedText: string | undefined) {
  */
 function untilStopped(
   app: FastifyInstance,
-  gateway: Gateway,
+  gateway: EngineGateway,
   timeoutMs: number,
   onStop: () => void = () => {},
+  afterClose: () => Promise<unknown> = async () => {},
 ): Promise<number> {
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -208,6 +345,7 @@ function untilStopped(
           app.log.error({ err: error }, 'closing the journal failed');
           code = 1;
         }
+        await afterClose();
         clearTimeout(timer);
         resolve(code);
       })();

@@ -12,7 +12,7 @@
 import type { Command } from '../engine/commands.js';
 import { renderEventsJson } from '../engine/render.js';
 import type { JournaledResult } from '../store/durableEngine.js';
-import type { Gateway } from './gateway.js';
+import type { EngineGateway } from './gateway.js';
 import { pricesOf } from './prices.js';
 
 /** One journaled command as the streams carry it: its position, time and events (as JSON). */
@@ -40,7 +40,7 @@ export interface GradeState {
 }
 
 export class StreamHub {
-  readonly gateway: Gateway;
+  readonly gateway: EngineGateway;
   private readonly ringMax: number;
   private readonly ring: StreamRecord[] = [];
   private ringEvents = 0;
@@ -56,7 +56,7 @@ export class StreamHub {
   peakBuffered = 0;
   private lastGrades = new Map<string, string>();
 
-  constructor(gateway: Gateway, ringMax: number) {
+  constructor(gateway: EngineGateway, ringMax: number) {
     this.gateway = gateway;
     this.ringMax = ringMax;
     this.published = gateway.durable.durableSeq;
@@ -177,7 +177,7 @@ export class StreamHub {
 }
 
 /** Every asset's grade, what it allows and its breaker, now. */
-export function gradesOf(gateway: Gateway): GradeState[] {
+export function gradesOf(gateway: EngineGateway): GradeState[] {
   return pricesOf(gateway.state).assets.map((a) => ({
     asset: a.asset,
     grade: a.grade,

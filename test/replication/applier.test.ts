@@ -14,6 +14,7 @@ import {
   encodeEntry,
 } from '../../src/replication/envelope.js';
 import { ReplicationError } from '../../src/replication/errors.js';
+import { decodeSnapshot, encodeSnapshot, takeSnapshot } from '../../src/replication/snapshot.js';
 import { memoryTarget } from '../../src/replication/targets.js';
 import { SETUP, T0 } from './helpers.js';
 
@@ -35,6 +36,51 @@ function fresh() {
 }
 
 describe('LogApplier', () => {
+  it('goes on from a snapshot exactly as the applier it was taken from', () => {
+    const { engine, applier } = fresh();
+    applier.applyEntry(1, marker(4));
+    applier.applyEntry(2, batch(4, [{ key: 's', command: SETUP[0] }]));
+    applier.applyEntry(3, batch(4, [{ key: 'k1', command: deposit('alice') }]));
+    const taken = takeSnapshot('main', 'a', engine, engine.hash(), applier.exportState());
+    const { snapshot, engine: copy } = decodeSnapshot(encodeSnapshot(taken), 'main');
+    const restored = new LogApplier(memoryTarget(copy), { dedupMax: 3 });
+    restored.restoreState(snapshot);
+    expect(restored).toMatchObject({ seq: 3, term: 4, submitted: 2 });
+    // The next entries give the same outcomes and the same state on both: a retry of k1 is a
+    // duplicate (with the journal position of its first application), k2 is new.
+    const next = batch(4, [
+      { key: 'k1', command: deposit('alice') },
+      { key: 'k2', command: deposit('bob') },
+    ]);
+    const original = applier.applyEntry(4, next);
+    expect(restored.applyEntry(4, next)).toEqual(original);
+    expect(original.outcomes[0]).toMatchObject({ duplicate: true, position: 2 });
+    expect(original.outcomes[1]).toMatchObject({ duplicate: false, position: 3 });
+    expect(copy.hash()).toBe(engine.hash());
+  });
+
+  it('refuses a damaged snapshot, one of another shard, and one that is not its hash', () => {
+    const { engine, applier } = fresh();
+    applier.applyEntry(1, marker(1));
+    applier.applyEntry(2, batch(1, [{ key: 's', command: SETUP[0] }]));
+    const taken = takeSnapshot('main', 'a', engine, engine.hash(), applier.exportState());
+    const bytes = encodeSnapshot(taken);
+    bytes[10] = (bytes[10] as number) ^ 1;
+    const refusal = (run: () => unknown) => {
+      try {
+        run();
+      } catch (error) {
+        return (error as ReplicationError).code + ': ' + (error as Error).message;
+      }
+      return 'taken';
+    };
+    expect(refusal(() => decodeSnapshot(bytes, 'main'))).toMatch(/^snapshot_refused: its checksum/);
+    const good = encodeSnapshot(taken);
+    expect(refusal(() => decodeSnapshot(good, 'other'))).toMatch(/shard main's, not other's/);
+    const lying = encodeSnapshot({ ...taken, stateHash: '0'.repeat(64) });
+    expect(refusal(() => decodeSnapshot(lying, 'main'))).toMatch(/its state hashes to/);
+  });
+
   it('applies a batch of the current term, refuses one of an older term (a stale leader)', () => {
     const { engine, applier } = fresh();
     applier.applyEntry(1, marker(5));

@@ -25,20 +25,23 @@ export const SETUP = [
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/** Bundles the child script; returns its path and a cleanup. */
-export async function bundleChild(): Promise<{ script: string; cleanup: () => void }> {
+/** Bundles a child script (the replica's by default); returns its path and a cleanup. */
+export async function bundleChild(
+  name = 'replicaChild',
+): Promise<{ script: string; cleanup: () => void }> {
   const { rolldown } = await import('rolldown');
   const dir = mkdtempSync(join(tmpdir(), 'fulcrum-replica-bundle-'));
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  const script = join(dir, 'replicaChild.mjs');
+  const script = join(dir, `${name}.mjs`);
   const bundle = await rolldown({
-    input: join(ROOT, 'test/replication/replicaChild.ts'),
+    input: join(ROOT, `test/replication/${name}.ts`),
     platform: 'node',
     external: [/^node:/, /^[a-z@][^:]*$/],
     resolve: { extensionAlias: { '.js': ['.ts', '.js'] } },
     logLevel: 'silent',
   });
-  await bundle.write({ file: script, format: 'esm' });
+  // One file: the service's lazily imported modules go in the same bundle.
+  await bundle.write({ file: script, format: 'esm', codeSplitting: false });
   await bundle.close();
   // The SQLite store's writer thread is a script beside the store's module.
   for (const file of ['sqliteWriter.mjs', 'segmentLayout.mjs']) {
