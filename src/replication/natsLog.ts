@@ -131,6 +131,11 @@ export async function ensureShard(
   });
 }
 
+/**
+ * Creates the stream unless it exists. A cluster that has just elected its meta leader may not
+ * yet see every peer, and refuses to place a replicated stream ("no suitable peers for
+ * placement"): that refusal is retried for up to `PLACEMENT_WAIT_MS`, then thrown.
+ */
 async function ensureStream(
   jsm: JetStreamManager,
   name: string,
@@ -138,11 +143,25 @@ async function ensureStream(
 ): Promise<void> {
   try {
     await jsm.streams.info(name);
+    return;
   } catch (error) {
     if (!/stream not found/i.test((error as Error).message)) throw error;
-    await jsm.streams.add({ ...config, name });
+  }
+  const deadline = Date.now() + PLACEMENT_WAIT_MS;
+  for (;;) {
+    try {
+      await jsm.streams.add({ ...config, name });
+      return;
+    } catch (error) {
+      const placement = /no suitable peers|insufficient resources/i.test((error as Error).message);
+      if (!placement || Date.now() >= deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
   }
 }
+
+/** How long a stream's creation waits for the cluster to see enough peers to place it, ms. */
+const PLACEMENT_WAIT_MS = 15_000;
 
 /** One entry read back: its stream sequence, subject and stored text. */
 export interface StoredEntry {
