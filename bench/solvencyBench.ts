@@ -9,10 +9,17 @@
  *   times the measured core-seconds per proof, over the cores; the bundle from the measured
  *   sizes and check times of a leaf and a node, for 17 levels.
  * Tree sizes: BENCH_SOLVENCY_ACCOUNTS (Bulletproofs, default 64) and
- * BENCH_SOLVENCY_REFERENCE_ACCOUNTS (reference, default 8).
+ * BENCH_SOLVENCY_REFERENCE_ACCOUNTS (reference, default 8; 0 skips the backend). The tree is
+ * written as `fulcrum prove` writes it (shard files of BENCH_SOLVENCY_SHARD_DEPTH levels, default
+ * 10, at most the tree's depth, in a temporary folder) and audited from those files as
+ * `fulcrum verify-proof` does, each shard on a worker.
  */
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ProofPool } from '../src/cli/provePool.js';
+import { writeShards } from '../src/cli/proveShards.js';
 import { parseAssetConfig } from '../src/domain/asset.js';
 import { assetRisk } from '../src/margin/assetRisk.js';
 import { PRICE_SCALE } from '../src/math/fixed.js';
@@ -25,19 +32,21 @@ import {
   proveLeaf,
 } from '../src/solvency/account.js';
 import { bulletproofsRangeProof } from '../src/solvency/bulletproofs.js';
-import { buildSolvencyTreeWith } from '../src/solvency/prover.js';
+import { buildSolvencyTreeWith, type BuiltTree } from '../src/solvency/prover.js';
+import { auditShards, shardDepthFor } from '../src/solvency/shards.js';
 import { type RangeProof, sigmaRangeProof } from '../src/solvency/rangeProof.js';
 import { bundleToJson } from '../src/solvency/serialize.js';
 import { tableInputFromRisk } from '../src/solvency/fromState.js';
 import { buildProofTable, type ProofTable } from '../src/solvency/table.js';
 import { depthFor, type NodeProof, nodeProblem } from '../src/solvency/tree.js';
-import { auditWith, bundleProblem, statementShapeProblem } from '../src/solvency/verifier.js';
+import { bundleProblem } from '../src/solvency/verifier.js';
 import { type Measurement, rateMeasurement } from './harness.js';
 
 const TREE_ACCOUNTS: Readonly<Record<string, number>> = {
   bulletproofs: Number(process.env.BENCH_SOLVENCY_ACCOUNTS ?? 64),
   reference: Number(process.env.BENCH_SOLVENCY_REFERENCE_ACCOUNTS ?? 8),
 };
+const SHARD_DEPTH = Number(process.env.BENCH_SOLVENCY_SHARD_DEPTH ?? 10);
 const ASSETS = 10;
 const SCALE_ACCOUNTS = 100_000;
 const SNAPSHOT = 'bench@seq:1';
@@ -81,10 +90,20 @@ function timed<T>(run: () => T): { value: T; ms: number } {
   return { value, ms: performance.now() - start };
 }
 
-async function timedAsync<T>(run: () => Promise<T>): Promise<{ value: T; ms: number }> {
+/** CPU time of the process so far, every thread's (the workers' included), in ms. */
+function cpuMs(): number {
+  const used = process.cpuUsage();
+  return (used.user + used.system) / 1000;
+}
+
+/** Wall time and the process's CPU time (all threads: on a shared machine, the work done). */
+async function timedAsync<T>(
+  run: () => Promise<T>,
+): Promise<{ value: T; ms: number; cpuMs: number }> {
   const start = performance.now();
+  const cpu = cpuMs();
   const value = await run();
-  return { value, ms: performance.now() - start };
+  return { value, ms: performance.now() - start, cpuMs: cpuMs() - cpu };
 }
 
 const proofBytesOf = (proofs: readonly Uint8Array[]) => proofs.reduce((s, p) => s + p.length, 0);
@@ -124,7 +143,30 @@ function proofsInTree(accounts: number): { leaves: number; proofs: number; depth
   return { leaves, depth, proofs: leaves * (2 * ASSETS + 3) + (leaves - 2) * 2 * ASSETS };
 }
 
-/** The tree on every core: build, audit, one user's bundle. */
+/** The tree written as shard files, then audited from them on the pool's workers. */
+async function shardedAudit(pool: ProofPool, built: BuiltTree) {
+  const { statement } = built;
+  const folder = mkdtempSync(join(tmpdir(), 'fulcrum-solvency-bench-'));
+  try {
+    mkdirSync(join(folder, 'shards'));
+    const shardDepth = shardDepthFor(statement.depth, SHARD_DEPTH);
+    const write = timed(() =>
+      writeShards(folder, statement, shardDepth, built.hashes[shardDepth] ?? []),
+    );
+    const manifest = write.value;
+    const bytes = manifest.shards.reduce((s, e) => s + statSync(join(folder, e.file)).size, 0);
+    const audit = await timedAsync(async () => {
+      const { shards, checks } = await pool.checkShards(folder, manifest);
+      return auditShards(manifest, shards, checks);
+    });
+    if (audit.value !== null) throw new Error(audit.value);
+    return { audit, writeMs: write.ms, bytes, shards: manifest.shards.length };
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+/** The tree on every core: build, write and audit its shards, one user's bundle. */
 async function tree(table: ProofTable, backend: RangeProof, accounts: number, cores: number) {
   const list = Array.from({ length: accounts }, (_, k) => ({
     accountId: `acct-${k}`,
@@ -136,11 +178,7 @@ async function tree(table: ProofTable, backend: RangeProof, accounts: number, co
       buildSolvencyTreeWith(SNAPSHOT, table, list, SECRET, pool, backend.name),
     );
     const { statement, bundles } = built.value;
-    const audit = await timedAsync(async () => {
-      const shape = statementShapeProblem(statement);
-      return shape ?? auditWith(statement, await pool.checkStatement(statement));
-    });
-    if (audit.value !== null) throw new Error(audit.value);
+    const { audit, ...files } = await shardedAudit(pool, built.value);
     const bundle = bundles.get('acct-0');
     if (bundle === undefined) throw new Error('no bundle');
     const user = timed(() => bundleProblem(statement, bundle, 'acct-0', backend));
@@ -150,7 +188,7 @@ async function tree(table: ProofTable, backend: RangeProof, accounts: number, co
     const nodeCheck = timed(() => nodeProblem(SNAPSHOT, table, 1, 0, node, backend));
     const lastStepless = bundleToJson({ ...bundle, path: bundle.path.slice(0, -1) });
     return {
-      ...{ built, audit, user, nodeCheckMs: nodeCheck.ms },
+      ...{ built, audit, files, user, nodeCheckMs: nodeCheck.ms },
       bundleJson: JSON.stringify(bundleToJson(bundle)).length,
       nodeJson: JSON.stringify(bundleToJson(bundle)).length - JSON.stringify(lastStepless).length,
       depth: statement.depth,
@@ -170,12 +208,15 @@ export async function solvencyBenchmarks(): Promise<{ measurements: Measurement[
   const notes: string[] = [];
   for (const backend of [bulletproofsRangeProof, sigmaRangeProof]) {
     const name = backend.name;
+    if ((TREE_ACCOUNTS[name] as number) === 0) continue;
     const one = oneAccount(table, backend, name === 'bulletproofs' ? 3 : 2);
     const accounts = TREE_ACCOUNTS[name] as number;
     const t = await tree(table, backend, accounts, cores);
     const shape = proofsInTree(accounts);
     const coreSecondsPerProof = (t.built.ms / 1000) * (cores / shape.proofs);
     const auditCoreSecondsPerProof = (t.audit.ms / 1000) * (cores / shape.proofs);
+    const cpuPerProof = t.built.cpuMs / 1000 / shape.proofs;
+    const auditCpuPerProof = t.audit.cpuMs / 1000 / shape.proofs;
     const scale = proofsInTree(SCALE_ACCOUNTS);
     const oneLevelMs = t.nodeCheckMs;
     // A user's check at depth 17: the one measured, plus a node's check per extra level.
@@ -196,15 +237,20 @@ export async function solvencyBenchmarks(): Promise<{ measurements: Measurement[
       `${name}: account statement ${one.bytes.toLocaleString('en')} B ` +
         `(64-bit proof ${backend.size(64)} B, 128-bit ${backend.size(128)} B); ` +
         `tree of ${accounts} (${shape.leaves} leaves, ${shape.proofs} range proofs) on ${cores} threads: ` +
-        `build ${(t.built.ms / 1000).toFixed(1)} s (${coreSecondsPerProof.toFixed(3)} core-s per proof), ` +
-        `audit ${(t.audit.ms / 1000).toFixed(1)} s (${auditCoreSecondsPerProof.toFixed(4)} core-s per proof); ` +
+        `build ${(t.built.ms / 1000).toFixed(1)} s (${coreSecondsPerProof.toFixed(3)} core-s per proof; ` +
+        `CPU ${(t.built.cpuMs / 1000).toFixed(0)} s, ${cpuPerProof.toFixed(3)} s per proof), ` +
+        `${t.files.shards} shard file(s) of ${(t.files.bytes / 1e6).toFixed(1)} MB written in ${(t.files.writeMs / 1000).toFixed(1)} s, ` +
+        `audit from them ${(t.audit.ms / 1000).toFixed(1)} s (${auditCoreSecondsPerProof.toFixed(4)} core-s per proof; ` +
+        `CPU ${auditCpuPerProof.toFixed(4)} s per proof); ` +
         `bundle ${t.bundleJson.toLocaleString('en')} B of JSON (a node ${t.nodeJson.toLocaleString('en')} B), ` +
         `user check ${(t.user.ms / 1000).toFixed(2)} s (a node ${oneLevelMs.toFixed(0)} ms). ` +
         `Extrapolated to ${SCALE_ACCOUNTS.toLocaleString('en')} accounts (depth ${scale.depth}, ` +
         `${scale.proofs.toLocaleString('en')} range proofs): prove ` +
         `${hours(scale.proofs * coreSecondsPerProof)} on one core, ` +
-        `${hours((scale.proofs * coreSecondsPerProof) / cores)} on ${cores}; audit ` +
-        `${hours(scale.proofs * auditCoreSecondsPerProof)} on one core; bundle ` +
+        `${hours((scale.proofs * coreSecondsPerProof) / cores)} on ${cores} ` +
+        `(from CPU time: ${hours(scale.proofs * cpuPerProof)} on one core); audit ` +
+        `${hours(scale.proofs * auditCoreSecondsPerProof)} on one core ` +
+        `(from CPU time: ${hours(scale.proofs * auditCpuPerProof)}); bundle ` +
         `${Math.round(bundleScale / 1000)} kB, user check ${(userScaleMs / 1000).toFixed(1)} s`,
     );
   }

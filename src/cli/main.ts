@@ -88,9 +88,11 @@ usage:
   fulcrum verify [--data DIR]
       recover from the newest snapshot and check it against a full replay of the journal
   fulcrum prove --data DIR [--at SEQ] --out DIR [--secret-file F] [--backend B] [--workers N]
+        [--shard-depth K]
       private solvency proof of the journal at record SEQ (the last by default): every trader
       sub-account at or above maintenance (balances and derivatives) and the per-asset totals,
-      no balance revealed; writes DIR/statement.json and DIR/bundles/ACCOUNT.json
+      no balance revealed; writes DIR/statement.json (a manifest), DIR/shards/ (a file per
+      subtree of K levels, default 10) and DIR/bundles/ACCOUNT.json
       (docs/SOLVENCY.md); read-only
   fulcrum verify-proof --statement FILE [--bundle FILE] [--workers N]
       the public audit of a statement (on worker threads), or one account's bundle checked
@@ -188,6 +190,7 @@ const OPTIONS = {
   bundle: { type: 'string' },
   backend: { type: 'string' },
   workers: { type: 'string' },
+  'shard-depth': { type: 'string' },
   config: { type: 'string' },
   url: { type: 'string' },
   'key-file': { type: 'string' },
@@ -462,7 +465,7 @@ async function verifySubcommand({ args, values, data, write }: Invocation): Prom
 }
 
 async function proveSubcommand({ args, values, data, write }: Invocation): Promise<number> {
-  allow(values, ['data', 'at', 'out', 'secret-file', 'backend', 'workers']);
+  allow(values, ['data', 'at', 'out', 'secret-file', 'backend', 'workers', 'shard-depth']);
   only(args, 0, 'prove --data DIR [--at SEQ] --out DIR [--secret-file F]');
   // A proof is published: the journal is named, never the default folder by accident.
   if (values.data === undefined) {
@@ -478,6 +481,7 @@ async function proveSubcommand({ args, values, data, write }: Invocation): Promi
     secretFile: values['secret-file'],
     backend: values.backend,
     workers: values.workers,
+    shardDepth: values['shard-depth'],
   };
   write(await proveCommand(options, warn));
   return EXIT.ok;

@@ -2,8 +2,9 @@
  * `fulcrum prove` and `fulcrum verify-proof`: private solvency proofs of a journal position
  * (docs/SOLVENCY.md). `prove` recovers the journal read-only at a position, proves every trader
  * sub-account at or above maintenance and the venue's per-asset totals, and writes the public
- * statement and one bundle per account; `verify-proof` runs the public audit of a statement, or
- * one account's check of its bundle against it. The core draws no randomness: the prover secret
+ * statement (a manifest and one shard file per subtree) and one bundle per account;
+ * `verify-proof` runs the public audit of a statement, or one account's check of its bundle
+ * against it. The core draws no randomness: the prover secret
  * comes from a file, or a fresh one is drawn here and written beside the output.
  */
 import { randomBytes } from 'node:crypto';
@@ -24,20 +25,29 @@ import {
   bundleToJson,
   DEFAULT_BACKEND,
   type InclusionBundle,
+  isManifestJson,
+  manifestFromJson,
+  manifestShapeProblem,
+  manifestToJson,
+  nodeProblem,
+  type PublicRoot,
   RANGE_PROOF_BACKENDS,
   type RangeProof,
   snapshotIdOf,
   SolvencyFormatError,
+  auditShards,
+  type ShardedStatement,
+  shardDepthFor,
   type SolvencyInputs,
   solvencyInputs,
   type SolvencyStatement,
   statementDigest,
   statementFromJson,
   statementShapeProblem,
-  statementToJson,
 } from '../solvency/index.js';
 import { withStore } from './history.js';
 import { defaultWorkers, ProofPool } from './provePool.js';
+import { checkShardFile, writeShards } from './proveShards.js';
 import { CliError, ensureFolder, EXIT, parseJson, readInput, showPath } from './io.js';
 
 /** The fields `prove` adds to the statement; `verify-proof` checks each against the proofs. */
@@ -57,6 +67,20 @@ export interface ProveOptions {
   readonly backend?: string | undefined;
   /** Worker threads (default: one per core); 1 proves in this thread. */
   readonly workers?: string | undefined;
+  /** Levels per shard file (default 10: 1,024 leaves a shard; at most the tree's depth). */
+  readonly shardDepth?: string | undefined;
+}
+
+/** `--shard-depth K`: 1 to 40 levels per shard file; 10 by default. */
+export function shardDepthOption(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const k = /^[0-9]{1,2}$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isInteger(k) || k < 1 || k > 40)
+    throw new CliError(
+      `--shard-depth must be a whole number from 1 to 40, not ${JSON.stringify(text)}`,
+      EXIT.usage,
+    );
+  return k;
 }
 
 /** `--workers N`: 1 to 256 worker threads; one per core by default. */
@@ -228,6 +252,7 @@ async function recovered(data: string, at: string | undefined, warn: (m: string)
 export async function proveCommand(options: ProveOptions, warn: (m: string) => void) {
   const chosen = backendOption(options.backend);
   const workers = workersOption(options.workers);
+  const shardDepth = shardDepthOption(options.shardDepth);
   checkOut(options.out);
   const fresh = options.secretFile === undefined;
   if (fresh && existsSync(secretPath(options.out)))
@@ -263,17 +288,40 @@ export async function proveCommand(options: ProveOptions, warn: (m: string) => v
     );
   }
   const statement = built.statement;
-  ensureFolder(join(options.out, 'bundles'), '--out');
-  const file = {
-    ...statementToJson(statement),
-    digest: bytesToHex(statementDigest(statement)),
+  const written = writeStatement(options.out, built, shardDepthFor(statement.depth, shardDepth), {
     journal: { seq, stateHash: inputs.stateHash },
-    totals: totalsOf(statement),
     venueAccounts: inputs.venueAccounts,
+  });
+  const accounts = writeBundles(options.out, built.bundles, written.digest);
+  return `proved: record ${seq}, ${built.bundles.size} sub-accounts of ${accounts} accounts at or above maintenance, ${statement.leaves.length} leaves in ${written.shards} shard(s) (${chosen.name}); digest ${written.digest}; wrote ${join(options.out, 'statement.json')} and ${accounts} bundles`;
+}
+
+/**
+ * The statement as a manifest (`statement.json`) and its shard files (`shards/`), each written
+ * alone; the fields the command adds beside the public root. Returns the digest and the shard
+ * count.
+ */
+function writeStatement(
+  out: string,
+  built: BuiltTree,
+  shardDepth: number,
+  added: { journal: { seq: number; stateHash: string }; venueAccounts: readonly string[] },
+): { digest: string; shards: number } {
+  const statement = built.statement;
+  ensureFolder(join(out, 'bundles'), '--out');
+  ensureFolder(join(out, 'shards'), '--out');
+  const hashes = built.hashes[shardDepth] ?? [];
+  const manifest = writeShards(out, statement, shardDepth, hashes);
+  const digest = bytesToHex(statementDigest(statement));
+  const file = {
+    ...manifestToJson(manifest),
+    digest,
+    journal: added.journal,
+    totals: totalsOf(statement),
+    venueAccounts: added.venueAccounts,
   };
-  writeFileSync(join(options.out, 'statement.json'), `${JSON.stringify(file, null, 1)}\n`);
-  const accounts = writeBundles(options.out, built.bundles, file.digest);
-  return `proved: record ${seq}, ${built.bundles.size} sub-accounts of ${accounts} accounts at or above maintenance, ${statement.leaves.length} leaves (${chosen.name}); digest ${file.digest}; wrote ${join(options.out, 'statement.json')} and ${accounts} bundles`;
+  writeFileSync(join(out, 'statement.json'), `${JSON.stringify(file, null, 1)}\n`);
+  return { digest, shards: manifest.shards.length };
 }
 
 /** One file per account (its sub-accounts' bundles); returns how many. */
@@ -292,7 +340,7 @@ function writeBundles(out: string, bundles: ReadonlyMap<string, InclusionBundle>
 }
 
 /** Per asset, the opened totals in tokens (proof units shown with their decimals). */
-function totalsOf(statement: SolvencyStatement) {
+function totalsOf(statement: PublicRoot) {
   return statement.table.assets.map((a, i) => ({
     symbol: a.symbol,
     equity: formatDecimal(statement.root.equityTotal[i] as bigint, a.proofDecimals),
@@ -300,29 +348,60 @@ function totalsOf(statement: SolvencyStatement) {
   }));
 }
 
+/** A statement file: the whole tree in one file, or a sharded statement's manifest. */
+type StatementFile =
+  | { readonly kind: 'single'; readonly statement: SolvencyStatement; readonly digest: string }
+  | {
+      readonly kind: 'sharded';
+      readonly statement: ShardedStatement;
+      readonly digest: string;
+      /** The folder of the manifest, where its shard files are. */
+      readonly folder: string;
+    };
+
 /** The statement of a file, with its added fields checked against the proofs' public part. */
-function readStatement(path: string): SolvencyStatement & { digest: string } {
+function readStatement(path: string): StatementFile {
   const json = parseJson(readInput(path), showPath(path)) as Record<string, unknown>;
-  const statement = decoded(() => statementFromJson(json, STATEMENT_EXTRA), path);
+  const file: StatementFile = isManifestJson(json)
+    ? {
+        kind: 'sharded',
+        statement: decoded(() => manifestFromJson(json, STATEMENT_EXTRA), path),
+        digest: '',
+        folder: dirname(path),
+      }
+    : {
+        kind: 'single',
+        statement: decoded(() => statementFromJson(json, STATEMENT_EXTRA), path),
+        digest: '',
+      };
+  const statement: PublicRoot = file.statement;
   const digest = bytesToHex(statementDigest(statement));
-  const journal = json.journal as { seq?: unknown; stateHash?: unknown } | null;
-  const problem =
-    json.digest !== digest
-      ? 'the digest differs from the statement’s'
-      : typeof journal !== 'object' ||
-          journal === null ||
-          Object.keys(journal).length !== 2 ||
-          snapshotIdOf(journal.seq as number, journal.stateHash as string) !== statement.snapshotId
-        ? 'the journal position differs from the snapshot id'
-        : JSON.stringify(json.totals) !== JSON.stringify(totalsOf(statement))
-          ? 'the totals differ from the root’s'
-          : !Array.isArray(json.venueAccounts) ||
-              json.venueAccounts.some((v) => typeof v !== 'string')
-            ? 'venueAccounts must be a list of sub-account ids'
-            : null;
+  const problem = addedFieldsProblem(json, statement, digest);
   if (problem !== null)
     throw new CliError(`not verified: ${showPath(path)}: ${problem}`, EXIT.badInput);
-  return { ...statement, digest };
+  return { ...file, digest };
+}
+
+/** Why the fields `prove` adds (digest, journal, totals, venue accounts) disagree, or null. */
+function addedFieldsProblem(
+  json: Record<string, unknown>,
+  statement: PublicRoot,
+  digest: string,
+): string | null {
+  const journal = json.journal as { seq?: unknown; stateHash?: unknown } | null;
+  return json.digest !== digest
+    ? 'the digest differs from the statement’s'
+    : typeof journal !== 'object' ||
+        journal === null ||
+        Object.keys(journal).length !== 2 ||
+        snapshotIdOf(journal.seq as number, journal.stateHash as string) !== statement.snapshotId
+      ? 'the journal position differs from the snapshot id'
+      : JSON.stringify(json.totals) !== JSON.stringify(totalsOf(statement))
+        ? 'the totals differ from the root’s'
+        : !Array.isArray(json.venueAccounts) ||
+            json.venueAccounts.some((v) => typeof v !== 'string')
+          ? 'venueAccounts must be a list of sub-account ids'
+          : null;
 }
 
 function decoded<T>(decode: () => T, path: string): T {
@@ -368,66 +447,95 @@ export interface VerifyProofOptions {
 
 /** A statement read and checked against its added fields, with its backend. */
 function statementToCheck(path: string) {
-  const statement = readStatement(path);
-  const at = `snapshot ${statement.snapshotId}, ${statement.backend}, digest ${statement.digest}`;
+  const file = readStatement(path);
+  const { statement, digest } = file;
+  const at = `snapshot ${statement.snapshotId}, ${statement.backend}, digest ${digest}`;
   const backend = backendNamed(statement.backend);
   if (backend === null)
     throw new CliError(
       `not verified: unknown range-proof backend ${JSON.stringify(statement.backend)}`,
       EXIT.badInput,
     );
-  return { statement, at, backend };
+  return { file, at, backend };
 }
 
-const auditPassed = (leaves: number, at: string) =>
-  `verified: all ${leaves} leaves at or above maintenance, every sum and the root's totals (${at})`;
+const auditPassed = (depth: number, at: string) =>
+  `verified: all ${2 ** depth} leaves at or above maintenance, every sum and the root's totals (${at})`;
+
+const notVerified = (problem: string | null) => {
+  if (problem !== null) throw new CliError(`not verified: ${problem}`, EXIT.badInput);
+};
 
 /**
  * `fulcrum verify-proof` in this thread: the line to print when every check passes; throws
  * otherwise. {@link verifyProofParallel} runs the public audit on worker threads.
  */
 export function verifyProofCommand(options: VerifyProofOptions): string {
-  const { statement, at, backend } = statementToCheck(options.statement);
-  if (options.bundle === undefined) {
-    const total = proofCount(statement.leaves.length, statement.table.assets.length);
-    const problem = auditProblem(statement, counting(backend, total, 'verifying'));
-    if (problem !== null) throw new CliError(`not verified: ${problem}`, EXIT.badInput);
-    return auditPassed(statement.leaves.length, at);
-  }
-  return verifyBundles(options.bundle, statement, backend, at);
+  const { file, at, backend } = statementToCheck(options.statement);
+  if (options.bundle !== undefined)
+    return verifyBundles(options.bundle, file.statement, file.digest, backend, at);
+  const { statement } = file;
+  const total = proofCount(2 ** statement.depth, statement.table.assets.length);
+  const counted = counting(backend, total, 'verifying');
+  if (file.kind === 'single') notVerified(auditProblem(file.statement, counted));
+  else notVerified(auditShardedHere(file.folder, file.statement, counted));
+  return auditPassed(statement.depth, at);
+}
+
+/** A sharded statement's audit in this thread, one shard file after another. */
+function auditShardedHere(folder: string, manifest: ShardedStatement, backend: RangeProof) {
+  const shape = manifestShapeProblem(manifest);
+  if (shape !== null) return shape;
+  const { snapshotId, table, shardDepth } = manifest;
+  const shards = manifest.shards.map((entry, index) =>
+    checkShardFile(
+      { folder, index, sha256: entry.sha256, shardDepth },
+      { snapshotId, table },
+      backend,
+    ),
+  );
+  const node = (level: number, index: number) => {
+    const stated = (manifest.top[level - shardDepth] ?? [])[index];
+    if (stated === undefined) return `node ${level}/${index}: missing`;
+    return nodeProblem(snapshotId, table, level, index, stated, backend);
+  };
+  return auditShards(manifest, shards, { leaf: () => 'not in the manifest', node });
 }
 
 /**
  * `fulcrum verify-proof` with the public audit's range proofs checked on `--workers` threads
- * (one per core by default); a bundle is checked in this thread. Same lines as
- * {@link verifyProofCommand}.
+ * (one per core by default; a sharded statement's shard files each read and checked by a
+ * worker); a bundle is checked in this thread. Same lines as {@link verifyProofCommand}.
  */
 export async function verifyProofParallel(options: VerifyProofOptions): Promise<string> {
   const workers = workersOption(options.workers);
   if (options.bundle !== undefined || workers <= 1) return verifyProofCommand(options);
-  const { statement, at, backend } = statementToCheck(options.statement);
-  const shape = statementShapeProblem(statement);
-  if (shape !== null) throw new CliError(`not verified: ${shape}`, EXIT.badInput);
-  const pool = new ProofPool(
-    workers,
-    backend.name,
-    null,
-    poolProgress('verifying', 'leaves or nodes'),
-  );
-  let problem: string | null;
+  const { file, at, backend } = statementToCheck(options.statement);
+  const shape =
+    file.kind === 'single'
+      ? statementShapeProblem(file.statement)
+      : manifestShapeProblem(file.statement);
+  notVerified(shape);
+  const what = file.kind === 'single' ? 'leaves or nodes' : 'shards or top nodes';
+  const pool = new ProofPool(workers, backend.name, null, poolProgress('verifying', what));
   try {
-    problem = auditWith(statement, await pool.checkStatement(statement));
+    if (file.kind === 'single')
+      notVerified(auditWith(file.statement, await pool.checkStatement(file.statement)));
+    else {
+      const { shards, checks } = await pool.checkShards(file.folder, file.statement);
+      notVerified(auditShards(file.statement, shards, checks));
+    }
   } finally {
     await pool.close();
   }
-  if (problem !== null) throw new CliError(`not verified: ${problem}`, EXIT.badInput);
-  return auditPassed(statement.leaves.length, at);
+  return auditPassed(file.statement.depth, at);
 }
 
 /** Each of an account's bundles against the statement. */
 function verifyBundles(
   path: string,
-  statement: SolvencyStatement & { digest: string },
+  statement: PublicRoot,
+  statementDigestHex: string,
   named: RangeProof,
   at: string,
 ): string {
@@ -440,7 +548,7 @@ function verifyBundles(
     if (problem !== null)
       throw new CliError(`not verified: ${bundle.accountId}: ${problem}`, EXIT.badInput);
   }
-  if (digest !== statement.digest)
+  if (digest !== statementDigestHex)
     throw new CliError(
       'not verified: the bundle file names another statement digest',
       EXIT.badInput,

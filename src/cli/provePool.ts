@@ -18,7 +18,9 @@ import type {
 } from '../solvency/prover.js';
 import type { ProofTable } from '../solvency/table.js';
 import type { NodeProof, SolvencyStatement } from '../solvency/tree.js';
+import type { ShardedStatement, ShardResult } from '../solvency/shards.js';
 import type { ProofChecks } from '../solvency/verifier.js';
+import { type ShardJob, shardFromWire, type ShardWire } from './proveShards.js';
 
 /** A point list as bytes, and back (the points were decoded once already: canonical). */
 const wirePoints = (points: readonly Point[]) => points.map(encodePoint);
@@ -71,6 +73,7 @@ export type PoolJob =
   | { readonly kind: 'prove-node'; readonly job: NodeJob }
   | { readonly kind: 'audit'; readonly snapshotId: string; readonly table: ProofTable }
   | { readonly kind: 'check-leaf'; readonly leaf: LeafWire }
+  | { readonly kind: 'check-shard'; readonly job: ShardJob }
   | {
       readonly kind: 'check-node';
       readonly level: number;
@@ -141,9 +144,8 @@ export class ProofPool implements ProofWorkers {
     return this.run(jobs.map((job) => ({ kind: 'prove-node' as const, job })));
   }
 
-  /** Every leaf's and node's range proofs of a statement, checked across the workers. */
-  async checkStatement(statement: SolvencyStatement): Promise<ProofChecks> {
-    const { snapshotId, table } = statement;
+  /** Every worker told the statement it checks (its snapshot and table). */
+  private async prepareAudit(snapshotId: string, table: ProofTable): Promise<void> {
     await Promise.all(
       this.workers.map(
         (worker) =>
@@ -155,6 +157,47 @@ export class ProofPool implements ProofWorkers {
           }),
       ),
     );
+  }
+
+  /**
+   * Every shard file of a manifest (in `folder`) checked across the workers, then every node of
+   * the manifest's top: the shards' results in order, and the top nodes' checks.
+   */
+  async checkShards(
+    folder: string,
+    manifest: ShardedStatement,
+  ): Promise<{ shards: ShardResult[]; checks: ProofChecks }> {
+    const { snapshotId, table, shardDepth } = manifest;
+    await this.prepareAudit(snapshotId, table);
+    const jobs: PoolJob[] = manifest.shards.map((entry, index) => ({
+      kind: 'check-shard',
+      job: { folder, index, sha256: entry.sha256, shardDepth },
+    }));
+    const nodeJobs: PoolJob[] = manifest.top.flatMap((row, l) =>
+      row.map((node, index) => ({
+        kind: 'check-node' as const,
+        level: shardDepth + l,
+        index,
+        node: nodeToWire(node),
+      })),
+    );
+    const results = await this.run<ShardWire | string | null>([...jobs, ...nodeJobs]);
+    const shards = results.slice(0, jobs.length).map((r) => shardFromWire(r as ShardWire));
+    const offsets: number[] = [];
+    let at = jobs.length;
+    for (const row of manifest.top) {
+      offsets.push(at);
+      at += row.length;
+    }
+    const node = (level: number, index: number) =>
+      (results[(offsets[level - shardDepth] as number) + index] as string | null) ?? null;
+    return { shards, checks: { leaf: () => 'not in the manifest', node } };
+  }
+
+  /** Every leaf's and node's range proofs of a statement, checked across the workers. */
+  async checkStatement(statement: SolvencyStatement): Promise<ProofChecks> {
+    const { snapshotId, table } = statement;
+    await this.prepareAudit(snapshotId, table);
     const leafJobs: PoolJob[] = statement.leaves.map((leaf) => ({
       kind: 'check-leaf',
       leaf: leafToWire(leaf),

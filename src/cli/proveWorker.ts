@@ -12,6 +12,7 @@ import type { RangeProof } from '../solvency/rangeProof.js';
 import type { ProofTable } from '../solvency/table.js';
 import { nodeProblem } from '../solvency/tree.js';
 import { type PoolJob, leafFromWire, nodeFromWire } from './provePool.js';
+import { checkShardFile, shardToWire } from './proveShards.js';
 
 const { backend: name, secret } = workerData as { backend: string; secret: Uint8Array | null };
 const found = backendNamed(name);
@@ -32,6 +33,8 @@ function run(job: PoolJob): unknown {
       const a = audit as NonNullable<typeof audit>;
       return leafProblem(a.snapshotId, a.table, leafFromWire(job.leaf), backend);
     }
+    case 'check-shard':
+      return shardToWire(checkShardFile(job.job, audit as NonNullable<typeof audit>, backend));
     case 'check-node': {
       const a = audit as NonNullable<typeof audit>;
       const node = nodeFromWire(job.node);

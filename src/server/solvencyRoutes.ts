@@ -18,7 +18,11 @@ export interface SolvencyRouteOptions {
   readonly directory: string | null | undefined;
 }
 
-/** The statement's fields a user needs beside their bundle: all but the leaves and nodes. */
+/**
+ * The statement's fields a user needs beside their bundle: the public root of `statement.json`
+ * (a sharded statement's manifest: its top nodes, shard list and shard files are for the public
+ * audit and are not served here; an older single-file statement: all but its leaves and nodes).
+ */
 const ROOT_FIELDS = [
   'format',
   'snapshotId',

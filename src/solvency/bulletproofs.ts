@@ -19,6 +19,7 @@
  * argument as one multi-scalar multiplication over every generator (no generator is folded).
  * The prover folds the generators' coefficients, not the generators, the same way.
  */
+import { invert as invertMod } from '@noble/curves/abstract/modular.js';
 import { ristretto255_hasher } from '@noble/curves/ed25519.js';
 import { utf8ToBytes } from '@noble/hashes/utils.js';
 import { assert } from './assert.js';
@@ -39,7 +40,7 @@ import {
   scalarFromWide,
   sha512,
 } from './group.js';
-import { type Base, baseOf, msm, type Term } from './msm.js';
+import { type Base, baseOf, isBase, msm, type Term } from './msm.js';
 import type { RangeProof } from './rangeProof.js';
 import type { Transcript } from './transcript.js';
 
@@ -83,18 +84,10 @@ function generators(count: number): { g: Base[]; h: Base[]; G: Base; H: Base } {
 // ---------------------------------------------------------------------------------------------
 // Scalar helpers
 
+/** 1/x mod ℓ: extended Euclid, variable time (only ever given public challenges). */
 function invert(x: bigint): bigint {
   assert(mod(x) !== 0n, 'bulletproofs: zero has no inverse');
-  // Fermat: x^(ℓ−2) mod ℓ (ℓ prime).
-  let result = 1n;
-  let base = mod(x);
-  let e = ORDER - 2n;
-  while (e > 0n) {
-    if (e & 1n) result = (result * base) % ORDER;
-    base = (base * base) % ORDER;
-    e >>= 1n;
-  }
-  return result;
+  return invertMod(mod(x), ORDER);
 }
 
 function powers(x: bigint, count: number): bigint[] {
@@ -440,9 +433,8 @@ function parse(proof: Uint8Array, rounds: number): Parsed | null {
 }
 
 /** s_i = Π_k u_k^(±1) by the bits of i (the first round on the top bit). */
-function foldWeights(u: readonly bigint[], N: number): bigint[] {
+function foldWeights(u: readonly bigint[], uInv: readonly bigint[], N: number): bigint[] {
   const rounds = u.length;
-  const uInv = u.map(invert);
   const s: bigint[] = [uInv.reduce((p, x) => (p * x) % ORDER, 1n)];
   for (let i = 1; i < N; i++) {
     const lg = 31 - Math.clz32(i);
@@ -544,7 +536,7 @@ export function verifyRangesBatch(items: readonly BatchItem[]): boolean {
   const variable: Term[] = [];
   const add = (terms: readonly Term[], by: bigint) => {
     for (const [base, scalar] of terms) {
-      if ('odd' in base) fixed.set(base, ((fixed.get(base) ?? 0n) + by * scalar) % ORDER);
+      if (isBase(base)) fixed.set(base, ((fixed.get(base) ?? 0n) + by * scalar) % ORDER);
       else variable.push([base, (by * scalar) % ORDER]);
     }
   };
@@ -565,7 +557,8 @@ function innerProductTerms(
 ): Term[] {
   const N = bits * count;
   const gens = generators(N);
-  const s = foldWeights(u, N);
+  const uInv = u.map(invert);
+  const s = foldWeights(u, uInv, N);
   const yInv = powers(invert(y), N);
   const two = valueWeights(bits, count, z);
   const terms: Term[] = [
@@ -580,8 +573,11 @@ function innerProductTerms(
     terms.push([gens.h[i] as Base, mod(z + (yInv[i] as bigint) * hi)]);
   }
   u.forEach((uk, k) => {
-    const sq = (uk * uk) % ORDER;
-    terms.push([p.L[k] as Point, sq], [p.R[k] as Point, invert(sq)]);
+    const inverse = uInv[k] as bigint;
+    terms.push(
+      [p.L[k] as Point, (uk * uk) % ORDER],
+      [p.R[k] as Point, (inverse * inverse) % ORDER],
+    );
   });
   return terms;
 }

@@ -22,6 +22,7 @@ export { backendNamed, DEFAULT_BACKEND, RANGE_PROOF_BACKENDS } from './backends.
 export { bulletproofsRangeProof } from './bulletproofs.js';
 export * from './prover.js';
 export * from './serialize.js';
+export * from './shards.js';
 export * from './table.js';
 export { Transcript } from './transcript.js';
 export * from './tree.js';

@@ -43,6 +43,8 @@ export interface BuiltTree {
   readonly statement: SolvencyStatement;
   /** One bundle per account, by account id. */
   readonly bundles: ReadonlyMap<string, InclusionBundle>;
+  /** hashes[l]: the hashes of level l's nodes (0: the leaves; depth: the root). */
+  readonly hashes: readonly (readonly Uint8Array[])[];
 }
 
 function addOpenings(a: SumOpening, b: SumOpening): SumOpening {
@@ -257,7 +259,8 @@ function treeSteps(
               debtBlinding: root.open.debtBlinding,
             },
           };
-          return { statement, bundles: bundlesOf(statement, levels, plans) };
+          const hashes = levels.map((row) => row.map((node) => node.hash));
+          return { statement, bundles: bundlesOf(statement, levels, plans), hashes };
         },
       };
     },

@@ -8,6 +8,7 @@
 import { bytesToHex } from '@noble/hashes/utils.js';
 import type { LeafOpening, LeafProof } from './account.js';
 import { decodePoint, decodeScalar, encodePoint, encodeScalar, type Point } from './group.js';
+import type { Shard, ShardEntry, ShardedStatement } from './shards.js';
 import type { ProofTable, TableAsset } from './table.js';
 import type {
   InclusionBundle,
@@ -20,6 +21,9 @@ import type {
 
 export const STATEMENT_FORMAT = 'fulcrum-solvency-statement/2';
 export const BUNDLE_FORMAT = 'fulcrum-solvency-bundle/2';
+/** The `layout` of a statement whose leaves and nodes are in shard files. */
+export const SHARDED_LAYOUT = 'fulcrum-solvency-shards/1';
+export const SHARD_FORMAT = 'fulcrum-solvency-shard/1';
 
 /** A statement or bundle file that does not decode; the message names the field. */
 export class SolvencyFormatError extends Error {
@@ -104,6 +108,42 @@ export function statementToJson(statement: SolvencyStatement): Json {
     root: rootJson(statement.root),
     leaves: statement.leaves.map(leafJson),
     nodes: statement.nodes.map((row) => row.map(nodeJson)),
+  };
+}
+
+/**
+ * A sharded statement's manifest as JSON: the public root's fields (same format tag: the root
+ * a user checks against is unchanged), the layout, the shard depth, the top nodes and the
+ * shards.
+ */
+export function manifestToJson(manifest: ShardedStatement): Json {
+  return {
+    format: STATEMENT_FORMAT,
+    layout: SHARDED_LAYOUT,
+    snapshotId: manifest.snapshotId,
+    backend: manifest.backend,
+    table: tableJson(manifest.table),
+    depth: manifest.depth,
+    root: rootJson(manifest.root),
+    shardDepth: manifest.shardDepth,
+    top: manifest.top.map((row) => row.map(nodeJson)),
+    shards: manifest.shards.map((e) => ({
+      file: e.file,
+      hash: bytesToHex(e.hash),
+      sha256: bytesToHex(e.sha256),
+    })),
+  };
+}
+
+/** One shard as JSON. */
+export function shardToJson(shard: Shard): Json {
+  return {
+    format: SHARD_FORMAT,
+    snapshotId: shard.snapshotId,
+    index: shard.index,
+    shardDepth: shard.shardDepth,
+    leaves: shard.leaves.map(leafJson),
+    nodes: shard.nodes.map((row) => row.map(nodeJson)),
   };
 }
 
@@ -361,5 +401,52 @@ export function bundleFromJson(value: unknown, extra: readonly string[] = []): I
     },
     leaf: leafFrom(json.leaf, 'bundle.leaf'),
     path: list(json.path, 'bundle.path', stepFrom),
+  };
+}
+
+/** Whether a statement's JSON is a sharded statement's manifest. */
+export function isManifestJson(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && 'layout' in value;
+}
+
+const MANIFEST_KEYS = [
+  ...STATEMENT_KEYS.filter((k) => k !== 'leaves' && k !== 'nodes'),
+  'layout',
+  'shardDepth',
+  'top',
+  'shards',
+];
+
+/** A sharded statement's manifest from JSON; `extra` names further fields the caller reads. */
+export function manifestFromJson(value: unknown, extra: readonly string[] = []): ShardedStatement {
+  const json = object(value, 'statement', [...MANIFEST_KEYS, ...extra]);
+  if (json.layout !== SHARDED_LAYOUT) fail('statement.layout', `${SHARDED_LAYOUT} expected`);
+  const shards = list(json.shards, 'statement.shards', (v, at): ShardEntry => {
+    const e = object(v, at, ['file', 'hash', 'sha256']);
+    return {
+      file: text(e.file, `${at}.file`),
+      hash: hex(e.hash, `${at}.hash`, 32),
+      sha256: hex(e.sha256, `${at}.sha256`, 32),
+    };
+  });
+  return {
+    ...rootOf(json),
+    shardDepth: integer(json.shardDepth, 'statement.shardDepth', 1, 40),
+    top: list(json.top, 'statement.top', (row, at) => list(row, at, nodeFrom)),
+    shards,
+  };
+}
+
+/** One shard from its JSON form. */
+export function shardFromJson(value: unknown): Shard {
+  const keys = ['format', 'snapshotId', 'index', 'shardDepth', 'leaves', 'nodes'];
+  const json = object(value, 'shard', keys);
+  if (json.format !== SHARD_FORMAT) fail('shard.format', `${SHARD_FORMAT} expected`);
+  return {
+    snapshotId: text(json.snapshotId, 'shard.snapshotId'),
+    index: integer(json.index, 'shard.index', 0, 2 ** 40),
+    shardDepth: integer(json.shardDepth, 'shard.shardDepth', 1, 40),
+    leaves: list(json.leaves, 'shard.leaves', leafFrom),
+    nodes: list(json.nodes, 'shard.nodes', (row, at) => list(row, at, nodeFrom)),
   };
 }

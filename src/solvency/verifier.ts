@@ -23,7 +23,8 @@ import {
   type SolvencyStatement,
 } from './tree.js';
 
-interface Summed {
+/** A node while it is checked: its hash and sum commitments. */
+export interface Summed {
   readonly hash: Uint8Array;
   readonly equity: readonly Point[];
   readonly debt: readonly Point[];
@@ -104,31 +105,89 @@ export function auditProblem(statement: SolvencyStatement, given?: RangeProof): 
  */
 export function auditWith(statement: SolvencyStatement, checks: ProofChecks): string | null {
   const { snapshotId, depth } = statement;
-  let row: Summed[] = [];
-  for (const [i, leaf] of statement.leaves.entries()) {
-    const bad = checks.leaf(i);
-    if (bad !== null) return `leaf ${i}: ${bad}`;
+  const leaves = leafRow(snapshotId, statement.leaves, 0, checks);
+  if (typeof leaves === 'string') return leaves;
+  const stated = (level: number) => statement.nodes[level - 1] ?? [];
+  const root = climb(snapshotId, leaves, 0, depth, stated, 0, checks);
+  if (typeof root === 'string') return root;
+  return rootCheck(statement, root);
+}
+
+/** The root's hash and opened totals against the sums climbed to it. */
+export function rootCheck(root: PublicRoot, summed: Summed): string | null {
+  if (!equalBytes(summed.hash, root.root.hash)) return 'root: hash differs';
+  return rootProblem(root.table, root.root, summed);
+}
+
+/**
+ * The hashes and sums of leaves (the first at position `first`), each leaf's proofs checked
+ * first; or the first problem.
+ */
+export function leafRow(
+  snapshotId: string,
+  leaves: readonly LeafProof[],
+  first: number,
+  checks: ProofChecks,
+): Summed[] | string {
+  const row: Summed[] = [];
+  for (const [i, leaf] of leaves.entries()) {
+    const bad = checks.leaf(first + i);
+    if (bad !== null) return `leaf ${first + i}: ${bad}`;
     row.push({ hash: leafHash(snapshotId, leaf), equity: leaf.equity, debt: leaf.debt });
   }
-  for (let level = 1; level <= depth; level++) {
-    const next: Summed[] = [];
-    for (let i = 0; i < row.length / 2; i++) {
-      next.push(parentOf(snapshotId, level, row[2 * i] as Summed, row[2 * i + 1] as Summed));
-    }
-    if (level < depth) {
-      for (const [i, node] of (statement.nodes[level - 1] ?? []).entries()) {
-        const computed = next[i] as Summed;
-        if (!samePoints(node.equity, computed.equity) || !samePoints(node.debt, computed.debt))
-          return `node ${level}/${i}: sums differ from its children's`;
-        const bad = checks.node(level, i);
-        if (bad !== null) return bad;
-      }
-    }
-    row = next;
+  return row;
+}
+
+/**
+ * Stated nodes of `level` (the first at index `first`) against the sums computed from their
+ * children, and their proofs; the first problem, or null.
+ */
+export function rowProblem(
+  level: number,
+  computed: readonly Summed[],
+  stated: readonly NodeProof[],
+  first: number,
+  checks: ProofChecks,
+): string | null {
+  if (stated.length !== computed.length) return `level ${level}: the wrong number of nodes`;
+  for (const [i, node] of stated.entries()) {
+    const sums = computed[i] as Summed;
+    if (!samePoints(node.equity, sums.equity) || !samePoints(node.debt, sums.debt))
+      return `node ${level}/${first + i}: sums differ from its children's`;
+    const bad = checks.node(level, first + i);
+    if (bad !== null) return bad;
   }
-  const root = row[0] as Summed;
-  if (!equalBytes(root.hash, statement.root.hash)) return 'root: hash differs';
-  return rootProblem(statement.table, statement.root, root);
+  return null;
+}
+
+/**
+ * A row of level `from` (its first node at index `first`) summed level by level up to `to`;
+ * below `to` every level's stated nodes (`stated(level)`, the same span) are checked against
+ * the sums and by their proofs. The node reached at `to`, or the first problem.
+ */
+export function climb(
+  snapshotId: string,
+  row: readonly Summed[],
+  from: number,
+  to: number,
+  stated: (level: number) => readonly NodeProof[],
+  first: number,
+  checks: ProofChecks,
+): Summed | string {
+  let current = row;
+  for (let level = from + 1; level <= to; level++) {
+    const next: Summed[] = [];
+    for (let i = 0; i < current.length / 2; i++)
+      next.push(
+        parentOf(snapshotId, level, current[2 * i] as Summed, current[2 * i + 1] as Summed),
+      );
+    if (level < to) {
+      const bad = rowProblem(level, next, stated(level), first >> (level - from), checks);
+      if (bad !== null) return bad;
+    }
+    current = next;
+  }
+  return current[0] as Summed;
 }
 
 /** The user's own leaf: uid, openings, proofs; optional balances as the user knows them. */

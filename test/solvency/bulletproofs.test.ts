@@ -25,7 +25,7 @@ import {
   verifyRanges,
   verifyRangesBatch,
 } from '../../src/solvency/bulletproofs.js';
-import { baseOf, msm } from '../../src/solvency/msm.js';
+import { baseOf, isBase, msm } from '../../src/solvency/msm.js';
 import { firstRangeProblem } from '../../src/solvency/rangeProof.js';
 
 const SECRET = new Uint8Array(32).fill(7);
@@ -233,11 +233,30 @@ describe('multi-scalar multiplication (msm.ts)', () => {
       const terms = bases.map((b, i) => [b, k + BigInt(i)] as const);
       let expected = commit(0n, 0n);
       bases.forEach((b, i) => {
-        const point = 'odd' in b ? (b.odd[0] as Point) : b;
+        const point = isBase(b) ? b.point : b;
         const scalar = (((k + BigInt(i)) % ORDER) + ORDER) % ORDER;
         if (scalar !== 0n) expected = expected.add(point.multiplyUnsafe(scalar));
       });
       expect(msm(terms).equals(expected), String(k)).toBe(true);
     }
+  });
+
+  it('matches the library on sums of many terms, sums of points and the identity', () => {
+    // Points in projective form (sums), fixed tables (affine) and one-off ones, with scalars
+    // spread over the whole range, negatives included; a sum that cancels to the identity.
+    const points = Array.from({ length: 40 }, (_, i) =>
+      G.multiply(BigInt(i + 2) * 7919n).add(H.multiply(BigInt(3 * i + 1))),
+    );
+    const scalars = points.map((_, i) => ((ORDER / 41n) * BigInt(i + 1) * 37n) % ORDER);
+    const terms = points.map(
+      (p, i) => [i % 2 === 0 ? baseOf(p) : p, scalars[i] as bigint] as const,
+    );
+    let expected = commit(0n, 0n);
+    points.forEach((p, i) => (expected = expected.add(p.multiplyUnsafe(scalars[i] as bigint))));
+    expect(msm(terms).equals(expected)).toBe(true);
+    const cancelling = [...terms, ...terms.map(([b, k]) => [b, -k] as const)];
+    expect(msm(cancelling).equals(commit(0n, 0n))).toBe(true);
+    expect(msm([]).equals(commit(0n, 0n))).toBe(true);
+    expect(msm([[G, ORDER - 1n]]).equals(G.negate())).toBe(true);
   });
 });

@@ -5,7 +5,16 @@
  * are refused in one line with a non-zero status.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -63,14 +72,63 @@ function fulcrum(args: string[], input = '') {
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-/** Exit status `status` and one line on standard error matching `pattern`, no stack trace. */
+/**
+ * Exit status `status` and one line on standard error matching `pattern` (beside progress), no
+ * stack trace.
+ */
 function expectRefused(result: ReturnType<typeof fulcrum>, status: number, pattern: RegExp) {
   expect(result.status, result.stderr).toBe(status);
-  const lines = result.stderr.trim().split('\n');
+  // Progress lines (every two seconds on a slow run) aside.
+  const lines = result.stderr
+    .trim()
+    .split('\n')
+    .filter((line) => !/^fulcrum: (proving|verifying): /.test(line));
   expect(lines, result.stderr).toHaveLength(1);
   expect(lines[0]).toMatch(pattern);
   expect(result.stderr).not.toMatch(/\n\s+at /);
 }
+
+/** The parts of a shard file and of a manifest the tests change. */
+interface ShardFile {
+  snapshotId: string;
+  leaves: { surplusProof: string }[];
+  nodes: { debtProofs: string[] }[][];
+}
+interface ManifestFile {
+  layout: string;
+  shardDepth: number;
+  top: unknown[][];
+  shards: { sha256: string; hash: string }[];
+}
+const readJson = <T>(path: string): T => JSON.parse(readFileSync(path, 'utf8')) as T;
+const shardPath = (folder: string, index: number) =>
+  join(folder, 'shards', `${String(index).padStart(6, '0')}.json`);
+
+/** A copy of a proof folder with shard `index` rewritten by `change`, the manifest's SHA-256 too. */
+function withShard(
+  folder: string,
+  name: string,
+  index: number,
+  change: (shard: ShardFile) => ShardFile | void,
+) {
+  const copy = join(scratch, name);
+  cpSync(folder, copy, { recursive: true });
+  const shard = readJson<ShardFile>(shardPath(copy, index));
+  const bytes = `${JSON.stringify(change(shard) ?? shard)}\n`;
+  writeFileSync(shardPath(copy, index), bytes);
+  const manifest = readJson<ManifestFile>(join(copy, 'statement.json'));
+  (manifest.shards[index] as { sha256: string }).sha256 = createHash('sha256')
+    .update(bytes)
+    .digest('hex');
+  writeFileSync(join(copy, 'statement.json'), JSON.stringify(manifest));
+  return join(copy, 'statement.json');
+}
+
+/** One base64 character of a proof changed. */
+const flipped = (proof: string) => {
+  const at = proof.length >> 1;
+  return proof.slice(0, at) + (proof[at] === 'A' ? 'B' : 'A') + proof.slice(at + 1);
+};
 
 const data = join(scratch, 'journal');
 const out = join(scratch, 'proof');
@@ -115,16 +173,37 @@ describe('fulcrum prove and verify-proof', () => {
     expect(result.stdout).toMatch(/^verified: account bob, 2 sub-account\(s\) included/);
   }, 60_000);
 
-  it('refuses a statement with one proof byte changed', () => {
-    const statement = JSON.parse(readFileSync(join(out, 'statement.json'), 'utf8'));
-    const proof: string = statement.leaves[0].surplusProof;
-    const at = proof.length >> 1;
-    const swapped = proof[at] === 'A' ? 'B' : 'A';
-    statement.leaves[0].surplusProof = proof.slice(0, at) + swapped + proof.slice(at + 1);
-    const tampered = join(scratch, 'tampered.json');
-    writeFileSync(tampered, JSON.stringify(statement));
+  it('refuses a statement with one proof byte changed (its shard file re-hashed)', () => {
+    const tampered = withShard(out, 'tampered', 0, (shard) => {
+      const leaf = shard.leaves[0] as { surplusProof: string };
+      leaf.surplusProof = flipped(leaf.surplusProof);
+    });
     const result = fulcrum(['verify-proof', '--statement', tampered]);
     expectRefused(result, 1, /^fulcrum: not verified: leaf 0: leaf: surplus proof$/);
+  }, 60_000);
+
+  it('still reads a statement in one file (its leaves and nodes inline)', () => {
+    const manifest = readJson<ManifestFile>(join(out, 'statement.json'));
+    const shard = readJson<ShardFile>(shardPath(out, 0));
+    expect(manifest.shards).toHaveLength(1);
+    const { layout, shardDepth, top, shards, ...rest } = manifest;
+    expect([layout, shardDepth, top, shards.length]).toEqual([
+      'fulcrum-solvency-shards/1',
+      2,
+      [],
+      1,
+    ]);
+    const single = { ...rest, leaves: shard.leaves, nodes: shard.nodes };
+    const file = join(scratch, 'single.json');
+    writeFileSync(file, JSON.stringify(single));
+    expect(fulcrum(['verify-proof', '--statement', file]).stdout).toMatch(
+      /^verified: all 4 leaves/,
+    );
+    const leaf = single.leaves[1] as { surplusProof: string };
+    leaf.surplusProof = flipped(leaf.surplusProof);
+    writeFileSync(file, JSON.stringify(single));
+    const result = fulcrum(['verify-proof', '--statement', file]);
+    expectRefused(result, 1, /^fulcrum: not verified: leaf 1: leaf: surplus proof$/);
   }, 60_000);
 
   it('refuses a bundle of another snapshot', () => {
@@ -188,10 +267,11 @@ describe('fulcrum prove and verify-proof', () => {
         await cli.verifyProofParallel({ statement: file, bundle: undefined, workers: '2' }),
       ).toMatch(/^verified: all 4 leaves at or above maintenance/);
     // One node's proof byte changed: found by a worker, reported as the one-thread audit does.
-    const proof: string = bulletproofs.nodes[0][1].debtProofs[0];
-    bulletproofs.nodes[0][1].debtProofs[0] = `${proof[0] === 'A' ? 'B' : 'A'}${proof.slice(1)}`;
-    const tampered = join(scratch, 'tampered-node.json');
-    writeFileSync(tampered, JSON.stringify(bulletproofs));
+    const tampered = withShard(out, 'tampered-node', 0, (shard) => {
+      const node = (shard.nodes[0] as { debtProofs: string[] }[])[1] as { debtProofs: string[] };
+      const proof = node.debtProofs[0] as string;
+      node.debtProofs[0] = `${proof[0] === 'A' ? 'B' : 'A'}${proof.slice(1)}`;
+    });
     const check = { statement: tampered, bundle: undefined };
     await expect(cli.verifyProofParallel({ ...check, workers: '2' })).rejects.toThrow(
       /^not verified: node 1\/1: USDC debt sum range proof$/,
@@ -248,5 +328,87 @@ describe('fulcrum prove and verify-proof', () => {
     ]);
     expectRefused(result, 1, /account (ben\/0|cat\/1): solvency: the account is below maintenance/);
     expect(existsSync(join(scratch, 'p31', 'statement.json'))).toBe(false);
+  }, 120_000);
+});
+
+describe('sharded statements', () => {
+  const built = (path: string) => pathToFileURL(join(root, 'dist', 'cli', path)).href;
+  const sharded = join(scratch, 'proof-sharded');
+  const other = join(scratch, 'proof-sharded-at-6');
+  let cli: typeof ProveModule;
+  const audit = async (statement: string) => {
+    const check = { statement, bundle: undefined };
+    const parallel = cli.verifyProofParallel({ ...check, workers: '2' });
+    const here = (() => {
+      try {
+        return cli.verifyProofCommand(check);
+      } catch (error) {
+        return (error as Error).message;
+      }
+    })();
+    const there = await parallel.catch((error: Error) => error.message);
+    expect(there).toBe(here);
+    return here;
+  };
+
+  beforeAll(async () => {
+    cli = (await import(built('prove.js'))) as typeof ProveModule;
+    const options = { data, secretFile: secret, workers: '2', shardDepth: '1' };
+    const line = await cli.proveCommand({ ...options, at: undefined, out: sharded }, () => {});
+    expect(line).toMatch(/4 leaves in 2 shard\(s\)/);
+    await cli.proveCommand({ ...options, at: '6', out: other }, () => {});
+  }, 120_000);
+
+  it('splits the tree across shard files; audits them on worker threads and in one thread', async () => {
+    expect(readdirSync(join(sharded, 'shards')).sort()).toEqual(['000000.json', '000001.json']);
+    const manifest = readJson<ManifestFile & { digest: string }>(join(sharded, 'statement.json'));
+    expect(manifest.shardDepth).toBe(1);
+    expect(manifest.top.map((row) => row.length)).toEqual([2]);
+    for (const index of [0, 1]) {
+      const shard = readJson<ShardFile>(shardPath(sharded, index));
+      expect([shard.leaves.length, shard.nodes.length]).toEqual([2, 0]);
+    }
+    // The same journal and secret as the one-shard proof: the same tree, cut elsewhere.
+    expect(manifest.digest).toBe(readJson<{ digest: string }>(join(out, 'statement.json')).digest);
+    expect(await audit(join(sharded, 'statement.json'))).toMatch(
+      /^verified: all 4 leaves at or above maintenance/,
+    );
+    const bundle = { statement: join(sharded, 'statement.json') };
+    expect(
+      cli.verifyProofCommand({ ...bundle, bundle: join(sharded, 'bundles', 'bob.json') }),
+    ).toMatch(/^verified: account bob, 2 sub-account\(s\) included/);
+  }, 120_000);
+
+  it('refuses a tampered shard file, a missing one, one of another snapshot or place', async () => {
+    const copy = (name: string) => {
+      const folder = join(scratch, name);
+      cpSync(sharded, folder, { recursive: true });
+      return folder;
+    };
+    const tampered = copy('sharded-tampered');
+    const text = readFileSync(shardPath(tampered, 1), 'utf8');
+    writeFileSync(shardPath(tampered, 1), text.replace('"index": 1', '"index":  1'));
+    expect(await audit(join(tampered, 'statement.json'))).toBe(
+      "not verified: shard 1: the file differs from the manifest's SHA-256",
+    );
+    const missing = copy('sharded-missing');
+    rmSync(shardPath(missing, 1));
+    expect(await audit(join(missing, 'statement.json'))).toBe(
+      'not verified: shard 1: cannot read shards/000001.json (ENOENT)',
+    );
+    const foreign = withShard(sharded, 'sharded-foreign', 0, () =>
+      readJson<ShardFile>(shardPath(other, 0)),
+    );
+    expect(await audit(foreign)).toBe('not verified: shard 0: from another snapshot');
+    const swapped = withShard(sharded, 'sharded-swapped', 0, () =>
+      readJson<ShardFile>(shardPath(sharded, 1)),
+    );
+    expect(await audit(swapped)).toBe('not verified: shard 0: holds shard 1');
+    const moved = withShard(sharded, 'sharded-moved', 1, (shard) => {
+      shard.leaves.reverse();
+    });
+    expect(await audit(moved)).toBe(
+      "not verified: shard 1: its root's hash differs from the manifest's",
+    );
   }, 120_000);
 });
