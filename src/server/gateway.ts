@@ -87,6 +87,41 @@ export interface EngineGateway {
   close(): Promise<void>;
 }
 
+/**
+ * The storage failure that stopped an engine, once one did: both gateways keep one, refuse every
+ * command after it, and turn a journal's `StoreError` into the service's 503 `store_failed`.
+ */
+export class JournalFailure {
+  private failure: StoreError | null = null;
+
+  get failed(): boolean {
+    return this.failure !== null;
+  }
+
+  /** The refusal every command gets once the journal failed; null while it has not. */
+  refusal(): HttpError | null {
+    if (this.failure === null) return null;
+    return new HttpError(503, 'store_failed', `the journal failed: ${this.failure.message}`);
+  }
+
+  /** A store's failure remembered and answered as 503; any other error passed on as it is. */
+  record(error: unknown): unknown {
+    if (!(error instanceof StoreError)) return error;
+    this.failure = error;
+    return this.refusal();
+  }
+
+  /** Resolves with `value` once everything `durable` applied so far is durable. */
+  async settled<T>(durable: DurableEngine, value: T): Promise<T> {
+    try {
+      await durable.whenDurable(durable.lastSeq);
+    } catch (error) {
+      throw this.record(error);
+    }
+    return value;
+  }
+}
+
 export class Gateway implements EngineGateway {
   readonly durable: DurableEngine;
   readonly monitor: LiquidationMonitor;
@@ -94,8 +129,7 @@ export class Gateway implements EngineGateway {
   private readonly options: GatewayOptions;
   private pending = 0;
   private accepting = true;
-  /** The storage failure that stopped the engine, once one did. */
-  private failure: StoreError | null = null;
+  private readonly journal = new JournalFailure();
   /** Called with each accepted or refused journaled result, after the monitor saw it. */
   private readonly listeners: ResultListener[] = [];
 
@@ -118,7 +152,7 @@ export class Gateway implements EngineGateway {
 
   /** Whether new commands are taken: not while stopping, nor after the journal failed. */
   get ready(): boolean {
-    return this.accepting && this.failure === null;
+    return this.accepting && !this.journal.failed;
   }
 
   get stopping(): boolean {
@@ -144,7 +178,7 @@ export class Gateway implements EngineGateway {
     try {
       result = this.durable.submitPipelined(command);
     } catch (error) {
-      throw this.storeFailed(error);
+      throw this.journal.record(error);
     }
     this.monitor.observe(result);
     this.metrics.liquidatable.set(this.monitor.count);
@@ -155,7 +189,7 @@ export class Gateway implements EngineGateway {
     try {
       await this.durable.whenDurable(result.seq ?? 0);
     } catch (error) {
-      throw this.storeFailed(error);
+      throw this.journal.record(error);
     } finally {
       this.pending -= 1;
       this.metrics.queueDepth.set(this.pending);
@@ -177,9 +211,8 @@ export class Gateway implements EngineGateway {
         retryAfter: this.options.retryAfterSeconds,
       });
     }
-    if (this.failure !== null) {
-      throw new HttpError(503, 'store_failed', `the journal failed: ${this.failure.message}`);
-    }
+    const failed = this.journal.refusal();
+    if (failed !== null) throw failed;
     if (this.pending + count > this.options.queueMax) {
       throw new HttpError(
         503,
@@ -192,12 +225,7 @@ export class Gateway implements EngineGateway {
 
   /** Resolves with `value` once every command applied so far is durable. */
   async settled<T>(value: T): Promise<T> {
-    try {
-      await this.durable.whenDurable(this.durable.lastSeq);
-    } catch (error) {
-      throw this.storeFailed(error);
-    }
-    return value;
+    return this.journal.settled(this.durable, value);
   }
 
   /** Takes no new command from now on; those in flight go on to their answer. */
@@ -209,11 +237,5 @@ export class Gateway implements EngineGateway {
   async close(): Promise<void> {
     this.accepting = false;
     await this.durable.close();
-  }
-
-  private storeFailed(error: unknown): unknown {
-    if (!(error instanceof StoreError)) return error;
-    this.failure = error;
-    return new HttpError(503, 'store_failed', `the journal failed: ${error.message}`);
   }
 }

@@ -28,9 +28,14 @@ import { ReplicationError } from '../replication/errors.js';
 import type { Replica } from '../replication/replica.js';
 import type { DurableEngine, JournaledResult } from '../store/durableEngine.js';
 import { historyEntry, isLiquidationEvent } from '../store/history.js';
-import { StoreError } from '../store/store.js';
 import { HttpError } from './errors.js';
-import type { EngineGateway, GatewayResult, ResultListener, SubmitRequest } from './gateway.js';
+import {
+  type EngineGateway,
+  type GatewayResult,
+  JournalFailure,
+  type ResultListener,
+  type SubmitRequest,
+} from './gateway.js';
 import type { Metrics } from './metrics.js';
 
 export interface ReplicatedGatewayOptions {
@@ -72,7 +77,7 @@ export class ReplicatedGateway implements EngineGateway {
   private readonly results = new Map<number, { result: JournaledResult; command: Command }>();
   private pending = 0;
   private accepting = true;
-  private failure: StoreError | null = null;
+  private readonly journal = new JournalFailure();
 
   constructor(node: ReplicatedNode, metrics: Metrics, options: ReplicatedGatewayOptions) {
     this.durable = node.durable;
@@ -93,7 +98,7 @@ export class ReplicatedGateway implements EngineGateway {
   }
 
   get ready(): boolean {
-    return this.accepting && this.failure === null && this.replica.journalReady;
+    return this.accepting && !this.journal.failed && this.replica.journalReady;
   }
 
   get stopping(): boolean {
@@ -106,9 +111,8 @@ export class ReplicatedGateway implements EngineGateway {
 
   unready(): HttpError {
     if (this.stopping) return new HttpError(503, 'shutting_down', 'the service is stopping');
-    if (this.failure !== null) {
-      return new HttpError(503, 'store_failed', `the journal failed: ${this.failure.message}`);
-    }
+    const failed = this.journal.refusal();
+    if (failed !== null) return failed;
     if (this.replica.halted) {
       return new HttpError(503, 'replica_halted', 'the local replica has stopped (see its log)');
     }
@@ -186,7 +190,7 @@ export class ReplicatedGateway implements EngineGateway {
     try {
       await this.durable.whenDurable(position);
     } catch (error) {
-      throw this.storeFailed(error);
+      throw this.journal.record(error);
     }
     const kept = this.results.get(position);
     if (kept === undefined) return this.recorded(position, answer, command);
@@ -256,12 +260,7 @@ export class ReplicatedGateway implements EngineGateway {
   /** Reads wait for the local journal; a halted replica's state is answered by no read. */
   async settled<T>(value: T): Promise<T> {
     if (this.replica.halted) throw this.unready();
-    try {
-      await this.durable.whenDurable(this.durable.lastSeq);
-    } catch (error) {
-      throw this.storeFailed(error);
-    }
-    return value;
+    return this.journal.settled(this.durable, value);
   }
 
   stopAccepting(): void {
@@ -273,11 +272,5 @@ export class ReplicatedGateway implements EngineGateway {
     this.accepting = false;
     await this.replica.close();
     await this.durable.close();
-  }
-
-  private storeFailed(error: unknown): unknown {
-    if (!(error instanceof StoreError)) return error;
-    this.failure = error;
-    return new HttpError(503, 'store_failed', `the journal failed: ${error.message}`);
   }
 }
